@@ -1,0 +1,2 @@
+/// The Payments service (wallet, pay, refund on compensation) arrives with the saga issue.
+public enum Payments {}

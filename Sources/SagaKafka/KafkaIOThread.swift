@@ -1,0 +1,95 @@
+import Foundation
+
+/// A dedicated OS thread for one librdkafka client. Blocking calls (consumer poll,
+/// synchronous commit, metadata, close) run here one after another, so they never hold
+/// a thread of Swift's cooperative pool. With an `idle` body (the producer's
+/// `rd_kafka_poll`) the thread runs it whenever no job is queued; `idle` must return
+/// within a short bounded time so queued jobs are not starved.
+final class KafkaIOThread: @unchecked Sendable {
+  // Guarded by `condition`; @unchecked because NSCondition is the lock.
+  private let condition = NSCondition()
+  private var jobs: [@Sendable () -> Void] = []
+  private var stopRequested = false
+  private var stopped = false
+  private var stopWaiters: [CheckedContinuation<Void, Never>] = []
+  private let idle: (@Sendable () -> Void)?
+
+  init(name: String, idle: (@Sendable () -> Void)? = nil) {
+    self.idle = idle
+    let thread = Thread { [self] in self.loop() }
+    thread.name = name
+    thread.start()
+  }
+
+  /// Runs `body` on the thread and returns its result.
+  func run<T: Sendable>(
+    _ body: @escaping @Sendable () throws(KafkaError) -> T
+  ) async throws(KafkaError) -> T {
+    let result: Result<T, KafkaError> = await withCheckedContinuation { continuation in
+      let accepted = enqueue {
+        do throws(KafkaError) {
+          continuation.resume(returning: .success(try body()))
+        } catch {
+          continuation.resume(returning: .failure(error))
+        }
+      }
+      if !accepted {
+        continuation.resume(returning: .failure(.closed("librdkafka client thread")))
+      }
+    }
+    return try result.get()
+  }
+
+  /// Runs `body` on the thread without waiting for it. Returns false once stopped.
+  @discardableResult
+  func enqueue(_ body: @escaping @Sendable () -> Void) -> Bool {
+    condition.lock()
+    defer { condition.unlock() }
+    guard !stopRequested else { return false }
+    jobs.append(body)
+    condition.signal()
+    return true
+  }
+
+  /// Lets queued jobs finish, then ends the thread. Returns once it has ended.
+  func stop() async {
+    await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+      condition.lock()
+      if stopped {
+        condition.unlock()
+        continuation.resume()
+        return
+      }
+      stopRequested = true
+      stopWaiters.append(continuation)
+      condition.signal()
+      condition.unlock()
+    }
+  }
+
+  private func loop() {
+    while true {
+      condition.lock()
+      while jobs.isEmpty && !stopRequested && idle == nil {
+        condition.wait()
+      }
+      let batch = jobs
+      jobs.removeAll(keepingCapacity: true)
+      let exiting = stopRequested && batch.isEmpty
+      condition.unlock()
+
+      if exiting { break }
+      if batch.isEmpty {
+        idle?()
+      } else {
+        for job in batch { job() }
+      }
+    }
+    condition.lock()
+    stopped = true
+    let waiters = stopWaiters
+    stopWaiters.removeAll()
+    condition.unlock()
+    for waiter in waiters { waiter.resume() }
+  }
+}

@@ -1,0 +1,53 @@
+/// What an operator tunes on a producer. Defaults are the safe ones for an outbox relay:
+/// idempotent, `acks=all`, bounded queue.
+public struct KafkaProducerConfiguration: Sendable, Equatable {
+  /// `host:port,…` of the bootstrap brokers.
+  public var bootstrapServers: String
+  public var clientId: String = "sagad"
+  /// `enable.idempotence=true` and `acks=all`: no duplicates or reordering on retry.
+  public var idempotent = true
+  /// The most messages held without a delivery report; `send` suspends beyond it.
+  public var maxInFlightMessages = 100_000
+  /// `message.timeout.ms`: after this a queued message fails with `notPersisted`
+  /// (or `possiblyPersisted` if it was on the wire). nil waits forever.
+  public var deliveryTimeout: Duration? = .seconds(300)
+  /// `linger.ms`: how long librdkafka waits to fill a batch.
+  public var linger: Duration = .milliseconds(5)
+  /// `statistics.interval.ms`; nil disables statistics.
+  public var statisticsInterval: Duration?
+  /// Any other librdkafka property; wins over the fields above.
+  public var overrides: [String: String] = [:]
+
+  public init(bootstrapServers: String) {
+    self.bootstrapServers = bootstrapServers
+  }
+
+  var kafkaConfiguration: KafkaConfiguration {
+    var config = KafkaConfiguration([
+      "bootstrap.servers": bootstrapServers,
+      "client.id": clientId,
+      // librdkafka's own queue must never refuse before our bound does. It counts a
+      // message until its delivery report is freed, which is after our callback has
+      // handed the slot on, and it frees a whole batch of reports at once: hence 2×.
+      "queue.buffering.max.messages": String(min(maxInFlightMessages * 2 + 16, 10_000_000)),
+      "linger.ms": String(linger.milliseconds),
+      "message.timeout.ms": String(deliveryTimeout?.milliseconds ?? 0),
+    ])
+    if idempotent {
+      config["enable.idempotence"] = "true"
+      config["acks"] = "all"
+    }
+    if let statisticsInterval {
+      config["statistics.interval.ms"] = String(statisticsInterval.milliseconds)
+    }
+    return config.merging(overrides)
+  }
+}
+
+extension Duration {
+  /// Whole milliseconds, rounded down, as librdkafka's `*.ms` properties expect.
+  var milliseconds: Int64 {
+    let (seconds, attoseconds) = components
+    return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+  }
+}

@@ -190,6 +190,18 @@ public final class KafkaConsumer: Sendable {
     await io.stop()
   }
 
+  deinit {
+    // Dropped without close: still leave the group, on the consumer's thread.
+    guard !closed.withLock({ $0 }) else { return }
+    let client = self.client
+    let queue = self.queue
+    io.finish {
+      _ = rd_kafka_consumer_close(client.handle)
+      rd_kafka_queue_destroy(queue.raw)
+      client.destroy()
+    }
+  }
+
   private func changeFetching(_ partitions: [TopicPartition], pause: Bool) async throws(KafkaError) {
     let client = self.client
     try await io.run { () throws(KafkaError) in

@@ -51,6 +51,17 @@ final class KafkaIOThread: @unchecked Sendable {
     return true
   }
 
+  /// Runs `last` after the queued jobs, then ends the thread, without waiting: for
+  /// `deinit`, where nothing can be awaited.
+  func finish(with last: @escaping @Sendable () -> Void) {
+    condition.lock()
+    defer { condition.unlock() }
+    guard !stopRequested else { return }
+    jobs.append(last)
+    stopRequested = true
+    condition.signal()
+  }
+
   /// Lets queued jobs finish, then ends the thread. Returns once it has ended.
   func stop() async {
     await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in

@@ -93,6 +93,19 @@ public final class KafkaProducer: Sendable {
     await io.stop()
   }
 
+  deinit {
+    // Dropped without close: free librdkafka on the producer's thread. Reports of
+    // messages still queued complete as not persisted.
+    guard !closed.withLock({ $0 }) else { return }
+    limiter.close()
+    let client = self.client
+    io.finish {
+      _ = rd_kafka_purge(client.handle, Int32(RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT))
+      _ = rd_kafka_flush(client.handle, 1000)
+      client.destroy()
+    }
+  }
+
   private func enqueue(_ message: KafkaProducerMessage, opaque: UnsafeMutableRawPointer) -> rd_kafka_resp_err_t {
     var headers: OpaquePointer?
     if !message.headers.isEmpty {

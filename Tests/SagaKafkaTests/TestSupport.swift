@@ -79,7 +79,7 @@ let quietLogger: Logger = {
 /// A consumer configuration tuned for quick group changes on the mock cluster.
 func testConsumerConfiguration(_ cluster: EmbeddedKafkaCluster, group: String) -> KafkaConsumerConfiguration {
   var config = KafkaConsumerConfiguration(bootstrapServers: cluster.bootstrapServers, groupId: group)
-  config.sessionTimeout = .seconds(6)
+  config.sessionTimeout = .seconds(4)
   config.heartbeatInterval = .milliseconds(500)
   config.overrides["topic.metadata.refresh.interval.ms"] = "1000"
   return config

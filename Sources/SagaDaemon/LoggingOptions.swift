@@ -1,0 +1,53 @@
+public import ArgumentParser
+import Foundation
+import Logging
+import Synchronization
+
+/// `--log-level`, shared by every sagad command. Logs go to stderr so stdout stays
+/// machine-readable (dev-broker's bootstrap line and control replies).
+public struct LoggingOptions: ParsableArguments {
+  /// swift-log's levels, spelled as on the command line.
+  public enum Level: String, CaseIterable, ExpressibleByArgument, Sendable {
+    case trace, debug, info, notice, warning, error, critical
+  }
+
+  @Option(help: "Minimum level of log lines written to stderr.")
+  public var logLevel: Level = .info
+
+  public init() {}
+
+  /// Installs the stderr log backend once per process and returns a logger for `label`.
+  func bootstrap(label: String) -> Logger {
+    let level = Logger.Level(rawValue: logLevel.rawValue) ?? .info
+    LoggingBootstrap.once(level: level)
+    return Logger(label: label)
+  }
+}
+
+/// swift-log allows one bootstrap per process; this keeps a second call harmless.
+private enum LoggingBootstrap {
+  private static let installed = Mutex(false)
+
+  static func once(level: Logger.Level) {
+    installed.withLock { installed in
+      guard !installed else { return }
+      installed = true
+      LoggingSystem.bootstrap { label in
+        var handler = StreamLogHandler.standardError(label: label)
+        handler.logLevel = level
+        return handler
+      }
+    }
+  }
+}
+
+/// Writes one line to stderr, unbuffered, for messages meant for the person at the terminal.
+func standardError(_ line: String) {
+  try? FileHandle.standardError.write(contentsOf: Data((line + "\n").utf8))
+}
+
+/// Writes one line to stdout in a single write(2), so it is never interleaved or left
+/// sitting in a buffer when a test or script reads the output through a pipe.
+func standardOutput(_ line: String) {
+  try? FileHandle.standardOutput.write(contentsOf: Data((line + "\n").utf8))
+}

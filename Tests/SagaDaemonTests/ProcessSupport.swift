@@ -1,0 +1,152 @@
+import Foundation
+import Synchronization
+import Testing
+
+/// Polls `condition` until it holds or `timeout` passes. Tests wait for a state this
+/// way, never for a guessed duration.
+func eventually(
+  _ what: @autoclosure () -> String, timeout: Duration = .seconds(30),
+  _ condition: () async throws -> Bool
+) async throws {
+  let clock = ContinuousClock()
+  let deadline = clock.now.advanced(by: timeout)
+  while clock.now < deadline {
+    if try await condition() { return }
+    try await Task.sleep(for: .milliseconds(20))
+  }
+  throw TestFailure("timed out after \(timeout) waiting for: \(what())")
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+  let description: String
+  init(_ description: String) { self.description = description }
+}
+
+/// A fresh directory under the system's temp dir; the caller removes it.
+func makeTemporaryDirectory() throws -> URL {
+  let url = FileManager.default.temporaryDirectory.appendingPathComponent("sagad-test-\(UUID().uuidString)")
+  try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+  return url
+}
+
+/// The `sagad` executable of this build: SwiftPM puts it in the products directory next
+/// to the test bundle (`swift build --build-tests` builds both). `SAGAD_BINARY` overrides.
+func sagadBinary() throws -> URL {
+  if let path = ProcessInfo.processInfo.environment["SAGAD_BINARY"] {
+    return URL(fileURLWithPath: path)
+  }
+  let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+  var directory = bundle.deletingLastPathComponent()
+  var searched: [String] = []
+  for _ in 0..<4 {
+    for candidate in ["sagad", "debug/sagad", "release/sagad"] {
+      let url = directory.appendingPathComponent(candidate)
+      searched.append(url.path)
+      if FileManager.default.isExecutableFile(atPath: url.path) { return url }
+    }
+    directory = directory.deletingLastPathComponent()
+  }
+  throw TestFailure(
+    "sagad binary not found (looked at \(searched.joined(separator: ", "))); "
+      + "build it with `swift build --build-tests` or set SAGAD_BINARY")
+}
+
+/// `name` from PATH. A missing tool fails the test: CI installs kcat, so its absence is
+/// a broken setup, not a reason to skip the wire-compatibility checks.
+func requiredTool(_ name: String) throws -> URL {
+  let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+  for directory in path.split(separator: ":") {
+    let url = URL(fileURLWithPath: String(directory)).appendingPathComponent(name)
+    if FileManager.default.isExecutableFile(atPath: url.path) { return url }
+  }
+  throw TestFailure(
+    "\(name) not found in PATH (\(path)); install it with scripts/install-deps.sh (apt-get install \(name))")
+}
+
+/// Everything a child process wrote to one pipe, collected by a thread of its own so the
+/// child never blocks on a full pipe.
+final class OutputCollector: Sendable {
+  private let buffer = Mutex(Data())
+  private let finished = Mutex(false)
+
+  init(_ handle: FileHandle) {
+    Thread.detachNewThread { [self] in
+      while true {
+        let chunk = handle.availableData
+        if chunk.isEmpty { break }
+        buffer.withLock { $0.append(chunk) }
+      }
+      finished.withLock { $0 = true }
+    }
+  }
+
+  var text: String { buffer.withLock { String(decoding: $0, as: UTF8.self) } }
+  var lines: [String] { text.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init) }
+  var isFinished: Bool { finished.withLock { $0 } }
+}
+
+/// A child process with piped stdin, stdout and stderr.
+final class ChildProcess: Sendable {
+  let process: Process
+  let stdout: OutputCollector
+  let stderr: OutputCollector
+  private let stdin: FileHandle?
+
+  /// Starts `executable`; `stdin: nil` connects standard input to /dev/null.
+  init(_ executable: URL, _ arguments: [String], pipeStdin: Bool = true) throws {
+    let process = Process()
+    process.executableURL = executable
+    process.arguments = arguments
+    let out = Pipe()
+    let err = Pipe()
+    let input = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    process.standardInput = pipeStdin ? input : FileHandle.nullDevice
+    try process.run()
+    self.process = process
+    self.stdout = OutputCollector(out.fileHandleForReading)
+    self.stderr = OutputCollector(err.fileHandleForReading)
+    self.stdin = pipeStdin ? input.fileHandleForWriting : nil
+  }
+
+  var pid: Int32 { process.processIdentifier }
+  var isRunning: Bool { process.isRunning }
+
+  func write(_ text: String) throws {
+    guard let stdin else { throw TestFailure("stdin of \(pid) is not a pipe") }
+    try stdin.write(contentsOf: Data(text.utf8))
+  }
+
+  func closeStdin() throws { try stdin?.close() }
+
+  func signal(_ number: Int32) { if process.isRunning { kill(pid, number) } }
+
+  /// Waits for the exit and for both pipes to be drained; returns the exit status, or
+  /// throws if the process died of a signal or outlived `timeout`.
+  @discardableResult
+  func waitForExit(timeout: Duration = .seconds(15)) async throws -> Int32 {
+    try await eventually("process \(pid) to exit", timeout: timeout) {
+      !process.isRunning && stdout.isFinished && stderr.isFinished
+    }
+    guard process.terminationReason == .exit else {
+      throw TestFailure("process \(pid) died of signal \(process.terminationStatus); stderr:\n\(stderr.text)")
+    }
+    return process.terminationStatus
+  }
+
+  /// The test's safety net: SIGKILL if still running. Call it in a `defer`.
+  func killIfRunning() { signal(SIGKILL) }
+}
+
+/// Runs a command to completion with `input` on its stdin; kills it after `timeout`.
+func run(
+  _ executable: URL, _ arguments: [String], input: String = "", timeout: Duration = .seconds(30)
+) async throws -> (status: Int32, stdout: String, stderr: String) {
+  let child = try ChildProcess(executable, arguments)
+  defer { child.killIfRunning() }
+  try child.write(input)
+  try child.closeStdin()
+  let status = try await child.waitForExit(timeout: timeout)
+  return (status, child.stdout.text, child.stderr.text)
+}

@@ -84,6 +84,30 @@ final class InFlightLimiter: Sendable {
     }
   }
 
+  /// Takes as many free slots as possible, up to `wanted`, in one step; waits for one
+  /// slot only when none is free. Returns how many were taken (at least one).
+  func acquire(upTo wanted: Int) async throws(KafkaError) -> Int {
+    precondition(wanted > 0, "acquire at least one slot")
+    let taken: Result<Int, KafkaError> = state.withLock { state in
+      if state.closed { return .failure(.closed("producer")) }
+      guard state.waiters.isEmpty else { return .success(0) }
+      let count = min(wanted, limit - state.inFlight)
+      guard count > 0 else { return .success(0) }
+      state.inFlight += count
+      state.highWater = max(state.highWater, state.inFlight)
+      return .success(count)
+    }
+    let count = try taken.get()
+    if count > 0 { return count }
+    try await acquire()
+    return 1
+  }
+
+  /// Gives back `count` slots that were taken but not used.
+  func release(count: Int) {
+    for _ in 0..<count { release() }
+  }
+
   /// Gives a slot back (one per delivery report, or after a failed enqueue). A waiting
   /// caller inherits it directly, so the count never exceeds the bound.
   func release() {

@@ -52,6 +52,24 @@ public final class KafkaConsumer: Sendable {
     }
   }
 
+  /// Reads `positions` directly, outside any group balancing (tools, replays,
+  /// benchmarks). Offsets may be `TopicPartitionOffset.beginning` or `.end`.
+  public func assign(_ positions: [TopicPartitionOffset]) async throws(KafkaError) {
+    let client = self.client
+    try await io.run { () throws(KafkaError) in
+      guard !client.isDestroyed else { throw KafkaError.closed("consumer") }
+      let list = TopicPartitionList.make(positions)
+      defer { rd_kafka_topic_partition_list_destroy(list) }
+      let err = rd_kafka_assign(client.handle, list)
+      guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
+        throw KafkaError.from(err, context: "cannot assign \(positions)")
+      }
+    }
+    client.context.rebalance.withLock { state in
+      state.assignment = Set(positions.map(\.topicPartition))
+    }
+  }
+
   /// Waits up to `timeout` for a first record, then takes whatever else is already
   /// fetched, up to `maxMessages` in all. Returns an empty batch on timeout. Group
   /// rebalances and statistics are served inside this call.

@@ -72,13 +72,16 @@ final class RdKafkaClient: @unchecked Sendable {
     destroyed.withLock { destroyed in destroyed ? nil : body(handle) }
   }
 
-  /// Destroys the handle once. Blocking: call it from the client's I/O thread.
-  func destroy() {
-    let first = destroyed.withLock { done in
+  /// Destroys the handle once. `first` runs under the lock, after every call in
+  /// `withLiveHandle` has left and before any can enter again (topic handles must go
+  /// before the client). Blocking: call it from the client's I/O thread.
+  func destroy(first: () -> Void = {}) {
+    let isFirst = destroyed.withLock { done in
       defer { done = true }
+      if !done { first() }
       return !done
     }
-    if first { rd_kafka_destroy(handle) }
+    if isFirst { rd_kafka_destroy(handle) }
   }
 
   deinit {

@@ -26,6 +26,10 @@ public struct TopicPartitionOffset: Sendable, Hashable, CustomStringConvertible 
     self.offset = offset
   }
 
+  /// librdkafka's logical offsets: the partition's first and next-to-be-written record.
+  public static let beginning: Int64 = -2
+  public static let end: Int64 = -1
+
   public var topic: String { topicPartition.topic }
   public var partition: Int32 { topicPartition.partition }
   public var description: String { "\(topicPartition)@\(offset)" }

@@ -4,7 +4,7 @@ import Testing
 
 /// `sagad` as a user runs it: the built binary in a child process, observed from the
 /// outside (its output, its exit status, and `kcat` as an independent Kafka client).
-@Suite("sagad dev-broker")
+@Suite("sagad dev-broker", .timeLimit(.minutes(2)))
 struct DevBrokerTests {
   @Test("sagad answers --version, --help, and prints help without a subcommand")
   func helpAndVersion() async throws {

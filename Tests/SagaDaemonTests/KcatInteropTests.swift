@@ -7,7 +7,7 @@ import Testing
 /// The wire contract against a client nobody here wrote: `kcat` (librdkafka's own CLI)
 /// and SagaKafka must read each other's records, keys and headers byte for byte, through
 /// a `sagad dev-broker` in another process.
-@Suite("kcat interoperability")
+@Suite("kcat interoperability", .timeLimit(.minutes(2)))
 struct KcatInteropTests {
   private let logger: Logger = {
     var logger = Logger(label: "kcat-interop")

@@ -4,7 +4,7 @@ import Testing
 
 /// The mock cluster as tests and `sagad dev-broker` use it. Observations go through
 /// `KafkaAdmin`, a real client on the wire, never through the mock's own bookkeeping.
-@Suite("EmbeddedKafkaCluster")
+@Suite("EmbeddedKafkaCluster", .timeLimit(.minutes(2)))
 struct EmbeddedKafkaClusterTests {
   @Test("N brokers numbered from 1, one bootstrap address each, all reachable")
   func brokersComeUp() async throws {

@@ -2,7 +2,7 @@ import Logging
 import SagaKafka
 import Testing
 
-@Suite("KafkaAdmin on the embedded cluster")
+@Suite("KafkaAdmin on the embedded cluster", .timeLimit(.minutes(2)))
 struct KafkaAdminTests {
   @Test("listTopics reports every topic with its partition count and leaders")
   func listTopics() async throws {

@@ -2,7 +2,7 @@ import Logging
 import SagaKafka
 import Testing
 
-@Suite("KafkaConsumer on the embedded cluster")
+@Suite("KafkaConsumer on the embedded cluster", .timeLimit(.minutes(2)))
 struct KafkaConsumerTests {
   private func produce(_ cluster: EmbeddedKafkaCluster, topic: String, values: [String], partition: Int32? = nil)
     async throws

@@ -2,7 +2,7 @@ import Logging
 import SagaKafka
 import Testing
 
-@Suite("KafkaProducer on the embedded cluster")
+@Suite("KafkaProducer on the embedded cluster", .timeLimit(.minutes(2)))
 struct KafkaProducerTests {
   @Test("produce → consume keeps key, value, headers, partition and offset")
   func roundTrip() async throws {

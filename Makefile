@@ -1,0 +1,74 @@
+# sagad — developer entry points. `make run` and `make test` install missing system packages themselves
+# (scripts/install-deps.sh, quick when everything is present). See README.md and Docs/development.md.
+#
+#   make SCRATCH=.build-mine test     build in a second folder (.build-NAME is gitignored)
+#   make CONFIG=release run           release build
+#   make TEST_FLAGS='--filter Consumer' test
+
+SWIFT ?= swift
+CONFIG ?= debug
+SCRATCH ?= .build
+TEST_FLAGS ?=
+# Arguments for `sagad dev-broker` under `make run`; the bootstrap file lets a second terminal find it.
+DEV_DIR ?= .sagad
+BOOTSTRAP_FILE ?= $(DEV_DIR)/dev-broker.bootstrap
+DEV_BROKER_ARGS ?= --bootstrap-file $(BOOTSTRAP_FILE)
+FORMAT_PATHS = Sources Tests Package.swift
+SCRIPTS = scripts/*.sh .ci/run
+
+SWIFT_FLAGS = -c $(CONFIG) --scratch-path $(SCRATCH)
+BIN = $(SCRATCH)/$(CONFIG)
+
+.PHONY: help deps build run test lint format bench-kafka clean distclean
+
+help:
+	@echo "make run          build sagad and start the dev broker (installs system packages if missing)"
+	@echo "make test         build everything and run the test suite (installs system packages if missing)"
+	@echo "make build        build every product (sagad, sagactl, sagad-bench)"
+	@echo "make lint         swift format lint --strict, bash -n (and shellcheck if installed) on scripts"
+	@echo "make format       reformat Sources, Tests and Package.swift in place"
+	@echo "make bench-kafka  SagaKafka vs kcat throughput on the dev broker (scripts/bench-kafka.sh)"
+	@echo "make deps         install missing system packages only"
+	@echo "make clean        swift package clean; distclean also removes $(SCRATCH) and $(DEV_DIR)"
+	@echo "variables: SWIFT=$(SWIFT) CONFIG=$(CONFIG) SCRATCH=$(SCRATCH) TEST_FLAGS=$(TEST_FLAGS)"
+
+deps:
+	@bash scripts/install-deps.sh
+
+build: deps
+	$(SWIFT) build $(SWIFT_FLAGS)
+
+run: deps build
+	@mkdir -p $(DEV_DIR)
+	@rm -f $(BOOTSTRAP_FILE)
+	@echo "Starting the dev broker: an in-memory Kafka cluster (librdkafka's mock cluster) with every sagad topic."
+	@echo "  In another terminal:  kcat -L -b \"\$$(cat $(BOOTSTRAP_FILE))\"    (lists brokers and topics)"
+	@echo "  Type here:            down <id> | up <id> | status | quit   (Ctrl-C also stops it)"
+	$(BIN)/sagad dev-broker $(DEV_BROKER_ARGS)
+
+# `--build-tests` builds every product too, so the tests find the sagad binary they spawn.
+test: deps
+	$(SWIFT) build $(SWIFT_FLAGS) --build-tests
+	$(SWIFT) test $(SWIFT_FLAGS) --skip-build $(TEST_FLAGS)
+
+lint:
+	$(SWIFT) format lint --strict --recursive $(FORMAT_PATHS)
+	@for f in $(SCRIPTS); do [ -f "$$f" ] || continue; bash -n "$$f" || exit 1; done; echo "bash -n: ok"
+	@if command -v shellcheck >/dev/null 2>&1; then \
+	  shellcheck $(SCRIPTS) && echo "shellcheck: ok"; \
+	else \
+	  echo "shellcheck not installed: skipped (apt-get install shellcheck to enable)"; \
+	fi
+
+format:
+	$(SWIFT) format format --in-place --recursive $(FORMAT_PATHS)
+
+bench-kafka: deps
+	@[ -f scripts/bench-kafka.sh ] || { echo "scripts/bench-kafka.sh does not exist yet" >&2; exit 1; }
+	bash scripts/bench-kafka.sh
+
+clean:
+	$(SWIFT) package --scratch-path $(SCRATCH) clean
+
+distclean:
+	rm -rf $(SCRATCH) $(DEV_DIR)

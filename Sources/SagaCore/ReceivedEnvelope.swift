@@ -1,0 +1,68 @@
+public import Foundation
+
+/// The envelope of a consumed message, parsed leniently. Messages from the report's Spring
+/// services carry no envelope headers at all, and a malformed header must not cost the
+/// message: every field is optional, and a value that does not parse is nil (the body,
+/// not the headers, decides whether a message is valid).
+public struct ReceivedEnvelope: Sendable, Hashable {
+  /// Every header as received, in order.
+  public let headers: [EnvelopeHeader]
+  public let eventId: UUID?
+  /// Nil when absent or not one of the five event names.
+  public let eventType: EventType?
+  public let eventVersion: EventVersion?
+  /// Nil when absent or not a valid version-00 `traceparent`.
+  public let trace: TraceContext?
+  public let correlationId: String?
+  public let producer: String?
+  public let occurredAtMilliseconds: Int64?
+  /// `sagad-republished`: how many times the sweeper re-announced this event.
+  public let republished: Int?
+  /// `sagad-replay-of`: the original `eventId` of a message replayed from the DLT.
+  public let replayOf: UUID?
+
+  /// Parses `headers`; when a name repeats, the last value counts (as Kafka's `lastHeader`).
+  /// Empty values count as absent.
+  public init(headers: [EnvelopeHeader]) {
+    self.headers = headers
+    var last: [String: String] = [:]
+    for header in headers where !header.value.isEmpty {
+      last[header.name] = header.value
+    }
+    eventId = last[HeaderName.eventId].flatMap(UUID.init(uuidString:))
+    eventType = last[HeaderName.eventType].flatMap(EventType.init(rawValue:))
+    eventVersion = last[HeaderName.eventVersion].flatMap(EventVersion.init)
+    trace = last[HeaderName.traceparent].flatMap(TraceContext.init(traceparent:))
+    correlationId = last[HeaderName.correlationId]
+    producer = last[HeaderName.producer]
+    occurredAtMilliseconds = last[HeaderName.occurredAt].flatMap(RFC3339Timestamp.parse)
+    republished = last[HeaderName.republished].flatMap { Int($0) }
+    replayOf = last[HeaderName.replayOf].flatMap(UUID.init(uuidString:))
+  }
+
+  /// A message with no headers, as the report's services send.
+  public static let empty = ReceivedEnvelope(headers: [])
+
+  /// The last value of header `name`, if any (for headers without a field here, such as
+  /// `sagad-attempts` or `kafka_dlt-*`).
+  public func value(for name: String) -> String? {
+    headers.last { $0.name == name && !$0.value.isEmpty }?.value
+  }
+
+  /// `occurredAtMilliseconds` as a `Date`.
+  public var occurredAt: Date? { occurredAtMilliseconds.map(RFC3339Timestamp.date(milliseconds:)) }
+
+  /// The full envelope when all seven standard headers are present and valid; headers
+  /// with other names become its `extraHeaders`. Nil for partial or report-format messages.
+  public var envelope: EventEnvelope? {
+    guard let eventId, let eventType, let eventVersion, let trace, let correlationId, let producer,
+      let occurredAtMilliseconds
+    else { return nil }
+    let standard = Set(HeaderName.envelope)
+    var envelope = EventEnvelope(
+      eventType: eventType, trace: trace, correlationId: correlationId, producer: producer, eventId: eventId,
+      eventVersion: eventVersion, extraHeaders: headers.filter { !standard.contains($0.name) })
+    envelope.occurredAtMilliseconds = occurredAtMilliseconds
+    return envelope
+  }
+}

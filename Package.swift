@@ -15,6 +15,9 @@ let package = Package(
   dependencies: [
     .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
     .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    // 7.10.0 is the first GRDB that links against Debian's SQLite 3.40 (DESIGN.md §9).
+    .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+    .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
   ],
   targets: [
     .systemLibrary(
@@ -27,12 +30,27 @@ let package = Package(
       dependencies: ["CRdKafka", .product(name: "Logging", package: "swift-log")]
     ),
     .target(name: "SagaCore"),
-    .target(name: "SagaStorage", dependencies: ["SagaCore"]),
-    .target(name: "Payments", dependencies: ["SagaCore", "SagaStorage"]),
-    .target(name: "Points", dependencies: ["SagaCore", "SagaStorage"]),
+    .target(
+      name: "SagaStorage",
+      dependencies: ["SagaCore", .product(name: "GRDB", package: "GRDB.swift")]
+    ),
+    // The services define their own schemas as GRDB migrations run by SagaStorage.
+    .target(
+      name: "Payments",
+      dependencies: ["SagaCore", "SagaStorage", .product(name: "GRDB", package: "GRDB.swift")]
+    ),
+    .target(
+      name: "Points",
+      dependencies: ["SagaCore", "SagaStorage", .product(name: "GRDB", package: "GRDB.swift")]
+    ),
     .target(
       name: "SagaRuntime",
-      dependencies: ["SagaCore", "SagaStorage", "SagaKafka", "Payments", "Points"]
+      dependencies: [
+        "SagaCore", "SagaStorage", "SagaKafka", "Payments", "Points",
+        .product(name: "GRDB", package: "GRDB.swift"),
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+      ]
     ),
     .target(name: "AdminProtocol"),
     .target(
@@ -59,9 +77,14 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
+    .testTarget(name: "SagaCoreTests", dependencies: ["SagaCore"]),
     .testTarget(
       name: "SagaKafkaTests",
       dependencies: ["SagaKafka", .product(name: "Logging", package: "swift-log")]
+    ),
+    .testTarget(
+      name: "SagaStorageTests",
+      dependencies: ["SagaStorage", .product(name: "GRDB", package: "GRDB.swift")]
     ),
     .testTarget(
       name: "SagaDaemonTests",

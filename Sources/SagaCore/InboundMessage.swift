@@ -1,0 +1,37 @@
+/// A consumed Kafka record as the services see it: no librdkafka type, so domain code
+/// can be handed messages (and tested) without a broker.
+public struct InboundMessage: Sendable, Hashable {
+  public var topic: String
+  public var partition: Int32
+  public var offset: Int64
+  public var key: [UInt8]?
+  public var value: [UInt8]?
+  public var headers: [EnvelopeHeader]
+  /// Milliseconds since the Unix epoch, if the record carries a timestamp.
+  public var timestampMilliseconds: Int64?
+
+  public init(
+    topic: String, partition: Int32, offset: Int64, key: [UInt8]?, value: [UInt8]?, headers: [EnvelopeHeader],
+    timestampMilliseconds: Int64? = nil
+  ) {
+    self.topic = topic
+    self.partition = partition
+    self.offset = offset
+    self.key = key
+    self.value = value
+    self.headers = headers
+    self.timestampMilliseconds = timestampMilliseconds
+  }
+
+  /// Where the record sits, e.g. `reservation-completed[2]@17`, for logs and records.
+  public var coordinates: String { "\(topic)[\(partition)]@\(offset)" }
+
+  /// The envelope headers it carries (all optional: the report's services send none).
+  public var envelope: ReceivedEnvelope { ReceivedEnvelope(headers: headers) }
+
+  /// The inbox key: the sender's `eventId` when present, else the record's coordinates,
+  /// so a headerless record replayed from the same offset is still recognised.
+  public var deduplicationKey: String {
+    envelope.eventId.map { $0.uuidString.lowercased() } ?? "offset:\(coordinates)"
+  }
+}

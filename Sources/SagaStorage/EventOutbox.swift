@@ -1,0 +1,47 @@
+public import GRDB
+public import SagaCore
+
+/// Saga events into the outbox: the JSON body with the report's field names, keyed by
+/// payment id, with the envelope headers.
+public enum EventOutbox {
+  /// Appends `event` inside the caller's transaction. Returns the outbox row id.
+  @discardableResult
+  public static func append<E: SagaEvent>(
+    _ event: E, envelope: EventEnvelope, in db: Database
+  ) throws(SagaError) -> Int64 {
+    let message = OutboxMessage(
+      topic: E.topic.rawValue, key: event.messageKey, payload: EventCodec.encode(event),
+      headers: envelope.headers.map { OutboxHeader(name: $0.name, value: $0.value) })
+    do {
+      return try Outbox.append(message, at: envelope.occurredAt, in: db)
+    } catch {
+      throw SagaError.storage(error)
+    }
+  }
+}
+
+extension SagaError {
+  /// A storage failure as a saga error. Busy, I/O, full and read-only storage are
+  /// transient (DESIGN.md §3: the condition can clear, the message must not be lost);
+  /// SQL and constraint errors are bugs, hence permanent.
+  public static func storage(_ error: any Error) -> SagaError {
+    if let saga = error as? SagaError { return saga }
+    if let storage = error as? StorageError {
+      let transient = storage.isRetriable || storage.isStorageFault
+      return SagaError(
+        transient ? (storage.isRetriable ? .databaseBusy : .storageIO) : .internalError, storage.description,
+        failureClass: transient ? .transient : .permanent)
+    }
+    if let database = error as? DatabaseError {
+      switch database.resultCode {
+      case .SQLITE_BUSY, .SQLITE_LOCKED:
+        return SagaError(.databaseBusy, "\(database)", failureClass: .transient)
+      case .SQLITE_IOERR, .SQLITE_FULL, .SQLITE_READONLY, .SQLITE_CANTOPEN, .SQLITE_NOMEM:
+        return SagaError(.storageIO, "\(database)", failureClass: .transient)
+      default:
+        return SagaError(.internalError, "\(database)", failureClass: .permanent)
+      }
+    }
+    return SagaError(.internalError, "\(error)")
+  }
+}

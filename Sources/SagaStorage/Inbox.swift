@@ -1,0 +1,50 @@
+public import Foundation
+public import GRDB
+
+/// The inbox (DESIGN.md §1, §4): one row per event a consumer group has applied,
+/// written in the same transaction as the event's effects. Kafka redelivers after a
+/// crash or a rebalance; the inbox is what turns that redelivery into a no-op.
+///
+/// Keyed by (consumer group, event id) rather than by offset: the sweeper
+/// re-announces a saga with a new event id on purpose, and a message copied to
+/// another partition or replayed from the DLT keeps its event id.
+public enum Inbox {
+  /// Records that `group` is applying event `eventId` and returns true, or returns
+  /// false if the group already did; the caller then skips the event's effects.
+  /// Call it first inside the event's savepoint, so a failed attempt also forgets
+  /// the claim.
+  public static func claim(
+    group: String, eventId: String, topic: String, partition: Int32, offset: Int64,
+    at now: Date = Date(), in db: Database
+  ) throws -> Bool {
+    // One statement, no read-then-write race: the primary key decides.
+    try db.execute(
+      sql: """
+        INSERT OR IGNORE INTO inbox (consumer_group, event_id, topic, "partition", "offset", processed_at)
+        VALUES (?, ?, ?, ?, ?, ?)
+        """,
+      arguments: [group, eventId, topic, partition, offset, now.millisecondsSinceEpoch])
+    return db.changesCount == 1
+  }
+
+  /// Whether `group` has already applied `eventId`, without claiming it.
+  public static func contains(group: String, eventId: String, in db: Database) throws -> Bool {
+    try Bool.fetchOne(
+      db, sql: "SELECT EXISTS (SELECT 1 FROM inbox WHERE consumer_group = ? AND event_id = ?)",
+      arguments: [group, eventId]) ?? false
+  }
+
+  /// Forgets events processed before `cutoff` and returns how many. After this a
+  /// very late redelivery is applied again, so the retention must exceed any
+  /// redelivery delay; the services' business keys remain the last line of defence.
+  @discardableResult
+  public static func purge(olderThan cutoff: Date, in db: Database) throws -> Int {
+    try db.execute(sql: "DELETE FROM inbox WHERE processed_at < ?", arguments: [cutoff.millisecondsSinceEpoch])
+    return db.changesCount
+  }
+
+  /// How many events the inbox remembers, for tests and diagnostics.
+  public static func count(in db: Database) throws -> Int {
+    try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM inbox") ?? 0
+  }
+}

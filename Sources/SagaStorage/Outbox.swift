@@ -1,0 +1,109 @@
+public import Foundation
+public import GRDB
+
+/// The transactional outbox (DESIGN.md §4): a service appends the events it emits
+/// in the same transaction as its state change, and the relay publishes the rows in
+/// id order and marks them sent only once Kafka has persisted them.
+///
+/// Every function takes the caller's `Database`, so it runs inside whatever
+/// transaction or savepoint the caller has open.
+public enum Outbox {
+  /// Appends `message` and returns its id. Rolled back with the caller's transaction.
+  @discardableResult
+  public static func append(_ message: OutboxMessage, at now: Date = Date(), in db: Database) throws -> Int64 {
+    try db.execute(
+      sql: """
+        INSERT INTO outbox (topic, message_key, payload, headers, created_at, attempts)
+        VALUES (?, ?, ?, ?, ?, 0)
+        """,
+      arguments: [
+        message.topic, message.key, Data(message.payload), try HeaderCoding.encode(message.headers),
+        now.millisecondsSinceEpoch,
+      ])
+    return db.lastInsertedRowID
+  }
+
+  /// Up to `limit` unsent rows, oldest id first. Reads only the partial index of
+  /// unsent rows, so sent rows kept for retention cost nothing here.
+  public static func pending(limit: Int, in db: Database) throws -> [OutboxRecord] {
+    let rows = try Row.fetchAll(
+      db,
+      sql: """
+        SELECT id, topic, message_key, payload, headers, created_at, attempts
+        FROM outbox INDEXED BY outbox_unsent
+        WHERE sent_at IS NULL ORDER BY id LIMIT ?
+        """,
+      arguments: [limit])
+    return try rows.map { row in
+      let id: Int64 = row["id"]
+      let payload: Data = row["payload"] ?? Data()
+      let message = OutboxMessage(
+        topic: row["topic"], key: row["message_key"], payload: [UInt8](payload),
+        headers: try HeaderCoding.decode(row["headers"], row: "outbox row \(id)", in: db))
+      return OutboxRecord(
+        id: id, message: message, createdAt: Date(millisecondsSinceEpoch: row["created_at"]),
+        attempts: row["attempts"])
+    }
+  }
+
+  /// Marks rows sent at `now`; rows already sent keep their first time. Returns
+  /// how many rows changed.
+  @discardableResult
+  public static func markSent(ids: some Collection<Int64>, at now: Date = Date(), in db: Database) throws -> Int {
+    try updateInChunks(ids, in: db) { placeholders in
+      ("UPDATE outbox SET sent_at = ? WHERE sent_at IS NULL AND id IN (\(placeholders))", [now.millisecondsSinceEpoch])
+    }
+  }
+
+  /// Counts a failed publish attempt on unsent rows, for the relay's logs and
+  /// metrics; the rows stay pending.
+  @discardableResult
+  public static func recordFailedAttempt(ids: some Collection<Int64>, in db: Database) throws -> Int {
+    try updateInChunks(ids, in: db) { placeholders in
+      ("UPDATE outbox SET attempts = attempts + 1 WHERE sent_at IS NULL AND id IN (\(placeholders))", [])
+    }
+  }
+
+  /// Deletes rows sent before `cutoff` and returns how many. Unsent rows are never
+  /// deleted, however old: they are messages still owed to Kafka.
+  @discardableResult
+  public static func purgeSent(olderThan cutoff: Date, in db: Database) throws -> Int {
+    try db.execute(
+      sql: "DELETE FROM outbox WHERE sent_at IS NOT NULL AND sent_at < ?",
+      arguments: [cutoff.millisecondsSinceEpoch])
+    return db.changesCount
+  }
+
+  /// How many rows wait to be published (`sagad_outbox_pending`).
+  public static func pendingCount(in db: Database) throws -> Int {
+    try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL") ?? 0
+  }
+
+  /// When the longest-waiting unsent row was appended, or nil when none waits
+  /// (`sagad_outbox_oldest_age_seconds`). Taken from the lowest id rather than
+  /// `MIN(created_at)` so it stays one index probe while a broker outage piles up
+  /// rows; the two differ only if the wall clock stepped back.
+  public static func oldestPendingCreatedAt(in db: Database) throws -> Date? {
+    try Int64.fetchOne(
+      db, sql: "SELECT created_at FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT 1"
+    ).map(Date.init(millisecondsSinceEpoch:))
+  }
+
+  /// SQLite caps bound parameters per statement (32,766 here); a relay batch can
+  /// be larger, so ids go in chunks well below the cap.
+  private static func updateInChunks(
+    _ ids: some Collection<Int64>, in db: Database,
+    statement: (String) -> (String, [(any DatabaseValueConvertible)?])
+  ) throws -> Int {
+    var changed = 0
+    let all = Array(ids)
+    for start in stride(from: 0, to: all.count, by: 500) {
+      let chunk = all[start..<min(start + 500, all.count)]
+      let (sql, leading) = statement(Array(repeating: "?", count: chunk.count).joined(separator: ","))
+      let arguments = StatementArguments(leading + chunk.map { $0 as (any DatabaseValueConvertible)? })
+      try db.execute(sql: sql, arguments: arguments)
+      changed += db.changesCount
+    }
+    return changed
+  }
+}

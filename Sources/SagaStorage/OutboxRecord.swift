@@ -1,0 +1,25 @@
+public import Foundation
+
+/// An outbox row not yet marked sent, as the relay reads it.
+public struct OutboxRecord: Sendable, Hashable, Identifiable {
+  /// Increases with every append and is never reused, even after a purge, so
+  /// publishing in id order is publishing in commit order.
+  public var id: Int64
+  public var message: OutboxMessage
+  /// When the row was appended (millisecond precision).
+  public var createdAt: Date
+  /// How many publish attempts failed so far (see ``Outbox/recordFailedAttempt(ids:in:)``).
+  public var attempts: Int
+
+  public var topic: String { message.topic }
+  public var key: String? { message.key }
+  public var payload: [UInt8] { message.payload }
+  public var headers: [OutboxHeader] { message.headers }
+
+  public init(id: Int64, message: OutboxMessage, createdAt: Date, attempts: Int) {
+    self.id = id
+    self.message = message
+    self.createdAt = createdAt
+    self.attempts = attempts
+  }
+}

@@ -1,0 +1,140 @@
+import Foundation
+public import GRDB
+
+/// One service's SQLite database: a GRDB `DatabasePool` on one file, with the
+/// storage tables (outbox, inbox, failed messages) and the service's own schema
+/// migrated on open.
+///
+/// ## Durability: WAL and `synchronous=FULL` by default
+///
+/// WAL lets the metrics scrape, the admin socket and the outbox relay read while a
+/// consumer batch writes, without either waiting for the other: readers see the
+/// last committed state, the single writer appends to the log.
+///
+/// In WAL mode `synchronous=FULL` fsyncs the log at every commit, so a transaction
+/// that returned from `write` is on disk: a payment the user was told about, or a
+/// reward whose Kafka offset is about to be committed, survives a power loss or a
+/// kernel panic, not just a process crash. Batching (DESIGN.md §4) amortises the
+/// fsync over many messages, which is how FULL still reaches the throughput goals.
+///
+/// `normal` fsyncs only at checkpoints. The file can never be corrupted, and a
+/// process crash loses nothing, but a power loss can roll back the last commits.
+/// For Points that means re-processing (the offsets were committed, so Kafka will
+/// not redeliver: a reward can go missing); for Payments a `pay` already answered
+/// can vanish. Choose `normal` only on hosts whose storage has power-loss
+/// protection, or for benchmarks and development.
+///
+/// All access is through GRDB's async APIs (``write(_:)``, ``read(_:)``, or
+/// ``writer`` and ``reader`` directly), which run the closure on GRDB's own
+/// dispatch queues and suspend the caller, so a slow fsync never blocks a thread of
+/// Swift's cooperative pool.
+public final class SagaDatabase: Sendable {
+  public let configuration: StorageConfiguration
+  /// The absolute path of the database file, as errors name it.
+  public let path: String
+  private let pool: DatabasePool
+
+  /// The single writer connection, for transactions that GRDB manages.
+  public var writer: any DatabaseWriter { pool }
+  /// The pool of reader connections; reads never wait for the writer.
+  public var reader: any DatabaseReader { pool }
+
+  /// Opens (creating if needed) the database at `configuration.path` and runs the
+  /// storage migrations followed by those `migrations` registers.
+  ///
+  /// Blocking: call it while the daemon starts, before serving anything.
+  /// - Throws: ``StorageError`` naming the file when it cannot be opened or migrated.
+  public init(
+    _ configuration: StorageConfiguration,
+    migrations: (inout DatabaseMigrator) -> Void = { _ in }
+  ) throws {
+    self.configuration = configuration
+    let path = URL(fileURLWithPath: configuration.path).standardizedFileURL.path
+    self.path = path
+    do {
+      try Self.createParentDirectory(of: path)
+      let synchronous = "PRAGMA synchronous = \(configuration.synchronous.rawValue.uppercased())"
+      var grdb = Configuration()
+      grdb.label = URL(fileURLWithPath: path).lastPathComponent
+      grdb.journalMode = .wal
+      grdb.foreignKeysEnabled = true
+      grdb.maximumReaderCount = max(1, configuration.readers)
+      grdb.busyMode =
+        configuration.busyTimeout > .zero ? .timeout(configuration.busyTimeout.timeInterval) : .immediateError
+      grdb.prepareDatabase { db in try db.execute(sql: synchronous) }
+      let pool = try DatabasePool(path: path, configuration: grdb)
+      // GRDB switches the writer to synchronous=NORMAL while enabling WAL, after
+      // prepareDatabase ran: set the configured level again on the writer, which
+      // is opened once and kept for the pool's life.
+      try pool.writeWithoutTransaction { db in try db.execute(sql: synchronous) }
+      var migrator = DatabaseMigrator()
+      StorageMigrations.register(in: &migrator)
+      migrations(&migrator)
+      try migrator.migrate(pool)
+      self.pool = pool
+    } catch let error as DatabaseError {
+      throw Self.explainingOpenFailure(StorageError(error, path: path))
+    } catch {
+      throw StorageError.mapping(error, path: path)
+    }
+  }
+
+  /// Runs `updates` in one IMMEDIATE transaction, committed if it returns and
+  /// rolled back if it throws.
+  /// - Throws: ``StorageError`` for SQLite failures, or what `updates` threw.
+  public func write<T: Sendable>(_ updates: @Sendable (Database) throws -> T) async throws -> T {
+    do {
+      return try await pool.write(updates)
+    } catch {
+      throw StorageError.mapping(error, path: path)
+    }
+  }
+
+  /// Runs `value` in a read transaction that sees one committed state.
+  /// - Throws: ``StorageError`` for SQLite failures, or what `value` threw.
+  public func read<T: Sendable>(_ value: @Sendable (Database) throws -> T) async throws -> T {
+    do {
+      return try await pool.read(value)
+    } catch {
+      throw StorageError.mapping(error, path: path)
+    }
+  }
+
+  /// Closes every connection; later accesses fail. Optional: the connections
+  /// also close when the last reference goes away.
+  public func close() throws {
+    do {
+      try pool.close()
+    } catch {
+      throw StorageError.mapping(error, path: path)
+    }
+  }
+
+  /// The file behind `db`, for errors raised where only a connection is at hand.
+  static func path(of db: Database) -> String {
+    let file = try? String.fetchOne(db, sql: "SELECT file FROM pragma_database_list WHERE name = 'main'")
+    return file.flatMap { $0 } ?? "(unknown database file)"
+  }
+
+  /// SQLite's "unable to open database file" does not say why; the usual reason
+  /// on a server is a directory the daemon's user cannot write to, so say so.
+  private static func explainingOpenFailure(_ error: StorageError) -> StorageError {
+    guard error.kind == .cannotOpen || error.kind == .readOnly else { return error }
+    return StorageError(
+      kind: error.kind, code: error.code, path: error.path,
+      message: error.message
+        + "; the file and its directory must be writable by this process, which creates -wal and -shm files beside it"
+    )
+  }
+
+  private static func createParentDirectory(of path: String) throws {
+    let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+    do {
+      try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    } catch {
+      throw StorageError(
+        kind: .cannotOpen, code: ResultCode.SQLITE_CANTOPEN.rawValue, path: path,
+        message: "cannot create the directory \(directory): \(error.localizedDescription)")
+    }
+  }
+}

@@ -1,0 +1,68 @@
+import Foundation
+import GRDB
+import SagaStorage
+import Testing
+
+@Suite("Inbox", .timeLimit(.minutes(2)))
+struct InboxTests {
+  private static func claim(
+    _ database: SagaDatabase, group: String = "points-service", eventId: String, offset: Int64 = 0,
+    at date: Date = referenceDate
+  ) async throws -> Bool {
+    try await database.write { db in
+      try Inbox.claim(
+        group: group, eventId: eventId, topic: "reservation-completed", partition: 0, offset: offset, at: date, in: db)
+    }
+  }
+
+  @Test("the first claim of (group, eventId) wins, a redelivery does not, another group does")
+  func claim() async throws {
+    try await withDatabase { database in
+      let claims = [
+        try await Self.claim(database, eventId: "e-1"),
+        try await Self.claim(database, eventId: "e-1", offset: 7),
+        try await Self.claim(database, group: "sagad-dlt", eventId: "e-1"),
+        try await Self.claim(database, eventId: "e-2"),
+      ]
+      #expect(claims == [true, false, true, true])
+      let (seen, unseen, count) = try await database.read { db in
+        (
+          try Inbox.contains(group: "points-service", eventId: "e-1", in: db),
+          try Inbox.contains(group: "points-service", eventId: "e-3", in: db),
+          try Inbox.count(in: db)
+        )
+      }
+      #expect(seen && !unseen)
+      #expect(count == 3)
+    }
+  }
+
+  @Test("a claim in a transaction that rolls back is forgotten, so the retry can claim")
+  func claimRollsBack() async throws {
+    try await withDatabase { database in
+      await #expect(throws: InjectedFailure()) {
+        try await database.write { db in
+          _ = try Inbox.claim(
+            group: "points-service", eventId: "e-1", topic: "reservation-completed", partition: 0, offset: 0, in: db)
+          throw InjectedFailure()
+        }
+      }
+      let retried = try await Self.claim(database, eventId: "e-1")
+      #expect(retried)
+    }
+  }
+
+  @Test("purge forgets only entries processed before the cut-off")
+  func purge() async throws {
+    try await withDatabase { database in
+      _ = try await Self.claim(database, eventId: "old", at: referenceDate)
+      _ = try await Self.claim(database, eventId: "new", at: referenceDate.addingTimeInterval(7_200))
+      let purged = try await database.write { db in
+        try Inbox.purge(olderThan: referenceDate.addingTimeInterval(3_600), in: db)
+      }
+      #expect(purged == 1)
+      let (new, old) = (try await Self.claim(database, eventId: "new"), try await Self.claim(database, eventId: "old"))
+      #expect(!new && old)
+    }
+  }
+}

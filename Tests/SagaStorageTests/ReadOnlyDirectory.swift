@@ -1,0 +1,50 @@
+import Foundation
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// Makes a directory that this process cannot create files in. `chmod 0555` is
+/// enough for a normal user, but root (as CI runs) ignores permission bits, so as
+/// root the directory is also made immutable with `chattr +i`, which binds root
+/// too on ext4, the filesystem of this project's machines.
+enum ReadOnlyDirectory {
+  static func lock(_ url: URL) throws {
+    try FileManager.default.setAttributes([.posixPermissions: 0o555], ofItemAtPath: url.path)
+    if geteuid() == 0 { try chattr("+i", url) }
+  }
+
+  /// Undoes ``lock(_:)`` so that the temporary directory can be removed.
+  static func unlock(_ url: URL) {
+    if geteuid() == 0 { try? chattr("-i", url) }
+    try? FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: url.path)
+  }
+
+  /// Whether ``lock(_:)`` really stops this process from writing here, probed once.
+  static let canBeMade: Bool = {
+    let probe = FileManager.default.temporaryDirectory
+      .appendingPathComponent("sagad-readonly-probe-\(UUID().uuidString)", isDirectory: true)
+    guard (try? FileManager.default.createDirectory(at: probe, withIntermediateDirectories: true)) != nil else {
+      return false
+    }
+    defer { try? FileManager.default.removeItem(at: probe) }
+    guard (try? lock(probe)) != nil else {
+      unlock(probe)
+      return false
+    }
+    let wrote = FileManager.default.createFile(atPath: probe.appendingPathComponent("x").path, contents: nil)
+    unlock(probe)
+    return !wrote
+  }()
+
+  private static func chattr(_ flag: String, _ url: URL) throws {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/chattr")
+    process.arguments = [flag, url.path]
+    try process.run()
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else {
+      throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: url.path])
+    }
+  }
+}

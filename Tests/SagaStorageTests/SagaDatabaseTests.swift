@@ -1,0 +1,124 @@
+import Foundation
+import GRDB
+import SagaStorage
+import Testing
+
+@Suite("SagaDatabase: open, migrate, pragmas", .timeLimit(.minutes(2)))
+struct SagaDatabaseTests {
+  private static let storageTables: Set<String> = ["outbox", "inbox", "failed_messages"]
+  private static let storageIndexes: Set<String> = ["outbox_unsent", "outbox_sent_at", "inbox_processed_at"]
+
+  private static func serviceMigrations(_ migrator: inout DatabaseMigrator) {
+    migrator.registerMigration("test-v1-widgets") { db in
+      try db.execute(sql: "CREATE TABLE widgets (id INTEGER PRIMARY KEY, name TEXT NOT NULL)")
+    }
+  }
+
+  private static func schemaNames(type: String, in db: SagaDatabase) async throws -> Set<String> {
+    try await db.read { db in
+      Set(try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = ?", arguments: [type]))
+    }
+  }
+
+  @Test("a fresh file gets every storage table and index plus the service's, under new directories")
+  func freshFile() async throws {
+    try await withTemporaryDirectory { directory in
+      let path = directory.appendingPathComponent("state/payments/db.sqlite").path
+      let database = try SagaDatabase(StorageConfiguration(path: path), migrations: Self.serviceMigrations)
+      #expect(FileManager.default.fileExists(atPath: path))
+      #expect(database.path == path)
+      let tables = try await Self.schemaNames(type: "table", in: database)
+      #expect(tables.isSuperset(of: Self.storageTables.union(["widgets"])))
+      let indexes = try await Self.schemaNames(type: "index", in: database)
+      #expect(indexes.isSuperset(of: Self.storageIndexes))
+    }
+  }
+
+  @Test("reopening runs nothing twice, keeps the data, and applies migrations added since")
+  func reopen() async throws {
+    try await withTemporaryDirectory { directory in
+      let configuration = StorageConfiguration(path: directory.appendingPathComponent("db.sqlite").path)
+      let first = try SagaDatabase(configuration, migrations: Self.serviceMigrations)
+      try await first.write { db in
+        try db.execute(sql: "INSERT INTO widgets (name) VALUES ('kept')")
+        _ = try Outbox.append(message(), in: db)
+      }
+      try first.close()
+
+      let second = try SagaDatabase(configuration, migrations: Self.serviceMigrations)
+      let (widgets, pending) = try await second.read { db in
+        (try String.fetchAll(db, sql: "SELECT name FROM widgets"), try Outbox.pendingCount(in: db))
+      }
+      #expect(widgets == ["kept"])
+      #expect(pending == 1)
+      try second.close()
+
+      let third = try SagaDatabase(configuration) { migrator in
+        Self.serviceMigrations(&migrator)
+        migrator.registerMigration("test-v2-gadgets") { db in
+          try db.execute(sql: "CREATE TABLE gadgets (id INTEGER PRIMARY KEY)")
+        }
+      }
+      let applied = try await third.read { db in
+        try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY identifier")
+      }
+      #expect(
+        applied == [
+          "storage-v1-failed-messages", "storage-v1-inbox", "storage-v1-outbox", "test-v1-widgets",
+          "test-v2-gadgets",
+        ])
+    }
+  }
+
+  @Test(
+    "synchronous is read back from the writer and the readers", arguments: StorageConfiguration.Synchronous.allCases)
+  func synchronousPragma(level: StorageConfiguration.Synchronous) async throws {
+    try await withDatabase(synchronous: level) { database in
+      // The writer is what makes commits durable; GRDB's WAL set-up would
+      // otherwise leave it at NORMAL, which this test exists to catch.
+      let onWriter = try await database.writer.write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") }
+      let onReader = try await database.read { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") }
+      #expect(onWriter == level.pragmaValue)
+      #expect(onReader == level.pragmaValue)
+    }
+  }
+
+  @Test("FULL is 2 and NORMAL is 1, as SQLite numbers them")
+  func pragmaValues() {
+    #expect(StorageConfiguration.Synchronous.full.pragmaValue == 2)
+    #expect(StorageConfiguration.Synchronous.normal.pragmaValue == 1)
+    #expect(StorageConfiguration(path: "x").synchronous == .full)
+  }
+
+  @Test("journal_mode is wal, foreign keys are on, the busy timeout is applied")
+  func otherPragmas() async throws {
+    try await withTemporaryDirectory { directory in
+      let database = try SagaDatabase(
+        StorageConfiguration(path: directory.appendingPathComponent("db.sqlite").path, busyTimeout: .seconds(3)))
+      let (journal, foreignKeys, busyTimeout) = try await database.writer.write { db in
+        (
+          try String.fetchOne(db, sql: "PRAGMA journal_mode"),
+          try Int.fetchOne(db, sql: "PRAGMA foreign_keys"),
+          try Int.fetchOne(db, sql: "PRAGMA busy_timeout")
+        )
+      }
+      #expect(journal == "wal")
+      #expect(foreignKeys == 1)
+      #expect(busyTimeout == 3000)
+    }
+  }
+
+  @Test("a write that throws rolls back and rethrows the caller's own error unchanged")
+  func writeRollsBack() async throws {
+    try await withDatabase(migrations: Self.serviceMigrations) { database in
+      await #expect(throws: InjectedFailure()) {
+        try await database.write { db in
+          try db.execute(sql: "INSERT INTO widgets (name) VALUES ('lost')")
+          throw InjectedFailure()
+        }
+      }
+      let count = try await database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM widgets") }
+      #expect(count == 0)
+    }
+  }
+}

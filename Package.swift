@@ -83,6 +83,15 @@ let package = Package(
       dependencies: ["SagaKafka", .product(name: "Logging", package: "swift-log")]
     ),
     .testTarget(
+      name: "SagaRuntimeTests",
+      dependencies: [
+        "SagaRuntime", "SagaCore", "SagaStorage", "SagaKafka",
+        .product(name: "GRDB", package: "GRDB.swift"),
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+      ]
+    ),
+    .testTarget(
       name: "SagaStorageTests",
       dependencies: ["SagaStorage", .product(name: "GRDB", package: "GRDB.swift")]
     ),

@@ -1,0 +1,20 @@
+public import SagaStorage
+
+/// How an outbox relay publishes (DESIGN.md §4).
+public struct RelaySettings: Sendable, Equatable {
+  /// Rows read and handed to the producer per round.
+  public var batchMax = 1_000
+  /// How long the relay sleeps when nobody wakes it: a safety net only, since every
+  /// commit that writes outbox rows wakes it at once.
+  public var idleInterval: Duration = .seconds(1)
+  /// First back-off after a round in which some rows were not persisted; doubles up
+  /// to `maxBackoff`, so a dead broker is retried without a busy loop.
+  public var initialBackoff: Duration = .milliseconds(100)
+  public var maxBackoff: Duration = .seconds(5)
+  /// Sent rows and inbox entries older than this are purged.
+  public var retention = RetentionPolicy()
+  /// How often the purge runs.
+  public var purgeInterval: Duration = .seconds(60)
+
+  public init() {}
+}

@@ -1,0 +1,118 @@
+import Foundation
+import GRDB
+import SagaCore
+import SagaKafka
+import SagaRuntime
+import SagaStorage
+import Testing
+
+@Suite("ConsumeWorker on the embedded cluster", .timeLimit(.minutes(2)))
+struct ConsumeWorkerTests {
+  private func setUp() throws -> (EmbeddedKafkaCluster, SagaDatabase, TemporaryDirectory) {
+    let cluster = try EmbeddedKafkaCluster(brokers: 1, logger: quietLogger)
+    for topic in TopicCatalog.sagaTopics { try cluster.createTopic(topic, partitions: 2) }
+    let dir = try TemporaryDirectory()
+    let database = try SagaDatabase(
+      StorageConfiguration(path: dir.path + "/points.sqlite"), migrations: RecordingHandler.migrations)
+    return (cluster, database, dir)
+  }
+
+  @Test("a batch is applied once, its events land in the outbox, offsets are committed")
+  func appliesBatch() async throws {
+    let (cluster, database, dir) = try setUp()
+    defer { cluster.destroy() }
+    try await produce(cluster, (1...20).map { reservationCompleted($0) })
+    let worker = ConsumeWorker(
+      name: "points", consumer: try testConsumer(cluster, group: .pointsService), database: database,
+      handler: RecordingHandler(), service: .points, logger: quietLogger)
+    let task = start(worker)
+    try await eventually("20 records applied") { try await appliedCount(database) == 20 }
+    let outbox = try await database.read { db in try Outbox.pending(limit: 100, in: db) }
+    #expect(outbox.count == 20)
+    #expect(outbox.allSatisfy { $0.topic == SagaTopic.pointRewardCompleted.rawValue })
+    #expect(outbox.allSatisfy { $0.headers.contains { $0.name == "producer" && $0.value == "sagad/points" } })
+    task.cancel()
+    try? await task.value
+    _ = dir
+  }
+
+  @Test("invalid records are recorded with a reason and the records after them still apply")
+  func permanentFailuresDoNotStall() async throws {
+    let (cluster, database, dir) = try setUp()
+    defer { cluster.destroy() }
+    let bad: [KafkaProducerMessage] = [
+      KafkaProducerMessage(topic: "reservation-completed", partition: 0, key: "x", value: "not json"),
+      KafkaProducerMessage(
+        topic: "reservation-completed", partition: 0, key: "y", value: "{\"paymentId\":1,\"userId\":2}"),
+      KafkaProducerMessage(
+        topic: "reservation-completed", partition: 0, key: "z",
+        value: "{\"eventVersion\":\"2.0\",\"paymentId\":1,\"userId\":2,\"reservationId\":3,\"paidAmount\":4}"),
+    ]
+    var good = reservationCompleted(99)
+    good.partition = 0
+    try await produce(cluster, bad + [good])
+    let worker = ConsumeWorker(
+      name: "points", consumer: try testConsumer(cluster, group: .pointsService), database: database,
+      handler: RecordingHandler(), service: .points, logger: quietLogger)
+    let task = start(worker)
+    try await eventually("the valid record after three invalid ones") { try await appliedCount(database) == 1 }
+    let failed = try await database.read { db in try FailedMessages.list(limit: 10, in: db) }
+    #expect(failed.map(\.message.reasonCode) == ["invalid-json", "missing-field", "unsupported-version"])
+    #expect(failed.allSatisfy { !$0.message.reason.isEmpty && $0.message.topic == "reservation-completed" })
+    task.cancel()
+    try? await task.value
+    _ = dir
+  }
+
+  @Test("transient failures are retried in place and then applied once")
+  func transientFailuresRetry() async throws {
+    let (cluster, database, dir) = try setUp()
+    defer { cluster.destroy() }
+    try await produce(cluster, (1...5).map { reservationCompleted($0) })
+    let handler = RecordingHandler()
+    handler.transientFailures.withLock { $0 = 2 }
+    var settings = ConsumeSettings()
+    settings.retryDelay = .milliseconds(10)
+    let worker = ConsumeWorker(
+      name: "points", consumer: try testConsumer(cluster, group: .pointsService), database: database,
+      handler: handler, service: .points, settings: settings, logger: quietLogger)
+    let task = start(worker)
+    try await eventually("5 records applied") { try await appliedCount(database) == 5 }
+    #expect(worker.statistics.retries == 2)
+    #expect(worker.statistics.failed == 0)
+    task.cancel()
+    try? await task.value
+    _ = dir
+  }
+
+  @Test("a crash between the database commit and the offset commit replays with no double effect")
+  func crashWindowReplaysSafely() async throws {
+    let (cluster, database, dir) = try setUp()
+    defer { cluster.destroy() }
+    try await produce(cluster, (1...10).map { reservationCompleted($0) })
+    struct Crash: Error {}
+    let crashing = ConsumeWorker(
+      name: "points", consumer: try testConsumer(cluster, group: .pointsService), database: database,
+      handler: RecordingHandler(), service: .points,
+      hooks: WorkerHooks(afterDatabaseCommit: { _ in throw Crash() }), logger: quietLogger)
+    // The first batch commits to the database, then the "crash" ends the worker
+    // before any offset is stored or committed.
+    await #expect(throws: Crash.self) { try await crashing.run() }
+    let appliedBeforeRestart = try await appliedCount(database)
+    #expect(appliedBeforeRestart > 0)
+
+    let restarted = ConsumeWorker(
+      name: "points", consumer: try testConsumer(cluster, group: .pointsService), database: database,
+      handler: RecordingHandler(), service: .points, logger: quietLogger)
+    let task = start(restarted)
+    try await eventually("all 10 applied after the restart") { try await appliedCount(database) == 10 }
+    try await eventually("the replayed batch recognised as duplicates") {
+      restarted.statistics.duplicates == appliedBeforeRestart
+    }
+    let events = try await database.read { db in try Outbox.pendingCount(in: db) }
+    #expect(events == 10, "one outgoing event per record, none doubled")
+    task.cancel()
+    try? await task.value
+    _ = dir
+  }
+}

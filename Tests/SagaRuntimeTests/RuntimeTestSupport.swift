@@ -1,0 +1,107 @@
+import Foundation
+import GRDB
+import Logging
+import SagaCore
+import SagaKafka
+import SagaRuntime
+import SagaStorage
+import ServiceLifecycle
+import Synchronization
+import Testing
+
+/// Polls `condition` until it holds or `timeout` passes.
+func eventually(
+  _ what: @autoclosure () -> String, timeout: Duration = .seconds(30), _ condition: () async throws -> Bool
+) async throws {
+  let clock = ContinuousClock()
+  let deadline = clock.now.advanced(by: timeout)
+  while clock.now < deadline {
+    if try await condition() { return }
+    try await Task.sleep(for: .milliseconds(20))
+  }
+  Issue.record("timed out after \(timeout) waiting for: \(what())")
+  throw CancellationError()
+}
+
+let quietLogger: Logger = {
+  var logger = Logger(label: "runtime-test")
+  logger.logLevel = .critical
+  return logger
+}()
+
+/// A temporary directory removed when the value goes away.
+final class TemporaryDirectory: Sendable {
+  let path: String
+  init() throws {
+    path = NSTemporaryDirectory() + "sagad-runtime-" + UUID().uuidString
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+  }
+  deinit { try? FileManager.default.removeItem(atPath: path) }
+}
+
+/// A stand-in service for exercising the loop: records each ReservationCompleted it
+/// applies in `applied` and answers with a PointRewardCompleted. `transientFailures`
+/// makes the next N records fail transiently.
+final class RecordingHandler: SagaMessageHandler {
+  let consumerGroup = SagaConsumerGroup.pointsService
+  let transientFailures = Mutex(0)
+
+  static func migrations(_ migrator: inout DatabaseMigrator) {
+    migrator.registerMigration("test-applied") { db in
+      try db.execute(sql: "CREATE TABLE applied (payment_id INTEGER PRIMARY KEY, paid INTEGER NOT NULL)")
+    }
+  }
+
+  func handle(_ message: InboundMessage, context: MessageContext, in db: Database) throws(SagaError) {
+    let event = try EventCodec.decode(ReservationCompleted.self, from: message.value ?? [])
+    let fail = transientFailures.withLock { remaining in
+      defer { remaining = max(remaining - 1, 0) }
+      return remaining > 0
+    }
+    if fail { throw SagaError(.injectedTransient, "injected") }
+    do {
+      try db.execute(
+        sql: "INSERT INTO applied (payment_id, paid) VALUES (?, ?)", arguments: [event.paymentId, event.paidAmount])
+    } catch {
+      throw SagaError.storage(error)
+    }
+    try context.emit(
+      PointRewardCompleted(
+        pointId: event.paymentId, userId: event.userId, rewardedAmount: event.paidAmount / 10,
+        reservationId: event.reservationId, paymentId: event.paymentId), in: db)
+  }
+}
+
+func appliedCount(_ database: SagaDatabase) async throws -> Int {
+  try await database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM applied") ?? 0 }
+}
+
+func reservationCompleted(_ paymentId: Int64, paid: Int64 = 10_000) -> KafkaProducerMessage {
+  let event = ReservationCompleted(paymentId: paymentId, userId: 7, reservationId: paymentId + 1000, paidAmount: paid)
+  let envelope = EventEnvelope(eventType: .reservationCompleted, trace: .start())
+  return KafkaProducerMessage(
+    topic: SagaTopic.reservationCompleted.rawValue, key: Array(event.messageKey.utf8), value: EventCodec.encode(event),
+    headers: envelope.headers.map { KafkaHeader(key: $0.name, value: $0.value) })
+}
+
+func produce(_ cluster: EmbeddedKafkaCluster, _ messages: [KafkaProducerMessage]) async throws {
+  let producer = try KafkaProducer(
+    configuration: KafkaProducerConfiguration(bootstrapServers: cluster.bootstrapServers), logger: quietLogger)
+  for ticket in try await producer.send(messages) {
+    let report = await ticket.report
+    #expect(report.isPersisted, "\(report)")
+  }
+  await producer.close()
+}
+
+func testConsumer(_ cluster: EmbeddedKafkaCluster, group: SagaConsumerGroup) throws -> KafkaConsumer {
+  var config = KafkaConsumerConfiguration(bootstrapServers: cluster.bootstrapServers, groupId: group.rawValue)
+  config.sessionTimeout = .seconds(4)
+  config.heartbeatInterval = .milliseconds(500)
+  return try KafkaConsumer(configuration: config, logger: quietLogger)
+}
+
+/// Runs `service` in the background until the returned task is cancelled.
+func start(_ service: some Service) -> Task<Void, any Error> {
+  Task { try await service.run() }
+}

@@ -13,16 +13,19 @@ TEST_FLAGS ?=
 DEV_DIR ?= .sagad
 BOOTSTRAP_FILE ?= $(DEV_DIR)/dev-broker.bootstrap
 DEV_BROKER_ARGS ?= --bootstrap-file $(BOOTSTRAP_FILE)
+# Extra arguments for `sagad` under `make run`, e.g. RUN_ARGS='--log-level debug'.
+RUN_ARGS ?=
 FORMAT_PATHS = Sources Tests Package.swift
 SCRIPTS = scripts/*.sh .ci/run
 
 SWIFT_FLAGS = -c $(CONFIG) --scratch-path $(SCRATCH)
 BIN = $(SCRATCH)/$(CONFIG)
 
-.PHONY: help deps build run test lint format bench-kafka clean distclean
+.PHONY: help deps build run dev-broker test lint format bench-kafka clean distclean
 
 help:
-	@echo "make run          build sagad and start the dev broker (installs system packages if missing)"
+	@echo "make run          build sagad and run the saga on an in-process Kafka with a demo (installs packages if missing)"
+	@echo "make dev-broker   start the standalone in-memory Kafka dev broker"
 	@echo "make test         build everything and run the test suite (installs system packages if missing)"
 	@echo "make build        build every product (sagad, sagactl, sagad-bench)"
 	@echo "make lint         swift format lint --strict, bash -n (and shellcheck if installed) on scripts"
@@ -39,6 +42,15 @@ build: deps
 	$(SWIFT) build $(SWIFT_FLAGS)
 
 run: deps build
+	@mkdir -p $(DEV_DIR)
+	@echo "Starting sagad --dev --demo: Payments and Points on an in-memory Kafka inside the process, state in $(DEV_DIR)/."
+	@echo "  It pays twice: user 1 earns a reward, user 2 (no point account) is refunded. Watch the log lines 'demo:'."
+	@echo "  In another terminal:  kcat -C -b \"\$$(cat $(DEV_DIR)/bootstrap)\" -t point-reward-completed -J -e"
+	@echo "  Ctrl-C stops it (graceful drain)."
+	$(BIN)/sagad --dev --demo --state-dir $(DEV_DIR) $(RUN_ARGS)
+
+# The standalone dev broker, for several processes (a second sagad, kcat, tests).
+dev-broker: deps build
 	@mkdir -p $(DEV_DIR)
 	@rm -f $(BOOTSTRAP_FILE)
 	@echo "Starting the dev broker: an in-memory Kafka cluster (librdkafka's mock cluster) with every sagad topic."

@@ -18,6 +18,7 @@ let package = Package(
     // 7.10.0 is the first GRDB that links against Debian's SQLite 3.40 (DESIGN.md §9).
     .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
     .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0", traits: [.defaults, "YAML"]),
   ],
   targets: [
     .systemLibrary(
@@ -59,13 +60,16 @@ let package = Package(
         "SagaKafka", "SagaCore", "SagaStorage", "SagaRuntime", "Payments", "Points", "AdminProtocol",
         .product(name: "Logging", package: "swift-log"),
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "Configuration", package: "swift-configuration"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
       ]
     ),
     .executableTarget(name: "sagad", dependencies: ["SagaDaemon"]),
     .executableTarget(
       name: "SagaBench",
       dependencies: [
-        "SagaKafka",
+        "SagaKafka", "SagaCore", "SagaStorage", "SagaRuntime", "Payments", "Points",
+        .product(name: "GRDB", package: "GRDB.swift"),
         .product(name: "Logging", package: "swift-log"),
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
@@ -96,8 +100,20 @@ let package = Package(
       dependencies: ["SagaStorage", .product(name: "GRDB", package: "GRDB.swift")]
     ),
     .testTarget(
+      name: "PointsTests",
+      dependencies: ["Points", "SagaCore", "SagaStorage", .product(name: "GRDB", package: "GRDB.swift")]
+    ),
+    .testTarget(
+      name: "PaymentsTests",
+      dependencies: ["Payments", "SagaCore", "SagaStorage", .product(name: "GRDB", package: "GRDB.swift")]
+    ),
+    .testTarget(
       name: "SagaDaemonTests",
-      dependencies: ["SagaKafka", "SagaCore", .product(name: "Logging", package: "swift-log")]
+      dependencies: [
+        "SagaKafka", "SagaCore", "SagaStorage", "SagaRuntime", "Payments", "Points",
+        .product(name: "GRDB", package: "GRDB.swift"),
+        .product(name: "Logging", package: "swift-log"),
+      ]
     ),
   ]
 )

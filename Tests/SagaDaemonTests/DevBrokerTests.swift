@@ -6,7 +6,7 @@ import Testing
 /// outside (its output, its exit status, and `kcat` as an independent Kafka client).
 @Suite("sagad dev-broker", .timeLimit(.minutes(2)))
 struct DevBrokerTests {
-  @Test("sagad answers --version, --help, and prints help without a subcommand")
+  @Test("sagad answers --version and --help, and refuses to run without --dev or --config")
   func helpAndVersion() async throws {
     let sagad = try sagadBinary()
     let version = try await run(sagad, ["--version"])
@@ -17,9 +17,11 @@ struct DevBrokerTests {
     #expect(help.status == 0)
     #expect(help.stdout.contains("dev-broker") && help.stdout.contains("--log-level"))
 
+    // Without --dev or --config there is nothing to run: help, and a usage error.
     let bare = try await run(sagad, [])
-    #expect(bare.status == 0)
+    #expect(bare.status == 64)
     #expect(bare.stdout.contains("USAGE: sagad"))
+    #expect(bare.stderr.contains("--config") && bare.stderr.contains("--dev"))
 
     let brokerHelp = try await run(sagad, ["dev-broker", "--help"])
     #expect(brokerHelp.status == 0)

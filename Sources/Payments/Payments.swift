@@ -1,2 +1,0 @@
-/// The Payments service (wallet, pay, refund on compensation) arrives with the saga issue.
-public enum Payments {}

@@ -1,0 +1,125 @@
+public import GRDB
+
+/// The Payments service's tables, as GRDB migrations run by `SagaDatabase` after the
+/// storage tables: `SagaDatabase(configuration, migrations: PaymentsSchema.register)`.
+///
+/// Money invariants are enforced by the schema where SQLite can (non-negative balances,
+/// one payment per (user, schedule), one refund per payment, ledger rows whose sign
+/// matches their kind) and checked by `PaymentsService.verify()` where it cannot (the
+/// balance equals the sum of the ledger). Times are integer milliseconds since the epoch,
+/// as in the storage tables. Migration identifiers start with `payments-` so they never
+/// collide with the storage or Points migrations in a shared migrator.
+public enum PaymentsSchema {
+  /// Registers the Payments migrations in `migrator`.
+  public static func register(in migrator: inout DatabaseMigrator) {
+    migrator.registerMigration("payments-v1") { db in
+      try db.execute(sql: walletTables)
+      try db.execute(sql: sagaTables)
+    }
+  }
+
+  private static let walletTables = """
+    CREATE TABLE users (
+      id INTEGER PRIMARY KEY CHECK (id > 0),
+      created_at INTEGER NOT NULL
+    );
+    CREATE TABLE wallets (
+      user_id INTEGER PRIMARY KEY REFERENCES users(id),
+      balance INTEGER NOT NULL CHECK (balance >= 0),
+      updated_at INTEGER NOT NULL
+    );
+    -- AUTOINCREMENT: ids are never reused, so an id in a log or an audit names one
+    -- reservation or payment forever (the wire carries them as paymentId/reservationId).
+    CREATE TABLE reservations (
+      id INTEGER PRIMARY KEY AUTOINCREMENT,
+      user_id INTEGER NOT NULL REFERENCES users(id),
+      schedule_id INTEGER NOT NULL CHECK (schedule_id > 0),
+      seat TEXT,
+      status TEXT NOT NULL CHECK (status IN ('RESERVED', 'CANCELLED')),
+      created_at INTEGER NOT NULL,
+      updated_at INTEGER NOT NULL
+    );
+    -- A seat is sold once per schedule; a cancelled reservation frees it.
+    CREATE UNIQUE INDEX reservations_seat ON reservations(schedule_id, seat)
+      WHERE seat IS NOT NULL AND status = 'RESERVED';
+    CREATE TABLE payments (
+      id INTEGER PRIMARY KEY AUTOINCREMENT,
+      user_id INTEGER NOT NULL REFERENCES users(id),
+      reservation_id INTEGER NOT NULL UNIQUE REFERENCES reservations(id),
+      schedule_id INTEGER NOT NULL,
+      amount INTEGER NOT NULL CHECK (amount > 0),
+      status TEXT NOT NULL
+        CHECK (status IN ('PAID', 'REWARDED', 'REWARD_FAILED', 'REFUNDED', 'COMPENSATION_FAILED')),
+      reward_amount INTEGER CHECK (reward_amount >= 0),
+      point_id INTEGER,
+      failure_reason TEXT,
+      trace_id TEXT NOT NULL,
+      correlation_id TEXT NOT NULL,
+      created_at INTEGER NOT NULL,
+      updated_at INTEGER NOT NULL,
+      -- The report's idempotency key: one payment per user and schedule.
+      UNIQUE (user_id, schedule_id)
+    );
+    -- The stuck-saga sweeper looks for payments still PAID after a while.
+    CREATE INDEX payments_status ON payments(status, created_at);
+    -- Every balance change is one row; the wallet's balance is the sum of its rows.
+    -- The CHECK ties the sign and the payment reference to the kind, so a refund can
+    -- never be written as a charge by mistake.
+    CREATE TABLE wallet_ledger (
+      id INTEGER PRIMARY KEY AUTOINCREMENT,
+      user_id INTEGER NOT NULL REFERENCES users(id),
+      amount INTEGER NOT NULL,
+      kind TEXT NOT NULL CHECK (kind IN ('charge', 'payment', 'refund')),
+      payment_id INTEGER REFERENCES payments(id),
+      created_at INTEGER NOT NULL,
+      CHECK (
+        (kind = 'charge' AND amount > 0 AND payment_id IS NULL)
+        OR (kind = 'payment' AND amount < 0 AND payment_id IS NOT NULL)
+        OR (kind = 'refund' AND amount > 0 AND payment_id IS NOT NULL)
+      )
+    );
+    CREATE INDEX wallet_ledger_user ON wallet_ledger(user_id);
+    -- A second line of defence behind the code: one debit and at most one refund per payment.
+    CREATE UNIQUE INDEX wallet_ledger_payment_kind ON wallet_ledger(payment_id, kind)
+      WHERE payment_id IS NOT NULL;
+    CREATE TABLE refunds (
+      id INTEGER PRIMARY KEY AUTOINCREMENT,
+      payment_id INTEGER NOT NULL UNIQUE REFERENCES payments(id),
+      amount INTEGER NOT NULL CHECK (amount > 0),
+      reason TEXT NOT NULL,
+      created_at INTEGER NOT NULL
+    );
+    """
+
+  private static let sagaTables = """
+    -- Parked compensations, waiting for an operator. No foreign key: a compensation
+    -- for a payment that does not exist is exactly one of the cases parked here.
+    CREATE TABLE compensation_failures (
+      id INTEGER PRIMARY KEY AUTOINCREMENT,
+      payment_id INTEGER NOT NULL,
+      user_id INTEGER NOT NULL,
+      refund_amount INTEGER NOT NULL,
+      reason_code TEXT NOT NULL,
+      reason TEXT NOT NULL,
+      created_at INTEGER NOT NULL,
+      resolved_at INTEGER,
+      note TEXT
+    );
+    CREATE INDEX compensation_failures_payment ON compensation_failures(payment_id);
+    CREATE INDEX compensation_failures_unresolved ON compensation_failures(id) WHERE resolved_at IS NULL;
+    -- The saga's timeline, one row per step, for `sagactl saga <payment>`. No foreign
+    -- key for the same reason: steps about unknown payments are worth showing too.
+    CREATE TABLE saga_steps (
+      id INTEGER PRIMARY KEY AUTOINCREMENT,
+      payment_id INTEGER NOT NULL,
+      at INTEGER NOT NULL,
+      step TEXT NOT NULL,
+      topic TEXT,
+      "partition" INTEGER,
+      "offset" INTEGER,
+      event_id TEXT,
+      outcome TEXT NOT NULL
+    );
+    CREATE INDEX saga_steps_payment ON saga_steps(payment_id, id);
+    """
+}

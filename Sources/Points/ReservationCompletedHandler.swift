@@ -1,0 +1,111 @@
+public import GRDB
+public import SagaCore
+public import SagaStorage
+
+/// Points' consumer of `reservation-completed` (group `points-service`): credits the reward
+/// and announces it, or records a permanent failure and asks Payments to compensate.
+///
+/// Everything happens in the caller's transaction (the consume loop's savepoint), so the
+/// decision, the balance and the outbox rows commit together or not at all. That is how the
+/// report's weaknesses go away (DESIGN.md §1):
+/// * UNIQUE (user, payment) makes a redelivery a **duplicate**: nothing changes and the
+///   recorded outcome is announced again, which heals a lost outcome event when the sweeper
+///   re-announces a stuck saga. It never throws: the report's proposed
+///   `AlreadyProcessedException` would have been turned into a compensation by its catch-all.
+/// * A permanent business failure writes `PointRewardFailed` and `CompensatePayment` exactly
+///   once, in the transaction that records it, and returns normally; the report's catch block
+///   published both and rethrew, so every retry compensated again.
+/// * Invalid bodies and database errors are thrown as `SagaError`s: the loop dead-letters
+///   the permanent ones and retries the transient ones (busy, I/O), with nothing written.
+public struct ReservationCompletedHandler: SagaMessageHandler {
+  /// How much a payment earns.
+  public let rule: RewardRule
+  /// Called with each decision when the handler returns, inside the still-open transaction:
+  /// if the loop later rolls the batch back, the decision is made again on the retry and
+  /// reported again. Good enough for counters; not a commit notification.
+  public let observer: (@Sendable (RewardOutcome) -> Void)?
+
+  public var consumerGroup: SagaConsumerGroup { .pointsService }
+
+  public init(rule: RewardRule = .standard, observer: (@Sendable (RewardOutcome) -> Void)? = nil) {
+    self.rule = rule
+    self.observer = observer
+  }
+
+  /// Decodes the body (a `ReservationCompleted` in the report's format; no `eventVersion`
+  /// means 1.0, headers are optional) and applies it.
+  /// - Throws: the codec's permanent `SagaError` for an invalid body (`invalid-json`,
+  ///   `missing-field`, `wrong-type`, `invalid-value`, `unsupported-version`), or
+  ///   `SagaError.storage(_:)` for a database failure.
+  public func handle(_ message: InboundMessage, context: MessageContext, in db: Database) throws(SagaError) {
+    // A tombstone (no value) is as unparseable as an empty body.
+    let event = try EventCodec.decode(ReservationCompleted.self, from: message.value ?? [])
+    _ = try handle(event, context: context, in: db)
+  }
+
+  /// Applies an already decoded event: duplicate check, enrolment check, reward.
+  /// - Throws: `invalid-value` for a negative `paidAmount` (decoded events never have one),
+  ///   or `SagaError.storage(_:)` for a database failure.
+  @discardableResult
+  public func handle(
+    _ event: ReservationCompleted, context: MessageContext, in db: Database
+  ) throws(SagaError) -> RewardOutcome {
+    guard event.paidAmount >= 0 else {
+      throw SagaError(
+        .invalidValue, "ReservationCompleted.paidAmount must not be negative, got \(event.paidAmount)",
+        field: "paidAmount", failureClass: .permanent)
+    }
+    let outcome: RewardOutcome
+    do {
+      outcome = try decide(event, context: context, in: db)
+    } catch {
+      throw SagaError.storage(error)
+    }
+    observer?(outcome)
+    return outcome
+  }
+
+  private func decide(_ event: ReservationCompleted, context: MessageContext, in db: Database) throws -> RewardOutcome {
+    // Duplicates first, before anything else can differ: the outcome was decided once and
+    // is only re-announced, with the recorded values even if this copy of the event
+    // disagrees (the first copy is the one the decision was made on).
+    if let reward = try PointsStore.reward(userId: event.userId, paymentId: event.paymentId, in: db) {
+      try context.emit(reward.event, in: db)
+      return .duplicate
+    }
+    if let failure = try PointsStore.failure(userId: event.userId, paymentId: event.paymentId, in: db) {
+      try announce(failure, context: context, in: db)
+      return .duplicate
+    }
+
+    // The report's NotFoundException: no retry can create the account, so fail for good.
+    guard let balance = try PointsStore.balance(userId: event.userId, in: db) else {
+      return try fail(
+        event, SagaError(.userNotEnrolled, "user \(event.userId) has no point account"), context: context, in: db)
+    }
+    let amount = rule.reward(forPaid: event.paidAmount)
+    // Checked here because SQLite would silently turn an overflowing sum into a REAL.
+    guard !balance.addingReportingOverflow(amount).overflow else {
+      let reason = "crediting \(amount) to user \(event.userId)'s balance \(balance) would overflow"
+      return try fail(event, SagaError(.pointBalanceOverflow, reason), context: context, in: db)
+    }
+    let reward = try PointsStore.credit(event, amount: amount, at: context.now, in: db)
+    try context.emit(reward.event, in: db)
+    return .rewarded(amount: amount)
+  }
+
+  /// Records the failure and writes its two events, all in the current transaction.
+  private func fail(
+    _ event: ReservationCompleted, _ error: SagaError, context: MessageContext, in db: Database
+  ) throws -> RewardOutcome {
+    let failure = try PointsStore.recordFailure(event, error: error, at: context.now, in: db)
+    try announce(failure, context: context, in: db)
+    return .failed(reason: failure.error)
+  }
+
+  /// The failure first, then the compensation, as the report's service sends them.
+  private func announce(_ failure: RewardFailure, context: MessageContext, in db: Database) throws {
+    try context.emit(failure.failedEvent, in: db)
+    try context.emit(failure.compensation, in: db)
+  }
+}

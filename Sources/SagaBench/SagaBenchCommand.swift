@@ -1,0 +1,108 @@
+import ArgumentParser
+import Foundation
+import GRDB
+import Logging
+import Payments
+import Points
+import SagaCore
+import SagaKafka
+import SagaRuntime
+import SagaStorage
+
+/// `sagad-bench saga`: N payments through both services in one process on an embedded
+/// cluster, with real database files. Prints sagas/s end to end (first payment
+/// accepted → last payment REWARDED) and the payment-commit → reward-commit latency
+/// percentiles, as one JSON line.
+struct SagaBenchCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "saga", abstract: "Measure end-to-end sagas/s and payment → reward latency in one process.")
+
+  @Option(help: "Payments to make.") var payments = 20_000
+  @Option(help: "Distinct users (each enrolled, with a large wallet).") var users = 1_000
+  @Option(help: "Concurrent payers.") var concurrency = 64
+  @Option(help: "Target payments per second; 0 = as fast as possible.") var rate = 0
+  @Option(help: "Directory for the databases (default: a temporary one, removed after).") var stateDir: String?
+  @Option(help: "storage.synchronous: full or normal.") var synchronous = "full"
+
+  func run() async throws {
+    var logger = Logger(label: "sagad-bench")
+    logger.logLevel = .error
+    let cluster = try EmbeddedKafkaCluster(brokers: 1, logger: logger)
+    for topic in TopicCatalog.allTopics { try cluster.createTopic(topic, partitions: 3) }
+    let directory = stateDir ?? NSTemporaryDirectory() + "sagad-bench-" + UUID().uuidString
+    defer { if stateDir == nil { try? FileManager.default.removeItem(atPath: directory) } }
+    var configuration = SagaNodeConfiguration(stateDirectory: directory, bootstrapServers: cluster.bootstrapServers)
+    configuration.synchronous = synchronous == "normal" ? .normal : .full
+    configuration.statisticsInterval = nil
+    let node = try SagaNode(configuration: configuration, logger: logger)
+    let running = Task { try await node.run() }
+    guard let paymentsService = node.payments, let pointsService = node.points else { return }
+    for user in 1...Int64(users) {
+      try await paymentsService.addUser(id: user, initialBalance: Int64.max / 4)
+      _ = try await pointsService.enroll(userId: user)
+    }
+
+    let total = payments
+    let (users, concurrency, rate) = (Int64(self.users), concurrency, rate)
+    let clock = ContinuousClock()
+    let start = clock.now
+    try await withThrowingTaskGroup(of: Void.self) { group in
+      for lane in 0..<concurrency {
+        group.addTask {
+          var index = lane
+          while index < total {
+            if rate > 0 {
+              let due = start.advanced(by: .seconds(Double(index) / Double(rate)))
+              if due > clock.now { try await Task.sleep(until: due) }
+            }
+            let user = Int64(index) % users + 1
+            _ = try await node.pay(
+              PayRequest(userId: user, scheduleId: Int64(index) + 1, seat: nil, amount: 10_000 + Int64(index % 1000)))
+            index += concurrency
+          }
+        }
+      }
+      try await group.waitForAll()
+    }
+    let accepted = clock.now - start
+    var finished = 0
+    while clock.now - start < .seconds(600) {
+      finished = try await paymentsService.database.read { db in
+        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM payments WHERE status = 'REWARDED'") ?? 0
+      }
+      if finished >= total { break }
+      try await Task.sleep(for: .milliseconds(5))
+    }
+    let elapsed = clock.now - start
+    // Payment commit (payments.created_at) → reward commit (point_ledger.created_at),
+    // both in ms on this machine's clock.
+    let paidAt = try await paymentsService.database.read { db in
+      try Dictionary(
+        uniqueKeysWithValues: Row.fetchAll(db, sql: "SELECT id, created_at FROM payments").map {
+          (($0["id"] as Int64?) ?? 0, ($0["created_at"] as Int64?) ?? 0)
+        })
+    }
+    let rewardedAt = try await pointsService.database.read { db in
+      try Row.fetchAll(db, sql: "SELECT payment_id, created_at FROM point_ledger").map {
+        (($0["payment_id"] as Int64?) ?? 0, ($0["created_at"] as Int64?) ?? 0)
+      }
+    }
+    let latencies = rewardedAt.compactMap { id, at in paidAt[id].map { Double(at - $0) } }.sorted()
+    func percentile(_ p: Double) -> Double {
+      latencies.isEmpty ? 0 : latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))]
+    }
+    running.cancel()
+    _ = try? await running.value
+    await cluster.close()
+    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    let acceptSeconds = Double(accepted.components.seconds) + Double(accepted.components.attoseconds) / 1e18
+    let result: [String: Double] = [
+      "payments": Double(total), "rewarded": Double(finished), "seconds": seconds,
+      "sagasPerSecond": Double(finished) / seconds, "paymentsAcceptedPerSecond": Double(total) / acceptSeconds,
+      "p50Ms": percentile(0.5), "p99Ms": percentile(0.99), "maxMs": latencies.last ?? 0,
+      "targetRate": Double(rate),
+    ]
+    let data = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
+    print(String(decoding: data, as: UTF8.self))
+  }
+}

@@ -1,0 +1,88 @@
+import Foundation
+import GRDB
+import Payments
+import SagaCore
+import SagaStorage
+import Synchronization
+
+/// A Payments service on a real SQLite file in a temporary directory of its own, with
+/// helpers to feed its handlers messages the way the consume loop does: encoded bodies
+/// with envelope headers, applied inside a write transaction.
+struct PaymentsHarness: Sendable {
+  let database: SagaDatabase
+  let service: PaymentsService
+
+  /// Runs `body` on a fresh database; the directory is removed afterwards.
+  static func run(_ body: (PaymentsHarness) async throws -> Void) async throws {
+    let directory = FileManager.default.temporaryDirectory
+      .appendingPathComponent("sagad-payments-tests-\(UUID().uuidString)", isDirectory: true)
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let database = try SagaDatabase(
+      StorageConfiguration(path: directory.appendingPathComponent("payments.sqlite").path),
+      migrations: PaymentsSchema.register)
+    try await body(PaymentsHarness(database: database, service: PaymentsService(database: database)))
+  }
+
+  /// User 1 with 100,000 KRW pays 50,000 KRW for schedule 10: the start of every saga test.
+  func paidSaga(userId: Int64 = 1, scheduleId: Int64 = 10) async throws -> PayResult {
+    try await service.addUser(id: userId, initialBalance: 100_000)
+    return try await service.pay(PayRequest(userId: userId, scheduleId: scheduleId, seat: "A-1", amount: 50_000))
+  }
+
+  /// Applies `message` with `handler` in one write transaction, as the loop does.
+  func handle(_ handler: some SagaMessageHandler, _ message: InboundMessage) async throws {
+    try await database.write { db in
+      try handler.handle(
+        message, context: MessageContext(envelope: message.envelope, service: .payments), in: db)
+    }
+  }
+
+  /// The unsent outbox rows of `topic`, oldest first.
+  func outbox(_ topic: SagaTopic) async throws -> [OutboxRecord] {
+    try await database.read { db in
+      try Outbox.pending(limit: 1000, in: db).filter { $0.topic == topic.rawValue }
+    }
+  }
+
+  /// The single integer `sql` selects.
+  func count(_ sql: String) async throws -> Int {
+    try await database.read { db in try Int.fetchOne(db, sql: sql) ?? 0 }
+  }
+
+  func status(_ paymentId: Int64) async throws -> PaymentStatus? {
+    try await service.payment(id: paymentId)?.status
+  }
+
+  func steps(_ paymentId: Int64) async throws -> [SagaStep.Kind] {
+    try await service.steps(paymentId: paymentId).map(\.step)
+  }
+}
+
+/// A consumed record carrying `event` as Points (or the report's service) would send it:
+/// the codec's body, the payment id as key, and envelope headers with a new trace unless
+/// `headers` is false (the report's services send none).
+func inbound<E: SagaEvent>(
+  _ event: E, offset: Int64 = 0, trace: TraceContext = .start(), headers: Bool = true
+) -> InboundMessage {
+  InboundMessage(
+    topic: E.topic.rawValue, partition: 0, offset: offset, key: Array(event.messageKey.utf8),
+    value: EventCodec.encode(event),
+    headers: headers ? EventEnvelope(eventType: E.eventType, trace: trace).headers : [])
+}
+
+/// The envelope of an outbox row, as a consumer would read it.
+func envelope(of record: OutboxRecord) -> ReceivedEnvelope {
+  ReceivedEnvelope(headers: record.headers.map { EnvelopeHeader(name: $0.name, value: $0.value) })
+}
+
+/// Records every compensation outcome the handler reports.
+final class OutcomeRecorder: Sendable {
+  private let outcomes = Mutex<[CompensationOutcome]>([])
+
+  var all: [CompensationOutcome] { outcomes.withLock { $0 } }
+
+  func record(_ outcome: CompensationOutcome) {
+    outcomes.withLock { $0.append(outcome) }
+  }
+}

@@ -1,0 +1,119 @@
+import Foundation
+import GRDB
+import Points
+import SagaCore
+import SagaStorage
+import Synchronization
+
+/// A fixed instant with whole milliseconds, so times survive the millisecond columns exactly.
+let referenceDate = Date(timeIntervalSince1970: 1_767_225_600)
+
+/// The ids most tests use: user 7 pays 100 for reservation 500.
+let userId: Int64 = 7
+let paymentId: Int64 = 100
+let reservationId: Int64 = 500
+
+/// A Points database on a real SQLite file in a temporary directory of its own, removed
+/// when the test's body returns or throws.
+struct PointsFixture {
+  let database: SagaDatabase
+  let service: PointsService
+
+  /// Runs `handler` on `message` in one write transaction, as the consume loop does
+  /// (minus the savepoint and inbox, which are the loop's business).
+  func handle(_ message: InboundMessage, with handler: ReservationCompletedHandler = .init()) async throws {
+    try await database.write { db in
+      try handler.handle(
+        message, context: MessageContext(envelope: message.envelope, service: .points, now: referenceDate), in: db)
+    }
+  }
+
+  /// Every outbox row, in id order.
+  func outbox() async throws -> [OutboxRecord] {
+    try await database.read { db in try Outbox.pending(limit: 1000, in: db) }
+  }
+
+  func count(_ table: String) async throws -> Int {
+    try await database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table)") ?? 0 }
+  }
+
+  /// Every row of `tables`, to prove that nothing changed.
+  func snapshot(_ tables: [String] = ["point_accounts", "point_ledger", "reward_failures", "outbox"])
+    async throws -> [[String]]
+  {
+    try await database.read { db in
+      try tables.map { table in
+        try Row.fetchAll(db, sql: "SELECT * FROM \(table) ORDER BY 1").map(\.description)
+      }
+    }
+  }
+}
+
+func withPoints<T>(_ body: (PointsFixture) async throws -> T) async throws -> T {
+  let directory = FileManager.default.temporaryDirectory
+    .appendingPathComponent("sagad-points-tests-\(UUID().uuidString)", isDirectory: true)
+  try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+  defer { try? FileManager.default.removeItem(at: directory) }
+  let service = try PointsService(
+    opening: StorageConfiguration(path: directory.appendingPathComponent("points.sqlite").path))
+  return try await body(PointsFixture(database: service.database, service: service))
+}
+
+func reservationCompleted(
+  paidAmount: Int64, userId: Int64 = userId, paymentId: Int64 = paymentId, reservationId: Int64 = reservationId
+) -> ReservationCompleted {
+  ReservationCompleted(paymentId: paymentId, userId: userId, reservationId: reservationId, paidAmount: paidAmount)
+}
+
+/// The envelope Payments would put on a `ReservationCompleted`: a fresh event id, a trace
+/// (as `pay` starts one) and its own correlation id.
+func paymentsEnvelope(trace: TraceContext = .start(), correlationId: String = "saga-\(UUID().uuidString)")
+  -> EventEnvelope
+{
+  EventEnvelope(
+    eventType: .reservationCompleted, trace: trace, correlationId: correlationId, producer: "sagad/payments",
+    occurredAt: referenceDate)
+}
+
+/// A consumed `reservation-completed` record carrying `event` with `envelope`'s headers.
+func message(_ event: ReservationCompleted, envelope: EventEnvelope = paymentsEnvelope(), offset: Int64 = 0)
+  -> InboundMessage
+{
+  InboundMessage(
+    topic: SagaTopic.reservationCompleted.rawValue, partition: 0, offset: offset, key: Array(event.messageKey.utf8),
+    value: EventCodec.encode(event), headers: envelope.headers)
+}
+
+/// A record with a hand-written body, e.g. as the report's Spring service or a broken
+/// producer sends it.
+func rawMessage(_ body: String, headers: [EnvelopeHeader] = [], offset: Int64 = 0) -> InboundMessage {
+  InboundMessage(
+    topic: SagaTopic.reservationCompleted.rawValue, partition: 0, offset: offset, key: nil, value: Array(body.utf8),
+    headers: headers)
+}
+
+extension OutboxRecord {
+  /// The row's headers as a consumer on the other side parses them.
+  var envelope: ReceivedEnvelope {
+    ReceivedEnvelope(headers: headers.map { EnvelopeHeader(name: $0.name, value: $0.value) })
+  }
+
+  /// The JSON field names of the payload, sorted.
+  var fieldNames: [String] {
+    get throws {
+      let object = try JSONSerialization.jsonObject(with: Data(payload)) as? [String: Any]
+      return (object?.keys).map { $0.sorted() } ?? []
+    }
+  }
+}
+
+/// Collects what the handler's observer reports.
+final class OutcomeRecorder: Sendable {
+  private let recorded = Mutex<[RewardOutcome]>([])
+
+  var outcomes: [RewardOutcome] { recorded.withLock { $0 } }
+
+  func handler(rule: RewardRule = .standard) -> ReservationCompletedHandler {
+    ReservationCompletedHandler(rule: rule) { outcome in self.recorded.withLock { $0.append(outcome) } }
+  }
+}

@@ -1,0 +1,146 @@
+import Foundation
+import GRDB
+import Logging
+import Payments
+import Points
+import SagaCore
+import SagaKafka
+import SagaRuntime
+import SagaStorage
+import Testing
+
+/// The saga end to end in one process: both services on the embedded cluster, real
+/// SQLite files, and kcat as the independent reader and writer of the wire format.
+@Suite("Saga flow on the embedded cluster", .timeLimit(.minutes(3)))
+struct SagaFlowTests {
+  private static let logger: Logger = {
+    var logger = Logger(label: "saga-flow-test")
+    logger.logLevel = .critical
+    return logger
+  }()
+
+  /// A running node and what it runs on; `stop()` ends everything.
+  final class Harness: Sendable {
+    let cluster: EmbeddedKafkaCluster
+    let node: SagaNode
+    let directory: URL
+    let task: Task<Void, any Error>
+
+    init(roles: Set<SagaNodeConfiguration.Role> = [.payments, .points]) throws {
+      cluster = try EmbeddedKafkaCluster(brokers: 1, logger: SagaFlowTests.logger)
+      for topic in TopicCatalog.allTopics { try cluster.createTopic(topic, partitions: 3) }
+      directory = try makeTemporaryDirectory()
+      var configuration = SagaNodeConfiguration(
+        stateDirectory: directory.path, bootstrapServers: cluster.bootstrapServers)
+      configuration.roles = roles
+      configuration.consumerProperties = ["session.timeout.ms": "4000", "heartbeat.interval.ms": "500"]
+      let node = try SagaNode(configuration: configuration, logger: SagaFlowTests.logger)
+      self.node = node
+      task = Task { try await node.run() }
+    }
+
+    func stop() async {
+      task.cancel()
+      _ = try? await task.value
+      await cluster.close()
+      try? FileManager.default.removeItem(at: directory)
+    }
+
+    var payments: PaymentsService { node.payments! }
+    var points: PointsService { node.points! }
+
+    func waitForTerminal(_ paymentId: Int64) async throws -> PaymentView {
+      var view: PaymentView?
+      try await eventually("payment \(paymentId) to reach a terminal state", timeout: .seconds(60)) {
+        view = try await payments.payment(id: paymentId)
+        return view?.status.isTerminal == true
+      }
+      return view!
+    }
+  }
+
+  @Test("happy path: 50,000 paid from 100,000 → wallet 50,000, reward 5,000, REWARDED; kcat reads the report's fields")
+  func happyPath() async throws {
+    let harness = try Harness()
+    do {
+      try await harness.payments.addUser(id: 1, initialBalance: 100_000)
+      _ = try await harness.points.enroll(userId: 1)
+      let paid = try await harness.node.pay(PayRequest(userId: 1, scheduleId: 10, seat: "A1", amount: 50_000))
+      let view = try await harness.waitForTerminal(paid.paymentId)
+      #expect(view.status == .rewarded)
+      #expect(view.rewardAmount == 5_000)
+      #expect(try await harness.payments.balance(userId: 1) == 50_000)
+      #expect(try await harness.points.balance(userId: 1) == 5_000)
+      #expect(try await harness.points.reward(userId: 1, paymentId: paid.paymentId)?.amount == 5_000)
+
+      let kcat = try requiredTool("kcat")
+      let read = try await run(
+        kcat,
+        [
+          "-C", "-b", harness.cluster.bootstrapServers, "-t", "point-reward-completed", "-o", "beginning",
+          "-e", "-q", "-f", "%s\n",
+        ])
+      let line = try #require(read.stdout.split(separator: "\n").first.map(String.init), "\(read.stderr)")
+      let body = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+      #expect(Set(body.keys) == ["eventVersion", "pointId", "userId", "rewardedAmount", "reservationId", "paymentId"])
+      #expect(body["rewardedAmount"] as? Int == 5_000)
+      #expect(body["paymentId"] as? Int == Int(paid.paymentId))
+      #expect(try await harness.payments.verify().isEmpty)
+      #expect(try await harness.points.verify().isEmpty)
+    } catch {
+      await harness.stop()
+      throw error
+    }
+    await harness.stop()
+  }
+
+  @Test("compensation: an unenrolled user's 50,000 is refunded once; REFUNDED, reservation CANCELLED")
+  func compensationPath() async throws {
+    let harness = try Harness()
+    do {
+      try await harness.payments.addUser(id: 2, initialBalance: 100_000)
+      let paid = try await harness.node.pay(PayRequest(userId: 2, scheduleId: 10, seat: "B1", amount: 50_000))
+      let view = try await harness.waitForTerminal(paid.paymentId)
+      #expect(view.status == .refunded)
+      #expect(view.reservationStatus == .cancelled)
+      #expect(try await harness.payments.balance(userId: 2) == 100_000)
+      let refunds = try await harness.payments.database.read { db in
+        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM refunds WHERE payment_id = ?", arguments: [paid.paymentId])
+      }
+      #expect(refunds == 1)
+      let kcat = try requiredTool("kcat")
+      for topic in ["point-reward-failed", "compensate-payment"] {
+        let read = try await run(
+          kcat,
+          ["-C", "-b", harness.cluster.bootstrapServers, "-t", topic, "-o", "beginning", "-e", "-q", "-f", "%s\n"])
+        #expect(read.stdout.split(separator: "\n").count == 1, "exactly one \(topic) event: \(read.stdout)")
+      }
+      #expect(try await harness.payments.verify().isEmpty)
+    } catch {
+      await harness.stop()
+      throw error
+    }
+    await harness.stop()
+  }
+
+  @Test("a report-format ReservationCompleted from kcat (no eventVersion, no headers) is rewarded")
+  func reportFormatFromKcat() async throws {
+    let harness = try Harness(roles: [.points])
+    do {
+      _ = try await harness.points.enroll(userId: 7)
+      let kcat = try requiredTool("kcat")
+      let body = #"{"paymentId":901,"userId":7,"reservationId":77,"paidAmount":12345}"#
+      let sent = try await run(
+        kcat, ["-P", "-b", harness.cluster.bootstrapServers, "-t", "reservation-completed", "-k", "901"],
+        input: body + "\n")
+      #expect(sent.status == 0, "\(sent.stderr)")
+      try await eventually("the reward of the kcat message", timeout: .seconds(60)) {
+        try await harness.points.balance(userId: 7) == 1_200
+      }
+    } catch {
+      await harness.stop()
+      throw error
+    }
+    await harness.stop()
+  }
+}

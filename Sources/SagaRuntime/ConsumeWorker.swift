@@ -44,6 +44,9 @@ public final class ConsumeWorker: Service, Sendable {
 
   public var statistics: WorkerStatistics { stats.withLock { $0 } }
 
+  /// Partitions the group currently gives this worker (empty until the first join).
+  public var assignment: Set<TopicPartition> { consumer.currentAssignment }
+
   public func run() async throws {
     try await consumer.subscribe(topics: handler.consumerGroup.topics)
     logger.info("consuming", metadata: ["topics": "\(handler.consumerGroup.topics)"])

@@ -143,4 +143,83 @@ struct SagaFlowTests {
     }
     await harness.stop()
   }
+
+  @Test("every topic consumed again from offset 0 by fresh groups changes no balance, ledger or state")
+  func replayFromZeroChangesNothing() async throws {
+    let harness = try Harness()
+    do {
+      try await harness.payments.addUser(id: 1, initialBalance: 100_000)
+      try await harness.payments.addUser(id: 2, initialBalance: 100_000)
+      _ = try await harness.points.enroll(userId: 1)
+      let rewarded = try await harness.node.pay(PayRequest(userId: 1, scheduleId: 5, seat: "A1", amount: 50_000))
+      let refunded = try await harness.node.pay(PayRequest(userId: 2, scheduleId: 5, seat: "A2", amount: 30_000))
+      #expect(try await harness.waitForTerminal(rewarded.paymentId).status == .rewarded)
+      #expect(try await harness.waitForTerminal(refunded.paymentId).status == .refunded)
+      let before = try await snapshot(harness)
+
+      // The same handlers and databases behind consumers of brand-new Kafka groups,
+      // so every record of every topic is delivered a second time.
+      let paymentsDB = harness.payments.database
+      let pointsDB = harness.points.database
+      let replays: [(any SagaMessageHandler, SagaService, SagaDatabase, Int)] = [
+        (ReservationCompletedHandler(), .points, pointsDB, 2),
+        (PaymentsSagaTrackerHandler(), .payments, paymentsDB, 2),
+        (PaymentCompensationHandler(), .payments, paymentsDB, 1),
+      ]
+      var workers: [(ConsumeWorker, Int)] = []
+      var tasks: [Task<Void, any Error>] = []
+      for (handler, service, database, expected) in replays {
+        var config = KafkaConsumerConfiguration(
+          bootstrapServers: harness.cluster.bootstrapServers, groupId: "fresh-\(UUID().uuidString)")
+        config.sessionTimeout = .seconds(4)
+        let worker = ConsumeWorker(
+          name: "replay-\(handler.consumerGroup.rawValue)",
+          consumer: try KafkaConsumer(configuration: config, logger: SagaFlowTests.logger), database: database,
+          handler: handler, service: service, logger: SagaFlowTests.logger)
+        workers.append((worker, expected))
+        tasks.append(Task { try await worker.run() })
+      }
+      try await eventually("every record delivered again and recognised", timeout: .seconds(60)) {
+        workers.allSatisfy { worker, expected in worker.statistics.duplicates >= expected }
+      }
+      for task in tasks { task.cancel() }
+      for task in tasks { _ = try? await task.value }
+      for (worker, _) in workers {
+        #expect(worker.statistics.applied == 0, "\(worker.name) applied something twice")
+        #expect(worker.statistics.failed == 0)
+      }
+      let after = try await snapshot(harness)
+      #expect(after == before)
+      #expect(try await harness.payments.verify().isEmpty)
+      #expect(try await harness.points.verify().isEmpty)
+    } catch {
+      await harness.stop()
+      throw error
+    }
+    await harness.stop()
+  }
+
+  /// Balances, ledgers and states that a replay must leave exactly as they were.
+  private func snapshot(_ harness: Harness) async throws -> [String] {
+    let payments = try await harness.payments.database.read { db in
+      try String.fetchAll(
+        db,
+        sql: """
+          SELECT 'wallet ' || user_id || ' ' || balance FROM wallets
+          UNION ALL SELECT 'ledger ' || COUNT(*) || ' ' || SUM(amount) FROM wallet_ledger
+          UNION ALL SELECT 'payment ' || id || ' ' || status FROM payments
+          UNION ALL SELECT 'refunds ' || COUNT(*) FROM refunds
+          """)
+    }
+    let points = try await harness.points.database.read { db in
+      try String.fetchAll(
+        db,
+        sql: """
+          SELECT 'account ' || user_id || ' ' || balance FROM point_accounts
+          UNION ALL SELECT 'points ' || COUNT(*) FROM point_ledger
+          UNION ALL SELECT 'failures ' || COUNT(*) FROM reward_failures
+          """)
+    }
+    return (payments + points).sorted()
+  }
 }

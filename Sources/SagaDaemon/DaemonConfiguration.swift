@@ -67,7 +67,13 @@ struct DaemonConfiguration: Sendable {
     let rate = try integer(reader, "reward.rate_bp", in: 0...10_000) ?? 1_000
     let unit = try integer(reader, "reward.unit", in: 1...Int.max) ?? 100
     node.rewardRule = try RewardRule(rateBasisPoints: Int64(rate), unit: Int64(unit))
-    return (DaemonConfiguration(node: node, logLevel: reader.string(forKey: "log.level")), brokers == "embedded")
+    let logLevel = reader.string(forKey: "log.level")
+    if let logLevel, LoggingOptions.Level(rawValue: logLevel) == nil {
+      throw Invalid(
+        key: "log.level",
+        reason: "'\(logLevel)' is not one of \(LoggingOptions.Level.allCases.map(\.rawValue).joined(separator: ", "))")
+    }
+    return (DaemonConfiguration(node: node, logLevel: logLevel), brokers == "embedded")
   }
 
   /// An integer key: absent → nil; present but not an integer in `range` → error.

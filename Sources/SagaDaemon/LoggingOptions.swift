@@ -11,14 +11,15 @@ public struct LoggingOptions: ParsableArguments {
     case trace, debug, info, notice, warning, error, critical
   }
 
-  @Option(help: "Minimum level of log lines written to stderr.")
-  public var logLevel: Level = .info
+  @Option(help: "Minimum level of log lines written to stderr (default: log.level, else info).")
+  public var logLevel: Level?
 
   public init() {}
 
   /// Installs the stderr log backend once per process and returns a logger for `label`.
-  func bootstrap(label: String) -> Logger {
-    let level = Logger.Level(rawValue: logLevel.rawValue) ?? .info
+  /// The command line wins over `configured` (the configuration's `log.level`).
+  func bootstrap(label: String, configured: Level? = nil) -> Logger {
+    let level = Logger.Level(rawValue: (logLevel ?? configured ?? .info).rawValue) ?? .info
     LoggingBootstrap.once(level: level)
     return Logger(label: label)
   }

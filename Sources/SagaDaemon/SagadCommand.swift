@@ -47,7 +47,6 @@ public struct SagadCommand: AsyncParsableCommand {
       print(Self.helpMessage())
       throw ValidationError("sagad needs --config FILE, or --dev for a self-contained development run")
     }
-    let logger = logging.bootstrap(label: "sagad")
     var environment = ProcessInfo.processInfo.environment
     if let kafkaBrokers { environment["SAGAD_KAFKA_BROKERS"] = kafkaBrokers }
     if let stateDir { environment["SAGAD_STATE_DIR"] = stateDir }
@@ -57,6 +56,8 @@ public struct SagadCommand: AsyncParsableCommand {
     } catch let error as DaemonConfiguration.Invalid {
       throw ValidationError("\(error)")
     }
+    let logger = logging.bootstrap(
+      label: "sagad", configured: loaded.logLevel.flatMap(LoggingOptions.Level.init(rawValue:)))
     var node = loaded.node
     try FileManager.default.createDirectory(atPath: node.stateDirectory, withIntermediateDirectories: true)
 

@@ -81,14 +81,21 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
+    // Helpers shared by the test targets (polling with a deadline, temp dirs, loggers).
+    .target(
+      name: "SagaTestSupport",
+      dependencies: [.product(name: "Logging", package: "swift-log")],
+      path: "Tests/SagaTestSupport"
+    ),
     .testTarget(name: "SagaCoreTests", dependencies: ["SagaCore"]),
     .testTarget(
       name: "SagaKafkaTests",
-      dependencies: ["SagaKafka", .product(name: "Logging", package: "swift-log")]
+      dependencies: ["SagaTestSupport", "SagaKafka", .product(name: "Logging", package: "swift-log")]
     ),
     .testTarget(
       name: "SagaRuntimeTests",
       dependencies: [
+        "SagaTestSupport",
         "SagaRuntime", "SagaCore", "SagaStorage", "SagaKafka",
         .product(name: "GRDB", package: "GRDB.swift"),
         .product(name: "Logging", package: "swift-log"),
@@ -110,6 +117,7 @@ let package = Package(
     .testTarget(
       name: "SagaDaemonTests",
       dependencies: [
+        "SagaTestSupport",
         "SagaKafka", "SagaCore", "SagaStorage", "SagaRuntime", "Payments", "Points",
         .product(name: "GRDB", package: "GRDB.swift"),
         .product(name: "Logging", package: "swift-log"),

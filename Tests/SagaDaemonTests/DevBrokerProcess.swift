@@ -1,4 +1,5 @@
 import Foundation
+import SagaTestSupport
 import Testing
 
 /// A `sagad dev-broker` child process, started the way a script would start it.

@@ -1,5 +1,6 @@
 import Foundation
 import SagaCore
+import SagaTestSupport
 import Testing
 
 /// `sagad` as a user runs it: the built binary in a child process, observed from the

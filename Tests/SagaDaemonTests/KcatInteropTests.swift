@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import SagaCore
 import SagaKafka
+import SagaTestSupport
 import Testing
 
 /// The wire contract against a client nobody here wrote: `kcat` (librdkafka's own CLI)

@@ -1,21 +1,7 @@
 import Foundation
+import SagaTestSupport
 import Synchronization
 import Testing
-
-/// Polls `condition` until it holds or `timeout` passes. Tests wait for a state this
-/// way, never for a guessed duration.
-func eventually(
-  _ what: @autoclosure () -> String, timeout: Duration = .seconds(30),
-  _ condition: () async throws -> Bool
-) async throws {
-  let clock = ContinuousClock()
-  let deadline = clock.now.advanced(by: timeout)
-  while clock.now < deadline {
-    if try await condition() { return }
-    try await Task.sleep(for: .milliseconds(20))
-  }
-  throw TestFailure("timed out after \(timeout) waiting for: \(what())")
-}
 
 struct TestFailure: Error, CustomStringConvertible {
   let description: String

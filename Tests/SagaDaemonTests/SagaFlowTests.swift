@@ -7,6 +7,7 @@ import SagaCore
 import SagaKafka
 import SagaRuntime
 import SagaStorage
+import SagaTestSupport
 import Testing
 
 /// The saga end to end in one process: both services on the embedded cluster, real

@@ -1,4 +1,5 @@
 import SagaCore
+import SagaTestSupport
 import Testing
 
 /// The topic and group names are a wire contract with the report's Spring services

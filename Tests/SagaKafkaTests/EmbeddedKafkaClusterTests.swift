@@ -1,5 +1,6 @@
 import Logging
 import SagaKafka
+import SagaTestSupport
 import Testing
 
 /// The mock cluster as tests and `sagad dev-broker` use it. Observations go through

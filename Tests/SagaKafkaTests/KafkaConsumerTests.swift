@@ -1,5 +1,6 @@
 import Logging
 import SagaKafka
+import SagaTestSupport
 import Testing
 
 @Suite("KafkaConsumer on the embedded cluster", .timeLimit(.minutes(2)))

@@ -1,29 +1,9 @@
 import Foundation
 import Logging
 import SagaKafka
+import SagaTestSupport
 import Synchronization
 import Testing
-
-/// Polls `condition` until it holds or `timeout` passes; the poll interval is short so
-/// tests wait for a state, never for a guessed duration.
-func eventually(
-  _ what: @autoclosure () -> String, timeout: Duration = .seconds(30),
-  _ condition: () async throws -> Bool
-) async throws {
-  let clock = ContinuousClock()
-  let deadline = clock.now.advanced(by: timeout)
-  while clock.now < deadline {
-    if try await condition() { return }
-    try await Task.sleep(for: .milliseconds(20))
-  }
-  Issue.record("timed out after \(timeout) waiting for: \(what())")
-  throw TestTimeout(what: what())
-}
-
-struct TestTimeout: Error, CustomStringConvertible {
-  let what: String
-  var description: String { "timed out waiting for \(what)" }
-}
 
 /// A name no other test uses, so tests can share nothing and run in parallel.
 func uniqueName(_ prefix: String) -> String {
@@ -69,12 +49,6 @@ struct CapturingLogHandler: LogHandler {
     capture.append(.init(level: event.level, message: "\(event.message)", metadata: merged))
   }
 }
-
-let quietLogger: Logger = {
-  var logger = Logger(label: "test")
-  logger.logLevel = .warning
-  return logger
-}()
 
 /// A consumer configuration tuned for quick group changes on the mock cluster.
 func testConsumerConfiguration(_ cluster: EmbeddedKafkaCluster, group: String) -> KafkaConsumerConfiguration {

@@ -4,12 +4,13 @@ import SagaCore
 import SagaKafka
 import SagaRuntime
 import SagaStorage
+import SagaTestSupport
 import Testing
 
 @Suite("ConsumeWorker on the embedded cluster", .timeLimit(.minutes(2)))
 struct ConsumeWorkerTests {
   private func setUp() throws -> (EmbeddedKafkaCluster, SagaDatabase, TemporaryDirectory) {
-    let cluster = try EmbeddedKafkaCluster(brokers: 1, logger: quietLogger)
+    let cluster = try EmbeddedKafkaCluster(brokers: 1, logger: silentLogger)
     for topic in TopicCatalog.sagaTopics { try cluster.createTopic(topic, partitions: 2) }
     let dir = try TemporaryDirectory()
     let database = try SagaDatabase(
@@ -24,7 +25,7 @@ struct ConsumeWorkerTests {
     try await produce(cluster, (1...20).map { reservationCompleted($0) })
     let worker = ConsumeWorker(
       name: "points", consumer: try testConsumer(cluster, group: .pointsService), database: database,
-      handler: RecordingHandler(), service: .points, logger: quietLogger)
+      handler: RecordingHandler(), service: .points, logger: silentLogger)
     let task = start(worker)
     try await eventually("20 records applied") { try await appliedCount(database) == 20 }
     let outbox = try await database.read { db in try Outbox.pending(limit: 100, in: db) }
@@ -53,7 +54,7 @@ struct ConsumeWorkerTests {
     try await produce(cluster, bad + [good])
     let worker = ConsumeWorker(
       name: "points", consumer: try testConsumer(cluster, group: .pointsService), database: database,
-      handler: RecordingHandler(), service: .points, logger: quietLogger)
+      handler: RecordingHandler(), service: .points, logger: silentLogger)
     let task = start(worker)
     try await eventually("the valid record after three invalid ones") { try await appliedCount(database) == 1 }
     let failed = try await database.read { db in try FailedMessages.list(limit: 10, in: db) }
@@ -75,7 +76,7 @@ struct ConsumeWorkerTests {
     settings.retryDelay = .milliseconds(10)
     let worker = ConsumeWorker(
       name: "points", consumer: try testConsumer(cluster, group: .pointsService), database: database,
-      handler: handler, service: .points, settings: settings, logger: quietLogger)
+      handler: handler, service: .points, settings: settings, logger: silentLogger)
     let task = start(worker)
     try await eventually("5 records applied") { try await appliedCount(database) == 5 }
     #expect(worker.statistics.retries == 2)
@@ -94,7 +95,7 @@ struct ConsumeWorkerTests {
     let crashing = ConsumeWorker(
       name: "points", consumer: try testConsumer(cluster, group: .pointsService), database: database,
       handler: RecordingHandler(), service: .points,
-      hooks: WorkerHooks(afterDatabaseCommit: { _ in throw Crash() }), logger: quietLogger)
+      hooks: WorkerHooks(afterDatabaseCommit: { _ in throw Crash() }), logger: silentLogger)
     // The first batch commits to the database, then the "crash" ends the worker
     // before any offset is stored or committed.
     await #expect(throws: Crash.self) { try await crashing.run() }
@@ -103,7 +104,7 @@ struct ConsumeWorkerTests {
 
     let restarted = ConsumeWorker(
       name: "points", consumer: try testConsumer(cluster, group: .pointsService), database: database,
-      handler: RecordingHandler(), service: .points, logger: quietLogger)
+      handler: RecordingHandler(), service: .points, logger: silentLogger)
     let task = start(restarted)
     try await eventually("all 10 applied after the restart") { try await appliedCount(database) == 10 }
     try await eventually("the replayed batch recognised as duplicates") {

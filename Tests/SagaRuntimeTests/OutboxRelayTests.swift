@@ -3,25 +3,26 @@ import SagaCore
 import SagaKafka
 import SagaRuntime
 import SagaStorage
+import SagaTestSupport
 import Testing
 
 @Suite("OutboxRelay on the embedded cluster", .timeLimit(.minutes(2)))
 struct OutboxRelayTests {
   @Test("rows go out in id order once woken and are marked sent only when persisted; an outage loses nothing")
   func publishesAndSurvivesOutage() async throws {
-    let cluster = try EmbeddedKafkaCluster(brokers: 1, logger: quietLogger)
+    let cluster = try EmbeddedKafkaCluster(brokers: 1, logger: silentLogger)
     defer { cluster.destroy() }
     try cluster.createTopic("reservation-completed", partitions: 1)
     let dir = try TemporaryDirectory()
     let database = try SagaDatabase(StorageConfiguration(path: dir.path + "/payments.sqlite"))
     var producerConfig = KafkaProducerConfiguration(bootstrapServers: cluster.bootstrapServers)
     producerConfig.deliveryTimeout = .seconds(2)
-    let producer = try KafkaProducer(configuration: producerConfig, logger: quietLogger)
+    let producer = try KafkaProducer(configuration: producerConfig, logger: silentLogger)
     var settings = RelaySettings()
     settings.initialBackoff = .milliseconds(20)
     settings.maxBackoff = .milliseconds(200)
     let relay = OutboxRelay(
-      name: "payments", database: database, producer: producer, settings: settings, logger: quietLogger)
+      name: "payments", database: database, producer: producer, settings: settings, logger: silentLogger)
     let task = start(relay)
 
     func append(_ range: ClosedRange<Int>) async throws {
@@ -53,7 +54,7 @@ struct OutboxRelayTests {
     // in first-seen order.
     var config = KafkaConsumerConfiguration(bootstrapServers: cluster.bootstrapServers, groupId: "reader")
     config.sessionTimeout = .seconds(4)
-    let consumer = try KafkaConsumer(configuration: config, logger: quietLogger)
+    let consumer = try KafkaConsumer(configuration: config, logger: silentLogger)
     try await consumer.assign([TopicPartitionOffset(topic: "reservation-completed", partition: 0, offset: -2)])
     var seen: [String] = []
     try await eventually("10 distinct records on the topic") {

@@ -5,39 +5,16 @@ import SagaCore
 import SagaKafka
 import SagaRuntime
 import SagaStorage
+import SagaTestSupport
 import ServiceLifecycle
 import Synchronization
 import Testing
 
-/// Polls `condition` until it holds or `timeout` passes.
-func eventually(
-  _ what: @autoclosure () -> String, timeout: Duration = .seconds(30), _ condition: () async throws -> Bool
-) async throws {
-  let clock = ContinuousClock()
-  let deadline = clock.now.advanced(by: timeout)
-  while clock.now < deadline {
-    if try await condition() { return }
-    try await Task.sleep(for: .milliseconds(20))
-  }
-  Issue.record("timed out after \(timeout) waiting for: \(what())")
-  throw CancellationError()
-}
-
-let quietLogger: Logger = {
+let silentLogger: Logger = {
   var logger = Logger(label: "runtime-test")
   logger.logLevel = .critical
   return logger
 }()
-
-/// A temporary directory removed when the value goes away.
-final class TemporaryDirectory: Sendable {
-  let path: String
-  init() throws {
-    path = NSTemporaryDirectory() + "sagad-runtime-" + UUID().uuidString
-    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-  }
-  deinit { try? FileManager.default.removeItem(atPath: path) }
-}
 
 /// A stand-in service for exercising the loop: records each ReservationCompleted it
 /// applies in `applied` and answers with a PointRewardCompleted. `transientFailures`
@@ -86,7 +63,7 @@ func reservationCompleted(_ paymentId: Int64, paid: Int64 = 10_000) -> KafkaProd
 
 func produce(_ cluster: EmbeddedKafkaCluster, _ messages: [KafkaProducerMessage]) async throws {
   let producer = try KafkaProducer(
-    configuration: KafkaProducerConfiguration(bootstrapServers: cluster.bootstrapServers), logger: quietLogger)
+    configuration: KafkaProducerConfiguration(bootstrapServers: cluster.bootstrapServers), logger: silentLogger)
   for ticket in try await producer.send(messages) {
     let report = await ticket.report
     #expect(report.isPersisted, "\(report)")
@@ -98,7 +75,7 @@ func testConsumer(_ cluster: EmbeddedKafkaCluster, group: SagaConsumerGroup) thr
   var config = KafkaConsumerConfiguration(bootstrapServers: cluster.bootstrapServers, groupId: group.rawValue)
   config.sessionTimeout = .seconds(4)
   config.heartbeatInterval = .milliseconds(500)
-  return try KafkaConsumer(configuration: config, logger: quietLogger)
+  return try KafkaConsumer(configuration: config, logger: silentLogger)
 }
 
 /// Runs `service` in the background until the returned task is cancelled.

@@ -97,9 +97,13 @@ public final class ConsumeWorker: Service, Sendable {
         try await commitOffsets(of: Array(batch.prefix(batch.count - remaining.count)))
         throw error
       }
+      let failing = InboundMessage(remaining.first!)
       logger.warning(
         "transient failure, retrying",
-        metadata: ["record": "\(InboundMessage(remaining.first!).coordinates)", "error": "\(error)"])
+        metadata: [
+          "record": "\(failing.coordinates)", "error": "\(error)",
+          "correlationId": "\(failing.envelope.correlationId ?? "-")",
+        ])
       try await Task.sleep(for: settings.retryDelay * (1 << (attempt - 1)))
       attempt += 1
     }

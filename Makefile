@@ -46,6 +46,7 @@ run: deps build
 	@echo "Starting sagad --dev --demo: Payments and Points on an in-memory Kafka inside the process, state in $(DEV_DIR)/."
 	@echo "  It pays twice: user 1 earns a reward, user 2 (no point account) is refunded. Watch the log lines 'demo:'."
 	@echo "  In another terminal:  kcat -C -b \"\$$(cat $(DEV_DIR)/bootstrap)\" -t point-reward-completed -J -e"
+	@echo "  or:                   $(BIN)/sagactl status   (saga 1, balance 1, verify, help: README 'Talk to it with sagactl')"
 	@echo "  Ctrl-C stops it (graceful drain)."
 	$(BIN)/sagad --dev --demo --state-dir $(DEV_DIR) $(RUN_ARGS)
 

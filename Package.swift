@@ -19,6 +19,8 @@ let package = Package(
     .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
     .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0", traits: [.defaults, "YAML"]),
+    // The admin server (DESIGN.md §6) only; nothing on the saga's path uses NIO.
+    .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
   ],
   targets: [
     .systemLibrary(
@@ -53,6 +55,7 @@ let package = Package(
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
       ]
     ),
+    // The standard library only, so that sagactl stays small: NIO framing lives in SagaDaemon.
     .target(name: "AdminProtocol"),
     .target(
       name: "SagaDaemon",
@@ -62,6 +65,8 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Configuration", package: "swift-configuration"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOPosix", package: "swift-nio"),
       ]
     ),
     .executableTarget(name: "sagad", dependencies: ["SagaDaemon"]),
@@ -88,6 +93,7 @@ let package = Package(
       path: "Tests/SagaTestSupport"
     ),
     .testTarget(name: "SagaCoreTests", dependencies: ["SagaCore"]),
+    .testTarget(name: "AdminProtocolTests", dependencies: ["AdminProtocol"]),
     .testTarget(
       name: "SagaKafkaTests",
       dependencies: ["SagaTestSupport", "SagaKafka", .product(name: "Logging", package: "swift-log")]
@@ -118,7 +124,7 @@ let package = Package(
       name: "SagaDaemonTests",
       dependencies: [
         "SagaTestSupport",
-        "SagaKafka", "SagaCore", "SagaStorage", "SagaRuntime", "Payments", "Points",
+        "SagaKafka", "SagaCore", "SagaStorage", "SagaRuntime", "Payments", "Points", "SagaDaemon", "AdminProtocol",
         .product(name: "GRDB", package: "GRDB.swift"),
         .product(name: "Logging", package: "swift-log"),
       ]

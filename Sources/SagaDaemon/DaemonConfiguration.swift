@@ -12,6 +12,7 @@ import SagaStorage
 struct DaemonConfiguration: Sendable {
   var node: SagaNodeConfiguration
   var logLevel: String?
+  var admin: AdminSettings
 
   /// Where the state lives in `--dev` mode when no `state_dir` is given.
   static let devStateDirectory = ".sagad"
@@ -73,7 +74,36 @@ struct DaemonConfiguration: Sendable {
         key: "log.level",
         reason: "'\(logLevel)' is not one of \(LoggingOptions.Level.allCases.map(\.rawValue).joined(separator: ", "))")
     }
-    return (DaemonConfiguration(node: node, logLevel: logLevel), brokers == "embedded")
+    let admin = try adminSettings(reader, dev: dev, stateDirectory: stateDirectory)
+    return (DaemonConfiguration(node: node, logLevel: logLevel, admin: admin), brokers == "embedded")
+  }
+
+  private static func adminSettings(_ reader: ConfigReader, dev: Bool, stateDirectory: String) throws
+    -> AdminSettings
+  {
+    var admin = AdminSettings(
+      socketPath: reader.string(forKey: "admin.socket")
+        ?? AdminSettings.defaultSocketPath(dev: dev, stateDirectory: stateDirectory))
+    // sockaddr_un holds 108 bytes with the terminating NUL; a longer path fails at bind
+    // with a vaguer message.
+    guard !admin.socketPath.isEmpty, admin.socketPath.utf8.count < 108 else {
+      throw Invalid(key: "admin.socket", reason: "must be a path of 1 to 107 bytes, got '\(admin.socketPath)'")
+    }
+    if let seconds = try integer(reader, "admin.idle_timeout", in: 1...86_400) {
+      admin.idleTimeout = .seconds(seconds)
+    }
+    if let limit = try integer(reader, "admin.max_connections", in: 1...10_000) { admin.maxConnections = limit }
+    admin.operatorGroups = list(reader, "admin.operator_groups")
+    admin.readGroups = list(reader, "admin.read_groups")
+    return admin
+  }
+
+  /// A list key: a YAML list, or a comma-separated string (the environment's form).
+  private static func list(_ reader: ConfigReader, _ key: String) -> [String] {
+    let raw = reader.stringArray(forKey: ConfigKey(key)) ?? reader.string(forKey: ConfigKey(key)).map { [$0] } ?? []
+    return raw.flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces) }.filter {
+      !$0.isEmpty
+    }
   }
 
   /// An integer key: absent → nil; present but not an integer in `range` → error.

@@ -76,7 +76,14 @@ public struct SagadCommand: AsyncParsableCommand {
     }
 
     let saga = try SagaNode(configuration: node, logger: logger)
-    var services = [ServiceGroupConfiguration.ServiceConfiguration(service: saga)]
+    // After the node: a ServiceGroup stops services in reverse order, so the admin socket
+    // stops taking `pay` before the node drains.
+    let admin = AdminServer(
+      settings: loaded.admin, commands: AdminCommands(node: saga), version: SagaCore.version, logger: logger)
+    var services = [
+      ServiceGroupConfiguration.ServiceConfiguration(service: saga),
+      ServiceGroupConfiguration.ServiceConfiguration(service: admin),
+    ]
     if demo {
       services.append(.init(service: DemoDriver(node: saga, logger: logger), successTerminationBehavior: .ignore))
     }
@@ -87,6 +94,7 @@ public struct SagadCommand: AsyncParsableCommand {
       metadata: [
         "roles": "\(node.roles.map(\.rawValue).sorted())", "stateDir": "\(node.stateDirectory)",
         "brokers": "\(node.bootstrapServers)", "version": "\(SagaCore.version)",
+        "adminSocket": "\(loaded.admin.socketPath)",
       ])
     try await ServiceGroup(configuration: groupConfiguration).run()
     await devBroker?.cluster.close()

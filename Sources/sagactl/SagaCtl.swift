@@ -2,45 +2,42 @@
 // It links AdminProtocol and ArgumentParser only: no NIO, GRDB or librdkafka.
 import AdminProtocol
 import ArgumentParser
+import Foundation
 
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Musl)
-  import Musl
-#elseif canImport(Darwin)
-  import Darwin
-#endif
-
-/// Options every `sagactl` command shares. Subcommands reach them through `@OptionGroup`
-/// (or `@ParentCommand`), so `sagactl --socket PATH <command>` works for all of them.
+/// Options every `sagactl` command takes, before or after the command name
+/// (`sagactl --json balance 1` and `sagactl balance 1 --json` are the same).
 struct GlobalOptions: ParsableArguments {
-  /// Where sagad listens when nothing else is said: systemd's `RuntimeDirectory=sagad` gives the daemon
-  /// `/run/sagad`, and sagad's `admin.socket` key defaults to `sagad.sock` inside it.
+  /// Where sagad listens under systemd: `RuntimeDirectory=sagad` gives it `/run/sagad`,
+  /// and `admin.socket` defaults to `sagad.sock` inside it.
   static let systemdSocketPath = "/run/sagad/sagad.sock"
-
-  /// `$SAGAD_SOCKET` when set and not empty, else the systemd default.
-  static var defaultSocketPath: String {
-    if let value = getenv("SAGAD_SOCKET"), value.pointee != 0 {
-      return String(cString: value)
-    }
-    return systemdSocketPath
-  }
+  /// Where `make run` (`sagad --dev --state-dir .sagad`) puts it, relative to the checkout.
+  static let devSocketPath = ".sagad/sagad.sock"
 
   @Option(
     name: .long,
     help: ArgumentHelp(
       "Path of sagad's admin socket.",
       discussion: """
-        Taken from $SAGAD_SOCKET when that is set; otherwise \(Self.systemdSocketPath), where sagad's \
-        admin.socket points by default under systemd (RuntimeDirectory=sagad).
+        Default: $SAGAD_SOCKET when set; else ./\(Self.devSocketPath) when it exists (what `make run` \
+        creates); else \(Self.systemdSocketPath) (sagad under systemd).
         """,
       valueName: "path"
     )
   )
-  var socket: String = Self.defaultSocketPath
+  var socket: String?
 
   @Flag(name: .long, help: "Print one JSON document instead of a table.")
   var json = false
+
+  @Option(name: .long, help: ArgumentHelp("Seconds to wait for sagad's reply.", valueName: "seconds"))
+  var timeout: Int?
+
+  /// The socket to use when none was given.
+  static func defaultSocketPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+    if let path = environment["SAGAD_SOCKET"], !path.isEmpty { return path }
+    if FileManager.default.fileExists(atPath: devSocketPath) { return devSocketPath }
+    return systemdSocketPath
+  }
 }
 
 @main
@@ -53,10 +50,15 @@ struct SagaCtl: AsyncParsableCommand {
       depends on who you are: root or sagad's own user may administer, members of admin.operator_groups \
       may operate, members of admin.read_groups may read.
 
-      Exit status of a command sent to sagad: 0 done, 1 sagad reported an error, 2 sagad did not \
-      understand the request. A command line that sagactl itself cannot parse exits 64.
+      Exit status: 0 done; 1 sagad reported an error (8xxx), or sagad could not be reached; 2 the \
+      request was not understood, by sagactl or by sagad (9xxx). Docs/admin-protocol.md has the codes.
       """,
-    version: AdminProtocol.toolVersion
+    version: AdminProtocol.toolVersion,
+    subcommands: [
+      HelpCommand.self, VersionCommand.self, StatusCommand.self, WorkersCommand.self, UserCommand.self,
+      ChargeCommand.self, BalanceCommand.self, PayCommand.self, PaymentCommand.self, SagaCommand.self,
+      VerifyCommand.self,
+    ]
   )
 
   @OptionGroup var options: GlobalOptions
@@ -64,5 +66,42 @@ struct SagaCtl: AsyncParsableCommand {
   mutating func run() async throws {
     // No command given: show what there is to run.
     throw CleanExit.helpRequest(self)
+  }
+
+  /// ArgumentParser exits 64 for a command line it cannot parse; sagactl makes that 2,
+  /// the same status as sagad's own usage errors, so scripts check one number.
+  static func main() async {
+    do {
+      var command = try parseAsRoot()
+      if var asyncCommand = command as? any AsyncParsableCommand {
+        try await asyncCommand.run()
+      } else {
+        try command.run()
+      }
+    } catch {
+      if exitCode(for: error) == .validationFailure {
+        FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+        Foundation.exit(2)
+      }
+      exit(withError: error)
+    }
+  }
+}
+
+/// A sagactl command that is one admin request.
+protocol AdminSubcommand: AsyncParsableCommand {
+  var options: GlobalOptions { get }
+  var root: SagaCtl { get }
+  /// The request, without `json` (added from the options).
+  func request() -> AdminRequest
+}
+
+extension AdminSubcommand {
+  mutating func run() async throws {
+    var request = request()
+    request.json = options.json || root.options.json
+    let socket = options.socket ?? root.options.socket ?? GlobalOptions.defaultSocketPath()
+    let timeout = options.timeout ?? root.options.timeout ?? 30
+    throw ExitCode(ReplyPrinter.exchange(request, socket: socket, timeout: .seconds(max(1, timeout))))
   }
 }

@@ -1,0 +1,201 @@
+/// The documents of `--json` replies (the `1002` line). Field names are camelCase and
+/// stable: scripts and `sagactl load` rely on them, so a rename is a protocol change.
+/// Optional fields are written as `null`, never left out, so every document of a kind
+/// has the same keys.
+public enum AdminJSON {
+  public struct Version: Codable, Sendable, Hashable {
+    public var version: String
+    public var protocolVersion: Int
+    public init(version: String, protocolVersion: Int) {
+      self.version = version
+      self.protocolVersion = protocolVersion
+    }
+  }
+
+  public struct Help: Codable, Sendable, Hashable {
+    public struct Command: Codable, Sendable, Hashable {
+      public var name: String
+      public var usage: String
+      public var level: String
+      public var summary: String
+    }
+    public var commands: [Command]
+
+    public init(_ commands: [AdminCommand]) {
+      self.commands = commands.map {
+        Command(name: $0.rawValue, usage: $0.usage, level: $0.level.description, summary: $0.summary)
+      }
+    }
+  }
+
+  public struct UserAdded: Codable, Sendable, Hashable {
+    public var userId: Int64
+    public var wallet: Int64
+    public var enrolled: Bool
+    public init(userId: Int64, wallet: Int64, enrolled: Bool) {
+      self.userId = userId
+      self.wallet = wallet
+      self.enrolled = enrolled
+    }
+  }
+
+  public struct Charged: Codable, Sendable, Hashable {
+    public var userId: Int64
+    public var wallet: Int64
+    public init(userId: Int64, wallet: Int64) {
+      self.userId = userId
+      self.wallet = wallet
+    }
+  }
+
+  /// `wallet` is null when this sagad does not run Payments; `points` when the user has
+  /// no point account or this sagad does not run Points.
+  public struct Balance: Codable, Sendable, Hashable {
+    public var userId: Int64
+    public var wallet: Int64?
+    public var points: Int64?
+    public init(userId: Int64, wallet: Int64?, points: Int64?) {
+      self.userId = userId
+      self.wallet = wallet
+      self.points = points
+    }
+    public func encode(to encoder: any Encoder) throws {
+      var container = encoder.container(keyedBy: CodingKeys.self)
+      try container.encode(userId, forKey: .userId)
+      try container.encodeNullable(wallet, forKey: .wallet)
+      try container.encodeNullable(points, forKey: .points)
+    }
+  }
+
+  public struct Paid: Codable, Sendable, Hashable {
+    public var paymentId: Int64
+    public var reservationId: Int64
+    public var amount: Int64
+    public var status: String
+    public var duplicate: Bool
+    public var correlationId: String
+    public init(
+      paymentId: Int64, reservationId: Int64, amount: Int64, status: String, duplicate: Bool, correlationId: String
+    ) {
+      self.paymentId = paymentId
+      self.reservationId = reservationId
+      self.amount = amount
+      self.status = status
+      self.duplicate = duplicate
+      self.correlationId = correlationId
+    }
+  }
+
+  public struct Payment: Codable, Sendable, Hashable {
+    public var paymentId: Int64
+    public var userId: Int64
+    public var reservationId: Int64
+    public var scheduleId: Int64
+    public var seat: String?
+    public var amount: Int64
+    public var status: String
+    public var reservationStatus: String
+    public var rewardAmount: Int64?
+    public var refundedAmount: Int64?
+    public var failureReason: String?
+    public var correlationId: String
+    public var createdAt: String
+    public var updatedAt: String
+
+    public init(
+      paymentId: Int64, userId: Int64, reservationId: Int64, scheduleId: Int64, seat: String?, amount: Int64,
+      status: String, reservationStatus: String, rewardAmount: Int64?, refundedAmount: Int64?,
+      failureReason: String?, correlationId: String, createdAt: String, updatedAt: String
+    ) {
+      self.paymentId = paymentId
+      self.userId = userId
+      self.reservationId = reservationId
+      self.scheduleId = scheduleId
+      self.seat = seat
+      self.amount = amount
+      self.status = status
+      self.reservationStatus = reservationStatus
+      self.rewardAmount = rewardAmount
+      self.refundedAmount = refundedAmount
+      self.failureReason = failureReason
+      self.correlationId = correlationId
+      self.createdAt = createdAt
+      self.updatedAt = updatedAt
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+      var container = encoder.container(keyedBy: CodingKeys.self)
+      try container.encode(paymentId, forKey: .paymentId)
+      try container.encode(userId, forKey: .userId)
+      try container.encode(reservationId, forKey: .reservationId)
+      try container.encode(scheduleId, forKey: .scheduleId)
+      try container.encodeNullable(seat, forKey: .seat)
+      try container.encode(amount, forKey: .amount)
+      try container.encode(status, forKey: .status)
+      try container.encode(reservationStatus, forKey: .reservationStatus)
+      try container.encodeNullable(rewardAmount, forKey: .rewardAmount)
+      try container.encodeNullable(refundedAmount, forKey: .refundedAmount)
+      try container.encodeNullable(failureReason, forKey: .failureReason)
+      try container.encode(correlationId, forKey: .correlationId)
+      try container.encode(createdAt, forKey: .createdAt)
+      try container.encode(updatedAt, forKey: .updatedAt)
+    }
+  }
+
+  public struct Saga: Codable, Sendable, Hashable {
+    public struct Step: Codable, Sendable, Hashable {
+      public var at: String
+      public var step: String
+      public var topic: String?
+      public var partition: Int32?
+      public var offset: Int64?
+      public var eventId: String?
+      public var outcome: String
+      public init(
+        at: String, step: String, topic: String?, partition: Int32?, offset: Int64?, eventId: String?,
+        outcome: String
+      ) {
+        self.at = at
+        self.step = step
+        self.topic = topic
+        self.partition = partition
+        self.offset = offset
+        self.eventId = eventId
+        self.outcome = outcome
+      }
+      public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(at, forKey: .at)
+        try container.encode(step, forKey: .step)
+        try container.encodeNullable(topic, forKey: .topic)
+        try container.encodeNullable(partition, forKey: .partition)
+        try container.encodeNullable(offset, forKey: .offset)
+        try container.encodeNullable(eventId, forKey: .eventId)
+        try container.encode(outcome, forKey: .outcome)
+      }
+    }
+    public var paymentId: Int64
+    public var steps: [Step]
+    public init(paymentId: Int64, steps: [Step]) {
+      self.paymentId = paymentId
+      self.steps = steps
+    }
+  }
+
+  /// `violations` names the service first (`payments: …`, `points: …`).
+  public struct Verify: Codable, Sendable, Hashable {
+    public var ok: Bool
+    public var violations: [String]
+    public init(ok: Bool, violations: [String]) {
+      self.ok = ok
+      self.violations = violations
+    }
+  }
+}
+
+extension KeyedEncodingContainer {
+  /// `null` for nil instead of leaving the key out (what the synthesized code does).
+  mutating func encodeNullable<T: Encodable>(_ value: T?, forKey key: Key) throws {
+    if let value { try encode(value, forKey: key) } else { try encodeNil(forKey: key) }
+  }
+}

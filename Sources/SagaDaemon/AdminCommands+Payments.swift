@@ -1,0 +1,163 @@
+import AdminProtocol
+import Payments
+import Points
+import SagaCore
+
+/// The business commands: users, wallets, payments and their sagas, and `verify`.
+extension AdminCommands {
+  func userAdd(_ request: AdminRequest) async throws -> AdminReply {
+    let id = request.integer("id")!
+    let enroll = !request.flag("no-points")
+    if payments == nil, request.integer("balance") != nil { throw Self.roleMissing("payments") }
+    if payments == nil, !enroll || points == nil { throw Self.roleMissing("payments") }
+    var wallet: Int64 = 0
+    var done: [String] = []
+    if let payments {
+      wallet = request.integer("balance") ?? 0
+      try await payments.addUser(id: id, initialBalance: wallet)
+      done.append("wallet \(wallet) KRW")
+    }
+    var enrolled = false
+    if enroll, let points {
+      do {
+        try await points.enroll(userId: id)
+      } catch {
+        // The wallet exists now; say so rather than let a retry hit `user-exists` blind.
+        let failed = Self.reply(for: error)
+        let prefix = done.isEmpty ? "" : "user \(id) was created with \(done.joined()), but "
+        return .final(failed.code, prefix + "enrolling in Points failed: \(failed.text)")
+      }
+      enrolled = true
+      done.append("enrolled in Points")
+    } else if enroll {
+      done.append("not enrolled in Points (this sagad does not run points)")
+    } else {
+      done.append("not enrolled in Points")
+    }
+    if request.json { return try Self.json(AdminJSON.UserAdded(userId: id, wallet: wallet, enrolled: enrolled)) }
+    return .final(.ok, "user \(id) added: \(done.joined(separator: ", "))")
+  }
+
+  func charge(_ request: AdminRequest) async throws -> AdminReply {
+    guard let payments else { throw Self.roleMissing("payments") }
+    let user = request.integer("user")!
+    let amount = request.integer("amount")!
+    let wallet = try await payments.charge(userId: user, amount: amount)
+    if request.json { return try Self.json(AdminJSON.Charged(userId: user, wallet: wallet)) }
+    return .final(.ok, "user \(user) charged \(amount) KRW: wallet \(wallet) KRW")
+  }
+
+  func balance(_ request: AdminRequest) async throws -> AdminReply {
+    let user = request.integer("user")!
+    let wallet = try await payments?.balance(userId: user)
+    let points = try await points?.balance(userId: user)
+    if payments == nil, points == nil {
+      throw AdminProtocolError(.notFound, "user \(user) has no point account")
+    }
+    if request.json { return try Self.json(AdminJSON.Balance(userId: user, wallet: wallet, points: points)) }
+    var out = ReplyBuilder()
+    out.header(["USER", "WALLET KRW", "POINTS"])
+    out.row([
+      String(user), wallet.map(String.init) ?? "-",
+      points.map(String.init) ?? (self.points == nil ? "-" : "not enrolled"),
+    ])
+    return out.finish()
+  }
+
+  func payReply(_ request: AdminRequest) async throws -> AdminReply {
+    let result = try await pay(
+      PayRequest(
+        userId: request.integer("user")!, scheduleId: request.integer("schedule")!, seat: request.text("seat"),
+        amount: request.integer("amount")!))
+    if request.json {
+      return try Self.json(
+        AdminJSON.Paid(
+          paymentId: result.paymentId, reservationId: result.reservationId, amount: result.amount,
+          status: result.status.rawValue, duplicate: result.duplicate, correlationId: result.correlationId))
+    }
+    var out = ReplyBuilder()
+    out.header(["PAYMENT", "RESERVATION", "AMOUNT", "STATUS", "DUPLICATE", "CORRELATION ID"])
+    out.row(
+      [result.paymentId, result.reservationId, result.amount].map(String.init) + [
+        result.status.rawValue, result.duplicate ? "yes" : "no", result.correlationId,
+      ])
+    let note =
+      result.duplicate
+      ? "payment \(result.paymentId) already existed for this user and schedule: nothing was charged"
+      : "payment \(result.paymentId) accepted; `saga \(result.paymentId)` follows it"
+    return out.finish(.ok, note)
+  }
+
+  func payment(_ request: AdminRequest) async throws -> AdminReply {
+    guard let payments else { throw Self.roleMissing("payments") }
+    let id = request.integer("id")!
+    guard let view = try await payments.payment(id: id) else {
+      throw AdminProtocolError(.notFound, "payment \(id) does not exist")
+    }
+    let document = AdminJSON.Payment(
+      paymentId: view.paymentId, userId: view.userId, reservationId: view.reservationId, scheduleId: view.scheduleId,
+      seat: view.seat, amount: view.amount, status: view.status.rawValue,
+      reservationStatus: view.reservationStatus.rawValue, rewardAmount: view.rewardAmount,
+      refundedAmount: view.refundedAmount, failureReason: view.failureReason, correlationId: view.correlationId,
+      createdAt: RFC3339Timestamp.format(view.createdAt), updatedAt: RFC3339Timestamp.format(view.updatedAt))
+    if request.json { return try Self.json(document) }
+    var out = ReplyBuilder()
+    let fields: [(String, String?)] = [
+      ("payment", String(document.paymentId)), ("user", String(document.userId)),
+      ("reservation", "\(document.reservationId) (\(document.reservationStatus))"),
+      ("schedule", String(document.scheduleId)), ("seat", document.seat), ("amount", "\(document.amount) KRW"),
+      ("status", document.status), ("reward", document.rewardAmount.map { "\($0) points" }),
+      ("refunded", document.refundedAmount.map { "\($0) KRW" }), ("failure", document.failureReason),
+      ("correlation id", document.correlationId), ("created", document.createdAt), ("updated", document.updatedAt),
+    ]
+    for (name, value) in fields { out.row([name, value ?? "-"]) }
+    return out.finish()
+  }
+
+  func saga(_ request: AdminRequest) async throws -> AdminReply {
+    guard let payments else { throw Self.roleMissing("payments") }
+    let id = request.integer("payment")!
+    let steps = try await payments.steps(paymentId: id)
+    if steps.isEmpty, try await payments.payment(id: id) == nil {
+      throw AdminProtocolError(.notFound, "payment \(id) does not exist")
+    }
+    let documents = steps.map {
+      AdminJSON.Saga.Step(
+        at: RFC3339Timestamp.format($0.at), step: $0.step.rawValue, topic: $0.topic, partition: $0.partition,
+        offset: $0.offset, eventId: $0.eventId, outcome: $0.outcome)
+    }
+    if request.json { return try Self.json(AdminJSON.Saga(paymentId: id, steps: documents)) }
+    var out = ReplyBuilder()
+    out.header(["AT", "STEP", "TOPIC", "PARTITION", "OFFSET", "OUTCOME"])
+    for step in documents {
+      out.row([
+        step.at, step.step, step.topic ?? "-", step.partition.map(String.init) ?? "-",
+        step.offset.map(String.init) ?? "-", step.outcome,
+      ])
+    }
+    return out.finish(.ok, "\(steps.count) steps")
+  }
+
+  func verify(_ request: AdminRequest) async throws -> AdminReply {
+    var violations: [String] = []
+    var checked: [String] = []
+    if let payments {
+      violations += try await payments.verify().map { "payments: \($0)" }
+      checked.append("payments")
+    }
+    if let points {
+      violations += try await points.verify().map { "points: \($0)" }
+      checked.append("points")
+    }
+    let (code, text): (ReplyCode, String) =
+      violations.isEmpty
+      ? (.ok, "ok: no violations (\(checked.joined(separator: ", ")))")
+      : (.verifyFailed, "verify found \(violations.count) violation\(violations.count == 1 ? "" : "s")")
+    if request.json {
+      return try Self.json(AdminJSON.Verify(ok: violations.isEmpty, violations: violations), code: code, text: text)
+    }
+    var out = ReplyBuilder()
+    for violation in violations { out.text(violation) }
+    return out.finish(code, text)
+  }
+}

@@ -1,0 +1,208 @@
+import AdminProtocol
+import Foundation
+import Payments
+import Points
+import SagaCore
+import SagaRuntime
+import SagaStorage
+
+/// Executes parsed admin requests against this sagad's services. It holds the services,
+/// not the node, so tests can run it on bare databases without Kafka; every command for
+/// a role this process does not run answers `8004`.
+struct AdminCommands: Sendable {
+  let version: String
+  let roles: [String]
+  let payments: PaymentsService?
+  let points: PointsService?
+  let workers: [ConsumeWorker]
+  let relays: [OutboxRelay]
+  /// `SagaNode.pay`, which also wakes the outbox relay.
+  let pay: @Sendable (PayRequest) async throws -> PayResult
+
+  init(
+    version: String, roles: [String], payments: PaymentsService?, points: PointsService?,
+    workers: [ConsumeWorker] = [], relays: [OutboxRelay] = [], pay: (@Sendable (PayRequest) async throws -> PayResult)?
+  ) {
+    self.version = version
+    self.roles = roles
+    self.payments = payments
+    self.points = points
+    self.workers = workers
+    self.relays = relays
+    self.pay =
+      pay ?? { [payments] request in
+        guard let payments else { throw Self.roleMissing("payments") }
+        return try await payments.pay(request)
+      }
+  }
+
+  init(node: SagaNode) {
+    self.init(
+      version: SagaCore.version, roles: node.configuration.roles.map(\.rawValue).sorted(), payments: node.payments,
+      points: node.points, workers: node.workers, relays: node.relays, pay: node.pay)
+  }
+
+  /// The reply to `request`; never throws: every failure becomes a coded line.
+  func execute(_ request: AdminRequest) async -> AdminReply {
+    do {
+      switch request.command {
+      case .help: return try help(request)
+      case .version: return version(request)
+      case .status: return try await status(request)
+      case .workers: return workersReply(request)
+      case .userAdd: return try await userAdd(request)
+      case .charge: return try await charge(request)
+      case .balance: return try await balance(request)
+      case .pay: return try await payReply(request)
+      case .payment: return try await payment(request)
+      case .saga: return try await saga(request)
+      case .verify: return try await verify(request)
+      }
+    } catch {
+      return Self.reply(for: error)
+    }
+  }
+
+  // MARK: Daemon commands
+
+  private func help(_ request: AdminRequest) throws -> AdminReply {
+    let topic = request.words("command").joined(separator: " ")
+    var commands = AdminCommand.allCases
+    if !topic.isEmpty {
+      guard let command = AdminCommand(rawValue: topic) else {
+        throw AdminProtocolError(.unknownCommand, "no command '\(topic)'; `help` lists the commands")
+      }
+      commands = [command]
+    }
+    if request.json { return try Self.json(AdminJSON.Help(commands)) }
+    var out = ReplyBuilder()
+    if let command = commands.first, commands.count == 1 {
+      out.text("usage: \(command.usage)")
+      out.text("\(command.summary) (level \(command.level))")
+      for parameter in command.parameters { out.text("  \(parameter.name): \(parameter.summary)") }
+      out.text("  --json: answer with one JSON document")
+      return out.finish()
+    }
+    out.header(["COMMAND", "LEVEL", "DESCRIPTION"])
+    for command in commands { out.row([command.usage, command.level.description, command.summary]) }
+    return out.finish(.ok, "\(commands.count) commands; every one takes --json")
+  }
+
+  private func version(_ request: AdminRequest) -> AdminReply {
+    if request.json,
+      let reply = try? Self.json(AdminJSON.Version(version: version, protocolVersion: AdminProtocol.protocolVersion))
+    {
+      return reply
+    }
+    return .final(.ok, "sagad \(version) proto=\(AdminProtocol.protocolVersion)")
+  }
+
+  private func workerDocuments() -> [AdminJSON.Worker] {
+    workers.map { worker in
+      let stats = worker.statistics
+      return AdminJSON.Worker(
+        name: worker.name, assignedPartitions: worker.assignment.count, applied: stats.applied,
+        duplicates: stats.duplicates, failed: stats.failed, retries: stats.retries, batches: stats.batches,
+        lastError: stats.lastError)
+    }
+  }
+
+  private func workersTable(_ out: inout ReplyBuilder, _ documents: [AdminJSON.Worker]) {
+    out.header(["WORKER", "PARTITIONS", "APPLIED", "DUPLICATES", "FAILED", "RETRIES", "BATCHES", "LAST ERROR"])
+    for worker in documents {
+      out.row(
+        [worker.name]
+          + [
+            worker.assignedPartitions, worker.applied, worker.duplicates, worker.failed, worker.retries,
+            worker.batches,
+          ].map(String.init) + [worker.lastError ?? "-"])
+    }
+  }
+
+  private func workersReply(_ request: AdminRequest) -> AdminReply {
+    let documents = workerDocuments()
+    if request.json, let reply = try? Self.json(AdminJSON.Workers(workers: documents)) { return reply }
+    var out = ReplyBuilder()
+    workersTable(&out, documents)
+    return out.finish(.ok, "\(documents.count) workers")
+  }
+
+  private func status(_ request: AdminRequest) async throws -> AdminReply {
+    let workers = workerDocuments()
+    let relays = relays.map { relay in
+      let stats = relay.statistics
+      return AdminJSON.Relay(
+        name: relay.name, sent: stats.sent, failedAttempts: stats.failedAttempts, lastError: stats.lastError)
+    }
+    var outbox: [AdminJSON.Outbox] = []
+    let databases = [("payments", payments?.database), ("points", points?.database)]
+    for case (let service, let database?) in databases {
+      let (pending, oldest) = try await database.read { db in
+        (try Outbox.pendingCount(in: db), try Outbox.oldestPendingCreatedAt(in: db))
+      }
+      outbox.append(
+        AdminJSON.Outbox(
+          service: service, pending: pending,
+          oldestPendingSeconds: oldest.map { max(0, Date().timeIntervalSince($0)) }))
+    }
+    if request.json {
+      return try Self.json(
+        AdminJSON.Status(version: version, roles: roles, workers: workers, relays: relays, outbox: outbox))
+    }
+    var out = ReplyBuilder()
+    out.text("sagad \(version), roles: \(roles.joined(separator: ", "))")
+    workersTable(&out, workers)
+    out.header(["RELAY", "SENT", "FAILED ATTEMPTS", "LAST ERROR"])
+    for relay in relays {
+      out.row([relay.name, String(relay.sent), String(relay.failedAttempts), relay.lastError ?? "-"])
+    }
+    out.header(["OUTBOX", "PENDING", "OLDEST"])
+    for entry in outbox {
+      out.row([
+        entry.service, String(entry.pending), entry.oldestPendingSeconds.map { String(format: "%.1f s", $0) } ?? "-",
+      ])
+    }
+    return out.finish()
+  }
+
+  // MARK: Shared
+
+  static func roleMissing(_ role: String) -> AdminProtocolError {
+    AdminProtocolError(.roleNotRunning, "this sagad does not run the \(role) role (see `roles` in its configuration)")
+  }
+
+  /// A reply holding `document` as the one `1002` line. Sorted keys keep the text of a
+  /// document stable; the encoder never pretty-prints, so the document stays one line.
+  static func json(_ document: some Encodable, code: ReplyCode = .ok, text: String = "ok") throws -> AdminReply {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    var out = ReplyBuilder()
+    out.json(String(decoding: try encoder.encode(document), as: UTF8.self))
+    return out.finish(code, text)
+  }
+
+  /// A lookup rather than a switch: a code Payments adds later falls back to `8000`
+  /// instead of breaking the build of the daemon.
+  private static let paymentsCodes: [PaymentsError.Code: ReplyCode] = [
+    .invalidAmount: .usage, .invalidId: .usage, .userNotFound: .notFound, .userExists: .refused,
+    .insufficientBalance: .refused, .idempotencyConflict: .refused, .seatTaken: .refused,
+  ]
+
+  /// The coded line for a service error: the service's own code leads the text
+  /// (`8002 insufficient-balance: …`) so scripts can match on it.
+  static func reply(for error: any Error) -> AdminReply {
+    switch error {
+    case let error as AdminProtocolError:
+      return error.reply
+    case let error as PaymentsError:
+      let code = error.code == .storage && error.isRetriable ? .unavailable : paymentsCodes[error.code] ?? .failed
+      return .final(code, error.description)
+    case let error as SagaError:
+      let code: ReplyCode =
+        error.code == .invalidValue ? .usage : error.isRetriable ? .unavailable : .failed
+      return .final(code, error.description)
+    default:
+      return .final(.failed, "\(error)")
+    }
+  }
+}

@@ -1,0 +1,258 @@
+import AdminProtocol
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import Synchronization
+
+/// The admin server (DESIGN.md §6): a Unix socket, one task per connection, each reading
+/// request lines and writing coded replies in order. Connections share nothing but the
+/// counter of open connections, so a slow or hostile client can only stall itself.
+final class AdminServer: Service, Sendable {
+  /// What the accept loop receives: the wrapped channel and who connected.
+  struct Connection: Sendable {
+    let channel: NIOAsyncChannel<AdminFrame, ByteBuffer>
+    let peer: PeerCredentials?
+  }
+
+  private struct State {
+    /// Open connections and whether each is executing a command right now.
+    var open: [ObjectIdentifier: (channel: any Channel, busy: Bool)] = [:]
+    var shuttingDown = false
+  }
+
+  let settings: AdminSettings
+  let version: String
+  private let commands: AdminCommands
+  private let policy: AdminAccessPolicy
+  private let logger: Logger
+  private let state = Mutex(State())
+
+  init(
+    settings: AdminSettings, commands: AdminCommands, policy: AdminAccessPolicy? = nil, version: String,
+    logger: Logger
+  ) {
+    self.settings = settings
+    self.commands = commands
+    self.policy = policy ?? AdminAccessPolicy(settings: settings)
+    self.version = version
+    self.logger = logger
+  }
+
+  func run() async throws {
+    let path = settings.socketPath
+    try removeStaleSocket(at: path)
+    let server = try await listen(on: path)
+    // Group members connect through the mode; everyone else is stopped by it before the
+    // credential check even runs.
+    if chmod(path, 0o660) != 0 {
+      logger.warning("admin: cannot set mode 0660 on the socket", metadata: ["path": "\(path)", "errno": "\(errno)"])
+    }
+    logger.info(
+      "admin socket listening",
+      metadata: [
+        "path": "\(path)", "maxConnections": "\(settings.maxConnections)",
+        "idleTimeout": "\(settings.idleTimeout.components.seconds)s",
+      ])
+    defer { unlink(path) }
+    try await withGracefulShutdownHandler {
+      try await server.executeThenClose { inbound in
+        try await withThrowingDiscardingTaskGroup { group in
+          for try await connection in inbound {
+            if admit(connection.channel.channel) {
+              group.addTask { await self.serve(connection) }
+            } else {
+              group.addTask { await self.turnAway(connection) }
+            }
+          }
+        }
+      }
+    } onGracefulShutdown: {
+      self.shutDown(listener: server.channel)
+    }
+  }
+
+  /// Binds the socket; every accepted connection gets the idle timer, the line decoder
+  /// and its peer's credentials before the accept loop sees it.
+  private func listen(on path: String) async throws -> NIOAsyncChannel<Connection, Never> {
+    let idle = settings.idleTimeout
+    do {
+      return try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        .serverChannelOption(.backlog, value: 128)
+        // `echo status | socat - UNIX-CONNECT:…` half-closes after the line; the reply
+        // must still be written.
+        .childChannelOption(.allowRemoteHalfClosure, value: true)
+        .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: false) { channel in
+          channel.eventLoop.makeCompletedFuture {
+            try channel.pipeline.syncOperations.addHandlers(
+              IdleStateHandler(readTimeout: TimeAmount(idle)), AdminIdleCloser(timeout: idle),
+              ByteToMessageHandler(AdminLineDecoder()))
+            return try NIOAsyncChannel<AdminFrame, ByteBuffer>(wrappingChannelSynchronously: channel)
+          }.flatMap { wrapped in
+            PeerCredentials.of(channel).map { Connection(channel: wrapped, peer: $0) }
+          }
+        }
+    } catch {
+      throw AdminServerError("cannot listen on admin.socket \(path): \(error)")
+    }
+  }
+
+  // MARK: Connections
+
+  private func serve(_ connection: Connection) async {
+    let channel = connection.channel.channel
+    defer { release(channel) }
+    let peer = connection.peer.map(\.description) ?? "unknown peer"
+    do {
+      try await connection.channel.executeThenClose { inbound, outbound in
+        let level: PermissionLevel
+        // Here rather than on the event loop: group lookups may ask NSS, which can be slow,
+        // and doing it per connection means a changed group applies to the next one.
+        switch policy.level(for: connection.peer) {
+        case .success(let granted):
+          level = granted
+        case .failure(let denial):
+          logger.warning("admin: connection refused", metadata: ["peer": "\(peer)", "reason": "\(denial.message)"])
+          try await outbound.write(ByteBuffer(string: denial.reply.encoded()))
+          return
+        }
+        let banner = AdminReply.final(.banner, AdminProtocol.bannerText(version: version, level: level))
+        try await outbound.write(ByteBuffer(string: banner.encoded()))
+        for try await frame in inbound {
+          guard case .line(let bytes) = frame else {
+            let error = AdminProtocolError(
+              .lineTooLong,
+              "request line longer than \(AdminProtocol.maximumLineLength) bytes; closing the connection")
+            try await outbound.write(ByteBuffer(string: error.reply.encoded()))
+            return
+          }
+          guard mark(channel, busy: true) else {
+            let reply = AdminReply.final(.shuttingDown, "sagad is shutting down")
+            try await outbound.write(ByteBuffer(string: reply.encoded()))
+            return
+          }
+          let reply = await handle(bytes, peer: connection.peer, level: level)
+          try await outbound.write(ByteBuffer(string: reply.encoded()))
+          guard mark(channel, busy: false) else { return }
+        }
+      }
+    } catch {
+      // A peer that goes away mid-reply is routine, not an operator's problem.
+      logger.debug("admin: connection ended", metadata: ["peer": "\(peer)", "error": "\(error)"])
+    }
+  }
+
+  private func turnAway(_ connection: Connection) async {
+    let reply = AdminReply.final(
+      .tooManyConnections, "too many admin connections (admin.max_connections = \(settings.maxConnections))")
+    try? await connection.channel.executeThenClose { _, outbound in
+      try await outbound.write(ByteBuffer(string: reply.encoded()))
+    }
+    logger.warning("admin: connection limit reached", metadata: ["limit": "\(settings.maxConnections)"])
+  }
+
+  /// One request line → its reply, with the level check and the audit line.
+  func handle(_ bytes: [UInt8], peer: PeerCredentials?, level: PermissionLevel) async -> AdminReply {
+    let request: AdminRequest
+    let text: String
+    do {
+      text = try RequestLine.decode(bytes)
+      request = try AdminRequest.parse(text)
+    } catch {
+      return error.reply
+    }
+    let reply: AdminReply
+    if level < request.command.level {
+      reply = .final(
+        .permissionDenied,
+        "permission denied: '\(request.command)' needs level \(request.command.level), this connection has \(level)")
+    } else {
+      reply = await commands.execute(request)
+    }
+    if request.command.isMutating {
+      logger.notice(
+        "admin audit",
+        metadata: [
+          "uid": "\(peer.map { String($0.uid) } ?? "?")", "pid": "\(peer.map { String($0.pid) } ?? "?")",
+          "level": "\(level)", "command": "\(text)", "reply": "\(reply.code)",
+        ])
+    }
+    return reply
+  }
+
+  // MARK: Bookkeeping
+
+  /// Counts `channel` in, unless the limit is reached or sagad is stopping.
+  private func admit(_ channel: any Channel) -> Bool {
+    state.withLock { state in
+      guard !state.shuttingDown, state.open.count < settings.maxConnections else { return false }
+      state.open[ObjectIdentifier(channel)] = (channel, false)
+      return true
+    }
+  }
+
+  private func release(_ channel: any Channel) {
+    _ = state.withLock { $0.open.removeValue(forKey: ObjectIdentifier(channel)) }
+  }
+
+  /// Marks `channel` busy or idle; false once shutdown has begun, which ends the connection.
+  private func mark(_ channel: any Channel, busy: Bool) -> Bool {
+    state.withLock { state in
+      state.open[ObjectIdentifier(channel)]?.busy = busy
+      return !state.shuttingDown
+    }
+  }
+
+  /// Stops accepting and closes idle connections; a connection in the middle of a command
+  /// writes its reply first, so a `pay` that committed is never left unanswered.
+  private func shutDown(listener: any Channel) {
+    let idle = state.withLock { state in
+      state.shuttingDown = true
+      return state.open.values.filter { !$0.busy }.map(\.channel)
+    }
+    listener.close(promise: nil)
+    for channel in idle { channel.close(promise: nil) }
+  }
+
+  /// Removes a socket file left by a sagad that died, after checking that nobody answers
+  /// on it: deleting a live socket would silently cut off the other daemon.
+  private func removeStaleSocket(at path: String) throws {
+    // Outside systemd nobody made /run/sagad. 0755: operators in other groups must be able
+    // to reach the socket; the socket's own mode and the credential check do the gating.
+    let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+    do {
+      try FileManager.default.createDirectory(
+        atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+    } catch {
+      throw AdminServerError(
+        "cannot create \(directory) for admin.socket \(path) (\(error.localizedDescription)); set admin.socket")
+    }
+    var info = stat()
+    guard lstat(path, &info) == 0 else { return }
+    guard info.st_mode & S_IFMT == S_IFSOCK else {
+      throw AdminServerError("admin.socket \(path) exists and is not a socket; not touching it")
+    }
+    do {
+      _ = try AdminClient(socketPath: path, timeout: .seconds(1))
+      throw AdminServerError("another process answers on admin.socket \(path); is a second sagad running?")
+    } catch let error as AdminClientError where error.kind == .connectFailed {
+      logger.info("admin: removing stale socket", metadata: ["path": "\(path)"])
+      unlink(path)
+    } catch let error as AdminClientError {
+      throw AdminServerError("admin.socket \(path) is in use (\(error.message))")
+    }
+  }
+}
+
+struct AdminServerError: Error, CustomStringConvertible {
+  let description: String
+  init(_ description: String) { self.description = description }
+}
+
+extension Error {
+  /// The reply for an error thrown while reading a request.
+  fileprivate var reply: AdminReply {
+    (self as? AdminProtocolError)?.reply ?? .final(.failed, "\(self)")
+  }
+}

@@ -1,0 +1,230 @@
+import AdminProtocol
+import Foundation
+import Payments
+import Points
+import SagaStorage
+import SagaTestSupport
+import Testing
+
+@testable import SagaDaemon
+
+/// The admin server in this process on a temporary socket, with Payments and Points on
+/// bare databases (no Kafka: the commands under test need none).
+final class AdminServerHarness: Sendable {
+  let directory: TemporaryDirectory
+  let server: AdminServer
+  let socket: String
+  private let task: Task<Void, any Error>
+
+  init(maxConnections: Int = 32, idleTimeout: Duration = .seconds(300)) async throws {
+    directory = try TemporaryDirectory()
+    let payments = PaymentsService(
+      database: try SagaDatabase(
+        StorageConfiguration(path: directory.path + "/payments.sqlite"), migrations: PaymentsSchema.register))
+    let points = PointsService(
+      database: try SagaDatabase(
+        StorageConfiguration(path: directory.path + "/points.sqlite"), migrations: PointsSchema.register))
+    socket = directory.path + "/admin.sock"
+    var settings = AdminSettings(socketPath: socket)
+    settings.maxConnections = maxConnections
+    settings.idleTimeout = idleTimeout
+    let commands = AdminCommands(
+      version: "9.9.9", roles: ["payments", "points"], payments: payments, points: points, pay: nil)
+    let server = AdminServer(settings: settings, commands: commands, version: "9.9.9", logger: quietLogger)
+    self.server = server
+    task = Task { try await server.run() }
+    let path = socket
+    try await eventually("the admin socket to accept connections") {
+      (try? await AdminTestClient.connect(path, timeout: .seconds(5))) != nil
+    }
+  }
+
+  func connect(timeout: Duration = .seconds(10)) async throws(AdminClientError) -> AdminTestClient {
+    try await AdminTestClient.connect(socket, timeout: timeout)
+  }
+
+  /// A connection once the server has room for it: closed probes free their slot only
+  /// when the server has read their EOF.
+  func connectWhenAdmitted() async throws -> AdminTestClient {
+    var client: AdminTestClient?
+    try await eventually("a connection to be admitted") {
+      client = try? await connect()
+      return client != nil
+    }
+    return client!
+  }
+
+  func stop() async {
+    task.cancel()
+    _ = try? await task.value
+  }
+
+  /// Runs `body` against a fresh server and stops it afterwards, also when `body` fails.
+  static func with(
+    maxConnections: Int = 32, idleTimeout: Duration = .seconds(300), _ body: (AdminServerHarness) async throws -> Void
+  ) async throws {
+    let harness = try await AdminServerHarness(maxConnections: maxConnections, idleTimeout: idleTimeout)
+    do {
+      try await body(harness)
+    } catch {
+      await harness.stop()
+      throw error
+    }
+    await harness.stop()
+  }
+}
+
+/// The server closed `client`: reading on ends without a reply.
+private func expectClosed(_ client: AdminTestClient, sourceLocation: SourceLocation = #_sourceLocation) async {
+  do throws(AdminClientError) {
+    let reply = try await client.readReply()
+    Issue.record("the connection is still open; it answered \(reply.lines)", sourceLocation: sourceLocation)
+  } catch {
+    #expect(error.kind == .closed, "\(error)", sourceLocation: sourceLocation)
+  }
+}
+
+@Suite("Admin server on a Unix socket", .timeLimit(.minutes(2)))
+struct AdminServerTests {
+  @Test("banner, a data command, JSON, an unknown command, binary noise: each gets its coded reply")
+  func transcript() async throws {
+    try await AdminServerHarness.with { harness in
+      let client = try await harness.connect()
+      #expect(client.banner.text == "sagad 9.9.9 proto=1 level=admin")
+      #expect(client.level == .admin)
+
+      let added = try await client.send("user add 1 --balance 100000")
+      #expect(added.code == .ok)
+      #expect(added.text == "user 1 added: wallet 100000 KRW, enrolled in Points")
+
+      let table = try await client.send("balance 1")
+      #expect(table.lines.map(\.code) == [.header, .row, .ok])
+      #expect(table.lines[1].cells == ["1", "100000", "0"])
+
+      let json = try await client.send("balance user=1 --json")
+      let balance = try JSONDecoder().decode(AdminJSON.Balance.self, from: Data(try #require(json.json).utf8))
+      #expect(balance == AdminJSON.Balance(userId: 1, wallet: 100_000, points: 0))
+      #expect(json.encoded() == "1002-{\"points\":0,\"userId\":1,\"wallet\":100000}\n0000 ok\n")
+
+      #expect(try await client.send("frobnicate now").code == .unknownCommand)
+      #expect(try await client.send("balance 'unterminated").code == .badQuoting)
+      #expect(try await client.send("user add 1").code == .refused)
+      #expect(try await client.send("payment 42").code == .notFound)
+      try await client.write([0x00, 0xFF, 0xFE, 0x0A])
+      #expect(try await client.readReply().code == .badEncoding)
+      // Still serving the same connection after all that.
+      #expect(try await client.send("version").text == "sagad 9.9.9 proto=1")
+      #expect(try await client.send("verify").code == .ok)
+    }
+  }
+
+  @Test("an over-long line gets 9002 and its connection is closed; another connection is unaffected")
+  func overlongLine() async throws {
+    try await AdminServerHarness.with { harness in
+      let bystander = try await harness.connect()
+      let hostile = try await harness.connect()
+      try await hostile.write([UInt8](repeating: UInt8(ascii: "a"), count: 5000))
+      #expect(try await hostile.readReply().code == .lineTooLong)
+      await expectClosed(hostile)
+
+      // A full megabyte: the server reads and discards it; the write may fail once it closes.
+      let big = try await harness.connect()
+      try? await big.write([UInt8](repeating: UInt8(ascii: "b"), count: 1 << 20) + [0x0A])
+      #expect(try await big.readReply().code == .lineTooLong)
+
+      #expect(try await bystander.send("version").code == .ok)
+      #expect(try await harness.connect().send("status").code == .ok)
+    }
+  }
+
+  @Test("connections beyond admin.max_connections get 8005 and are closed; a freed slot is reused")
+  func connectionLimit() async throws {
+    try await AdminServerHarness.with(maxConnections: 2) { harness in
+      var first: AdminTestClient? = try await harness.connectWhenAdmitted()
+      let second = try await harness.connectWhenAdmitted()
+      do throws(AdminClientError) {
+        _ = try await harness.connect()
+        Issue.record("a third connection was admitted")
+      } catch {
+        #expect(error.kind == .rejected)
+        #expect(error.reply?.code == .tooManyConnections)
+      }
+      #expect(try await second.send("version").code == .ok)
+      first?.close()
+      first = nil
+      let third = try await harness.connectWhenAdmitted()
+      #expect(try await third.send("version").code == .ok)
+    }
+  }
+
+  @Test("a client that never reads its replies does not hold up another")
+  func clientThatNeverReads() async throws {
+    try await AdminServerHarness.with { harness in
+      let stuck = try await harness.connect(timeout: .seconds(1))
+      // Enough requests that the replies (about 1 KB each) overflow every socket buffer;
+      // the write gives up once the server stops reading.
+      let request = Array("help\n".utf8)
+      var sent = 0
+      do throws(AdminClientError) {
+        for _ in 0..<20_000 {
+          try await stuck.write(request)
+          sent += 1
+        }
+      } catch {
+        #expect(error.kind == .timeout)
+      }
+      let other = try await harness.connect()
+      #expect(try await other.send("help").code == .ok)
+      #expect(try await other.send("balance 1").code == .notFound)
+      #expect(sent > 0)
+    }
+  }
+
+  @Test("an idle connection is told and closed after admin.idle_timeout")
+  func idleTimeout() async throws {
+    try await AdminServerHarness.with(idleTimeout: .seconds(1)) { harness in
+      let idle = try await harness.connect()
+      #expect(try await idle.readReply().code == .idleTimeout)
+      await expectClosed(idle)
+    }
+  }
+
+  @Test("the level is enforced per command, and mutating commands are refused below operate")
+  func levels() async throws {
+    try await AdminServerHarness.with { harness in
+      let peer = PeerCredentials(pid: 1, uid: 4242, gid: 4242)
+      let pay = Array("pay --user 1 --schedule 1 --amount 5".utf8)
+      let denied = await harness.server.handle(pay, peer: peer, level: .read)
+      #expect(denied.code == .permissionDenied)
+      #expect(denied.text.contains("needs level operate"))
+      #expect(await harness.server.handle(Array("version".utf8), peer: peer, level: .read).code == .ok)
+      #expect(await harness.server.handle(pay, peer: peer, level: .operate).code == .notFound)
+    }
+  }
+
+  @Test("levels come from uid and groups; a peer in no configured group is refused")
+  func accessPolicy() {
+    var settings = AdminSettings(socketPath: "/unused")
+    settings.operatorGroups = ["ops"]
+    settings.readGroups = ["viewers", "1500"]
+    var policy = AdminAccessPolicy(settings: settings, daemonUID: 990)
+    policy.groupID = { ["ops": 100, "viewers": 200, "1500": 1500][$0] }
+    policy.groupsOf = { peer in [peer.gid] }
+    func level(uid: UInt32, gid: UInt32) -> PermissionLevel? {
+      try? policy.level(for: PeerCredentials(pid: 1, uid: uid, gid: gid)).get()
+    }
+    #expect(level(uid: 0, gid: 0) == .admin)
+    #expect(level(uid: 990, gid: 990) == .admin)
+    #expect(level(uid: 1000, gid: 100) == .operate)
+    #expect(level(uid: 1000, gid: 200) == .read)
+    #expect(level(uid: 1000, gid: 1500) == .read)
+    #expect(level(uid: 1000, gid: 300) == nil)
+    if case .failure(let error) = policy.level(for: PeerCredentials(pid: 1, uid: 1000, gid: 300)) {
+      #expect(error.code == .permissionDenied)
+      #expect(error.message.contains("uid 1000"))
+    }
+    if case .failure(let error) = policy.level(for: nil) {
+      #expect(error.code == .permissionDenied)
+    }
+  }
+}

@@ -21,7 +21,7 @@ SCRIPTS = scripts/*.sh .ci/run
 SWIFT_FLAGS = -c $(CONFIG) --scratch-path $(SCRATCH)
 BIN = $(SCRATCH)/$(CONFIG)
 
-.PHONY: help deps build run dev-broker test lint format bench-kafka clean distclean
+.PHONY: help deps build run dev-broker test lint format bench bench-kafka clean distclean
 
 help:
 	@echo "make run          build sagad and run the saga on an in-process Kafka with a demo (installs packages if missing)"
@@ -30,6 +30,7 @@ help:
 	@echo "make build        build every product (sagad, sagactl, sagad-bench)"
 	@echo "make lint         swift format lint --strict, bash -n (and shellcheck if installed) on scripts"
 	@echo "make format       reformat Sources, Tests and Package.swift in place"
+	@echo "make bench        end-to-end sagas/s and payment → reward latency (sagad-bench saga)"
 	@echo "make bench-kafka  SagaKafka vs kcat throughput on the dev broker (scripts/bench-kafka.sh)"
 	@echo "make deps         install missing system packages only"
 	@echo "make clean        swift package clean; distclean also removes $(SCRATCH) and $(DEV_DIR)"
@@ -75,6 +76,12 @@ lint:
 
 format:
 	$(SWIFT) format format --in-place --recursive $(FORMAT_PATHS)
+
+# End-to-end sagas in one process on the embedded cluster: full speed, then 1,000/s.
+bench: deps
+	$(SWIFT) build -c release --scratch-path $(SCRATCH) --product sagad-bench
+	$(SCRATCH)/release/sagad-bench saga --payments 20000 --users 1000 2>/dev/null
+	$(SCRATCH)/release/sagad-bench saga --payments 10000 --users 500 --rate 1000 2>/dev/null
 
 bench-kafka: deps
 	@[ -f scripts/bench-kafka.sh ] || { echo "scripts/bench-kafka.sh does not exist yet" >&2; exit 1; }

@@ -23,6 +23,8 @@ struct SagaBenchCommand: AsyncParsableCommand {
   @Option(help: "Target payments per second; 0 = as fast as possible.") var rate = 0
   @Option(help: "Directory for the databases (default: a temporary one, removed after).") var stateDir: String?
   @Option(help: "storage.synchronous: full or normal.") var synchronous = "full"
+  @Option(help: "Consumers' fetch.wait.max.ms (the mock broker holds an empty fetch this long).")
+  var fetchWait = 10
 
   func run() async throws {
     var logger = Logger(label: "sagad-bench")
@@ -34,6 +36,7 @@ struct SagaBenchCommand: AsyncParsableCommand {
     var configuration = SagaNodeConfiguration(stateDirectory: directory, bootstrapServers: cluster.bootstrapServers)
     configuration.synchronous = synchronous == "normal" ? .normal : .full
     configuration.statisticsInterval = nil
+    configuration.consumerProperties["fetch.wait.max.ms"] = String(fetchWait)
     let node = try SagaNode(configuration: configuration, logger: logger)
     let running = Task { try await node.run() }
     guard let paymentsService = node.payments, let pointsService = node.points else { return }
@@ -41,6 +44,10 @@ struct SagaBenchCommand: AsyncParsableCommand {
       try await paymentsService.addUser(id: user, initialBalance: Int64.max / 4)
       _ = try await pointsService.enroll(userId: user)
     }
+
+    // Measure the steady state: every worker has joined its group (the mock cluster
+    // takes ~3 s for a first join) before the first payment.
+    while node.workers.contains(where: { $0.assignment.isEmpty }) { try await Task.sleep(for: .milliseconds(20)) }
 
     let total = payments
     let (users, concurrency, rate) = (Int64(self.users), concurrency, rate)

@@ -30,7 +30,7 @@ help:
 	@echo "make build        build every product (sagad, sagactl, sagad-bench)"
 	@echo "make lint         swift format lint --strict, bash -n (and shellcheck if installed) on scripts"
 	@echo "make format       reformat Sources, Tests and Package.swift in place"
-	@echo "make bench        end-to-end sagas/s and payment → reward latency (sagad-bench saga)"
+	@echo "make bench        end-to-end sagas/s and payment → reward latency, full speed and at 1,000/s (scripts/bench-saga.sh)"
 	@echo "make bench-kafka  SagaKafka vs kcat throughput on the dev broker (scripts/bench-kafka.sh)"
 	@echo "make deps         install missing system packages only"
 	@echo "make clean        swift package clean; distclean also removes $(SCRATCH) and $(DEV_DIR)"
@@ -77,11 +77,9 @@ lint:
 format:
 	$(SWIFT) format format --in-place --recursive $(FORMAT_PATHS)
 
-# End-to-end sagas in one process on the embedded cluster: full speed, then 1,000/s.
+# Release build; prints both JSON lines and writes them under bench/results/ (Docs/benchmarks.md).
 bench: deps
-	$(SWIFT) build -c release --scratch-path $(SCRATCH) --product sagad-bench
-	$(SCRATCH)/release/sagad-bench saga --payments 20000 --users 1000 2>/dev/null
-	$(SCRATCH)/release/sagad-bench saga --payments 10000 --users 500 --rate 1000 2>/dev/null
+	SWIFT=$(SWIFT) SCRATCH=$(SCRATCH) bash scripts/bench-saga.sh
 
 bench-kafka: deps
 	@[ -f scripts/bench-kafka.sh ] || { echo "scripts/bench-kafka.sh does not exist yet" >&2; exit 1; }

@@ -13,16 +13,34 @@ public final class PaymentsService: Sendable {
   /// The longest seat label accepted; longer text is almost certainly not a seat.
   public static let maximumSeatLength = 64
 
+  /// The default bound on requests per group commit (see `PayGroupCommit`): large
+  /// enough that one fsync serves every payer waiting under load, small enough that one
+  /// transaction stays a few milliseconds.
+  public static let defaultMaxGroupSize = 256
+
   public let database: SagaDatabase
   private let clock: @Sendable () -> Date
+  private let groupCommit: PayGroupCommit
 
   /// - Parameters:
   ///   - database: opened with `migrations: PaymentsSchema.register`.
   ///   - clock: the time written to rows and headers (tests pin it).
-  public init(database: SagaDatabase, clock: @escaping @Sendable () -> Date = { Date() }) {
+  ///   - maxGroupSize: the most `pay` requests committed in one transaction.
+  ///   - afterPayCommit: called once per committed `pay` group that created payments
+  ///     (hence outbox rows), with their number, before any caller of the group is
+  ///     answered; the node wakes the outbox relay with it.
+  public init(
+    database: SagaDatabase, clock: @escaping @Sendable () -> Date = { Date() },
+    maxGroupSize: Int = PaymentsService.defaultMaxGroupSize,
+    afterPayCommit: (@Sendable (_ newPayments: Int) -> Void)? = nil
+  ) {
     self.database = database
     self.clock = clock
+    self.groupCommit = PayGroupCommit(database: database, maxGroupSize: maxGroupSize, afterCommit: afterPayCommit)
   }
+
+  /// How `pay` requests have been grouped into transactions so far.
+  public var payStatistics: PayGroupStatistics { groupCommit.statistics }
 
   /// Creates user `id` with a wallet holding `initialBalance` KRW (a `charge` ledger row
   /// when it is above zero).
@@ -60,6 +78,8 @@ public final class PaymentsService: Sendable {
   /// Pays for a reservation: in one transaction, deducts `amount`, creates the
   /// reservation and the `PAID` payment, writes `ReservationCompleted` to the outbox under
   /// a new trace (whose id becomes the saga's correlation id) and the first saga step.
+  /// Concurrent calls share that transaction (group commit, see `PayGroupCommit`), each
+  /// in its own savepoint; the call returns once the transaction is durable.
   ///
   /// (userId, scheduleId) is the idempotency key: the same request again (same amount and
   /// seat) returns the existing payment with `duplicate` set and changes nothing.
@@ -75,14 +95,7 @@ public final class PaymentsService: Sendable {
     let now = clock()
     let envelope = EventEnvelope(
       eventType: .reservationCompleted, trace: .start(), producer: SagaService.payments.producerName, occurredAt: now)
-    return try await write { db in
-      // The key first: a retry of a payment that emptied the wallet is a duplicate, not
-      // an insufficient balance.
-      if let existing = try PaymentView.fetch(userId: request.userId, scheduleId: request.scheduleId, in: db) {
-        return try Self.duplicate(of: existing, for: request)
-      }
-      return try Self.insertPayment(request, envelope: envelope, at: now, in: db)
-    }
+    return try await groupCommit.submit(request, envelope: envelope, at: now).get()
   }
 
   /// The balance of `userId` in KRW.
@@ -115,77 +128,6 @@ public final class PaymentsService: Sendable {
   /// violation; empty means consistent. See `PaymentsAudit` for the list.
   public func verify() async throws(PaymentsError) -> [String] {
     try await read { db in try PaymentsAudit.violations(in: db) }
-  }
-
-  // MARK: - Pay
-
-  private static func duplicate(of existing: PaymentView, for request: PayRequest) throws -> PayResult {
-    guard existing.amount == request.amount, existing.seat == request.seat else {
-      throw PaymentsError(
-        .idempotencyConflict,
-        "user \(request.userId) already paid \(existing.amount) KRW for schedule \(request.scheduleId)"
-          + " (payment \(existing.paymentId), seat \(existing.seat ?? "none")); this request asks"
-          + " \(request.amount) KRW, seat \(request.seat ?? "none")")
-    }
-    return PayResult(
-      paymentId: existing.paymentId, reservationId: existing.reservationId, amount: existing.amount,
-      status: existing.status, duplicate: true, correlationId: existing.correlationId)
-  }
-
-  private static func insertPayment(
-    _ request: PayRequest, envelope: EventEnvelope, at now: Date, in db: Database
-  ) throws -> PayResult {
-    // Checked here for a clear message; Wallet.post and the CHECK constraint would
-    // refuse the debit anyway.
-    guard let balance = try Wallet.balance(userId: request.userId, in: db) else {
-      throw PaymentsError(.userNotFound, "user \(request.userId) does not exist")
-    }
-    guard balance >= request.amount else {
-      throw PaymentsError(
-        .insufficientBalance, "user \(request.userId) has \(balance) KRW, the payment needs \(request.amount) KRW")
-    }
-    if let seat = request.seat {
-      let taken = try Bool.fetchOne(
-        db,
-        sql: "SELECT EXISTS (SELECT 1 FROM reservations WHERE schedule_id = ? AND seat = ? AND status = 'RESERVED')",
-        arguments: [request.scheduleId, seat])
-      guard taken != true else {
-        throw PaymentsError(.seatTaken, "seat \(seat) of schedule \(request.scheduleId) is already reserved")
-      }
-    }
-    let millis = now.paymentsMilliseconds
-    try db.execute(
-      sql: """
-        INSERT INTO reservations (user_id, schedule_id, seat, status, created_at, updated_at)
-        VALUES (?, ?, ?, ?, ?, ?)
-        """,
-      arguments: [
-        request.userId, request.scheduleId, request.seat, ReservationStatus.reserved.rawValue, millis, millis,
-      ])
-    let reservationId = db.lastInsertedRowID
-    try db.execute(
-      sql: """
-        INSERT INTO payments (user_id, reservation_id, schedule_id, amount, status, trace_id, correlation_id,
-                              created_at, updated_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-        """,
-      arguments: [
-        request.userId, reservationId, request.scheduleId, request.amount, PaymentStatus.paid.rawValue,
-        envelope.trace.traceId, envelope.correlationId, millis, millis,
-      ])
-    let paymentId = db.lastInsertedRowID
-    let newBalance = try Wallet.post(
-      .payment, userId: request.userId, amount: -request.amount, paymentId: paymentId, at: now, in: db)
-    let event = ReservationCompleted(
-      paymentId: paymentId, userId: request.userId, reservationId: reservationId, paidAmount: request.amount)
-    try EventOutbox.append(event, envelope: envelope, in: db)
-    try SagaStep.record(
-      .paymentAccepted, paymentId: paymentId,
-      outcome: "PAID: \(request.amount) KRW deducted (balance \(newBalance) KRW), ReservationCompleted queued",
-      eventId: envelope.eventId.uuidString.lowercased(), at: now, in: db)
-    return PayResult(
-      paymentId: paymentId, reservationId: reservationId, amount: request.amount, status: .paid, duplicate: false,
-      correlationId: envelope.correlationId)
   }
 
   // MARK: - Plumbing

@@ -61,15 +61,16 @@ extension SagaStep {
     _ step: Kind, paymentId: Int64, outcome: String, message: InboundMessage? = nil, eventId: String? = nil,
     at now: Date, in db: Database
   ) throws {
-    try db.execute(
+    // Cached: one step per pay and per saga event.
+    try db.cachedStatement(
       sql: """
         INSERT INTO saga_steps (payment_id, at, step, topic, "partition", "offset", event_id, outcome)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-        """,
-      arguments: [
-        paymentId, now.paymentsMilliseconds, step.rawValue, message?.topic, message?.partition, message?.offset,
-        eventId ?? message?.envelope.eventId.map { $0.uuidString.lowercased() }, outcome,
-      ])
+        """
+    ).execute(arguments: [
+      paymentId, now.paymentsMilliseconds, step.rawValue, message?.topic, message?.partition, message?.offset,
+      eventId ?? message?.envelope.eventId.map(\.lowercasedText), outcome,
+    ])
   }
 
   /// The timeline of `paymentId`, oldest first.

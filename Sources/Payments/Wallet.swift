@@ -17,17 +17,20 @@ enum Wallet {
 
   /// The balance of `userId`, or nil when the user has no wallet.
   static func balance(userId: Int64, in db: Database) throws -> Int64? {
-    try Int64.fetchOne(db, sql: "SELECT balance FROM wallets WHERE user_id = ?", arguments: [userId])
+    try Int64.fetchOne(db.cachedStatement(sql: "SELECT balance FROM wallets WHERE user_id = ?"), arguments: [userId])
   }
 
   /// Adds `amount` (negative for a debit) to the wallet of `userId` and writes its ledger
   /// row. Returns the new balance. The arithmetic is done here, checked: SQLite would
   /// turn an overflowing integer sum into a floating-point value.
+  /// - Parameter balance: the wallet's balance if the caller has just read it in this
+  ///   transaction (`pay` has), saving a second lookup.
   @discardableResult
   static func post(
-    _ kind: EntryKind, userId: Int64, amount: Int64, paymentId: Int64? = nil, at now: Date, in db: Database
+    _ kind: EntryKind, userId: Int64, amount: Int64, paymentId: Int64? = nil, balance: Int64? = nil, at now: Date,
+    in db: Database
   ) throws -> Int64 {
-    guard let balance = try balance(userId: userId, in: db) else {
+    guard let balance = try balance ?? self.balance(userId: userId, in: db) else {
       throw PaymentsError(.userNotFound, "user \(userId) has no wallet")
     }
     let (newBalance, overflow) = balance.addingReportingOverflow(amount)
@@ -40,12 +43,12 @@ enum Wallet {
         .insufficientBalance, "user \(userId) has \(balance) KRW, \(-amount) KRW needed")
     }
     let millis = now.paymentsMilliseconds
-    try db.execute(
-      sql: "INSERT INTO wallet_ledger (user_id, amount, kind, payment_id, created_at) VALUES (?, ?, ?, ?, ?)",
-      arguments: [userId, amount, kind.rawValue, paymentId, millis])
-    try db.execute(
-      sql: "UPDATE wallets SET balance = ?, updated_at = ? WHERE user_id = ?",
-      arguments: [newBalance, millis, userId])
+    // Cached: every payment and refund runs both.
+    try db.cachedStatement(
+      sql: "INSERT INTO wallet_ledger (user_id, amount, kind, payment_id, created_at) VALUES (?, ?, ?, ?, ?)"
+    ).execute(arguments: [userId, amount, kind.rawValue, paymentId, millis])
+    try db.cachedStatement(sql: "UPDATE wallets SET balance = ?, updated_at = ? WHERE user_id = ?")
+      .execute(arguments: [newBalance, millis, userId])
     return newBalance
   }
 }

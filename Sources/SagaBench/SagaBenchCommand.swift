@@ -8,6 +8,7 @@ import SagaCore
 import SagaKafka
 import SagaRuntime
 import SagaStorage
+import Synchronization
 
 /// `sagad-bench saga`: N payments through both services in one process on an embedded
 /// cluster, with real database files. Prints sagas/s end to end (first payment
@@ -23,8 +24,8 @@ struct SagaBenchCommand: AsyncParsableCommand {
   @Option(help: "Target payments per second; 0 = as fast as possible.") var rate = 0
   @Option(help: "Directory for the databases (default: a temporary one, removed after).") var stateDir: String?
   @Option(help: "storage.synchronous: full or normal.") var synchronous = "full"
-  @Option(help: "Consumers' fetch.wait.max.ms (the mock broker holds an empty fetch this long).")
-  var fetchWait = 10
+  @Option(help: "Consumers' fetch.wait.max.ms (the mock broker holds an empty fetch this long); default: the node's.")
+  var fetchWait: Int?
 
   func run() async throws {
     var logger = Logger(label: "sagad-bench")
@@ -36,9 +37,19 @@ struct SagaBenchCommand: AsyncParsableCommand {
     var configuration = SagaNodeConfiguration(stateDirectory: directory, bootstrapServers: cluster.bootstrapServers)
     configuration.synchronous = synchronous == "normal" ? .normal : .full
     configuration.statisticsInterval = nil
-    configuration.consumerProperties["fetch.wait.max.ms"] = String(fetchWait)
+    if let fetchWait { configuration.consumerProperties["fetch.wait.max.ms"] = String(fetchWait) }
     let node = try SagaNode(configuration: configuration, logger: logger)
-    let running = Task { try await node.run() }
+    // A node that stops by itself (a worker threw: nothing supervises it here) would
+    // leave the wait below to time out after 10 minutes; fail at once with its error.
+    let stopped = Mutex<String?>(nil)
+    let running = Task {
+      do {
+        try await node.run()
+        stopped.withLock { $0 = "the node stopped" }
+      } catch {
+        stopped.withLock { $0 = "the node failed: \(error)" }
+      }
+    }
     guard let paymentsService = node.payments, let pointsService = node.points else { return }
     for user in 1...Int64(users) {
       try await paymentsService.addUser(id: user, initialBalance: Int64.max / 4)
@@ -51,6 +62,10 @@ struct SagaBenchCommand: AsyncParsableCommand {
 
     let total = payments
     let (users, concurrency, rate) = (Int64(self.users), concurrency, rate)
+    // On stderr, so that a profiler can attach for the measured phase only.
+    FileHandle.standardError.write(Data("sagad-bench: measuring \(total) payments\n".utf8))
+    let groupsBefore = paymentsService.payStatistics
+    let cpuBefore = Self.processCPUSeconds()
     let clock = ContinuousClock()
     let start = clock.now
     try await withThrowingTaskGroup(of: Void.self) { group in
@@ -72,15 +87,20 @@ struct SagaBenchCommand: AsyncParsableCommand {
       try await group.waitForAll()
     }
     let accepted = clock.now - start
+    let groups = paymentsService.payStatistics
     var finished = 0
     while clock.now - start < .seconds(600) {
       finished = try await paymentsService.database.read { db in
         try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM payments WHERE status = 'REWARDED'") ?? 0
       }
       if finished >= total { break }
+      if let failure = stopped.withLock({ $0 }) {
+        throw ValidationError("\(failure) after \(finished) of \(total) sagas")
+      }
       try await Task.sleep(for: .milliseconds(5))
     }
     let elapsed = clock.now - start
+    let cpuSeconds = Self.processCPUSeconds() - cpuBefore
     // Payment commit (payments.created_at) → reward commit (point_ledger.created_at),
     // both in ms on this machine's clock.
     let paidAt = try await paymentsService.database.read { db in
@@ -99,7 +119,7 @@ struct SagaBenchCommand: AsyncParsableCommand {
       latencies.isEmpty ? 0 : latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))]
     }
     running.cancel()
-    _ = try? await running.value
+    await running.value
     await cluster.close()
     let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
     let acceptSeconds = Double(accepted.components.seconds) + Double(accepted.components.attoseconds) / 1e18
@@ -108,8 +128,26 @@ struct SagaBenchCommand: AsyncParsableCommand {
       "sagasPerSecond": Double(finished) / seconds, "paymentsAcceptedPerSecond": Double(total) / acceptSeconds,
       "p50Ms": percentile(0.5), "p99Ms": percentile(0.99), "maxMs": latencies.last ?? 0,
       "targetRate": Double(rate),
+      // CPU (user + system, every thread: services, librdkafka, the in-process broker)
+      // per saga: steadier than sagas/s on a shared machine, and what bounds it.
+      "cpuSeconds": cpuSeconds, "cpuMicrosPerSaga": cpuSeconds * 1e6 / Double(max(1, finished)),
+      // Requests per pay transaction (group commit), i.e. payments per fsync.
+      "payGroupSize": Double(groups.requests - groupsBefore.requests)
+        / Double(max(1, groups.groups - groupsBefore.groups)),
     ]
     let data = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
     print(String(decoding: data, as: UTF8.self))
+  }
+
+  /// User plus system CPU time of the whole process so far.
+  private static func processCPUSeconds() -> Double {
+    var usage = rusage()
+    #if os(Linux)
+      getrusage(RUSAGE_SELF.rawValue, &usage)
+    #else
+      getrusage(RUSAGE_SELF, &usage)
+    #endif
+    func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime)
   }
 }

@@ -9,6 +9,8 @@ public enum EventCodec {
   /// Compact JSON with keys in sorted order: identical events give identical bytes, which
   /// keeps re-announced and replayed messages byte-comparable.
   public static func encode<E: SagaEvent>(_ event: E) -> [UInt8] {
+    // Every emitted event comes through here; the hand-written writer gives the same bytes.
+    if let bytes = FlatJSONEncoder.encode(event) { return bytes }
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
     do {
@@ -28,6 +30,10 @@ public enum EventCodec {
         .invalidJSON, "\(E.eventType) body is not valid UTF-8 (\(bytes.count) bytes: \(preview(bytes)))",
         failureClass: .permanent)
     }
+    // Every consumed event comes through here. The hand-written reader accepts a subset
+    // of what JSONDecoder does, with the same result; anything else, including every
+    // invalid body, goes to JSONDecoder so the error is the one it always was.
+    if let event = FlatJSONDecoder.decode(E.self, from: bytes) { return event }
     do {
       return try JSONDecoder().decode(E.self, from: Data(bytes))
     } catch let error as SagaError {

@@ -59,7 +59,7 @@ public struct EventEnvelope: Sendable, Hashable {
   /// `extraHeaders`. The event id is written in lowercase, as Java's `UUID.toString()` does.
   public var headers: [EnvelopeHeader] {
     [
-      EnvelopeHeader(name: HeaderName.eventId, value: eventId.uuidString.lowercased()),
+      EnvelopeHeader(name: HeaderName.eventId, value: eventId.lowercasedText),
       EnvelopeHeader(name: HeaderName.eventType, value: eventType.rawValue),
       EnvelopeHeader(name: HeaderName.eventVersion, value: eventVersion.description),
       EnvelopeHeader(name: HeaderName.traceparent, value: trace.traceparent),

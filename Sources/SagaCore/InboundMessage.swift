@@ -6,7 +6,13 @@ public struct InboundMessage: Sendable, Hashable {
   public var offset: Int64
   public var key: [UInt8]?
   public var value: [UInt8]?
-  public var headers: [EnvelopeHeader]
+  public var headers: [EnvelopeHeader] {
+    didSet { envelope = ReceivedEnvelope(headers: headers) }
+  }
+  /// The envelope headers it carries (all optional: the report's services send none),
+  /// parsed once here: the inbox key, the handler's context and the saga timeline all
+  /// read it, and parsing it for each of them showed in profiles.
+  public private(set) var envelope: ReceivedEnvelope
   /// Milliseconds since the Unix epoch, if the record carries a timestamp.
   public var timestampMilliseconds: Int64?
 
@@ -20,18 +26,16 @@ public struct InboundMessage: Sendable, Hashable {
     self.key = key
     self.value = value
     self.headers = headers
+    self.envelope = ReceivedEnvelope(headers: headers)
     self.timestampMilliseconds = timestampMilliseconds
   }
 
   /// Where the record sits, e.g. `reservation-completed[2]@17`, for logs and records.
   public var coordinates: String { "\(topic)[\(partition)]@\(offset)" }
 
-  /// The envelope headers it carries (all optional: the report's services send none).
-  public var envelope: ReceivedEnvelope { ReceivedEnvelope(headers: headers) }
-
   /// The inbox key: the sender's `eventId` when present, else the record's coordinates,
   /// so a headerless record replayed from the same offset is still recognised.
   public var deduplicationKey: String {
-    envelope.eventId.map { $0.uuidString.lowercased() } ?? "offset:\(coordinates)"
+    envelope.eventId.map(\.lowercasedText) ?? "offset:\(coordinates)"
   }
 }

@@ -131,14 +131,16 @@ public final class ConsumeWorker: Service, Sendable {
     let handler = self.handler
     let service = self.service
     let logger = self.logger
+    // Converted (headers parsed) before the transaction: the writer is the stage every
+    // record of the service's database waits for, so work that needs no database stays out.
+    let messages = records.map(InboundMessage.init)
     return try await database.write { db in
       var result = BatchResult()
       let now = Date()
-      for (index, record) in records.enumerated() {
-        let message = InboundMessage(record)
+      for (index, message) in messages.enumerated() {
         var outcome: SagaError?
         var duplicate = false
-        try db.inSavepoint {
+        try db.inCachedSavepoint {
           do {
             let claimed = try Inbox.claim(
               group: group, eventId: message.deduplicationKey, topic: message.topic, partition: message.partition,

@@ -18,7 +18,6 @@ public final class SagaNode: Service, Sendable {
   public let points: PointsService?
   public let workers: [ConsumeWorker]
   public let relays: [OutboxRelay]
-  private let paymentsRelay: OutboxRelay?
   private let producers: [KafkaProducer]
   private let logger: Logger
 
@@ -56,7 +55,8 @@ public final class SagaNode: Service, Sendable {
         bootstrapServers: configuration.bootstrapServers, groupId: handler.consumerGroup.rawValue)
       config.clientId = "sagad-\(name)"
       config.statisticsInterval = configuration.statisticsInterval
-      config.overrides = configuration.consumerProperties
+      config.overrides = SagaNodeConfiguration.defaultConsumerProperties.merging(
+        configuration.consumerProperties, uniquingKeysWith: { _, configured in configured })
       workers.append(
         ConsumeWorker(
           name: name, consumer: try KafkaConsumer(configuration: config, logger: logger), database: database,
@@ -66,17 +66,18 @@ public final class SagaNode: Service, Sendable {
 
     if configuration.roles.contains(.payments) {
       let database = try open(configuration.paymentsDatabasePath, PaymentsSchema.register(in:))
-      let payments = PaymentsService(database: database)
       let relay = try relay("payments", database)
+      // Once per committed pay group, so ReservationCompleted leaves at once rather than
+      // at the relay's next idle check, whoever called pay (this node, the admin socket).
+      let wakeup = relay.wakeup
+      let payments = PaymentsService(database: database, afterPayCommit: { _ in wakeup.signal() })
       try worker("payments-saga-tracker", PaymentsSagaTrackerHandler(), .payments, database, relay)
       try worker(
         "payment-compensation", PaymentCompensationHandler(observer: observers.compensation), .payments, database,
         relay)
       self.payments = payments
-      self.paymentsRelay = relay
     } else {
       self.payments = nil
-      self.paymentsRelay = nil
     }
     if configuration.roles.contains(.points) {
       let database = try open(configuration.pointsDatabasePath, PointsSchema.register(in:))
@@ -93,13 +94,11 @@ public final class SagaNode: Service, Sendable {
     self.producers = producers
   }
 
-  /// Pays through Payments and wakes its relay, so `ReservationCompleted` leaves at
-  /// once rather than at the relay's next idle check.
+  /// Pays through Payments. Its relay is woken by the service itself, once per
+  /// committed group of payments (`afterPayCommit`).
   public func pay(_ request: PayRequest) async throws -> PayResult {
     guard let payments else { throw SagaError(.internalError, "this node does not run the payments role") }
-    let result = try await payments.pay(request)
-    if !result.duplicate { paymentsRelay?.wakeup.signal() }
-    return result
+    return try await payments.pay(request)
   }
 
   public func run() async throws {

@@ -17,13 +17,14 @@ public enum Inbox {
     group: String, eventId: String, topic: String, partition: Int32, offset: Int64,
     at now: Date = Date(), in db: Database
   ) throws -> Bool {
-    // One statement, no read-then-write race: the primary key decides.
-    try db.execute(
+    // One statement, no read-then-write race: the primary key decides. Cached on the
+    // connection, since every consumed record runs it.
+    try db.cachedStatement(
       sql: """
         INSERT OR IGNORE INTO inbox (consumer_group, event_id, topic, "partition", "offset", processed_at)
         VALUES (?, ?, ?, ?, ?, ?)
-        """,
-      arguments: [group, eventId, topic, partition, offset, now.millisecondsSinceEpoch])
+        """
+    ).execute(arguments: [group, eventId, topic, partition, offset, now.millisecondsSinceEpoch])
     return db.changesCount == 1
   }
 

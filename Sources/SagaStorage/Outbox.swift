@@ -11,38 +11,41 @@ public enum Outbox {
   /// Appends `message` and returns its id. Rolled back with the caller's transaction.
   @discardableResult
   public static func append(_ message: OutboxMessage, at now: Date = Date(), in db: Database) throws -> Int64 {
-    try db.execute(
+    // Cached on the connection: every event a service emits runs it.
+    try db.cachedStatement(
       sql: """
         INSERT INTO outbox (topic, message_key, payload, headers, created_at, attempts)
         VALUES (?, ?, ?, ?, ?, 0)
-        """,
-      arguments: [
-        message.topic, message.key, Data(message.payload), try HeaderCoding.encode(message.headers),
-        now.millisecondsSinceEpoch,
-      ])
+        """
+    ).execute(arguments: [
+      message.topic, message.key, Data(message.payload), try HeaderCoding.encode(message.headers),
+      now.millisecondsSinceEpoch,
+    ])
     return db.lastInsertedRowID
   }
 
-  /// Up to `limit` unsent rows, oldest id first. Reads only the partial index of
-  /// unsent rows, so sent rows kept for retention cost nothing here.
-  public static func pending(limit: Int, in db: Database) throws -> [OutboxRecord] {
+  /// Up to `limit` unsent rows with an id above `after`, oldest id first. Reads only
+  /// the partial index of unsent rows, so sent rows kept for retention cost nothing
+  /// here. `after` lets a relay skip rows it has handed to the producer already.
+  public static func pending(limit: Int, after: Int64 = 0, in db: Database) throws -> [OutboxRecord] {
     let rows = try Row.fetchAll(
-      db,
-      sql: """
-        SELECT id, topic, message_key, payload, headers, created_at, attempts
-        FROM outbox INDEXED BY outbox_unsent
-        WHERE sent_at IS NULL ORDER BY id LIMIT ?
-        """,
-      arguments: [limit])
+      db.cachedStatement(
+        sql: """
+          SELECT id, topic, message_key, payload, headers, created_at, attempts
+          FROM outbox INDEXED BY outbox_unsent
+          WHERE sent_at IS NULL AND id > ? ORDER BY id LIMIT ?
+          """),
+      arguments: [after, limit])
+    // Columns by position, in the SELECT's order: by name, GRDB lowercases and compares
+    // every column name for each lookup, and the relay reads every row it publishes.
     return try rows.map { row in
-      let id: Int64 = row["id"]
-      let payload: Data = row["payload"] ?? Data()
+      let id: Int64 = row[0]
+      let payload: Data = row[3] ?? Data()
       let message = OutboxMessage(
-        topic: row["topic"], key: row["message_key"], payload: [UInt8](payload),
-        headers: try HeaderCoding.decode(row["headers"], row: "outbox row \(id)", in: db))
+        topic: row[1], key: row[2], payload: [UInt8](payload),
+        headers: try HeaderCoding.decode(row[4], row: "outbox row \(id)", in: db))
       return OutboxRecord(
-        id: id, message: message, createdAt: Date(millisecondsSinceEpoch: row["created_at"]),
-        attempts: row["attempts"])
+        id: id, message: message, createdAt: Date(millisecondsSinceEpoch: row[5]), attempts: row[6])
     }
   }
 
@@ -50,9 +53,14 @@ public enum Outbox {
   /// how many rows changed.
   @discardableResult
   public static func markSent(ids: some Collection<Int64>, at now: Date = Date(), in db: Database) throws -> Int {
-    try updateInChunks(ids, in: db) { placeholders in
-      ("UPDATE outbox SET sent_at = ? WHERE sent_at IS NULL AND id IN (\(placeholders))", [now.millisecondsSinceEpoch])
-    }
+    guard !ids.isEmpty else { return 0 }
+    // The ids travel as one JSON array: a single statement, cached on the connection,
+    // whatever their number (an `IN (?, ?, …)` list is new SQL for every count and is
+    // capped by SQLite's parameter limit). Every relay round runs it on the writer.
+    try db.cachedStatement(
+      sql: "UPDATE outbox SET sent_at = ? WHERE sent_at IS NULL AND id IN (SELECT value FROM json_each(?))"
+    ).execute(arguments: [now.millisecondsSinceEpoch, "[" + ids.map(String.init).joined(separator: ",") + "]"])
+    return db.changesCount
   }
 
   /// Counts a failed publish attempt on unsent rows, for the relay's logs and

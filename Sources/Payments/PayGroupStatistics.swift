@@ -1,0 +1,19 @@
+/// How `pay`'s group commit has batched so far (see `PaymentsService.payStatistics`):
+/// requests per group is the number of payments one fsync paid for.
+public struct PayGroupStatistics: Sendable, Hashable {
+  /// Committed write transactions that ran `pay` requests.
+  public var groups = 0
+  /// Requests answered by those transactions (new payments, duplicates and refusals).
+  public var requests = 0
+  /// The most requests one transaction carried.
+  public var largestGroup = 0
+  /// Groups whose transaction failed on a non-business error and were re-run one
+  /// request per transaction to isolate it.
+  public var splitGroups = 0
+  /// Requests waiting for the next group right now.
+  public var queued = 0
+  /// Requests in the group being committed right now (taken from the queue, not yet answered).
+  public var inFlight = 0
+
+  public init() {}
+}

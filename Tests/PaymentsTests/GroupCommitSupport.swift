@@ -1,0 +1,116 @@
+import Foundation
+import GRDB
+import Payments
+import SagaStorage
+import Synchronization
+
+// Helpers for GroupCommitTests: holding the writer to shape groups, holding a commit to
+// observe callers before it, and recording what the service reports.
+
+/// A Payments service whose commits are recorded (`afterPayCommit`), on a fresh database.
+struct GroupHarness: Sendable {
+  let database: SagaDatabase
+  let service: PaymentsService
+  let commits: Recorder<Int>
+
+  static func run(_ body: (GroupHarness) async throws -> Void) async throws {
+    try await PaymentsHarness.run { base in
+      let commits = Recorder<Int>()
+      let service = PaymentsService(database: base.database, afterPayCommit: { commits.record($0) })
+      try await base.service.addUser(id: 99, initialBalance: 1_000_000)
+      try await body(GroupHarness(database: base.database, service: service, commits: commits))
+    }
+  }
+
+  func count(_ sql: String) async throws -> Int {
+    try await database.read { db in try Int.fetchOne(db, sql: sql) ?? 0 }
+  }
+
+  /// Pays `requests` as ONE group, in this order: holds the writer, lets a first request
+  /// (user 99's plug) be taken as a group of its own, queues `requests` behind it one by
+  /// one, then lets the writer go.
+  func payInOneGroup(_ requests: [PayRequest]) async throws -> [Result<PayResult, PaymentsError>] {
+    let hold = WriterHold()
+    let holder = Task { try await database.writer.writeWithoutTransaction { _ in hold.block() } }
+    try await poll { hold.isHolding }
+    let schedule = Int64(service.payStatistics.requests + 1_000)
+    let plug = Task { try await service.pay(PayRequest(userId: 99, scheduleId: schedule, amount: 1)) }
+    try await poll { service.payStatistics.inFlight == 1 }
+    var payers: [Task<Result<PayResult, PaymentsError>, Never>] = []
+    for (index, request) in requests.enumerated() {
+      payers.append(
+        Task {
+          do throws(PaymentsError) { return .success(try await service.pay(request)) } catch { return .failure(error) }
+        })
+      try await poll { service.payStatistics.queued == index + 1 }
+    }
+    hold.release()
+    try await holder.value
+    _ = try await plug.value
+    var results: [Result<PayResult, PaymentsError>] = []
+    for payer in payers { results.append(await payer.value) }
+    return results
+  }
+}
+
+/// Blocks the database's writer thread (not a thread of the cooperative pool) until released.
+final class WriterHold: Sendable {
+  private let state = Mutex((holding: false, released: false))
+
+  var isHolding: Bool { state.withLock { $0.holding } }
+
+  func block() {
+    state.withLock { $0.holding = true }
+    while !state.withLock({ $0.released }) { usleep(1_000) }
+  }
+
+  func release() { state.withLock { $0.released = true } }
+}
+
+/// Holds the next commit after `arm()` just before it happens, until `release()`.
+final class CommitGate: TransactionObserver, Sendable {
+  private let state = Mutex((armed: false, waiting: false, released: false))
+
+  var isWaiting: Bool { state.withLock { $0.waiting } }
+
+  func arm() { state.withLock { $0.armed = true } }
+  func release() { state.withLock { $0.released = true } }
+
+  func observes(eventsOfKind eventKind: DatabaseEventKind) -> Bool { false }
+  func databaseDidChange(with event: DatabaseEvent) {}
+  func databaseWillCommit() throws {
+    guard state.withLock({ $0.armed && !$0.released }) else { return }
+    state.withLock { $0.waiting = true }
+    while !state.withLock({ $0.released }) { usleep(1_000) }
+  }
+  func databaseDidCommit(_ db: Database) {}
+  func databaseDidRollback(_ db: Database) {}
+}
+
+final class Recorder<Value: Sendable>: Sendable {
+  private let values = Mutex<[Value]>([])
+
+  var all: [Value] { values.withLock { $0 } }
+
+  func record(_ value: Value) { values.withLock { $0.append(value) } }
+}
+
+struct InjectedFailure: Error {}
+
+/// Waits until `condition` holds, checking every few milliseconds, for up to 10 s.
+func poll(_ condition: () -> Bool) async throws {
+  let deadline = ContinuousClock.now + .seconds(10)
+  while !condition() {
+    guard ContinuousClock.now < deadline else { throw PollTimeout() }
+    try await Task.sleep(for: .milliseconds(2))
+  }
+}
+
+struct PollTimeout: Error {}
+
+extension Result {
+  var failure: Failure? {
+    if case .failure(let error) = self { return error }
+    return nil
+  }
+}

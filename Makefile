@@ -21,7 +21,23 @@ SCRIPTS = scripts/*.sh .ci/run
 SWIFT_FLAGS = -c $(CONFIG) --scratch-path $(SCRATCH)
 BIN = $(SCRATCH)/$(CONFIG)
 
-.PHONY: help deps build run dev-broker test lint format bench bench-kafka clean distclean
+.PHONY: help deps build run dev-broker test lint format bench bench-kafka clean distclean \
+	install install-files uninstall check-ops e2e-prometheus
+
+# `make install`: where things go. The unit's ExecStart follows PREFIX; the configuration is
+# always /etc/sagad (the unit's ConfigurationDirectory=). DESTDIR stages a package root.
+PREFIX ?= /usr/local
+DESTDIR ?=
+BINDIR = $(PREFIX)/bin
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
+DATADIR = $(PREFIX)/share/sagad
+DOCDIR = $(PREFIX)/share/doc/sagad
+# Base of the alert rules' runbook_url (Docs/operations.md#… in the tree).
+RUNBOOK_BASE ?= file://$(DOCDIR)/
+# Where install-files takes sagad and sagactl from (install builds them there first).
+RELEASE_BIN ?= $(SCRATCH)/release
 
 help:
 	@echo "make run          build sagad and run the saga on an in-process Kafka with a demo (installs packages if missing)"
@@ -33,6 +49,9 @@ help:
 	@echo "make bench        end-to-end sagas/s and payment → reward latency, full speed and at 1,000/s (scripts/bench-saga.sh)"
 	@echo "make bench-kafka  SagaKafka vs kcat throughput on the dev broker (scripts/bench-kafka.sh)"
 	@echo "make deps         install missing system packages only"
+	@echo "make install      release build, then install binaries, systemd unit, rules, dashboard, docs (PREFIX, DESTDIR)"
+	@echo "make e2e-prometheus  a real Prometheus scrapes sagad --dev with the shipped rules; compensation alerts must fire"
+	@echo "make check-ops    promtool rules/tests/config, dashboard JSON, systemd-analyze verify/security (scripts/check-ops.sh)"
 	@echo "make clean        swift package clean; distclean also removes $(SCRATCH) and $(DEV_DIR)"
 	@echo "variables: SWIFT=$(SWIFT) CONFIG=$(CONFIG) SCRATCH=$(SCRATCH) TEST_FLAGS=$(TEST_FLAGS)"
 
@@ -84,6 +103,57 @@ bench: deps
 bench-kafka: deps
 	@[ -f scripts/bench-kafka.sh ] || { echo "scripts/bench-kafka.sh does not exist yet" >&2; exit 1; }
 	bash scripts/bench-kafka.sh
+
+# Release build of the two executables, then install-files. Then, as root:
+#   systemd-sysusers && systemd-tmpfiles --create sagad.conf && systemctl daemon-reload
+#   cp /etc/sagad/sagad.yaml.example /etc/sagad/sagad.yaml && systemctl enable --now sagad
+install: deps
+	$(SWIFT) build -c release --scratch-path $(SCRATCH) --product sagad
+	$(SWIFT) build -c release --scratch-path $(SCRATCH) --product sagactl
+	@$(MAKE) --no-print-directory install-files RELEASE_BIN=$(SCRATCH)/release
+	@echo "installed under $(DESTDIR)$(PREFIX); next (as root): systemd-sysusers; systemd-tmpfiles --create sagad.conf;"
+	@echo "  systemctl daemon-reload; cp /etc/sagad/sagad.yaml.example /etc/sagad/sagad.yaml (edit kafka.brokers);"
+	@echo "  systemctl enable --now sagad   (Docs/operations.md)"
+
+# Copies what install installs, without building (make check-ops uses it with a DESTDIR).
+install-files:
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) \
+	  $(DESTDIR)/etc/sagad $(DESTDIR)$(DATADIR)/prometheus $(DESTDIR)$(DATADIR)/grafana/dashboards \
+	  $(DESTDIR)$(DATADIR)/grafana/provisioning/dashboards $(DESTDIR)$(DATADIR)/grafana/provisioning/datasources \
+	  $(DESTDIR)$(DOCDIR)
+	install -m 0755 $(RELEASE_BIN)/sagad $(RELEASE_BIN)/sagactl $(DESTDIR)$(BINDIR)/
+	sed -e 's|/usr/local/bin/sagad|$(BINDIR)/sagad|' -e 's|file:/usr/local/share/doc/sagad|file:$(DOCDIR)|' \
+	  systemd/sagad.service > $(DESTDIR)$(UNITDIR)/sagad.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/sagad.service
+	install -m 0644 systemd/sagad.sysusers.conf $(DESTDIR)$(SYSUSERSDIR)/sagad.conf
+	install -m 0644 systemd/sagad.tmpfiles.conf $(DESTDIR)$(TMPFILESDIR)/sagad.conf
+	install -m 0644 systemd/sagad.yaml $(DESTDIR)/etc/sagad/sagad.yaml.example
+	sed -e 's|runbook_url: Docs/|runbook_url: $(RUNBOOK_BASE)|' prometheus/sagad.rules.yml \
+	  > $(DESTDIR)$(DATADIR)/prometheus/sagad.rules.yml
+	sed -e 's|runbook_url: Docs/|runbook_url: $(RUNBOOK_BASE)|' prometheus/sagad.rules.test.yml \
+	  > $(DESTDIR)$(DATADIR)/prometheus/sagad.rules.test.yml
+	install -m 0644 prometheus/prometheus.yml $(DESTDIR)$(DATADIR)/prometheus/
+	install -m 0644 grafana/dashboards/sagad.json $(DESTDIR)$(DATADIR)/grafana/dashboards/
+	install -m 0644 grafana/provisioning/dashboards/sagad.yaml $(DESTDIR)$(DATADIR)/grafana/provisioning/dashboards/
+	install -m 0644 grafana/provisioning/datasources/prometheus.yaml $(DESTDIR)$(DATADIR)/grafana/provisioning/datasources/
+	install -m 0644 Docs/*.md README.md $(DESTDIR)$(DOCDIR)/
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/sagad $(DESTDIR)$(BINDIR)/sagactl $(DESTDIR)$(UNITDIR)/sagad.service \
+	  $(DESTDIR)$(SYSUSERSDIR)/sagad.conf $(DESTDIR)$(TMPFILESDIR)/sagad.conf $(DESTDIR)/etc/sagad/sagad.yaml.example
+	rm -rf $(DESTDIR)$(DATADIR) $(DESTDIR)$(DOCDIR)
+	@echo "left alone: /etc/sagad/sagad.yaml, /var/lib/sagad (the databases), the user sagad"
+
+# Operations files: alert rules and their unit tests, the Prometheus example, the dashboard, the
+# systemd unit (verify + security score), sysusers/tmpfiles, the example config. Uses a built
+# sagad for `check-config` when there is one in $(BIN).
+check-ops: deps
+	CHECK_OPS_SAGAD=$(BIN)/sagad MAKE=$(MAKE) bash scripts/check-ops.sh
+
+# A real Prometheus scrapes `sagad --dev` with the shipped rules (for: cut to 5s) and must show the
+# compensation alerts after a burst of compensated payments. About a minute; not in .ci/run.
+e2e-prometheus: deps build
+	BIN=$(BIN) bash scripts/e2e-prometheus.sh
 
 clean:
 	$(SWIFT) package --scratch-path $(SCRATCH) clean

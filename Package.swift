@@ -19,8 +19,13 @@ let package = Package(
     .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
     .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0", traits: [.defaults, "YAML"]),
-    // The admin server (DESIGN.md §6) only; nothing on the saga's path uses NIO.
+    // Already in the graph through swift-configuration's YAML trait; sagad walks the file's
+    // keys itself to refuse unknown ones, which swift-configuration does not enumerate.
+    .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+    // The admin server (DESIGN.md §6) and /metrics only; nothing on the saga's path uses NIO.
     .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+    // The /metrics text format (DESIGN.md §7); served over NIOHTTP1 in SagaDaemon.
+    .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
   ],
   targets: [
     .systemLibrary(
@@ -64,9 +69,13 @@ let package = Package(
         .product(name: "Logging", package: "swift-log"),
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Configuration", package: "swift-configuration"),
+        .product(name: "Yams", package: "Yams"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        .product(name: "UnixSignals", package: "swift-service-lifecycle"),
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOPosix", package: "swift-nio"),
+        .product(name: "NIOHTTP1", package: "swift-nio"),
+        .product(name: "Prometheus", package: "swift-prometheus"),
       ]
     ),
     .executableTarget(name: "sagad", dependencies: ["SagaDaemon"]),

@@ -39,7 +39,12 @@ extension AdminJSON {
 
   public struct Workers: Codable, Sendable, Hashable {
     public var workers: [Worker]
-    public init(workers: [Worker]) { self.workers = workers }
+    /// Every supervised task, workers included, with its state (`AdminJSON.Task`).
+    public var tasks: [Task]
+    public init(workers: [Worker], tasks: [Task] = []) {
+      self.workers = workers
+      self.tasks = tasks
+    }
   }
 
   /// One outbox relay's counters since sagad started (`OutboxRelay.statistics`).
@@ -92,13 +97,28 @@ extension AdminJSON {
     public var workers: [Worker]
     public var relays: [Relay]
     public var outbox: [Outbox]
+    /// Every supervised task with its state, restarts and last error.
+    public var tasks: [Task]
+    /// Sagas the sweeper reported stuck (`stuck`); 0 without the payments role.
+    public var stuckSagas: Int
+    /// Parked compensations still open (`compensations list`); 0 without the payments role.
+    public var openCompensations: Int
+    /// Dead letters stored and neither replayed nor discarded (`dlt list --status pending`).
+    public var deadLettersPending: Int
 
-    public init(version: String, roles: [String], workers: [Worker], relays: [Relay], outbox: [Outbox]) {
+    public init(
+      version: String, roles: [String], workers: [Worker], relays: [Relay], outbox: [Outbox], tasks: [Task] = [],
+      stuckSagas: Int = 0, openCompensations: Int = 0, deadLettersPending: Int = 0
+    ) {
       self.version = version
       self.roles = roles
       self.workers = workers
       self.relays = relays
       self.outbox = outbox
+      self.tasks = tasks
+      self.stuckSagas = stuckSagas
+      self.openCompensations = openCompensations
+      self.deadLettersPending = deadLettersPending
     }
   }
 }

@@ -68,13 +68,13 @@ enum PayWriter {
     let reservationId = db.lastInsertedRowID
     try db.cachedStatement(
       sql: """
-        INSERT INTO payments (user_id, reservation_id, schedule_id, amount, status, trace_id, correlation_id,
-                              created_at, updated_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+        INSERT INTO payments (user_id, reservation_id, schedule_id, amount, status, trace_id, traceparent,
+                              correlation_id, created_at, updated_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         """
     ).execute(arguments: [
       request.userId, reservationId, request.scheduleId, request.amount, PaymentStatus.paid.rawValue,
-      envelope.trace.traceId, envelope.correlationId, millis, millis,
+      envelope.trace.traceId, envelope.trace.traceparent, envelope.correlationId, millis, millis,
     ])
     let paymentId = db.lastInsertedRowID
     let newBalance = try Wallet.post(

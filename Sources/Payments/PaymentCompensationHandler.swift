@@ -14,21 +14,30 @@ public import SagaStorage
 ///   compensation failure. Unlike the report's service, which refunded whatever the
 ///   event said, nothing is refunded: the payment is parked `COMPENSATION_FAILED`, a
 ///   `compensation_failures` row and a `CompensationFailed` event are written, and an
-///   operator decides. That is a handled business outcome, not an error: nothing is
-///   thrown, so the loop neither retries nor dead-letters it.
+///   operator decides (`PaymentsService.retryCompensation` / `resolveCompensation`).
+///   That is a handled business outcome, not an error: nothing is thrown, so the loop
+///   neither retries nor dead-letters it.
+/// * The refund itself fails: a permanent error (the `payments.refund` failpoint's
+///   `error(permanent)`, a missing wallet) parks the payment the same way; a transient
+///   one is thrown for the loop to retry, and when its retries run out the loop calls
+///   `deadLettered`, which parks it too. A compensation never just disappears into a DLT.
 ///
 /// Every outcome writes a saga step and is written in the loop's transaction; only
-/// decode and storage errors are thrown.
+/// decode and transient storage errors are thrown.
 public struct PaymentCompensationHandler: SagaMessageHandler {
   public var consumerGroup: SagaConsumerGroup { .paymentCompensationService }
 
   private let observer: (@Sendable (CompensationOutcome) -> Void)?
+  private let failpoints: Failpoints
 
-  /// - Parameter observer: told the outcome of each message once its changes are written
-  ///   (for `compensate_payment_total{result}`). It runs inside the loop's transaction:
-  ///   keep it cheap. If that transaction later rolls back, the message is redelivered and
-  ///   reported again, an acceptable over-count for a counter.
-  public init(observer: (@Sendable (CompensationOutcome) -> Void)? = nil) {
+  /// - Parameters:
+  ///   - failpoints: `payments.refund` is hit right before the refund is written.
+  ///   - observer: told the outcome of each message once its changes are written
+  ///     (for `compensate_payment_total{result}`). It runs inside the loop's transaction:
+  ///     keep it cheap. If that transaction later rolls back, the message is redelivered and
+  ///     reported again, an acceptable over-count for a counter.
+  public init(failpoints: Failpoints = .disabled, observer: (@Sendable (CompensationOutcome) -> Void)? = nil) {
+    self.failpoints = failpoints
     self.observer = observer
   }
 
@@ -46,60 +55,72 @@ public struct PaymentCompensationHandler: SagaMessageHandler {
     observer?(outcome)
   }
 
-  private static let userMismatch: SagaError.Code = "user-mismatch"
+  /// A compensation the loop gave up on (its refund failed transiently on every attempt,
+  /// code `retries-exhausted`, or an unexpected permanent error): parked like any other
+  /// compensation failure, in the transaction that writes the dead letter, so the operator
+  /// sees it in `compensations list` rather than only in the DLT. A body that does not
+  /// decode names no payment to park and is left to the DLT alone.
+  public func deadLettered(
+    _ message: InboundMessage, error: SagaError, attempts: Int, context: MessageContext, in db: Database
+  ) throws(SagaError) {
+    guard message.topic == SagaTopic.compensatePayment.rawValue,
+      let event = try? EventCodec.decode(CompensatePayment.self, from: message.value ?? [])
+    else { return }
+    let outcome: CompensationOutcome
+    do {
+      let payment = try PaymentView.fetch(id: event.paymentId, in: db)
+      // Refunded or parked already (an unknown payment: parked already).
+      let decided =
+        try payment.map { $0.status == .refunded || $0.status == .compensationFailed }
+        ?? CompensationFailureRecord.hasUnresolved(paymentId: event.paymentId, in: db)
+      if decided {
+        outcome = try duplicate(
+          event, message: message, state: "dead-lettered, already decided", at: context.now, in: db)
+      } else {
+        let failure = SagaError(
+          error.isRetriable ? CompensationRefund.retriesExhausted : error.code,
+          "compensation of payment \(event.paymentId) dead-lettered after \(attempts) attempts: \(error.description)",
+          failureClass: .permanent)
+        outcome = try park(event, payment: payment, failure, message: message, context: context, in: db)
+      }
+    } catch {
+      throw SagaError.storage(error)
+    }
+    observer?(outcome)
+  }
 
   private func compensate(
     _ event: CompensatePayment, message: InboundMessage, context: MessageContext, in db: Database
   ) throws -> CompensationOutcome {
     let now = context.now
-    guard let payment = try PaymentView.fetch(id: event.paymentId, in: db) else {
-      // Points re-announces its outcome on a duplicate reservation event, so the same
-      // request can come again: park an unknown payment once.
-      if try CompensationFailureRecord.hasUnresolved(paymentId: event.paymentId, in: db) {
-        return try duplicate(event, message: message, state: "unknown payment, already parked", at: now, in: db)
-      }
-      let failure = SagaError(.unknownPayment, "compensation for payment \(event.paymentId): no such payment")
-      return try park(event, payment: nil, failure, message: message, context: context, in: db)
+    let payment = try PaymentView.fetch(id: event.paymentId, in: db)
+    // Points re-announces its outcome on a duplicate reservation event, so the same
+    // request can come again: park an unknown payment once.
+    if payment == nil, try CompensationFailureRecord.hasUnresolved(paymentId: event.paymentId, in: db) {
+      return try duplicate(event, message: message, state: "unknown payment, already parked", at: now, in: db)
     }
-    switch payment.status {
-    case .refunded, .compensationFailed:
+    if let payment, payment.status == .refunded || payment.status == .compensationFailed {
       return try duplicate(event, message: message, state: "state \(payment.status)", at: now, in: db)
-    case .rewarded:
-      let failure = SagaError(
-        .alreadyRewarded,
-        "payment \(payment.paymentId) is REWARDED (\(payment.rewardAmount ?? 0) points credited); refunding it"
-          + " would leave the reward in place")
-      return try park(event, payment: payment, failure, message: message, context: context, in: db)
-    case .paid, .rewardFailed:
-      if event.userId != payment.userId {
-        let failure = SagaError(
-          Self.userMismatch,
-          "compensation names user \(event.userId), payment \(payment.paymentId) belongs to user \(payment.userId)")
-        return try park(event, payment: payment, failure, message: message, context: context, in: db)
-      }
-      if event.refundAmount != payment.amount {
-        let failure = SagaError(
-          .amountMismatch,
-          "compensation asks \(event.refundAmount) KRW, payment \(payment.paymentId) paid \(payment.amount) KRW")
-        return try park(event, payment: payment, failure, message: message, context: context, in: db)
-      }
+    }
+    if let obstacle = CompensationRefund.obstacle(
+      paymentId: event.paymentId, userId: event.userId, refundAmount: event.refundAmount, payment: payment)
+    {
+      return try park(event, payment: payment, obstacle, message: message, context: context, in: db)
+    }
+    guard let payment else { throw SagaError(.internalError, "no obstacle reported for a missing payment") }
+    do {
       return try refund(payment, event: event, message: message, at: now, in: db)
+    } catch let error as SagaError where !error.isRetriable {
+      let failure = CompensationRefund.failure(error, refunding: payment)
+      return try park(event, payment: payment, failure, message: message, context: context, in: db)
     }
   }
 
   private func refund(
     _ payment: PaymentView, event: CompensatePayment, message: InboundMessage, at now: Date, in db: Database
   ) throws -> CompensationOutcome {
-    let balance = try Wallet.post(
-      .refund, userId: payment.userId, amount: payment.amount, paymentId: payment.paymentId, at: now, in: db)
-    let millis = now.paymentsMilliseconds
-    try db.execute(
-      sql: "INSERT INTO refunds (payment_id, amount, reason, created_at) VALUES (?, ?, ?, ?)",
-      arguments: [payment.paymentId, payment.amount, event.reason, millis])
-    try PaymentView.setStatus(.refunded, paymentId: payment.paymentId, at: now, in: db)
-    try db.execute(
-      sql: "UPDATE reservations SET status = ?, updated_at = ? WHERE id = ?",
-      arguments: [ReservationStatus.cancelled.rawValue, millis, payment.reservationId])
+    let balance = try CompensationRefund.apply(
+      payment, reason: event.reason, failpoints: failpoints, at: now, in: db)
     try SagaStep.record(
       .compensationRefunded, paymentId: payment.paymentId,
       outcome: "REFUNDED: \(payment.amount) KRW back (balance \(balance) KRW), reservation"

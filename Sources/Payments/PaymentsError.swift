@@ -24,6 +24,12 @@ public struct PaymentsError: Error, Sendable, Hashable, CustomStringConvertible 
     case idempotencyConflict = "idempotency-conflict"
     /// The seat of that schedule is held by another reservation.
     case seatTaken = "seat-taken"
+    /// No parked compensation for that payment (`compensations retry|resolve`).
+    case compensationNotFound = "compensation-not-found"
+    /// The parked compensation was already closed by an operator: nothing to retry or resolve.
+    case compensationClosed = "compensation-closed"
+    /// A required text argument is empty or too long (a resolve note, an operator name).
+    case invalidArgument = "invalid-argument"
     /// The database failed; `isRetriable` says whether trying again can help.
     case storage = "storage"
     /// A bug or a broken invariant in stored data.

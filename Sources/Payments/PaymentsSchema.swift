@@ -16,6 +16,9 @@ public enum PaymentsSchema {
       try db.execute(sql: walletTables)
       try db.execute(sql: sagaTables)
     }
+    migrator.registerMigration("payments-v2-recovery") { db in
+      try db.execute(sql: recoveryTables)
+    }
   }
 
   private static let walletTables = """
@@ -121,5 +124,26 @@ public enum PaymentsSchema {
       outcome TEXT NOT NULL
     );
     CREATE INDEX saga_steps_payment ON saga_steps(payment_id, id);
+    """
+
+  /// Issue 4: who closed a parked compensation and how; the announcement's traceparent,
+  /// so the stuck-saga sweeper re-announces under the same one; its republish counters.
+  private static let recoveryTables = """
+    -- 'retried' (refunded by `compensations retry`) or 'resolved' (handled outside
+    -- sagad, `compensations resolve`); NULL while open.
+    ALTER TABLE compensation_failures ADD COLUMN resolution TEXT
+      CHECK (resolution IS NULL OR resolution IN ('retried', 'resolved'));
+    ALTER TABLE compensation_failures ADD COLUMN resolved_by TEXT;
+    -- NULL for payments made before this migration: the sweeper then keeps the trace id
+    -- and starts a new span.
+    ALTER TABLE payments ADD COLUMN traceparent TEXT;
+    -- One row per payment the sweeper re-announced: how often, when last, and when it
+    -- was reported as over `sweeper.max_republish` (so it is logged once).
+    CREATE TABLE saga_republishes (
+      payment_id INTEGER PRIMARY KEY REFERENCES payments(id),
+      republish_count INTEGER NOT NULL CHECK (republish_count >= 0),
+      last_republished_at INTEGER NOT NULL,
+      reported_at INTEGER
+    );
     """
 }

@@ -1,6 +1,6 @@
 public import Foundation
 import GRDB
-import SagaCore
+public import SagaCore
 public import SagaStorage
 
 /// The Payments service's own operations (wallet, pay, lookups), each one transaction on
@@ -19,23 +19,27 @@ public final class PaymentsService: Sendable {
   public static let defaultMaxGroupSize = 256
 
   public let database: SagaDatabase
-  private let clock: @Sendable () -> Date
+  let clock: @Sendable () -> Date
+  /// `payments.refund` fires in `retryCompensation` as it does in the compensation handler.
+  let failpoints: Failpoints
   private let groupCommit: PayGroupCommit
 
   /// - Parameters:
   ///   - database: opened with `migrations: PaymentsSchema.register`.
   ///   - clock: the time written to rows and headers (tests pin it).
   ///   - maxGroupSize: the most `pay` requests committed in one transaction.
+  ///   - failpoints: the node's failpoints (`payments.refund`).
   ///   - afterPayCommit: called once per committed `pay` group that created payments
   ///     (hence outbox rows), with their number, before any caller of the group is
   ///     answered; the node wakes the outbox relay with it.
   public init(
     database: SagaDatabase, clock: @escaping @Sendable () -> Date = { Date() },
-    maxGroupSize: Int = PaymentsService.defaultMaxGroupSize,
+    maxGroupSize: Int = PaymentsService.defaultMaxGroupSize, failpoints: Failpoints = .disabled,
     afterPayCommit: (@Sendable (_ newPayments: Int) -> Void)? = nil
   ) {
     self.database = database
     self.clock = clock
+    self.failpoints = failpoints
     self.groupCommit = PayGroupCommit(database: database, maxGroupSize: maxGroupSize, afterCommit: afterPayCommit)
   }
 
@@ -117,13 +121,6 @@ public final class PaymentsService: Sendable {
     try await read { db in try SagaStep.fetchAll(paymentId: paymentId, in: db) }
   }
 
-  /// Parked compensations, oldest first; only those still waiting when `unresolvedOnly`.
-  public func compensationFailures(unresolvedOnly: Bool = true) async throws(PaymentsError)
-    -> [CompensationFailureRecord]
-  {
-    try await read { db in try CompensationFailureRecord.fetchAll(unresolvedOnly: unresolvedOnly, in: db) }
-  }
-
   /// Checks the money invariants over the whole database and returns one line per
   /// violation; empty means consistent. See `PaymentsAudit` for the list.
   public func verify() async throws(PaymentsError) -> [String] {
@@ -136,7 +133,7 @@ public final class PaymentsService: Sendable {
     guard value > 0 else { throw PaymentsError(code, "the \(what) must be greater than 0, got \(value)") }
   }
 
-  private func write<T: Sendable>(_ updates: @Sendable (Database) throws -> T) async throws(PaymentsError) -> T {
+  func write<T: Sendable>(_ updates: @Sendable (Database) throws -> T) async throws(PaymentsError) -> T {
     do {
       return try await database.write(updates)
     } catch {
@@ -144,7 +141,7 @@ public final class PaymentsService: Sendable {
     }
   }
 
-  private func read<T: Sendable>(_ value: @Sendable (Database) throws -> T) async throws(PaymentsError) -> T {
+  func read<T: Sendable>(_ value: @Sendable (Database) throws -> T) async throws(PaymentsError) -> T {
     do {
       return try await database.read(value)
     } catch {

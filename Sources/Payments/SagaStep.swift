@@ -22,6 +22,12 @@ public struct SagaStep: Sendable, Hashable {
     case compensationDuplicate = "compensation-duplicate"
     /// A reward event that arrived after the saga had moved on: nothing changed.
     case lateEventIgnored = "late-event-ignored"
+    /// An operator closed a parked compensation without a refund (`compensations resolve`).
+    case compensationResolved = "compensation-resolved"
+    /// The stuck-saga sweeper re-announced `ReservationCompleted` (no outcome in time).
+    case republished = "republished"
+    /// The sweeper gave up re-announcing (`sweeper.max_republish`): an operator must look.
+    case stuckReported = "stuck-reported"
 
     public var description: String { rawValue }
   }

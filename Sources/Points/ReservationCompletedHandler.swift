@@ -16,7 +16,8 @@ public import SagaStorage
 ///   once, in the transaction that records it, and returns normally; the report's catch block
 ///   published both and rethrew, so every retry compensated again.
 /// * Invalid bodies and database errors are thrown as `SagaError`s: the loop dead-letters
-///   the permanent ones and retries the transient ones (busy, I/O), with nothing written.
+///   the permanent ones and retries the transient ones (busy, I/O), with nothing written;
+///   when the retries run out, `deadLettered` fails the reward as above.
 public struct ReservationCompletedHandler: SagaMessageHandler {
   /// How much a payment earns.
   public let rule: RewardRule
@@ -25,10 +26,17 @@ public struct ReservationCompletedHandler: SagaMessageHandler {
   /// reported again. Good enough for counters; not a commit notification.
   public let observer: (@Sendable (RewardOutcome) -> Void)?
 
+  /// `points.reward` fires before the reward is written.
+  public let failpoints: Failpoints
+
   public var consumerGroup: SagaConsumerGroup { .pointsService }
 
-  public init(rule: RewardRule = .standard, observer: (@Sendable (RewardOutcome) -> Void)? = nil) {
+  public init(
+    rule: RewardRule = .standard, failpoints: Failpoints = .disabled,
+    observer: (@Sendable (RewardOutcome) -> Void)? = nil
+  ) {
     self.rule = rule
+    self.failpoints = failpoints
     self.observer = observer
   }
 
@@ -41,6 +49,33 @@ public struct ReservationCompletedHandler: SagaMessageHandler {
     // A tombstone (no value) is as unparseable as an empty body.
     let event = try EventCodec.decode(ReservationCompleted.self, from: message.value ?? [])
     _ = try handle(event, context: context, in: db)
+  }
+
+  /// The loop gave up on `message`. If it was a valid event that kept failing transiently
+  /// (busy or broken storage, an injected fault), the reward fails for good exactly as for an
+  /// unenrolled user: the failure is recorded with the error as its reason, and
+  /// `PointRewardFailed` and `CompensatePayment` are written, so the saga still ends (the
+  /// payment is refunded) while the message waits in the DLT. An invalid body has no saga
+  /// to decide, and an outcome recorded already (under another event id) stands.
+  public func deadLettered(
+    _ message: InboundMessage, error: SagaError, attempts: Int, context: MessageContext, in db: Database
+  ) throws(SagaError) {
+    guard error.isRetriable,
+      let event = try? EventCodec.decode(ReservationCompleted.self, from: message.value ?? []),
+      event.paidAmount >= 0
+    else { return }
+    let reason = SagaError(
+      error.code, "\(error.message) (gave up after \(attempts) attempts)", failureClass: .permanent)
+    let outcome: RewardOutcome
+    do {
+      guard try PointsStore.reward(userId: event.userId, paymentId: event.paymentId, in: db) == nil,
+        try PointsStore.failure(userId: event.userId, paymentId: event.paymentId, in: db) == nil
+      else { return }
+      outcome = try fail(event, reason, context: context, in: db)
+    } catch {
+      throw SagaError.storage(error)
+    }
+    observer?(outcome)
   }
 
   /// Applies an already decoded event: duplicate check, enrolment check, reward.
@@ -89,6 +124,8 @@ public struct ReservationCompletedHandler: SagaMessageHandler {
       let reason = "crediting \(amount) to user \(event.userId)'s balance \(balance) would overflow"
       return try fail(event, SagaError(.pointBalanceOverflow, reason), context: context, in: db)
     }
+    // A drill's fault lands after the duplicate and enrolment checks, just before the write.
+    try failpoints.hit(.pointsReward)
     let reward = try PointsStore.credit(event, amount: amount, at: context.now, in: db)
     try context.emit(reward.event, in: db)
     return .rewarded(amount: amount)

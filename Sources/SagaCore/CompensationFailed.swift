@@ -34,7 +34,7 @@ public struct CompensationFailed: SagaEvent, Hashable {
     eventVersion = try body.version(.eventVersion)
     paymentId = try body.id(.paymentId)
     userId = try body.id(.userId)
-    refundAmount = try body.amount(.refundAmount)
+    refundAmount = try body.paidAmount(.refundAmount)
     reason = try body.text(.reason)
   }
 

@@ -63,6 +63,13 @@ struct EventFieldReader<Key: CodingKey> {
     return value
   }
 
+  /// A KRW amount that moved money: a payment or a refund is never 0 (Payments refuses
+  /// to pay 0), so a 0 on the wire is a broken producer, dead-lettered rather than
+  /// rewarded or refunded as nothing.
+  func paidAmount(_ key: Key) throws(SagaError) -> Int64 {
+    try positive(key, integer(key))
+  }
+
   /// A required string (may be empty).
   func text(_ key: Key) throws(SagaError) -> String {
     try decode(String.self, key, expected: "a string")

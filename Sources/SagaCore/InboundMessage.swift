@@ -33,9 +33,11 @@ public struct InboundMessage: Sendable, Hashable {
   /// Where the record sits, e.g. `reservation-completed[2]@17`, for logs and records.
   public var coordinates: String { "\(topic)[\(partition)]@\(offset)" }
 
-  /// The inbox key: the sender's `eventId` when present, else the record's coordinates,
-  /// so a headerless record replayed from the same offset is still recognised.
+  /// The inbox key: the sender's `eventId` when present; else the `sagad-replay-of` of a
+  /// message replayed from the DLT store (which names the original by its coordinates, so
+  /// replaying a headerless message twice is still one effect); else the record's
+  /// coordinates, so a headerless record redelivered from the same offset is recognised.
   public var deduplicationKey: String {
-    envelope.eventId.map(\.lowercasedText) ?? "offset:\(coordinates)"
+    envelope.eventId.map(\.lowercasedText) ?? envelope.replayOf ?? "offset:\(coordinates)"
   }
 }

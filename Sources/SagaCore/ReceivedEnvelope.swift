@@ -18,8 +18,9 @@ public struct ReceivedEnvelope: Sendable, Hashable {
   public let occurredAtMilliseconds: Int64?
   /// `sagad-republished`: how many times the sweeper re-announced this event.
   public let republished: Int?
-  /// `sagad-replay-of`: the original `eventId` of a message replayed from the DLT.
-  public let replayOf: UUID?
+  /// `sagad-replay-of` on a message replayed from the DLT store: the original's `eventId`
+  /// (lower-cased), or `offset:<topic>[p]@o` when the original had none.
+  public let replayOf: String?
 
   /// Parses `headers`; when a name repeats, the last value counts (as Kafka's `lastHeader`).
   /// Empty values count as absent.
@@ -39,7 +40,7 @@ public struct ReceivedEnvelope: Sendable, Hashable {
     producer = last[5]
     occurredAtMilliseconds = last[6].flatMap(RFC3339Timestamp.parse)
     republished = last[7].flatMap { Int($0) }
-    replayOf = last[8].flatMap(UUID.init(canonicalText:))
+    replayOf = last[8].map { UUID(canonicalText: $0)?.lowercasedText ?? $0 }
   }
 
   /// The headers with a field here, in the order of the slots `init` reads.

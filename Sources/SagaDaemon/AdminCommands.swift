@@ -16,8 +16,16 @@ struct AdminCommands: Sendable {
   let points: PointsService?
   let workers: [ConsumeWorker]
   let relays: [OutboxRelay]
+  /// The dead-letter store's operations (`dlt …`); nil answers `8004`.
+  var deadLetters: DeadLetterService?
   /// `SagaNode.pay`, which also wakes the outbox relay.
   let pay: @Sendable (PayRequest) async throws -> PayResult
+  /// The daemon around the services (drain, shutdown, lag); nil in tests without one.
+  var daemon: DaemonAdmin?
+  /// The node's supervisor (`pause`, `resume`, `restart`, task states); nil without a node.
+  var supervisor: Supervisor?
+  /// The node's failpoints (`failpoint …`); nil answers as disabled.
+  var failpoints: Failpoints?
 
   init(
     version: String, roles: [String], payments: PaymentsService?, points: PointsService?,
@@ -40,6 +48,9 @@ struct AdminCommands: Sendable {
     self.init(
       version: SagaCore.version, roles: node.configuration.roles.map(\.rawValue).sorted(), payments: node.payments,
       points: node.points, workers: node.workers, relays: node.relays, pay: node.pay)
+    deadLetters = node.deadLetters
+    supervisor = node.supervisor
+    failpoints = node.failpoints
   }
 
   /// The reply to `request`; never throws: every failure becomes a coded line.
@@ -53,10 +64,19 @@ struct AdminCommands: Sendable {
       case .userAdd: return try await userAdd(request)
       case .charge: return try await charge(request)
       case .balance: return try await balance(request)
-      case .pay: return try await payReply(request)
+      case .pay: return try await gated { try await payReply(request) }
       case .payment: return try await payment(request)
       case .saga: return try await saga(request)
       case .verify: return try await verify(request)
+      case .logLevel: return try logLevelReply(request)
+      case .lag: return try lagReply(request)
+      case .drain: return try await drainReply(request)
+      case .shutdown: return try shutdownReply(request)
+      case .dltList, .dltShow, .dltReplay, .dltDiscard: return try await deadLetterCommand(request)
+      case .compensationsList, .compensationsRetry, .compensationsResolve, .stuck:
+        return try await compensationsOrStuck(request)
+      case .failpointSet, .failpointClear, .failpointList: return try failpointCommand(request)
+      case .pause, .resume, .restart: return try await taskCommand(request)
       }
     } catch {
       return Self.reply(for: error)
@@ -102,7 +122,7 @@ struct AdminCommands: Sendable {
       let stats = worker.statistics
       return AdminJSON.Worker(
         name: worker.name, assignedPartitions: worker.assignment.count, applied: stats.applied,
-        duplicates: stats.duplicates, failed: stats.failed, retries: stats.retries, batches: stats.batches,
+        duplicates: stats.duplicates, failed: stats.deadLettered, retries: stats.retries, batches: stats.batches,
         lastError: stats.lastError)
     }
   }
@@ -121,10 +141,12 @@ struct AdminCommands: Sendable {
 
   private func workersReply(_ request: AdminRequest) -> AdminReply {
     let documents = workerDocuments()
-    if request.json, let reply = try? Self.json(AdminJSON.Workers(workers: documents)) { return reply }
+    let tasks = taskDocuments()
+    if request.json, let reply = try? Self.json(AdminJSON.Workers(workers: documents, tasks: tasks)) { return reply }
     var out = ReplyBuilder()
+    tasksTable(&out, tasks)
     workersTable(&out, documents)
-    return out.finish(.ok, "\(documents.count) workers")
+    return out.finish(.ok, "\(documents.count) workers, \(tasks.count) supervised tasks")
   }
 
   private func status(_ request: AdminRequest) async throws -> AdminReply {
@@ -145,12 +167,26 @@ struct AdminCommands: Sendable {
           service: service, pending: pending,
           oldestPendingSeconds: oldest.map { max(0, Date().timeIntervalSince($0)) }))
     }
+    let stuck = try await payments?.stuckSagaCount() ?? 0
+    let parked = try await payments?.openCompensationCount() ?? 0
+    let deadLettersPending = try await deadLetters?.pendingCounts() ?? [:]
     if request.json {
       return try Self.json(
-        AdminJSON.Status(version: version, roles: roles, workers: workers, relays: relays, outbox: outbox))
+        AdminJSON.Status(
+          version: version, roles: roles, workers: workers, relays: relays, outbox: outbox, tasks: taskDocuments(),
+          stuckSagas: stuck, openCompensations: parked,
+          deadLettersPending: deadLettersPending.values.reduce(0, +)))
     }
     var out = ReplyBuilder()
     out.text("sagad \(version), roles: \(roles.joined(separator: ", "))")
+    if payments != nil { out.text("stuck sagas: \(stuck), open compensations: \(parked)") }
+    if deadLetters != nil {
+      let topics = deadLettersPending.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
+      out.text(
+        "dead letters pending: \(deadLettersPending.values.reduce(0, +))"
+          + (topics.isEmpty ? "" : " (\(topics.joined(separator: ", ")))"))
+    }
+    tasksTable(&out, taskDocuments())
     workersTable(&out, workers)
     out.header(["RELAY", "SENT", "FAILED ATTEMPTS", "LAST ERROR"])
     for relay in relays {
@@ -186,6 +222,7 @@ struct AdminCommands: Sendable {
   private static let paymentsCodes: [PaymentsError.Code: ReplyCode] = [
     .invalidAmount: .usage, .invalidId: .usage, .userNotFound: .notFound, .userExists: .refused,
     .insufficientBalance: .refused, .idempotencyConflict: .refused, .seatTaken: .refused,
+    .compensationNotFound: .notFound, .compensationClosed: .refused, .invalidArgument: .usage,
   ]
 
   /// The coded line for a service error: the service's own code leads the text

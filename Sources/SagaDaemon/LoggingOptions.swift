@@ -9,6 +9,8 @@ public struct LoggingOptions: ParsableArguments {
   /// swift-log's levels, spelled as on the command line.
   public enum Level: String, CaseIterable, ExpressibleByArgument, Sendable {
     case trace, debug, info, notice, warning, error, critical
+
+    var loggerLevel: Logger.Level { Logger.Level(rawValue: rawValue) ?? .info }
   }
 
   @Option(help: "Minimum level of log lines written to stderr (default: log.level, else info).")
@@ -19,8 +21,8 @@ public struct LoggingOptions: ParsableArguments {
   /// Installs the stderr log backend once per process and returns a logger for `label`.
   /// The command line wins over `configured` (the configuration's `log.level`).
   func bootstrap(label: String, configured: Level? = nil) -> Logger {
-    let level = Logger.Level(rawValue: (logLevel ?? configured ?? .info).rawValue) ?? .info
-    LoggingBootstrap.once(level: level)
+    LoggingBootstrap.once()
+    LiveLogLevel.current = (logLevel ?? configured ?? .info).loggerLevel
     return Logger(label: label)
   }
 }
@@ -29,15 +31,11 @@ public struct LoggingOptions: ParsableArguments {
 private enum LoggingBootstrap {
   private static let installed = Mutex(false)
 
-  static func once(level: Logger.Level) {
+  static func once() {
     installed.withLock { installed in
       guard !installed else { return }
       installed = true
-      LoggingSystem.bootstrap { label in
-        var handler = StreamLogHandler.standardError(label: label)
-        handler.logLevel = level
-        return handler
-      }
+      LoggingSystem.bootstrap(DaemonLogHandler.init(label:))
     }
   }
 }

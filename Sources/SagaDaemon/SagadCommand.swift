@@ -2,38 +2,30 @@ public import ArgumentParser
 import Foundation
 import Logging
 import SagaCore
+import SagaKafka
 import SagaRuntime
 import ServiceLifecycle
+import UnixSignals
 
 /// `sagad`, the saga daemon: runs the Payments and Points services (or one of them,
-/// per `roles`) until SIGTERM or SIGINT, then drains and exits 0.
+/// per `roles`) until SIGTERM or SIGINT, then drains and exits 0. SIGHUP reloads the
+/// reloadable keys.
 public struct SagadCommand: AsyncParsableCommand {
   public static let configuration = CommandConfiguration(
     commandName: "sagad",
     abstract: "Choreographed payment/points saga over Apache Kafka.",
     discussion: """
       Runs the Payments and Points services of the saga as one daemon, against the Kafka brokers of \
-      `kafka.brokers` in the --config file (YAML; every key also as SAGAD_<KEY> in the environment). \
-      `sagad --dev` needs no file: it runs an in-memory Kafka cluster inside the process and keeps its \
-      databases under ./.sagad/. `sagad dev-broker` runs such a cluster on its own, for several processes.
+      `kafka.brokers` in the --config file (YAML, default \(DaemonConfiguration.defaultFile); every key also \
+      as SAGAD_<KEY> in the environment). `sagad --dev` needs no file: it runs an in-memory Kafka cluster \
+      inside the process and keeps its databases under ./.sagad/. `sagad check-config` validates a \
+      configuration without starting anything; `sagad dev-broker` runs a development cluster on its own.
       """,
     version: SagaCore.version,
-    subcommands: [DevBrokerCommand.self]
+    subcommands: [CheckConfigCommand.self, DevBrokerCommand.self]
   )
 
-  @Flag(help: "Development mode: in-memory Kafka inside the process, state under ./.sagad/.")
-  var dev = false
-
-  @Option(help: "The YAML configuration file.")
-  var config: String?
-
-  @Option(help: "Overrides `state_dir`: where the service databases live.")
-  var stateDir: String?
-
-  // Not `--brokers`: that is dev-broker's broker count, and ArgumentParser would
-  // hand a subcommand's option to the parent that declares the same name.
-  @Option(help: "Overrides `kafka.brokers`: `embedded` or host:port,…")
-  var kafkaBrokers: String?
+  @OptionGroup var source: ConfigurationOptions
 
   @Flag(help: "With --dev: create two users and make one payment that is rewarded and one that is compensated.")
   var demo = false
@@ -43,26 +35,13 @@ public struct SagadCommand: AsyncParsableCommand {
   public init() {}
 
   public func run() async throws {
-    guard dev || config != nil else {
-      print(Self.helpMessage())
-      throw ValidationError("sagad needs --config FILE, or --dev for a self-contained development run")
-    }
-    var environment = ProcessInfo.processInfo.environment
-    if let kafkaBrokers { environment["SAGAD_KAFKA_BROKERS"] = kafkaBrokers }
-    if let stateDir { environment["SAGAD_STATE_DIR"] = stateDir }
-    let (loaded, embedded): (DaemonConfiguration, Bool)
-    do {
-      (loaded, embedded) = try await DaemonConfiguration.load(file: config, dev: dev, environment: environment)
-    } catch let error as DaemonConfiguration.Invalid {
-      throw ValidationError("\(error)")
-    }
-    let logger = logging.bootstrap(
-      label: "sagad", configured: loaded.logLevel.flatMap(LoggingOptions.Level.init(rawValue:)))
+    let loaded = try await source.load()
+    let logger = logging.bootstrap(label: "sagad", configured: loaded.logLevel)
     var node = loaded.node
     try FileManager.default.createDirectory(atPath: node.stateDirectory, withIntermediateDirectories: true)
 
     var devBroker: DevBroker?
-    if embedded {
+    if loaded.embeddedBroker {
       logger.warning(
         "KAFKA IS IN-MEMORY (librdkafka mock cluster inside this process): for development only, events are lost on exit"
       )
@@ -75,28 +54,94 @@ public struct SagadCommand: AsyncParsableCommand {
       devBroker = broker
     }
 
-    let saga = try SagaNode(configuration: node, logger: logger)
+    let metrics = SagaMetrics(version: SagaCore.version)
+    let saga = try SagaNode(configuration: node, observers: metrics.observers, logger: logger)
+    metrics.prepare(for: saga)
+    let control = DaemonControl(
+      notify: SdNotify(), shutdownTimeout: loaded.shutdownTimeout, logger: logger,
+      pendingDetail: {
+        // Synchronous on purpose: it runs on the deadline thread, maybe with the pool blocked.
+        saga.supervisor.snapshots().filter { $0.state != .stopped }.map { "\($0.name) \($0.state)" }
+      })
+    // Its own admin client: `lag` reads the broker's offsets, which move even when a
+    // wedged consumer's statistics stand still.
+    let lagAdmin = try KafkaAdmin(
+      bootstrapServers: node.bootstrapServers, overrides: node.producerProperties, logger: logger)
+    let lag = LagMonitor(
+      workers: saga.workers, window: loaded.lagWindow, interval: node.statisticsInterval, admin: lagAdmin)
+    var commands = AdminCommands(node: saga)
+    commands.daemon = DaemonAdmin(control: control, lag: lag)
+    let reload = ConfigReload(
+      file: source.file, dev: source.dev, environment: source.environment(), loaded: loaded,
+      logLevelPinned: logging.logLevel != nil, logger: logger,
+      // retry.* apply to the workers' next batches, sweeper.* to the next sweep.
+      apply: { next in
+        do {
+          try saga.updateRetry(next.node.retry)
+        } catch {
+          return DaemonConfigKey.all.filter { $0.name.hasPrefix("retry.") }.map(\.name)
+        }
+        saga.sweeper?.update(next.node.sweeper)
+        return []
+      })
+
     // After the node: a ServiceGroup stops services in reverse order, so the admin socket
     // stops taking `pay` before the node drains.
-    let admin = AdminServer(
-      settings: loaded.admin, commands: AdminCommands(node: saga), version: SagaCore.version, logger: logger)
+    let admin = AdminServer(settings: loaded.admin, commands: commands, version: SagaCore.version, logger: logger)
     var services = [
-      ServiceGroupConfiguration.ServiceConfiguration(service: saga),
-      ServiceGroupConfiguration.ServiceConfiguration(service: admin),
+      ServiceGroupConfiguration.ServiceConfiguration(
+        service: TrackedService(name: "node", service: saga, control: control)),
+      ServiceGroupConfiguration.ServiceConfiguration(
+        service: TrackedService(name: "admin", service: admin, control: control)),
     ]
+    var sampler: ConsumerLagSampler?
+    if loaded.metrics.enabled {
+      sampler = ConsumerLagSampler(
+        workers: saga.workers, deadLetterWorkers: saga.deadLetterWorkers,
+        admin: try KafkaAdmin(
+          bootstrapServers: node.bootstrapServers, overrides: node.producerProperties, logger: logger),
+        interval: node.statisticsInterval ?? .seconds(5), logger: logger)
+      // First, so stopped last: scrapes keep working while the node drains.
+      let collector = MetricsCollector(node: saga, metrics: metrics, sampler: sampler, logger: logger)
+      let server = MetricsServer(
+        settings: loaded.metrics, addressFile: node.stateDirectory + "/" + MetricsSettings.addressFileName,
+        scrape: { await collector.scrape() }, readiness: { collector.readiness }, logger: logger)
+      services.insert(.init(service: TrackedService(name: "metrics", service: server, control: control)), at: 0)
+    }
     if demo {
       services.append(.init(service: DemoDriver(node: saga, logger: logger), successTerminationBehavior: .ignore))
     }
-    var groupConfiguration = ServiceGroupConfiguration(services: services, logger: logger)
-    groupConfiguration.gracefulShutdownSignals = [.sigterm, .sigint]
+    // Signals are sagad's own (below), so that SIGTERM, SIGINT and `shutdown` take one path.
+    let group = ServiceGroup(configuration: ServiceGroupConfiguration(services: services, logger: logger))
+    control.attach(group)
     logger.info(
       "sagad started",
       metadata: [
         "roles": "\(node.roles.map(\.rawValue).sorted())", "stateDir": "\(node.stateDirectory)",
         "brokers": "\(node.bootstrapServers)", "version": "\(SagaCore.version)",
-        "adminSocket": "\(loaded.admin.socketPath)",
+        "adminSocket": "\(loaded.admin.socketPath)", "config": "\(source.file ?? "none")",
       ])
-    try await ServiceGroup(configuration: groupConfiguration).run()
+    let watchdog = Watchdog(
+      control: control, workers: saga.workers, supervisor: saga.supervisor, adminSocket: loaded.admin.socketPath,
+      logger: logger)
+    let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint, .sighup)
+    try await withThrowingTaskGroup(of: Void.self) { tasks in
+      tasks.addTask {
+        for await signal in signals {
+          if signal == .sighup {
+            _ = await reload.reload()
+          } else {
+            control.requestShutdown(reason: "\(signal)")
+          }
+        }
+      }
+      tasks.addTask { await watchdog.run() }
+      tasks.addTask { await lag.run() }
+      if let sampler { tasks.addTask { await sampler.run() } }
+      defer { tasks.cancelAll() }
+      try await group.run()
+    }
+    await lagAdmin.close()
     await devBroker?.cluster.close()
     logger.info("sagad stopped")
   }

@@ -173,6 +173,35 @@ public final class KafkaConsumer: Sendable {
     try await changeFetching(partitions, pause: false)
   }
 
+  /// Whether `setPaused(true)` is in force.
+  public var isPaused: Bool { client.context.rebalance.withLock { $0.pauseAll } }
+
+  /// Pauses (or resumes) fetching from every partition this member owns while staying in
+  /// the group: polling goes on, so heartbeats and rebalances are served. A pause survives
+  /// rebalances: the rebalance callback pauses newly assigned partitions before any fetch.
+  /// On a closed consumer only the flag changes.
+  public func setPaused(_ paused: Bool) async throws(KafkaError) {
+    let client = self.client
+    client.context.rebalance.withLock { $0.pauseAll = paused }
+    guard !closed.withLock({ $0 }) else { return }
+    try await io.run { () throws(KafkaError) in
+      // Set on the consumer thread, where the rebalance callback also runs, so no
+      // assignment slips between the flag and the pause.
+      let assigned = client.context.rebalance.withLock { state in
+        state.pauseAll = paused
+        return state.assignment
+      }
+      guard !client.isDestroyed, !assigned.isEmpty else { return }
+      let list = TopicPartitionList.make(Array(assigned))
+      defer { rd_kafka_topic_partition_list_destroy(list) }
+      let err =
+        paused ? rd_kafka_pause_partitions(client.handle, list) : rd_kafka_resume_partitions(client.handle, list)
+      guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
+        throw KafkaError.from(err, context: paused ? "cannot pause" : "cannot resume")
+      }
+    }
+  }
+
   /// The partitions librdkafka currently has assigned to this member.
   public func assignment() async throws(KafkaError) -> [TopicPartition] {
     let client = self.client
@@ -258,10 +287,13 @@ private func consumerRebalanceCallback(
     } else {
       _ = rd_kafka_assign(rk, partitions)
     }
-    context.rebalance.withLock { state in
+    let paused = context.rebalance.withLock { state in
       state.assignment = cooperative ? state.assignment.union(changed) : changed
       state.generation += 1
+      return state.pauseAll
     }
+    // A paused member stays paused across rebalances: no fetch starts for these.
+    if paused, let partitions { _ = rd_kafka_pause_partitions(rk, partitions) }
     context.logger.info("partitions assigned", metadata: ["partitions": "\(changed.sorted().map(\.description))"])
   case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
     // Commit what the application has stored before the partitions move, so the new

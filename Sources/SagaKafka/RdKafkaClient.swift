@@ -29,6 +29,8 @@ struct RebalanceState: Sendable {
   var assignment: Set<TopicPartition> = []
   var generation = 0
   var lastRevokeCommitError: KafkaError?
+  /// Set by `KafkaConsumer.setPaused`: every partition a rebalance assigns is paused at once.
+  var pauseAll = false
 }
 
 /// Owns one `rd_kafka_t`. librdkafka handles are thread-safe, hence @unchecked.

@@ -12,51 +12,136 @@ import Synchronization
 /// its outgoing events), commit, wake the outbox relay, then store and commit the
 /// Kafka offsets. A crash anywhere replays at most the uncommitted batch, and the
 /// inbox turns the replay into a no-op.
-public final class ConsumeWorker: Service, Sendable {
+///
+/// Failures follow the `RetryPolicy` without blocking the partition: a transient one is
+/// retried in place a few times, milliseconds apart; if it still fails it is parked in
+/// `retry_schedule` in the batch transaction and the batch moves on. Between polls the
+/// worker runs the entries that are due (the poll waits no longer than the next due time),
+/// each in a write transaction like any record. A permanent failure, or a transient one
+/// out of attempts, is dead-lettered to `<topic>.DLT` through the outbox in the same
+/// transaction (see `RecordProcessor`).
+public final class ConsumeWorker: Service, PausableService, Sendable {
   public let name: String
-  private let consumer: KafkaConsumer
+  /// The consumer of the current (or last) run. A run closes it when it ends; the next
+  /// run (a supervisor's restart) takes a fresh one from `makeConsumer`.
+  private let consumers: Mutex<(current: KafkaConsumer, used: Bool)>
+  private let makeConsumer: (@Sendable () throws -> KafkaConsumer)?
+  /// Operator pause, kept across restarts (re-applied to each fresh consumer).
+  private let paused = Mutex(false)
+  private var consumer: KafkaConsumer { consumers.withLock { $0.current } }
   private let database: SagaDatabase
   private let handler: any SagaMessageHandler
-  private let service: SagaService
   private let settings: ConsumeSettings
+  /// The record processor with the retry policy in force; `updateRetry` swaps the policy
+  /// (SIGHUP) and each batch takes the current one.
+  private let live: Mutex<RecordProcessor>
+  private var processor: RecordProcessor { live.withLock { $0 } }
+  private var policy: RetryPolicy { processor.policy }
   private let relayWakeup: Wakeup?
   private let hooks: WorkerHooks
+  /// `db.commit` fires at the end of each write transaction (an error rolls it back);
+  /// `consumer.before_offset_commit` before the offsets are stored and committed.
+  private let failpoints: Failpoints
   private let logger: Logger
   private let stats = Mutex(WorkerStatistics())
+  /// When the earliest `retry_schedule` entry of this group is due; nil when none waits.
+  private let nextDue = Mutex<Date?>(nil)
 
+  /// - Parameter retry: validated by the caller (the daemon's configuration does it).
   public init(
     name: String, consumer: KafkaConsumer, database: SagaDatabase, handler: any SagaMessageHandler,
-    service: SagaService, settings: ConsumeSettings = ConsumeSettings(), relayWakeup: Wakeup? = nil,
-    hooks: WorkerHooks = WorkerHooks(), logger: Logger
+    service: SagaService, settings: ConsumeSettings = ConsumeSettings(), retry: RetryPolicy = .standard,
+    relayWakeup: Wakeup? = nil, hooks: WorkerHooks = WorkerHooks(), failpoints: Failpoints = .disabled,
+    makeConsumer: (@Sendable () throws -> KafkaConsumer)? = nil, logger: Logger
   ) {
     self.name = name
-    self.consumer = consumer
+    self.consumers = Mutex((consumer, false))
+    self.makeConsumer = makeConsumer
     self.database = database
     self.handler = handler
-    self.service = service
     self.settings = settings
     self.relayWakeup = relayWakeup
     self.hooks = hooks
+    self.failpoints = failpoints
     var logger = logger
     logger[metadataKey: "worker"] = "\(name)"
     self.logger = logger
+    var processor = RecordProcessor(handler: handler, service: service, policy: retry, logger: logger)
+    processor.worker = name
+    processor.observe = hooks.recordProcessed
+    self.live = Mutex(processor)
+  }
+
+  /// The retry policy for the next batches (SIGHUP reload); `policy` must be validated.
+  public func updateRetry(_ policy: RetryPolicy) {
+    live.withLock { $0.policy = policy }
   }
 
   public var statistics: WorkerStatistics { stats.withLock { $0 } }
 
+  /// Beats once per poll, for the systemd watchdog.
+  public let heartbeat = Heartbeat()
+
+  /// librdkafka's latest statistics of this worker's consumer (lag per partition).
+  public var consumerStatistics: KafkaStatistics? { consumer.statistics }
+
+  /// The consumer group this worker consumes in.
+  public var groupId: String { consumer.groupId }
+
   /// Partitions the group currently gives this worker (empty until the first join).
   public var assignment: Set<TopicPartition> { consumer.currentAssignment }
 
+  /// Whether an operator paused the worker (it stays in its group, fetching nothing).
+  public var isPaused: Bool { paused.withLock { $0 } }
+
+  /// Stops fetching without leaving the group; survives rebalances and restarts.
+  public func pause() async throws {
+    paused.withLock { $0 = true }
+    try await consumer.setPaused(true)
+    logger.notice("paused")
+  }
+
+  public func resume() async throws {
+    paused.withLock { $0 = false }
+    try await consumer.setPaused(false)
+    logger.notice("resumed")
+  }
+
+  /// A worker runs again after its run ended (a supervisor's restart) only with a fresh
+  /// consumer: the old one left the group when it was closed.
+  private func takeConsumer() throws -> KafkaConsumer {
+    try consumers.withLock { slot in
+      guard slot.used else {
+        slot.used = true
+        return slot.current
+      }
+      guard let makeConsumer else {
+        throw SagaError(.internalError, "worker \(name) cannot run twice: it was built without makeConsumer")
+      }
+      slot.current = try makeConsumer()
+      return slot.current
+    }
+  }
+
   public func run() async throws {
+    let consumer = try takeConsumer()
+    if isPaused { try await consumer.setPaused(true) }
+    heartbeat.restart()
+    defer { heartbeat.stop() }
     try await consumer.subscribe(topics: handler.consumerGroup.topics)
     logger.info("consuming", metadata: ["topics": "\(handler.consumerGroup.topics)"])
     do {
+      try await loadSchedule()
       try await cancelWhenGracefulShutdown {
         while !Task.isCancelled {
           let batch = try await self.consumer.poll(
-            maxMessages: self.settings.batchMax, timeout: self.settings.pollTimeout)
-          guard !batch.isEmpty else { continue }
-          try await self.process(batch)
+            maxMessages: self.settings.batchMax, timeout: self.pollTimeout())
+          self.heartbeat.beat()
+          if !batch.isEmpty { try await self.process(batch) }
+          // A paused worker runs no retries either: the operator stopped its processing.
+          if let due = self.nextDue.withLock({ $0 }), due <= Date(), !self.isPaused {
+            try await self.runDueEntries()
+          }
         }
       }
     } catch is CancellationError {
@@ -70,125 +155,109 @@ public final class ConsumeWorker: Service, Sendable {
     logger.info("stopped")
   }
 
-  /// Applies `batch`, retrying from the first transiently failed record, then commits
-  /// the offsets of everything applied or recorded.
-  private func process(_ batch: [KafkaConsumerMessage]) async throws {
-    var remaining = batch[...]
-    var attempt = 1
-    while !remaining.isEmpty {
-      let records = Array(remaining)
-      let result = try await apply(records)
-      stats.withLock { stats in
-        stats.applied += result.applied
-        stats.duplicates += result.duplicates
-        stats.failed += result.failed
-        stats.batches += 1
-      }
-      if result.applied + result.failed > 0 { relayWakeup?.signal() }
-      guard let failedAt = result.transientFailureAt, let error = result.transientError else { break }
-      // Everything before the failing record is committed; keep its position and
-      // retry from there after a back-off, without touching the partition order.
-      remaining = remaining.dropFirst(failedAt)
-      stats.withLock {
-        $0.retries += 1
-        $0.lastError = "\(error)"
-      }
-      guard attempt < settings.transientAttempts else {
-        try await commitOffsets(of: Array(batch.prefix(batch.count - remaining.count)))
-        throw error
-      }
-      let failing = InboundMessage(remaining.first!)
-      logger.warning(
-        "transient failure, retrying",
-        metadata: [
-          "record": "\(failing.coordinates)", "error": "\(error)",
-          "correlationId": "\(failing.envelope.correlationId ?? "-")",
-        ])
-      try await Task.sleep(for: settings.retryDelay * (1 << (attempt - 1)))
-      attempt += 1
-    }
-    try hooks.afterDatabaseCommit?(name)
-    try await commitOffsets(of: batch)
+  /// The configured poll timeout, shortened so the next due entry runs on time.
+  private func pollTimeout() -> Duration {
+    guard let due = nextDue.withLock({ $0 }) else { return settings.pollTimeout }
+    let wait = due.timeIntervalSinceNow
+    guard wait > 0 else { return .zero }
+    return min(settings.pollTimeout, .milliseconds(Int64((wait * 1000).rounded(.up))))
   }
 
-  private func commitOffsets(of records: [KafkaConsumerMessage]) async throws {
-    guard !records.isEmpty else { return }
-    try consumer.store(processed: records)
+  /// What a previous run left in the schedule: its depth, and when the next entry is due.
+  private func loadSchedule() async throws {
+    let group = handler.consumerGroup.rawValue
+    let (due, depth) = try await database.read { db in
+      (try RetrySchedule.nextDueAt(group: group, in: db), try RetrySchedule.count(group: group, in: db))
+    }
+    nextDue.withLock { $0 = due }
+    stats.withLock { $0.retryScheduleDepth = depth }
+    if depth > 0 { logger.info("retry schedule loaded", metadata: ["entries": "\(depth)"]) }
+  }
+
+  /// Applies `batch`, retrying a transiently failed record in place from where it failed
+  /// (what came before it is committed), then commits the offsets of the whole batch:
+  /// every record is applied, a duplicate, parked or dead-lettered by then.
+  private func process(_ batch: [KafkaConsumerMessage]) async throws {
+    let records = batch.map {
+      RecordProcessor.Record(message: InboundMessage($0), timestampType: $0.timestampType?.kafkaName)
+    }
+    var remaining = records[...]
+    var firstAttempt = 1
+    while !remaining.isEmpty {
+      let result = try await apply(remaining, firstAttempt: firstAttempt)
+      if result.wroteOutbox { relayWakeup?.signal() }
+      guard let retry = result.retryInPlace else { break }
+      remaining = remaining.dropFirst(retry.index)
+      firstAttempt = retry.attempt + 1
+      stats.withLock {
+        $0.retries += 1
+        $0.lastError = "\(retry.error)"
+      }
+      let failing = remaining.first!.message
+      logger.warning(
+        "transient failure, retrying in place",
+        metadata: [
+          "record": "\(failing.coordinates)", "code": "\(retry.error.code)", "error": "\(retry.error.message)",
+          "attempts": "\(retry.attempt)", "correlationId": "\(failing.envelope.correlationId ?? "-")",
+        ])
+      try await Task.sleep(for: policy.delay(beforeAttempt: firstAttempt))
+    }
+    try hooks.afterDatabaseCommit?(name)
+    try await failpoints.hitAsync(.consumerBeforeOffsetCommit)
+    try consumer.store(processed: batch)
     try await consumer.commit()
   }
 
-  private struct BatchResult: Sendable {
-    var applied = 0
-    var duplicates = 0
-    var failed = 0
-    var transientFailureAt: Int?
-    var transientError: SagaError?
+  /// One write transaction over `records`.
+  private func apply(
+    _ records: ArraySlice<RecordProcessor.Record>, firstAttempt: Int
+  ) async throws -> RecordProcessor.BatchResult {
+    let processor = self.processor
+    let failpoints = self.failpoints
+    let result = try await database.write { db in
+      let result = try processor.apply(records, firstAttempt: firstAttempt, now: Date(), in: db)
+      let depth = result.parked > 0 ? try RetrySchedule.count(group: processor.group, in: db) : nil
+      try failpoints.hit(.dbCommit)
+      return (result, depth)
+    }
+    let (batch, depth) = result
+    stats.withLock { stats in
+      stats.applied += batch.applied
+      stats.duplicates += batch.duplicates
+      stats.retriesScheduled += batch.parked
+      stats.deadLettered += batch.deadLettered
+      stats.batches += 1
+      if let depth { stats.retryScheduleDepth = depth }
+    }
+    if let due = batch.earliestDue { nextDue.withLock { $0 = min($0 ?? due, due) } }
+    return batch
   }
 
-  /// One write transaction over `records`; stops at the first transient failure.
-  private func apply(_ records: [KafkaConsumerMessage]) async throws -> BatchResult {
-    let group = handler.consumerGroup.rawValue
-    let handler = self.handler
-    let service = self.service
-    let logger = self.logger
-    // Converted (headers parsed) before the transaction: the writer is the stage every
-    // record of the service's database waits for, so work that needs no database stays out.
-    let messages = records.map(InboundMessage.init)
-    return try await database.write { db in
-      var result = BatchResult()
+  /// Runs the due entries of this group's `retry_schedule`, a batch at a time.
+  private func runDueEntries() async throws {
+    let processor = self.processor
+    let failpoints = self.failpoints
+    let limit = settings.batchMax
+    let result = try await database.write { db in
       let now = Date()
-      for (index, message) in messages.enumerated() {
-        var outcome: SagaError?
-        var duplicate = false
-        try db.inCachedSavepoint {
-          do {
-            let claimed = try Inbox.claim(
-              group: group, eventId: message.deduplicationKey, topic: message.topic, partition: message.partition,
-              offset: message.offset, at: now, in: db)
-            guard claimed else {
-              duplicate = true
-              return .commit
-            }
-            let context = MessageContext(envelope: message.envelope, service: service, now: now)
-            try handler.handle(message, context: context, in: db)
-            return .commit
-          } catch {
-            outcome = SagaError.storage(error)
-            return .rollback
-          }
-        }
-        if duplicate {
-          result.duplicates += 1
-          continue
-        }
-        guard let error = outcome else {
-          result.applied += 1
-          continue
-        }
-        if error.failureClass == .transient {
-          result.transientFailureAt = index
-          result.transientError = error
-          return result
-        }
-        // Permanent: never retried; recorded with its reason so nothing is lost,
-        // and the partition moves on.
-        logger.error(
-          "permanent failure, recorded",
-          metadata: [
-            "record": "\(message.coordinates)", "code": "\(error.code)", "reason": "\(error.message)",
-            "correlationId": "\(message.envelope.correlationId ?? "-")",
-          ])
-        _ = try FailedMessages.record(
-          FailedMessage(
-            consumerGroup: group, topic: message.topic, partition: message.partition, offset: message.offset,
-            key: message.key.map { String(decoding: $0, as: UTF8.self) }, payload: message.value ?? [],
-            headers: message.headers.map { OutboxHeader(name: $0.name, value: $0.value) },
-            reasonCode: error.code.rawValue, reason: error.message, failedAt: now),
-          in: db)
-        result.failed += 1
-      }
+      let entries = try RetrySchedule.due(group: processor.group, at: now, limit: limit, in: db)
+      var result = try processor.runDue(entries, now: now, in: db)
+      result.nextDue = try RetrySchedule.nextDueAt(group: processor.group, in: db)
+      result.depth = try RetrySchedule.count(group: processor.group, in: db)
+      try failpoints.hit(.dbCommit)
       return result
     }
+    nextDue.withLock { $0 = result.nextDue }
+    stats.withLock { stats in
+      stats.applied += result.succeeded
+      stats.duplicates += result.duplicates
+      stats.retriedOK += result.succeeded
+      stats.retries += result.succeeded + result.rescheduled + result.deadLettered
+      stats.retriesScheduled += result.rescheduled
+      stats.deadLettered += result.deadLettered
+      stats.retryScheduleDepth = result.depth
+    }
+    if result.succeeded + result.deadLettered > 0 { relayWakeup?.signal() }
   }
 }
 
@@ -198,5 +267,15 @@ extension InboundMessage {
       topic: record.topic, partition: record.partition, offset: record.offset, key: record.key, value: record.value,
       headers: record.headers.map { EnvelopeHeader(name: $0.key, value: $0.stringValue ?? "") },
       timestampMilliseconds: record.timestampMilliseconds)
+  }
+}
+
+extension KafkaConsumerMessage.TimestampType {
+  /// The name Kafka's Java client gives it, as `kafka_dlt-original-timestamp-type` carries it.
+  var kafkaName: String {
+    switch self {
+    case .createTime: "CreateTime"
+    case .logAppendTime: "LogAppendTime"
+    }
   }
 }

@@ -1,5 +1,6 @@
 import Foundation
 public import Logging
+public import SagaCore
 public import SagaKafka
 public import SagaStorage
 public import ServiceLifecycle
@@ -38,16 +39,20 @@ public final class OutboxRelay: Service, Sendable {
   private let settings: RelaySettings
   private let logger: Logger
   private let counters = Mutex(RelayStatistics())
+  /// `outbox.publish` fires before each round is handed to the producer; an injected
+  /// error fails the round like a broker error would, leaving its rows unsent.
+  private let failpoints: Failpoints
 
   public init(
     name: String, database: SagaDatabase, producer: KafkaProducer, settings: RelaySettings = RelaySettings(),
-    wakeup: Wakeup = Wakeup(), logger: Logger
+    wakeup: Wakeup = Wakeup(), failpoints: Failpoints = .disabled, logger: Logger
   ) {
     self.name = name
     self.database = database
     self.producer = producer
     self.settings = settings
     self.wakeup = wakeup
+    self.failpoints = failpoints
     var logger = logger
     logger[metadataKey: "relay"] = "\(name)"
     self.logger = logger
@@ -129,6 +134,7 @@ public final class OutboxRelay: Service, Sendable {
   private func sendRound(after: Int64, limit: Int) async throws -> RelayRound? {
     let rows = try await database.read { db in try Outbox.pending(limit: limit, after: after, in: db) }
     guard !rows.isEmpty else { return nil }
+    try await failpoints.hitAsync(.outboxPublish)
     let tickets = try await producer.send(rows.map(Self.kafkaMessage))
     return RelayRound(ids: rows.map(\.id), tickets: tickets)
   }
@@ -195,6 +201,7 @@ public final class OutboxRelay: Service, Sendable {
     let limit = settings.batchMax
     let rows = try await database.read { db in try Outbox.pending(limit: limit, in: db) }
     guard !rows.isEmpty else { return (0, 0) }
+    try await failpoints.hitAsync(.outboxPublish)
     let tickets = try await producer.send(rows.map(Self.kafkaMessage))
     var reports: [KafkaDeliveryReport] = []
     for ticket in tickets { reports.append(await ticket.report) }

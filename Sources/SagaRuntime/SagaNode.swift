@@ -3,23 +3,35 @@ import GRDB
 public import Logging
 public import Payments
 public import Points
-import SagaCore
+public import SagaCore
 import SagaKafka
 import SagaStorage
 public import ServiceLifecycle
 
 /// The services of one sagad process, wired for its roles: per service a database,
 /// an idempotent producer with its outbox relay, and one consume worker per consumer
-/// group. As a `Service` it runs them in a ServiceGroup ordered so that a graceful
-/// shutdown stops the workers first and the relays last (they drain the outbox).
+/// group. As a `Service` it runs them under a `Supervisor` (restarts with back-off,
+/// pause, operator restart), ordered so that a graceful shutdown stops the workers first
+/// and the relays last (they drain the outbox).
 public final class SagaNode: Service, Sendable {
   public let configuration: SagaNodeConfiguration
   public let payments: PaymentsService?
   public let points: PointsService?
   public let workers: [ConsumeWorker]
   public let relays: [OutboxRelay]
+  /// The stuck-saga sweeper of the payments role; nil without it.
+  public let sweeper: StuckSagaSweeper?
+  /// The node's fault injection points (armed only when `failpointsEnabled`).
+  public let failpoints: Failpoints
+  /// The dead-letter store (`dlt.sqlite`) and its operations: list, show, replay, discard.
+  public let deadLetters: DeadLetterService
+  /// The DLT workers of the node's roles (`points-service-dlt`, `sagad-dlt`).
+  public let deadLetterWorkers: [DeadLetterWorker]
+  /// Runs and restarts every long-running task above; `workers`/`status` show its snapshots.
+  public let supervisor: Supervisor
   private let producers: [KafkaProducer]
   private let logger: Logger
+  private let observers: SagaObservers
 
   public init(
     configuration: SagaNodeConfiguration, hooks: WorkerHooks = WorkerHooks(),
@@ -27,6 +39,19 @@ public final class SagaNode: Service, Sendable {
   ) throws {
     self.configuration = configuration
     self.logger = logger
+    self.observers = observers
+    var hooks = hooks
+    if let observe = observers.record {
+      let previous = hooks.recordProcessed
+      hooks.recordProcessed = { observation in
+        previous?(observation)
+        observe(observation)
+      }
+    }
+    // A bad retry.* value is refused here, before anything starts.
+    _ = try configuration.retry.validated()
+    let failpoints = Failpoints(enabled: configuration.failpointsEnabled)
+    self.failpoints = failpoints
     var workers: [ConsumeWorker] = []
     var relays: [OutboxRelay] = []
     var producers: [KafkaProducer] = []
@@ -37,13 +62,14 @@ public final class SagaNode: Service, Sendable {
     }
     func relay(_ name: String, _ database: SagaDatabase) throws -> OutboxRelay {
       var config = KafkaProducerConfiguration(bootstrapServers: configuration.bootstrapServers)
-      config.clientId = "sagad-\(name)"
+      config.clientId = "\(configuration.clientIdPrefix)-\(name)"
       config.statisticsInterval = configuration.statisticsInterval
       config.overrides = configuration.producerProperties
       let producer = try KafkaProducer(configuration: config, logger: logger)
       producers.append(producer)
       let relay = OutboxRelay(
-        name: name, database: database, producer: producer, settings: configuration.relay, logger: logger)
+        name: name, database: database, producer: producer, settings: configuration.relay, failpoints: failpoints,
+        logger: logger)
       relays.append(relay)
       return relay
     }
@@ -53,15 +79,20 @@ public final class SagaNode: Service, Sendable {
     ) throws {
       var config = KafkaConsumerConfiguration(
         bootstrapServers: configuration.bootstrapServers, groupId: handler.consumerGroup.rawValue)
-      config.clientId = "sagad-\(name)"
+      config.clientId = "\(configuration.clientIdPrefix)-\(name)"
       config.statisticsInterval = configuration.statisticsInterval
       config.overrides = SagaNodeConfiguration.defaultConsumerProperties.merging(
         configuration.consumerProperties, uniquingKeysWith: { _, configured in configured })
+      // A restart (supervisor) needs a fresh consumer: a closed one has left the group.
+      let consumerConfig = config
+      let makeConsumer: @Sendable () throws -> KafkaConsumer = {
+        try KafkaConsumer(configuration: consumerConfig, logger: logger)
+      }
       workers.append(
         ConsumeWorker(
-          name: name, consumer: try KafkaConsumer(configuration: config, logger: logger), database: database,
-          handler: handler, service: service, settings: configuration.consume, relayWakeup: relay.wakeup,
-          hooks: hooks, logger: logger))
+          name: name, consumer: try makeConsumer(), database: database,
+          handler: handler, service: service, settings: configuration.consume, retry: configuration.retry,
+          relayWakeup: relay.wakeup, hooks: hooks, failpoints: failpoints, makeConsumer: makeConsumer, logger: logger))
     }
 
     if configuration.roles.contains(.payments) {
@@ -70,49 +101,100 @@ public final class SagaNode: Service, Sendable {
       // Once per committed pay group, so ReservationCompleted leaves at once rather than
       // at the relay's next idle check, whoever called pay (this node, the admin socket).
       let wakeup = relay.wakeup
-      let payments = PaymentsService(database: database, afterPayCommit: { _ in wakeup.signal() })
+      let payments = PaymentsService(
+        database: database, failpoints: failpoints, afterPayCommit: { _ in wakeup.signal() })
       try worker("payments-saga-tracker", PaymentsSagaTrackerHandler(), .payments, database, relay)
       try worker(
-        "payment-compensation", PaymentCompensationHandler(observer: observers.compensation), .payments, database,
+        "payment-compensation",
+        PaymentCompensationHandler(failpoints: failpoints, observer: observers.compensation), .payments, database,
         relay)
       self.payments = payments
+      self.sweeper = StuckSagaSweeper(
+        payments: payments, settings: configuration.sweeper, relayWakeup: wakeup, logger: logger)
     } else {
       self.payments = nil
+      self.sweeper = nil
     }
     if configuration.roles.contains(.points) {
       let database = try open(configuration.pointsDatabasePath, PointsSchema.register(in:))
       self.points = PointsService(database: database)
       let relay = try relay("points", database)
-      try worker(
-        "points", ReservationCompletedHandler(rule: configuration.rewardRule, observer: observers.reward), .points,
-        database, relay)
+      let handler = ReservationCompletedHandler(
+        rule: configuration.rewardRule, failpoints: failpoints, observer: observers.reward)
+      if let observe = observers.rewardLatency {
+        try worker("points", RewardTimingHandler(inner: handler, observe: observe), .points, database, relay)
+      } else {
+        try worker("points", handler, .points, database, relay)
+      }
     } else {
       self.points = nil
     }
+    // One dead-letter store per process, fed by the DLT group of each role it runs.
+    let deadLetterStore = try DeadLetterStore(
+      StorageConfiguration(path: configuration.deadLetterDatabasePath, synchronous: configuration.synchronous))
+    var deadLetterWorkers: [DeadLetterWorker] = []
+    for group in [SagaConsumerGroup.pointsServiceDeadLetters, .sagadDeadLetters]
+    where configuration.roles.contains(group == .pointsServiceDeadLetters ? .points : .payments) {
+      var config = KafkaConsumerConfiguration(
+        bootstrapServers: configuration.bootstrapServers, groupId: group.rawValue)
+      config.clientId = "\(configuration.clientIdPrefix)-\(group.rawValue)"
+      config.statisticsInterval = configuration.statisticsInterval
+      config.overrides = SagaNodeConfiguration.defaultConsumerProperties.merging(
+        configuration.consumerProperties, uniquingKeysWith: { _, configured in configured })
+      let consumerConfig = config
+      let makeConsumer: @Sendable () throws -> KafkaConsumer = {
+        try KafkaConsumer(configuration: consumerConfig, logger: logger)
+      }
+      deadLetterWorkers.append(
+        DeadLetterWorker(
+          group: group, consumer: try makeConsumer(), store: deadLetterStore, settings: configuration.deadLetters,
+          makeConsumer: makeConsumer, logger: logger))
+    }
+    var replayConfig = KafkaProducerConfiguration(bootstrapServers: configuration.bootstrapServers)
+    replayConfig.clientId = "\(configuration.clientIdPrefix)-dlt-replay"
+    replayConfig.overrides = configuration.producerProperties
+    let replayProducer = try KafkaProducer(configuration: replayConfig, logger: logger)
+    producers.append(replayProducer)
+    self.deadLetters = DeadLetterService(
+      store: deadLetterStore, producer: replayProducer, settings: configuration.deadLetters, logger: logger)
+    self.deadLetterWorkers = deadLetterWorkers
     self.workers = workers
     self.relays = relays
     self.producers = producers
+    // Started in this order and stopped in reverse: workers before the relays that drain
+    // their outbox rows. Add new long-running tasks here.
+    var children = relays.map(SupervisedChild.relay) + workers.map(SupervisedChild.worker)
+    children += deadLetterWorkers.map { SupervisedChild(name: $0.name, kind: .deadLetterWorker, service: $0) }
+    if let sweeper { children.append(SupervisedChild(name: sweeper.name, kind: .sweeper, service: sweeper)) }
+    self.supervisor = Supervisor(children: children, settings: configuration.supervisor, logger: logger)
+  }
+
+  /// Applies a new retry policy to every consume worker's next batches (SIGHUP reload);
+  /// refused, changing nothing, if it is invalid.
+  public func updateRetry(_ policy: RetryPolicy) throws(SagaError) {
+    let valid = try policy.validated()
+    for worker in workers { worker.updateRetry(valid) }
   }
 
   /// Pays through Payments. Its relay is woken by the service itself, once per
   /// committed group of payments (`afterPayCommit`).
   public func pay(_ request: PayRequest) async throws -> PayResult {
     guard let payments else { throw SagaError(.internalError, "this node does not run the payments role") }
-    return try await payments.pay(request)
+    do {
+      let result = try await payments.pay(request)
+      observers.payment?(result.duplicate ? .duplicate : .paid)
+      return result
+    } catch {
+      // A storage or internal error is a failure; anything else the request's own fault.
+      let failed = error.code == .storage || error.code == .internalError
+      observers.payment?(failed ? .failed : .rejected)
+      throw error
+    }
   }
 
   public func run() async throws {
-    // ServiceGroup stops services in reverse order: workers first, relays last.
-    let services: [any Service] = relays + workers
-    let group = ServiceGroup(
-      configuration: ServiceGroupConfiguration(
-        services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) }, logger: logger))
     do {
-      try await withGracefulShutdownHandler {
-        try await group.run()
-      } onGracefulShutdown: {
-        Task { await group.triggerGracefulShutdown() }
-      }
+      try await supervisor.run()
     } catch {
       await closeProducers()
       throw error

@@ -19,14 +19,26 @@ public struct SagaNodeConfiguration: Sendable {
   public var bootstrapServers: String
   public var synchronous: StorageConfiguration.Synchronous = .full
   public var consume = ConsumeSettings()
+  /// How workers retry transient failures before dead-lettering (`retry.*`).
+  public var retry = RetryPolicy.standard
   public var relay = RelaySettings()
+  /// The DLT workers and replays (`dlt.*`).
+  public var deadLetters = DeadLetterSettings()
+  /// The stuck-saga sweeper of the payments role (`sweeper.*`).
+  public var sweeper = SweeperSettings()
   public var rewardRule = RewardRule.standard
   /// librdkafka's statistics interval, the source of consumer lag; nil disables it.
   public var statisticsInterval: Duration? = .seconds(5)
   /// Extra librdkafka properties for every producer / consumer. Consumer properties
   /// are applied over `defaultConsumerProperties`, key by key.
   public var producerProperties: [String: String] = [:]
+  /// Kafka client ids are `<clientIdPrefix>-<worker or relay>` (`kafka.client_id`).
+  public var clientIdPrefix = "sagad"
   public var consumerProperties: [String: String] = [:]
+  /// Whether failpoints can be armed (`failpoints.enabled`); off in production.
+  public var failpointsEnabled = false
+  /// How the node's long-running tasks are restarted after a failure (`supervisor.*`).
+  public var supervisor = SupervisorSettings()
 
   /// What the node's consumers use unless `consumerProperties` says otherwise.
   ///
@@ -46,4 +58,6 @@ public struct SagaNodeConfiguration: Sendable {
 
   public var paymentsDatabasePath: String { stateDirectory + "/payments.sqlite" }
   public var pointsDatabasePath: String { stateDirectory + "/points.sqlite" }
+  /// The dead-letter store, shared by the DLT workers of both roles.
+  public var deadLetterDatabasePath: String { stateDirectory + "/dlt.sqlite" }
 }

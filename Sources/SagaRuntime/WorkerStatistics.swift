@@ -1,13 +1,19 @@
 /// Running counts of one consume worker, for `status` and metrics.
 public struct WorkerStatistics: Sendable, Equatable {
-  /// Records whose effects were committed.
+  /// Records whose effects were committed (at the first attempt or a later one).
   public var applied = 0
   /// Records the inbox recognised as already applied.
   public var duplicates = 0
-  /// Records recorded as permanent failures.
-  public var failed = 0
-  /// Transient failures that were retried.
+  /// Re-runs of records after a transient failure, in place or from `retry_schedule`.
   public var retries = 0
+  /// Times a record was parked in (or put back into) `retry_schedule` to wait for its next attempt.
+  public var retriesScheduled = 0
+  /// `retry_schedule` entries that then succeeded.
+  public var retriedOK = 0
+  /// Records dead-lettered to `<topic>.DLT` (permanent, or out of attempts).
+  public var deadLettered = 0
+  /// Entries of this worker's group waiting in `retry_schedule`, as of its last write.
+  public var retryScheduleDepth = 0
   /// Batches committed.
   public var batches = 0
   public var lastError: String?

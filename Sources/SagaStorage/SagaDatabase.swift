@@ -2,8 +2,8 @@ import Foundation
 public import GRDB
 
 /// One service's SQLite database: a GRDB `DatabasePool` on one file, with the
-/// storage tables (outbox, inbox, failed messages) and the service's own schema
-/// migrated on open.
+/// storage tables (outbox, inbox, retry schedule, dead-letter marks) and the service's
+/// own schema migrated on open.
 ///
 /// ## Durability: WAL and `synchronous=FULL` by default
 ///
@@ -43,9 +43,12 @@ public final class SagaDatabase: Sendable {
   /// storage migrations followed by those `migrations` registers.
   ///
   /// Blocking: call it while the daemon starts, before serving anything.
+  /// - Parameter storageTables: false for a database that is not a service's (the
+  ///   dead-letter store): it then gets only the tables `migrations` creates.
   /// - Throws: ``StorageError`` naming the file when it cannot be opened or migrated.
   public init(
     _ configuration: StorageConfiguration,
+    storageTables: Bool = true,
     migrations: (inout DatabaseMigrator) -> Void = { _ in }
   ) throws {
     self.configuration = configuration
@@ -76,7 +79,7 @@ public final class SagaDatabase: Sendable {
       // is opened once and kept for the pool's life.
       try pool.writeWithoutTransaction { db in try db.execute(sql: synchronous) }
       var migrator = DatabaseMigrator()
-      StorageMigrations.register(in: &migrator)
+      if storageTables { StorageMigrations.register(in: &migrator) }
       migrations(&migrator)
       try migrator.migrate(pool)
       self.pool = pool

@@ -5,13 +5,30 @@ public import SagaCore
 /// inside the worker's write transaction (a savepoint of it), after the inbox has ruled
 /// out a redelivery. The loop commits the transaction, then the Kafka offsets.
 ///
-/// Throwing a permanent `SagaError` rolls the savepoint back and records the record as
-/// a permanent failure (never retried, the partition moves on); a transient one rolls
-/// back and retries. Anything the handler wants to publish goes through `context.emit`,
-/// which writes to the outbox in the same transaction.
+/// Throwing a permanent `SagaError` rolls the savepoint back and dead-letters the record
+/// at once (never retried, the partition moves on); a transient one rolls back and the
+/// record is retried per the worker's `RetryPolicy`, then dead-lettered as `exhausted`.
+/// Anything the handler wants to publish goes through `context.emit`, which writes to the
+/// outbox in the same transaction.
 public protocol SagaMessageHandler: Sendable {
   /// The consumer group (and so the topics) this handler serves.
   var consumerGroup: SagaConsumerGroup { get }
 
   func handle(_ message: InboundMessage, context: MessageContext, in db: Database) throws(SagaError)
+
+  /// Called once when the loop dead-letters `message`, in the transaction (a savepoint of
+  /// it) that writes the dead letter to the outbox, after `attempts` runs ended in `error`
+  /// (transient for an exhausted retry, permanent otherwise). A service that must still
+  /// decide the saga (Points: fail the reward and ask for compensation) does it here; the
+  /// default does nothing. Throwing rolls back the dead letter too: a transient error
+  /// retries the dead-lettering later, a permanent one dead-letters without the hook.
+  func deadLettered(
+    _ message: InboundMessage, error: SagaError, attempts: Int, context: MessageContext, in db: Database
+  ) throws(SagaError)
+}
+
+extension SagaMessageHandler {
+  public func deadLettered(
+    _ message: InboundMessage, error: SagaError, attempts: Int, context: MessageContext, in db: Database
+  ) throws(SagaError) {}
 }

@@ -1,4 +1,6 @@
+import Foundation
 import GRDB
+import SagaCore
 
 /// The tables every service database has. Registered before the service's own
 /// migrations; GRDB applies whatever is missing, so a later storage migration
@@ -61,6 +63,76 @@ enum StorageMigrations {
             UNIQUE (consumer_group, topic, "partition", "offset")
           );
           """)
+    }
+    migrator.registerMigration("storage-v2-retry-schedule") { db in
+      // Keys and values as BLOBs: a record is retried byte for byte, whatever it holds.
+      try db.execute(
+        sql: """
+          CREATE TABLE retry_schedule (
+            id INTEGER PRIMARY KEY,
+            consumer_group TEXT NOT NULL,
+            topic TEXT NOT NULL,
+            "partition" INTEGER NOT NULL,
+            "offset" INTEGER NOT NULL,
+            message_key BLOB,
+            payload BLOB,
+            headers TEXT NOT NULL DEFAULT '[]',
+            "timestamp" INTEGER,
+            timestamp_type TEXT,
+            attempts INTEGER NOT NULL,
+            first_failed_at INTEGER NOT NULL,
+            last_error_code TEXT NOT NULL,
+            last_error_message TEXT NOT NULL,
+            due_at INTEGER NOT NULL,
+            UNIQUE (consumer_group, topic, "partition", "offset")
+          );
+          -- The worker's question between polls: what of my group is due?
+          CREATE INDEX retry_schedule_due ON retry_schedule(consumer_group, due_at);
+          """)
+    }
+    migrator.registerMigration("storage-v2-dead-lettered") { db in
+      // Dead letters now go to `<topic>.DLT` through the outbox; this table only remembers
+      // which records were dead-lettered, so a redelivery is not dead-lettered twice. The
+      // interim failed_messages records become dead letters, so none is lost on upgrade.
+      try db.execute(
+        sql: """
+          CREATE TABLE dead_lettered (
+            consumer_group TEXT NOT NULL,
+            topic TEXT NOT NULL,
+            "partition" INTEGER NOT NULL,
+            "offset" INTEGER NOT NULL,
+            failure_class TEXT NOT NULL,
+            reason_code TEXT NOT NULL,
+            attempts INTEGER NOT NULL,
+            dead_lettered_at INTEGER NOT NULL,
+            PRIMARY KEY (consumer_group, topic, "partition", "offset")
+          ) WITHOUT ROWID;
+          """)
+      let rows = try Row.fetchAll(
+        db,
+        sql: """
+          SELECT id, consumer_group, topic, "partition", "offset", message_key, payload, headers, reason_code,
+                 reason, failed_at
+          FROM failed_messages ORDER BY id
+          """)
+      for row in rows {
+        let id: Int64 = row["id"]
+        let key: String? = row["message_key"]
+        let payload: Data = row["payload"] ?? Data()
+        let headers = try HeaderCoding.decode(row["headers"], row: "failed_messages row \(id)", in: db)
+        let letter = DeadLetter(
+          message: InboundMessage(
+            topic: row["topic"], partition: row["partition"], offset: row["offset"], key: key.map { Array($0.utf8) },
+            value: [UInt8](payload), headers: headers.map { EnvelopeHeader(name: $0.name, value: $0.value) }),
+          consumerGroup: row["consumer_group"], timestampType: nil,
+          error: SagaError(SagaError.Code(rawValue: row["reason_code"]), row["reason"], failureClass: .permanent),
+          failureClass: .permanent, attempts: 1)
+        let failedAt = Date(millisecondsSinceEpoch: row["failed_at"])
+        if try DeadLetters.mark(letter, at: failedAt, in: db) {
+          try DeadLetters.publish(letter, at: failedAt, in: db)
+        }
+      }
+      try db.execute(sql: "DROP TABLE failed_messages")
     }
   }
 }

@@ -31,7 +31,7 @@ struct StatusCommand: AdminSubcommand {
 
 struct WorkersCommand: AdminSubcommand {
   static let configuration = CommandConfiguration(
-    commandName: "workers", abstract: "The consume workers and their counters.")
+    commandName: "workers", abstract: "Every supervised task's state, restarts and last error; worker counters.")
   @ParentCommand var root: SagaCtl
   @OptionGroup var options: GlobalOptions
   func request() -> AdminRequest { AdminRequest(.workers) }

@@ -57,7 +57,9 @@ struct SagaCtl: AsyncParsableCommand {
     subcommands: [
       HelpCommand.self, VersionCommand.self, StatusCommand.self, WorkersCommand.self, UserCommand.self,
       ChargeCommand.self, BalanceCommand.self, PayCommand.self, PaymentCommand.self, SagaCommand.self,
-      VerifyCommand.self,
+      VerifyCommand.self, LoadCommand.self, CompensationsCommand.self, StuckCommand.self, LogLevelCommand.self,
+      LagCommand.self, DrainCommand.self, ShutdownCommand.self, FailpointCommand.self, PauseCommand.self,
+      ResumeCommand.self, RestartCommand.self, DltCommand.self,
     ]
   )
 

@@ -144,6 +144,10 @@ struct RequestParsingTests {
     }
     #expect(AdminCommand.pay.usage == "pay --user U --schedule S [--seat N] --amount A")
     #expect(AdminCommand.userAdd.usage == "user add <id> [--balance N] [--no-points]")
-    #expect(Set(AdminCommand.allCases.filter(\.isMutating)) == [.userAdd, .charge, .pay])
+    #expect(
+      Set(AdminCommand.allCases.filter(\.isMutating)) == [
+        .userAdd, .charge, .pay, .dltReplay, .dltDiscard, .logLevel, .drain, .shutdown, .compensationsRetry,
+        .compensationsResolve, .failpointSet, .failpointClear, .pause, .resume, .restart,
+      ])
   }
 }

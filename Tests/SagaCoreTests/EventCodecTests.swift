@@ -108,11 +108,11 @@ struct EventCodecTests {
   @Test("unknown fields are ignored")
   func unknownFields() throws {
     let json = #"""
-      {"eventVersion":"1.3","paymentId":5,"userId":6,"reservationId":7,"paidAmount":0,
+      {"eventVersion":"1.3","paymentId":5,"userId":6,"reservationId":7,"paidAmount":1,
        "currency":"KRW","nested":{"a":[1,2,{"b":null}]},"flag":true}
       """#
     let event = try EventCodec.decode(ReservationCompleted.self, from: bytes(json))
-    #expect(event.paymentId == 5 && event.userId == 6 && event.reservationId == 7 && event.paidAmount == 0)
+    #expect(event.paymentId == 5 && event.userId == 6 && event.reservationId == 7 && event.paidAmount == 1)
     #expect(event.eventVersion == EventVersion(major: 1, minor: 3))
   }
 

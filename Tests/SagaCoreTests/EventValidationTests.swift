@@ -137,14 +137,18 @@ struct EventValidationTests {
     #expect(refundFraction.code == .wrongType && refundFraction.field == "refundAmount")
   }
 
-  @Test("zero amounts are valid: a reward of 0 is a success")
+  @Test("a reward of 0 is a success; a payment or refund of 0 is invalid (Payments never pays 0)")
   func zeroAmounts() throws {
     let reward = try EventCodec.decode(
       PointRewardCompleted.self, from: bytes(#"{"pointId":1,"userId":2,"rewardedAmount":0,"reservationId":3}"#))
     #expect(reward.rewardedAmount == 0)
-    let paid = try EventCodec.decode(
-      ReservationCompleted.self, from: bytes(#"{"paymentId":1,"userId":2,"reservationId":3,"paidAmount":0}"#))
-    #expect(paid.paidAmount == 0)
+    let paid = try #require(
+      decodingError(
+        ReservationCompleted.self, #"{"paymentId":1,"userId":2,"reservationId":3,"paidAmount":0}"#))
+    #expect(paid.code == .invalidValue && paid.field == "paidAmount")
+    let refund = try #require(
+      decodingError(CompensatePayment.self, #"{"paymentId":1,"userId":2,"refundAmount":0,"reason":"x"}"#))
+    #expect(refund.code == .invalidValue && refund.field == "refundAmount")
   }
 
   @Test("invalid UTF-8, even in an ignored field, is invalid-json")

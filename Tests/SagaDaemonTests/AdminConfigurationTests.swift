@@ -7,7 +7,7 @@ struct AdminConfigurationTests {
   private func load(dev: Bool = true, _ environment: [String: String]) async throws -> AdminSettings {
     var environment = environment
     if !dev { environment["SAGAD_KAFKA_BROKERS"] = "localhost:9092" }
-    return try await DaemonConfiguration.load(file: nil, dev: dev, environment: environment).0.admin
+    return try await DaemonConfiguration.load(file: nil, dev: dev, environment: environment).admin
   }
 
   @Test("defaults: the socket in the state directory with --dev, under /run otherwise")

@@ -56,11 +56,18 @@ final class OutputCollector: Sendable {
   private let finished = Mutex(false)
 
   init(_ handle: FileHandle) {
-    Thread.detachNewThread { [self] in
+    // read(2) rather than `availableData`: Foundation traps when a read is interrupted by a
+    // signal (EINTR), and tests that signal children can get SIGCHLD and friends here too.
+    let descriptor = handle.fileDescriptor
+    Thread.detachNewThread { [self, handle] in
+      // The handle owns the descriptor: it must live until the last read.
+      defer { withExtendedLifetime(handle) {} }
+      var chunk = [UInt8](repeating: 0, count: 65_536)
       while true {
-        let chunk = handle.availableData
-        if chunk.isEmpty { break }
-        buffer.withLock { $0.append(chunk) }
+        let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+        if count < 0, errno == EINTR { continue }
+        if count <= 0 { break }
+        buffer.withLock { $0.append(contentsOf: chunk[..<count]) }
       }
       finished.withLock { $0 = true }
     }
@@ -78,11 +85,20 @@ final class ChildProcess: Sendable {
   let stderr: OutputCollector
   private let stdin: FileHandle?
 
-  /// Starts `executable`; `stdin: nil` connects standard input to /dev/null.
-  init(_ executable: URL, _ arguments: [String], pipeStdin: Bool = true) throws {
+  /// Starts `executable`; `stdin: nil` connects standard input to /dev/null. `environment`
+  /// adds to (or, with a nil value, removes from) the test's own environment.
+  init(
+    _ executable: URL, _ arguments: [String], pipeStdin: Bool = true, environment: [String: String?] = [:]
+  ) throws {
     let process = Process()
     process.executableURL = executable
     process.arguments = arguments
+    var merged = ProcessInfo.processInfo.environment
+    // Tests run several sagad at once: each gets an ephemeral metrics port unless the test
+    // chooses one, so none of them fails on the default 127.0.0.1:9464 being taken.
+    merged["SAGAD_METRICS_LISTEN"] = merged["SAGAD_METRICS_LISTEN"] ?? "127.0.0.1:0"
+    for (name, value) in environment { merged[name] = value }
+    process.environment = merged
     let out = Pipe()
     let err = Pipe()
     let input = Pipe()
@@ -127,9 +143,10 @@ final class ChildProcess: Sendable {
 
 /// Runs a command to completion with `input` on its stdin; kills it after `timeout`.
 func run(
-  _ executable: URL, _ arguments: [String], input: String = "", timeout: Duration = .seconds(30)
+  _ executable: URL, _ arguments: [String], input: String = "", timeout: Duration = .seconds(30),
+  environment: [String: String?] = [:]
 ) async throws -> (status: Int32, stdout: String, stderr: String) {
-  let child = try ChildProcess(executable, arguments)
+  let child = try ChildProcess(executable, arguments, environment: environment)
   defer { child.killIfRunning() }
   try child.write(input)
   try child.closeStdin()

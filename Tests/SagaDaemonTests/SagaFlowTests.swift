@@ -187,7 +187,7 @@ struct SagaFlowTests {
       for task in tasks { _ = try? await task.value }
       for (worker, _) in workers {
         #expect(worker.statistics.applied == 0, "\(worker.name) applied something twice")
-        #expect(worker.statistics.failed == 0)
+        #expect(worker.statistics.deadLettered == 0)
       }
       let after = try await snapshot(harness)
       #expect(after == before)

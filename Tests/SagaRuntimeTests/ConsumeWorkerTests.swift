@@ -37,7 +37,7 @@ struct ConsumeWorkerTests {
     _ = dir
   }
 
-  @Test("invalid records are recorded with a reason and the records after them still apply")
+  @Test("invalid records are dead-lettered with a reason and the records after them still apply")
   func permanentFailuresDoNotStall() async throws {
     let (cluster, database, dir) = try setUp()
     defer { cluster.destroy() }
@@ -57,30 +57,38 @@ struct ConsumeWorkerTests {
       handler: RecordingHandler(), service: .points, logger: silentLogger)
     let task = start(worker)
     try await eventually("the valid record after three invalid ones") { try await appliedCount(database) == 1 }
-    let failed = try await database.read { db in try FailedMessages.list(limit: 10, in: db) }
-    #expect(failed.map(\.message.reasonCode) == ["invalid-json", "missing-field", "unsupported-version"])
-    #expect(failed.allSatisfy { !$0.message.reason.isEmpty && $0.message.topic == "reservation-completed" })
+    let letters = try await database.read { db in
+      try Outbox.pending(limit: 10, in: db).filter { $0.topic == "reservation-completed.DLT" }
+    }
+    let reasons = letters.compactMap { $0.headers.first { $0.name == "kafka_dlt-exception-message" }?.value }
+    #expect(
+      reasons.map { String($0.prefix { $0 != ":" }) } == ["invalid-json", "missing-field", "unsupported-version"])
+    #expect(letters.map(\.key) == ["x", "y", "z"])
+    try await eventually("the statistics updated") { worker.statistics.deadLettered == 3 }
     task.cancel()
     try? await task.value
     _ = dir
   }
 
-  @Test("transient failures are retried in place and then applied once")
+  @Test("transient failures are retried in place, then from the schedule, and applied once")
   func transientFailuresRetry() async throws {
     let (cluster, database, dir) = try setUp()
     defer { cluster.destroy() }
     try await produce(cluster, (1...5).map { reservationCompleted($0) })
     let handler = RecordingHandler()
     handler.transientFailures.withLock { $0 = 2 }
-    var settings = ConsumeSettings()
-    settings.retryDelay = .milliseconds(10)
     let worker = ConsumeWorker(
       name: "points", consumer: try testConsumer(cluster, group: .pointsService), database: database,
-      handler: handler, service: .points, settings: settings, logger: silentLogger)
+      handler: handler, service: .points, retry: RetryPolicy(initialDelay: .milliseconds(50)), logger: silentLogger)
     let task = start(worker)
-    try await eventually("5 records applied") { try await appliedCount(database) == 5 }
-    #expect(worker.statistics.retries == 2)
-    #expect(worker.statistics.failed == 0)
+    try await eventually("5 records applied, one after a scheduled retry") {
+      try await appliedCount(database) == 5 && worker.statistics.retriedOK == 1
+    }
+    // Once in place, then parked and run again from the retry schedule.
+    let stats = worker.statistics
+    #expect(stats.retries == 2)
+    #expect(stats.retriesScheduled == 1 && stats.retriedOK == 1)
+    #expect(stats.deadLettered == 0 && stats.retryScheduleDepth == 0)
     task.cancel()
     try? await task.value
     _ = dir

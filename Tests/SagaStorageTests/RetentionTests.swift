@@ -1,11 +1,12 @@
 import Foundation
 import GRDB
+import SagaCore
 import SagaStorage
 import Testing
 
 @Suite("Retention", .timeLimit(.minutes(2)))
 struct RetentionTests {
-  @Test("one purge removes old sent outbox rows and old inbox entries, and keeps everything else")
+  @Test("one purge removes old sent outbox rows and old inbox entries, and keeps the rest (dead-letter marks too)")
   func purge() async throws {
     try await withDatabase { database in
       let now = referenceDate.addingTimeInterval(10 * 86_400)
@@ -20,11 +21,12 @@ struct RetentionTests {
             group: "points-service", eventId: eventId, topic: "reservation-completed", partition: 0, offset: 0,
             at: now.addingTimeInterval(-age), in: db)
         }
-        _ = try FailedMessages.record(
-          FailedMessage(
-            consumerGroup: "points-service", topic: "reservation-completed", partition: 0, offset: 1, key: nil,
-            payload: [], headers: [], reasonCode: "invalid-json", reason: "empty", failedAt: referenceDate),
-          in: db)
+        let letter = DeadLetter(
+          message: InboundMessage(
+            topic: "reservation-completed", partition: 0, offset: 1, key: nil, value: [], headers: []),
+          consumerGroup: "points-service", timestampType: nil, error: SagaError(.invalidJSON, "empty"),
+          failureClass: .permanent, attempts: 1)
+        _ = try DeadLetters.mark(letter, at: referenceDate, in: db)
       }
 
       let result = try await database.purge(
@@ -35,7 +37,7 @@ struct RetentionTests {
         (
           try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox"),
           try String.fetchAll(db, sql: "SELECT event_id FROM inbox"),
-          try FailedMessages.count(in: db)
+          try DeadLetters.count(in: db)
         )
       }
       #expect(outboxRows == 2)

@@ -5,8 +5,10 @@ import Testing
 
 @Suite("SagaDatabase: open, migrate, pragmas", .timeLimit(.minutes(2)))
 struct SagaDatabaseTests {
-  private static let storageTables: Set<String> = ["outbox", "inbox", "failed_messages"]
-  private static let storageIndexes: Set<String> = ["outbox_unsent", "outbox_sent_at", "inbox_processed_at"]
+  private static let storageTables: Set<String> = ["outbox", "inbox", "retry_schedule", "dead_lettered"]
+  private static let storageIndexes: Set<String> = [
+    "outbox_unsent", "outbox_sent_at", "inbox_processed_at", "retry_schedule_due",
+  ]
 
   private static func serviceMigrations(_ migrator: inout DatabaseMigrator) {
     migrator.registerMigration("test-v1-widgets") { db in
@@ -64,8 +66,8 @@ struct SagaDatabaseTests {
       }
       #expect(
         applied == [
-          "storage-v1-failed-messages", "storage-v1-inbox", "storage-v1-outbox", "test-v1-widgets",
-          "test-v2-gadgets",
+          "storage-v1-failed-messages", "storage-v1-inbox", "storage-v1-outbox", "storage-v2-dead-lettered",
+          "storage-v2-retry-schedule", "test-v1-widgets", "test-v2-gadgets",
         ])
     }
   }

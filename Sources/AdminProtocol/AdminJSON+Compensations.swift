@@ -1,0 +1,125 @@
+extension AdminJSON {
+  /// One parked compensation (`compensations list`). `status` is `open`, `retried` or
+  /// `resolved`; times are RFC 3339.
+  public struct Compensation: Codable, Sendable, Hashable {
+    public var paymentId: Int64
+    public var userId: Int64
+    public var amount: Int64
+    public var reasonCode: String
+    public var reason: String
+    public var since: String
+    public var status: String
+    public var resolvedAt: String?
+    public var resolvedBy: String?
+    public var note: String?
+
+    public init(
+      paymentId: Int64, userId: Int64, amount: Int64, reasonCode: String, reason: String, since: String,
+      status: String, resolvedAt: String?, resolvedBy: String?, note: String?
+    ) {
+      self.paymentId = paymentId
+      self.userId = userId
+      self.amount = amount
+      self.reasonCode = reasonCode
+      self.reason = reason
+      self.since = since
+      self.status = status
+      self.resolvedAt = resolvedAt
+      self.resolvedBy = resolvedBy
+      self.note = note
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+      var container = encoder.container(keyedBy: CodingKeys.self)
+      try container.encode(paymentId, forKey: .paymentId)
+      try container.encode(userId, forKey: .userId)
+      try container.encode(amount, forKey: .amount)
+      try container.encode(reasonCode, forKey: .reasonCode)
+      try container.encode(reason, forKey: .reason)
+      try container.encode(since, forKey: .since)
+      try container.encode(status, forKey: .status)
+      try container.encodeNullable(resolvedAt, forKey: .resolvedAt)
+      try container.encodeNullable(resolvedBy, forKey: .resolvedBy)
+      try container.encodeNullable(note, forKey: .note)
+    }
+  }
+
+  public struct Compensations: Codable, Sendable, Hashable {
+    public var compensations: [Compensation]
+    public init(compensations: [Compensation]) { self.compensations = compensations }
+  }
+
+  /// `compensations retry`: `result` is `refunded`, `already-refunded` or `still-parked`;
+  /// `reason` is set for `still-parked`.
+  public struct CompensationRetry: Codable, Sendable, Hashable {
+    public var paymentId: Int64
+    public var result: String
+    public var amount: Int64?
+    public var reason: String?
+
+    public init(paymentId: Int64, result: String, amount: Int64?, reason: String?) {
+      self.paymentId = paymentId
+      self.result = result
+      self.amount = amount
+      self.reason = reason
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+      var container = encoder.container(keyedBy: CodingKeys.self)
+      try container.encode(paymentId, forKey: .paymentId)
+      try container.encode(result, forKey: .result)
+      try container.encodeNullable(amount, forKey: .amount)
+      try container.encodeNullable(reason, forKey: .reason)
+    }
+  }
+
+  /// One saga the sweeper re-announced (`stuck`). `state` is `reported` (over
+  /// `sweeper.max_republish`, no longer re-announced) or `republishing`.
+  public struct StuckSaga: Codable, Sendable, Hashable {
+    public var paymentId: Int64
+    public var userId: Int64
+    public var amount: Int64
+    public var status: String
+    public var state: String
+    public var republished: Int
+    public var lastRepublishedAt: String?
+    public var reportedAt: String?
+    public var since: String
+    public var correlationId: String
+
+    public init(
+      paymentId: Int64, userId: Int64, amount: Int64, status: String, state: String, republished: Int,
+      lastRepublishedAt: String?, reportedAt: String?, since: String, correlationId: String
+    ) {
+      self.paymentId = paymentId
+      self.userId = userId
+      self.amount = amount
+      self.status = status
+      self.state = state
+      self.republished = republished
+      self.lastRepublishedAt = lastRepublishedAt
+      self.reportedAt = reportedAt
+      self.since = since
+      self.correlationId = correlationId
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+      var container = encoder.container(keyedBy: CodingKeys.self)
+      try container.encode(paymentId, forKey: .paymentId)
+      try container.encode(userId, forKey: .userId)
+      try container.encode(amount, forKey: .amount)
+      try container.encode(status, forKey: .status)
+      try container.encode(state, forKey: .state)
+      try container.encode(republished, forKey: .republished)
+      try container.encodeNullable(lastRepublishedAt, forKey: .lastRepublishedAt)
+      try container.encodeNullable(reportedAt, forKey: .reportedAt)
+      try container.encode(since, forKey: .since)
+      try container.encode(correlationId, forKey: .correlationId)
+    }
+  }
+
+  public struct Stuck: Codable, Sendable, Hashable {
+    public var sagas: [StuckSaga]
+    public init(sagas: [StuckSaga]) { self.sagas = sagas }
+  }
+}

@@ -1,0 +1,62 @@
+public import Foundation
+import GRDB
+import SagaCore
+import SagaStorage
+
+/// The Payments side of the stuck-saga sweeper (DESIGN.md §3): which sagas have waited too
+/// long for Points' answer, re-announcing them through the outbox, and the counters that
+/// stop the re-announcing and report the saga instead. The timer lives in SagaRuntime.
+extension PaymentsService {
+  /// One sweep, in one transaction: every payment still `PAID` or `REWARD_FAILED` whose last
+  /// change and last re-announcement are both older than `stuckAfter` is either
+  /// re-announced (fewer than `maxRepublish` re-announcements so far) or, once, reported.
+  ///
+  /// A re-announcement is the same `ReservationCompleted` body under a new `eventId`, with
+  /// the payment's traceparent and correlation id and header `sagad-republished: N`. Points
+  /// answers a payment it already decided by re-publishing the recorded outcome, so a lost
+  /// `PointRewardCompleted`, `PointRewardFailed` or `CompensatePayment` is sent again; one it
+  /// never saw is decided now. Either way nothing is credited twice.
+  /// - Parameters:
+  ///   - now: the sweep's time (tests pass their own clock's).
+  ///   - limit: the most payments handled per call, to keep the transaction short.
+  public func republishStuck(now: Date, stuckAfter: Duration, maxRepublish: Int, limit: Int = 500)
+    async throws(PaymentsError) -> StuckSweep
+  {
+    let cutoff = now.paymentsMilliseconds - Self.milliseconds(stuckAfter)
+    return try await write { db in
+      let due = try StuckSagaQueries.due(cutoff: cutoff, maxRepublish: maxRepublish, limit: limit, in: db)
+      var sweep = StuckSweep(truncated: due.count >= limit)
+      for var candidate in due {
+        if candidate.saga.republishCount < maxRepublish {
+          candidate.saga.republishCount += 1
+          candidate.saga.lastRepublishedAt = now
+          candidate.saga.reportedAt = nil
+          try StuckSagaQueries.republish(candidate, maxRepublish: maxRepublish, at: now, in: db)
+          sweep.republished.append(candidate.saga)
+        } else {
+          candidate.saga.reportedAt = now
+          try StuckSagaQueries.report(candidate.saga, at: now, in: db)
+          sweep.reported.append(candidate.saga)
+        }
+      }
+      return sweep
+    }
+  }
+
+  /// The sagas the sweeper gave up on and reported, oldest payment first; with
+  /// `includeRepublishing`, also those it is still re-announcing. A saga leaves the list as
+  /// soon as it reaches a final state.
+  public func stuckSagas(includeRepublishing: Bool = false) async throws(PaymentsError) -> [StuckSaga] {
+    try await read { db in try StuckSagaQueries.fetchAll(includeRepublishing: includeRepublishing, in: db) }
+  }
+
+  /// How many sagas are reported stuck (`status`, metrics).
+  public func stuckSagaCount() async throws(PaymentsError) -> Int {
+    try await read { db in try StuckSagaQueries.reportedCount(in: db) }
+  }
+
+  static func milliseconds(_ duration: Duration) -> Int64 {
+    let (seconds, attoseconds) = duration.components
+    return seconds * 1_000 + attoseconds / 1_000_000_000_000_000
+  }
+}

@@ -1,0 +1,116 @@
+import Foundation
+import GRDB
+import SagaCore
+import SagaStorage
+
+/// The SQL behind the stuck-saga sweeper, on the payment's tables and `saga_republishes`.
+enum StuckSagaQueries {
+  /// A saga due for the sweeper, with what a re-announcement needs.
+  struct Candidate {
+    var saga: StuckSaga
+    var traceId: String
+    var traceparent: String?
+  }
+
+  private static let select = """
+    SELECT p.id, p.user_id, p.reservation_id, p.amount, p.status, COALESCE(r.republish_count, 0),
+           r.last_republished_at, r.reported_at, p.created_at, p.updated_at, p.correlation_id, p.trace_id,
+           p.traceparent
+    FROM payments p LEFT JOIN saga_republishes r ON r.payment_id = p.id
+    WHERE p.status IN ('PAID', 'REWARD_FAILED')
+    """
+
+  /// Sagas whose last change and last re-announcement are at or before `cutoff`, except
+  /// those already reported at the current limit.
+  static func due(cutoff: Int64, maxRepublish: Int, limit: Int, in db: Database) throws -> [Candidate] {
+    try Row.fetchAll(
+      db,
+      sql: select + """
+         AND MAX(p.updated_at, COALESCE(r.last_republished_at, 0)) <= ?
+         AND (COALESCE(r.republish_count, 0) < ? OR r.reported_at IS NULL)
+        ORDER BY p.id LIMIT ?
+        """,
+      arguments: [cutoff, maxRepublish, limit]
+    ).map { row in try Candidate(saga: decode(row), traceId: row[11], traceparent: row[12]) }
+  }
+
+  /// Writes the re-announcement (outbox row, counter, saga step).
+  static func republish(_ candidate: Candidate, maxRepublish: Int, at now: Date, in db: Database) throws {
+    let saga = candidate.saga
+    let trace =
+      candidate.traceparent.flatMap(TraceContext.init(traceparent:))
+      ?? TraceContext(traceId: candidate.traceId, spanId: TraceContext.start().spanId)
+      ?? .start()
+    let envelope = EventEnvelope(
+      eventType: .reservationCompleted, trace: trace, correlationId: saga.correlationId,
+      producer: SagaService.payments.producerName, occurredAt: now,
+      extraHeaders: [EnvelopeHeader(name: HeaderName.republished, value: String(saga.republishCount))])
+    try EventOutbox.append(
+      ReservationCompleted(
+        paymentId: saga.paymentId, userId: saga.userId, reservationId: saga.reservationId, paidAmount: saga.amount),
+      envelope: envelope, in: db)
+    try db.execute(
+      sql: """
+        INSERT INTO saga_republishes (payment_id, republish_count, last_republished_at, reported_at)
+        VALUES (?, ?, ?, NULL)
+        ON CONFLICT (payment_id) DO UPDATE SET
+          republish_count = excluded.republish_count, last_republished_at = excluded.last_republished_at,
+          reported_at = NULL
+        """,
+      arguments: [saga.paymentId, saga.republishCount, now.paymentsMilliseconds])
+    let since = RFC3339Timestamp.format(saga.updatedAt)
+    try SagaStep.record(
+      .republished, paymentId: saga.paymentId,
+      outcome: "still \(saga.status) since \(since): ReservationCompleted re-announced"
+        + " (\(saga.republishCount) of \(maxRepublish))",
+      eventId: envelope.eventId.lowercasedText, at: now, in: db)
+  }
+
+  /// Marks the saga reported, so it is logged once and listed by `stuckSagas()`.
+  static func report(_ saga: StuckSaga, at now: Date, in db: Database) throws {
+    let millis = now.paymentsMilliseconds
+    try db.execute(
+      sql: """
+        INSERT INTO saga_republishes (payment_id, republish_count, last_republished_at, reported_at)
+        VALUES (?, ?, ?, ?)
+        ON CONFLICT (payment_id) DO UPDATE SET reported_at = excluded.reported_at
+        """,
+      arguments: [saga.paymentId, saga.republishCount, millis, millis])
+    try SagaStep.record(
+      .stuckReported, paymentId: saga.paymentId,
+      outcome: "still \(saga.status) after \(saga.republishCount) re-announcements: reported, not re-announced"
+        + " again; an operator must look",
+      at: now, in: db)
+  }
+
+  static func fetchAll(includeRepublishing: Bool, in db: Database) throws -> [StuckSaga] {
+    try Row.fetchAll(
+      db,
+      sql: select
+        + (includeRepublishing ? " AND r.payment_id IS NOT NULL" : " AND r.reported_at IS NOT NULL")
+        + " ORDER BY p.id"
+    ).map(decode)
+  }
+
+  static func reportedCount(in db: Database) throws -> Int {
+    try Int.fetchOne(
+      db,
+      sql: """
+        SELECT COUNT(*) FROM saga_republishes r JOIN payments p ON p.id = r.payment_id
+        WHERE r.reported_at IS NOT NULL AND p.status IN ('PAID', 'REWARD_FAILED')
+        """) ?? 0
+  }
+
+  private static func decode(_ row: Row) throws -> StuckSaga {
+    let id: Int64 = row[0]
+    guard let status = PaymentStatus(rawValue: row[4]) else {
+      throw PaymentsError(.internalError, "payment \(id) has an unknown status")
+    }
+    return StuckSaga(
+      paymentId: id, userId: row[1], reservationId: row[2], amount: row[3], status: status, republishCount: row[5],
+      lastRepublishedAt: (row[6] as Int64?).map(Date.init(paymentsMilliseconds:)),
+      reportedAt: (row[7] as Int64?).map(Date.init(paymentsMilliseconds:)),
+      createdAt: Date(paymentsMilliseconds: row[8]), updatedAt: Date(paymentsMilliseconds: row[9]),
+      correlationId: row[10])
+  }
+}

@@ -1,0 +1,109 @@
+extension DaemonConfigKey {
+  /// Every key sagad reads, in the order of Docs/configuration.md.
+  static let all: [DaemonConfigKey] = [
+    DaemonConfigKey(
+      "roles", .list, "payments, points", "the services this process runs (payments, points)"),
+    DaemonConfigKey(
+      "state_dir", .text, "/var/lib/sagad (--dev: ./.sagad)", "directory of the service databases"),
+    DaemonConfigKey(
+      "kafka.brokers", .text, "(required; --dev: embedded)",
+      "host:port,… of the bootstrap brokers, or `embedded` for the in-process development cluster"),
+    DaemonConfigKey(
+      "kafka.client_id", .text, "sagad", "prefix of the Kafka client ids (<prefix>-<worker or relay>)"),
+    DaemonConfigKey(
+      "kafka.statistics_interval", .duration(min: .zero, max: .seconds(3600)), "5s",
+      "librdkafka statistics interval, the source of consumer lag; 0 turns it off"),
+    DaemonConfigKey("kafka.producer", .properties, "", "extra librdkafka properties for every producer"),
+    DaemonConfigKey(
+      "kafka.consumer", .properties, "fetch.wait.max.ms=10", "extra librdkafka properties for every consumer"),
+    DaemonConfigKey(
+      "consumer.batch_max", .integer(1...100_000), "500", "most records applied in one database transaction"),
+    DaemonConfigKey(
+      "consumer.poll_timeout", .duration(min: .milliseconds(1), max: .seconds(60)), "100ms",
+      "how long one poll waits for a first record"),
+    DaemonConfigKey(
+      "retry.attempts", .integer(1...1000), "3", reloadable: true,
+      "runs of a handler for a transiently failing record before it is dead-lettered"),
+    DaemonConfigKey(
+      "retry.initial_delay", .duration(min: .zero, max: .seconds(86_400)), "1s", reloadable: true,
+      "back-off before the second attempt"),
+    DaemonConfigKey(
+      "retry.multiplier", .decimal(1...100), "2.0", reloadable: true, "back-off growth per attempt"),
+    DaemonConfigKey(
+      "retry.max_delay", .duration(min: .zero, max: .seconds(86_400)), "30s", reloadable: true,
+      "longest back-off"),
+    DaemonConfigKey(
+      "retry.jitter", .decimal(0...0.99), "0.2", reloadable: true, "random share added to or taken from a back-off"),
+    DaemonConfigKey(
+      "retry.in_place_attempts", .integer(1...1000), "2", reloadable: true,
+      "runs made in place (the first included) before a record is parked in the retry schedule"),
+    DaemonConfigKey(
+      "reward.rate_bp", .integer(0...10_000), "1000", "reward rate in basis points (1000 = 10 %)"),
+    DaemonConfigKey("reward.unit", .integer(1...Int.max), "100", "rewards are rounded down to a multiple of this"),
+    DaemonConfigKey(
+      "sweeper.stuck_after", .duration(min: .seconds(1), max: .seconds(30 * 86_400)), "60s", reloadable: true,
+      "a saga with no progress for this long is stuck"),
+    DaemonConfigKey(
+      "sweeper.interval", .duration(min: .milliseconds(100), max: .seconds(86_400)), "15s", reloadable: true,
+      "how often the sweeper looks for stuck sagas"),
+    DaemonConfigKey(
+      "sweeper.max_republish", .integer(0...1000), "5", reloadable: true,
+      "times a stuck saga's event is republished before it is reported"),
+    DaemonConfigKey("outbox.batch_max", .integer(1...100_000), "1000", "outbox rows published per relay round"),
+    DaemonConfigKey(
+      "outbox.idle_interval", .duration(min: .milliseconds(10), max: .seconds(3600)), "1s",
+      "how long an idle relay sleeps when nothing wakes it"),
+    DaemonConfigKey(
+      "outbox.retention", .duration(min: .seconds(1), max: .seconds(365 * 86_400)), "24h",
+      "sent outbox rows are deleted after this"),
+    DaemonConfigKey(
+      "outbox.purge_interval", .duration(min: .seconds(1), max: .seconds(86_400)), "60s",
+      "how often sent rows and old inbox entries are purged"),
+    DaemonConfigKey(
+      "inbox.retention", .duration(min: .seconds(60), max: .seconds(365 * 86_400)), "7d",
+      "inbox entries (consumed event ids) are deleted after this"),
+    DaemonConfigKey(
+      "admin.socket", .text, "/run/sagad/sagad.sock (--dev: <state_dir>/sagad.sock)",
+      "the admin socket, mode 0660, at most 107 bytes"),
+    DaemonConfigKey(
+      "admin.idle_timeout", .duration(min: .seconds(1), max: .seconds(86_400)), "300s",
+      "an admin connection silent for this long is closed"),
+    DaemonConfigKey(
+      "admin.max_connections", .integer(1...10_000), "32", "admin connections open at once; more get 8005"),
+    DaemonConfigKey(
+      "admin.operator_groups", .list, "", "groups (names or gids) whose members get the operate level"),
+    DaemonConfigKey("admin.read_groups", .list, "", "groups whose members get the read level"),
+    DaemonConfigKey(
+      "metrics.listen", .address, "127.0.0.1:9464 (--dev: 127.0.0.1:0)",
+      "where GET /metrics, /healthz and /readyz are served; port 0 picks a free port (see <state_dir>/metrics-address); `off` or \"\" turns it off"
+    ),
+    DaemonConfigKey(
+      "storage.synchronous", .choice(["full", "normal"]), "full", "SQLite synchronous mode of the databases"),
+    DaemonConfigKey(
+      "supervisor.max_restarts", .integer(0...10_000), "5",
+      "restarts of a task within supervisor.window before it is marked failed"),
+    DaemonConfigKey(
+      "supervisor.window", .duration(min: .seconds(1), max: .seconds(86_400)), "60s",
+      "the window supervisor.max_restarts counts in"),
+    DaemonConfigKey(
+      "shutdown.timeout", .duration(min: .seconds(1), max: .seconds(3600)), "30s",
+      "SIGTERM: time to drain before sagad gives up and exits non-zero"),
+    DaemonConfigKey(
+      "failpoints.enabled", .bool, "false (--dev: true)", "whether `failpoint set` may arm fault injection"),
+    DaemonConfigKey(
+      "dlt.replay_rate", .integer(1...1_000_000), "100",
+      "dead letters republished per second by `dlt replay`"),
+    DaemonConfigKey(
+      "lag.window", .integer(2...1000), "10", "statistics samples the `lag` status is judged over"),
+    DaemonConfigKey(
+      "log.level", .choice(LoggingOptions.Level.allCases.map(\.rawValue)), "info", reloadable: true,
+      "minimum level of log lines; --log-level wins over it"),
+  ]
+
+  /// `SAGAD_*` variables that are not configuration keys and so are not refused.
+  static let nonKeyEnvironment: Set<String> = [
+    "SAGAD_SOCKET",  // sagactl's socket
+    "SAGAD_BINARY",  // the tests' sagad
+    "SAGAD_DEPS_START_SERVICES",  // scripts/install-deps.sh
+  ]
+}

@@ -1,0 +1,128 @@
+import Foundation
+import SagaCore
+import SagaRuntime
+import SagaStorage
+
+/// The per-section readers: each takes its keys from `values` and fills in its part of
+/// the configuration; the first invalid value throws, naming its key.
+extension DaemonConfiguration {
+  static func read(_ values: inout ConfigValues, dev: Bool) throws(Invalid) -> DaemonConfiguration {
+    let brokers = try values.text("kafka.brokers") ?? (dev ? "embedded" : nil)
+    guard let brokers, !brokers.trimmingCharacters(in: .whitespaces).isEmpty else {
+      throw Invalid(key: "kafka.brokers", reason: "required: `embedded` or host:port,… (or run with --dev)")
+    }
+    let stateDirectory = try values.text("state_dir") ?? (dev ? devStateDirectory : "/var/lib/sagad")
+    guard !stateDirectory.isEmpty else { throw Invalid(key: "state_dir", reason: "must not be empty") }
+    var node = SagaNodeConfiguration(stateDirectory: stateDirectory, bootstrapServers: brokers)
+    if let roles = try values.list("roles") {
+      var parsed = Set<SagaNodeConfiguration.Role>()
+      for role in roles {
+        guard let value = SagaNodeConfiguration.Role(rawValue: role) else {
+          throw Invalid(key: "roles", reason: "unknown role '\(role)' (payments, points)")
+        }
+        parsed.insert(value)
+      }
+      guard !parsed.isEmpty else { throw Invalid(key: "roles", reason: "at least one of payments, points") }
+      node.roles = parsed
+    }
+    try readKafka(&values, into: &node)
+    try readProcessing(&values, into: &node)
+    node.failpointsEnabled = try values.bool("failpoints.enabled") ?? dev
+    node.retry = try retryPolicy(&values)
+    node.sweeper.stuckAfter = try values.duration("sweeper.stuck_after") ?? node.sweeper.stuckAfter
+    node.sweeper.interval = try values.duration("sweeper.interval") ?? node.sweeper.interval
+    node.sweeper.maxRepublish = try values.integer("sweeper.max_republish") ?? node.sweeper.maxRepublish
+    node.supervisor.maxRestarts = try values.integer("supervisor.max_restarts") ?? node.supervisor.maxRestarts
+    node.supervisor.window = try values.duration("supervisor.window") ?? node.supervisor.window
+    if let rate = try values.integer("dlt.replay_rate") { node.deadLetters.replayRate = Double(rate) }
+
+    var configuration = DaemonConfiguration(
+      node: node, admin: try adminSettings(&values, dev: dev, stateDirectory: stateDirectory))
+    configuration.embeddedBroker = brokers == "embedded"
+    configuration.logLevel = try values.choice("log.level").flatMap(LoggingOptions.Level.init(rawValue:))
+    if let text = try values.text("metrics.listen"), ["", "off"].contains(text.trimmingCharacters(in: .whitespaces)) {
+      configuration.metrics.enabled = false
+    } else if let listen = try values.address("metrics.listen") {
+      (configuration.metrics.host, configuration.metrics.port) = listen
+    } else if dev {
+      // Like the embedded broker's port: several dev daemons (and tests) side by side.
+      configuration.metrics.port = 0
+    }
+    configuration.shutdownTimeout = try values.duration("shutdown.timeout") ?? configuration.shutdownTimeout
+    configuration.lagWindow = try values.integer("lag.window") ?? configuration.lagWindow
+    return configuration
+  }
+
+  private static func readKafka(_ values: inout ConfigValues, into node: inout SagaNodeConfiguration)
+    throws(Invalid)
+  {
+    if let interval = try values.duration("kafka.statistics_interval") {
+      node.statisticsInterval = interval == .zero ? nil : interval
+    }
+    node.producerProperties = try values.properties("kafka.producer")
+    node.consumerProperties = try values.properties("kafka.consumer")
+    if let clientId = try values.text("kafka.client_id") {
+      guard !clientId.isEmpty, clientId.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) })
+      else { throw Invalid(key: "kafka.client_id", reason: "'\(clientId)' must be letters, digits, '-', '_' or '.'") }
+      node.clientIdPrefix = clientId
+    }
+  }
+
+  private static func readProcessing(_ values: inout ConfigValues, into node: inout SagaNodeConfiguration)
+    throws(Invalid)
+  {
+    node.consume.batchMax = try values.integer("consumer.batch_max") ?? node.consume.batchMax
+    node.consume.pollTimeout = try values.duration("consumer.poll_timeout") ?? node.consume.pollTimeout
+    switch try values.choice("storage.synchronous") {
+    case "normal": node.synchronous = .normal
+    case "full": node.synchronous = .full
+    default: break
+    }
+    let rate = try values.integer("reward.rate_bp") ?? 1_000
+    let unit = try values.integer("reward.unit") ?? 100
+    do {
+      node.rewardRule = try RewardRule(rateBasisPoints: Int64(rate), unit: Int64(unit))
+    } catch {
+      throw Invalid(key: "reward.rate_bp", reason: "\(error)")
+    }
+    node.relay.batchMax = try values.integer("outbox.batch_max") ?? node.relay.batchMax
+    node.relay.idleInterval = try values.duration("outbox.idle_interval") ?? node.relay.idleInterval
+    node.relay.retention.outbox = try values.duration("outbox.retention") ?? node.relay.retention.outbox
+    node.relay.retention.inbox = try values.duration("inbox.retention") ?? node.relay.retention.inbox
+    node.relay.purgeInterval = try values.duration("outbox.purge_interval") ?? node.relay.purgeInterval
+  }
+
+  private static func retryPolicy(_ values: inout ConfigValues) throws(Invalid) -> RetryPolicy {
+    var policy = RetryPolicy.standard
+    policy.attempts = try values.integer("retry.attempts") ?? policy.attempts
+    policy.initialDelay = try values.duration("retry.initial_delay") ?? policy.initialDelay
+    policy.multiplier = try values.decimal("retry.multiplier") ?? policy.multiplier
+    policy.maxDelay = try values.duration("retry.max_delay") ?? policy.maxDelay
+    policy.jitter = try values.decimal("retry.jitter") ?? policy.jitter
+    policy.inPlaceAttempts = try values.integer("retry.in_place_attempts") ?? policy.inPlaceAttempts
+    do {
+      return try policy.validated()
+    } catch {
+      // The policy names the setting in `field`; the key is retry.<field>.
+      throw Invalid(key: "retry." + (error.field ?? "attempts"), reason: error.message)
+    }
+  }
+
+  private static func adminSettings(_ values: inout ConfigValues, dev: Bool, stateDirectory: String) throws(Invalid)
+    -> AdminSettings
+  {
+    var admin = AdminSettings(
+      socketPath: try values.text("admin.socket")
+        ?? AdminSettings.defaultSocketPath(dev: dev, stateDirectory: stateDirectory))
+    // sockaddr_un holds 108 bytes with the terminating NUL; a longer path fails at bind
+    // with a vaguer message.
+    guard !admin.socketPath.isEmpty, admin.socketPath.utf8.count < 108 else {
+      throw Invalid(key: "admin.socket", reason: "must be a path of 1 to 107 bytes, got '\(admin.socketPath)'")
+    }
+    admin.idleTimeout = try values.duration("admin.idle_timeout") ?? admin.idleTimeout
+    admin.maxConnections = try values.integer("admin.max_connections") ?? admin.maxConnections
+    admin.operatorGroups = try values.list("admin.operator_groups") ?? []
+    admin.readGroups = try values.list("admin.read_groups") ?? []
+    return admin
+  }
+}

@@ -1,0 +1,134 @@
+import Foundation
+public import Logging
+public import SagaCore
+public import SagaKafka
+public import SagaStorage
+public import ServiceLifecycle
+import Synchronization
+
+/// Consumes the `.DLT` topics of one consumer group (DESIGN.md §2: `points-service-dlt`
+/// for `reservation-completed.DLT`, `sagad-dlt` for the others) into the dead-letter
+/// store: poll a batch, store every record in one transaction, then commit the offsets.
+/// The store is idempotent by the DLT coordinates, so a redelivered batch adds nothing.
+///
+/// A dead letter is stored whatever it holds: a record that is not sagad's, has no
+/// `kafka_dlt-*` headers, or no value at all, is still kept, with reason `unknown`.
+/// Only a failure of the store itself stops the worker (after retries for a retriable one).
+public final class DeadLetterWorker: Service, Sendable {
+  public let name: String
+  public let group: SagaConsumerGroup
+  /// The consumer of the current run and whether a run has used it: a second run (a
+  /// supervisor's restart) takes a fresh one from `makeConsumer`, since a closed consumer
+  /// has left the group.
+  private let consumers: Mutex<(current: KafkaConsumer, used: Bool)>
+  private let makeConsumer: (@Sendable () throws -> KafkaConsumer)?
+  private let store: DeadLetterStore
+  private let settings: DeadLetterSettings
+  private let logger: Logger
+  private let stats = Mutex(DeadLetterWorkerStatistics())
+  /// Bumped once per poll, for the watchdog.
+  public let heartbeat = Heartbeat()
+
+  public init(
+    name: String? = nil, group: SagaConsumerGroup, consumer: KafkaConsumer, store: DeadLetterStore,
+    settings: DeadLetterSettings = DeadLetterSettings(),
+    makeConsumer: (@Sendable () throws -> KafkaConsumer)? = nil, logger: Logger
+  ) {
+    self.name = name ?? group.rawValue
+    self.group = group
+    self.consumers = Mutex((consumer, false))
+    self.makeConsumer = makeConsumer
+    self.store = store
+    self.settings = settings
+    var logger = logger
+    logger[metadataKey: "worker"] = "\(self.name)"
+    self.logger = logger
+  }
+
+  public var statistics: DeadLetterWorkerStatistics { stats.withLock { $0 } }
+
+  /// Partitions the group currently gives this worker (empty until the first join).
+  public var assignment: Set<TopicPartition> { consumers.withLock { $0.current.currentAssignment } }
+
+  public func run() async throws {
+    let consumer = try takeConsumer()
+    heartbeat.restart()
+    defer { heartbeat.stop() }
+    try await consumer.subscribe(topics: group.topics)
+    logger.info("consuming dead letters", metadata: ["topics": "\(group.topics)"])
+    do {
+      try await cancelWhenGracefulShutdown {
+        while !Task.isCancelled {
+          let batch = try await consumer.poll(maxMessages: self.settings.batchMax, timeout: self.settings.pollTimeout)
+          self.heartbeat.beat()
+          guard !batch.isEmpty else { continue }
+          try await self.process(batch, consumer)
+        }
+      }
+    } catch is CancellationError {
+      // Graceful shutdown: the current batch finished above; fall through to close.
+    } catch {
+      stats.withLock { $0.lastError = "\(error)" }
+      await consumer.close()
+      throw error
+    }
+    await consumer.close()
+    logger.info("stopped")
+  }
+
+  private func takeConsumer() throws -> KafkaConsumer {
+    try consumers.withLock { slot in
+      guard slot.used else {
+        slot.used = true
+        return slot.current
+      }
+      guard let makeConsumer else {
+        throw SagaError(.internalError, "worker \(name) cannot run twice: it was built without makeConsumer")
+      }
+      slot.current = try makeConsumer()
+      return slot.current
+    }
+  }
+
+  private func process(_ batch: [KafkaConsumerMessage], _ consumer: KafkaConsumer) async throws {
+    let letters = batch.map(ReceivedDeadLetter.init)
+    var attempt = 1
+    var delay: Duration = .milliseconds(200)
+    while true {
+      do {
+        let stored = try await store.record(letters)
+        stats.withLock { stats in
+          stats.stored += stored
+          stats.duplicates += letters.count - stored
+          stats.batches += 1
+        }
+        if stored > 0 {
+          logger.warning(
+            "dead letters stored",
+            metadata: [
+              "count": "\(stored)", "first": "\(letters[0].coordinates)",
+              "topics": "\(Set(letters.map(\.topic)).sorted())",
+            ])
+        }
+        break
+      } catch let error as StorageError where error.isRetriable && attempt < settings.storeAttempts {
+        stats.withLock { $0.lastError = "\(error)" }
+        logger.warning("storing dead letters failed, retrying", metadata: ["error": "\(error)"])
+        try await Task.sleep(for: delay)
+        delay *= 2
+        attempt += 1
+      }
+    }
+    try consumer.store(processed: batch)
+    try await consumer.commit()
+  }
+}
+
+extension ReceivedDeadLetter {
+  init(_ record: KafkaConsumerMessage) {
+    self.init(
+      topic: record.topic, partition: record.partition, offset: record.offset,
+      timestampMilliseconds: record.timestampMilliseconds, key: record.key, value: record.value,
+      headers: record.headers.map { DeadLetterHeader(name: $0.key, value: $0.value) })
+  }
+}

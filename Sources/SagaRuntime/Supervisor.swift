@@ -1,0 +1,86 @@
+public import Logging
+public import SagaCore
+public import ServiceLifecycle
+
+/// Runs the node's long-running tasks (DESIGN.md §4) and keeps them running: a task
+/// that throws is restarted after an exponential back-off with jitter; one that fails
+/// more than `maxRestarts` times within `window` is marked `failed` and left alone, while
+/// the others keep serving, until an operator restarts it. Operators also pause and
+/// resume consume workers (`PausableService`).
+///
+/// A graceful shutdown stops the children one at a time in reverse order of `children`,
+/// each after the previous one finished: list the consume workers after the relays so
+/// they stop first and the relays drain what they committed.
+public final class Supervisor: Service, Sendable {
+  public let settings: SupervisorSettings
+  private let tasks: [SupervisedTask]
+  private let logger: Logger
+
+  /// - Parameter random: the jitter's source of values in [0, 1).
+  public init(
+    children: [SupervisedChild], settings: SupervisorSettings = SupervisorSettings(),
+    random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }, logger: Logger
+  ) {
+    var seen = Set<String>()
+    for child in children { precondition(seen.insert(child.name).inserted, "duplicate task name \(child.name)") }
+    self.settings = settings
+    self.tasks = children.map { SupervisedTask(child: $0, settings: settings, random: random, logger: logger) }
+    self.logger = logger
+  }
+
+  /// Every task's state, in start order.
+  public func snapshots() -> [SupervisedTaskSnapshot] { tasks.map(\.snapshot) }
+
+  public func snapshot(_ name: String) -> SupervisedTaskSnapshot? { tasks.first { $0.child.name == name }?.snapshot }
+
+  /// Starts `name` again now, whatever its state, with its failure count reset.
+  /// - Throws: `invalid-value` for an unknown name.
+  public func restart(_ name: String) throws(SagaError) {
+    try task(name).requestRestart()
+  }
+
+  /// Pauses a consume worker: it stays in its group and keeps polling, fetching nothing.
+  /// - Throws: `invalid-value` for an unknown name or a task that cannot pause.
+  public func pause(_ name: String) async throws(SagaError) {
+    try await pausable(name, pause: true)
+  }
+
+  public func resume(_ name: String) async throws(SagaError) {
+    try await pausable(name, pause: false)
+  }
+
+  public func run() async throws {
+    let group = ServiceGroup(
+      configuration: ServiceGroupConfiguration(
+        services: tasks.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) }, logger: logger))
+    try await withGracefulShutdownHandler {
+      try await group.run()
+    } onGracefulShutdown: {
+      Task { await group.triggerGracefulShutdown() }
+    }
+  }
+
+  private func task(_ name: String) throws(SagaError) -> SupervisedTask {
+    guard let task = tasks.first(where: { $0.child.name == name }) else {
+      throw SagaError(
+        .invalidValue, "no task named '\(name)'; tasks: \(tasks.map(\.child.name).joined(separator: ", "))",
+        failureClass: .permanent)
+    }
+    return task
+  }
+
+  private func pausable(_ name: String, pause: Bool) async throws(SagaError) {
+    let task = try task(name)
+    guard let service = task.child.service as? any PausableService else {
+      throw SagaError(
+        .invalidValue, "\(name) is a \(task.child.kind), not a consume worker: only workers pause",
+        failureClass: .permanent)
+    }
+    do {
+      if pause { try await service.pause() } else { try await service.resume() }
+    } catch {
+      throw SagaError(.internalError, "cannot \(pause ? "pause" : "resume") \(name): \(error)")
+    }
+    logger.notice(pause ? "paused" : "resumed", metadata: ["task": "\(name)"])
+  }
+}

@@ -1,0 +1,83 @@
+public import SagaCore
+
+/// A message a consumer group gives up on, and why: what the consume loop writes to
+/// `<topic>.DLT` through the outbox (DESIGN.md §2). The dead letter is the original key,
+/// value and headers, followed by the headers Spring's DeadLetterPublishingRecoverer
+/// writes (so Spring DLT tooling reads it) and sagad's own two.
+public struct DeadLetter: Sendable, Hashable {
+  /// The fully qualified name of the error type, for `kafka_dlt-exception-fqcn`.
+  public static let exceptionTypeName = "SagaCore.SagaError"
+  /// Longest `kafka_dlt-exception-message` written: an error quoting a huge field must
+  /// not make the dead letter itself too large to publish.
+  public static let maximumReasonLength = 4_096
+
+  public var message: InboundMessage
+  public var consumerGroup: String
+  /// `CreateTime` or `LogAppendTime`, when the record said.
+  public var timestampType: String?
+  public var error: SagaError
+  public var failureClass: DeadLetterClass
+  /// Handler runs made, the failed ones included.
+  public var attempts: Int
+
+  public init(
+    message: InboundMessage, consumerGroup: String, timestampType: String?, error: SagaError,
+    failureClass: DeadLetterClass, attempts: Int
+  ) {
+    self.message = message
+    self.consumerGroup = consumerGroup
+    self.timestampType = timestampType
+    self.error = error
+    self.failureClass = failureClass
+    self.attempts = attempts
+  }
+
+  /// `<topic>.DLT`.
+  public var topic: String { message.topic + SagaTopic.deadLetterSuffix }
+
+  /// The reason as the dead letter states it: the error's code and message.
+  public var reason: String {
+    let text = error.description
+    guard text.count > Self.maximumReasonLength else { return text }
+    return String(text.prefix(Self.maximumReasonLength)) + "… (truncated)"
+  }
+
+  /// The headers added to the original ones, in the order they are written. Numbers are
+  /// decimal text (Spring writes binary integers; DLT readers accept both).
+  public var deadLetterHeaders: [EnvelopeHeader] {
+    typealias DLT = HeaderName.DeadLetter
+    var headers = [
+      EnvelopeHeader(name: DLT.originalTopic, value: message.topic),
+      EnvelopeHeader(name: DLT.originalPartition, value: String(message.partition)),
+      EnvelopeHeader(name: DLT.originalOffset, value: String(message.offset)),
+    ]
+    if let timestamp = message.timestampMilliseconds {
+      headers.append(EnvelopeHeader(name: DLT.originalTimestamp, value: String(timestamp)))
+    }
+    if let timestampType {
+      headers.append(EnvelopeHeader(name: DLT.originalTimestampType, value: timestampType))
+    }
+    headers += [
+      EnvelopeHeader(name: DLT.originalConsumerGroup, value: consumerGroup),
+      EnvelopeHeader(name: DLT.exceptionFqcn, value: Self.exceptionTypeName),
+      EnvelopeHeader(name: DLT.exceptionMessage, value: reason),
+      EnvelopeHeader(name: HeaderName.attempts, value: String(attempts)),
+      EnvelopeHeader(name: HeaderName.failureClass, value: failureClass.rawValue),
+    ]
+    return headers
+  }
+
+  /// The outbox row: the original key, value (an absent value as empty) and headers, minus
+  /// any earlier dead-letter headers (a replayed dead letter failing again carries them),
+  /// then ``deadLetterHeaders``.
+  public var outboxMessage: OutboxMessage {
+    let added = deadLetterHeaders
+    let replaced = Set(added.map(\.name))
+    let original = message.headers.filter {
+      !replaced.contains($0.name) && !$0.name.hasPrefix(HeaderName.DeadLetter.prefix)
+    }
+    return OutboxMessage(
+      topic: topic, key: message.key.map { String(decoding: $0, as: UTF8.self) }, payload: message.value ?? [],
+      headers: (original + added).map { OutboxHeader(name: $0.name, value: $0.value) })
+  }
+}

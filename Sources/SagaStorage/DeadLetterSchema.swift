@@ -1,0 +1,64 @@
+import Foundation
+import GRDB
+
+/// The dead-letter store's own database (`<state_dir>/dlt.sqlite`): one table, no
+/// outbox or inbox, since nothing is published from it through an outbox.
+enum DeadLetterSchema {
+  static func register(in migrator: inout DatabaseMigrator) {
+    migrator.registerMigration("dlt-v1-dead-letters") { db in
+      // AUTOINCREMENT: an id an operator wrote down names one dead letter forever.
+      try db.execute(
+        sql: """
+          CREATE TABLE dead_letters (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            dlt_topic TEXT NOT NULL,
+            dlt_partition INTEGER NOT NULL,
+            dlt_offset INTEGER NOT NULL,
+            dlt_timestamp INTEGER,
+            original_topic TEXT,
+            original_partition INTEGER,
+            original_offset INTEGER,
+            original_timestamp INTEGER,
+            original_consumer_group TEXT,
+            message_key BLOB,
+            value BLOB,
+            headers TEXT NOT NULL DEFAULT '[]',
+            reason TEXT NOT NULL,
+            reason_code TEXT,
+            failure_class TEXT,
+            attempts INTEGER,
+            error_type TEXT,
+            event_id TEXT,
+            first_seen_at INTEGER NOT NULL,
+            status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'replayed', 'discarded')),
+            replay_count INTEGER NOT NULL DEFAULT 0,
+            last_replayed_at INTEGER,
+            discarded_at INTEGER,
+            discard_note TEXT,
+            -- A DLT record redelivered (a crash before the offset commit, a new group) is one row.
+            UNIQUE (dlt_topic, dlt_partition, dlt_offset)
+          );
+          CREATE INDEX dead_letters_status ON dead_letters(status, original_topic);
+          CREATE INDEX dead_letters_first_seen ON dead_letters(first_seen_at);
+          """)
+    }
+  }
+
+  static func encode(_ headers: [DeadLetterHeader]) throws -> String {
+    if headers.isEmpty { return "[]" }
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.withoutEscapingSlashes]
+    return String(decoding: try encoder.encode(headers), as: UTF8.self)
+  }
+
+  static func decode(_ text: String, id: Int64, in db: Database) throws -> [DeadLetterHeader] {
+    if text == "[]" { return [] }
+    do {
+      return try JSONDecoder().decode([DeadLetterHeader].self, from: Data(text.utf8))
+    } catch {
+      throw StorageError(
+        kind: .corrupt, code: ResultCode.SQLITE_CORRUPT.rawValue, path: SagaDatabase.path(of: db),
+        message: "dead_letters row \(id): headers are not a JSON array of {name, text|base64}: \(text.prefix(200))")
+    }
+  }
+}

@@ -1,0 +1,52 @@
+import AdminProtocol
+import ArgumentParser
+
+// The daemon commands: log level, lag, drain and shutdown.
+
+struct LogLevelCommand: AdminSubcommand {
+  static let configuration = CommandConfiguration(
+    commandName: "log-level", abstract: "Show or change the level of sagad's log lines, at once.")
+  @ParentCommand var root: SagaCtl
+  @OptionGroup var options: GlobalOptions
+  @Argument(help: "trace, debug, info, notice, warning, error or critical; none shows the current level.")
+  var level: String?
+  func request() -> AdminRequest { AdminRequest(.logLevel, level.map { ["level": .text($0)] } ?? [:]) }
+}
+
+struct LagCommand: AdminSubcommand {
+  static let configuration = CommandConfiguration(
+    commandName: "lag",
+    abstract: "Consumer lag per partition with a Burrow-style OK/WARN/ERR over the last statistics samples.")
+  @ParentCommand var root: SagaCtl
+  @OptionGroup var options: GlobalOptions
+  func request() -> AdminRequest { AdminRequest(.lag) }
+}
+
+struct DrainCommand: AdminSubcommand {
+  static let configuration = CommandConfiguration(
+    commandName: "drain",
+    abstract: "Stop taking pay, finish in-flight payments, wait for the outbox to empty; exit 1 if it did not.")
+  @ParentCommand var root: SagaCtl
+  @OptionGroup var options: GlobalOptions
+  @Option(help: ArgumentHelp("Seconds to wait for the outbox (default: sagad's shutdown.timeout).", valueName: "N"))
+  var waitSeconds: Int64?
+  func request() -> AdminRequest { AdminRequest(.drain, waitSeconds.map { ["timeout": .integer($0)] } ?? [:]) }
+
+  /// As every command, but the reply may take as long as the drain itself.
+  mutating func run() async throws {
+    var request = request()
+    request.json = options.json || root.options.json
+    let socket = options.socket ?? root.options.socket ?? GlobalOptions.defaultSocketPath()
+    let wait = Int(waitSeconds ?? 3600)
+    let timeout = options.timeout ?? root.options.timeout ?? min(wait, 3600) + 10
+    throw ExitCode(ReplyPrinter.exchange(request, socket: socket, timeout: .seconds(max(1, timeout))))
+  }
+}
+
+struct ShutdownCommand: AdminSubcommand {
+  static let configuration = CommandConfiguration(
+    commandName: "shutdown", abstract: "Stop sagad gracefully, as SIGTERM does.")
+  @ParentCommand var root: SagaCtl
+  @OptionGroup var options: GlobalOptions
+  func request() -> AdminRequest { AdminRequest(.shutdown) }
+}

@@ -1,0 +1,97 @@
+import AdminProtocol
+import ArgumentParser
+
+// The dead-letter store (Docs/retries-and-dead-letters.md): list, show, replay, discard.
+
+struct DltCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "dlt", abstract: "Dead letters from the .DLT topics: list, show, replay, discard.",
+    subcommands: [DltListCommand.self, DltShowCommand.self, DltReplayCommand.self, DltDiscardCommand.self])
+  @ParentCommand var root: SagaCtl
+}
+
+/// `--topic`, `--reason`, `--since` as request arguments.
+private func filterArguments(topic: String?, reason: String?, since: String?) -> [String: AdminRequest.Argument] {
+  var arguments: [String: AdminRequest.Argument] = [:]
+  if let topic { arguments["topic"] = .text(topic) }
+  if let reason { arguments["reason"] = .text(reason) }
+  if let since { arguments["since"] = .text(since) }
+  return arguments
+}
+
+struct DltListCommand: AdminSubcommand {
+  static let configuration = CommandConfiguration(
+    commandName: "list", abstract: "Dead letters stored from the .DLT topics, oldest first.")
+  @ParentCommand var dlt: DltCommand
+  @OptionGroup var options: GlobalOptions
+  @Option(help: ArgumentHelp("The original topic, or its .DLT topic.", valueName: "T")) var topic: String?
+  @Option(help: ArgumentHelp("A reason code (invalid-json) or text in the reason.", valueName: "R")) var reason: String?
+  @Option(help: ArgumentHelp("Stored since: RFC 3339, or an age like 30m, 2h, 7d.", valueName: "TIME"))
+  var since: String?
+  @Option(help: ArgumentHelp("pending, replayed, discarded or all (default all).", valueName: "S")) var status: String?
+  @Option(help: ArgumentHelp("At most N rows (default 50).", valueName: "N")) var limit: Int64?
+  @Option(help: ArgumentHelp("The rows after id ID: the next page.", valueName: "ID")) var after: Int64?
+  var root: SagaCtl { dlt.root }
+
+  func request() -> AdminRequest {
+    var arguments = filterArguments(topic: topic, reason: reason, since: since)
+    if let status { arguments["status"] = .text(status) }
+    if let limit { arguments["limit"] = .integer(limit) }
+    if let after { arguments["after"] = .integer(after) }
+    return AdminRequest(.dltList, arguments)
+  }
+}
+
+struct DltShowCommand: AdminSubcommand {
+  static let configuration = CommandConfiguration(
+    commandName: "show", abstract: "One dead letter: its failure, original coordinates, message and headers.")
+  @ParentCommand var dlt: DltCommand
+  @OptionGroup var options: GlobalOptions
+  @Argument(help: "The dead letter's id.") var id: Int64
+  var root: SagaCtl { dlt.root }
+  func request() -> AdminRequest { AdminRequest(.dltShow, ["id": .integer(id)]) }
+}
+
+struct DltReplayCommand: AdminSubcommand {
+  static let configuration = CommandConfiguration(
+    commandName: "replay",
+    abstract: "Publish dead letters to their original topic again; try --dry-run first.",
+    discussion: """
+      Give one dead letter's id, or --all for every pending one matching --topic, --reason and \
+      --since. Replays keep the original eventId, so the consumers' inbox applies each message at \
+      most once however often it is replayed; discarded dead letters are never replayed.
+      """)
+  @ParentCommand var dlt: DltCommand
+  @OptionGroup var options: GlobalOptions
+  @Argument(help: "The dead letter's id (or --all).") var id: Int64?
+  @Flag(help: "Every pending dead letter matching the filters.") var all = false
+  @Option(help: ArgumentHelp("With --all: the original topic, or its .DLT topic.", valueName: "T")) var topic: String?
+  @Option(help: ArgumentHelp("With --all: a reason code or text in the reason.", valueName: "R")) var reason: String?
+  @Option(help: ArgumentHelp("With --all: stored since (RFC 3339, or 30m, 2h, 7d).", valueName: "TIME"))
+  var since: String?
+  @Flag(help: "Only list what would be replayed; send nothing.") var dryRun = false
+  var root: SagaCtl { dlt.root }
+
+  func validate() throws {
+    guard (id == nil) == all else { throw ValidationError("give a dead letter's id or --all, not both") }
+  }
+
+  func request() -> AdminRequest {
+    var arguments = filterArguments(topic: topic, reason: reason, since: since)
+    if let id { arguments["id"] = .integer(id) }
+    if all { arguments["all"] = .flag(true) }
+    if dryRun { arguments["dry-run"] = .flag(true) }
+    return AdminRequest(.dltReplay, arguments)
+  }
+}
+
+struct DltDiscardCommand: AdminSubcommand {
+  static let configuration = CommandConfiguration(
+    commandName: "discard", abstract: "Set a dead letter aside with a note; replay --all skips it.")
+  @ParentCommand var dlt: DltCommand
+  @OptionGroup var options: GlobalOptions
+  @Argument(help: "The dead letter's id.") var id: Int64
+  @Option(help: ArgumentHelp("Why it is set aside, for the next operator.", valueName: "text")) var note: String
+  var root: SagaCtl { dlt.root }
+  func request() -> AdminRequest { AdminRequest(.dltDiscard, ["id": .integer(id), "note": .text(note)]) }
+}

@@ -1,0 +1,182 @@
+import AdminProtocol
+import Foundation
+import Synchronization
+
+/// Why `sagactl load` stopped before its report.
+struct LoadError: Error, CustomStringConvertible {
+  let description: String
+}
+
+/// Drives `sagactl load`: creates the users, makes the payments through the admin socket
+/// on `concurrency` connections (each on its own thread: `AdminClient` blocks), waits
+/// until every saga is terminal, then runs `verify`. Latencies come from sagad's own
+/// timestamps (payment commit → last update), so the polling here does not blur them.
+struct LoadRunner: Sendable {
+  let plan: LoadPlan
+  /// Progress lines for people (stderr), e.g. "created 100 users".
+  let progress: @Sendable (String) -> Void
+
+  static let terminalStates: Set<String> = ["REWARDED", "REFUNDED", "COMPENSATION_FAILED"]
+
+  func run() throws(LoadError) -> LoadReport {
+    let errors = Mutex<[String: Int]>([:])
+    let refused: @Sendable (AdminReply) -> Void = { reply in
+      errors.withLock { $0["\(reply.code) \(reply.text)", default: 0] += 1 }
+    }
+
+    try createUsers(refused: refused)
+    progress("created \(plan.users) users (\(plan.unenrolledCount) without a point account)")
+
+    let paymentIds = Mutex<[Int64]>([])
+    let started = ContinuousClock.now
+    try parallel(count: plan.payments) { client, index in
+      if let offset = plan.startOffset(of: index) {
+        let wait = (started + offset) - ContinuousClock.now
+        if wait > .zero { Thread.sleep(forTimeInterval: wait.seconds) }
+      }
+      let (user, schedule) = plan.payer(of: index)
+      let reply = try client.send(
+        AdminRequest(
+          .pay,
+          ["user": .integer(user), "schedule": .integer(schedule), "amount": .integer(plan.amount)], json: true))
+      guard reply.code.replyClass == .done, let paid: AdminJSON.Paid = Self.decode(reply) else { return refused(reply) }
+      if !paid.duplicate { paymentIds.withLock { $0.append(paid.paymentId) } }
+    }
+    let ids = paymentIds.withLock { $0 }
+    progress("made \(ids.count) payments; waiting for their sagas to end")
+
+    let finished = try settle(ids)
+    let verify = try verifyReply()
+    return report(ids.count, finished, errors.withLock { $0 }, verify)
+  }
+
+  /// A terminal payment as `payment --json` shows it.
+  private struct Finished: Sendable {
+    var status: String
+    var created: Date
+    var updated: Date
+  }
+
+  private func createUsers(refused: @escaping @Sendable (AdminReply) -> Void) throws(LoadError) {
+    let balance = plan.amount * Int64(plan.paymentsPerUser)
+    try parallel(count: plan.users) { client, index in
+      var arguments: [String: AdminRequest.Argument] = [
+        "id": .integer(plan.firstUser + Int64(index)), "balance": .integer(balance),
+      ]
+      if index < plan.unenrolledCount { arguments["no-points"] = .flag(true) }
+      let reply = try client.send(AdminRequest(.userAdd, arguments))
+      if reply.code.replyClass != .done { refused(reply) }
+    }
+  }
+
+  /// Polls the unfinished payments until all are terminal or the settle timeout passes.
+  private func settle(_ ids: [Int64]) throws(LoadError) -> [Int64: Finished] {
+    let finished = Mutex<[Int64: Finished]>([:])
+    var pending = ids
+    let deadline = ContinuousClock.now + plan.settleTimeout
+    while !pending.isEmpty {
+      let round = pending
+      try parallel(count: round.count) { client, index in
+        let reply = try client.send(AdminRequest(.payment, ["id": .integer(round[index])], json: true))
+        guard let payment: AdminJSON.Payment = Self.decode(reply), Self.terminalStates.contains(payment.status),
+          let created = Self.date(payment.createdAt), let updated = Self.date(payment.updatedAt)
+        else { return }
+        finished.withLock {
+          $0[payment.paymentId] = Finished(status: payment.status, created: created, updated: updated)
+        }
+      }
+      let done = finished.withLock { Set($0.keys) }
+      pending.removeAll { done.contains($0) }
+      guard !pending.isEmpty else { break }
+      guard ContinuousClock.now < deadline else {
+        progress("\(pending.count) sagas still running after \(plan.settleTimeout)")
+        break
+      }
+      // sagad has no push notification for saga ends: poll, gently.
+      Thread.sleep(forTimeInterval: 0.1)
+    }
+    return finished.withLock { $0 }
+  }
+
+  private func verifyReply() throws(LoadError) -> AdminJSON.Verify {
+    let result = Mutex<AdminJSON.Verify?>(nil)
+    try parallel(count: 1) { client, _ in
+      let reply = try client.send(AdminRequest(.verify, json: true))
+      result.withLock { $0 = Self.decode(reply) }
+    }
+    guard let verify = result.withLock({ $0 }) else { throw LoadError(description: "verify gave no JSON document") }
+    return verify
+  }
+
+  private func report(
+    _ made: Int, _ finished: [Int64: Finished], _ errors: [String: Int], _ verify: AdminJSON.Verify
+  ) -> LoadReport {
+    let latencies = finished.values.map { $0.updated.timeIntervalSince($0.created) * 1000 }.sorted()
+    var outcomes: [String: Int] = [:]
+    for saga in finished.values { outcomes[saga.status, default: 0] += 1 }
+    if made > finished.count { outcomes["UNFINISHED"] = made - finished.count }
+    let first = finished.values.map(\.created).min()
+    let last = finished.values.map(\.updated).max()
+    let seconds = first.flatMap { first in last.map { $0.timeIntervalSince(first) } } ?? 0
+    return LoadReport(
+      payments: made, seconds: seconds, sagasPerSecond: seconds > 0 ? Double(finished.count) / seconds : 0,
+      p50Ms: LoadReport.percentile(0.5, of: latencies), p99Ms: LoadReport.percentile(0.99, of: latencies),
+      maxMs: latencies.last ?? 0, outcomes: outcomes, errors: errors, verifyOk: verify.ok,
+      violations: verify.violations)
+  }
+
+  /// Runs `body(client, index)` for every index below `count` on up to `concurrency`
+  /// threads, each with its own connection. The first connection failure stops the run:
+  /// it means sagad went away, and a report would be wrong.
+  private func parallel(
+    count: Int, _ body: @escaping @Sendable (AdminClient, Int) throws -> Void
+  ) throws(LoadError) {
+    guard count > 0 else { return }
+    let next = Atomic<Int>(0)
+    let failure = Mutex<String?>(nil)
+    let group = DispatchGroup()
+    let plan = self.plan
+    for _ in 0..<min(plan.concurrency, count) {
+      group.enter()
+      let thread = Thread {
+        defer { group.leave() }
+        do {
+          let client = try AdminClient(socketPath: plan.socket, timeout: plan.requestTimeout)
+          defer { client.close() }
+          while failure.withLock({ $0 == nil }) {
+            let index = next.add(1, ordering: .relaxed).oldValue
+            guard index < count else { break }
+            try body(client, index)
+          }
+        } catch {
+          failure.withLock { $0 = $0 ?? Self.describe(error) }
+        }
+      }
+      thread.start()
+    }
+    group.wait()
+    if let error = failure.withLock({ $0 }) { throw LoadError(description: error) }
+  }
+
+  private static func describe(_ error: any Error) -> String {
+    (error as? AdminClientError)?.message ?? "\(error)"
+  }
+
+  private static func decode<T: Decodable>(_ reply: AdminReply) -> T? {
+    guard let json = reply.json else { return nil }
+    return try? JSONDecoder().decode(T.self, from: Data(json.utf8))
+  }
+
+  private static func date(_ text: String) -> Date? {
+    // A formatter per call: ISO8601DateFormatter is not Sendable, and this runs on many threads.
+    let formatter = ISO8601DateFormatter()
+    formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+    return formatter.date(from: text)
+  }
+}
+
+extension Duration {
+  fileprivate var seconds: Double {
+    Double(components.seconds) + Double(components.attoseconds) / 1e18
+  }
+}

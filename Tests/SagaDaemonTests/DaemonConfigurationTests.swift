@@ -1,0 +1,166 @@
+import Foundation
+import SagaTestSupport
+import Testing
+
+@testable import SagaDaemon
+
+@Suite("sagad configuration: catalog, durations, unknown keys", .timeLimit(.minutes(2)))
+struct DaemonConfigurationTests {
+  private func load(file yaml: String? = nil, dev: Bool = true, _ environment: [String: String] = [:])
+    async throws(DaemonConfiguration.Invalid) -> DaemonConfiguration
+  {
+    var path: String?
+    let directory = try? TemporaryDirectory()
+    if let yaml, let directory {
+      path = directory.path + "/sagad.yaml"
+      try? Data(yaml.utf8).write(to: URL(fileURLWithPath: path!))
+    }
+    return try await DaemonConfiguration.load(file: path, dev: dev, environment: environment)
+  }
+
+  /// The key an invalid configuration is refused for, or nil if it was accepted.
+  private func refusedKey(file yaml: String? = nil, _ environment: [String: String] = [:]) async -> String? {
+    do {
+      _ = try await load(file: yaml, environment)
+      return nil
+    } catch {
+      return error.key
+    }
+  }
+
+  @Test("durations: 500ms, 1s, 2m, 1h, 7d, plain and fractional seconds; nonsense is refused")
+  func durations() {
+    #expect(DurationParsing.parse("500ms") == .milliseconds(500))
+    #expect(DurationParsing.parse("1s") == .seconds(1))
+    #expect(DurationParsing.parse("2m") == .seconds(120))
+    #expect(DurationParsing.parse("1h") == .seconds(3600))
+    #expect(DurationParsing.parse("7d") == .seconds(7 * 86_400))
+    #expect(DurationParsing.parse("30") == .seconds(30))
+    #expect(DurationParsing.parse("0.25") == .milliseconds(250))
+    #expect(DurationParsing.parse(" 1.5s ") == .milliseconds(1500))
+    for bad in ["", "s", "-1s", "1x", "1e3", "nan", "inf", "1..2", "ms"] {
+      #expect(DurationParsing.parse(bad) == nil, "\(bad)")
+    }
+    #expect(DurationParsing.format(.milliseconds(250)) == "250ms")
+    #expect(DurationParsing.format(.seconds(90)) == "90s")
+    #expect(DurationParsing.format(.seconds(120)) == "2m")
+    #expect(DurationParsing.format(.seconds(86_400)) == "1d")
+  }
+
+  @Test("every catalog key has a unique name, a summary, and an environment name")
+  func catalog() {
+    let names = DaemonConfigKey.all.map(\.name)
+    #expect(Set(names).count == names.count)
+    for key in DaemonConfigKey.all {
+      #expect(!key.summary.isEmpty, "\(key.name)")
+      #expect(key.environmentName.hasPrefix("SAGAD_"))
+    }
+    #expect(DaemonConfigKey.named("kafka.brokers")?.environmentName == "SAGAD_KAFKA_BROKERS")
+    #expect(DaemonConfigKey.named("log.level")?.reloadable == true)
+    #expect(DaemonConfigKey.named("roles")?.reloadable == false)
+  }
+
+  @Test("a file sets typed values; the environment wins over it; durations take either form")
+  func fileAndEnvironment() async throws {
+    let yaml = """
+      kafka:
+        brokers: k1:9092,k2:9092
+        consumer:
+          fetch.wait.max.ms: 50
+      roles: [points]
+      consumer:
+        batch_max: 200
+        poll_timeout: 250ms
+      retry:
+        attempts: 5
+        initial_delay: 2s
+        max_delay: 2m
+        multiplier: 3
+      shutdown:
+        timeout: 45
+      metrics:
+        listen: 0.0.0.0:9999
+      storage:
+        synchronous: normal
+      log:
+        level: debug
+      """
+    let configuration = try await load(
+      file: yaml, dev: false, ["SAGAD_CONSUMER_BATCH_MAX": "300", "SAGAD_KAFKA_PRODUCER_LINGER_MS": "5"])
+    #expect(configuration.node.bootstrapServers == "k1:9092,k2:9092")
+    #expect(configuration.node.roles == [.points])
+    #expect(configuration.node.consume.batchMax == 300)
+    #expect(configuration.node.consume.pollTimeout == .milliseconds(250))
+    #expect(configuration.node.consumerProperties == ["fetch.wait.max.ms": "50"])
+    #expect(configuration.node.producerProperties == ["linger.ms": "5"])
+    #expect(configuration.node.synchronous == .normal)
+    #expect(configuration.node.retry.attempts == 5)
+    #expect(configuration.node.retry.initialDelay == .seconds(2))
+    #expect(configuration.node.retry.maxDelay == .seconds(120))
+    #expect(configuration.node.retry.multiplier == 3)
+    #expect(configuration.shutdownTimeout == .seconds(45))
+    #expect(configuration.metrics.host == "0.0.0.0" && configuration.metrics.port == 9999)
+    #expect(configuration.logLevel == .debug)
+    #expect(configuration.node.failpointsEnabled == false)
+    #expect(configuration.value(of: "consumer.batch_max") == "300")
+    #expect(configuration.effective.first { $0.key == "consumer.batch_max" }?.source == "SAGAD_CONSUMER_BATCH_MAX")
+    #expect(configuration.effective.first { $0.key == "retry.max_delay" }?.source == "file")
+    #expect(configuration.effective.first { $0.key == "sweeper.interval" }?.source == "default")
+  }
+
+  @Test("--dev defaults: embedded Kafka, ./.sagad, failpoints on, 30 s shutdown, metrics on port 0")
+  func devDefaults() async throws {
+    let configuration = try await load()
+    #expect(configuration.embeddedBroker)
+    #expect(configuration.node.stateDirectory == ".sagad")
+    #expect(configuration.node.failpointsEnabled)
+    #expect(configuration.shutdownTimeout == .seconds(30))
+    #expect(configuration.metrics.port == 0)  // several dev daemons side by side (metrics-address file)
+    #expect(configuration.effective.count == DaemonConfigKey.all.count)
+  }
+
+  @Test("an unknown key in the file is refused by name, with a suggestion")
+  func unknownFileKey() async throws {
+    do {
+      _ = try await load(file: "consumer:\n  batchmax: 3\n")
+      Issue.record("consumer.batchmax was accepted")
+    } catch {
+      #expect(error.key == "consumer.batchmax")
+      #expect(error.reason.contains("unknown key"))
+      #expect(error.reason.contains("consumer.batch_max"))
+    }
+    #expect(await refusedKey(file: "colour: blue\n") == "colour")
+    #expect(await refusedKey(file: "roles:\n  payments: true\n") == "roles.payments")
+    // An empty section is not a key; librdkafka properties pass through.
+    #expect(await refusedKey(file: "admin:\nkafka:\n  producer:\n    linger.ms: 5\n") == nil)
+  }
+
+  @Test("an unknown SAGAD_* variable is refused; sagactl's SAGAD_SOCKET is not a key")
+  func unknownEnvironment() async {
+    #expect(await refusedKey(["SAGAD_RETRY_ATTEMPT": "3"]) == "SAGAD_RETRY_ATTEMPT")
+    #expect(await refusedKey(["SAGAD_SOCKET": "/tmp/x.sock", "OTHER_VARIABLE": "1"]) == nil)
+    #expect(await refusedKey(["SAGAD_KAFKA_CONSUMER_FETCH_MIN_BYTES": "1"]) == nil)
+  }
+
+  @Test("invalid values name their key")
+  func invalidValues() async {
+    let cases: [(String, String, String)] = [
+      ("SAGAD_CONSUMER_BATCH_MAX", "0", "consumer.batch_max"),
+      ("SAGAD_CONSUMER_POLL_TIMEOUT", "soon", "consumer.poll_timeout"),
+      ("SAGAD_SHUTDOWN_TIMEOUT", "0s", "shutdown.timeout"),
+      ("SAGAD_RETRY_JITTER", "1.5", "retry.jitter"),
+      ("SAGAD_RETRY_IN_PLACE_ATTEMPTS", "9", "retry.in_place_attempts"),
+      ("SAGAD_STORAGE_SYNCHRONOUS", "sometimes", "storage.synchronous"),
+      ("SAGAD_METRICS_LISTEN", "localhost", "metrics.listen"),
+      ("SAGAD_FAILPOINTS_ENABLED", "maybe", "failpoints.enabled"),
+      ("SAGAD_LOG_LEVEL", "loud", "log.level"),
+      ("SAGAD_ROLES", "payments,ledger", "roles"),
+      ("SAGAD_KAFKA_CLIENT_ID", "a b", "kafka.client_id"),
+    ]
+    for (variable, value, key) in cases {
+      #expect(await refusedKey([variable: value]) == key, "\(variable)=\(value)")
+    }
+    #expect(await refusedKey(file: "consumer:\n  batch_max: [1, 2]\n") == "consumer.batch_max")
+    #expect(await refusedKey(file: "- a\n- b\n") == "--config")
+  }
+}

@@ -1,0 +1,133 @@
+import AdminProtocol
+import Foundation
+import SagaTestSupport
+import Testing
+
+/// `sagactl load` as an operator runs it: real payments through the admin socket of a
+/// sagad process, every saga waited for, then `verify`.
+@Suite("sagactl load", .timeLimit(.minutes(3)))
+struct LoadCommandTests {
+  /// The `--json` document of `sagactl load` (the contract scripts rely on).
+  private struct Report: Decodable {
+    var payments: Int
+    var seconds: Double
+    var sagasPerSecond: Double
+    var p50Ms: Double
+    var p99Ms: Double
+    var maxMs: Double
+    var outcomes: [String: Int]
+    var verifyOk: Bool
+  }
+
+  private static func sagactl() throws -> URL {
+    let url = try sagadBinary().deletingLastPathComponent().appendingPathComponent("sagactl")
+    guard FileManager.default.isExecutableFile(atPath: url.path) else {
+      throw TestFailure("sagactl not found at \(url.path); build it with `swift build --build-tests`")
+    }
+    return url
+  }
+
+  private static func waitForSocket(_ socket: String, of daemon: ChildProcess) async throws {
+    try await eventually("sagad's admin socket to answer", timeout: .seconds(60)) {
+      guard daemon.isRunning else { throw TestFailure("sagad exited:\n\(daemon.stderr.text.suffix(3000))") }
+      return (try? await AdminTestClient.connect(socket, timeout: .seconds(5))) != nil
+    }
+  }
+
+  @Test("60 payments, half the users without points: 30 rewarded, 30 refunded, verify ok, exit 0")
+  func rewardsAndRefunds() async throws {
+    let directory = try TemporaryDirectory()
+    let socket = directory.path + "/sagad.sock"
+    let daemon = try ChildProcess(
+      try sagadBinary(), ["--dev", "--state-dir", directory.path, "--log-level", "warning"], pipeStdin: false)
+    defer { daemon.killIfRunning() }
+    try await Self.waitForSocket(socket, of: daemon)
+
+    let result = try await run(
+      try Self.sagactl(),
+      [
+        "load", "--socket", socket, "--payments", "60", "--users", "6", "--unenrolled", "0.5", "--concurrency",
+        "4", "--first-user", "1000", "--json",
+      ], timeout: .seconds(120))
+    #expect(result.status == 0, "\(result.stderr)")
+    let report = try JSONDecoder().decode(Report.self, from: Data(result.stdout.utf8))
+    #expect(report.payments == 60)
+    #expect(report.outcomes == ["REWARDED": 30, "REFUNDED": 30])
+    #expect(report.verifyOk)
+    #expect(report.seconds > 0 && report.sagasPerSecond > 0)
+    #expect(0 < report.p50Ms && report.p50Ms <= report.p99Ms && report.p99Ms <= report.maxMs)
+
+    // The users it made pay: a rewarded user holds points, an unenrolled one has its money back.
+    let client = try await AdminTestClient.connect(socket)
+    let enrolled = try await client.send("balance 1005 --json")
+    let balance = try JSONDecoder().decode(AdminJSON.Balance.self, from: Data((enrolled.json ?? "").utf8))
+    #expect(balance == AdminJSON.Balance(userId: 1005, wallet: 0, points: 10 * 1_000))
+    let unenrolled = try await client.send("balance 1000 --json")
+    let refunded = try JSONDecoder().decode(AdminJSON.Balance.self, from: Data((unenrolled.json ?? "").utf8))
+    #expect(refunded.wallet == Int64(10 * 10_000))
+  }
+
+  @Test("SIGTERM in the middle of a load: sagad exits 0; restarted, every payment completes and verify is clean")
+  func sigtermDuringLoad() async throws {
+    let broker = try await DevBrokerProcess.start()
+    defer { broker.cleanUp() }
+    let directory = try TemporaryDirectory()
+    let socket = directory.path + "/sagad.sock"
+    let config = directory.path + "/sagad.yaml"
+    try """
+    kafka:
+      brokers: "\(broker.bootstrap)"
+    state_dir: "\(directory.path)"
+    admin:
+      socket: "\(socket)"
+    log:
+      level: warning
+    metrics:
+      listen: "127.0.0.1:0"
+    """.write(toFile: config, atomically: true, encoding: .utf8)
+    func start() throws -> ChildProcess {
+      try ChildProcess(try sagadBinary(), ["--config", config], pipeStdin: false)
+    }
+
+    let first = try start()
+    defer { first.killIfRunning() }
+    try await Self.waitForSocket(socket, of: first)
+    let load = try ChildProcess(
+      try Self.sagactl(),
+      ["load", "--socket", socket, "--payments", "2000", "--users", "20", "--unenrolled", "0.2", "--rate", "400"],
+      pipeStdin: false)
+    defer { load.killIfRunning() }
+    let client = try await AdminTestClient.connect(socket)
+    try await eventually("the load to have made 100 payments", timeout: .seconds(60)) {
+      (try await client.send("payment 100")).code == .ok
+    }
+    first.signal(SIGTERM)
+    #expect(try await first.waitForExit(timeout: .seconds(30)) == 0, "\(first.stderr.text.suffix(3000))")
+    // The load loses its connections: it reports that and fails rather than printing figures.
+    #expect(try await load.waitForExit(timeout: .seconds(30)) == 1)
+
+    let second = try start()
+    defer { second.killIfRunning() }
+    try await Self.waitForSocket(socket, of: second)
+    let admin = try await AdminTestClient.connect(socket)
+    // Payment ids are dense from 1: every one made before the SIGTERM must end.
+    var made = 0
+    while (try await admin.send("payment \(made + 1)")).code == .ok { made += 1 }
+    #expect(made >= 100)
+    var finished = Set<Int>()
+    try await eventually("all \(made) sagas to end after the restart", timeout: .seconds(90)) {
+      for id in 1...made where !finished.contains(id) {
+        let reply = try await admin.send("payment \(id) --json")
+        let payment = try JSONDecoder().decode(AdminJSON.Payment.self, from: Data((reply.json ?? "").utf8))
+        if ["REWARDED", "REFUNDED"].contains(payment.status) { finished.insert(id) }
+      }
+      return finished.count == made
+    }
+    let verify = try await admin.send("verify --json")
+    #expect(
+      try JSONDecoder().decode(AdminJSON.Verify.self, from: Data((verify.json ?? "").utf8))
+        == AdminJSON.Verify(ok: true, violations: []))
+    second.signal(SIGTERM)
+    #expect(try await second.waitForExit(timeout: .seconds(30)) == 0)
+  }
+}

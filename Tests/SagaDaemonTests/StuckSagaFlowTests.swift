@@ -1,0 +1,110 @@
+import Foundation
+import GRDB
+import Logging
+import Payments
+import Points
+import SagaCore
+import SagaKafka
+import SagaRuntime
+import SagaStorage
+import SagaTestSupport
+import Testing
+
+/// The sweeper heals a lost outcome end to end: both services on the embedded cluster,
+/// Points' first `PointRewardCompleted` deleted from its outbox before the relay sees it.
+@Suite("Stuck saga healed by the sweeper", .timeLimit(.minutes(2)))
+struct StuckSagaFlowTests {
+  private static let logger: Logger = {
+    var logger = Logger(label: "stuck-saga-flow")
+    logger.logLevel = .critical
+    return logger
+  }()
+
+  /// Drops the first `point-reward-completed` row Points writes: the outcome is decided and
+  /// recorded, but its event never leaves, as if it had been lost on the way.
+  private static let loseFirstOutcome = """
+    CREATE TABLE test_lost_outcomes (outbox_id INTEGER NOT NULL);
+    CREATE TRIGGER test_lose_first_outcome AFTER INSERT ON outbox
+    WHEN NEW.topic = 'point-reward-completed' AND NOT EXISTS (SELECT 1 FROM test_lost_outcomes)
+    BEGIN
+      INSERT INTO test_lost_outcomes VALUES (NEW.id);
+      DELETE FROM outbox WHERE id = NEW.id;
+    END;
+    """
+
+  @Test("a lost PointRewardCompleted: re-announced with sagad-republished: 1 and a new eventId; REWARDED, one reward")
+  func lostOutcomeHeals() async throws {
+    let cluster = try EmbeddedKafkaCluster(brokers: 1, logger: Self.logger)
+    for topic in TopicCatalog.allTopics { try cluster.createTopic(topic, partitions: 1) }
+    let directory = try TemporaryDirectory()
+    var configuration = SagaNodeConfiguration(
+      stateDirectory: directory.path, bootstrapServers: cluster.bootstrapServers)
+    configuration.consumerProperties = ["session.timeout.ms": "4000", "heartbeat.interval.ms": "500"]
+    configuration.sweeper = SweeperSettings(
+      stuckAfter: .milliseconds(300), interval: .milliseconds(100), maxRepublish: 5)
+    let node = try SagaNode(configuration: configuration, logger: Self.logger)
+    let payments = try #require(node.payments)
+    let points = try #require(node.points)
+    try await points.database.write { db in try db.execute(sql: Self.loseFirstOutcome) }
+    let task = Task { try await node.run() }
+    defer { task.cancel() }
+    do {
+      // Pay only once every worker has its partitions, so the re-announcement is about the
+      // lost event and not about a consumer still joining its group.
+      try await eventually("the consume workers to be assigned", timeout: .seconds(60)) {
+        node.workers.allSatisfy { !$0.assignment.isEmpty }
+      }
+      try await payments.addUser(id: 1, initialBalance: 100_000)
+      _ = try await points.enroll(userId: 1)
+      let paid = try await node.pay(PayRequest(userId: 1, scheduleId: 10, seat: "A1", amount: 50_000))
+
+      try await eventually("payment \(paid.paymentId) to be REWARDED", timeout: .seconds(60)) {
+        try await payments.payment(id: paid.paymentId)?.status == .rewarded
+      }
+      let lost = try await points.database.read { db in
+        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM test_lost_outcomes") ?? 0
+      }
+      #expect(lost == 1, "the first outcome event was dropped")
+      let ledger = try await points.database.read { db in
+        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM point_ledger") ?? 0
+      }
+      #expect(ledger == 1, "one reward, however often the saga was announced")
+      #expect(try await points.balance(userId: 1) == 5_000)
+      let steps = try await payments.steps(paymentId: paid.paymentId).map(\.step)
+      #expect(steps.filter { $0 == .rewardCompleted }.count == 1)
+      #expect(steps.contains(.republished))
+      #expect(try await payments.stuckSagas().isEmpty)
+
+      // On the wire: the original announcement, then the re-announcement under a new id.
+      let read = try await run(
+        try requiredTool("kcat"),
+        [
+          "-C", "-b", cluster.bootstrapServers, "-t", SagaTopic.reservationCompleted.rawValue, "-o", "beginning",
+          "-e", "-q", "-f", "%h\n",
+        ])
+      let messages = read.stdout.split(separator: "\n").map { line in
+        Dictionary(
+          line.split(separator: ",").map { pair -> (String, String) in
+            let parts = pair.split(separator: "=", maxSplits: 1)
+            return (String(parts[0]), parts.count > 1 ? String(parts[1]) : "")
+          }, uniquingKeysWith: { first, _ in first })
+      }
+      try #require(messages.count >= 2, "\(read.stdout)\(read.stderr)")
+      #expect(messages[0][HeaderName.republished] == nil)
+      let again = try #require(messages.first { $0[HeaderName.republished] == "1" })
+      #expect(again[HeaderName.eventId] != messages[0][HeaderName.eventId])
+      #expect(again[HeaderName.correlationId] == paid.correlationId)
+      #expect(again[HeaderName.traceparent] == messages[0][HeaderName.traceparent])
+      #expect(try await payments.verify().isEmpty)
+      #expect(try await points.verify().isEmpty)
+    } catch {
+      task.cancel()
+      _ = try? await task.value
+      await cluster.close()
+      throw error
+    }
+    task.cancel()
+    _ = try? await task.value
+    await cluster.close()
+  }
+}

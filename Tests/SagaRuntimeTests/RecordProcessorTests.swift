@@ -1,0 +1,81 @@
+import Foundation
+import GRDB
+import SagaCore
+import SagaStorage
+import SagaTestSupport
+import Testing
+
+@testable import SagaRuntime
+
+/// The retry decisions of one batch pass, without Kafka: what a transient failure becomes
+/// at each attempt under a given policy.
+@Suite("RecordProcessor decisions", .timeLimit(.minutes(1)))
+struct RecordProcessorTests {
+  private func record(_ paymentId: Int64) -> RecordProcessor.Record {
+    let event = ReservationCompleted(paymentId: paymentId, userId: 7, reservationId: 1, paidAmount: 100)
+    return RecordProcessor.Record(
+      message: InboundMessage(
+        topic: "reservation-completed", partition: 0, offset: paymentId, key: Array(event.messageKey.utf8),
+        value: EventCodec.encode(event), headers: []),
+      timestampType: nil)
+  }
+
+  private func withProcessor(
+    _ policy: RetryPolicy, failures: [Int64: Int],
+    _ body: (RecordProcessor, SagaDatabase) async throws -> Void
+  ) async throws {
+    let dir = try TemporaryDirectory()
+    let database = try SagaDatabase(
+      StorageConfiguration(path: dir.path + "/points.sqlite"), migrations: RecordingHandler.migrations)
+    let processor = RecordProcessor(
+      handler: ScriptedHandler(failures: failures), service: .points, policy: policy, logger: silentLogger)
+    try await body(processor, database)
+    _ = dir
+  }
+
+  @Test("all attempts in place: retried in place, then dead-lettered as exhausted, never parked")
+  func allInPlace() async throws {
+    try await withProcessor(RetryPolicy(attempts: 2, inPlaceAttempts: 2), failures: [1: .max]) { processor, db in
+      let first = try await db.write { db in
+        try processor.apply([record(1), record(2)], firstAttempt: 1, now: Date(), in: db)
+      }
+      #expect(first.retryInPlace?.index == 0 && first.retryInPlace?.attempt == 1)
+      #expect(first.applied == 0, "nothing behind the failing record ran yet")
+      let second = try await db.write { db in
+        try processor.apply([record(1), record(2)], firstAttempt: 2, now: Date(), in: db)
+      }
+      #expect(second.retryInPlace == nil)
+      #expect(second.deadLettered == 1 && second.parked == 0 && second.applied == 1)
+      let depth = try await db.read { db in try RetrySchedule.count(in: db) }
+      #expect(depth == 0)
+    }
+  }
+
+  @Test("one attempt: a transient failure is dead-lettered at once as exhausted")
+  func singleAttempt() async throws {
+    try await withProcessor(RetryPolicy(attempts: 1, inPlaceAttempts: 1), failures: [1: .max]) { processor, db in
+      let result = try await db.write { db in
+        try processor.apply([record(1)], firstAttempt: 1, now: Date(), in: db)
+      }
+      #expect(result.retryInPlace == nil && result.deadLettered == 1)
+      let letter = try await db.read { db in try Outbox.pending(limit: 10, in: db).first }
+      #expect(letter?.message.headers.contains { $0.name == "sagad-failure-class" && $0.value == "exhausted" } == true)
+      #expect(letter?.message.headers.contains { $0.name == "sagad-attempts" && $0.value == "1" } == true)
+    }
+  }
+
+  @Test("one in-place attempt: parked straight away, due after the initial delay")
+  func parkedAtOnce() async throws {
+    let policy = RetryPolicy(attempts: 3, initialDelay: .seconds(5), jitter: 0, inPlaceAttempts: 1)
+    try await withProcessor(policy, failures: [1: .max]) { processor, db in
+      let now = Date(timeIntervalSince1970: 1_767_225_600)
+      let result = try await db.write { db in
+        try processor.apply([record(1)], firstAttempt: 1, now: now, in: db)
+      }
+      #expect(result.retryInPlace == nil && result.parked == 1)
+      #expect(result.earliestDue == now.addingTimeInterval(5))
+      let entries = try await db.read { db in try RetrySchedule.list(limit: 10, in: db) }
+      #expect(entries.map(\.attempts) == [1])
+    }
+  }
+}

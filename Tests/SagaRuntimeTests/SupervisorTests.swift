@@ -1,0 +1,165 @@
+import Foundation
+import Logging
+import SagaCore
+import SagaRuntime
+import SagaTestSupport
+import ServiceLifecycle
+import Synchronization
+import Testing
+
+/// Names in the order their tasks stopped.
+private final class StopOrder: Sendable {
+  let names = Mutex<[String]>([])
+}
+
+/// A child that records each start; it throws while `failing` is set, otherwise counts
+/// progress until it is asked to stop.
+private final class ScriptedService: Service, Sendable {
+  struct Boom: Error, CustomStringConvertible {
+    var description: String { "boom" }
+  }
+
+  let failing: Mutex<Bool>
+  let starts = Mutex<[ContinuousClock.Instant]>([])
+  let progress = Atomic<Int>(0)
+  let stopOrder: StopOrder?
+  let name: String
+
+  init(name: String, failing: Bool, stopOrder: StopOrder? = nil) {
+    self.name = name
+    self.failing = Mutex(failing)
+    self.stopOrder = stopOrder
+  }
+
+  var startCount: Int { starts.withLock { $0.count } }
+
+  func run() async throws {
+    starts.withLock { $0.append(.now) }
+    if failing.withLock({ $0 }) { throw Boom() }
+    while !Task.isCancelled && !Task.isShuttingDownGracefully {
+      progress.add(1, ordering: .relaxed)
+      try? await Task.sleep(for: .milliseconds(5))
+    }
+    stopOrder?.names.withLock { $0.append(name) }
+  }
+}
+
+@Suite("Supervisor", .timeLimit(.minutes(2)))
+struct SupervisorTests {
+  private func settings() -> SupervisorSettings {
+    var settings = SupervisorSettings()
+    settings.maxRestarts = 3
+    settings.window = .seconds(60)
+    settings.initialBackoff = .milliseconds(40)
+    settings.maxBackoff = .milliseconds(100)
+    settings.jitter = 0.2
+    return settings
+  }
+
+  @Test("back-off doubles from initialBackoff up to maxBackoff, within the jitter range")
+  func backoffFormula() {
+    let settings = SupervisorSettings()
+    #expect(settings.maxRestarts == 5)
+    #expect(settings.window == .seconds(60))
+    #expect(settings.backoff(afterFailures: 1, random: 0.5) == .seconds(1))
+    #expect(settings.backoff(afterFailures: 2, random: 0.5) == .seconds(2))
+    #expect(settings.backoff(afterFailures: 5, random: 0.5) == .seconds(16))
+    #expect(settings.backoff(afterFailures: 6, random: 0.5) == .seconds(30))
+    #expect(settings.backoff(afterFailures: 60, random: 0.5) == .seconds(30))
+    #expect(settings.backoff(afterFailures: 1, random: 0) == .milliseconds(800))
+    #expect(settings.backoff(afterFailures: 1, random: 1) == .milliseconds(1200))
+  }
+
+  @Test("a task that keeps throwing restarts with growing delays, then fails; the others keep running")
+  func failingTask() async throws {
+    let flaky = ScriptedService(name: "flaky", failing: true)
+    let steady = ScriptedService(name: "steady", failing: false)
+    // The jitter source answers 0.5: a factor of exactly 1, so the delays are exact.
+    let supervisor = Supervisor(
+      children: [
+        SupervisedChild(name: "steady", kind: .relay, service: steady),
+        SupervisedChild(name: "flaky", kind: .consumeWorker, service: flaky),
+      ], settings: settings(), random: { 0.5 }, logger: silentLogger)
+    let task = start(supervisor)
+
+    try await eventually("flaky marked failed") { supervisor.snapshot("flaky")?.state == .failed }
+    let failed = try #require(supervisor.snapshot("flaky"))
+    #expect(failed.backoffs == [.milliseconds(40), .milliseconds(80), .milliseconds(100)])
+    #expect(failed.restarts == 3)
+    #expect(failed.lastError == "boom")
+    #expect(failed.lastErrorAt != nil)
+    #expect(failed.nextStartAt == nil)
+    // Started once plus maxRestarts times, each start at least its back-off after the last.
+    let starts = flaky.starts.withLock { $0 }
+    #expect(starts.count == 4)
+    for (index, delay) in failed.backoffs.enumerated() { #expect(starts[index + 1] - starts[index] >= delay) }
+
+    // Failed means left alone: no further start, while the other task keeps making progress.
+    let progress = steady.progress.load(ordering: .relaxed)
+    try await eventually("steady keeps running") { steady.progress.load(ordering: .relaxed) > progress + 10 }
+    #expect(flaky.startCount == 4)
+    let steadySnapshot = try #require(supervisor.snapshot("steady"))
+    #expect(steadySnapshot.state == .running)
+    #expect(steadySnapshot.restarts == 0)
+    #expect(steadySnapshot.kind == .relay)
+
+    // The operator fixed the cause and restarts it.
+    flaky.failing.withLock { $0 = false }
+    try supervisor.restart("flaky")
+    try await eventually("flaky running again") {
+      supervisor.snapshot("flaky")?.state == .running && flaky.progress.load(ordering: .relaxed) > 0
+    }
+    #expect(flaky.startCount == 5)
+    #expect(supervisor.snapshot("flaky")?.restarts == 4)
+    #expect(throws: SagaError.self) { try supervisor.restart("nope") }
+    await #expect(throws: SagaError.self) { try await supervisor.pause("steady") }
+    task.cancel()
+    try? await task.value
+  }
+
+  @Test("an operator restart of a running task stops it and starts it again")
+  func restartRunning() async throws {
+    let service = ScriptedService(name: "a", failing: false)
+    let supervisor = Supervisor(
+      children: [SupervisedChild(name: "a", kind: .sweeper, service: service)], settings: settings(),
+      logger: silentLogger)
+    let task = start(supervisor)
+    try await eventually("running") { service.progress.load(ordering: .relaxed) > 0 }
+    try supervisor.restart("a")
+    try await eventually("started again") { service.startCount == 2 }
+    try await eventually("running again") { supervisor.snapshot("a")?.state == .running }
+    #expect(supervisor.snapshot("a")?.restarts == 1)
+    task.cancel()
+    try? await task.value
+  }
+
+  @Test("a graceful shutdown stops every task, the last listed first, also one in back-off")
+  func gracefulShutdown() async throws {
+    let order = StopOrder()
+    let first = ScriptedService(name: "relay", failing: false, stopOrder: order)
+    let second = ScriptedService(name: "worker", failing: false, stopOrder: order)
+    let flaky = ScriptedService(name: "flaky", failing: true)
+    var slow = settings()
+    slow.initialBackoff = .seconds(30)
+    slow.maxBackoff = .seconds(30)
+    let supervisor = Supervisor(
+      children: [
+        SupervisedChild(name: "relay", kind: .relay, service: first),
+        SupervisedChild(name: "worker", kind: .consumeWorker, service: second),
+        SupervisedChild(name: "flaky", kind: .consumeWorker, service: flaky),
+      ], settings: slow, logger: silentLogger)
+    let group = ServiceGroup(services: [supervisor], logger: silentLogger)
+    let task = Task { try await group.run() }
+    try await eventually("flaky in back-off, the others running") {
+      supervisor.snapshot("flaky")?.state == .backoff && supervisor.snapshot("flaky")?.nextStartAt != nil
+        && first.progress.load(ordering: .relaxed) > 0 && second.progress.load(ordering: .relaxed) > 0
+    }
+    let clock = ContinuousClock()
+    let begin = clock.now
+    await group.triggerGracefulShutdown()
+    try await task.value
+    #expect(clock.now - begin < .seconds(10), "the 30 s back-off did not hold up the shutdown")
+    #expect(order.names.withLock { $0 } == ["worker", "relay"])
+    #expect(supervisor.snapshots().allSatisfy { $0.state == .stopped })
+  }
+}

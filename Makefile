@@ -22,7 +22,7 @@ SWIFT_FLAGS = -c $(CONFIG) --scratch-path $(SCRATCH)
 BIN = $(SCRATCH)/$(CONFIG)
 
 .PHONY: help deps build run dev-broker test lint format bench bench-kafka clean distclean \
-	install install-files uninstall check-ops e2e-prometheus
+	install install-files uninstall check-ops e2e-prometheus reliability
 
 # `make install`: where things go. The unit's ExecStart follows PREFIX; the configuration is
 # always /etc/sagad (the unit's ConfigurationDirectory=). DESTDIR stages a package root.
@@ -46,7 +46,8 @@ help:
 	@echo "make build        build every product (sagad, sagactl, sagad-bench)"
 	@echo "make lint         swift format lint --strict, bash -n (and shellcheck if installed) on scripts"
 	@echo "make format       reformat Sources, Tests and Package.swift in place"
-	@echo "make bench        end-to-end sagas/s and payment → reward latency, full speed and at 1,000/s (scripts/bench-saga.sh)"
+	@echo "make bench        limits (Kafka, SQLite), sagad --config via sagactl load (defaults, 1,000/s, report-style baseline): sagas/s, latency, CPU, RSS vs targets"
+	@echo "make reliability  the reliability scenarios at full size (crash loop, split roles, duplicates, admin fuzz), table in Docs/reliability.md"
 	@echo "make bench-kafka  SagaKafka vs kcat throughput on the dev broker (scripts/bench-kafka.sh)"
 	@echo "make deps         install missing system packages only"
 	@echo "make install      release build, then install binaries, systemd unit, rules, dashboard, docs (PREFIX, DESTDIR)"
@@ -96,7 +97,13 @@ lint:
 format:
 	$(SWIFT) format format --in-place --recursive $(FORMAT_PATHS)
 
-# Release build; prints both JSON lines and writes them under bench/results/ (Docs/benchmarks.md).
+# Issue 7's scenarios at full size (RELIABILITY=full; make test runs the CI subset):
+# tens of minutes. Rewrites the results table of Docs/reliability.md (scripts/reliability.sh).
+reliability: deps
+	SWIFT=$(SWIFT) SCRATCH=$(SCRATCH) CONFIG=$(CONFIG) bash scripts/reliability.sh
+
+# Release build; the limits, sagad's defaults and the report-style baseline in one run; a table against
+# the targets, the run as JSON under bench/results/ (Docs/benchmarks.md; BENCH_PAYMENTS=… etc. to scale).
 bench: deps
 	SWIFT=$(SWIFT) SCRATCH=$(SCRATCH) bash scripts/bench-saga.sh
 

@@ -91,6 +91,58 @@ extension AdminJSON {
     }
   }
 
+  /// Whether the Kafka cluster answers, from the daemon's periodic metadata probe.
+  public struct Kafka: Codable, Sendable, Hashable {
+    public struct Broker: Codable, Sendable, Hashable {
+      public var id: Int32
+      public var host: String
+      public var port: Int32
+      public init(id: Int32, host: String, port: Int32) {
+        self.id = id
+        self.host = host
+        self.port = port
+      }
+    }
+    /// `kafka.brokers` as configured.
+    public var bootstrapServers: [String]
+    /// A metadata request was answered recently and the last one did not fail.
+    public var reachable: Bool
+    /// The brokers the cluster reported in its last answer.
+    public var brokers: [Broker]
+    /// The broker that gave the last answer.
+    public var answeredBy: String?
+    /// Seconds since the last answer; null if none ever came.
+    public var lastAnswerSecondsAgo: Double?
+    /// Seconds since the last probe started; null before the first.
+    public var lastCheckSecondsAgo: Double?
+    /// Why the last probe failed; null when it was answered.
+    public var lastError: String?
+
+    public init(
+      bootstrapServers: [String], reachable: Bool, brokers: [Broker], answeredBy: String?,
+      lastAnswerSecondsAgo: Double?, lastCheckSecondsAgo: Double?, lastError: String?
+    ) {
+      self.bootstrapServers = bootstrapServers
+      self.reachable = reachable
+      self.brokers = brokers
+      self.answeredBy = answeredBy
+      self.lastAnswerSecondsAgo = lastAnswerSecondsAgo
+      self.lastCheckSecondsAgo = lastCheckSecondsAgo
+      self.lastError = lastError
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+      var container = encoder.container(keyedBy: CodingKeys.self)
+      try container.encode(bootstrapServers, forKey: .bootstrapServers)
+      try container.encode(reachable, forKey: .reachable)
+      try container.encode(brokers, forKey: .brokers)
+      try container.encodeNullable(answeredBy, forKey: .answeredBy)
+      try container.encodeNullable(lastAnswerSecondsAgo, forKey: .lastAnswerSecondsAgo)
+      try container.encodeNullable(lastCheckSecondsAgo, forKey: .lastCheckSecondsAgo)
+      try container.encodeNullable(lastError, forKey: .lastError)
+    }
+  }
+
   public struct Status: Codable, Sendable, Hashable {
     public var version: String
     public var roles: [String]
@@ -105,10 +157,12 @@ extension AdminJSON {
     public var openCompensations: Int
     /// Dead letters stored and neither replayed nor discarded (`dlt list --status pending`).
     public var deadLettersPending: Int
+    /// Broker reachability; null in a process without the daemon's probe.
+    public var kafka: Kafka?
 
     public init(
       version: String, roles: [String], workers: [Worker], relays: [Relay], outbox: [Outbox], tasks: [Task] = [],
-      stuckSagas: Int = 0, openCompensations: Int = 0, deadLettersPending: Int = 0
+      stuckSagas: Int = 0, openCompensations: Int = 0, deadLettersPending: Int = 0, kafka: Kafka? = nil
     ) {
       self.version = version
       self.roles = roles
@@ -119,6 +173,21 @@ extension AdminJSON {
       self.stuckSagas = stuckSagas
       self.openCompensations = openCompensations
       self.deadLettersPending = deadLettersPending
+      self.kafka = kafka
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+      var container = encoder.container(keyedBy: CodingKeys.self)
+      try container.encode(version, forKey: .version)
+      try container.encode(roles, forKey: .roles)
+      try container.encode(workers, forKey: .workers)
+      try container.encode(relays, forKey: .relays)
+      try container.encode(outbox, forKey: .outbox)
+      try container.encode(tasks, forKey: .tasks)
+      try container.encode(stuckSagas, forKey: .stuckSagas)
+      try container.encode(openCompensations, forKey: .openCompensations)
+      try container.encode(deadLettersPending, forKey: .deadLettersPending)
+      try container.encodeNullable(kafka, forKey: .kafka)
     }
   }
 }

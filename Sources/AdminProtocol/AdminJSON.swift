@@ -151,10 +151,13 @@ public enum AdminJSON {
       public var offset: Int64?
       public var eventId: String?
       public var outcome: String
+      /// `payments` or `points`: whose database the step comes from.
+      public var service: String
       public init(
         at: String, step: String, topic: String?, partition: Int32?, offset: Int64?, eventId: String?,
-        outcome: String
+        outcome: String, service: String = "payments"
       ) {
+        self.service = service
         self.at = at
         self.step = step
         self.topic = topic
@@ -172,6 +175,7 @@ public enum AdminJSON {
         try container.encodeNullable(offset, forKey: .offset)
         try container.encodeNullable(eventId, forKey: .eventId)
         try container.encode(outcome, forKey: .outcome)
+        try container.encode(service, forKey: .service)
       }
     }
     public var paymentId: Int64
@@ -182,13 +186,24 @@ public enum AdminJSON {
     }
   }
 
-  /// `violations` names the service first (`payments: …`, `points: …`).
+  /// `violations` names the service first (`payments: …`, `points: …`, `saga: …` for the
+  /// checks across both databases). `warnings` (sagas without an outcome for longer than
+  /// `sweeper.stuck_after`) never make `ok` false.
   public struct Verify: Codable, Sendable, Hashable {
     public var ok: Bool
     public var violations: [String]
-    public init(ok: Bool, violations: [String]) {
+    public var warnings: [String]
+    public init(ok: Bool, violations: [String], warnings: [String] = []) {
       self.ok = ok
       self.violations = violations
+      self.warnings = warnings
+    }
+    /// A document from a sagad that predates `warnings` still decodes.
+    public init(from decoder: any Decoder) throws {
+      let container = try decoder.container(keyedBy: CodingKeys.self)
+      ok = try container.decode(Bool.self, forKey: .ok)
+      violations = try container.decode([String].self, forKey: .violations)
+      warnings = try container.decodeIfPresent([String].self, forKey: .warnings) ?? []
     }
   }
 }

@@ -55,6 +55,18 @@ extension PaymentsService {
     try await read { db in try StuckSagaQueries.reportedCount(in: db) }
   }
 
+  /// Sagas without an outcome (`PAID`, `REWARD_FAILED`) whose last change is older than
+  /// `olderThan` at `now`, oldest payment first, at most `limit`, with how many there are in
+  /// all: `verify`'s warnings, whether or not the sweeper has re-announced them yet.
+  public func unfinishedSagas(now: Date = Date(), olderThan: Duration, limit: Int = 100)
+    async throws(PaymentsError) -> (sagas: [StuckSaga], total: Int)
+  {
+    let cutoff = now.paymentsMilliseconds - Self.milliseconds(olderThan)
+    return try await read { db in
+      try StuckSagaQueries.unfinished(cutoff: cutoff, limit: limit, in: db)
+    }
+  }
+
   static func milliseconds(_ duration: Duration) -> Int64 {
     let (seconds, attoseconds) = duration.components
     return seconds * 1_000 + attoseconds / 1_000_000_000_000_000

@@ -92,6 +92,20 @@ enum StuckSagaQueries {
     ).map(decode)
   }
 
+  /// Sagas without an outcome last changed at or before `cutoff`, and their total count.
+  static func unfinished(cutoff: Int64, limit: Int, in db: Database) throws -> (sagas: [StuckSaga], total: Int) {
+    let sagas = try Row.fetchAll(
+      db, sql: select + " AND p.updated_at <= ? ORDER BY p.id LIMIT ?", arguments: [cutoff, limit]
+    ).map(decode)
+    let total =
+      sagas.count < limit
+      ? sagas.count
+      : try Int.fetchOne(
+        db, sql: "SELECT COUNT(*) FROM payments WHERE status IN ('PAID', 'REWARD_FAILED') AND updated_at <= ?",
+        arguments: [cutoff]) ?? 0
+    return (sagas, total)
+  }
+
   static func reportedCount(in db: Database) throws -> Int {
     try Int.fetchOne(
       db,

@@ -60,5 +60,26 @@ public enum PointsSchema {
           );
           """)
     }
+    // Points' half of `sagactl saga <payment>`: one row per ReservationCompleted handled,
+    // with the outbox rows (a JSON array of ids) its decision wrote. No foreign key, like
+    // reward_failures: the payment lives in Payments' database.
+    migrator.registerMigration("points-v2-saga-steps") { db in
+      try db.execute(
+        sql: """
+          CREATE TABLE point_saga_steps (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            payment_id INTEGER NOT NULL,
+            at INTEGER NOT NULL,
+            step TEXT NOT NULL,
+            topic TEXT,
+            "partition" INTEGER,
+            "offset" INTEGER,
+            event_id TEXT,
+            outcome TEXT NOT NULL,
+            outbox_ids TEXT NOT NULL DEFAULT '[]'
+          );
+          CREATE INDEX point_saga_steps_payment ON point_saga_steps(payment_id);
+          """)
+    }
   }
 }

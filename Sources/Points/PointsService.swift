@@ -61,6 +61,27 @@ public final class PointsService: Sendable {
     try await read { db in try PointsStore.inconsistencies(in: db) }
   }
 
+  /// Points' side of payment `paymentId`'s saga (`sagactl saga`), in time order; empty when
+  /// Points never heard of it.
+  public func steps(paymentId: Int64) async throws(SagaError) -> [PointsSagaStep] {
+    try await read { db in try PointsSagaStep.fetchAll(paymentId: paymentId, in: db) }
+  }
+
+  /// Every payment id the ledger rewarded, with how many rows and points: one grouped scan
+  /// of the ledger, for `verify`'s comparison with Payments.
+  public func rewardTotals() async throws(SagaError) -> [Int64: PaymentRewardTotal] {
+    try await read { db in
+      var totals: [Int64: PaymentRewardTotal] = [:]
+      let rows = try Row.fetchCursor(
+        db, sql: "SELECT payment_id, COUNT(*), SUM(amount) FROM point_ledger GROUP BY payment_id")
+      while let row = try rows.next() {
+        let total = PaymentRewardTotal(paymentId: row[0], rewards: row[1], points: row[2])
+        totals[total.paymentId] = total
+      }
+      return totals
+    }
+  }
+
   private static func validate(userId: Int64) throws(SagaError) {
     // The same rule the event codec applies to ids: an account nobody's events can name
     // would only hide a typo.

@@ -1,3 +1,4 @@
+import Foundation
 public import GRDB
 public import SagaCore
 public import SagaStorage
@@ -47,8 +48,17 @@ public struct ReservationCompletedHandler: SagaMessageHandler {
   ///   `SagaError.storage(_:)` for a database failure.
   public func handle(_ message: InboundMessage, context: MessageContext, in db: Database) throws(SagaError) {
     // A tombstone (no value) is as unparseable as an empty body.
+    try process(message, context: context, in: db)
+  }
+
+  /// `handle(_:context:in:)`, returning what was decided (for a wrapper that measures
+  /// rewards). Records the step `sagactl saga` shows, with where `message` was read.
+  @discardableResult
+  public func process(_ message: InboundMessage, context: MessageContext, in db: Database) throws(SagaError)
+    -> RewardOutcome
+  {
     let event = try EventCodec.decode(ReservationCompleted.self, from: message.value ?? [])
-    _ = try handle(event, context: context, in: db)
+    return try apply(event, message: message, context: context, in: db)
   }
 
   /// The loop gave up on `message`. If it was a valid event that kept failing transiently
@@ -66,16 +76,17 @@ public struct ReservationCompletedHandler: SagaMessageHandler {
     else { return }
     let reason = SagaError(
       error.code, "\(error.message) (gave up after \(attempts) attempts)", failureClass: .permanent)
-    let outcome: RewardOutcome
+    let decision: Decision
     do {
       guard try PointsStore.reward(userId: event.userId, paymentId: event.paymentId, in: db) == nil,
         try PointsStore.failure(userId: event.userId, paymentId: event.paymentId, in: db) == nil
       else { return }
-      outcome = try fail(event, reason, context: context, in: db)
+      decision = try fail(event, reason, context: context, in: db)
+      try decision.record(event, message: message, at: context.now, in: db)
     } catch {
       throw SagaError.storage(error)
     }
-    observer?(outcome)
+    observer?(decision.outcome)
   }
 
   /// Applies an already decoded event: duplicate check, enrolment check, reward.
@@ -85,32 +96,59 @@ public struct ReservationCompletedHandler: SagaMessageHandler {
   public func handle(
     _ event: ReservationCompleted, context: MessageContext, in db: Database
   ) throws(SagaError) -> RewardOutcome {
+    try apply(event, message: nil, context: context, in: db)
+  }
+
+  /// `handle(_:context:in:)`, recording the step of `message` for `sagactl saga` when given.
+  private func apply(
+    _ event: ReservationCompleted, message: InboundMessage?, context: MessageContext, in db: Database
+  ) throws(SagaError) -> RewardOutcome {
     guard event.paidAmount >= 0 else {
       throw SagaError(
         .invalidValue, "ReservationCompleted.paidAmount must not be negative, got \(event.paidAmount)",
         field: "paidAmount", failureClass: .permanent)
     }
-    let outcome: RewardOutcome
+    let decision: Decision
     do {
-      outcome = try decide(event, context: context, in: db)
+      decision = try decide(event, context: context, in: db)
+      if let message { try decision.record(event, message: message, at: context.now, in: db) }
     } catch {
       throw SagaError.storage(error)
     }
-    observer?(outcome)
-    return outcome
+    observer?(decision.outcome)
+    return decision.outcome
   }
 
-  private func decide(_ event: ReservationCompleted, context: MessageContext, in db: Database) throws -> RewardOutcome {
+  /// What was decided for one message, and what `sagactl saga` shows of it.
+  private struct Decision {
+    var outcome: RewardOutcome
+    var step: PointsSagaStep.Kind
+    var text: String
+    var outboxIds: [Int64]
+
+    func record(_ event: ReservationCompleted, message: InboundMessage, at now: Date, in db: Database) throws {
+      try PointsSagaStep.record(
+        step, paymentId: event.paymentId, message: message, outcome: text, outboxIds: outboxIds, at: now, in: db)
+    }
+  }
+
+  private func decide(_ event: ReservationCompleted, context: MessageContext, in db: Database) throws -> Decision {
     // Duplicates first, before anything else can differ: the outcome was decided once and
     // is only re-announced, with the recorded values even if this copy of the event
     // disagrees (the first copy is the one the decision was made on).
     if let reward = try PointsStore.reward(userId: event.userId, paymentId: event.paymentId, in: db) {
-      try context.emit(reward.event, in: db)
-      return .duplicate
+      let id = try context.emit(reward.event, in: db)
+      return Decision(
+        outcome: .duplicate, step: .reannouncementAnswered,
+        text: "already rewarded \(reward.amount) points (point \(reward.pointId)): PointRewardCompleted sent again",
+        outboxIds: [id])
     }
     if let failure = try PointsStore.failure(userId: event.userId, paymentId: event.paymentId, in: db) {
-      try announce(failure, context: context, in: db)
-      return .duplicate
+      let ids = try announce(failure, context: context, in: db)
+      return Decision(
+        outcome: .duplicate, step: .reannouncementAnswered,
+        text: "already failed (\(failure.reasonCode.rawValue)): PointRewardFailed and CompensatePayment sent again",
+        outboxIds: ids)
     }
 
     // The report's NotFoundException: no retry can create the account, so fail for good.
@@ -127,22 +165,26 @@ public struct ReservationCompletedHandler: SagaMessageHandler {
     // A drill's fault lands after the duplicate and enrolment checks, just before the write.
     try failpoints.hit(.pointsReward)
     let reward = try PointsStore.credit(event, amount: amount, at: context.now, in: db)
-    try context.emit(reward.event, in: db)
-    return .rewarded(amount: amount)
+    let id = try context.emit(reward.event, in: db)
+    return Decision(
+      outcome: .rewarded(amount: amount), step: .rewardRecorded,
+      text: "\(amount) points credited for \(event.paidAmount) KRW (point \(reward.pointId))", outboxIds: [id])
   }
 
   /// Records the failure and writes its two events, all in the current transaction.
   private func fail(
     _ event: ReservationCompleted, _ error: SagaError, context: MessageContext, in db: Database
-  ) throws -> RewardOutcome {
+  ) throws -> Decision {
     let failure = try PointsStore.recordFailure(event, error: error, at: context.now, in: db)
-    try announce(failure, context: context, in: db)
-    return .failed(reason: failure.error)
+    let ids = try announce(failure, context: context, in: db)
+    return Decision(
+      outcome: .failed(reason: failure.error), step: .failureRecorded,
+      text: "\(failure.error.description): PointRewardFailed and CompensatePayment written", outboxIds: ids)
   }
 
   /// The failure first, then the compensation, as the report's service sends them.
-  private func announce(_ failure: RewardFailure, context: MessageContext, in db: Database) throws {
-    try context.emit(failure.failedEvent, in: db)
-    try context.emit(failure.compensation, in: db)
+  /// Returns the two outbox row ids.
+  private func announce(_ failure: RewardFailure, context: MessageContext, in db: Database) throws -> [Int64] {
+    [try context.emit(failure.failedEvent, in: db), try context.emit(failure.compensation, in: db)]
   }
 }

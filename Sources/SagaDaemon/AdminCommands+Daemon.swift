@@ -6,7 +6,9 @@ import SagaStorage
 /// What the daemon commands act on besides the services: lifecycle and lag sampling.
 struct DaemonAdmin: Sendable {
   let control: DaemonControl
-  let lag: LagMonitor?
+  let lag: ConsumerLagSampler?
+  /// Broker reachability for `status`; nil where nothing probes the cluster.
+  var brokers: BrokerProbe?
 }
 
 /// The daemon commands: `log-level`, `lag`, `drain`, `shutdown`.
@@ -43,12 +45,12 @@ extension AdminCommands {
   }
 
   func lagReply(_ request: AdminRequest) throws -> AdminReply {
-    // No sample here: the window is samples at the monitor's own pace, and extra ones
+    // No sample here: the window is samples at the sampler's own pace, and extra ones
     // taken whenever someone asks would judge growth over arbitrary spans.
-    let monitor = daemon?.lag
-    let rows = monitor?.rows() ?? []
+    let sampler = daemon?.lag
+    let rows = sampler?.rows() ?? []
     let worst = rows.map(\.status).max() ?? .ok
-    let window = monitor?.window ?? 0
+    let window = sampler?.window ?? 0
     if request.json {
       return try Self.json(
         AdminJSON.Lag(
@@ -69,7 +71,7 @@ extension AdminCommands {
           + [row.status.rawValue, String(row.samples)])
     }
     let note =
-      monitor == nil
+      sampler == nil
       ? "no lag statistics in this process"
       : "\(worst.rawValue): \(rows.count) partitions, judged over the last \(window) samples"
     return out.finish(.ok, note)

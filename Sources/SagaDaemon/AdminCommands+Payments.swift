@@ -3,7 +3,8 @@ import Payments
 import Points
 import SagaCore
 
-/// The business commands: users, wallets, payments and their sagas, and `verify`.
+/// The business commands: users, wallets and payments (`saga` and `verify` are in
+/// AdminCommands+Saga.swift).
 extension AdminCommands {
   func userAdd(_ request: AdminRequest) async throws -> AdminReply {
     let id = request.integer("id")!
@@ -112,52 +113,5 @@ extension AdminCommands {
     ]
     for (name, value) in fields { out.row([name, value ?? "-"]) }
     return out.finish()
-  }
-
-  func saga(_ request: AdminRequest) async throws -> AdminReply {
-    guard let payments else { throw Self.roleMissing("payments") }
-    let id = request.integer("payment")!
-    let steps = try await payments.steps(paymentId: id)
-    if steps.isEmpty, try await payments.payment(id: id) == nil {
-      throw AdminProtocolError(.notFound, "payment \(id) does not exist")
-    }
-    let documents = steps.map {
-      AdminJSON.Saga.Step(
-        at: RFC3339Timestamp.format($0.at), step: $0.step.rawValue, topic: $0.topic, partition: $0.partition,
-        offset: $0.offset, eventId: $0.eventId, outcome: $0.outcome)
-    }
-    if request.json { return try Self.json(AdminJSON.Saga(paymentId: id, steps: documents)) }
-    var out = ReplyBuilder()
-    out.header(["AT", "STEP", "TOPIC", "PARTITION", "OFFSET", "OUTCOME"])
-    for step in documents {
-      out.row([
-        step.at, step.step, step.topic ?? "-", step.partition.map(String.init) ?? "-",
-        step.offset.map(String.init) ?? "-", step.outcome,
-      ])
-    }
-    return out.finish(.ok, "\(steps.count) steps")
-  }
-
-  func verify(_ request: AdminRequest) async throws -> AdminReply {
-    var violations: [String] = []
-    var checked: [String] = []
-    if let payments {
-      violations += try await payments.verify().map { "payments: \($0)" }
-      checked.append("payments")
-    }
-    if let points {
-      violations += try await points.verify().map { "points: \($0)" }
-      checked.append("points")
-    }
-    let (code, text): (ReplyCode, String) =
-      violations.isEmpty
-      ? (.ok, "ok: no violations (\(checked.joined(separator: ", ")))")
-      : (.verifyFailed, "verify found \(violations.count) violation\(violations.count == 1 ? "" : "s")")
-    if request.json {
-      return try Self.json(AdminJSON.Verify(ok: violations.isEmpty, violations: violations), code: code, text: text)
-    }
-    var out = ReplyBuilder()
-    for violation in violations { out.text(violation) }
-    return out.finish(code, text)
   }
 }

@@ -26,6 +26,10 @@ struct AdminCommands: Sendable {
   var supervisor: Supervisor?
   /// The node's failpoints (`failpoint …`); nil answers as disabled.
   var failpoints: Failpoints?
+  /// The reward rule Points applies; `verify` checks every reward against it.
+  var rewardRule = RewardRule.standard
+  /// `sweeper.stuck_after` in force (it reloads); `verify` warns about older sagas.
+  var stuckAfter: @Sendable () -> Duration = { SweeperSettings().stuckAfter }
 
   init(
     version: String, roles: [String], payments: PaymentsService?, points: PointsService?,
@@ -51,6 +55,10 @@ struct AdminCommands: Sendable {
     deadLetters = node.deadLetters
     supervisor = node.supervisor
     failpoints = node.failpoints
+    rewardRule = node.configuration.rewardRule
+    stuckAfter = { [sweeper = node.sweeper, configured = node.configuration.sweeper.stuckAfter] in
+      sweeper?.settings.stuckAfter ?? configured
+    }
   }
 
   /// The reply to `request`; never throws: every failure becomes a coded line.
@@ -175,10 +183,11 @@ struct AdminCommands: Sendable {
         AdminJSON.Status(
           version: version, roles: roles, workers: workers, relays: relays, outbox: outbox, tasks: taskDocuments(),
           stuckSagas: stuck, openCompensations: parked,
-          deadLettersPending: deadLettersPending.values.reduce(0, +)))
+          deadLettersPending: deadLettersPending.values.reduce(0, +), kafka: kafkaDocument()))
     }
     var out = ReplyBuilder()
     out.text("sagad \(version), roles: \(roles.joined(separator: ", "))")
+    if let kafka = kafkaDocument() { out.text(Self.kafkaLine(kafka)) }
     if payments != nil { out.text("stuck sagas: \(stuck), open compensations: \(parked)") }
     if deadLetters != nil {
       let topics = deadLettersPending.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }

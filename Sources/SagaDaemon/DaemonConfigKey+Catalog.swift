@@ -38,6 +38,9 @@ extension DaemonConfigKey {
       "retry.in_place_attempts", .integer(1...1000), "2", reloadable: true,
       "runs made in place (the first included) before a record is parked in the retry schedule"),
     DaemonConfigKey(
+      "payments.group_commit", .bool, "true",
+      "whether concurrent pay requests share one write transaction (one fsync); false: one each"),
+    DaemonConfigKey(
       "reward.rate_bp", .integer(0...10_000), "1000", "reward rate in basis points (1000 = 10 %)"),
     DaemonConfigKey("reward.unit", .integer(1...Int.max), "100", "rewards are rounded down to a multiple of this"),
     DaemonConfigKey(
@@ -53,6 +56,9 @@ extension DaemonConfigKey {
     DaemonConfigKey(
       "outbox.idle_interval", .duration(min: .milliseconds(10), max: .seconds(3600)), "1s",
       "how long an idle relay sleeps when nothing wakes it"),
+    DaemonConfigKey(
+      "outbox.wake_on_commit", .bool, "true",
+      "whether a commit that writes outbox rows wakes the relay; false: it polls every outbox.idle_interval"),
     DaemonConfigKey(
       "outbox.retention", .duration(min: .seconds(1), max: .seconds(365 * 86_400)), "24h",
       "sent outbox rows are deleted after this"),

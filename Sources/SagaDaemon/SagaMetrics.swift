@@ -32,36 +32,29 @@ final class SagaMetrics: Sendable {
     registry.gauge(
       "sagad_build_info", [("version", version)], help: "sagad's version; always 1"
     ).set(to: 1)
-    compensations = Dictionary(
-      uniqueKeysWithValues: ["refunded", "failed", "duplicate"].map { result in
-        (
-          result,
-          registry.counter(
-            "compensate_payment_total", [("result", result)],
-            help: "Compensation requests (compensate-payment) handled by Payments, by result")
-        )
-      })
-    rewards = Dictionary(
-      uniqueKeysWithValues: ["rewarded", "failed", "duplicate"].map { result in
-        (
-          result,
-          registry.counter(
-            "sagad_point_rewards_total", [("result", result)],
-            help: "ReservationCompleted events decided by Points, by result")
-        )
-      })
-    payments = Dictionary(
-      uniqueKeysWithValues: PaymentObservation.allCases.map { result in
-        (
-          result,
-          registry.counter(
-            "sagad_payments_total", [("result", result.rawValue)],
-            help: "pay requests answered by Payments, by result")
-        )
-      })
+    compensations = Self.counters(
+      registry, "compensate_payment_total", ["refunded", "failed", "duplicate"],
+      help: "Compensation requests (compensate-payment) handled by Payments, by result")
+    rewards = Self.counters(
+      registry, "sagad_point_rewards_total", ["rewarded", "failed", "duplicate"],
+      help: "ReservationCompleted events decided by Points, by result")
+    payments = Self.counters(
+      registry, "sagad_payments_total", PaymentObservation.allCases, label: \.rawValue,
+      help: "pay requests answered by Payments, by result")
     rewardLatency = registry.histogram(
       "sagad_reward_latency_seconds", buckets: Self.rewardLatencyBuckets,
       help: "From a payment's commit (ReservationCompleted occurredAt) to the reward's commit in Points")
+  }
+
+  /// One counter `name{result}` per result, so that each series exists from the start.
+  private static func counters<Result: Hashable>(
+    _ registry: PrometheusCollectorRegistry, _ name: String, _ results: [Result],
+    label: (Result) -> String = { "\($0)" }, help: String
+  ) -> [Result: Counter] {
+    Dictionary(
+      uniqueKeysWithValues: results.map { result in
+        (result, registry.counter(name, [("result", label(result))], help: help))
+      })
   }
 
   /// Creates the series of `node`'s consume workers at 0, so that they exist before the

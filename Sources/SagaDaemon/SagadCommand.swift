@@ -63,14 +63,22 @@ public struct SagadCommand: AsyncParsableCommand {
         // Synchronous on purpose: it runs on the deadline thread, maybe with the pool blocked.
         saga.supervisor.snapshots().filter { $0.state != .stopped }.map { "\($0.name) \($0.state)" }
       })
-    // Its own admin client: `lag` reads the broker's offsets, which move even when a
-    // wedged consumer's statistics stand still.
-    let lagAdmin = try KafkaAdmin(
-      bootstrapServers: node.bootstrapServers, overrides: node.producerProperties, logger: logger)
-    let lag = LagMonitor(
-      workers: saga.workers, window: loaded.lagWindow, interval: node.statisticsInterval, admin: lagAdmin)
+    // One sampler for `lag` and kafka_consumer_lag, with its own admin client: the broker's
+    // offsets move even when a wedged consumer's statistics stand still.
+    let lag = ConsumerLagSampler(
+      workers: saga.workers, deadLetterWorkers: saga.deadLetterWorkers, window: loaded.lagWindow,
+      interval: node.statisticsInterval,
+      admin: try KafkaAdmin(
+        bootstrapServers: node.bootstrapServers, overrides: node.producerProperties, logger: logger),
+      logger: logger)
     var commands = AdminCommands(node: saga)
-    commands.daemon = DaemonAdmin(control: control, lag: lag)
+    // Its own admin client too: a probe waiting on a dead cluster must not delay `lag`.
+    let brokerProbe = BrokerProbe(
+      bootstrapServers: node.bootstrapServers,
+      admin: try KafkaAdmin(
+        bootstrapServers: node.bootstrapServers, overrides: node.producerProperties, logger: logger),
+      interval: node.statisticsInterval ?? .seconds(5))
+    commands.daemon = DaemonAdmin(control: control, lag: lag, brokers: brokerProbe)
     let reload = ConfigReload(
       file: source.file, dev: source.dev, environment: source.environment(), loaded: loaded,
       logLevelPinned: logging.logLevel != nil, logger: logger,
@@ -94,15 +102,9 @@ public struct SagadCommand: AsyncParsableCommand {
       ServiceGroupConfiguration.ServiceConfiguration(
         service: TrackedService(name: "admin", service: admin, control: control)),
     ]
-    var sampler: ConsumerLagSampler?
     if loaded.metrics.enabled {
-      sampler = ConsumerLagSampler(
-        workers: saga.workers, deadLetterWorkers: saga.deadLetterWorkers,
-        admin: try KafkaAdmin(
-          bootstrapServers: node.bootstrapServers, overrides: node.producerProperties, logger: logger),
-        interval: node.statisticsInterval ?? .seconds(5), logger: logger)
       // First, so stopped last: scrapes keep working while the node drains.
-      let collector = MetricsCollector(node: saga, metrics: metrics, sampler: sampler, logger: logger)
+      let collector = MetricsCollector(node: saga, metrics: metrics, sampler: lag, logger: logger)
       let server = MetricsServer(
         settings: loaded.metrics, addressFile: node.stateDirectory + "/" + MetricsSettings.addressFileName,
         scrape: { await collector.scrape() }, readiness: { collector.readiness }, logger: logger)
@@ -137,11 +139,11 @@ public struct SagadCommand: AsyncParsableCommand {
       }
       tasks.addTask { await watchdog.run() }
       tasks.addTask { await lag.run() }
-      if let sampler { tasks.addTask { await sampler.run() } }
+      tasks.addTask { await brokerProbe.run() }
       defer { tasks.cancelAll() }
       try await group.run()
     }
-    await lagAdmin.close()
+    await brokerProbe.close()
     await devBroker?.cluster.close()
     logger.info("sagad stopped")
   }

@@ -98,6 +98,28 @@ public final class KafkaAdmin: Sendable {
     }
   }
 
+  /// The brokers of the cluster, from a metadata request that names no topic: the
+  /// cheapest question a broker answers, so a reachability probe can ask it often.
+  public func brokers(timeout: Duration = .seconds(2)) async throws(KafkaError) -> ClusterBrokers {
+    try await perform { handle throws(KafkaError) in
+      var metadata: UnsafePointer<rd_kafka_metadata_t>?
+      // all_topics 0 and no topic handle: the admin client knows no topics, so no topic is asked.
+      let err = rd_kafka_metadata(handle, 0, nil, &metadata, clampedMilliseconds(timeout))
+      guard err == RD_KAFKA_RESP_ERR_NO_ERROR, let metadata else {
+        throw KafkaError.from(err, context: "cannot read cluster metadata")
+      }
+      defer { rd_kafka_metadata_destroy(metadata) }
+      let md = metadata.pointee
+      let brokers = (0..<Int(md.broker_cnt)).map { index in
+        let broker = md.brokers[index]
+        return ClusterBrokers.Broker(id: broker.id, host: String(cString: broker.host), port: broker.port)
+      }
+      return ClusterBrokers(
+        brokers: brokers.sorted { $0.id < $1.id },
+        answeredBy: md.orig_broker_name.map { String(cString: $0) } ?? String(md.orig_broker_id))
+    }
+  }
+
   /// The partition's low watermark (oldest offset still stored) and high watermark
   /// (the offset the next record will get), asked from the partition's leader.
   ///

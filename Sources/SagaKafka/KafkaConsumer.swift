@@ -146,6 +146,22 @@ public final class KafkaConsumer: Sendable {
     }
   }
 
+  /// Commits exactly `positions` and waits for the answer, even where that moves a
+  /// committed offset backwards (an operator's offset reset; `commit()` only ever moves
+  /// stored offsets forwards). The partitions must be assigned to this member.
+  public func commit(_ positions: [TopicPartitionOffset]) async throws(KafkaError) {
+    let client = self.client
+    try await io.run { () throws(KafkaError) in
+      guard !client.isDestroyed else { throw KafkaError.closed("consumer") }
+      let list = TopicPartitionList.make(positions)
+      defer { rd_kafka_topic_partition_list_destroy(list) }
+      let err = rd_kafka_commit(client.handle, list, 0)
+      guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
+        throw KafkaError.from(err, context: "offset commit failed")
+      }
+    }
+  }
+
   /// The group's committed positions for `partitions`, asked of the coordinator.
   public func committed(_ partitions: [TopicPartition], timeout: Duration = .seconds(10)) async throws(KafkaError)
     -> [TopicPartitionOffset]

@@ -22,13 +22,10 @@ import Synchronization
 /// transaction (see `RecordProcessor`).
 public final class ConsumeWorker: Service, PausableService, Sendable {
   public let name: String
-  /// The consumer of the current (or last) run. A run closes it when it ends; the next
-  /// run (a supervisor's restart) takes a fresh one from `makeConsumer`.
-  private let consumers: Mutex<(current: KafkaConsumer, used: Bool)>
-  private let makeConsumer: (@Sendable () throws -> KafkaConsumer)?
+  private let consumers: ConsumerSlot
   /// Operator pause, kept across restarts (re-applied to each fresh consumer).
   private let paused = Mutex(false)
-  private var consumer: KafkaConsumer { consumers.withLock { $0.current } }
+  private var consumer: KafkaConsumer { consumers.current }
   private let database: SagaDatabase
   private let handler: any SagaMessageHandler
   private let settings: ConsumeSettings
@@ -55,8 +52,7 @@ public final class ConsumeWorker: Service, PausableService, Sendable {
     makeConsumer: (@Sendable () throws -> KafkaConsumer)? = nil, logger: Logger
   ) {
     self.name = name
-    self.consumers = Mutex((consumer, false))
-    self.makeConsumer = makeConsumer
+    self.consumers = ConsumerSlot(worker: name, consumer: consumer, makeConsumer: makeConsumer)
     self.database = database
     self.handler = handler
     self.settings = settings
@@ -107,35 +103,16 @@ public final class ConsumeWorker: Service, PausableService, Sendable {
     logger.notice("resumed")
   }
 
-  /// A worker runs again after its run ended (a supervisor's restart) only with a fresh
-  /// consumer: the old one left the group when it was closed.
-  private func takeConsumer() throws -> KafkaConsumer {
-    try consumers.withLock { slot in
-      guard slot.used else {
-        slot.used = true
-        return slot.current
-      }
-      guard let makeConsumer else {
-        throw SagaError(.internalError, "worker \(name) cannot run twice: it was built without makeConsumer")
-      }
-      slot.current = try makeConsumer()
-      return slot.current
-    }
-  }
-
   public func run() async throws {
-    let consumer = try takeConsumer()
+    // A restart takes a fresh consumer (the old one left the group), paused if the worker is.
+    let consumer = try consumers.take()
     if isPaused { try await consumer.setPaused(true) }
-    heartbeat.restart()
-    defer { heartbeat.stop() }
-    try await consumer.subscribe(topics: handler.consumerGroup.topics)
-    logger.info("consuming", metadata: ["topics": "\(handler.consumerGroup.topics)"])
-    do {
-      try await loadSchedule()
-      try await cancelWhenGracefulShutdown {
+    try await consumers.run(
+      consumer, topics: handler.consumerGroup.topics, heartbeat: heartbeat, logger: logger, message: "consuming",
+      failed: { error in stats.withLock { $0.lastError = "\(error)" } }, prepare: { try await loadSchedule() },
+      loop: {
         while !Task.isCancelled {
-          let batch = try await self.consumer.poll(
-            maxMessages: self.settings.batchMax, timeout: self.pollTimeout())
+          let batch = try await consumer.poll(maxMessages: self.settings.batchMax, timeout: self.pollTimeout())
           self.heartbeat.beat()
           if !batch.isEmpty { try await self.process(batch) }
           // A paused worker runs no retries either: the operator stopped its processing.
@@ -143,16 +120,7 @@ public final class ConsumeWorker: Service, PausableService, Sendable {
             try await self.runDueEntries()
           }
         }
-      }
-    } catch is CancellationError {
-      // Graceful shutdown: the current batch finished above; fall through to close.
-    } catch {
-      stats.withLock { $0.lastError = "\(error)" }
-      await consumer.close()
-      throw error
-    }
-    await consumer.close()
-    logger.info("stopped")
+      })
   }
 
   /// The configured poll timeout, shortened so the next due entry runs on time.

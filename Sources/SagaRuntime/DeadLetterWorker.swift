@@ -17,11 +17,7 @@ import Synchronization
 public final class DeadLetterWorker: Service, Sendable {
   public let name: String
   public let group: SagaConsumerGroup
-  /// The consumer of the current run and whether a run has used it: a second run (a
-  /// supervisor's restart) takes a fresh one from `makeConsumer`, since a closed consumer
-  /// has left the group.
-  private let consumers: Mutex<(current: KafkaConsumer, used: Bool)>
-  private let makeConsumer: (@Sendable () throws -> KafkaConsumer)?
+  private let consumers: ConsumerSlot
   private let store: DeadLetterStore
   private let settings: DeadLetterSettings
   private let logger: Logger
@@ -36,8 +32,7 @@ public final class DeadLetterWorker: Service, Sendable {
   ) {
     self.name = name ?? group.rawValue
     self.group = group
-    self.consumers = Mutex((consumer, false))
-    self.makeConsumer = makeConsumer
+    self.consumers = ConsumerSlot(worker: self.name, consumer: consumer, makeConsumer: makeConsumer)
     self.store = store
     self.settings = settings
     var logger = logger
@@ -48,46 +43,21 @@ public final class DeadLetterWorker: Service, Sendable {
   public var statistics: DeadLetterWorkerStatistics { stats.withLock { $0 } }
 
   /// Partitions the group currently gives this worker (empty until the first join).
-  public var assignment: Set<TopicPartition> { consumers.withLock { $0.current.currentAssignment } }
+  public var assignment: Set<TopicPartition> { consumers.current.currentAssignment }
 
   public func run() async throws {
-    let consumer = try takeConsumer()
-    heartbeat.restart()
-    defer { heartbeat.stop() }
-    try await consumer.subscribe(topics: group.topics)
-    logger.info("consuming dead letters", metadata: ["topics": "\(group.topics)"])
-    do {
-      try await cancelWhenGracefulShutdown {
+    let consumer = try consumers.take()
+    try await consumers.run(
+      consumer, topics: group.topics, heartbeat: heartbeat, logger: logger, message: "consuming dead letters",
+      failed: { error in stats.withLock { $0.lastError = "\(error)" } },
+      loop: {
         while !Task.isCancelled {
           let batch = try await consumer.poll(maxMessages: self.settings.batchMax, timeout: self.settings.pollTimeout)
           self.heartbeat.beat()
           guard !batch.isEmpty else { continue }
           try await self.process(batch, consumer)
         }
-      }
-    } catch is CancellationError {
-      // Graceful shutdown: the current batch finished above; fall through to close.
-    } catch {
-      stats.withLock { $0.lastError = "\(error)" }
-      await consumer.close()
-      throw error
-    }
-    await consumer.close()
-    logger.info("stopped")
-  }
-
-  private func takeConsumer() throws -> KafkaConsumer {
-    try consumers.withLock { slot in
-      guard slot.used else {
-        slot.used = true
-        return slot.current
-      }
-      guard let makeConsumer else {
-        throw SagaError(.internalError, "worker \(name) cannot run twice: it was built without makeConsumer")
-      }
-      slot.current = try makeConsumer()
-      return slot.current
-    }
+      })
   }
 
   private func process(_ batch: [KafkaConsumerMessage], _ consumer: KafkaConsumer) async throws {

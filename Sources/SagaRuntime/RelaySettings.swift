@@ -7,6 +7,11 @@ public struct RelaySettings: Sendable, Equatable {
   /// How long the relay sleeps when nobody wakes it: a safety net only, since every
   /// commit that writes outbox rows wakes it at once.
   public var idleInterval: Duration = .seconds(1)
+  /// Whether commits that write outbox rows wake the relay (`outbox.wake_on_commit`).
+  /// Off, the relay polls: every `idleInterval` it publishes what is pending, one
+  /// unpipelined round after another, then sleeps again — the report's design, kept
+  /// as the benchmarks' baseline.
+  public var wakeOnCommit = true
   /// First back-off after a round in which some rows were not persisted; doubles up
   /// to `maxBackoff`, so a dead broker is retried without a busy loop.
   public var initialBackoff: Duration = .milliseconds(100)

@@ -14,11 +14,10 @@ struct RewardTimingHandler: SagaMessageHandler {
 
   var consumerGroup: SagaConsumerGroup { inner.consumerGroup }
 
-  /// What `ReservationCompletedHandler.handle(_:context:in:)` does (decode, then apply),
-  /// through the typed entry point that returns the outcome.
+  /// What `ReservationCompletedHandler.handle(_:context:in:)` does, through the entry point
+  /// that returns the outcome.
   func handle(_ message: InboundMessage, context: MessageContext, in db: Database) throws(SagaError) {
-    let event = try EventCodec.decode(ReservationCompleted.self, from: message.value ?? [])
-    guard case .rewarded = try inner.handle(event, context: context, in: db) else { return }
+    guard case .rewarded = try inner.process(message, context: context, in: db) else { return }
     let start =
       context.envelope.occurredAt
       ?? message.timestampMilliseconds.map { Date(timeIntervalSince1970: Double($0) / 1000) }

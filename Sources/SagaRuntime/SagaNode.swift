@@ -73,26 +73,27 @@ public final class SagaNode: Service, Sendable {
       relays.append(relay)
       return relay
     }
-    func worker(
-      _ name: String, _ handler: any SagaMessageHandler, _ service: SagaService, _ database: SagaDatabase,
-      _ relay: OutboxRelay
-    ) throws {
+    // A restart (supervisor) needs a fresh consumer: a closed one has left the group.
+    func consumerFactory(_ name: String, group: SagaConsumerGroup) -> @Sendable () throws -> KafkaConsumer {
       var config = KafkaConsumerConfiguration(
-        bootstrapServers: configuration.bootstrapServers, groupId: handler.consumerGroup.rawValue)
+        bootstrapServers: configuration.bootstrapServers, groupId: group.rawValue)
       config.clientId = "\(configuration.clientIdPrefix)-\(name)"
       config.statisticsInterval = configuration.statisticsInterval
       config.overrides = SagaNodeConfiguration.defaultConsumerProperties.merging(
         configuration.consumerProperties, uniquingKeysWith: { _, configured in configured })
-      // A restart (supervisor) needs a fresh consumer: a closed one has left the group.
-      let consumerConfig = config
-      let makeConsumer: @Sendable () throws -> KafkaConsumer = {
-        try KafkaConsumer(configuration: consumerConfig, logger: logger)
-      }
+      return { [config] in try KafkaConsumer(configuration: config, logger: logger) }
+    }
+    func worker(
+      _ name: String, _ handler: any SagaMessageHandler, _ service: SagaService, _ database: SagaDatabase,
+      _ relay: OutboxRelay
+    ) throws {
+      let makeConsumer = consumerFactory(name, group: handler.consumerGroup)
       workers.append(
         ConsumeWorker(
           name: name, consumer: try makeConsumer(), database: database,
           handler: handler, service: service, settings: configuration.consume, retry: configuration.retry,
-          relayWakeup: relay.wakeup, hooks: hooks, failpoints: failpoints, makeConsumer: makeConsumer, logger: logger))
+          relayWakeup: configuration.relay.wakeOnCommit ? relay.wakeup : nil, hooks: hooks, failpoints: failpoints,
+          makeConsumer: makeConsumer, logger: logger))
     }
 
     if configuration.roles.contains(.payments) {
@@ -101,8 +102,11 @@ public final class SagaNode: Service, Sendable {
       // Once per committed pay group, so ReservationCompleted leaves at once rather than
       // at the relay's next idle check, whoever called pay (this node, the admin socket).
       let wakeup = relay.wakeup
+      let wakeOnCommit = configuration.relay.wakeOnCommit
+      let afterPayCommit: (@Sendable (Int) -> Void)? = wakeOnCommit ? { @Sendable _ in wakeup.signal() } : nil
       let payments = PaymentsService(
-        database: database, failpoints: failpoints, afterPayCommit: { _ in wakeup.signal() })
+        database: database, maxGroupSize: configuration.payGroupCommit ? PaymentsService.defaultMaxGroupSize : 1,
+        failpoints: failpoints, afterPayCommit: afterPayCommit)
       try worker("payments-saga-tracker", PaymentsSagaTrackerHandler(), .payments, database, relay)
       try worker(
         "payment-compensation",
@@ -110,7 +114,8 @@ public final class SagaNode: Service, Sendable {
         relay)
       self.payments = payments
       self.sweeper = StuckSagaSweeper(
-        payments: payments, settings: configuration.sweeper, relayWakeup: wakeup, logger: logger)
+        payments: payments, settings: configuration.sweeper, relayWakeup: wakeOnCommit ? wakeup : nil,
+        logger: logger)
     } else {
       self.payments = nil
       self.sweeper = nil
@@ -135,16 +140,7 @@ public final class SagaNode: Service, Sendable {
     var deadLetterWorkers: [DeadLetterWorker] = []
     for group in [SagaConsumerGroup.pointsServiceDeadLetters, .sagadDeadLetters]
     where configuration.roles.contains(group == .pointsServiceDeadLetters ? .points : .payments) {
-      var config = KafkaConsumerConfiguration(
-        bootstrapServers: configuration.bootstrapServers, groupId: group.rawValue)
-      config.clientId = "\(configuration.clientIdPrefix)-\(group.rawValue)"
-      config.statisticsInterval = configuration.statisticsInterval
-      config.overrides = SagaNodeConfiguration.defaultConsumerProperties.merging(
-        configuration.consumerProperties, uniquingKeysWith: { _, configured in configured })
-      let consumerConfig = config
-      let makeConsumer: @Sendable () throws -> KafkaConsumer = {
-        try KafkaConsumer(configuration: consumerConfig, logger: logger)
-      }
+      let makeConsumer = consumerFactory(group.rawValue, group: group)
       deadLetterWorkers.append(
         DeadLetterWorker(
           group: group, consumer: try makeConsumer(), store: deadLetterStore, settings: configuration.deadLetters,

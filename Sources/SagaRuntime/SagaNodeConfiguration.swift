@@ -22,6 +22,9 @@ public struct SagaNodeConfiguration: Sendable {
   /// How workers retry transient failures before dead-lettering (`retry.*`).
   public var retry = RetryPolicy.standard
   public var relay = RelaySettings()
+  /// Whether concurrent `pay` requests share one write transaction (`payments.group_commit`);
+  /// off, every `pay` is its own transaction and fsync (the benchmarks' baseline).
+  public var payGroupCommit = true
   /// The DLT workers and replays (`dlt.*`).
   public var deadLetters = DeadLetterSettings()
   /// The stuck-saga sweeper of the payments role (`sweeper.*`).

@@ -24,7 +24,7 @@ struct CompensationsListCommand: AdminSubcommand {
   @OptionGroup var options: GlobalOptions
   @Flag(help: "Also list compensations already retried or resolved.") var all = false
   var root: SagaCtl { compensations.root }
-  func request() -> AdminRequest { AdminRequest(.compensationsList, all ? ["all": .flag(true)] : [:]) }
+  func request() -> AdminRequest { AdminRequest(.compensationsList, given: ["all": .flag(given: all)]) }
 }
 
 struct CompensationsRetryCommand: AdminSubcommand {
@@ -59,5 +59,5 @@ struct StuckCommand: AdminSubcommand {
   @ParentCommand var root: SagaCtl
   @OptionGroup var options: GlobalOptions
   @Flag(help: "Also list sagas still being re-announced.") var all = false
-  func request() -> AdminRequest { AdminRequest(.stuck, all ? ["all": .flag(true)] : [:]) }
+  func request() -> AdminRequest { AdminRequest(.stuck, given: ["all": .flag(given: all)]) }
 }

@@ -10,7 +10,7 @@ struct LogLevelCommand: AdminSubcommand {
   @OptionGroup var options: GlobalOptions
   @Argument(help: "trace, debug, info, notice, warning, error or critical; none shows the current level.")
   var level: String?
-  func request() -> AdminRequest { AdminRequest(.logLevel, level.map { ["level": .text($0)] } ?? [:]) }
+  func request() -> AdminRequest { AdminRequest(.logLevel, given: ["level": .text(given: level)]) }
 }
 
 struct LagCommand: AdminSubcommand {
@@ -30,16 +30,11 @@ struct DrainCommand: AdminSubcommand {
   @OptionGroup var options: GlobalOptions
   @Option(help: ArgumentHelp("Seconds to wait for the outbox (default: sagad's shutdown.timeout).", valueName: "N"))
   var waitSeconds: Int64?
-  func request() -> AdminRequest { AdminRequest(.drain, waitSeconds.map { ["timeout": .integer($0)] } ?? [:]) }
+  func request() -> AdminRequest { AdminRequest(.drain, given: ["timeout": .integer(given: waitSeconds)]) }
 
   /// As every command, but the reply may take as long as the drain itself.
   mutating func run() async throws {
-    var request = request()
-    request.json = options.json || root.options.json
-    let socket = options.socket ?? root.options.socket ?? GlobalOptions.defaultSocketPath()
-    let wait = Int(waitSeconds ?? 3600)
-    let timeout = options.timeout ?? root.options.timeout ?? min(wait, 3600) + 10
-    throw ExitCode(ReplyPrinter.exchange(request, socket: socket, timeout: .seconds(max(1, timeout))))
+    try send(defaultTimeout: min(Int(waitSeconds ?? 3600), 3600) + 10)
   }
 }
 

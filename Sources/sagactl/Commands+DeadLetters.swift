@@ -10,15 +10,6 @@ struct DltCommand: AsyncParsableCommand {
   @ParentCommand var root: SagaCtl
 }
 
-/// `--topic`, `--reason`, `--since` as request arguments.
-private func filterArguments(topic: String?, reason: String?, since: String?) -> [String: AdminRequest.Argument] {
-  var arguments: [String: AdminRequest.Argument] = [:]
-  if let topic { arguments["topic"] = .text(topic) }
-  if let reason { arguments["reason"] = .text(reason) }
-  if let since { arguments["since"] = .text(since) }
-  return arguments
-}
-
 struct DltListCommand: AdminSubcommand {
   static let configuration = CommandConfiguration(
     commandName: "list", abstract: "Dead letters stored from the .DLT topics, oldest first.")
@@ -34,11 +25,12 @@ struct DltListCommand: AdminSubcommand {
   var root: SagaCtl { dlt.root }
 
   func request() -> AdminRequest {
-    var arguments = filterArguments(topic: topic, reason: reason, since: since)
-    if let status { arguments["status"] = .text(status) }
-    if let limit { arguments["limit"] = .integer(limit) }
-    if let after { arguments["after"] = .integer(after) }
-    return AdminRequest(.dltList, arguments)
+    AdminRequest(
+      .dltList,
+      given: [
+        "topic": .text(given: topic), "reason": .text(given: reason), "since": .text(given: since),
+        "status": .text(given: status), "limit": .integer(given: limit), "after": .integer(given: after),
+      ])
   }
 }
 
@@ -77,11 +69,12 @@ struct DltReplayCommand: AdminSubcommand {
   }
 
   func request() -> AdminRequest {
-    var arguments = filterArguments(topic: topic, reason: reason, since: since)
-    if let id { arguments["id"] = .integer(id) }
-    if all { arguments["all"] = .flag(true) }
-    if dryRun { arguments["dry-run"] = .flag(true) }
-    return AdminRequest(.dltReplay, arguments)
+    AdminRequest(
+      .dltReplay,
+      given: [
+        "topic": .text(given: topic), "reason": .text(given: reason), "since": .text(given: since),
+        "id": .integer(given: id), "all": .flag(given: all), "dry-run": .flag(given: dryRun),
+      ])
   }
 }
 

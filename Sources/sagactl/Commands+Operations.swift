@@ -24,10 +24,12 @@ struct FailpointSetCommand: AdminSubcommand {
   var root: SagaCtl { failpoint.root }
 
   func request() -> AdminRequest {
-    var arguments: [String: AdminRequest.Argument] = ["name": .text(name), "action": .text(action)]
-    if let count { arguments["count"] = .integer(count) }
-    if let probability { arguments["probability"] = .text(probability) }
-    return AdminRequest(.failpointSet, arguments)
+    AdminRequest(
+      .failpointSet,
+      given: [
+        "name": .text(name), "action": .text(action), "count": .integer(given: count),
+        "probability": .text(given: probability),
+      ])
   }
 }
 
@@ -41,10 +43,7 @@ struct FailpointClearCommand: AdminSubcommand {
   var root: SagaCtl { failpoint.root }
 
   func request() -> AdminRequest {
-    var arguments: [String: AdminRequest.Argument] = [:]
-    if let name { arguments["name"] = .text(name) }
-    if all { arguments["all"] = .flag(true) }
-    return AdminRequest(.failpointClear, arguments)
+    AdminRequest(.failpointClear, given: ["name": .text(given: name), "all": .flag(given: all)])
   }
 }
 

@@ -54,10 +54,8 @@ struct UserAddCommand: AdminSubcommand {
   var root: SagaCtl { user.root }
 
   func request() -> AdminRequest {
-    var arguments: [String: AdminRequest.Argument] = ["id": .integer(id)]
-    if let balance { arguments["balance"] = .integer(balance) }
-    if noPoints { arguments["no-points"] = .flag(true) }
-    return AdminRequest(.userAdd, arguments)
+    AdminRequest(
+      .userAdd, given: ["id": .integer(id), "balance": .integer(given: balance), "no-points": .flag(given: noPoints)])
   }
 }
 
@@ -90,11 +88,12 @@ struct PayCommand: AdminSubcommand {
   @Option(help: ArgumentHelp("KRW to pay (> 0).", valueName: "A")) var amount: Int64
 
   func request() -> AdminRequest {
-    var arguments: [String: AdminRequest.Argument] = [
-      "user": .integer(user), "schedule": .integer(schedule), "amount": .integer(amount),
-    ]
-    if let seat { arguments["seat"] = .text(seat) }
-    return AdminRequest(.pay, arguments)
+    AdminRequest(
+      .pay,
+      given: [
+        "user": .integer(user), "schedule": .integer(schedule), "amount": .integer(amount),
+        "seat": .text(given: seat),
+      ])
   }
 }
 

@@ -99,11 +99,15 @@ protocol AdminSubcommand: AsyncParsableCommand {
 }
 
 extension AdminSubcommand {
-  mutating func run() async throws {
+  mutating func run() async throws { try send(defaultTimeout: 30) }
+
+  /// Sends `request()` with the options (the subcommand's over the root's) and exits with
+  /// the reply's code.
+  func send(defaultTimeout: Int) throws {
     var request = request()
     request.json = options.json || root.options.json
     let socket = options.socket ?? root.options.socket ?? GlobalOptions.defaultSocketPath()
-    let timeout = options.timeout ?? root.options.timeout ?? 30
+    let timeout = options.timeout ?? root.options.timeout ?? defaultTimeout
     throw ExitCode(ReplyPrinter.exchange(request, socket: socket, timeout: .seconds(max(1, timeout))))
   }
 }

@@ -41,6 +41,12 @@ struct DeadLetteredTests {
       #expect(compensation.refundAmount == 50_000 && compensation.paymentId == paymentId)
       let failed = try EventCodec.decode(PointRewardFailed.self, from: rows[0].payload)
       #expect(failed.reason == "database-busy: database is locked (gave up after 3 attempts)")
+      // `sagactl saga` shows the decision on the dead-lettered record and the two events.
+      let steps = try await points.service.steps(paymentId: paymentId)
+      #expect(steps.map(\.step) == [.failureRecorded, .published, .published])
+      #expect(steps.first?.topic == "reservation-completed")
+      #expect(steps.first?.outcome.contains("gave up after 3 attempts") == true)
+      #expect(steps.dropFirst().map(\.topic) == ["point-reward-failed", "compensate-payment"])
     }
   }
 

@@ -12,7 +12,7 @@ import Testing
 /// the reads need none); `sagactl dlt …` against the same socket.
 @Suite("dlt admin commands", .timeLimit(.minutes(2)))
 struct AdminDeadLetterTests {
-  final class Harness: Sendable {
+  final class Harness: StoppableFixture, Sendable {
     let directory: TemporaryDirectory
     let store: DeadLetterStore
     let server: AdminServer
@@ -57,8 +57,7 @@ struct AdminDeadLetterTests {
 
   @Test("list, show, replay --dry-run, discard over the socket; the read level lists but cannot replay")
   func overTheSocket() async throws {
-    let harness = try await Harness()
-    do {
+    try await Harness().use { harness in
       let eventId = UUID().uuidString.lowercased()
       try await harness.store.record([
         Self.letter(offset: 0, reason: "missing-field: paidAmount is missing", eventId: eventId),
@@ -132,21 +131,13 @@ struct AdminDeadLetterTests {
           == .permissionDenied)
       #expect(
         await harness.server.handle(Array("dlt replay 1 --dry-run".utf8), peer: peer, level: .operate).code == .ok)
-    } catch {
-      await harness.stop()
-      throw error
     }
-    await harness.stop()
   }
 
   @Test("sagactl dlt list / show / replay --dry-run / discard against the socket")
   func sagactl() async throws {
-    let sagactl = try sagadBinary().deletingLastPathComponent().appendingPathComponent("sagactl")
-    guard FileManager.default.isExecutableFile(atPath: sagactl.path) else {
-      throw TestFailure("sagactl not found at \(sagactl.path); build it with `swift build --build-tests`")
-    }
-    let harness = try await Harness()
-    do {
+    let sagactl = try sagactlBinary()
+    try await Harness().use { harness in
       try await harness.store.record([Self.letter(offset: 0, reason: "invalid-json: not JSON")])
       func ctl(_ arguments: String...) async throws -> (status: Int32, stdout: String, stderr: String) {
         try await run(sagactl, ["--socket", harness.socket] + arguments)
@@ -165,10 +156,6 @@ struct AdminDeadLetterTests {
       let discard = try await ctl("dlt", "discard", "1", "--note", "not ours")
       #expect(discard.status == 0, "\(discard.stderr)")
       #expect(try await harness.store.deadLetter(id: 1)?.status == .discarded)
-    } catch {
-      await harness.stop()
-      throw error
     }
-    await harness.stop()
   }
 }

@@ -7,15 +7,6 @@ import Testing
 /// `sagactl` binary, as an operator would.
 @Suite("sagactl against sagad --dev", .timeLimit(.minutes(2)))
 struct AdminEndToEndTests {
-  /// `sagactl` from the same products directory as `sagad`.
-  private static func sagactl() throws -> URL {
-    let url = try sagadBinary().deletingLastPathComponent().appendingPathComponent("sagactl")
-    guard FileManager.default.isExecutableFile(atPath: url.path) else {
-      throw TestFailure("sagactl not found at \(url.path); build it with `swift build --build-tests`")
-    }
-    return url
-  }
-
   private struct Result {
     let status: Int32
     let stdout: String
@@ -27,21 +18,16 @@ struct AdminEndToEndTests {
 
   @Test("user add, pay --json, payment until REWARDED, balance, verify; usage errors exit 2, errors 1")
   func operatorSession() async throws {
-    let directory = try TemporaryDirectory()
-    let socket = directory.path + "/sagad.sock"
-    let daemon = try ChildProcess(
-      try sagadBinary(), ["--dev", "--state-dir", directory.path, "--log-level", "warning"], pipeStdin: false)
+    let dev = try DevDaemon()
+    let (daemon, socket) = (dev.process, dev.socket)
     defer { daemon.killIfRunning() }
-    let sagactl = try Self.sagactl()
+    let sagactl = try sagactlBinary()
     func ctl(_ arguments: String...) async throws -> Result {
       let result = try await run(sagactl, ["--socket", socket] + arguments)
       return Result(status: result.status, stdout: result.stdout, stderr: result.stderr)
     }
     do {
-      try await eventually("sagad's admin socket to answer", timeout: .seconds(60)) {
-        guard daemon.isRunning else { throw TestFailure("sagad exited:\n\(daemon.stderr.text)") }
-        return (try? await AdminTestClient.connect(socket, timeout: .seconds(5))) != nil
-      }
+      try await waitForAdminSocket(socket, of: daemon)
       let mode = try FileManager.default.attributesOfItem(atPath: socket)[.posixPermissions] as? Int
       #expect(mode == 0o660)
 
@@ -86,7 +72,7 @@ struct AdminEndToEndTests {
       let missing = try await ctl("payment", "999")
       #expect(missing.status == 1)
       #expect(missing.stderr.contains("8001"))
-      let noSocket = try await run(sagactl, ["--socket", directory.path + "/none.sock", "status"])
+      let noSocket = try await run(sagactl, ["--socket", dev.directory.path + "/none.sock", "status"])
       #expect(noSocket.status == 1)
       #expect(noSocket.stderr.contains("no sagad socket"))
 

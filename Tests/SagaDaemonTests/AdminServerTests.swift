@@ -10,7 +10,7 @@ import Testing
 
 /// The admin server in this process on a temporary socket, with Payments and Points on
 /// bare databases (no Kafka: the commands under test need none).
-final class AdminServerHarness: Sendable {
+final class AdminServerHarness: StoppableFixture, Sendable {
   let directory: TemporaryDirectory
   let server: AdminServer
   let socket: String
@@ -18,18 +18,11 @@ final class AdminServerHarness: Sendable {
 
   init(maxConnections: Int = 32, idleTimeout: Duration = .seconds(300)) async throws {
     directory = try TemporaryDirectory()
-    let payments = PaymentsService(
-      database: try SagaDatabase(
-        StorageConfiguration(path: directory.path + "/payments.sqlite"), migrations: PaymentsSchema.register))
-    let points = PointsService(
-      database: try SagaDatabase(
-        StorageConfiguration(path: directory.path + "/points.sqlite"), migrations: PointsSchema.register))
+    let commands = try AdminCommands.onBareDatabases(in: directory)
     socket = directory.path + "/admin.sock"
     var settings = AdminSettings(socketPath: socket)
     settings.maxConnections = maxConnections
     settings.idleTimeout = idleTimeout
-    let commands = AdminCommands(
-      version: "9.9.9", roles: ["payments", "points"], payments: payments, points: points, pay: nil)
     let server = AdminServer(settings: settings, commands: commands, version: "9.9.9", logger: quietLogger)
     self.server = server
     task = Task { try await server.run() }
@@ -63,14 +56,7 @@ final class AdminServerHarness: Sendable {
   static func with(
     maxConnections: Int = 32, idleTimeout: Duration = .seconds(300), _ body: (AdminServerHarness) async throws -> Void
   ) async throws {
-    let harness = try await AdminServerHarness(maxConnections: maxConnections, idleTimeout: idleTimeout)
-    do {
-      try await body(harness)
-    } catch {
-      await harness.stop()
-      throw error
-    }
-    await harness.stop()
+    try await AdminServerHarness(maxConnections: maxConnections, idleTimeout: idleTimeout).use(body)
   }
 }
 
@@ -173,7 +159,10 @@ struct AdminServerTests {
       } catch {
         #expect(error.kind == .timeout)
       }
-      let other = try await harness.connect()
+      // A generous timeout: on a loaded CI machine the whole test process can pause for
+      // seconds; what matters is that the other client is answered at all, while the
+      // stuck one still holds its unread replies.
+      let other = try await harness.connect(timeout: .seconds(60))
       #expect(try await other.send("help").code == .ok)
       #expect(try await other.send("balance 1").code == .notFound)
       #expect(sent > 0)

@@ -14,31 +14,20 @@ import Testing
 /// reaches its topic, and an operator's retry then refunds exactly once.
 @Suite("Compensation failures on the embedded cluster", .timeLimit(.minutes(2)))
 struct CompensationFailureFlowTests {
-  private static let logger: Logger = {
-    var logger = Logger(label: "compensation-failure-flow")
-    logger.logLevel = .critical
-    return logger
-  }()
+  /// Failpoints on, and retries quick to run out.
+  private static func quickRetries(_ configuration: inout SagaNodeConfiguration) {
+    configuration.failpointsEnabled = true
+    configuration.retry = RetryPolicy(
+      attempts: 3, initialDelay: .milliseconds(50), maxDelay: .milliseconds(200), inPlaceAttempts: 2,
+      inPlaceDelay: .milliseconds(10))
+  }
 
   @Test(
     "refund failpoint permanent and always-transient → both parked, CompensationFailed on the topic; retry refunds once"
   )
   func parkedThenRetried() async throws {
-    let cluster = try EmbeddedKafkaCluster(brokers: 1, logger: Self.logger)
-    for topic in TopicCatalog.allTopics { try cluster.createTopic(topic, partitions: 1) }
-    let directory = try TemporaryDirectory()
-    var configuration = SagaNodeConfiguration(
-      stateDirectory: directory.path, bootstrapServers: cluster.bootstrapServers)
-    configuration.consumerProperties = ["session.timeout.ms": "4000", "heartbeat.interval.ms": "500"]
-    configuration.failpointsEnabled = true
-    configuration.retry = RetryPolicy(
-      attempts: 3, initialDelay: .milliseconds(50), maxDelay: .milliseconds(200), inPlaceAttempts: 2,
-      inPlaceDelay: .milliseconds(10))
-    let node = try SagaNode(configuration: configuration, logger: Self.logger)
-    let payments = try #require(node.payments)
-    let task = Task { try await node.run() }
-    defer { task.cancel() }
-    do {
+    try await SagaHarness.run(partitions: 1, configure: Self.quickRetries) { harness in
+      let (node, payments, cluster) = (harness.node, harness.payments, harness.cluster)
       // Users 2 and 3 have no point account: Points fails their rewards and asks to compensate.
       try await payments.addUser(id: 2, initialBalance: 100_000)
       try await payments.addUser(id: 3, initialBalance: 100_000)
@@ -91,14 +80,6 @@ struct CompensationFailureFlowTests {
       #expect(refunds == 2)
       #expect(try await payments.openCompensationCount() == 0)
       #expect(try await payments.verify().isEmpty)
-    } catch {
-      task.cancel()
-      _ = try? await task.value
-      await cluster.close()
-      throw error
     }
-    task.cancel()
-    _ = try? await task.value
-    await cluster.close()
   }
 }

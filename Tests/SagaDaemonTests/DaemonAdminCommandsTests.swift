@@ -13,14 +13,7 @@ import Testing
 @Suite("Daemon admin commands", .timeLimit(.minutes(2)))
 struct DaemonAdminCommandsTests {
   private func makeCommands(_ directory: TemporaryDirectory, daemon: DaemonAdmin?) throws -> AdminCommands {
-    let payments = PaymentsService(
-      database: try SagaDatabase(
-        StorageConfiguration(path: directory.path + "/payments.sqlite"), migrations: PaymentsSchema.register))
-    let points = PointsService(
-      database: try SagaDatabase(
-        StorageConfiguration(path: directory.path + "/points.sqlite"), migrations: PointsSchema.register))
-    var commands = AdminCommands(
-      version: "9.9.9", roles: ["payments", "points"], payments: payments, points: points, pay: nil)
+    var commands = try AdminCommands.onBareDatabases(in: directory)
     commands.daemon = daemon
     return commands
   }

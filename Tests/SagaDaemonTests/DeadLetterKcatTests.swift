@@ -13,8 +13,7 @@ import Testing
 struct DeadLetterKcatTests {
   @Test("a kcat-produced dead letter with kafka_dlt-* headers is stored once and listed with reason and origin")
   func springDeadLetter() async throws {
-    let harness = try SagaFlowTests.Harness(roles: [.points])
-    do {
+    try await SagaHarness.run(roles: [.points]) { harness in
       let kcat = try requiredTool("kcat")
       // The report's ReservationCompleted body: no eventVersion, no envelope headers.
       let body = #"{"paymentId":777,"userId":7,"reservationId":88,"paidAmount":30000}"#
@@ -65,10 +64,6 @@ struct DeadLetterKcatTests {
       let worker = try #require(harness.node.deadLetterWorkers.first)
       #expect(worker.statistics.stored == 1)
       #expect(worker.statistics.duplicates == 0)
-    } catch {
-      await harness.stop()
-      throw error
     }
-    await harness.stop()
   }
 }

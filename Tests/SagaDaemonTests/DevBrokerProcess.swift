@@ -5,14 +5,14 @@ import Testing
 /// A `sagad dev-broker` child process, started the way a script would start it.
 struct DevBrokerProcess {
   let child: ChildProcess
-  let directory: URL
+  let directory: TemporaryDirectory
   let bootstrapFile: URL
   let bootstrap: String
 
   /// Starts the broker and waits until its bootstrap file appears.
   static func start(_ arguments: [String] = [], pipeStdin: Bool = true) async throws -> DevBrokerProcess {
-    let directory = try makeTemporaryDirectory()
-    let bootstrapFile = directory.appendingPathComponent("bootstrap")
+    let directory = try TemporaryDirectory()
+    let bootstrapFile = directory.url.appendingPathComponent("bootstrap")
     // With a piped stdin the broker stops when this test process goes away (its end
     // of the pipe closes), so a crashed test run leaves no broker behind.
     let child = try ChildProcess(
@@ -33,7 +33,6 @@ struct DevBrokerProcess {
       return DevBrokerProcess(child: child, directory: directory, bootstrapFile: bootstrapFile, bootstrap: bootstrap)
     } catch {
       child.killIfRunning()
-      try? FileManager.default.removeItem(at: directory)
       throw error
     }
   }
@@ -51,10 +50,9 @@ struct DevBrokerProcess {
     return reply!
   }
 
-  /// Kills the broker if it still runs and removes its directory. Call it in a `defer`.
+  /// Kills the broker if it still runs (its directory goes with the value). Call it in a `defer`.
   func cleanUp() {
     child.killIfRunning()
-    try? FileManager.default.removeItem(at: directory)
   }
 }
 

@@ -11,13 +11,6 @@ struct FailpointCrashTests {
   private static let initialBalance: Int64 = 1_000_000
   private static let amount: Int64 = 10_000
 
-  private static func waitForSocket(_ socket: String, of daemon: ChildProcess) async throws {
-    try await eventually("sagad's admin socket to answer", timeout: .seconds(60)) {
-      guard daemon.isRunning else { throw TestFailure("sagad exited:\n\(daemon.stderr.text.suffix(3000))") }
-      return (try? await AdminTestClient.connect(socket, timeout: .seconds(5))) != nil
-    }
-  }
-
   private static func decode<T: Decodable>(_ type: T.Type, _ reply: AdminReply) throws -> T {
     try JSONDecoder().decode(type, from: Data((reply.json ?? "").utf8))
   }
@@ -26,34 +19,15 @@ struct FailpointCrashTests {
     "crash, restart: one terminal state per payment, balances add up, verify clean",
     arguments: ["points.reward", "payments.refund", "outbox.publish", "consumer.before_offset_commit", "db.commit"])
   func crashAndRecover(failpoint: String) async throws {
-    let broker = try await DevBrokerProcess.start()
-    defer { broker.cleanUp() }
-    let directory = try TemporaryDirectory()
-    let socket = directory.path + "/sagad.sock"
-    let config = directory.path + "/sagad.yaml"
     // A short session timeout: the crashed process never leaves its groups, and the
     // restarted one gets their partitions only once the broker gives up on it.
-    try """
-    kafka:
-      brokers: "\(broker.bootstrap)"
-      consumer:
-        session.timeout.ms: 6000
-        heartbeat.interval.ms: 500
-    state_dir: "\(directory.path)"
-    failpoints:
-      enabled: true
-    admin:
-      socket: "\(socket)"
-    log:
-      level: warning
-    metrics:
-      listen: "127.0.0.1:0"
-    """.write(toFile: config, atomically: true, encoding: .utf8)
-    func start() throws -> ChildProcess { try ChildProcess(try sagadBinary(), ["--config", config], pipeStdin: false) }
+    let setup = try await ConfiguredDaemon.make(
+      consumer: ["session.timeout.ms": "6000", "heartbeat.interval.ms": "500"], extra: "failpoints:\n  enabled: true")
+    defer { setup.cleanUp() }
+    let socket = setup.socket
 
-    let first = try start()
+    let first = try await setup.start()
     defer { first.killIfRunning() }
-    try await Self.waitForSocket(socket, of: first)
     let client = try await AdminTestClient.connect(socket)
     #expect((try await client.send("user add 1 --balance \(Self.initialBalance)")).code == .ok)
     #expect((try await client.send("user add 2 --balance \(Self.initialBalance) --no-points")).code == .ok)
@@ -70,9 +44,8 @@ struct FailpointCrashTests {
     try await eventually("sagad's stderr to be drained") { first.stderr.isFinished }
     #expect(first.stderr.text.contains("failpoint \(failpoint) fired with action crash"))
 
-    let second = try start()
+    let second = try await setup.start()
     defer { second.killIfRunning() }
-    try await Self.waitForSocket(socket, of: second)
     let admin = try await AdminTestClient.connect(socket)
     #expect(
       try Self.decode(AdminJSON.Failpoints.self, try await admin.send("failpoint list --json")).failpoints.isEmpty)

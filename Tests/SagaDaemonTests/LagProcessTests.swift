@@ -8,22 +8,13 @@ import Testing
 struct LagProcessTests {
   @Test("a wedged consumer whose lag grows at every sample while nothing is committed is ERR; it recovers to OK")
   func wedgedConsumerIsErr() async throws {
-    let directory = try TemporaryDirectory()
-    let socket = directory.path + "/sagad.sock"
-    let daemon = try ChildProcess(
-      try sagadBinary(), ["--dev", "--state-dir", directory.path, "--log-level", "warning"], pipeStdin: false,
-      environment: [
-        "SAGAD_METRICS_LISTEN": "127.0.0.1:0", "SAGAD_KAFKA_STATISTICS_INTERVAL": "400ms", "SAGAD_LAG_WINDOW": "3",
-      ])
+    let dev = try DevDaemon(environment: [
+      "SAGAD_METRICS_LISTEN": "127.0.0.1:0", "SAGAD_KAFKA_STATISTICS_INTERVAL": "400ms", "SAGAD_LAG_WINDOW": "3",
+    ])
+    let (daemon, socket) = (dev.process, dev.socket)
     defer { daemon.killIfRunning() }
     do {
-      var connected: AdminTestClient?
-      try await eventually("sagad's admin socket", timeout: .seconds(60)) {
-        guard daemon.isRunning else { throw TestFailure("sagad exited:\n\(daemon.stderr.text)") }
-        connected = try? await AdminTestClient.connect(socket)
-        return connected != nil
-      }
-      let client = try #require(connected)
+      let client = try await connectAdmin(socket, of: daemon)
       func lag() async throws -> AdminJSON.Lag {
         let reply = try await client.send("lag --json")
         return try JSONDecoder().decode(AdminJSON.Lag.self, from: Data(try #require(reply.json).utf8))

@@ -19,32 +19,15 @@ struct LoadCommandTests {
     var verifyOk: Bool
   }
 
-  private static func sagactl() throws -> URL {
-    let url = try sagadBinary().deletingLastPathComponent().appendingPathComponent("sagactl")
-    guard FileManager.default.isExecutableFile(atPath: url.path) else {
-      throw TestFailure("sagactl not found at \(url.path); build it with `swift build --build-tests`")
-    }
-    return url
-  }
-
-  private static func waitForSocket(_ socket: String, of daemon: ChildProcess) async throws {
-    try await eventually("sagad's admin socket to answer", timeout: .seconds(60)) {
-      guard daemon.isRunning else { throw TestFailure("sagad exited:\n\(daemon.stderr.text.suffix(3000))") }
-      return (try? await AdminTestClient.connect(socket, timeout: .seconds(5))) != nil
-    }
-  }
-
   @Test("60 payments, half the users without points: 30 rewarded, 30 refunded, verify ok, exit 0")
   func rewardsAndRefunds() async throws {
-    let directory = try TemporaryDirectory()
-    let socket = directory.path + "/sagad.sock"
-    let daemon = try ChildProcess(
-      try sagadBinary(), ["--dev", "--state-dir", directory.path, "--log-level", "warning"], pipeStdin: false)
+    let dev = try DevDaemon()
+    let (daemon, socket) = (dev.process, dev.socket)
     defer { daemon.killIfRunning() }
-    try await Self.waitForSocket(socket, of: daemon)
+    try await waitForAdminSocket(socket, of: daemon)
 
     let result = try await run(
-      try Self.sagactl(),
+      try sagactlBinary(),
       [
         "load", "--socket", socket, "--payments", "60", "--users", "6", "--unenrolled", "0.5", "--concurrency",
         "4", "--first-user", "1000", "--json",
@@ -69,31 +52,14 @@ struct LoadCommandTests {
 
   @Test("SIGTERM in the middle of a load: sagad exits 0; restarted, every payment completes and verify is clean")
   func sigtermDuringLoad() async throws {
-    let broker = try await DevBrokerProcess.start()
-    defer { broker.cleanUp() }
-    let directory = try TemporaryDirectory()
-    let socket = directory.path + "/sagad.sock"
-    let config = directory.path + "/sagad.yaml"
-    try """
-    kafka:
-      brokers: "\(broker.bootstrap)"
-    state_dir: "\(directory.path)"
-    admin:
-      socket: "\(socket)"
-    log:
-      level: warning
-    metrics:
-      listen: "127.0.0.1:0"
-    """.write(toFile: config, atomically: true, encoding: .utf8)
-    func start() throws -> ChildProcess {
-      try ChildProcess(try sagadBinary(), ["--config", config], pipeStdin: false)
-    }
+    let setup = try await ConfiguredDaemon.make()
+    defer { setup.cleanUp() }
+    let socket = setup.socket
 
-    let first = try start()
+    let first = try await setup.start()
     defer { first.killIfRunning() }
-    try await Self.waitForSocket(socket, of: first)
     let load = try ChildProcess(
-      try Self.sagactl(),
+      try sagactlBinary(),
       ["load", "--socket", socket, "--payments", "2000", "--users", "20", "--unenrolled", "0.2", "--rate", "400"],
       pipeStdin: false)
     defer { load.killIfRunning() }
@@ -106,9 +72,8 @@ struct LoadCommandTests {
     // The load loses its connections: it reports that and fails rather than printing figures.
     #expect(try await load.waitForExit(timeout: .seconds(30)) == 1)
 
-    let second = try start()
+    let second = try await setup.start()
     defer { second.killIfRunning() }
-    try await Self.waitForSocket(socket, of: second)
     let admin = try await AdminTestClient.connect(socket)
     // Payment ids are dense from 1: every one made before the SIGTERM must end.
     var made = 0

@@ -16,20 +16,18 @@ import Testing
 struct MetricsEndpointTests {
   /// A `sagad --dev` child with `metrics.listen` on port 0 and 1 s statistics.
   final class Daemon: Sendable {
-    let directory: TemporaryDirectory
-    let process: ChildProcess
-    let socket: String
+    let dev: DevDaemon
     let metricsAddress: String
     let bootstrap: String
+    var process: ChildProcess { dev.process }
+    var socket: String { dev.socket }
 
     init() async throws {
-      let directory = try TemporaryDirectory()
-      let socket = directory.path + "/sagad.sock"
-      let process = try ChildProcess(
-        try sagadBinary(), ["--dev", "--state-dir", directory.path, "--log-level", "warning"], pipeStdin: false,
+      let dev = try DevDaemon(
         environment: ["SAGAD_METRICS_LISTEN": "127.0.0.1:0", "SAGAD_KAFKA_STATISTICS_INTERVAL": "1s"])
-      let addressFile = directory.path + "/metrics-address"
-      let bootstrapFile = directory.path + "/bootstrap"
+      let (process, socket) = (dev.process, dev.socket)
+      let addressFile = dev.directory.path + "/metrics-address"
+      let bootstrapFile = dev.directory.path + "/bootstrap"
       do {
         try await eventually("sagad's metrics address file and admin socket", timeout: .seconds(60)) {
           guard process.isRunning else { throw TestFailure("sagad exited:\n\(process.stderr.text.suffix(3000))") }
@@ -47,9 +45,7 @@ struct MetricsEndpointTests {
         process.killIfRunning()
         throw error
       }
-      self.directory = directory
-      self.socket = socket
-      self.process = process
+      self.dev = dev
     }
 
     func get(_ path: String) async throws -> (status: Int, body: String) {

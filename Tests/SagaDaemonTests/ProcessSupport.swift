@@ -15,6 +15,31 @@ func makeTemporaryDirectory() throws -> URL {
   return url
 }
 
+/// The `sagactl` executable of this build, next to `sagad`.
+func sagactlBinary() throws -> URL {
+  let url = try sagadBinary().deletingLastPathComponent().appendingPathComponent("sagactl")
+  guard FileManager.default.isExecutableFile(atPath: url.path) else {
+    throw TestFailure("sagactl not found at \(url.path); build it with `swift build --build-tests`")
+  }
+  return url
+}
+
+/// Waits until `daemon`'s admin socket answers; fails at once if the daemon exits.
+func waitForAdminSocket(_ socket: String, of daemon: ChildProcess) async throws {
+  _ = try await connectAdmin(socket, of: daemon)
+}
+
+/// A client of `daemon`'s admin socket, once it answers; fails at once if the daemon exits.
+func connectAdmin(_ socket: String, of daemon: ChildProcess) async throws -> AdminTestClient {
+  var client: AdminTestClient?
+  try await eventually("sagad's admin socket to answer", timeout: .seconds(60)) {
+    guard daemon.isRunning else { throw TestFailure("sagad exited:\n\(daemon.stderr.text.suffix(3000))") }
+    client = try? await AdminTestClient.connect(socket, timeout: .seconds(5))
+    return client != nil
+  }
+  return client!
+}
+
 /// The `sagad` executable of this build: SwiftPM puts it in the products directory next
 /// to the test bundle (`swift build --build-tests` builds both). `SAGAD_BINARY` overrides.
 func sagadBinary() throws -> URL {

@@ -28,13 +28,10 @@ struct ReadmePathTests {
   func quickStart() async throws {
     let lines = try Self.readmeLines()
     #expect(lines.count >= 6)
-    let directory = try TemporaryDirectory()
-    let socket = directory.path + "/sagad.sock"
-    let daemon = try ChildProcess(
-      try sagadBinary(), ["--dev", "--demo", "--state-dir", directory.path, "--log-level", "warning"],
-      pipeStdin: false)
+    let dev = try DevDaemon(["--demo"])
+    let (daemon, socket) = (dev.process, dev.socket)
     defer { daemon.killIfRunning() }
-    let sagactl = try sagadBinary().deletingLastPathComponent().appendingPathComponent("sagactl")
+    let sagactl = try sagactlBinary()
     func ctl(_ arguments: [String]) async throws -> (status: Int32, stdout: String, stderr: String) {
       try await run(sagactl, ["--socket", socket] + arguments)
     }
@@ -55,10 +52,15 @@ struct ReadmePathTests {
       let result = try await ctl(line)
       #expect(result.status == 0, "sagactl \(line.joined(separator: " ")): \(result.stderr)")
       switch line.first {
-      case "saga" where line.last == "1": #expect(result.stdout.contains("reward-completed"), "\(result.stdout)")
+      case "saga" where line.last == "1":
+        // Both services' sides: Points' decision on the ReservationCompleted it read, then Payments'.
+        for step in ["reward-recorded", "PointRewardCompleted sent", "reward-completed"] {
+          #expect(result.stdout.contains(step), "\(result.stdout)")
+        }
       case "saga" where line.last == "2":
-        #expect(result.stdout.contains("reward-failed"), "\(result.stdout)")
-        #expect(result.stdout.contains("compensation-refunded"), "\(result.stdout)")
+        for step in ["reward-failure-recorded", "CompensatePayment sent", "reward-failed", "compensation-refunded"] {
+          #expect(result.stdout.contains(step), "\(result.stdout)")
+        }
       case "balance":
         let balance = try JSONDecoder().decode(AdminJSON.Balance.self, from: Data(result.stdout.utf8))
         #expect(balance == AdminJSON.Balance(userId: 10, wallet: 50_000, points: 5_000))

@@ -14,91 +14,27 @@ import Testing
 /// faults injected with the node's failpoints, dead letters read back from Kafka.
 @Suite("Retries and dead letters on the embedded cluster", .timeLimit(.minutes(3)))
 struct RetryFlowTests {
-  static let logger: Logger = {
-    var logger = Logger(label: "retry-flow-test")
-    logger.logLevel = .critical
-    return logger
-  }()
-
   /// A node with a quick retry policy (100 ms first backoff) and failpoints enabled, on
   /// one-partition topics so that records keep one order.
-  final class Harness: Sendable {
-    let cluster: EmbeddedKafkaCluster
-    let node: SagaNode
-    let directory: URL
-    let task: Task<Void, any Error>
-
-    init(roles: Set<SagaNodeConfiguration.Role> = [.payments, .points], producerProperties: [String: String] = [:])
-      throws
-    {
-      cluster = try EmbeddedKafkaCluster(brokers: 1, logger: RetryFlowTests.logger)
-      for topic in TopicCatalog.allTopics { try cluster.createTopic(topic, partitions: 1) }
-      directory = try makeTemporaryDirectory()
-      var configuration = SagaNodeConfiguration(
-        stateDirectory: directory.path, bootstrapServers: cluster.bootstrapServers)
-      configuration.roles = roles
-      configuration.retry = RetryPolicy(initialDelay: .milliseconds(100), maxDelay: .seconds(1))
-      configuration.failpointsEnabled = true
-      configuration.consumerProperties = ["session.timeout.ms": "4000", "heartbeat.interval.ms": "500"]
-      configuration.producerProperties = producerProperties
-      let node = try SagaNode(configuration: configuration, logger: RetryFlowTests.logger)
-      self.node = node
-      task = Task { try await node.run() }
-    }
-
-    func stop() async {
-      task.cancel()
-      _ = try? await task.value
-      await cluster.close()
-      try? FileManager.default.removeItem(at: directory)
-    }
-
-    var payments: PaymentsService { node.payments! }
-    var points: PointsService { node.points! }
-    var pointsWorker: ConsumeWorker { node.workers.first { $0.name == "points" }! }
-
-    func waitForTerminal(_ paymentId: Int64) async throws -> PaymentView {
-      var view: PaymentView?
-      try await eventually("payment \(paymentId) to reach a terminal state", timeout: .seconds(60)) {
-        view = try await payments.payment(id: paymentId)
-        return view?.status.isTerminal == true
-      }
-      return view!
-    }
-
-    /// Rows the points service wrote to its outbox for `topic`, sent or not: each is one
-    /// event or dead letter (retention keeps sent rows for a day).
-    func pointsOutbox(_ topic: String) async throws -> Int {
-      try await points.database.read { db in
-        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE topic = ?", arguments: [topic]) ?? 0
-      }
-    }
-
-    /// Every record of `topic` (one partition) once at least `count` are there.
-    func read(_ topic: String, atLeast count: Int) async throws -> [KafkaConsumerMessage] {
-      let consumer = try KafkaConsumer(
-        configuration: KafkaConsumerConfiguration(
-          bootstrapServers: cluster.bootstrapServers, groupId: "test-reader-\(UUID().uuidString)"),
-        logger: RetryFlowTests.logger)
-      try await consumer.assign([
-        TopicPartitionOffset(topic: topic, partition: 0, offset: TopicPartitionOffset.beginning)
-      ])
-      var records: [KafkaConsumerMessage] = []
-      try await eventually("\(count) records on \(topic)", timeout: .seconds(60)) {
-        records += try await consumer.poll(maxMessages: 100, timeout: .milliseconds(200))
-        return records.count >= count
-      }
-      // One more look, so that a duplicate right behind them is seen too.
-      records += try await consumer.poll(maxMessages: 100, timeout: .milliseconds(300))
-      await consumer.close()
-      return records
-    }
+  private static func withNode(
+    roles: Set<SagaNodeConfiguration.Role> = [.payments, .points], producerProperties: [String: String] = [:],
+    retry: RetryPolicy = RetryPolicy(initialDelay: .milliseconds(100), maxDelay: .seconds(1)),
+    _ body: (SagaHarness) async throws -> Void
+  ) async throws {
+    try await SagaHarness.run(
+      roles: roles, partitions: 1,
+      configure: { configuration in
+        configuration.retry = retry
+        configuration.failpointsEnabled = true
+        configuration.producerProperties = producerProperties
+      }, body)
   }
-
   @Test("a reward failing twice is retried: REWARDED once, 3 attempts, the payment behind it rewarded first")
   func transientTwiceThenRewarded() async throws {
-    let harness = try Harness()
-    do {
+    // The parked record waits 5 s: far longer than the healthy payment behind it needs to
+    // arrive, even on a loaded machine, so the order below shows the partition moved on.
+    let parkedFor = RetryPolicy(initialDelay: .seconds(5), maxDelay: .seconds(5), jitter: 0)
+    try await Self.withNode(retry: parkedFor) { harness in
       for user: Int64 in [1, 2] {
         try await harness.payments.addUser(id: user, initialBalance: 100_000)
         _ = try await harness.points.enroll(userId: user)
@@ -125,17 +61,12 @@ struct RetryFlowTests {
       #expect(refunds == 0)
       #expect(try await harness.payments.verify().isEmpty)
       #expect(try await harness.points.verify().isEmpty)
-    } catch {
-      await harness.stop()
-      throw error
     }
-    await harness.stop()
   }
 
   @Test("a reward failing for ever: one dead letter with the DLT headers, one PointRewardFailed, one refund")
   func alwaysTransientIsDeadLetteredAndCompensated() async throws {
-    let harness = try Harness()
-    do {
+    try await Self.withNode { harness in
       try await harness.payments.addUser(id: 1, initialBalance: 100_000)
       _ = try await harness.points.enroll(userId: 1)
       try harness.node.failpoints.set(.pointsReward, .errorTransient, trigger: .always)
@@ -174,11 +105,7 @@ struct RetryFlowTests {
       #expect(stats.deadLettered == 1 && stats.retryScheduleDepth == 0)
       #expect(try await harness.payments.verify().isEmpty)
       #expect(try await harness.points.verify().isEmpty)
-    } catch {
-      await harness.stop()
-      throw error
     }
-    await harness.stop()
   }
 
   /// Bodies no retry can fix, each with the reason code its dead letter must state.
@@ -217,12 +144,11 @@ struct RetryFlowTests {
     // librdkafka refuses to produce a message above message.max.bytes (1,000,000 by default):
     // raised for the test's producer and the node's relay, which republishes the 1 MiB body.
     let large = ["message.max.bytes": "4000000"]
-    let harness = try Harness(roles: [.points], producerProperties: large)
-    do {
+    try await Self.withNode(roles: [.points], producerProperties: large) { harness in
       _ = try await harness.points.enroll(userId: 1)
       var producerConfiguration = KafkaProducerConfiguration(bootstrapServers: harness.cluster.bootstrapServers)
       producerConfiguration.overrides = large
-      let producer = try KafkaProducer(configuration: producerConfiguration, logger: RetryFlowTests.logger)
+      let producer = try KafkaProducer(configuration: producerConfiguration, logger: SagaHarness.logger)
       // The last message is valid and must be rewarded after the poison.
       let valid = Array(#"{"paymentId":12,"userId":1,"reservationId":4,"paidAmount":12345}"#.utf8)
       let bodies = Self.poison.map(\.body) + [valid]
@@ -258,10 +184,38 @@ struct RetryFlowTests {
         harness.pointsWorker.statistics.deadLettered == Self.poison.count
       }
       #expect(try await harness.points.verify().isEmpty)
-    } catch {
-      await harness.stop()
-      throw error
     }
-    await harness.stop()
+  }
+}
+
+extension SagaHarness {
+  var pointsWorker: ConsumeWorker { node.workers.first { $0.name == "points" }! }
+
+  /// Rows the points service wrote to its outbox for `topic`, sent or not: each is one
+  /// event or dead letter (retention keeps sent rows for a day).
+  func pointsOutbox(_ topic: String) async throws -> Int {
+    try await points.database.read { db in
+      try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE topic = ?", arguments: [topic]) ?? 0
+    }
+  }
+
+  /// Every record of `topic` (one partition) once at least `count` are there.
+  func read(_ topic: String, atLeast count: Int) async throws -> [KafkaConsumerMessage] {
+    let consumer = try KafkaConsumer(
+      configuration: KafkaConsumerConfiguration(
+        bootstrapServers: cluster.bootstrapServers, groupId: "test-reader-\(UUID().uuidString)"),
+      logger: SagaHarness.logger)
+    try await consumer.assign([
+      TopicPartitionOffset(topic: topic, partition: 0, offset: TopicPartitionOffset.beginning)
+    ])
+    var records: [KafkaConsumerMessage] = []
+    try await eventually("\(count) records on \(topic)", timeout: .seconds(60)) {
+      records += try await consumer.poll(maxMessages: 100, timeout: .milliseconds(200))
+      return records.count >= count
+    }
+    // One more look, so that a duplicate right behind them is seen too.
+    records += try await consumer.poll(maxMessages: 100, timeout: .milliseconds(300))
+    await consumer.close()
+    return records
   }
 }

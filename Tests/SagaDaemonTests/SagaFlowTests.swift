@@ -14,56 +14,9 @@ import Testing
 /// SQLite files, and kcat as the independent reader and writer of the wire format.
 @Suite("Saga flow on the embedded cluster", .timeLimit(.minutes(3)))
 struct SagaFlowTests {
-  private static let logger: Logger = {
-    var logger = Logger(label: "saga-flow-test")
-    logger.logLevel = .critical
-    return logger
-  }()
-
-  /// A running node and what it runs on; `stop()` ends everything.
-  final class Harness: Sendable {
-    let cluster: EmbeddedKafkaCluster
-    let node: SagaNode
-    let directory: URL
-    let task: Task<Void, any Error>
-
-    init(roles: Set<SagaNodeConfiguration.Role> = [.payments, .points]) throws {
-      cluster = try EmbeddedKafkaCluster(brokers: 1, logger: SagaFlowTests.logger)
-      for topic in TopicCatalog.allTopics { try cluster.createTopic(topic, partitions: 3) }
-      directory = try makeTemporaryDirectory()
-      var configuration = SagaNodeConfiguration(
-        stateDirectory: directory.path, bootstrapServers: cluster.bootstrapServers)
-      configuration.roles = roles
-      configuration.consumerProperties = ["session.timeout.ms": "4000", "heartbeat.interval.ms": "500"]
-      let node = try SagaNode(configuration: configuration, logger: SagaFlowTests.logger)
-      self.node = node
-      task = Task { try await node.run() }
-    }
-
-    func stop() async {
-      task.cancel()
-      _ = try? await task.value
-      await cluster.close()
-      try? FileManager.default.removeItem(at: directory)
-    }
-
-    var payments: PaymentsService { node.payments! }
-    var points: PointsService { node.points! }
-
-    func waitForTerminal(_ paymentId: Int64) async throws -> PaymentView {
-      var view: PaymentView?
-      try await eventually("payment \(paymentId) to reach a terminal state", timeout: .seconds(60)) {
-        view = try await payments.payment(id: paymentId)
-        return view?.status.isTerminal == true
-      }
-      return view!
-    }
-  }
-
   @Test("happy path: 50,000 paid from 100,000 → wallet 50,000, reward 5,000, REWARDED; kcat reads the report's fields")
   func happyPath() async throws {
-    let harness = try Harness()
-    do {
+    try await SagaHarness.run { harness in
       try await harness.payments.addUser(id: 1, initialBalance: 100_000)
       _ = try await harness.points.enroll(userId: 1)
       let paid = try await harness.node.pay(PayRequest(userId: 1, scheduleId: 10, seat: "A1", amount: 50_000))
@@ -88,17 +41,12 @@ struct SagaFlowTests {
       #expect(body["paymentId"] as? Int == Int(paid.paymentId))
       #expect(try await harness.payments.verify().isEmpty)
       #expect(try await harness.points.verify().isEmpty)
-    } catch {
-      await harness.stop()
-      throw error
     }
-    await harness.stop()
   }
 
   @Test("compensation: an unenrolled user's 50,000 is refunded once; REFUNDED, reservation CANCELLED")
   func compensationPath() async throws {
-    let harness = try Harness()
-    do {
+    try await SagaHarness.run { harness in
       try await harness.payments.addUser(id: 2, initialBalance: 100_000)
       let paid = try await harness.node.pay(PayRequest(userId: 2, scheduleId: 10, seat: "B1", amount: 50_000))
       let view = try await harness.waitForTerminal(paid.paymentId)
@@ -117,17 +65,12 @@ struct SagaFlowTests {
         #expect(read.stdout.split(separator: "\n").count == 1, "exactly one \(topic) event: \(read.stdout)")
       }
       #expect(try await harness.payments.verify().isEmpty)
-    } catch {
-      await harness.stop()
-      throw error
     }
-    await harness.stop()
   }
 
   @Test("a report-format ReservationCompleted from kcat (no eventVersion, no headers) is rewarded")
   func reportFormatFromKcat() async throws {
-    let harness = try Harness(roles: [.points])
-    do {
+    try await SagaHarness.run(roles: [.points]) { harness in
       _ = try await harness.points.enroll(userId: 7)
       let kcat = try requiredTool("kcat")
       let body = #"{"paymentId":901,"userId":7,"reservationId":77,"paidAmount":12345}"#
@@ -138,17 +81,12 @@ struct SagaFlowTests {
       try await eventually("the reward of the kcat message", timeout: .seconds(60)) {
         try await harness.points.balance(userId: 7) == 1_200
       }
-    } catch {
-      await harness.stop()
-      throw error
     }
-    await harness.stop()
   }
 
   @Test("every topic consumed again from offset 0 by fresh groups changes no balance, ledger or state")
   func replayFromZeroChangesNothing() async throws {
-    let harness = try Harness()
-    do {
+    try await SagaHarness.run { harness in
       try await harness.payments.addUser(id: 1, initialBalance: 100_000)
       try await harness.payments.addUser(id: 2, initialBalance: 100_000)
       _ = try await harness.points.enroll(userId: 1)
@@ -175,8 +113,8 @@ struct SagaFlowTests {
         config.sessionTimeout = .seconds(4)
         let worker = ConsumeWorker(
           name: "replay-\(handler.consumerGroup.rawValue)",
-          consumer: try KafkaConsumer(configuration: config, logger: SagaFlowTests.logger), database: database,
-          handler: handler, service: service, logger: SagaFlowTests.logger)
+          consumer: try KafkaConsumer(configuration: config, logger: SagaHarness.logger), database: database,
+          handler: handler, service: service, logger: SagaHarness.logger)
         workers.append((worker, expected))
         tasks.append(Task { try await worker.run() })
       }
@@ -193,15 +131,11 @@ struct SagaFlowTests {
       #expect(after == before)
       #expect(try await harness.payments.verify().isEmpty)
       #expect(try await harness.points.verify().isEmpty)
-    } catch {
-      await harness.stop()
-      throw error
     }
-    await harness.stop()
   }
 
   /// Balances, ledgers and states that a replay must leave exactly as they were.
-  private func snapshot(_ harness: Harness) async throws -> [String] {
+  private func snapshot(_ harness: SagaHarness) async throws -> [String] {
     let payments = try await harness.payments.database.read { db in
       try String.fetchAll(
         db,

@@ -14,12 +14,6 @@ import Testing
 /// Points' first `PointRewardCompleted` deleted from its outbox before the relay sees it.
 @Suite("Stuck saga healed by the sweeper", .timeLimit(.minutes(2)))
 struct StuckSagaFlowTests {
-  private static let logger: Logger = {
-    var logger = Logger(label: "stuck-saga-flow")
-    logger.logLevel = .critical
-    return logger
-  }()
-
   /// Drops the first `point-reward-completed` row Points writes: the outcome is decided and
   /// recorded, but its event never leaves, as if it had been lost on the way.
   private static let loseFirstOutcome = """
@@ -32,23 +26,20 @@ struct StuckSagaFlowTests {
     END;
     """
 
-  @Test("a lost PointRewardCompleted: re-announced with sagad-republished: 1 and a new eventId; REWARDED, one reward")
-  func lostOutcomeHeals() async throws {
-    let cluster = try EmbeddedKafkaCluster(brokers: 1, logger: Self.logger)
-    for topic in TopicCatalog.allTopics { try cluster.createTopic(topic, partitions: 1) }
-    let directory = try TemporaryDirectory()
-    var configuration = SagaNodeConfiguration(
-      stateDirectory: directory.path, bootstrapServers: cluster.bootstrapServers)
-    configuration.consumerProperties = ["session.timeout.ms": "4000", "heartbeat.interval.ms": "500"]
+  /// A sweeper quick to call a saga stuck.
+  private static func quickSweeper(_ configuration: inout SagaNodeConfiguration) {
     configuration.sweeper = SweeperSettings(
       stuckAfter: .milliseconds(300), interval: .milliseconds(100), maxRepublish: 5)
-    let node = try SagaNode(configuration: configuration, logger: Self.logger)
-    let payments = try #require(node.payments)
-    let points = try #require(node.points)
-    try await points.database.write { db in try db.execute(sql: Self.loseFirstOutcome) }
-    let task = Task { try await node.run() }
-    defer { task.cancel() }
-    do {
+  }
+
+  private static func loseFirstOutcome(_ harness: SagaHarness) async throws {
+    try await harness.points.database.write { db in try db.execute(sql: Self.loseFirstOutcome) }
+  }
+
+  @Test("a lost PointRewardCompleted: re-announced with sagad-republished: 1 and a new eventId; REWARDED, one reward")
+  func lostOutcomeHeals() async throws {
+    try await SagaHarness.run(partitions: 1, configure: Self.quickSweeper, prepare: Self.loseFirstOutcome) { harness in
+      let (node, payments, points, cluster) = (harness.node, harness.payments, harness.points, harness.cluster)
       // Pay only once every worker has its partitions, so the re-announcement is about the
       // lost event and not about a consumer still joining its group.
       try await eventually("the consume workers to be assigned", timeout: .seconds(60)) {
@@ -97,14 +88,6 @@ struct StuckSagaFlowTests {
       #expect(again[HeaderName.traceparent] == messages[0][HeaderName.traceparent])
       #expect(try await payments.verify().isEmpty)
       #expect(try await points.verify().isEmpty)
-    } catch {
-      task.cancel()
-      _ = try? await task.value
-      await cluster.close()
-      throw error
     }
-    task.cancel()
-    _ = try? await task.value
-    await cluster.close()
   }
 }

@@ -45,9 +45,9 @@ struct StuckSagaSweeperTests {
     #expect(try await sweeper.sweep().republished.isEmpty)
     advance(61)
     #expect(try await sweeper.sweep().republished.map(\.republishCount) == [1])
-    // The relay was told: waiting returns at once instead of after the timeout.
-    let waited = await ContinuousClock().measure { await wakeup.wait(timeout: .seconds(20)) }
-    #expect(waited < .seconds(10))
+    // The relay was told: waiting returns at once; without the signal it would outlast the
+    // suite's time limit.
+    await wakeup.wait(timeout: .seconds(3_600))
     advance(30)
     #expect(try await sweeper.sweep().republished.isEmpty, "stuck_after counts from the last re-announcement")
     advance(31)

@@ -14,7 +14,7 @@ import Testing
 @Suite("Dead-letter replay", .timeLimit(.minutes(2)))
 struct DeadLetterReplayTests {
   /// A points-only node on a one-partition cluster.
-  final class Harness: Sendable {
+  final class Harness: StoppableFixture, Sendable {
     let cluster: EmbeddedKafkaCluster
     let directory: TemporaryDirectory
     let node: SagaNode
@@ -51,22 +51,13 @@ struct DeadLetterReplayTests {
     func deadLetter(paymentId: Int64, eventId: Bool) async throws -> StoredDeadLetter {
       let event = ReservationCompleted(
         paymentId: paymentId, userId: 7, reservationId: paymentId + 100, paidAmount: 50_000)
-      let envelope = EventEnvelope(eventType: .reservationCompleted, trace: .start())
-      var headers = eventId ? envelope.headers.map { KafkaHeader(key: $0.name, value: $0.value) } : []
-      headers += [
-        KafkaHeader(key: HeaderName.DeadLetter.originalTopic, value: "reservation-completed"),
-        KafkaHeader(key: HeaderName.DeadLetter.originalPartition, value: "0"),
-        KafkaHeader(key: HeaderName.DeadLetter.originalOffset, value: String(paymentId)),
-        KafkaHeader(key: HeaderName.DeadLetter.exceptionMessage, value: "injected-transient: failpoint points.reward"),
-        KafkaHeader(key: HeaderName.attempts, value: "3"),
-        KafkaHeader(key: HeaderName.failureClass, value: "exhausted"),
-      ]
       try await produce(
         cluster,
         [
-          KafkaProducerMessage(
-            topic: SagaTopic.reservationCompleted.deadLetterTopic, key: Array(event.messageKey.utf8),
-            value: EventCodec.encode(event), headers: headers)
+          reservationCompletedDeadLetter(
+            originalOffset: paymentId, eventId: eventId, key: Array(event.messageKey.utf8),
+            value: EventCodec.encode(event), reason: "injected-transient: failpoint points.reward", attempts: 3,
+            failureClass: "exhausted")
         ])
       var stored: StoredDeadLetter?
       try await eventually("the dead letter of payment \(paymentId) stored", timeout: .seconds(30)) {
@@ -88,14 +79,7 @@ struct DeadLetterReplayTests {
     roles: Set<SagaNodeConfiguration.Role> = [.points], failpoints: Bool = false,
     _ body: (Harness) async throws -> Void
   ) async throws {
-    let harness = try await Harness(roles: roles, failpoints: failpoints)
-    do {
-      try await body(harness)
-    } catch {
-      await harness.stop()
-      throw error
-    }
-    await harness.stop()
+    try await Harness(roles: roles, failpoints: failpoints).use(body)
   }
 
   @Test("dry run sends nothing; replay rewards once; a second replay is an inbox duplicate; replay count 2")

@@ -12,20 +12,10 @@ import Testing
 @Suite("DLT worker", .timeLimit(.minutes(2)))
 struct DeadLetterWorkerTests {
   static func dltRecord(offset: Int64, eventId: Bool) -> KafkaProducerMessage {
-    let envelope = EventEnvelope(eventType: .reservationCompleted, trace: .start())
-    var headers = eventId ? envelope.headers.map { KafkaHeader(key: $0.name, value: $0.value) } : []
-    headers += [
-      KafkaHeader(key: HeaderName.DeadLetter.originalTopic, value: "reservation-completed"),
-      KafkaHeader(key: HeaderName.DeadLetter.originalPartition, value: "0"),
-      KafkaHeader(key: HeaderName.DeadLetter.originalOffset, value: String(offset)),
-      KafkaHeader(key: HeaderName.DeadLetter.exceptionFqcn, value: "SagaCore.SagaError"),
-      KafkaHeader(key: HeaderName.DeadLetter.exceptionMessage, value: "invalid-json: not a JSON object"),
-      KafkaHeader(key: HeaderName.attempts, value: "1"),
-      KafkaHeader(key: HeaderName.failureClass, value: "permanent"),
-    ]
-    return KafkaProducerMessage(
-      topic: SagaTopic.reservationCompleted.deadLetterTopic, key: Array("7".utf8), value: Array("{oops".utf8),
-      headers: headers)
+    reservationCompletedDeadLetter(
+      originalOffset: offset, eventId: eventId, key: Array("7".utf8), value: Array("{oops".utf8),
+      reason: "invalid-json: not a JSON object", errorType: "SagaCore.SagaError", attempts: 1,
+      failureClass: "permanent")
   }
 
   @Test("every DLT record is stored once; a fresh group re-reading from offset 0 adds no row")
@@ -50,8 +40,10 @@ struct DeadLetterWorkerTests {
         group: .pointsServiceDeadLetters, consumer: try testConsumer(cluster, group: .pointsServiceDeadLetters),
         store: store, logger: silentLogger)
       tasks.append(start(first))
-      try await eventually("three dead letters stored") { try await store.count() == 3 }
-      #expect(first.statistics.stored == 3)
+      // The worker counts a batch right after the store commits it.
+      try await eventually("three dead letters stored") {
+        try await store.count() == 3 && first.statistics.stored == 3
+      }
 
       // Another group: Kafka delivers every record again; the store keeps one row each.
       var config = KafkaConsumerConfiguration(

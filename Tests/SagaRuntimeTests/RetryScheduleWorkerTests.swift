@@ -159,7 +159,9 @@ struct RetryScheduleWorkerTests {
     let (cluster, database, dir) = try setUp()
     defer { cluster.destroy() }
     try await produce(cluster, [reservationCompleted(1), reservationCompleted(2)])
-    let slow = RetryPolicy(initialDelay: .seconds(2), maxDelay: .seconds(2), jitter: 0)
+    // Parked for an hour: the first worker cannot run it before it stops, however slow the
+    // machine; the test then moves the due time, as the clock passing it would.
+    let slow = RetryPolicy(initialDelay: .seconds(3_600), maxDelay: .seconds(3_600), jitter: 0)
     let first = try worker(cluster, database, ScriptedHandler(failures: [1: 2]), retry: slow)
     let firstTask = start(first)
     try await eventually("record 1 parked, record 2 applied") {
@@ -171,6 +173,10 @@ struct RetryScheduleWorkerTests {
     try? await firstTask.value
     let parked = try await database.read { db in try RetrySchedule.list(limit: 10, in: db) }
     #expect(parked.map(\.attempts) == [2])
+    try await database.write { db in
+      try db.execute(
+        sql: "UPDATE retry_schedule SET due_at = ?", arguments: [Int64(Date().timeIntervalSince1970 * 1000)])
+    }
 
     // A new worker on the same database: it loads the schedule and runs the entry when due.
     let handler = ScriptedHandler()

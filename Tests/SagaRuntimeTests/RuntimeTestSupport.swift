@@ -61,6 +61,30 @@ func reservationCompleted(_ paymentId: Int64, paid: Int64 = 10_000) -> KafkaProd
     headers: envelope.headers.map { KafkaHeader(key: $0.name, value: $0.value) })
 }
 
+/// A record on `reservation-completed.DLT` as sagad dead-letters one: the original's
+/// coordinates (partition 0, `originalOffset`), the failure, and with `eventId` the
+/// envelope's headers.
+func reservationCompletedDeadLetter(
+  originalOffset: Int64, eventId: Bool, key: [UInt8], value: [UInt8], reason: String, errorType: String? = nil,
+  attempts: Int, failureClass: String
+) -> KafkaProducerMessage {
+  let envelope = EventEnvelope(eventType: .reservationCompleted, trace: .start())
+  var headers = eventId ? envelope.headers.map { KafkaHeader(key: $0.name, value: $0.value) } : []
+  headers += [
+    KafkaHeader(key: HeaderName.DeadLetter.originalTopic, value: "reservation-completed"),
+    KafkaHeader(key: HeaderName.DeadLetter.originalPartition, value: "0"),
+    KafkaHeader(key: HeaderName.DeadLetter.originalOffset, value: String(originalOffset)),
+  ]
+  if let errorType { headers.append(KafkaHeader(key: HeaderName.DeadLetter.exceptionFqcn, value: errorType)) }
+  headers += [
+    KafkaHeader(key: HeaderName.DeadLetter.exceptionMessage, value: reason),
+    KafkaHeader(key: HeaderName.attempts, value: String(attempts)),
+    KafkaHeader(key: HeaderName.failureClass, value: failureClass),
+  ]
+  return KafkaProducerMessage(
+    topic: SagaTopic.reservationCompleted.deadLetterTopic, key: key, value: value, headers: headers)
+}
+
 func produce(_ cluster: EmbeddedKafkaCluster, _ messages: [KafkaProducerMessage]) async throws {
   let producer = try KafkaProducer(
     configuration: KafkaProducerConfiguration(bootstrapServers: cluster.bootstrapServers), logger: silentLogger)

@@ -139,9 +139,11 @@ struct SupervisorTests {
     let first = ScriptedService(name: "relay", failing: false, stopOrder: order)
     let second = ScriptedService(name: "worker", failing: false, stopOrder: order)
     let flaky = ScriptedService(name: "flaky", failing: true)
+    // A back-off far beyond the suite's time limit: a shutdown that waited for it would
+    // fail the test by the limit, with no timed assertion here.
     var slow = settings()
-    slow.initialBackoff = .seconds(30)
-    slow.maxBackoff = .seconds(30)
+    slow.initialBackoff = .seconds(3_600)
+    slow.maxBackoff = .seconds(3_600)
     let supervisor = Supervisor(
       children: [
         SupervisedChild(name: "relay", kind: .relay, service: first),
@@ -154,11 +156,8 @@ struct SupervisorTests {
       supervisor.snapshot("flaky")?.state == .backoff && supervisor.snapshot("flaky")?.nextStartAt != nil
         && first.progress.load(ordering: .relaxed) > 0 && second.progress.load(ordering: .relaxed) > 0
     }
-    let clock = ContinuousClock()
-    let begin = clock.now
     await group.triggerGracefulShutdown()
     try await task.value
-    #expect(clock.now - begin < .seconds(10), "the 30 s back-off did not hold up the shutdown")
     #expect(order.names.withLock { $0 } == ["worker", "relay"])
     #expect(supervisor.snapshots().allSatisfy { $0.state == .stopped })
   }

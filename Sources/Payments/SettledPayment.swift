@@ -1,0 +1,42 @@
+import GRDB
+
+/// A payment whose saga ended in `REWARDED` or `REFUNDED`, as `verify` compares it with
+/// Points' ledger when one sagad hosts both roles.
+public struct SettledPayment: Sendable, Hashable {
+  public var paymentId: Int64
+  public var userId: Int64
+  public var amount: Int64
+  public var status: PaymentStatus
+  /// The points Points reported (`REWARDED` only).
+  public var rewardAmount: Int64?
+
+  public init(paymentId: Int64, userId: Int64, amount: Int64, status: PaymentStatus, rewardAmount: Int64?) {
+    self.paymentId = paymentId
+    self.userId = userId
+    self.amount = amount
+    self.status = status
+    self.rewardAmount = rewardAmount
+  }
+}
+
+extension PaymentsService {
+  /// Every `REWARDED` and `REFUNDED` payment, by id: one scan of the payments table.
+  public func settledPayments() async throws(PaymentsError) -> [SettledPayment] {
+    try await read { db in
+      var settled: [SettledPayment] = []
+      let rows = try Row.fetchCursor(
+        db,
+        sql: """
+          SELECT id, user_id, amount, status, reward_amount FROM payments
+          WHERE status IN ('REWARDED', 'REFUNDED') ORDER BY id
+          """)
+      while let row = try rows.next() {
+        let raw: String = row[3]
+        let status: PaymentStatus = raw == PaymentStatus.rewarded.rawValue ? .rewarded : .refunded
+        settled.append(
+          SettledPayment(paymentId: row[0], userId: row[1], amount: row[2], status: status, rewardAmount: row[4]))
+      }
+      return settled
+    }
+  }
+}

@@ -119,7 +119,7 @@ let package = Package(
     ),
     .testTarget(
       name: "SagaStorageTests",
-      dependencies: ["SagaStorage", .product(name: "GRDB", package: "GRDB.swift")]
+      dependencies: ["SagaStorage", "SagaTestSupport", .product(name: "GRDB", package: "GRDB.swift")]
     ),
     .testTarget(
       name: "PointsTests",

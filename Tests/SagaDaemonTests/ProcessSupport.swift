@@ -130,7 +130,7 @@ final class ChildProcess: Sendable {
     process.standardOutput = out
     process.standardError = err
     process.standardInput = pipeStdin ? input : FileHandle.nullDevice
-    try process.run()
+    try runSerialized(process)
     self.process = process
     self.stdout = OutputCollector(out.fileHandleForReading)
     self.stderr = OutputCollector(err.fileHandleForReading)

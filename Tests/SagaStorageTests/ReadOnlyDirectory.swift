@@ -1,4 +1,5 @@
 import Foundation
+import SagaTestSupport
 
 #if canImport(Glibc)
   import Glibc
@@ -41,7 +42,7 @@ enum ReadOnlyDirectory {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/chattr")
     process.arguments = [flag, url.path]
-    try process.run()
+    try runSerialized(process)
     process.waitUntilExit()
     guard process.terminationStatus == 0 else {
       throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: url.path])

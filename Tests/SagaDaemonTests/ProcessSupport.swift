@@ -118,12 +118,14 @@ final class ChildProcess: Sendable {
     let process = Process()
     process.executableURL = executable
     process.arguments = arguments
-    var merged = ProcessInfo.processInfo.environment
-    // Tests run several sagad at once: each gets an ephemeral metrics port unless the test
-    // chooses one, so none of them fails on the default 127.0.0.1:9464 being taken.
-    merged["SAGAD_METRICS_LISTEN"] = merged["SAGAD_METRICS_LISTEN"] ?? "127.0.0.1:0"
-    for (name, value) in environment { merged[name] = value }
-    process.environment = merged
+    // Only when asked: Foundation's Process.run crashed in CI (memcpy on a bad pointer)
+    // while copying an explicit environment. sagad children get an ephemeral metrics port
+    // from `--dev`'s default or their config file (`metrics.listen: "127.0.0.1:0"`).
+    if !environment.isEmpty {
+      var merged = ProcessInfo.processInfo.environment
+      for (name, value) in environment { merged[name] = value }
+      process.environment = merged
+    }
     let out = Pipe()
     let err = Pipe()
     let input = Pipe()

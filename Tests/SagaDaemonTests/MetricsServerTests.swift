@@ -37,7 +37,7 @@ struct MetricsServerTests {
       logger: Logger(label: "test"))
     let running = Task { try await server.run() }
     defer { running.cancel() }
-    try await eventually("the address file", timeout: .seconds(10)) {
+    try await eventually("the address file", timeout: .seconds(60)) {
       FileManager.default.fileExists(atPath: addressFile)
     }
     let address = try String(contentsOfFile: addressFile, encoding: .utf8)

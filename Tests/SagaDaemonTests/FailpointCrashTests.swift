@@ -40,7 +40,7 @@ struct FailpointCrashTests {
       _ = try? await client.send("pay --user \(user) --schedule \(schedule) --amount \(Self.amount)")
     }
     try await eventually("sagad to abort at \(failpoint)", timeout: .seconds(60)) { !first.isRunning }
-    #expect(first.process.terminationReason == .uncaughtSignal)
+    #expect(first.termination == .signaled(SIGABRT))
     try await eventually("sagad's stderr to be drained") { first.stderr.isFinished }
     #expect(first.stderr.text.contains("failpoint \(failpoint) fired with action crash"))
 

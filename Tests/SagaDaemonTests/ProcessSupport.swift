@@ -75,18 +75,13 @@ func requiredTool(_ name: String) throws -> URL {
 }
 
 /// Everything a child process wrote to one pipe, collected by a thread of its own so the
-/// child never blocks on a full pipe.
+/// child never blocks on a full pipe. Owns `descriptor` and closes it at end of file.
 final class OutputCollector: Sendable {
   private let buffer = Mutex(Data())
   private let finished = Mutex(false)
 
-  init(_ handle: FileHandle) {
-    // read(2) rather than `availableData`: Foundation traps when a read is interrupted by a
-    // signal (EINTR), and tests that signal children can get SIGCHLD and friends here too.
-    let descriptor = handle.fileDescriptor
-    Thread.detachNewThread { [self, handle] in
-      // The handle owns the descriptor: it must live until the last read.
-      defer { withExtendedLifetime(handle) {} }
+  init(_ descriptor: Int32) {
+    Thread.detachNewThread { [self] in
       var chunk = [UInt8](repeating: 0, count: 65_536)
       while true {
         let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
@@ -94,6 +89,7 @@ final class OutputCollector: Sendable {
         if count <= 0 { break }
         buffer.withLock { $0.append(contentsOf: chunk[..<count]) }
       }
+      close(descriptor)
       finished.withLock { $0 = true }
     }
   }
@@ -105,51 +101,50 @@ final class OutputCollector: Sendable {
 
 /// A child process with piped stdin, stdout and stderr.
 final class ChildProcess: Sendable {
-  let process: Process
+  private let process: SpawnedProcess
   let stdout: OutputCollector
   let stderr: OutputCollector
-  private let stdin: FileHandle?
+  private let stdin: Mutex<Int32?>
 
-  /// Starts `executable`; `stdin: nil` connects standard input to /dev/null. `environment`
-  /// adds to (or, with a nil value, removes from) the test's own environment.
+  /// Starts `executable`; `pipeStdin: false` connects standard input to /dev/null.
+  /// `environment` adds to (or, with a nil value, removes from) the test's own environment.
   init(
     _ executable: URL, _ arguments: [String], pipeStdin: Bool = true, environment: [String: String?] = [:]
   ) throws {
-    let process = Process()
-    process.executableURL = executable
-    process.arguments = arguments
-    // Only when asked: Foundation's Process.run crashed in CI (memcpy on a bad pointer)
-    // while copying an explicit environment. sagad children get an ephemeral metrics port
-    // from `--dev`'s default or their config file (`metrics.listen: "127.0.0.1:0"`).
-    if !environment.isEmpty {
-      var merged = ProcessInfo.processInfo.environment
-      for (name, value) in environment { merged[name] = value }
-      process.environment = merged
-    }
-    let out = Pipe()
-    let err = Pipe()
-    let input = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    process.standardInput = pipeStdin ? input : FileHandle.nullDevice
-    try runSerialized(process)
-    self.process = process
-    self.stdout = OutputCollector(out.fileHandleForReading)
-    self.stderr = OutputCollector(err.fileHandleForReading)
-    self.stdin = pipeStdin ? input.fileHandleForWriting : nil
+    process = try SpawnedProcess(
+      path: executable.path, arguments: arguments, environment: environment, pipeStdin: pipeStdin)
+    stdout = OutputCollector(process.stdoutDescriptor)
+    stderr = OutputCollector(process.stderrDescriptor)
+    stdin = Mutex(process.stdinDescriptor)
   }
 
-  var pid: Int32 { process.processIdentifier }
+  deinit { stdin.withLock { if let descriptor = $0 { close(descriptor) } } }
+
+  var pid: Int32 { process.pid }
   var isRunning: Bool { process.isRunning }
+  var termination: SpawnedProcess.Termination? { process.termination }
 
   func write(_ text: String) throws {
-    guard let stdin else { throw TestFailure("stdin of \(pid) is not a pipe") }
-    try stdin.write(contentsOf: Data(text.utf8))
+    try stdin.withLock { descriptor in
+      guard let descriptor else { throw TestFailure("stdin of \(pid) is not a pipe") }
+      var bytes = Array(text.utf8)[...]
+      while !bytes.isEmpty {
+        let written = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
+        if written < 0, errno == EINTR { continue }
+        guard written > 0 else { throw TestFailure("writing to stdin of \(pid): errno \(errno)") }
+        bytes = bytes.dropFirst(written)
+      }
+    }
   }
 
-  func closeStdin() throws { try stdin?.close() }
+  func closeStdin() throws {
+    stdin.withLock { descriptor in
+      if let open = descriptor { close(open) }
+      descriptor = nil
+    }
+  }
 
-  func signal(_ number: Int32) { if process.isRunning { kill(pid, number) } }
+  func signal(_ number: Int32) { process.signal(number) }
 
   /// Waits for the exit and for both pipes to be drained; returns the exit status, or
   /// throws if the process died of a signal or outlived `timeout`.
@@ -158,10 +153,11 @@ final class ChildProcess: Sendable {
     try await eventually("process \(pid) to exit", timeout: timeout) {
       !process.isRunning && stdout.isFinished && stderr.isFinished
     }
-    guard process.terminationReason == .exit else {
-      throw TestFailure("process \(pid) died of signal \(process.terminationStatus); stderr:\n\(stderr.text)")
+    guard case .exited(let status) = process.termination else {
+      throw TestFailure(
+        "process \(pid) ended with \(String(describing: process.termination)); stderr:\n\(stderr.text)")
     }
-    return process.terminationStatus
+    return status
   }
 
   /// The test's safety net: SIGKILL if still running. Call it in a `defer`.

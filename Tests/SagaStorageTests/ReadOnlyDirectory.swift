@@ -39,12 +39,10 @@ enum ReadOnlyDirectory {
   }()
 
   private static func chattr(_ flag: String, _ url: URL) throws {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/chattr")
-    process.arguments = [flag, url.path]
-    try runSerialized(process)
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else {
+    let process = try SpawnedProcess(path: "/usr/bin/chattr", arguments: [flag, url.path], pipeStdin: false)
+    close(process.stdoutDescriptor)
+    close(process.stderrDescriptor)
+    guard process.waitUntilExit() == .exited(0) else {
       throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: url.path])
     }
   }

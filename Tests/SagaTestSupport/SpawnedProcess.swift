@@ -1,8 +1,9 @@
+public import Foundation
+import Synchronization
+
 #if canImport(Glibc)
   import Glibc
 #endif
-public import Foundation
-import Synchronization
 
 /// A child process started with posix_spawn(3), its standard streams on pipes.
 ///
@@ -70,8 +71,7 @@ public final class SpawnedProcess: Sendable {
     let argv = ([path] + arguments).map { strdup($0) } + [nil]
     let envp = merged.map { strdup("\($0.key)=\($0.value)") } + [nil]
     defer {
-      argv.forEach { free($0) }
-      envp.forEach { free($0) }
+      for pointer in argv + envp { free(pointer) }
     }
 
     var pid: pid_t = 0

@@ -132,6 +132,14 @@ public final class EmbeddedKafkaCluster: Sendable {
     client.destroy()
   }
 
+  /// `destroy()` on a thread of its own, not waited for: for a `defer` in async code,
+  /// which cannot await `close()`. Destroying a cluster whose clients are still
+  /// connected can block for seconds, and on a 2-core machine the cooperative pool has
+  /// two threads: blocking one stalls every task of the process.
+  public func destroyInBackground() {
+    Thread.detachNewThread { self.destroy() }
+  }
+
   /// `destroy()` on a thread of its own, so the cooperative pool never blocks on it.
   public func close() async {
     await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in

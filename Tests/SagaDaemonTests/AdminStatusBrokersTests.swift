@@ -32,7 +32,7 @@ struct AdminStatusBrokersTests {
   @Test("status: reachable with the brokers the cluster reports, then UNREACHABLE with the error once it stops")
   func reachableThenNot() async throws {
     let cluster = try EmbeddedKafkaCluster(brokers: 3, logger: quietLogger)
-    defer { cluster.destroy() }
+    defer { cluster.destroyInBackground() }
     let directory = try TemporaryDirectory()
     let probe = BrokerProbe(
       bootstrapServers: cluster.bootstrapServers,

@@ -10,7 +10,7 @@ struct EmbeddedKafkaClusterTests {
   @Test("N brokers numbered from 1, one bootstrap address each, all reachable")
   func brokersComeUp() async throws {
     let cluster = try EmbeddedKafkaCluster(brokers: 3, logger: quietLogger)
-    defer { cluster.destroy() }
+    defer { cluster.destroyInBackground() }
     #expect(cluster.brokerIDs == [1, 2, 3])
     let addresses = cluster.bootstrapServers.split(separator: ",")
     #expect(addresses.count == 3)
@@ -30,7 +30,7 @@ struct EmbeddedKafkaClusterTests {
   @Test("creating a topic twice reports topicAlreadyExists and keeps the first one")
   func createTopicTwice() async throws {
     let cluster = try EmbeddedKafkaCluster(logger: quietLogger)
-    defer { cluster.destroy() }
+    defer { cluster.destroyInBackground() }
     let topic = uniqueName("twice")
     try cluster.createTopic(topic, partitions: 2)
     let error = #expect(throws: KafkaError.self) { try cluster.createTopic(topic, partitions: 5) }
@@ -48,7 +48,7 @@ struct EmbeddedKafkaClusterTests {
       (error as? KafkaError)?.code == .invalidArgument
     }
     let cluster = try EmbeddedKafkaCluster(brokers: 2, logger: quietLogger)
-    defer { cluster.destroy() }
+    defer { cluster.destroyInBackground() }
     #expect { try cluster.createTopic("zero", partitions: 0) } throws: { error in
       (error as? KafkaError)?.code == .invalidArgument
     }
@@ -60,7 +60,7 @@ struct EmbeddedKafkaClusterTests {
   @Test("a broker taken down stops answering; brought up, it answers again")
   func brokerDownAndUp() async throws {
     let cluster = try EmbeddedKafkaCluster(brokers: 1, logger: quietLogger)
-    defer { cluster.destroy() }
+    defer { cluster.destroyInBackground() }
     let topic = uniqueName("outage")
     try cluster.createTopic(topic, partitions: 1)
     let admin = try KafkaAdmin(bootstrapServers: cluster.bootstrapServers, logger: quietLogger)
@@ -83,7 +83,7 @@ struct EmbeddedKafkaClusterTests {
   @Test("a partition's leader can be moved to another broker")
   func leaderMoves() async throws {
     let cluster = try EmbeddedKafkaCluster(brokers: 3, logger: quietLogger)
-    defer { cluster.destroy() }
+    defer { cluster.destroyInBackground() }
     let topic = uniqueName("leader")
     try cluster.createTopic(topic, partitions: 1, replicationFactor: 3)
     let admin = try KafkaAdmin(bootstrapServers: cluster.bootstrapServers, logger: quietLogger)
@@ -99,7 +99,7 @@ struct EmbeddedKafkaClusterTests {
   @Test("pushed request errors fail the next requests of that type; clearing them restores service")
   func requestErrors() async throws {
     let cluster = try EmbeddedKafkaCluster(brokers: 1, logger: quietLogger)
-    defer { cluster.destroy() }
+    defer { cluster.destroyInBackground() }
     let topic = uniqueName("faults")
     try cluster.createTopic(topic, partitions: 1)
     let admin = try KafkaAdmin(bootstrapServers: cluster.bootstrapServers, logger: quietLogger)
@@ -125,7 +125,7 @@ struct EmbeddedKafkaClusterTests {
     let cluster = try EmbeddedKafkaCluster(logger: quietLogger)
     #expect(cluster.isRunning)
     await cluster.close()
-    cluster.destroy()
+    await cluster.close()
     #expect(!cluster.isRunning)
     #expect { try cluster.createTopic("late", partitions: 1) } throws: { error in
       (error as? KafkaError)?.code == .closed

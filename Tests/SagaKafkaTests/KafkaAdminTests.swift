@@ -8,7 +8,7 @@ struct KafkaAdminTests {
   @Test("listTopics reports every topic with its partition count and leaders")
   func listTopics() async throws {
     let cluster = try EmbeddedKafkaCluster(brokers: 2, logger: quietLogger)
-    defer { cluster.destroy() }
+    defer { cluster.destroyInBackground() }
     let counts: [String: Int32] = [uniqueName("one"): 1, uniqueName("three"): 3, uniqueName("five"): 5]
     for (topic, partitions) in counts { try cluster.createTopic(topic, partitions: partitions) }
 
@@ -35,7 +35,7 @@ struct KafkaAdminTests {
   @Test("createTopics against the mock fails cleanly: the mock lacks CreateTopics")
   func createTopicsUnsupportedByMock() async throws {
     let cluster = try EmbeddedKafkaCluster(logger: quietLogger)
-    defer { cluster.destroy() }
+    defer { cluster.destroyInBackground() }
     let admin = try KafkaAdmin(bootstrapServers: cluster.bootstrapServers, logger: quietLogger)
     try await admin.createTopics([])  // nothing to do, no request sent
 
@@ -52,7 +52,7 @@ struct KafkaAdminTests {
   @Test("invalid topic definitions are rejected before any request")
   func createTopicsValidates() async throws {
     let cluster = try EmbeddedKafkaCluster(logger: quietLogger)
-    defer { cluster.destroy() }
+    defer { cluster.destroyInBackground() }
     let admin = try KafkaAdmin(bootstrapServers: cluster.bootstrapServers, logger: quietLogger)
     for bad in [
       NewTopic(name: "", partitions: 1), NewTopic(name: "a b", partitions: 1), NewTopic(name: "ok", partitions: 0),
@@ -68,7 +68,7 @@ struct KafkaAdminTests {
   @Test("watermarks follow what was produced, per partition")
   func watermarksAfterProducing() async throws {
     let cluster = try EmbeddedKafkaCluster(logger: quietLogger)
-    defer { cluster.destroy() }
+    defer { cluster.destroyInBackground() }
     let topic = uniqueName("marks")
     try cluster.createTopic(topic, partitions: 3)
     let producer = try KafkaProducer(
@@ -100,7 +100,7 @@ struct KafkaAdminTests {
   @Test("committedOffsets reads what a group committed, and nothing for an idle group")
   func committedOffsets() async throws {
     let cluster = try EmbeddedKafkaCluster(logger: quietLogger)
-    defer { cluster.destroy() }
+    defer { cluster.destroyInBackground() }
     let topic = uniqueName("commits")
     let other = uniqueName("untouched")
     try cluster.createTopic(topic, partitions: 2)
@@ -143,7 +143,7 @@ struct KafkaAdminTests {
   @Test("close is idempotent; calls after it report closed")
   func closeTwice() async throws {
     let cluster = try EmbeddedKafkaCluster(logger: quietLogger)
-    defer { cluster.destroy() }
+    defer { cluster.destroyInBackground() }
     let admin = try KafkaAdmin(bootstrapServers: cluster.bootstrapServers, logger: quietLogger)
     await admin.close()
     await admin.close()

@@ -25,7 +25,7 @@ struct KafkaConsumerTests {
   @Test("two members split the partitions; when one leaves the other takes over; nothing lost")
   func groupSplitsAndTakesOver() async throws {
     let cluster = try EmbeddedKafkaCluster(brokers: 1, logger: quietLogger)
-    defer { cluster.destroy() }
+    defer { cluster.destroyInBackground() }
     let topic = uniqueName("split")
     let group = uniqueName("group")
     try cluster.createTopic(topic, partitions: 4)
@@ -74,7 +74,7 @@ struct KafkaConsumerTests {
   @Test("uncommitted records are redelivered to a restarted consumer, committed ones are not")
   func redeliveryAfterRestart() async throws {
     let cluster = try EmbeddedKafkaCluster(brokers: 1, logger: quietLogger)
-    defer { cluster.destroy() }
+    defer { cluster.destroyInBackground() }
     let topic = uniqueName("redeliver")
     let group = uniqueName("group")
     try cluster.createTopic(topic, partitions: 1)
@@ -106,7 +106,7 @@ struct KafkaConsumerTests {
     // (REBALANCE_IN_PROGRESS, where Kafka accepts it from the current generation), so
     // the revoke is driven here by leaving the group, which the mock handles like Kafka.
     let cluster = try EmbeddedKafkaCluster(brokers: 1, logger: quietLogger)
-    defer { cluster.destroy() }
+    defer { cluster.destroyInBackground() }
     let topic = uniqueName("revoke")
     let group = uniqueName("group")
     try cluster.createTopic(topic, partitions: 1)
@@ -128,7 +128,7 @@ struct KafkaConsumerTests {
   @Test("a paused partition is not fetched until resumed")
   func pauseAndResume() async throws {
     let cluster = try EmbeddedKafkaCluster(brokers: 1, logger: quietLogger)
-    defer { cluster.destroy() }
+    defer { cluster.destroyInBackground() }
     let topic = uniqueName("pause")
     try cluster.createTopic(topic, partitions: 2)
     let consumer = try KafkaConsumer(
@@ -153,7 +153,7 @@ struct KafkaConsumerTests {
   @Test("statistics report committed offset, high watermark and lag per partition")
   func statisticsReportLag() async throws {
     let cluster = try EmbeddedKafkaCluster(brokers: 1, logger: quietLogger)
-    defer { cluster.destroy() }
+    defer { cluster.destroyInBackground() }
     let topic = uniqueName("lag")
     try cluster.createTopic(topic, partitions: 1)
     try await produce(cluster, topic: topic, values: (0..<10).map { "m\($0)" })

@@ -8,7 +8,7 @@ struct KafkaProducerTests {
   @Test("produce → consume keeps key, value, headers, partition and offset")
   func roundTrip() async throws {
     let cluster = try EmbeddedKafkaCluster(brokers: 1, logger: quietLogger)
-    defer { cluster.destroy() }
+    defer { cluster.destroyInBackground() }
     let topic = uniqueName("round-trip")
     try cluster.createTopic(topic, partitions: 2)
 
@@ -55,7 +55,7 @@ struct KafkaProducerTests {
   func brokerDownDelaysDelivery() async throws {
     let capture = LogCapture()
     let cluster = try EmbeddedKafkaCluster(brokers: 1, logger: quietLogger)
-    defer { cluster.destroy() }
+    defer { cluster.destroyInBackground() }
     let topic = uniqueName("outage")
     try cluster.createTopic(topic, partitions: 1)
     var config = KafkaProducerConfiguration(bootstrapServers: cluster.bootstrapServers)
@@ -95,7 +95,7 @@ struct KafkaProducerTests {
   @Test("the in-flight bound suspends senders while every broker is down")
   func boundedQueueSuspends() async throws {
     let cluster = try EmbeddedKafkaCluster(brokers: 1, logger: quietLogger)
-    defer { cluster.destroy() }
+    defer { cluster.destroyInBackground() }
     let topic = uniqueName("bounded")
     try cluster.createTopic(topic, partitions: 1)
     var config = KafkaProducerConfiguration(bootstrapServers: cluster.bootstrapServers)
@@ -129,7 +129,7 @@ struct KafkaProducerTests {
   @Test("a sender suspended at the bound can be cancelled without leaking a slot")
   func cancelledSenderFreesNothing() async throws {
     let cluster = try EmbeddedKafkaCluster(brokers: 1, logger: quietLogger)
-    defer { cluster.destroy() }
+    defer { cluster.destroyInBackground() }
     let topic = uniqueName("cancel")
     try cluster.createTopic(topic, partitions: 1)
     var config = KafkaProducerConfiguration(bootstrapServers: cluster.bootstrapServers)
@@ -156,7 +156,7 @@ struct KafkaProducerTests {
   @Test("a closed producer refuses to send with a clear error")
   func closedProducerRefuses() async throws {
     let cluster = try EmbeddedKafkaCluster(brokers: 1, logger: quietLogger)
-    defer { cluster.destroy() }
+    defer { cluster.destroyInBackground() }
     let producer = try KafkaProducer(
       configuration: KafkaProducerConfiguration(bootstrapServers: cluster.bootstrapServers), logger: quietLogger)
     await producer.close()

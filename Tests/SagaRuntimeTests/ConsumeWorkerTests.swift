@@ -21,7 +21,7 @@ struct ConsumeWorkerTests {
   @Test("a batch is applied once, its events land in the outbox, offsets are committed")
   func appliesBatch() async throws {
     let (cluster, database, dir) = try setUp()
-    defer { cluster.destroy() }
+    defer { cluster.destroyInBackground() }
     try await produce(cluster, (1...20).map { reservationCompleted($0) })
     let worker = ConsumeWorker(
       name: "points", consumer: try testConsumer(cluster, group: .pointsService), database: database,
@@ -40,7 +40,7 @@ struct ConsumeWorkerTests {
   @Test("invalid records are dead-lettered with a reason and the records after them still apply")
   func permanentFailuresDoNotStall() async throws {
     let (cluster, database, dir) = try setUp()
-    defer { cluster.destroy() }
+    defer { cluster.destroyInBackground() }
     let bad: [KafkaProducerMessage] = [
       KafkaProducerMessage(topic: "reservation-completed", partition: 0, key: "x", value: "not json"),
       KafkaProducerMessage(
@@ -73,7 +73,7 @@ struct ConsumeWorkerTests {
   @Test("transient failures are retried in place, then from the schedule, and applied once")
   func transientFailuresRetry() async throws {
     let (cluster, database, dir) = try setUp()
-    defer { cluster.destroy() }
+    defer { cluster.destroyInBackground() }
     try await produce(cluster, (1...5).map { reservationCompleted($0) })
     let handler = RecordingHandler()
     handler.transientFailures.withLock { $0 = 2 }
@@ -97,7 +97,7 @@ struct ConsumeWorkerTests {
   @Test("a crash between the database commit and the offset commit replays with no double effect")
   func crashWindowReplaysSafely() async throws {
     let (cluster, database, dir) = try setUp()
-    defer { cluster.destroy() }
+    defer { cluster.destroyInBackground() }
     try await produce(cluster, (1...10).map { reservationCompleted($0) })
     struct Crash: Error {}
     let crashing = ConsumeWorker(

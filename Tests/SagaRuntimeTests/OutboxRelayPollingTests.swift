@@ -11,7 +11,7 @@ struct OutboxRelayPollingTests {
   @Test("rows go out by polling every idle interval; a commit's wake-up does not hurry them")
   func pollsEveryIdleInterval() async throws {
     let cluster = try EmbeddedKafkaCluster(brokers: 1, logger: silentLogger)
-    defer { cluster.destroy() }
+    defer { cluster.destroyInBackground() }
     try cluster.createTopic("reservation-completed", partitions: 1)
     let dir = try TemporaryDirectory()
     let database = try SagaDatabase(StorageConfiguration(path: dir.path + "/payments.sqlite"))

@@ -25,7 +25,7 @@ final class RelayFixture {
     producer = try KafkaProducer(configuration: configuration, logger: silentLogger)
   }
 
-  deinit { cluster.destroy() }
+  deinit { cluster.destroyInBackground() }
 
   func relay(settings: RelaySettings, failpoints: Failpoints = .disabled) -> OutboxRelay {
     OutboxRelay(

@@ -98,7 +98,7 @@ struct RetryScheduleWorkerTests {
   @Test("failing twice then succeeding: 3 runs, the healthy record behind it is applied first, no dead letter")
   func transientTwiceThenSuccess() async throws {
     let (cluster, database, dir) = try setUp()
-    defer { cluster.destroy() }
+    defer { cluster.destroyInBackground() }
     try await produce(cluster, [reservationCompleted(1), reservationCompleted(2)])
     let handler = ScriptedHandler(failures: [1: 2])
     let worker = try worker(cluster, database, handler)
@@ -123,7 +123,7 @@ struct RetryScheduleWorkerTests {
   @Test("always failing: parked once, dead-lettered as exhausted after the last attempt, the hook told once")
   func exhausted() async throws {
     let (cluster, database, dir) = try setUp()
-    defer { cluster.destroy() }
+    defer { cluster.destroyInBackground() }
     try await produce(cluster, [reservationCompleted(1), reservationCompleted(2)])
     let handler = ScriptedHandler(failures: [1: Int.max])
     let worker = try worker(cluster, database, handler)
@@ -157,7 +157,7 @@ struct RetryScheduleWorkerTests {
   @Test("a parked record survives a worker restart and runs when due, from the new worker")
   func survivesRestart() async throws {
     let (cluster, database, dir) = try setUp()
-    defer { cluster.destroy() }
+    defer { cluster.destroyInBackground() }
     try await produce(cluster, [reservationCompleted(1), reservationCompleted(2)])
     // Parked for an hour: the first worker cannot run it before it stops, however slow the
     // machine; the test then moves the due time, as the clock passing it would.
@@ -196,7 +196,7 @@ struct RetryScheduleWorkerTests {
   @Test("a crash before the offset commit: the redelivered record is not dead-lettered twice")
   func crashWindowDeadLettersOnce() async throws {
     let (cluster, database, dir) = try setUp()
-    defer { cluster.destroy() }
+    defer { cluster.destroyInBackground() }
     let bad = KafkaProducerMessage(topic: "reservation-completed", partition: 0, key: "x", value: "not json")
     try await produce(cluster, [bad, reservationCompleted(1)])
     let failpoints = Failpoints(enabled: true)
@@ -226,7 +226,7 @@ struct RetryScheduleWorkerTests {
   @Test("db.commit fails the batch transaction: nothing of it is kept, and the restart applies it once")
   func databaseCommitFailpoint() async throws {
     let (cluster, database, dir) = try setUp()
-    defer { cluster.destroy() }
+    defer { cluster.destroyInBackground() }
     try await produce(cluster, [reservationCompleted(1), reservationCompleted(2)])
     let failpoints = Failpoints(enabled: true)
     try failpoints.set(.dbCommit, .errorTransient, trigger: .count(1))
@@ -249,7 +249,7 @@ struct RetryScheduleWorkerTests {
   @Test("a dead-letter hook failing transiently parks the record; the dead letter is written once it succeeds")
   func deferredHook() async throws {
     let (cluster, database, dir) = try setUp()
-    defer { cluster.destroy() }
+    defer { cluster.destroyInBackground() }
     let bad = KafkaProducerMessage(topic: "reservation-completed", partition: 0, key: "x", value: "not json")
     try await produce(cluster, [bad, reservationCompleted(1)])
     let handler = ScriptedHandler()

@@ -98,7 +98,7 @@ struct WorkerPauseTests {
     _ body: (EmbeddedKafkaCluster, SagaDatabase, ConsumeWorker, Supervisor) async throws -> Void
   ) async throws {
     let cluster = try EmbeddedKafkaCluster(brokers: 1, logger: silentLogger)
-    defer { cluster.destroy() }
+    defer { cluster.destroyInBackground() }
     for topic in TopicCatalog.sagaTopics { try cluster.createTopic(topic, partitions: 2) }
     let directory = try TemporaryDirectory()
     let database = try SagaDatabase(

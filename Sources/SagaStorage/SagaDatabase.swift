@@ -82,6 +82,14 @@ public final class SagaDatabase: Sendable {
       if storageTables { StorageMigrations.register(in: &migrator) }
       migrations(&migrator)
       try migrator.migrate(pool)
+      // SQLite opens a file it cannot write read-only without a word (a filesystem
+      // remounted read-only, an immutable file), and migrations already applied write
+      // nothing: sagad would start, then fail every pay and event. One header write
+      // proves the database writable now, so such a start fails naming the file.
+      try pool.write { db in
+        let version = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
+        try db.execute(sql: "PRAGMA user_version = \(version)")
+      }
       self.pool = pool
     } catch let error as DatabaseError {
       throw Self.explainingOpenFailure(StorageError(error, path: path))

@@ -39,10 +39,7 @@ enum ReadOnlyDirectory {
   }()
 
   private static func chattr(_ flag: String, _ url: URL) throws {
-    let process = try SpawnedProcess(path: "/usr/bin/chattr", arguments: [flag, url.path], pipeStdin: false)
-    close(process.stdoutDescriptor)
-    close(process.stderrDescriptor)
-    guard process.waitUntilExit() == .exited(0) else {
+    guard try SpawnedProcess.run("/usr/bin/chattr", [flag, url.path]).0 == .exited(0) else {
       throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: url.path])
     }
   }

@@ -112,6 +112,36 @@ struct StorageErrorTests {
     }
   }
 
+  @Test(
+    "a database left by a crash on a filesystem turned read-only refuses to open instead of opening read-only",
+    .enabled(if: ReadOnlyDirectory.canBeMade, "needs a directory this process cannot write to"))
+  func readOnlyExistingDatabase() async throws {
+    try await withTemporaryDirectory { directory in
+      let original = directory.appendingPathComponent("payments.sqlite").path
+      let copy = directory.appendingPathComponent("crashed", isDirectory: true)
+      try FileManager.default.createDirectory(at: copy, withIntermediateDirectories: true)
+      // Copied while the first one is open: the database with its -wal and -shm as a
+      // crash leaves them, migrations applied, so opening it needs no write at all.
+      let open = try SagaDatabase(StorageConfiguration(path: original))
+      try await open.write { db in try db.execute(sql: "CREATE TABLE marker (id INTEGER)") }
+      let files = ["payments.sqlite", "payments.sqlite-wal", "payments.sqlite-shm"]
+      for file in files {
+        try FileManager.default.copyItem(
+          at: directory.appendingPathComponent(file), to: copy.appendingPathComponent(file))
+      }
+      try open.close()
+      let locked = files.map { copy.appendingPathComponent($0) } + [copy]
+      for url in locked { try ReadOnlyDirectory.lock(url) }
+      defer { for url in locked.reversed() { ReadOnlyDirectory.unlock(url) } }
+      let path = copy.appendingPathComponent("payments.sqlite").path
+
+      let error = #expect(throws: StorageError.self) { try SagaDatabase(StorageConfiguration(path: path)) }
+      #expect(error?.isRetriable == false)
+      #expect(error?.isStorageFault == true)
+      #expect(error?.description.contains(path) == true)
+    }
+  }
+
   @Test("a parent path that is a file fails clearly, not retriable, naming the directory")
   func parentIsAFile() async throws {
     try await withTemporaryDirectory { directory in

@@ -116,6 +116,28 @@ public final class SpawnedProcess: Sendable {
     }
   }
 
+  /// Runs a short command to completion from synchronous code: how it ended and what it
+  /// printed. Its output must fit a pipe's buffer (64 KiB), as mount's and chattr's do.
+  public static func run(_ path: String, _ arguments: [String]) throws -> (Termination, String) {
+    let process = try SpawnedProcess(path: path, arguments: arguments, pipeStdin: false)
+    let output = readToEnd(process.stdoutDescriptor) + readToEnd(process.stderrDescriptor)
+    return (process.waitUntilExit(), output)
+  }
+
+  /// Reads until end of file and closes the descriptor.
+  private static func readToEnd(_ descriptor: Int32) -> String {
+    defer { close(descriptor) }
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 4096)
+    while true {
+      let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+      if count < 0, errno == EINTR { continue }
+      if count <= 0 { break }
+      bytes += chunk[..<count]
+    }
+    return String(decoding: bytes, as: UTF8.self)
+  }
+
   /// waitpid's status word: WIFEXITED/WEXITSTATUS/WTERMSIG, which Swift does not import.
   private static func decode(_ status: Int32) -> Termination {
     let signal = status & 0x7f

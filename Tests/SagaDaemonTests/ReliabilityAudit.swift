@@ -17,6 +17,7 @@ import SagaCore
 ///   `REFUNDED` payment, none for any other;
 /// * the dead-letter stores hold exactly the permanent failures: one dead letter per
 ///   reward given up after its retries, none for anything else.
+/// * every database passes SQLite's `integrity_check`.
 /// `verify` runs over the admin sockets (`verifyViolations`), per process.
 struct ReliabilityAudit {
   var paymentsDatabase: String
@@ -39,6 +40,12 @@ struct ReliabilityAudit {
 
   func run() throws -> [String] {
     var violations: [String] = []
+    // No corruption, whatever the scenario did to the process or its disk.
+    for path in Set([paymentsDatabase, pointsDatabase] + deadLetterDatabases).sorted()
+    where FileManager.default.fileExists(atPath: path) {
+      let result = try open(path).read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check") }
+      if result != ["ok"] { violations.append("\(path): integrity_check says \(result.prefix(5))") }
+    }
     let payments = try open(paymentsDatabase)
     let points = try open(pointsDatabase)
 

@@ -12,19 +12,25 @@ final class ReliabilityNode: Sendable {
   let name: String
   let directory: TemporaryDirectory
   let configPath: String
+  /// Where the databases live: the node's directory unless a scenario puts them elsewhere.
+  let stateDirectory: String
   /// The current process, if started.
   private let current = Mutex<ChildProcess?>(nil)
 
   var child: ChildProcess? { current.withLock { $0 } }
   var socket: String { directory.path + "/sagad.sock" }
-  var stateDirectory: String { directory.path }
   var isRunning: Bool { child?.isRunning ?? false }
 
-  /// Writes the configuration; nothing runs until `start`. `roles` as in `roles:`.
-  init(name: String, broker: String, roles: [String] = ["payments", "points"], extraConfig: String = "") throws {
+  /// Writes the configuration; nothing runs until `start`. `roles` as in `roles:`;
+  /// `stateDirectory` (a storage-fault scenario's own filesystem) defaults to the node's directory.
+  init(
+    name: String, broker: String, roles: [String] = ["payments", "points"], stateDirectory: String? = nil,
+    extraConfig: String = ""
+  ) throws {
     self.name = name
     directory = try TemporaryDirectory()
     configPath = directory.path + "/sagad.yaml"
+    self.stateDirectory = stateDirectory ?? directory.path
     // A short session timeout: a SIGKILLed process never leaves its groups, and the next
     // one gets their partitions only when the broker gives up on it. Short retry and
     // sweeper times let a saga whose event was lost in a crash heal within the test.
@@ -35,7 +41,7 @@ final class ReliabilityNode: Sendable {
       consumer:
         session.timeout.ms: 6000
         heartbeat.interval.ms: 500
-    state_dir: "\(directory.path)"
+    state_dir: "\(self.stateDirectory)"
     failpoints:
       enabled: true
     retry:

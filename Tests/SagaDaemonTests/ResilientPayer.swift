@@ -22,15 +22,21 @@ final class ResilientPayer: Sendable {
     var duplicates = 0
     var resends = 0
     var refusals: [String] = []
+    var deferrals: [String] = []
   }
 
   let socket: String
   let plan: [PlannedPayment]
+  /// Refusals a scenario provokes on purpose (a full disk): sent again, not counted as refusals.
+  let isExpectedRefusal: @Sendable (AdminReply) -> Bool
   private let state = Mutex(State())
 
-  init(socket: String, plan: [PlannedPayment]) {
+  init(
+    socket: String, plan: [PlannedPayment], isExpectedRefusal: @escaping @Sendable (AdminReply) -> Bool = { _ in false }
+  ) {
     self.socket = socket
     self.plan = plan
+    self.isExpectedRefusal = isExpectedRefusal
   }
 
   /// Payments sagad has confirmed, by plan entry: their payment ids.
@@ -42,6 +48,8 @@ final class ResilientPayer: Sendable {
   var resends: Int { state.withLock { $0.resends } }
   /// `pay` replies that refused a planned payment: none expected (wallets suffice).
   var refusals: [String] { state.withLock { $0.refusals } }
+  /// The first of the expected refusals, with their count: what the client was told.
+  var deferrals: [String] { state.withLock { $0.deferrals } }
 
   /// Sends every planned payment with `concurrency` connections, about `rate` a second
   /// in all; returns when each got a final answer. Throws when `timeout` passes first.
@@ -103,6 +111,11 @@ final class ResilientPayer: Sendable {
         }
         if [.unavailable, .shuttingDown, .tooManyConnections, .idleTimeout].contains(reply.code) {
           try await Task.sleep(for: .milliseconds(50))
+          continue
+        }
+        if isExpectedRefusal(reply) {
+          state.withLock { $0.deferrals.append(reply.lines.map(\.description).joined(separator: " ")) }
+          try await Task.sleep(for: .milliseconds(200))
           continue
         }
         state.withLock { $0.refusals.append("\(payment): \(reply.lines.map(\.description))") }

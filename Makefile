@@ -80,10 +80,21 @@ dev-broker: deps build
 	@echo "  Type here:            down <id> | up <id> | status | quit   (Ctrl-C also stops it)"
 	$(BIN)/sagad dev-broker $(DEV_BROKER_ARGS)
 
+# Suites that run several sagad and broker processes under load. They run after the rest,
+# one at a time: side by side on a 2-core machine they starve each other and the
+# in-process tests' timeouts, and their durations would say nothing.
+SCENARIO_TESTS = Reliability|FailpointCrashTests|BrokerOutageTests
+
 # `--build-tests` builds every product too, so the tests find the sagad binary they spawn.
+# With TEST_FLAGS (e.g. a --filter) one plain `swift test` runs instead of the two phases.
 test: deps
 	$(SWIFT) build $(SWIFT_FLAGS) --build-tests
+ifeq ($(strip $(TEST_FLAGS)),)
+	$(SWIFT) test $(SWIFT_FLAGS) --skip-build --skip '$(SCENARIO_TESTS)'
+	$(SWIFT) test $(SWIFT_FLAGS) --skip-build --filter '$(SCENARIO_TESTS)' --no-parallel
+else
 	$(SWIFT) test $(SWIFT_FLAGS) --skip-build $(TEST_FLAGS)
+endif
 
 lint:
 	$(SWIFT) format lint --strict --recursive $(FORMAT_PATHS)

@@ -39,6 +39,16 @@ public struct KafkaError: Error, Sendable, Hashable, CustomStringConvertible {
     public static let coordinatorNotAvailable = Code(RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE)
     public static let notCoordinator = Code(RD_KAFKA_RESP_ERR_NOT_COORDINATOR)
     public static let rebalanceInProgress = Code(RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS)
+    public static let assignmentLost = Code(RD_KAFKA_RESP_ERR__ASSIGNMENT_LOST)
+    public static let illegalGeneration = Code(RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION)
+    public static let unknownMemberId = Code(RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID)
+  }
+
+  /// The consumer is no longer the group member that owned the partitions (its session
+  /// expired, e.g. while the brokers were unreachable): librdkafka rejoins by itself, and
+  /// whoever gets the partitions next resumes from the committed offsets.
+  public var isGroupMembershipLost: Bool {
+    [.assignmentLost, .illegalGeneration, .unknownMemberId].contains(code)
   }
 
   public let code: Code

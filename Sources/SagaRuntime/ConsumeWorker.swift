@@ -10,8 +10,9 @@ import Synchronization
 /// One consumer group's worker (DESIGN.md §4): poll a batch, apply every record in
 /// one write transaction with a savepoint each (inbox claim, the handler's effects,
 /// its outgoing events), commit, wake the outbox relay, then store and commit the
-/// Kafka offsets. A crash anywhere replays at most the uncommitted batch, and the
-/// inbox turns the replay into a no-op.
+/// Kafka offsets. A crash anywhere replays at most the uncommitted batch (or batches,
+/// after an offset commit that failed even when retried), and the inbox turns the replay
+/// into a no-op.
 ///
 /// Failures follow the `RetryPolicy` without blocking the partition: a transient one is
 /// retried in place a few times, milliseconds apart; if it still fails it is parked in
@@ -173,7 +174,9 @@ public final class ConsumeWorker: Service, PausableService, Sendable {
     try hooks.afterDatabaseCommit?(name)
     try await failpoints.hitAsync(.consumerBeforeOffsetCommit)
     try consumer.store(processed: batch)
-    try await consumer.commit()
+    if let failure = try await consumer.commitStored(logger: logger) {
+      stats.withLock { $0.lastError = "\(failure)" }
+    }
   }
 
   /// One write transaction over `records`.

@@ -90,7 +90,9 @@ public final class DeadLetterWorker: Service, Sendable {
       }
     }
     try consumer.store(processed: batch)
-    try await consumer.commit()
+    if let failure = try await consumer.commitStored(logger: logger) {
+      stats.withLock { $0.lastError = "\(failure)" }
+    }
   }
 }
 

@@ -47,7 +47,7 @@ help:
 	@echo "make lint         swift format lint --strict, bash -n (and shellcheck if installed) on scripts"
 	@echo "make format       reformat Sources, Tests and Package.swift in place"
 	@echo "make bench        limits (Kafka, SQLite), sagad --config via sagactl load (defaults, 1,000/s, report-style baseline): sagas/s, latency, CPU, RSS vs targets"
-	@echo "make reliability  the reliability scenarios at full size (crash loop, split roles, duplicates, admin fuzz), table in Docs/reliability.md"
+	@echo "make reliability  the reliability scenarios at full size (crashes, failpoints, broker and storage faults, split roles, duplicates, admin fuzz, soak), table in Docs/reliability.md"
 	@echo "make bench-kafka  SagaKafka vs kcat throughput on the dev broker (scripts/bench-kafka.sh)"
 	@echo "make deps         install missing system packages only"
 	@echo "make install      release build, then install binaries, systemd unit, rules, dashboard, docs (PREFIX, DESTDIR)"
@@ -77,7 +77,7 @@ dev-broker: deps build
 	@rm -f $(BOOTSTRAP_FILE)
 	@echo "Starting the dev broker: an in-memory Kafka cluster (librdkafka's mock cluster) with every sagad topic."
 	@echo "  In another terminal:  kcat -L -b \"\$$(cat $(BOOTSTRAP_FILE))\"    (lists brokers and topics)"
-	@echo "  Type here:            down <id> | up <id> | status | quit   (Ctrl-C also stops it)"
+	@echo "  Type here:            down <id> | up <id> | errors <api> <n> | leader <topic> <p> <id> | status | help | quit   (Ctrl-C also stops it)"
 	$(BIN)/sagad dev-broker $(DEV_BROKER_ARGS)
 
 # Suites that run several sagad and broker processes under load. They run after the rest,

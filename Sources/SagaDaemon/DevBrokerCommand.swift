@@ -17,7 +17,13 @@ struct DevBrokerCommand: AsyncParsableCommand {
     discussion: """
       Starts librdkafka's mock cluster on loopback ports and creates every saga topic and its \
       .DLT topic. The first line on stdout is `bootstrap=<host:port,...>`. Control lines on stdin: \
-      `down <id>`, `up <id>` (take a broker down or up), `status`, `help`, `quit`; each is answered \
+      `down <id>`, `up <id>` (take a broker down or up); `errors <api> <count> [<error>]` (the next \
+      <count> requests of <api> - produce, fetch, list-offsets, offset-commit, offset-fetch, \
+      find-coordinator, join-group, heartbeat, leave-group, sync-group, init-producer-id - fail with \
+      librdkafka's error <error>, e.g. REQUEST_TIMED_OUT or _TRANSPORT (drop the connection); by default \
+      NOT_LEADER_FOR_PARTITION for produce/fetch/list-offsets, REQUEST_TIMED_OUT otherwise); \
+      `clear-errors <api|all>`; `leader <topic|all> <partition|all> <id>` (move partition \
+      leadership); `rtt <id|all> <ms>` (delay responses); `status`, `help`, `quit`. Each is answered \
       with one `ok ...` or `error ...` line. End of input does not stop the broker (so it can run \
       in the background with </dev/null) unless --stop-at-end-of-input is given; SIGTERM, SIGINT or `quit` do, with exit status 0. \
       Data lives in memory only and each partition keeps only a few MB.

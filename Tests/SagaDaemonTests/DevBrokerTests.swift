@@ -1,7 +1,10 @@
 import Foundation
 import SagaCore
+import SagaKafka
 import SagaTestSupport
 import Testing
+
+@testable import SagaDaemon
 
 /// `sagad` as a user runs it: the built binary in a child process, observed from the
 /// outside (its output, its exit status, and `kcat` as an independent Kafka client).
@@ -91,6 +94,94 @@ struct DevBrokerTests {
     #expect(try await broker.child.waitForExit() == 0)
   }
 
+  @Test("fault lines parse: errors with default and named codes, clear-errors, leader, rtt")
+  func faultLinesParse() {
+    let accepted: [(String, DevBroker.Command)] = [
+      ("errors produce 5", .errors(api: .produce, count: 5, error: .notLeader)),
+      ("errors offset-commit 3", .errors(api: .offsetCommit, count: 3, error: .requestTimedOut)),
+      ("ERRORS Fetch 2 request_timed_out", .errors(api: .fetch, count: 2, error: .requestTimedOut)),
+      ("errors heartbeat 1 RD_KAFKA_RESP_ERR__TRANSPORT", .errors(api: .heartbeat, count: 1, error: .transport)),
+      ("errors produce 1 NOT_LEADER_OR_FOLLOWER", .errors(api: .produce, count: 1, error: .notLeader)),
+      (
+        "errors join-group 2 COORDINATOR_NOT_AVAILABLE",
+        .errors(api: .joinGroup, count: 2, error: .coordinatorNotAvailable)
+      ),
+      ("clear-errors offset-commit", .clearErrors([.offsetCommit])),
+      ("clear-errors all", .clearErrors(DevBrokerFaultNames.apis.map(\.key))),
+      ("leader all all 2", .leader(topic: nil, partition: nil, broker: 2)),
+      ("leader reservation-completed 1 3", .leader(topic: "reservation-completed", partition: 1, broker: 3)),
+      ("leader compensate-payment all 1", .leader(topic: "compensate-payment", partition: nil, broker: 1)),
+      ("rtt all 50", .rtt(broker: nil, milliseconds: 50)),
+      ("rtt 2 0", .rtt(broker: 2, milliseconds: 0)),
+    ]
+    for (line, command) in accepted {
+      #expect(DevBroker.parse(line) == .success(command), "\(line)")
+    }
+    let refused: [(String, String)] = [
+      ("errors", "usage: errors <api> <count>"), ("errors produce", "usage: errors <api> <count>"),
+      ("errors bogus 1", "unknown api 'bogus'"), ("errors produce 0", "errors: count '0' must be a number"),
+      ("errors produce x", "errors: count 'x'"), ("errors produce 100001", "errors: count '100001'"),
+      ("errors produce 1 NO_SUCH_ERROR", "unknown error 'NO_SUCH_ERROR'"),
+      ("errors produce 1 NO_ERROR", "unknown error 'NO_ERROR'"), ("errors produce 1 2 3", "usage: errors"),
+      ("clear-errors", "usage: clear-errors"), ("clear-errors bogus", "unknown api 'bogus'"),
+      ("leader all 1 2", "leader all <partition>: with every topic"), ("leader t x 2", "usage: leader"),
+      ("leader t -1 2", "usage: leader"), ("leader t 1", "usage: leader"), ("leader t 1 two", "usage: leader"),
+      ("rtt 1", "usage: rtt"), ("rtt 1 -5", "usage: rtt"), ("rtt x 5", "usage: rtt"), ("rtt 1 70000", "usage: rtt"),
+    ]
+    for (line, reason) in refused {
+      guard case .failure(let usage) = DevBroker.parse(line) else {
+        Issue.record("'\(line)' was accepted")
+        continue
+      }
+      #expect(usage.message.hasPrefix(reason), "\(line): \(usage.message)")
+    }
+  }
+
+  @Test("fault lines take effect: leaders move as kcat sees them, injected errors fail requests until cleared")
+  func faultLinesTakeEffect() async throws {
+    let broker = try await DevBrokerProcess.start(["--brokers", "3"])
+    defer { broker.cleanUp() }
+
+    #expect(try await broker.control("leader all all 2") == "ok leader 2 partitions=30")
+    try await eventually("kcat to see broker 2 lead every partition") {
+      let leaders = try await kcatLeaders(bootstrap: broker.bootstrap)
+      return leaders.count == 30 && Set(leaders.values) == [2]
+    }
+    #expect(try await broker.control("leader reservation-completed 1 3") == "ok leader 3 partitions=1")
+    try await eventually("kcat to see broker 3 lead reservation-completed[1]") {
+      try await kcatLeaders(bootstrap: broker.bootstrap)["reservation-completed/1"] == 3
+    }
+    #expect(
+      try await broker.control("leader reservation-completed 7 1").hasPrefix(
+        "error topic reservation-completed has partitions 0-2"))
+    #expect(try await broker.control("leader no-such-topic all 1").hasPrefix("error no topic 'no-such-topic'"))
+    #expect(try await broker.control("leader all all 9").hasPrefix("error no broker 9"))
+
+    // A permanent error on every produce request: kcat's delivery fails, until cleared.
+    let produce = { () async throws -> Int32 in
+      try await run(
+        try requiredTool("kcat"),
+        ["-P", "-b", broker.bootstrap, "-t", "reservation-completed", "-X", "message.timeout.ms=5000"],
+        input: "one record\n", timeout: .seconds(30)
+      ).status
+    }
+    #expect(
+      try await broker.control("errors produce 1000 TOPIC_AUTHORIZATION_FAILED")
+        == "ok errors produce 1000 TOPIC_AUTHORIZATION_FAILED")
+    #expect(try await produce() != 0, "kcat -P must fail while every produce request fails")
+    #expect(try await broker.control("clear-errors produce") == "ok clear-errors produce")
+    #expect(try await produce() == 0)
+    #expect(try await broker.control("errors produce 3") == "ok errors produce 3 NOT_LEADER_FOR_PARTITION")
+    #expect(try await broker.control("clear-errors all") == "ok clear-errors all")
+    #expect(try await broker.control("rtt all 20") == "ok rtt all 20")
+    #expect(try await broker.control("rtt 9 5").hasPrefix("error no broker 9"))
+    #expect(try await broker.control("errors produce nine").hasPrefix("error errors: count 'nine'"))
+    #expect(broker.child.isRunning)
+    #expect(try await broker.control("status").hasPrefix("ok bootstrap=\(broker.bootstrap) brokers=1,2,3 down=none"))
+    #expect(try await broker.control("quit") == "ok quit")
+    #expect(try await broker.child.waitForExit() == 0)
+  }
+
   @Test("with --stop-at-end-of-input, closing stdin stops the broker with status 0")
   func stopsAtEndOfInputWhenAsked() async throws {
     let broker = try await DevBrokerProcess.start()
@@ -114,4 +205,27 @@ struct DevBrokerTests {
     #expect(try await broker.child.waitForExit() == 0)
     #expect(broker.child.stderr.text.contains("stopped (SIGINT)"))
   }
+}
+
+/// `kcat -L` output as "topic/partition" → leader broker id.
+func kcatLeaders(bootstrap: String) async throws -> [String: Int32] {
+  let result = try await run(try requiredTool("kcat"), ["-L", "-b", bootstrap, "-m", "10"], timeout: .seconds(30))
+  guard result.status == 0 else { throw TestFailure("kcat -L failed (\(result.status)): \(result.stderr)") }
+  // Lines look like:   topic "reservation-completed" with 3 partitions:
+  //                      partition 0, leader 2, replicas: 2,3,1, isrs: 2,3,1
+  var leaders: [String: Int32] = [:]
+  var topic = ""
+  for line in result.stdout.split(separator: "\n") {
+    let parts = line.split(separator: "\"")
+    if parts.count == 3, parts[0].trimmingCharacters(in: .whitespaces) == "topic" {
+      topic = String(parts[1])
+      continue
+    }
+    let words = line.split(whereSeparator: { $0 == " " || $0 == "," })
+    guard words.count >= 4, words[0] == "partition", words[2] == "leader", let leader = Int32(words[3]) else {
+      continue
+    }
+    leaders["\(topic)/\(words[1])"] = leader
+  }
+  return leaders
 }

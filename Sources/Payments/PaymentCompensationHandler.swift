@@ -52,7 +52,7 @@ public struct PaymentCompensationHandler: SagaMessageHandler {
     } catch {
       throw SagaError.storage(error)
     }
-    observer?(outcome)
+    if let observer { context.onCommit { observer(outcome) } }
   }
 
   /// A compensation the loop gave up on (its refund failed transiently on every attempt,
@@ -86,7 +86,7 @@ public struct PaymentCompensationHandler: SagaMessageHandler {
     } catch {
       throw SagaError.storage(error)
     }
-    observer?(outcome)
+    if let observer { context.onCommit { observer(outcome) } }
   }
 
   private func compensate(

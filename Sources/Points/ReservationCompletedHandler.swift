@@ -86,7 +86,10 @@ public struct ReservationCompletedHandler: SagaMessageHandler {
     } catch {
       throw SagaError.storage(error)
     }
-    observer?(decision.outcome)
+    if let observer {
+      let outcome = decision.outcome
+      context.onCommit { observer(outcome) }
+    }
   }
 
   /// Applies an already decoded event: duplicate check, enrolment check, reward.
@@ -115,7 +118,10 @@ public struct ReservationCompletedHandler: SagaMessageHandler {
     } catch {
       throw SagaError.storage(error)
     }
-    observer?(decision.outcome)
+    if let observer {
+      let outcome = decision.outcome
+      context.onCommit { observer(outcome) }
+    }
     return decision.outcome
   }
 

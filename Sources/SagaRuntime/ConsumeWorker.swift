@@ -185,12 +185,15 @@ public final class ConsumeWorker: Service, PausableService, Sendable {
   ) async throws -> RecordProcessor.BatchResult {
     let processor = self.processor
     let failpoints = self.failpoints
+    let afterCommit = CommitActions()
     let result = try await database.write { db in
-      let result = try processor.apply(records, firstAttempt: firstAttempt, now: Date(), in: db)
+      let result = try processor.apply(
+        records, firstAttempt: firstAttempt, now: Date(), in: db, afterCommit: afterCommit)
       let depth = result.parked > 0 ? try RetrySchedule.count(group: processor.group, in: db) : nil
       try failpoints.hit(.dbCommit)
       return (result, depth)
     }
+    afterCommit.run()
     let (batch, depth) = result
     stats.withLock { stats in
       stats.applied += batch.applied
@@ -209,15 +212,17 @@ public final class ConsumeWorker: Service, PausableService, Sendable {
     let processor = self.processor
     let failpoints = self.failpoints
     let limit = settings.batchMax
+    let afterCommit = CommitActions()
     let result = try await database.write { db in
       let now = Date()
       let entries = try RetrySchedule.due(group: processor.group, at: now, limit: limit, in: db)
-      var result = try processor.runDue(entries, now: now, in: db)
+      var result = try processor.runDue(entries, now: now, in: db, afterCommit: afterCommit)
       result.nextDue = try RetrySchedule.nextDueAt(group: processor.group, in: db)
       result.depth = try RetrySchedule.count(group: processor.group, in: db)
       try failpoints.hit(.dbCommit)
       return result
     }
+    afterCommit.run()
     nextDue.withLock { $0 = result.nextDue }
     stats.withLock { stats in
       stats.applied += result.succeeded

@@ -69,20 +69,23 @@ struct RecordProcessor: Sendable {
 
   /// Runs `records` in order; the first one has already run `firstAttempt - 1` times.
   /// Stops early only for an in-place retry (see ``BatchResult/retryInPlace``).
-  func apply(_ records: ArraySlice<Record>, firstAttempt: Int, now: Date, in db: Database) throws -> BatchResult {
+  /// Observations wait in `afterCommit` (nil: reported at once) until the transaction commits.
+  func apply(
+    _ records: ArraySlice<Record>, firstAttempt: Int, now: Date, in db: Database, afterCommit: CommitActions? = nil
+  ) throws -> BatchResult {
     var result = BatchResult()
     for (index, record) in records.enumerated() {
       let attempt = index == 0 ? firstAttempt : 1
       let error: SagaError
       let started = ContinuousClock.now
-      switch try run(record.message, now: now, in: db) {
+      switch try run(record.message, now: now, in: db, afterCommit) {
       case .applied:
         result.applied += 1
-        report(record.message, .applied, since: started)
+        report(record.message, .applied, since: started, afterCommit)
         continue
       case .duplicate:
         result.duplicates += 1
-        report(record.message, .duplicate, since: started)
+        report(record.message, .duplicate, since: started, afterCommit)
         continue
       case .failed(let failure):
         error = failure
@@ -90,7 +93,7 @@ struct RecordProcessor: Sendable {
       let retriable = error.isRetriable && policy.allowsAnotherAttempt(after: attempt)
       if retriable && policy.isInPlace(attempt + 1) {
         result.retryInPlace = (index, attempt, error)
-        report(record.message, .retried, since: started)
+        report(record.message, .retried, since: started, afterCommit)
         return result
       }
       var parkedUntil: Date?
@@ -99,7 +102,9 @@ struct RecordProcessor: Sendable {
         parkedUntil = try park(record, attempts: attempt, error: error, now: now, in: db)
       } else {
         let deadLetterClass: DeadLetterClass = error.isRetriable ? .exhausted : .permanent
-        switch try deadLetterOutcome(record, error: error, as: deadLetterClass, attempts: attempt, now: now, in: db) {
+        switch try deadLetterOutcome(
+          record, error: error, as: deadLetterClass, attempts: attempt, now: now, in: db, afterCommit: afterCommit)
+        {
         case .written:
           result.deadLettered += 1
           observed = .deadLettered
@@ -109,7 +114,7 @@ struct RecordProcessor: Sendable {
           parkedUntil = try park(record, attempts: attempt, error: hookError, now: now, in: db)
         }
       }
-      report(record.message, observed, since: started)
+      report(record.message, observed, since: started, afterCommit)
       if let due = parkedUntil {
         result.parked += 1
         result.earliestDue = min(result.earliestDue ?? due, due)
@@ -120,23 +125,25 @@ struct RecordProcessor: Sendable {
 
   /// Runs the due `entries` once each: success or a duplicate removes the entry, a
   /// transient failure with attempts left reschedules it, anything else dead-letters it.
-  func runDue(_ entries: [RetryEntry], now: Date, in db: Database) throws -> DueResult {
+  func runDue(
+    _ entries: [RetryEntry], now: Date, in db: Database, afterCommit: CommitActions? = nil
+  ) throws -> DueResult {
     var result = DueResult()
     for entry in entries {
       let attempt = entry.attempts + 1
       let error: SagaError
       let started = ContinuousClock.now
-      switch try run(entry.message, now: now, in: db) {
+      switch try run(entry.message, now: now, in: db, afterCommit) {
       case .applied:
         try RetrySchedule.delete(id: entry.id, in: db)
         result.succeeded += 1
-        report(entry.message, .applied, since: started)
+        report(entry.message, .applied, since: started, afterCommit)
         logger.info("retry succeeded", metadata: metadata(entry.message, attempts: attempt))
         continue
       case .duplicate:
         try RetrySchedule.delete(id: entry.id, in: db)
         result.duplicates += 1
-        report(entry.message, .duplicate, since: started)
+        report(entry.message, .duplicate, since: started, afterCommit)
         continue
       case .failed(let failure):
         error = failure
@@ -144,23 +151,25 @@ struct RecordProcessor: Sendable {
       if error.isRetriable && policy.allowsAnotherAttempt(after: attempt) {
         try reschedule(entry, attempts: attempt, error: error, now: now, in: db)
         result.rescheduled += 1
-        report(entry.message, .retried, since: started)
+        report(entry.message, .retried, since: started, afterCommit)
         continue
       }
       let record = Record(message: entry.message, timestampType: entry.timestampType)
       let deadLetterClass: DeadLetterClass = error.isRetriable ? .exhausted : .permanent
-      switch try deadLetterOutcome(record, error: error, as: deadLetterClass, attempts: attempt, now: now, in: db) {
+      switch try deadLetterOutcome(
+        record, error: error, as: deadLetterClass, attempts: attempt, now: now, in: db, afterCommit: afterCommit)
+      {
       case .written:
         result.deadLettered += 1
         try RetrySchedule.delete(id: entry.id, in: db)
-        report(entry.message, .deadLettered, since: started)
+        report(entry.message, .deadLettered, since: started, afterCommit)
       case .alreadyDeadLettered:
         try RetrySchedule.delete(id: entry.id, in: db)
-        report(entry.message, .duplicate, since: started)
+        report(entry.message, .duplicate, since: started, afterCommit)
       case .deferred(let hookError):
         try reschedule(entry, attempts: attempt, error: hookError, now: now, in: db)
         result.rescheduled += 1
-        report(entry.message, .retried, since: started)
+        report(entry.message, .retried, since: started, afterCommit)
       }
     }
     return result
@@ -168,14 +177,19 @@ struct RecordProcessor: Sendable {
 
   /// Tells the observer how a run of `message` that began at `started` ended.
   private func report(
-    _ message: InboundMessage, _ result: RecordObservation.Result, since started: ContinuousClock.Instant
+    _ message: InboundMessage, _ result: RecordObservation.Result, since started: ContinuousClock.Instant,
+    _ afterCommit: CommitActions?
   ) {
-    observe?(
-      RecordObservation(worker: worker, topic: message.topic, result: result, duration: started.duration(to: .now)))
+    guard let observe else { return }
+    let observation = RecordObservation(
+      worker: worker, topic: message.topic, result: result, duration: started.duration(to: .now))
+    CommitActions.schedule({ observe(observation) }, on: afterCommit)
   }
 
   /// One run of `message`: inbox claim and handler in a savepoint, rolled back on failure.
-  private func run(_ message: InboundMessage, now: Date, in db: Database) throws -> RunOutcome {
+  private func run(
+    _ message: InboundMessage, now: Date, in db: Database, _ afterCommit: CommitActions?
+  ) throws -> RunOutcome {
     var outcome = RunOutcome.applied
     let group = self.group
     try db.inCachedSavepoint {
@@ -187,7 +201,7 @@ struct RecordProcessor: Sendable {
           outcome = .duplicate
           return .commit
         }
-        let context = MessageContext(envelope: message.envelope, service: service, now: now)
+        let context = MessageContext(envelope: message.envelope, service: service, now: now, afterCommit: afterCommit)
         try handler.handle(message, context: context, in: db)
         return .commit
       } catch {
@@ -233,7 +247,7 @@ struct RecordProcessor: Sendable {
   /// the outbox, all in one savepoint; does nothing for a record dead-lettered before.
   func deadLetterOutcome(
     _ record: Record, error: SagaError, as deadLetterClass: DeadLetterClass, attempts: Int, now: Date,
-    in db: Database
+    in db: Database, afterCommit: CommitActions? = nil
   ) throws -> DeadLetterOutcome {
     let letter = DeadLetter(
       message: record.message, consumerGroup: group, timestampType: record.timestampType, error: error,
@@ -243,7 +257,8 @@ struct RecordProcessor: Sendable {
     try db.inCachedSavepoint {
       guard try DeadLetters.mark(letter, at: now, in: db) else { return .commit }
       do {
-        let context = MessageContext(envelope: record.message.envelope, service: service, now: now)
+        let context = MessageContext(
+          envelope: record.message.envelope, service: service, now: now, afterCommit: afterCommit)
         try handler.deadLettered(record.message, error: error, attempts: attempts, context: context, in: db)
       } catch {
         hookError = SagaError.storage(error)

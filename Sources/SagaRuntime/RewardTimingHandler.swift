@@ -22,7 +22,8 @@ struct RewardTimingHandler: SagaMessageHandler {
       context.envelope.occurredAt
       ?? message.timestampMilliseconds.map { Date(timeIntervalSince1970: Double($0) / 1000) }
     guard let start else { return }
-    observe(.seconds(max(0, context.now.timeIntervalSince(start))))
+    let latency = Duration.seconds(max(0, context.now.timeIntervalSince(start)))
+    context.onCommit { [observe] in observe(latency) }
   }
 
   func deadLettered(

@@ -10,11 +10,20 @@ public struct MessageContext: Sendable {
   public let service: SagaService
   /// The handler's clock reading for this record (one per batch is fine).
   public let now: Date
+  /// The worker's transaction's after-commit work; nil runs `onCommit` actions at once.
+  public let afterCommit: CommitActions?
 
-  public init(envelope: ReceivedEnvelope, service: SagaService, now: Date = Date()) {
+  public init(envelope: ReceivedEnvelope, service: SagaService, now: Date = Date(), afterCommit: CommitActions? = nil) {
     self.envelope = envelope
     self.service = service
     self.now = now
+    self.afterCommit = afterCommit
+  }
+
+  /// Runs `action` once the transaction this record is handled in has committed; for
+  /// observations (metrics) that a rolled-back and retried batch must not repeat.
+  public func onCommit(_ action: @escaping @Sendable () -> Void) {
+    CommitActions.schedule(action, on: afterCommit)
   }
 
   /// Writes `event` to the outbox in the current transaction, continuing the record's

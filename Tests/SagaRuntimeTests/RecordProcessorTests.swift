@@ -3,6 +3,7 @@ import GRDB
 import SagaCore
 import SagaStorage
 import SagaTestSupport
+import Synchronization
 import Testing
 
 @testable import SagaRuntime
@@ -48,6 +49,36 @@ struct RecordProcessorTests {
       #expect(second.deadLettered == 1 && second.parked == 0 && second.applied == 1)
       let depth = try await db.read { db in try RetrySchedule.count(in: db) }
       #expect(depth == 0)
+    }
+  }
+
+  private struct Abort: Error {}
+
+  @Test("observations wait for the commit: a rolled-back batch reports nothing, its rerun each record once")
+  func observationsAfterCommit() async throws {
+    try await withProcessor(RetryPolicy(attempts: 1, inPlaceAttempts: 1), failures: [:]) { processor, db in
+      let seen = Mutex<[RecordObservation.Result]>([])
+      var observed = processor
+      observed.observe = { observation in seen.withLock { $0.append(observation.result) } }
+      let processor = observed
+      // The worker drops a transaction's actions when its write throws (here: a rollback).
+      let rolledBack = CommitActions()
+      await #expect(throws: Abort.self) {
+        try await db.write { db in
+          _ = try processor.apply(
+            [record(1), record(2)], firstAttempt: 1, now: Date(), in: db, afterCommit: rolledBack)
+          throw Abort()
+        }
+      }
+      #expect(seen.withLock { $0 }.isEmpty)
+      let committed = CommitActions()
+      let result = try await db.write { db in
+        try processor.apply([record(1), record(2)], firstAttempt: 1, now: Date(), in: db, afterCommit: committed)
+      }
+      #expect(result.applied == 2, "the rollback undid the first run's inbox claims")
+      #expect(seen.withLock { $0 }.isEmpty, "nothing is reported before the commit")
+      committed.run()
+      #expect(seen.withLock { $0 } == [.applied, .applied])
     }
   }
 

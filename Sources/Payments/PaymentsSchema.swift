@@ -10,6 +10,9 @@ public import GRDB
 /// as in the storage tables. Migration identifiers start with `payments-` so they never
 /// collide with the storage or Points migrations in a shared migrator.
 public enum PaymentsSchema {
+  /// The saga timeline (`sagactl saga`), purged after `timeline.retention`.
+  public static let timelineTable = "saga_steps"
+
   /// Registers the Payments migrations in `migrator`.
   public static func register(in migrator: inout DatabaseMigrator) {
     migrator.registerMigration("payments-v1") { db in

@@ -7,6 +7,9 @@ public import GRDB
 ///
 /// Times are integer milliseconds since the epoch, like every storage table.
 public enum PointsSchema {
+  /// Points' half of the saga timeline (`sagactl saga`), purged after `timeline.retention`.
+  public static let timelineTable = "point_saga_steps"
+
   /// Registers the Points migrations. Identifiers start with `points-` so they never collide
   /// with the storage migrations or with Payments' (the two services may share a file in tests).
   public static func register(in migrator: inout DatabaseMigrator) {

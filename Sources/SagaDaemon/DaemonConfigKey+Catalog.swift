@@ -67,7 +67,10 @@ extension DaemonConfigKey {
       "how often sent rows and old inbox entries are purged"),
     DaemonConfigKey(
       "inbox.retention", .duration(min: .seconds(60), max: .seconds(365 * 86_400)), "7d",
-      "inbox entries (consumed event ids) are deleted after this"),
+      "inbox entries (consumed event ids) and dead-letter marks are deleted after this"),
+    DaemonConfigKey(
+      "timeline.retention", .duration(min: .seconds(3600), max: .seconds(3650 * 86_400)), "30d",
+      "saga timeline steps (what `sagactl saga` shows) are deleted after this"),
     DaemonConfigKey(
       "admin.socket", .text, "/run/sagad/sagad.sock (--dev: <state_dir>/sagad.sock)",
       "the admin socket, mode 0660, at most 107 bytes"),

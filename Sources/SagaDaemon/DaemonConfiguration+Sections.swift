@@ -91,6 +91,7 @@ extension DaemonConfiguration {
     node.payGroupCommit = try values.bool("payments.group_commit") ?? node.payGroupCommit
     node.relay.retention.outbox = try values.duration("outbox.retention") ?? node.relay.retention.outbox
     node.relay.retention.inbox = try values.duration("inbox.retention") ?? node.relay.retention.inbox
+    node.relay.retention.timeline = try values.duration("timeline.retention") ?? node.relay.retention.timeline
     node.relay.purgeInterval = try values.duration("outbox.purge_interval") ?? node.relay.purgeInterval
   }
 

@@ -60,15 +60,18 @@ public final class SagaNode: Service, Sendable {
       try SagaDatabase(
         StorageConfiguration(path: path, synchronous: configuration.synchronous), migrations: migrations)
     }
-    func relay(_ name: String, _ database: SagaDatabase) throws -> OutboxRelay {
+    /// `timelineTables`: the service's saga timeline, purged with the relay's retention.
+    func relay(_ name: String, _ database: SagaDatabase, timelineTables: [String]) throws -> OutboxRelay {
       var config = KafkaProducerConfiguration(bootstrapServers: configuration.bootstrapServers)
       config.clientId = "\(configuration.clientIdPrefix)-\(name)"
       config.statisticsInterval = configuration.statisticsInterval
       config.overrides = configuration.producerProperties
       let producer = try KafkaProducer(configuration: config, logger: logger)
       producers.append(producer)
+      var settings = configuration.relay
+      settings.retention.timelineTables = timelineTables
       let relay = OutboxRelay(
-        name: name, database: database, producer: producer, settings: configuration.relay, failpoints: failpoints,
+        name: name, database: database, producer: producer, settings: settings, failpoints: failpoints,
         logger: logger)
       relays.append(relay)
       return relay
@@ -98,7 +101,7 @@ public final class SagaNode: Service, Sendable {
 
     if configuration.roles.contains(.payments) {
       let database = try open(configuration.paymentsDatabasePath, PaymentsSchema.register(in:))
-      let relay = try relay("payments", database)
+      let relay = try relay("payments", database, timelineTables: [PaymentsSchema.timelineTable])
       // Once per committed pay group, so ReservationCompleted leaves at once rather than
       // at the relay's next idle check, whoever called pay (this node, the admin socket).
       let wakeup = relay.wakeup
@@ -123,7 +126,7 @@ public final class SagaNode: Service, Sendable {
     if configuration.roles.contains(.points) {
       let database = try open(configuration.pointsDatabasePath, PointsSchema.register(in:))
       self.points = PointsService(database: database)
-      let relay = try relay("points", database)
+      let relay = try relay("points", database, timelineTables: [PointsSchema.timelineTable])
       let handler = ReservationCompletedHandler(
         rule: configuration.rewardRule, failpoints: failpoints, observer: observers.reward)
       if let observe = observers.rewardLatency {

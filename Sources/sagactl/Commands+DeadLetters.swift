@@ -10,15 +10,26 @@ struct DltCommand: AsyncParsableCommand {
   @ParentCommand var root: SagaCtl
 }
 
+/// The filters `dlt list` and `dlt replay --all` share.
+struct DeadLetterFilterOptions: ParsableArguments {
+  @Option(help: ArgumentHelp("The original topic, or its .DLT topic.", valueName: "T")) var topic: String?
+  @Option(help: ArgumentHelp("A reason code (invalid-json) or text in the reason.", valueName: "R")) var reason: String?
+  @Option(help: ArgumentHelp("Stored since: RFC 3339, or an age like 30m, 2h, 7d.", valueName: "TIME"))
+  var since: String?
+
+  var isEmpty: Bool { topic == nil && reason == nil && since == nil }
+
+  var arguments: [String: AdminRequest.Argument?] {
+    ["topic": .text(given: topic), "reason": .text(given: reason), "since": .text(given: since)]
+  }
+}
+
 struct DltListCommand: AdminSubcommand {
   static let configuration = CommandConfiguration(
     commandName: "list", abstract: "Dead letters stored from the .DLT topics, oldest first.")
   @ParentCommand var dlt: DltCommand
   @OptionGroup var options: GlobalOptions
-  @Option(help: ArgumentHelp("The original topic, or its .DLT topic.", valueName: "T")) var topic: String?
-  @Option(help: ArgumentHelp("A reason code (invalid-json) or text in the reason.", valueName: "R")) var reason: String?
-  @Option(help: ArgumentHelp("Stored since: RFC 3339, or an age like 30m, 2h, 7d.", valueName: "TIME"))
-  var since: String?
+  @OptionGroup var filter: DeadLetterFilterOptions
   @Option(help: ArgumentHelp("pending, replayed, discarded or all (default all).", valueName: "S")) var status: String?
   @Option(help: ArgumentHelp("At most N rows (default 50).", valueName: "N")) var limit: Int64?
   @Option(help: ArgumentHelp("The rows after id ID: the next page.", valueName: "ID")) var after: Int64?
@@ -27,10 +38,9 @@ struct DltListCommand: AdminSubcommand {
   func request() -> AdminRequest {
     AdminRequest(
       .dltList,
-      given: [
-        "topic": .text(given: topic), "reason": .text(given: reason), "since": .text(given: since),
+      given: filter.arguments.merging([
         "status": .text(given: status), "limit": .integer(given: limit), "after": .integer(given: after),
-      ])
+      ]) { $1 })
   }
 }
 
@@ -57,24 +67,23 @@ struct DltReplayCommand: AdminSubcommand {
   @OptionGroup var options: GlobalOptions
   @Argument(help: "The dead letter's id (or --all).") var id: Int64?
   @Flag(help: "Every pending dead letter matching the filters.") var all = false
-  @Option(help: ArgumentHelp("With --all: the original topic, or its .DLT topic.", valueName: "T")) var topic: String?
-  @Option(help: ArgumentHelp("With --all: a reason code or text in the reason.", valueName: "R")) var reason: String?
-  @Option(help: ArgumentHelp("With --all: stored since (RFC 3339, or 30m, 2h, 7d).", valueName: "TIME"))
-  var since: String?
+  @OptionGroup(title: "Filters, with --all") var filter: DeadLetterFilterOptions
   @Flag(help: "Only list what would be replayed; send nothing.") var dryRun = false
   var root: SagaCtl { dlt.root }
 
   func validate() throws {
     guard (id == nil) == all else { throw ValidationError("give a dead letter's id or --all, not both") }
+    guard all || filter.isEmpty else {
+      throw ValidationError("--topic, --reason and --since only filter --all; give them with --all")
+    }
   }
 
   func request() -> AdminRequest {
     AdminRequest(
       .dltReplay,
-      given: [
-        "topic": .text(given: topic), "reason": .text(given: reason), "since": .text(given: since),
+      given: filter.arguments.merging([
         "id": .integer(given: id), "all": .flag(given: all), "dry-run": .flag(given: dryRun),
-      ])
+      ]) { $1 })
   }
 }
 

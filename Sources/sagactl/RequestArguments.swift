@@ -2,7 +2,7 @@ import AdminProtocol
 
 extension AdminRequest {
   /// A request from a command's options as given: an option left out (nil) is not sent.
-  init(_ command: AdminCommand, given arguments: KeyValuePairs<String, Argument?>) {
+  init(_ command: AdminCommand, given arguments: [String: Argument?]) {
     var present: [String: Argument] = [:]
     for (name, value) in arguments {
       if let value { present[name] = value }

@@ -62,13 +62,13 @@ struct BrokerOutageTests {
   final class Harness: Sendable {
     let cluster: EmbeddedKafkaCluster
     let node: SagaNode
-    let directory: URL
+    let directory: TemporaryDirectory
     let task: Task<Void, any Error>
 
     init(producerProperties: [String: String]) throws {
       cluster = try EmbeddedKafkaCluster(brokers: BrokerOutageTests.brokers, logger: BrokerOutageTests.logger)
       for topic in TopicCatalog.allTopics { try cluster.createTopic(topic, partitions: 3) }
-      directory = try makeTemporaryDirectory()
+      directory = try TemporaryDirectory()
       var configuration = SagaNodeConfiguration(
         stateDirectory: directory.path, bootstrapServers: cluster.bootstrapServers)
       configuration.consumerProperties = ["session.timeout.ms": "4000", "heartbeat.interval.ms": "500"]
@@ -83,7 +83,6 @@ struct BrokerOutageTests {
       task.cancel()
       _ = try? await task.value
       await cluster.close()
-      try? FileManager.default.removeItem(at: directory)
     }
 
     var payments: PaymentsService { node.payments! }

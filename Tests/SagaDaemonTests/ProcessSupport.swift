@@ -8,13 +8,6 @@ struct TestFailure: Error, CustomStringConvertible {
   init(_ description: String) { self.description = description }
 }
 
-/// A fresh directory under the system's temp dir; the caller removes it.
-func makeTemporaryDirectory() throws -> URL {
-  let url = FileManager.default.temporaryDirectory.appendingPathComponent("sagad-test-\(UUID().uuidString)")
-  try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-  return url
-}
-
 /// The `sagactl` executable of this build, next to `sagad`.
 func sagactlBinary() throws -> URL {
   let url = try sagadBinary().deletingLastPathComponent().appendingPathComponent("sagactl")

@@ -16,75 +16,20 @@ struct ReliabilityBrokerFaultTests {
   /// Every topic of the dev broker (the catalog's 10) times its 3 partitions.
   static let partitionCount = 30
 
-  /// A dev broker with three brokers, one sagad on it with its users added and the
-  /// transient reward failures armed, as the other scenarios have them.
-  struct Rig {
-    let scenario: ReliabilityScenario
-    let broker: DevBrokerProcess
-    let node: ReliabilityNode
+  static func startRig(_ scenario: ReliabilityScenario) async throws -> ReliabilityRig {
+    try await ReliabilityRig.start(scenario, brokerArguments: ["--brokers", "\(brokerIDs.count)"])
+  }
 
-    static func start(_ scenario: ReliabilityScenario) async throws -> Rig {
-      let broker = try await DevBrokerProcess.start(["--brokers", "\(brokerIDs.count)"])
-      do {
-        let node = try ReliabilityNode(name: "sagad", broker: broker.bootstrap)
-        let rig = Rig(scenario: scenario, broker: broker, node: node)
-        do {
-          try await node.start()
-          try await scenario.addUsers(payments: node, points: node)
-          try await ReliabilityScenario.armTransientRewardFailures(node)
-        } catch {
-          rig.cleanUp()
-          throw error
-        }
-        return rig
-      } catch {
-        broker.cleanUp()
-        throw error
-      }
-    }
-
-    /// A control line that must succeed.
-    @discardableResult
-    func control(_ line: String) async throws -> String {
-      let reply = try await broker.control(line)
-      guard reply.hasPrefix("ok") else { throw TestFailure("dev-broker: '\(line)' → \(reply)") }
-      return reply
-    }
-
-    /// Waits until the load has made `target` payments (of the plan).
-    func awaitProgress(_ payer: ResilientPayer, to target: Int, timeout: Duration = .seconds(120)) async throws {
-      let target = min(target, scenario.plan.count)
-      try await eventually("the load to reach \(target) payments", timeout: timeout) {
-        payer.acknowledgedCount >= target
-      }
-    }
-
-    /// After the load: audits, records the row.
-    func finish(_ payer: ResilientPayer, faults: Int, faultKind: String) async throws {
-      #expect(payer.refusals.isEmpty, "\(payer.refusals.prefix(5))")
-      // A broker fault is no reason to restart a task: each restart leaves the consumer
-      // group, and a few within a minute leave the task failed until an operator steps in.
-      let restarted = try await restartedTasks()
-      #expect(restarted.isEmpty, "tasks restarted: \(restarted)")
-      let violations = try await scenario.settleAndAudit(payments: node, points: node, acknowledged: payer.acknowledged)
-      #expect(payer.acknowledgedCount == scenario.plan.count)
-      try scenario.finish(
-        payments: payer.acknowledgedCount, faults: faults, faultKind: faultKind,
-        violations: violations + payer.refusals)
-    }
-
-    /// The node's supervised tasks that restarted, with their last error.
-    func restartedTasks() async throws -> [String] {
-      let client = try await node.connect()
-      defer { client.close() }
-      let status = try decodeReply(AdminJSON.Status.self, try await client.send("status --json"))
-      return status.tasks.filter { $0.restarts > 0 }.map { "\($0.name) \($0.restarts)x: \($0.lastError ?? "-")" }
-    }
-
-    func cleanUp() {
-      node.killIfRunning()
-      broker.cleanUp()
-    }
+  /// After the load: no task may have restarted (each restart leaves the consumer group,
+  /// and a few within a minute leave the task failed until an operator steps in), then the
+  /// audit and the row.
+  static func finish(_ rig: ReliabilityRig, _ payer: ResilientPayer, faults: Int, faultKind: String) async throws {
+    let client = try await rig.node.connect()
+    let status = try decodeReply(AdminJSON.Status.self, try await client.send("status --json"))
+    client.close()
+    let restarted = status.tasks.filter { $0.restarts > 0 }.map { "\($0.name) \($0.restarts)x: \($0.lastError ?? "-")" }
+    #expect(restarted.isEmpty, "tasks restarted: \(restarted)")
+    try await rig.finish(payer, faults: faults, faultKind: faultKind)
   }
 
   @Test("all brokers down: every broker taken down under load, payments go on, every saga completes once they return")
@@ -95,7 +40,7 @@ struct ReliabilityBrokerFaultTests {
     let scenario = ReliabilityScenario(
       name: "broker faults: all brokers down", payments: profile.pick(ci: 150, full: 2000), users: 20,
       unenrolledShare: 0.05)
-    let rig = try await Rig.start(scenario)
+    let rig = try await Self.startRig(scenario)
     defer { rig.cleanUp() }
 
     // Paced so the load outlasts the outages by a good part: payments are made before,
@@ -118,8 +63,8 @@ struct ReliabilityBrokerFaultTests {
     // Payments are local transactions: the outage must not stop them.
     #expect(madeWhileDown > 0, "no payment was made while the brokers were down")
     try await load
-    try await rig.finish(
-      payer, faults: outages,
+    try await Self.finish(
+      rig, payer, faults: outages,
       faultKind:
         "all \(Self.brokerIDs.count) brokers down \(outage.components.seconds) s (\(madeWhileDown) payments made while down)"
     )
@@ -132,7 +77,7 @@ struct ReliabilityBrokerFaultTests {
     let scenario = ReliabilityScenario(
       name: "broker faults: request errors", payments: profile.pick(ci: 150, full: 2000), users: 20,
       unenrolledShare: 0.05)
-    let rig = try await Rig.start(scenario)
+    let rig = try await Self.startRig(scenario)
     defer { rig.cleanUp() }
 
     // Per request type: the errors a real cluster answers it with (a moved leader, a
@@ -160,8 +105,8 @@ struct ReliabilityBrokerFaultTests {
     let total = injected.values.reduce(0, +)
     let kinds = bursts.map { "\($0.api) \(injected[$0.api] ?? 0)" }.joined(separator: ", ")
     try await load
-    try await rig.finish(
-      payer, faults: total,
+    try await Self.finish(
+      rig, payer, faults: total,
       faultKind: "request errors injected in \(rounds) bursts (\(kinds))")
   }
 
@@ -172,7 +117,7 @@ struct ReliabilityBrokerFaultTests {
     let scenario = ReliabilityScenario(
       name: "broker faults: leader moves", payments: profile.pick(ci: 150, full: 2000), users: 20,
       unenrolledShare: 0.05)
-    let rig = try await Rig.start(scenario)
+    let rig = try await Self.startRig(scenario)
     defer { rig.cleanUp() }
 
     var random = SeededGenerator(seed: profile.seed &+ 8)
@@ -190,8 +135,8 @@ struct ReliabilityBrokerFaultTests {
       moved += Self.partitionCount
     }
     try await load
-    try await rig.finish(
-      payer, faults: rounds,
+    try await Self.finish(
+      rig, payer, faults: rounds,
       faultKind: "leader moves of all \(Self.partitionCount) partitions (\(moved) partition moves)")
   }
 }

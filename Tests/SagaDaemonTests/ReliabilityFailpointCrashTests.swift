@@ -19,13 +19,9 @@ struct ReliabilityFailpointCrashTests {
     let scenario = ReliabilityScenario(
       name: "crash at every failpoint", payments: profile.pick(ci: 300, full: 2500), users: 20,
       unenrolledShare: 0.05)
-    let broker = try await DevBrokerProcess.start()
-    defer { broker.cleanUp() }
-    let node = try ReliabilityNode(name: "sagad", broker: broker.bootstrap)
-    defer { node.killIfRunning() }
-    try await node.start()
-    try await scenario.addUsers(payments: node, points: node)
-    try await ReliabilityScenario.armTransientRewardFailures(node)
+    let rig = try await ReliabilityRig.start(scenario)
+    defer { rig.cleanUp() }
+    let node = rig.node
 
     let payer = ResilientPayer(socket: node.socket, plan: scenario.plan)
     async let load: Void = payer.run(concurrency: 4, rate: 15, timeout: .seconds(profile.pick(ci: 150, full: 1800)))
@@ -55,16 +51,9 @@ struct ReliabilityFailpointCrashTests {
       }
     }
     try await load
-    #expect(payer.refusals.isEmpty, "\(payer.refusals.prefix(5))")
-
-    let violations = try await scenario.settleAndAudit(
-      payments: node, points: node, acknowledged: payer.acknowledged)
-    #expect(payer.acknowledgedCount == scenario.plan.count)
-    let total = crashes.values.reduce(0, +)
-    try scenario.finish(
-      payments: payer.acknowledgedCount, faults: total,
+    try await rig.finish(
+      payer, faults: crashes.values.reduce(0, +),
       faultKind:
-        "abort at a failpoint (\(crashes.keys.sorted().map { "\($0) \(crashes[$0]!)" }.joined(separator: ", ")))",
-      violations: violations + payer.refusals)
+        "abort at a failpoint (\(crashes.keys.sorted().map { "\($0) \(crashes[$0]!)" }.joined(separator: ", ")))")
   }
 }

@@ -23,14 +23,10 @@ struct ReliabilitySoakTests {
     let rate = profile.pick(ci: 40.0, full: 50.0)
     let payments = Int(rate * Double(duration.components.seconds))
     let scenario = ReliabilityScenario(name: "soak", payments: payments, users: 50, unenrolledShare: 0.05)
-    let broker = try await DevBrokerProcess.start()
-    defer { broker.cleanUp() }
-    let node = try ReliabilityNode(name: "sagad", broker: broker.bootstrap)
-    defer { node.killIfRunning() }
-    try await node.start()
+    let rig = try await ReliabilityRig.start(scenario)
+    defer { rig.cleanUp() }
+    let node = rig.node
     let pid = try #require(node.child).pid
-    try await scenario.addUsers(payments: node, points: node)
-    try await ReliabilityScenario.armTransientRewardFailures(node)
 
     let payer = ResilientPayer(socket: node.socket, plan: scenario.plan)
     let load = Task { try await payer.run(concurrency: 4, rate: rate, timeout: duration * 3) }
@@ -47,11 +43,7 @@ struct ReliabilitySoakTests {
     }
     client.close()
     try await load.value
-    #expect(payer.refusals.isEmpty, "\(payer.refusals.prefix(5))")
-
-    var violations = try await scenario.settleAndAudit(
-      payments: node, points: node, acknowledged: payer.acknowledged)
-    violations += Self.judge(samples, rate: rate)
+    let violations = try await rig.audit(payer) + Self.judge(samples, rate: rate)
     let first = samples.first
     let last = samples.last
     try scenario.finish(
@@ -60,7 +52,7 @@ struct ReliabilitySoakTests {
         "none: \(duration) at \(Int(rate))/s; RSS \(Self.megabytes(first?.residentBytes)) → "
         + "\(Self.megabytes(last?.residentBytes)) MB, fds \(first?.descriptors ?? 0) → \(last?.descriptors ?? 0), "
         + "max lag \(samples.map(\.lag).max() ?? 0) over \(samples.count) samples",
-      violations: violations + payer.refusals)
+      violations: violations)
   }
 
   /// Growth from the first third (after the warm-up sample) to the last third of the run,

@@ -18,16 +18,12 @@ struct ReliabilityStorageFaultTests {
     let fullFor = Duration.seconds(profile.pick(ci: 4, full: 30))
     let scenario = ReliabilityScenario(
       name: "storage full", payments: profile.pick(ci: 200, full: 2000), users: 20, unenrolledShare: 0.05)
-    let broker = try await DevBrokerProcess.start()
-    defer { broker.cleanUp() }
     let state = try TemporaryDirectory()
     let disk = try TmpfsMount(at: state.path + "/state", megabytes: 48)
     defer { disk.unmount() }
-    let node = try ReliabilityNode(name: "sagad", broker: broker.bootstrap, stateDirectory: disk.path)
-    defer { node.killIfRunning() }
-    try await node.start()
-    try await scenario.addUsers(payments: node, points: node)
-    try await ReliabilityScenario.armTransientRewardFailures(node)
+    let rig = try await ReliabilityRig.start(scenario, stateDirectory: disk.path)
+    defer { rig.cleanUp() }
+    let node = rig.node
 
     // A pay refused for a full disk committed nothing: the client may send it again.
     let payer = ResilientPayer(socket: node.socket, plan: scenario.plan) { reply in
@@ -58,17 +54,12 @@ struct ReliabilityStorageFaultTests {
       operatorRestarts += try await Self.restartFailedTasks(node)
     }
     try await load
-    #expect(payer.refusals.isEmpty, "\(payer.refusals.prefix(5))")
-
-    let violations = try await scenario.settleAndAudit(
-      payments: node, points: node, acknowledged: payer.acknowledged)
-    #expect(payer.acknowledgedCount == scenario.plan.count)
-    try scenario.finish(
-      payments: payer.acknowledgedCount, faults: rounds,
+    try await rig.finish(
+      payer, faults: rounds,
       faultKind:
         "disk full for \(fullFor) (\(payer.deferrals.count) pay requests refused and sent again; "
-        + "failed tasks restarted as the playbook says: \(operatorRestarts.isEmpty ? "none" : operatorRestarts.joined(separator: ", ")))",
-      violations: violations + payer.refusals)
+        + "failed tasks restarted as the playbook says: \(operatorRestarts.isEmpty ? "none" : operatorRestarts.joined(separator: ", ")))"
+    )
   }
 
   /// The playbook's step once space is back (Docs/operations.md): a task that went past
@@ -96,16 +87,12 @@ struct ReliabilityStorageFaultTests {
     let rounds = profile.pick(ci: 1, full: 3)
     let scenario = ReliabilityScenario(
       name: "storage read-only", payments: profile.pick(ci: 150, full: 1500), users: 20, unenrolledShare: 0.05)
-    let broker = try await DevBrokerProcess.start()
-    defer { broker.cleanUp() }
     let state = try TemporaryDirectory()
     let disk = try TmpfsMount(at: state.path + "/state", megabytes: 64)
     defer { disk.unmount() }
-    let node = try ReliabilityNode(name: "sagad", broker: broker.bootstrap, stateDirectory: disk.path)
-    defer { node.killIfRunning() }
-    try await node.start()
-    try await scenario.addUsers(payments: node, points: node)
-    try await ReliabilityScenario.armTransientRewardFailures(node)
+    let rig = try await ReliabilityRig.start(scenario, stateDirectory: disk.path)
+    defer { rig.cleanUp() }
+    let node = rig.node
 
     let payer = ResilientPayer(socket: node.socket, plan: scenario.plan)
     async let load: Void = payer.run(concurrency: 4, rate: 20, timeout: .seconds(profile.pick(ci: 150, full: 1200)))
@@ -130,14 +117,8 @@ struct ReliabilityStorageFaultTests {
       try await ReliabilityScenario.armTransientRewardFailures(node)
     }
     try await load
-    #expect(payer.refusals.isEmpty, "\(payer.refusals.prefix(5))")
-
-    let violations = try await scenario.settleAndAudit(
-      payments: node, points: node, acknowledged: payer.acknowledged)
-    #expect(payer.acknowledgedCount == scenario.plan.count)
-    try scenario.finish(
-      payments: payer.acknowledgedCount, faults: rounds,
-      faultKind: "kill -9, state remounted read-only: start refused, then writable again",
-      violations: violations + payer.refusals)
+    try await rig.finish(
+      payer, faults: rounds,
+      faultKind: "kill -9, state remounted read-only: start refused, then writable again")
   }
 }

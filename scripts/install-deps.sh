@@ -6,6 +6,7 @@
 #   socat           the independent client of the admin-socket transcript test
 #   prometheus      for `promtool` (rule checks, alert unit tests, scrape lint)
 #   python3         make check-ops: dashboard JSON checks (`python3 -m json.tool` and friends)
+#   python3-confluent-kafka  the Spring-rule peer of the interop tests (Tests/Peers/spring_peer.py)
 #   pkg-config      SwiftPM finds librdkafka through it
 #   make            the entry point (`make run`, `make test`)
 #   systemd         only if `systemd-analyze` is missing (unit checks); it usually is present
@@ -19,7 +20,7 @@
 # /usr/sbin/policy-rc.d answering 101, only if none exists). SAGAD_DEPS_START_SERVICES=1 turns that off.
 set -euo pipefail
 
-readonly PACKAGES=(librdkafka-dev libsqlite3-dev kcat socat prometheus python3 pkg-config make)
+readonly PACKAGES=(librdkafka-dev libsqlite3-dev kcat socat prometheus python3 python3-confluent-kafka pkg-config make)
 
 log() { printf 'install-deps: %s\n' "$*" >&2; }
 die() {

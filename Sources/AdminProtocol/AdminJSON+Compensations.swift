@@ -86,10 +86,12 @@ extension AdminJSON {
     public var reportedAt: String?
     public var since: String
     public var correlationId: String
+    /// Why it was reported rather than re-announced; null while it is re-announced.
+    public var reason: String?
 
     public init(
       paymentId: Int64, userId: Int64, amount: Int64, status: String, state: String, republished: Int,
-      lastRepublishedAt: String?, reportedAt: String?, since: String, correlationId: String
+      lastRepublishedAt: String?, reportedAt: String?, since: String, correlationId: String, reason: String? = nil
     ) {
       self.paymentId = paymentId
       self.userId = userId
@@ -101,6 +103,7 @@ extension AdminJSON {
       self.reportedAt = reportedAt
       self.since = since
       self.correlationId = correlationId
+      self.reason = reason
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -115,6 +118,7 @@ extension AdminJSON {
       try container.encodeNullable(reportedAt, forKey: .reportedAt)
       try container.encode(since, forKey: .since)
       try container.encode(correlationId, forKey: .correlationId)
+      try container.encodeNullable(reason, forKey: .reason)
     }
   }
 

@@ -22,6 +22,11 @@ public enum PaymentsSchema {
     migrator.registerMigration("payments-v2-recovery") { db in
       try db.execute(sql: recoveryTables)
     }
+    migrator.registerMigration("payments-v3-peers") { db in
+      // Why a stuck saga was reported: over sweeper.max_republish, or not re-announced at
+      // all because Points is a peer without idempotency (peers.points: spring).
+      try db.execute(sql: "ALTER TABLE saga_republishes ADD COLUMN reason TEXT")
+    }
   }
 
   private static let walletTables = """

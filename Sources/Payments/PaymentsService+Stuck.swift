@@ -1,6 +1,6 @@
 public import Foundation
 import GRDB
-import SagaCore
+public import SagaCore
 import SagaStorage
 
 /// The Payments side of the stuck-saga sweeper (DESIGN.md §3): which sagas have waited too
@@ -16,13 +16,19 @@ extension PaymentsService {
   /// answers a payment it already decided by re-publishing the recorded outcome, so a lost
   /// `PointRewardCompleted`, `PointRewardFailed` or `CompensatePayment` is sent again; one it
   /// never saw is decided now. Either way nothing is credited twice.
+  /// A re-announcement keeps the original `eventId`, so a peer that deduplicates by event id
+  /// drops it when it has the original. Toward a Points peer without idempotency
+  /// (`peer: .spring`) nothing is re-announced: a second `ReservationCompleted` would be a
+  /// second reward there. The saga is reported at once instead, with that reason.
   /// - Parameters:
   ///   - now: the sweep's time (tests pass their own clock's).
+  ///   - peer: what runs Points (`peers.points`).
   ///   - limit: the most payments handled per call, to keep the transaction short.
-  public func republishStuck(now: Date, stuckAfter: Duration, maxRepublish: Int, limit: Int = 500)
-    async throws(PaymentsError) -> StuckSweep
-  {
+  public func republishStuck(
+    now: Date, stuckAfter: Duration, maxRepublish: Int, peer: PeerKind = .sagad, limit: Int = 500
+  ) async throws(PaymentsError) -> StuckSweep {
     let cutoff = now.paymentsMilliseconds - Self.milliseconds(stuckAfter)
+    let maxRepublish = peer.isIdempotent ? maxRepublish : 0
     return try await write { db in
       let due = try StuckSagaQueries.due(cutoff: cutoff, maxRepublish: maxRepublish, limit: limit, in: db)
       var sweep = StuckSweep(truncated: due.count >= limit)
@@ -35,6 +41,11 @@ extension PaymentsService {
           sweep.republished.append(candidate.saga)
         } else {
           candidate.saga.reportedAt = now
+          candidate.saga.reason =
+            peer.isIdempotent
+            ? "no outcome after \(candidate.saga.republishCount) re-announcements (sweeper.max_republish)"
+            : "not re-announced: Points is a \(peer) peer without idempotency (peers.points), a second"
+              + " ReservationCompleted would reward twice"
           try StuckSagaQueries.report(candidate.saga, at: now, in: db)
           sweep.reported.append(candidate.saga)
         }

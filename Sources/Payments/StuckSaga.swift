@@ -17,11 +17,13 @@ public struct StuckSaga: Sendable, Hashable {
   public var createdAt: Date
   public var updatedAt: Date
   public var correlationId: String
+  /// Why the sweeper reported it rather than re-announcing it; nil while re-announcing.
+  public var reason: String?
 
   public init(
     paymentId: Int64, userId: Int64, reservationId: Int64, amount: Int64, status: PaymentStatus,
     republishCount: Int, lastRepublishedAt: Date?, reportedAt: Date?, createdAt: Date, updatedAt: Date,
-    correlationId: String
+    correlationId: String, reason: String? = nil
   ) {
     self.paymentId = paymentId
     self.userId = userId
@@ -34,6 +36,7 @@ public struct StuckSaga: Sendable, Hashable {
     self.createdAt = createdAt
     self.updatedAt = updatedAt
     self.correlationId = correlationId
+    self.reason = reason
   }
 
   /// Whether the sweeper stopped re-announcing it: only an operator can move it on.

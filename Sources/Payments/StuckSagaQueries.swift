@@ -10,12 +10,17 @@ enum StuckSagaQueries {
     var saga: StuckSaga
     var traceId: String
     var traceparent: String?
+    /// The event id `ReservationCompleted` was first published under (from the saga's first
+    /// step; nil once the timeline was purged).
+    var eventId: String?
   }
 
   private static let select = """
     SELECT p.id, p.user_id, p.reservation_id, p.amount, p.status, COALESCE(r.republish_count, 0),
            r.last_republished_at, r.reported_at, p.created_at, p.updated_at, p.correlation_id, p.trace_id,
-           p.traceparent
+           p.traceparent, r.reason,
+           (SELECT s.event_id FROM saga_steps s WHERE s.payment_id = p.id AND s.step = 'payment-accepted'
+            ORDER BY s.id LIMIT 1)
     FROM payments p LEFT JOIN saga_republishes r ON r.payment_id = p.id
     WHERE p.status IN ('PAID', 'REWARD_FAILED')
     """
@@ -31,7 +36,7 @@ enum StuckSagaQueries {
         ORDER BY p.id LIMIT ?
         """,
       arguments: [cutoff, maxRepublish, limit]
-    ).map { row in try Candidate(saga: decode(row), traceId: row[11], traceparent: row[12]) }
+    ).map { row in try Candidate(saga: decode(row), traceId: row[11], traceparent: row[12], eventId: row[14]) }
   }
 
   /// Writes the re-announcement (outbox row, counter, saga step).
@@ -41,9 +46,12 @@ enum StuckSagaQueries {
       candidate.traceparent.flatMap(TraceContext.init(traceparent:))
       ?? TraceContext(traceId: candidate.traceId, spanId: TraceContext.start().spanId)
       ?? .start()
+    // The original event id: a peer that deduplicates by event id drops the copy when it
+    // has the original (sagad's own inbox tells the copies apart by `sagad-republished`).
     let envelope = EventEnvelope(
       eventType: .reservationCompleted, trace: trace, correlationId: saga.correlationId,
-      producer: SagaService.payments.producerName, occurredAt: now,
+      producer: SagaService.payments.producerName,
+      eventId: candidate.eventId.flatMap(UUID.init(uuidString:)) ?? UUID(), occurredAt: now,
       extraHeaders: [EnvelopeHeader(name: HeaderName.republished, value: String(saga.republishCount))])
     try EventOutbox.append(
       ReservationCompleted(
@@ -71,16 +79,14 @@ enum StuckSagaQueries {
     let millis = now.paymentsMilliseconds
     try db.execute(
       sql: """
-        INSERT INTO saga_republishes (payment_id, republish_count, last_republished_at, reported_at)
-        VALUES (?, ?, ?, ?)
-        ON CONFLICT (payment_id) DO UPDATE SET reported_at = excluded.reported_at
+        INSERT INTO saga_republishes (payment_id, republish_count, last_republished_at, reported_at, reason)
+        VALUES (?, ?, ?, ?, ?)
+        ON CONFLICT (payment_id) DO UPDATE SET reported_at = excluded.reported_at, reason = excluded.reason
         """,
-      arguments: [saga.paymentId, saga.republishCount, millis, millis])
+      arguments: [saga.paymentId, saga.republishCount, millis, millis, saga.reason])
     try SagaStep.record(
       .stuckReported, paymentId: saga.paymentId,
-      outcome: "still \(saga.status) after \(saga.republishCount) re-announcements: reported, not re-announced"
-        + " again; an operator must look",
-      at: now, in: db)
+      outcome: "still \(saga.status): reported, an operator must look; \(saga.reason ?? "no outcome")", at: now, in: db)
   }
 
   static func fetchAll(includeRepublishing: Bool, in db: Database) throws -> [StuckSaga] {
@@ -125,6 +131,6 @@ enum StuckSagaQueries {
       lastRepublishedAt: (row[6] as Int64?).map(Date.init(paymentsMilliseconds:)),
       reportedAt: (row[7] as Int64?).map(Date.init(paymentsMilliseconds:)),
       createdAt: Date(paymentsMilliseconds: row[8]), updatedAt: Date(paymentsMilliseconds: row[9]),
-      correlationId: row[10])
+      correlationId: row[10], reason: row[13])
   }
 }

@@ -22,6 +22,9 @@ public import SagaStorage
 public struct ReservationCompletedHandler: SagaMessageHandler {
   /// How much a payment earns.
   public let rule: RewardRule
+  /// What runs Payments (`peers.payments`). Toward a peer without idempotency (the report's
+  /// Spring Payments refunds every copy) a duplicate does not send `CompensatePayment` again.
+  public let paymentsPeer: PeerKind
   /// Called with each decision when the handler returns, inside the still-open transaction:
   /// if the loop later rolls the batch back, the decision is made again on the retry and
   /// reported again. Good enough for counters; not a commit notification.
@@ -33,10 +36,11 @@ public struct ReservationCompletedHandler: SagaMessageHandler {
   public var consumerGroup: SagaConsumerGroup { .pointsService }
 
   public init(
-    rule: RewardRule = .standard, failpoints: Failpoints = .disabled,
+    rule: RewardRule = .standard, paymentsPeer: PeerKind = .sagad, failpoints: Failpoints = .disabled,
     observer: (@Sendable (RewardOutcome) -> Void)? = nil
   ) {
     self.rule = rule
+    self.paymentsPeer = paymentsPeer
     self.failpoints = failpoints
     self.observer = observer
   }
@@ -150,6 +154,15 @@ public struct ReservationCompletedHandler: SagaMessageHandler {
         outboxIds: [id])
     }
     if let failure = try PointsStore.failure(userId: event.userId, paymentId: event.paymentId, in: db) {
+      guard paymentsPeer.isIdempotent else {
+        // A second CompensatePayment would be a second refund on such a peer.
+        let id = try context.emit(failure.failedEvent, in: db)
+        return Decision(
+          outcome: .duplicate, step: .reannouncementAnswered,
+          text: "already failed (\(failure.reasonCode.rawValue)): PointRewardFailed sent again; CompensatePayment"
+            + " not sent again, Payments is a \(paymentsPeer) peer without idempotency (peers.payments)",
+          outboxIds: [id])
+      }
       let ids = try announce(failure, context: context, in: db)
       return Decision(
         outcome: .duplicate, step: .reannouncementAnswered,

@@ -30,8 +30,9 @@ public enum HeaderName {
   /// On a dead letter: `permanent` (never retriable) or `exhausted` (ran out of retries).
   public static let failureClass = "sagad-failure-class"
 
-  /// Spring Kafka's type hint (`JsonSerializer` writes the Java class name here). sagad does
-  /// not write it; it is named so that interop code can recognise and ignore it.
+  /// Spring Kafka's type hint: `JsonSerializer` writes the Java class name here and the
+  /// report's `JsonDeserializer` needs it. sagad writes it on every saga event
+  /// (``SpringTypeIds``) and ignores it on what it reads.
   public static let springTypeId = "__TypeId__"
 
   /// The headers Spring's `DeadLetterPublishingRecoverer` adds to a dead letter; sagad writes

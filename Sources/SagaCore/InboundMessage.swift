@@ -37,7 +37,13 @@ public struct InboundMessage: Sendable, Hashable {
   /// message replayed from the DLT store (which names the original by its coordinates, so
   /// replaying a headerless message twice is still one effect); else the record's
   /// coordinates, so a headerless record redelivered from the same offset is recognised.
+  ///
+  /// A stuck-saga re-announcement keeps the original `eventId` (so that other peers' inboxes
+  /// drop it) and carries `sagad-republished: N`: sagad keys it by both, so that its handler
+  /// still sees the copy and answers it with the recorded outcome, once per re-announcement.
   public var deduplicationKey: String {
-    envelope.eventId.map(\.lowercasedText) ?? envelope.replayOf ?? "offset:\(coordinates)"
+    guard let eventId = envelope.eventId else { return envelope.replayOf ?? "offset:\(coordinates)" }
+    guard let republished = envelope.republished else { return eventId.lowercasedText }
+    return "\(eventId.lowercasedText)/republished-\(republished)"
   }
 }

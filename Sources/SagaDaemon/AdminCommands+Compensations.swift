@@ -74,15 +74,15 @@ extension AdminCommands {
         state: saga.isOverLimit ? "reported" : "republishing", republished: saga.republishCount,
         lastRepublishedAt: saga.lastRepublishedAt.map(RFC3339Timestamp.format),
         reportedAt: saga.reportedAt.map(RFC3339Timestamp.format), since: RFC3339Timestamp.format(saga.updatedAt),
-        correlationId: saga.correlationId)
+        correlationId: saga.correlationId, reason: saga.reason)
     }
     if request.json { return try Self.json(AdminJSON.Stuck(sagas: documents)) }
     var out = ReplyBuilder()
-    out.header(["PAYMENT", "USER", "AMOUNT", "STATUS", "STATE", "REPUBLISHED", "SINCE", "CORRELATION ID"])
+    out.header(["PAYMENT", "USER", "AMOUNT", "STATUS", "STATE", "REPUBLISHED", "SINCE", "CORRELATION ID", "REASON"])
     for saga in documents {
       out.row([
         String(saga.paymentId), String(saga.userId), String(saga.amount), saga.status, saga.state,
-        String(saga.republished), saga.since, saga.correlationId,
+        String(saga.republished), saga.since, saga.correlationId, saga.reason ?? "-",
       ])
     }
     let reported = sagas.filter(\.isOverLimit).count

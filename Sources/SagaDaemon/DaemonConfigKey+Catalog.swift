@@ -1,3 +1,5 @@
+import SagaCore
+
 extension DaemonConfigKey {
   /// Every key sagad reads, in the order of Docs/configuration.md.
   static let all: [DaemonConfigKey] = [
@@ -100,6 +102,34 @@ extension DaemonConfigKey {
     DaemonConfigKey(
       "failpoints.enabled", .bool, "false (--dev: true)", "whether `failpoint set` may arm fault injection"),
     DaemonConfigKey(
+      "peers.points", .choice(PeerKind.allCases.map(\.rawValue)), "sagad",
+      "what runs Points beside this Payments: sagad, or spring (no idempotency: stuck sagas are reported, never re-announced)"
+    ),
+    DaemonConfigKey(
+      "peers.payments", .choice(PeerKind.allCases.map(\.rawValue)), "sagad",
+      "what runs Payments beside this Points: sagad, or spring (no idempotency: a duplicate never sends CompensatePayment again)"
+    ),
+    DaemonConfigKey(
+      "spring.type_headers", .bool, "true", "whether every saga event carries Spring's __TypeId__ header"),
+    DaemonConfigKey(
+      "spring.type_package", .text, SpringTypeIds.defaultPackage,
+      "Java package prefixed to the spring.type_id.* names without a dot; set it to the Spring services' package"),
+    DaemonConfigKey(
+      "spring.type_id.reservation_completed", .text, "ReservationCompletedKafkaEvent",
+      "__TypeId__ of ReservationCompleted: a class in spring.type_package, or a fully qualified name"),
+    DaemonConfigKey(
+      "spring.type_id.point_reward_completed", .text, "PointRewardCompletedEvent",
+      "__TypeId__ of PointRewardCompleted: a class in spring.type_package, or a fully qualified name"),
+    DaemonConfigKey(
+      "spring.type_id.point_reward_failed", .text, "PointRewardFailedEvent",
+      "__TypeId__ of PointRewardFailed: a class in spring.type_package, or a fully qualified name"),
+    DaemonConfigKey(
+      "spring.type_id.compensate_payment", .text, "CompensatePaymentEvent",
+      "__TypeId__ of CompensatePayment: a class in spring.type_package, or a fully qualified name"),
+    DaemonConfigKey(
+      "spring.type_id.compensation_failed", .text, "CompensationFailedEvent",
+      "__TypeId__ of CompensationFailed: a class in spring.type_package, or a fully qualified name"),
+    DaemonConfigKey(
       "dlt.replay_rate", .integer(1...1_000_000), "100",
       "dead letters republished per second by `dlt replay`"),
     DaemonConfigKey(
@@ -108,6 +138,16 @@ extension DaemonConfigKey {
       "log.level", .choice(LoggingOptions.Level.allCases.map(\.rawValue)), "info", reloadable: true,
       "minimum level of log lines; --log-level wins over it"),
   ]
+
+  /// `spring.type_id.<event in snake case>`, e.g. `spring.type_id.reservation_completed`.
+  static func springTypeIdKey(_ type: EventType) -> String {
+    var name = ""
+    for character in type.rawValue {
+      if character.isUppercase, !name.isEmpty { name.append("_") }
+      name.append(contentsOf: character.lowercased())
+    }
+    return "spring.type_id." + name
+  }
 
   /// `SAGAD_*` variables that are not configuration keys and so are not refused.
   static let nonKeyEnvironment: Set<String> = [

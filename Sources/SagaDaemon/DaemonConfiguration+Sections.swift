@@ -35,6 +35,7 @@ extension DaemonConfiguration {
     node.supervisor.maxRestarts = try values.integer("supervisor.max_restarts") ?? node.supervisor.maxRestarts
     node.supervisor.window = try values.duration("supervisor.window") ?? node.supervisor.window
     if let rate = try values.integer("dlt.replay_rate") { node.deadLetters.replayRate = Double(rate) }
+    try readPeers(&values, into: &node)
 
     var configuration = DaemonConfiguration(
       node: node, admin: try adminSettings(&values, dev: dev, stateDirectory: stateDirectory))
@@ -93,6 +94,28 @@ extension DaemonConfiguration {
     node.relay.retention.inbox = try values.duration("inbox.retention") ?? node.relay.retention.inbox
     node.relay.retention.timeline = try values.duration("timeline.retention") ?? node.relay.retention.timeline
     node.relay.purgeInterval = try values.duration("outbox.purge_interval") ?? node.relay.purgeInterval
+  }
+
+  /// `peers.*` and `spring.*`: how to run beside the report's Spring services.
+  private static func readPeers(_ values: inout ConfigValues, into node: inout SagaNodeConfiguration)
+    throws(Invalid)
+  {
+    node.pointsPeer = try values.choice("peers.points").flatMap(PeerKind.init(rawValue:)) ?? node.pointsPeer
+    node.paymentsPeer = try values.choice("peers.payments").flatMap(PeerKind.init(rawValue:)) ?? node.paymentsPeer
+    let package = try values.text("spring.type_package") ?? SpringTypeIds.defaultPackage
+    var names: [EventType: String] = [:]
+    for type in EventType.allCases {
+      names[type] = try values.text(DaemonConfigKey.springTypeIdKey(type))
+    }
+    let typeIds: SpringTypeIds
+    do {
+      typeIds = try SpringTypeIds(package: package.trimmingCharacters(in: .whitespaces), classNames: names)
+    } catch {
+      let key =
+        EventType(rawValue: error.field ?? "").map(DaemonConfigKey.springTypeIdKey) ?? "spring.type_package"
+      throw Invalid(key: key, reason: error.message)
+    }
+    node.relay.typeIds = try values.bool("spring.type_headers") == false ? .disabled : typeIds
   }
 
   private static func retryPolicy(_ values: inout ConfigValues) throws(Invalid) -> RetryPolicy {

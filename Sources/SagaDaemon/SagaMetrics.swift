@@ -21,6 +21,10 @@ final class SagaMetrics: Sendable {
   }
 
   private let compensations: [String: Counter]
+  /// Copies of a compensation already decided: kept out of `compensate_payment_total` so
+  /// that the report's `rate(compensate_payment_total[5m])` counts compensations, not
+  /// deliveries (the report's Points sends up to ten copies of each).
+  private let compensationRedeliveries: Counter
   private let rewards: [String: Counter]
   private let payments: [PaymentObservation: Counter]
   private let rewardLatency: ValueHistogram
@@ -33,8 +37,11 @@ final class SagaMetrics: Sendable {
       "sagad_build_info", [("version", version)], help: "sagad's version; always 1"
     ).set(to: 1)
     compensations = Self.counters(
-      registry, "compensate_payment_total", ["refunded", "failed", "duplicate"],
-      help: "Compensation requests (compensate-payment) handled by Payments, by result")
+      registry, "compensate_payment_total", ["refunded", "failed"],
+      help: "Compensations decided by Payments, by result; each payment once, however often it is requested")
+    compensationRedeliveries = registry.counter(
+      "sagad_compensation_redeliveries_total",
+      help: "compensate-payment messages for a compensation already decided (refunded or parked): nothing applied")
     rewards = Self.counters(
       registry, "sagad_point_rewards_total", ["rewarded", "failed", "duplicate"],
       help: "ReservationCompleted events decided by Points, by result")
@@ -73,7 +80,13 @@ final class SagaMetrics: Sendable {
   /// The observers to hand to `SagaNode`.
   var observers: SagaObservers {
     SagaObservers(
-      compensation: { [compensations] outcome in compensations[outcome.result]?.increment() },
+      compensation: { [compensations, compensationRedeliveries] outcome in
+        if case .duplicate = outcome {
+          compensationRedeliveries.increment()
+        } else {
+          compensations[outcome.result]?.increment()
+        }
+      },
       reward: { [rewards] outcome in rewards[outcome.result]?.increment() },
       record: { [self] observation in record(observation) },
       payment: { [payments] result in payments[result]?.increment() },

@@ -164,7 +164,7 @@ public final class OutboxRelay: Service, Sendable {
     let rows = try await database.read { db in try Outbox.pending(limit: limit, after: after, in: db) }
     guard !rows.isEmpty else { return nil }
     try await failpoints.hitAsync(.outboxPublish)
-    let tickets = try await producer.send(rows.map(Self.kafkaMessage))
+    let tickets = try await producer.send(rows.map(kafkaMessage))
     return RelayRound(ids: rows.map(\.id), tickets: tickets)
   }
 
@@ -231,16 +231,24 @@ public final class OutboxRelay: Service, Sendable {
     let rows = try await database.read { db in try Outbox.pending(limit: limit, in: db) }
     guard !rows.isEmpty else { return (0, 0) }
     try await failpoints.hitAsync(.outboxPublish)
-    let tickets = try await producer.send(rows.map(Self.kafkaMessage))
+    let tickets = try await producer.send(rows.map(kafkaMessage))
     var reports: [KafkaDeliveryReport] = []
     for ticket in tickets { reports.append(await ticket.report) }
     let settled = try await settle([(rows.map(\.id), reports)])
     return (settled.sent, settled.failed)
   }
 
-  static func kafkaMessage(_ row: OutboxRecord) -> KafkaProducerMessage {
-    KafkaProducerMessage(
-      topic: row.topic, key: row.key.map { Array($0.utf8) }, value: row.payload,
-      headers: row.headers.map { KafkaHeader(key: $0.name, value: $0.value) })
+  /// The record for `row`. A saga event also gets Spring's `__TypeId__` here, at the
+  /// point where Spring's own `JsonSerializer` adds it, so a changed `spring.type_*` setting
+  /// applies to rows already waiting; dead letters keep their original headers unchanged.
+  func kafkaMessage(_ row: OutboxRecord) -> KafkaProducerMessage {
+    var headers = row.headers.map { KafkaHeader(key: $0.name, value: $0.value) }
+    if settings.typeIds.isEnabled, let topic = SagaTopic(rawValue: row.topic),
+      let typeId = settings.typeIds.typeId(for: EventType(topic: topic))
+    {
+      headers.append(KafkaHeader(key: HeaderName.springTypeId, value: typeId))
+    }
+    return KafkaProducerMessage(
+      topic: row.topic, key: row.key.map { Array($0.utf8) }, value: row.payload, headers: headers)
   }
 }

@@ -1,3 +1,4 @@
+public import SagaCore
 public import SagaStorage
 
 /// How an outbox relay publishes (DESIGN.md §4).
@@ -20,6 +21,8 @@ public struct RelaySettings: Sendable, Equatable {
   public var retention = RetentionPolicy()
   /// How often the purge runs.
   public var purgeInterval: Duration = .seconds(60)
+  /// The `__TypeId__` written on every saga event (`spring.type_*`), for Spring consumers.
+  public var typeIds = SpringTypeIds.standard
 
   public init() {}
 }

@@ -118,7 +118,7 @@ public final class SagaNode: Service, Sendable {
       self.payments = payments
       self.sweeper = StuckSagaSweeper(
         payments: payments, settings: configuration.sweeper, relayWakeup: wakeOnCommit ? wakeup : nil,
-        logger: logger)
+        pointsPeer: configuration.pointsPeer, logger: logger)
     } else {
       self.payments = nil
       self.sweeper = nil
@@ -128,7 +128,8 @@ public final class SagaNode: Service, Sendable {
       self.points = PointsService(database: database)
       let relay = try relay("points", database, timelineTables: [PointsSchema.timelineTable])
       let handler = ReservationCompletedHandler(
-        rule: configuration.rewardRule, failpoints: failpoints, observer: observers.reward)
+        rule: configuration.rewardRule, paymentsPeer: configuration.paymentsPeer, failpoints: failpoints,
+        observer: observers.reward)
       if let observe = observers.rewardLatency {
         try worker("points", RewardTimingHandler(inner: handler, observe: observe), .points, database, relay)
       } else {

@@ -42,6 +42,12 @@ public struct SagaNodeConfiguration: Sendable {
   public var failpointsEnabled = false
   /// How the node's long-running tasks are restarted after a failure (`supervisor.*`).
   public var supervisor = SupervisorSettings()
+  /// What runs Points when this node runs Payments (`peers.points`): toward a peer without
+  /// idempotency the sweeper reports stuck sagas instead of re-announcing them.
+  public var pointsPeer = PeerKind.sagad
+  /// What runs Payments when this node runs Points (`peers.payments`): toward a peer
+  /// without idempotency a duplicate does not send `CompensatePayment` again.
+  public var paymentsPeer = PeerKind.sagad
 
   /// What the node's consumers use unless `consumerProperties` says otherwise.
   ///

@@ -1,7 +1,7 @@
 public import Foundation
 public import Logging
 public import Payments
-import SagaCore
+public import SagaCore
 public import ServiceLifecycle
 import Synchronization
 
@@ -16,18 +16,22 @@ public final class StuckSagaSweeper: Service, Sendable {
   public let name = "stuck-saga-sweeper"
   private let payments: PaymentsService
   private let relayWakeup: Wakeup?
+  /// What runs Points: toward a peer without idempotency nothing is re-announced.
+  private let pointsPeer: PeerKind
   private let clock: @Sendable () -> Date
   private let logger: Logger
   private let state: Mutex<(settings: SweeperSettings, stats: SweeperStatistics)>
 
   /// - Parameters:
   ///   - relayWakeup: the Payments relay's, signalled when a sweep wrote outbox rows.
+  ///   - pointsPeer: `peers.points`; `.spring` reports stuck sagas without re-announcing.
   ///   - clock: the sweep's notion of now (tests move it instead of waiting).
   public init(
     payments: PaymentsService, settings: SweeperSettings = SweeperSettings(), relayWakeup: Wakeup? = nil,
-    clock: @escaping @Sendable () -> Date = { Date() }, logger: Logger
+    pointsPeer: PeerKind = .sagad, clock: @escaping @Sendable () -> Date = { Date() }, logger: Logger
   ) {
     self.payments = payments
+    self.pointsPeer = pointsPeer
     self.relayWakeup = relayWakeup
     self.clock = clock
     var logger = logger
@@ -76,7 +80,8 @@ public final class StuckSagaSweeper: Service, Sendable {
     var total = StuckSweep()
     repeat {
       let round = try await payments.republishStuck(
-        now: now, stuckAfter: settings.stuckAfter, maxRepublish: settings.maxRepublish, limit: settings.batchMax)
+        now: now, stuckAfter: settings.stuckAfter, maxRepublish: settings.maxRepublish, peer: pointsPeer,
+        limit: settings.batchMax)
       total.republished += round.republished
       total.reported += round.reported
       total.truncated = round.truncated
@@ -84,10 +89,10 @@ public final class StuckSagaSweeper: Service, Sendable {
     } while total.truncated && !Task.isCancelled
     for saga in total.reported {
       logger.error(
-        "saga stuck: no outcome after the last re-announcement; an operator must look (`sagactl stuck`)",
+        "saga stuck: an operator must look (`sagactl stuck`)",
         metadata: [
           "paymentId": "\(saga.paymentId)", "status": "\(saga.status)", "republished": "\(saga.republishCount)",
-          "correlationId": "\(saga.correlationId)",
+          "correlationId": "\(saga.correlationId)", "reason": "\(saga.reason ?? "")",
         ])
     }
     if !total.republished.isEmpty {

@@ -19,7 +19,7 @@ struct StuckSagaTests {
     record.headers.first { $0.name == name }?.value
   }
 
-  @Test("a PAID saga is re-announced after stuck_after: same body, trace and correlation, new eventId, N counted")
+  @Test("a PAID saga is re-announced after stuck_after: same body, trace, correlation and eventId, N counted")
   func reannounced() async throws {
     try await PaymentsHarness.run { harness in
       let paid = try await harness.paidSaga()
@@ -39,7 +39,8 @@ struct StuckSagaTests {
       #expect(rows[1].key == rows[0].key)
       #expect(header(rows[1], HeaderName.republished) == "1")
       #expect(header(rows[0], HeaderName.republished) == nil)
-      #expect(header(rows[1], HeaderName.eventId) != header(rows[0], HeaderName.eventId))
+      // The original event id: a peer that deduplicates by event id drops the copy if it has the original.
+      #expect(header(rows[1], HeaderName.eventId) == header(rows[0], HeaderName.eventId))
       #expect(header(rows[1], HeaderName.traceparent) == header(rows[0], HeaderName.traceparent))
       #expect(header(rows[1], HeaderName.correlationId) == paid.correlationId)
       #expect(header(rows[1], HeaderName.eventType) == "ReservationCompleted")
@@ -112,6 +113,28 @@ struct StuckSagaTests {
         now: Date().addingTimeInterval(3_600), stuckAfter: stuckAfter, maxRepublish: 5)
       #expect(sweep.republished.map(\.paymentId) == [failed.paymentId])
       #expect(sweep.republished.first?.status == .rewardFailed)
+    }
+  }
+
+  @Test("beside a Points peer without idempotency nothing is re-announced: reported at once with the reason")
+  func springPeerIsNeverReannouncedTo() async throws {
+    try await PaymentsHarness.run { harness in
+      let paid = try await harness.paidSaga()
+      let created = try #require(try await harness.service.payment(id: paid.paymentId)).updatedAt
+      var reported: [StuckSaga] = []
+      for minute in 1...4 {
+        let sweep = try await harness.service.republishStuck(
+          now: created.addingTimeInterval(Double(minute) * 61), stuckAfter: stuckAfter, maxRepublish: 5,
+          peer: .spring)
+        #expect(sweep.republished.isEmpty)
+        reported += sweep.reported
+      }
+      #expect(reported.map(\.paymentId) == [paid.paymentId], "reported once")
+      #expect(try await reservationCompleted(harness).count == 1, "only the original ReservationCompleted")
+      let stuck = try #require(try await harness.service.stuckSagas().first)
+      #expect(stuck.republishCount == 0 && stuck.isOverLimit)
+      #expect(stuck.reason?.contains("peers.points") == true, "\(String(describing: stuck.reason))")
+      #expect(try await harness.steps(paid.paymentId) == [.paymentAccepted, .stuckReported])
     }
   }
 

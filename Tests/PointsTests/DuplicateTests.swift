@@ -78,6 +78,19 @@ struct DuplicateTests {
     }
   }
 
+  @Test("beside a Payments peer without idempotency a duplicate failure sends PointRewardFailed only")
+  func duplicateFailureTowardSpringPayments() async throws {
+    try await withPoints { points in
+      let handler = ReservationCompletedHandler(paymentsPeer: .spring)
+      try await points.handle(message(reservationCompleted(paidAmount: 50_000)), with: handler)
+      try await points.handle(message(reservationCompleted(paidAmount: 50_000), offset: 1), with: handler)
+      let rows = try await points.outbox()
+      // A second CompensatePayment would be a second refund on the report's Payments.
+      #expect(rows.map(\.topic) == ["point-reward-failed", "compensate-payment", "point-reward-failed"])
+      #expect(try await points.count("reward_failures") == 1)
+    }
+  }
+
   @Test("the same payment for another user is a different reward")
   func businessKeyIsUserAndPayment() async throws {
     try await withPoints { points in

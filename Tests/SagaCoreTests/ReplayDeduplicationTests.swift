@@ -21,6 +21,20 @@ struct ReplayDeduplicationTests {
     #expect(message([]).deduplicationKey == "offset:reservation-completed[1]@9")
   }
 
+  @Test("a re-announcement keeps its eventId and is keyed by it and its sagad-republished count")
+  func republished() {
+    let id = UUID()
+    let eventId = EnvelopeHeader(name: HeaderName.eventId, value: id.uuidString)
+    let original = message([eventId])
+    let first = message([eventId, EnvelopeHeader(name: HeaderName.republished, value: "1")], offset: 10)
+    let second = message([eventId, EnvelopeHeader(name: HeaderName.republished, value: "2")], offset: 11)
+    #expect(original.deduplicationKey == id.uuidString.lowercased())
+    #expect(first.deduplicationKey == id.uuidString.lowercased() + "/republished-1")
+    #expect(Set([original, first, second].map(\.deduplicationKey)).count == 3)
+    // A redelivery of the same re-announcement is still one effect.
+    #expect(message(first.headers, offset: 12).deduplicationKey == first.deduplicationKey)
+  }
+
   @Test("a replay-of that is an event id is compared lower-cased; an empty one counts as absent")
   func normalised() {
     let id = UUID()

@@ -156,11 +156,38 @@ struct DaemonConfigurationTests {
       ("SAGAD_LOG_LEVEL", "loud", "log.level"),
       ("SAGAD_ROLES", "payments,ledger", "roles"),
       ("SAGAD_KAFKA_CLIENT_ID", "a b", "kafka.client_id"),
+      ("SAGAD_PEERS_POINTS", "camel", "peers.points"),
+      ("SAGAD_SPRING_TYPE_ID_COMPENSATE_PAYMENT", "Compensate-Payment", "spring.type_id.compensate_payment"),
+      ("SAGAD_SPRING_TYPE_PACKAGE", "com..example", "spring.type_package"),
     ]
     for (variable, value, key) in cases {
       #expect(await refusedKey([variable: value]) == key, "\(variable)=\(value)")
     }
     #expect(await refusedKey(file: "consumer:\n  batch_max: [1, 2]\n") == "consumer.batch_max")
     #expect(await refusedKey(file: "- a\n- b\n") == "--config")
+  }
+
+  @Test("peers.* and spring.*: the settings the interop with the report's Spring services needs")
+  func springInterop() async throws {
+    let defaults = try await load()
+    #expect(defaults.node.pointsPeer == .sagad && defaults.node.paymentsPeer == .sagad)
+    #expect(defaults.node.relay.typeIds == .standard)
+    let configured = try await load(
+      file: """
+        peers:
+          points: spring
+          payments: spring
+        spring:
+          type_package: kr.example.shared.domain.event
+          type_id:
+            compensate_payment: kr.example.payments.CompensatePaymentEvent
+        """)
+    #expect(configured.node.pointsPeer == .spring && configured.node.paymentsPeer == .spring)
+    let typeIds = configured.node.relay.typeIds
+    #expect(
+      typeIds.typeId(for: .reservationCompleted) == "kr.example.shared.domain.event.ReservationCompletedKafkaEvent")
+    #expect(typeIds.typeId(for: .compensatePayment) == "kr.example.payments.CompensatePaymentEvent")
+    let off = try await load(["SAGAD_SPRING_TYPE_HEADERS": "false"])
+    #expect(!off.node.relay.typeIds.isEnabled)
   }
 }

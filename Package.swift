@@ -1,5 +1,5 @@
 // swift-tools-version:6.2
-// The target graph mirrors Docs/architecture.md (DESIGN.md §5): domain code never
+// The target graph mirrors Docs/architecture.md ("Modules"): domain code never
 // sees librdkafka, NIO or GRDB, and Payments and Points never import each other.
 import PackageDescription
 
@@ -15,16 +15,16 @@ let package = Package(
   dependencies: [
     .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
     .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
-    // 7.10.0 is the first GRDB that links against Debian's SQLite 3.40 (DESIGN.md §9).
+    // 7.10.0 is the first GRDB that links against Debian's SQLite 3.40 (Docs/design.md, "SQLite and GRDB").
     .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
     .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0", traits: [.defaults, "YAML"]),
     // Already in the graph through swift-configuration's YAML trait; sagad walks the file's
     // keys itself to refuse unknown ones, which swift-configuration does not enumerate.
     .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
-    // The admin server (DESIGN.md §6) and /metrics only; nothing on the saga's path uses NIO.
+    // The admin server (Docs/admin-protocol.md) and /metrics only; nothing on the saga's path uses NIO.
     .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
-    // The /metrics text format (DESIGN.md §7); served over NIOHTTP1 in SagaDaemon.
+    // The /metrics text format (Docs/metrics.md); served over NIOHTTP1 in SagaDaemon.
     .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
   ],
   targets: [

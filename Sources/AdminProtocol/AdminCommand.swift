@@ -103,7 +103,7 @@ public enum AdminCommand: String, Sendable, Hashable, CaseIterable, CustomString
     }
   }
 
-  /// Whether it changes state, and so leaves an audit log line (DESIGN.md §6).
+  /// Whether it changes state, and so leaves an audit log line (Docs/admin-protocol.md, "Connecting").
   public var isMutating: Bool { level > .read }
 
   public var summary: String {

@@ -1,5 +1,5 @@
 /// The admin line protocol shared by the server in `sagad` and the `sagactl` client
-/// (DESIGN.md §6, Docs/admin-protocol.md). It needs nothing but the standard library and
+/// (Docs/admin-protocol.md). It needs nothing but the standard library and
 /// libc: the NIO framing lives with the server in SagaDaemon, so `sagactl` stays small.
 public enum AdminProtocol {
   /// Protocol revision announced in the connection banner (`proto=1`).

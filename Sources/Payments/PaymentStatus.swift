@@ -1,4 +1,4 @@
-/// Where a payment's saga stands (DESIGN.md §3), stored as its raw value in
+/// Where a payment's saga stands (Docs/design.md, "Payment states"), stored as its raw value in
 /// `payments.status`:
 ///
 /// ```

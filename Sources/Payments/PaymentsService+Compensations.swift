@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 import SagaCore
 
-/// Operations on parked compensations (DESIGN.md §3): list them, retry the refund once
+/// Operations on parked compensations (Docs/design.md, "Compensation"): list them, retry the refund once
 /// the cause is fixed, or resolve one that an operator handled outside sagad.
 extension PaymentsService {
   /// The longest note or operator name accepted: a sentence or two, not a document.

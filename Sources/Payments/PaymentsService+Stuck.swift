@@ -3,7 +3,7 @@ import GRDB
 public import SagaCore
 import SagaStorage
 
-/// The Payments side of the stuck-saga sweeper (DESIGN.md §3): which sagas have waited too
+/// The Payments side of the stuck-saga sweeper (Docs/design.md, "Stuck sagas"): which sagas have waited too
 /// long for Points' answer, re-announcing them through the outbox, and the counters that
 /// stop the re-announcing and report the saga instead. The timer lives in SagaRuntime.
 extension PaymentsService {

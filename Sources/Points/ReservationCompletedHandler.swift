@@ -8,7 +8,8 @@ public import SagaStorage
 ///
 /// Everything happens in the caller's transaction (the consume loop's savepoint), so the
 /// decision, the balance and the outbox rows commit together or not at all. That is how the
-/// report's weaknesses go away (DESIGN.md §1):
+/// report's weaknesses go away (Docs/design.md, "What sagad changes in the
+/// original services"):
 /// * UNIQUE (user, payment) makes a redelivery a **duplicate**: nothing changes and the
 ///   recorded outcome is announced again, which heals a lost outcome event when the sweeper
 ///   re-announces a stuck saga. It never throws: the report's proposed

@@ -1,5 +1,5 @@
 /// Why a message was dead-lettered, as the `sagad-failure-class` header says it
-/// (DESIGN.md §2).
+/// (Docs/retries-and-dead-letters.md).
 public enum DeadLetterClass: String, Sendable, Hashable, Codable, CaseIterable, CustomStringConvertible {
   /// The failure can never succeed (invalid event, business rule): no retry was made.
   case permanent

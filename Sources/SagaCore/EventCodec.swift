@@ -4,7 +4,7 @@ import Foundation
 /// Foundation error escape: every failure is a permanent `SagaError` (`invalid-json`,
 /// `missing-field`, `wrong-type`, `invalid-value`, `unsupported-version`) whose message
 /// names the event and field, because the runtime dead-letters it with that reason and
-/// moves on (DESIGN.md §2: never crash, never stall, never retry what cannot parse).
+/// moves on (Docs/event-catalog.md: never crash, never stall, never retry what cannot parse).
 public enum EventCodec {
   /// Compact JSON with keys in sorted order: identical events give identical bytes, which
   /// keeps re-announced and replayed messages byte-comparable.

@@ -1,6 +1,6 @@
 public import Foundation
 
-/// The headers every message sagad produces carries (DESIGN.md §2): identity for the
+/// The headers every message sagad produces carries (Docs/event-catalog.md): identity for the
 /// inbox (`eventId`), type and version for routing without parsing the body, trace and
 /// correlation ids for following one saga across services, the producer and the time.
 /// The body stays the report's plain JSON, so Spring consumers that ignore headers still work.

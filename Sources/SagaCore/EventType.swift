@@ -1,5 +1,5 @@
 /// The five saga events and, in one place, the catalog that ties each to its topic, its
-/// producing service and its consumer group (DESIGN.md §2; the report's weakness "low
+/// producing service and its consumer group (Docs/event-catalog.md; the report's weakness "low
 /// visibility" asked for exactly this). Raw values are the `eventType` header values.
 ///
 /// | event | topic | produced by | consumed by (group) |

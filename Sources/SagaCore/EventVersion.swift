@@ -1,4 +1,4 @@
-/// The schema version of an event body, `major.minor` (DESIGN.md §2). A minor version only
+/// The schema version of an event body, `major.minor` (Docs/event-catalog.md). A minor version only
 /// adds optional fields, so sagad reads any `1.x`; a new major may change meaning, so it is
 /// rejected (permanently, to the DLT) rather than guessed at. The report's Spring services
 /// send no version at all, which means `1.0`.

@@ -1,4 +1,4 @@
-/// A place in sagad where an operator or a test can inject a fault (DESIGN.md §4). Only
+/// A place in sagad where an operator or a test can inject a fault (Docs/operations-recovery.md, "Failpoints"). Only
 /// the names in `known` exist; parsing anything else fails with the list, so a typo in a
 /// drill is refused instead of silently arming nothing.
 public struct FailpointName: RawRepresentable, Hashable, Sendable, Comparable, CustomStringConvertible {

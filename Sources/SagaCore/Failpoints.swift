@@ -1,7 +1,7 @@
 import Foundation
 import Synchronization
 
-/// Named fault injection for tests and drills (DESIGN.md §4): code calls `hit(_:)` at each
+/// Named fault injection for tests and drills (Docs/operations-recovery.md, "Failpoints"): code calls `hit(_:)` at each
 /// named point, and an operator (`sagactl failpoint set …`) or a test arms a point with an
 /// action and a trigger. Off unless `failpoints.enabled` is set; `sagad --dev` sets it.
 ///

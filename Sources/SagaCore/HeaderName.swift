@@ -1,5 +1,5 @@
 /// Every message header name sagad writes or reads, in one place so that producers,
-/// consumers, the DLT worker and `sagactl` cannot drift apart (DESIGN.md §2).
+/// consumers, the DLT worker and `sagactl` cannot drift apart (Docs/event-catalog.md).
 public enum HeaderName {
   /// A UUID unique per produced message; the inbox deduplicates on it.
   public static let eventId = "eventId"
@@ -49,7 +49,7 @@ public enum HeaderName {
     public static let exceptionFqcn = "kafka_dlt-exception-fqcn"
     /// The error's message (ours: `SagaError.description`, code first).
     public static let exceptionMessage = "kafka_dlt-exception-message"
-    /// The headers DESIGN.md §2 requires on every dead letter, in the order sagad writes them.
+    /// The headers every dead letter must carry (Docs/event-catalog.md), in the order sagad writes them.
     public static let required: [String] = [
       originalTopic, originalPartition, originalOffset, originalTimestamp, originalConsumerGroup,
       exceptionFqcn, exceptionMessage,

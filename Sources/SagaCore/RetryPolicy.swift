@@ -1,6 +1,6 @@
 import Foundation
 
-/// How a consume worker retries a transiently failing record (DESIGN.md §4, `retry.*`).
+/// How a consume worker retries a transiently failing record (Docs/design.md, "Retries"; `retry.*`).
 ///
 /// `attempts` counts every run of the handler. The first `inPlaceAttempts` runs happen in
 /// place, a few milliseconds apart, while the record's batch is being applied (a busy

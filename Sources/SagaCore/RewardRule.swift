@@ -1,4 +1,4 @@
-/// How many points a payment earns (DESIGN.md §3): `paidAmount × rate ÷ 10 000`, rounded
+/// How many points a payment earns (Docs/design.md, "Reward"): `paidAmount × rate ÷ 10 000`, rounded
 /// down to a multiple of `unit`. The report computed this with a `double`, which loses
 /// precision for large amounts; this is integer arithmetic with a 128-bit intermediate, so it
 /// is exact and cannot overflow for any non-negative `Int64` payment.

@@ -1,4 +1,4 @@
-/// The Kafka consumer groups of DESIGN.md §2. The names match the report's Spring
+/// The Kafka consumer groups (Docs/event-catalog.md). The names match the report's Spring
 /// services, so sagad can take over a group's committed offsets from them.
 public enum SagaConsumerGroup: String, CaseIterable, Sendable, Codable {
   /// Points, reading `reservation-completed`.

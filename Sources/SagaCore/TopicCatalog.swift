@@ -1,4 +1,4 @@
-/// The saga's Kafka topics (DESIGN.md §2). The names are the wire contract with the
+/// The saga's Kafka topics (Docs/event-catalog.md). The names are the wire contract with the
 /// report's Spring services: never rename a case's raw value.
 public enum SagaTopic: String, CaseIterable, Sendable, Codable {
   case reservationCompleted = "reservation-completed"

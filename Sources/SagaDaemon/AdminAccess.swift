@@ -34,7 +34,7 @@ struct PeerCredentials: Sendable, Hashable, CustomStringConvertible {
   }
 }
 
-/// DESIGN.md §6's rule for levels: root or the daemon's own uid → admin; a member of
+/// The rule for levels (Docs/admin-protocol.md, "Connecting"): root or the daemon's own uid → admin; a member of
 /// `admin.operator_groups` → operate; of `admin.read_groups` → read; anyone else is
 /// refused. The socket's mode 0660 is a first gate; this one holds even if the mode or
 /// the directory's permissions are wrong.

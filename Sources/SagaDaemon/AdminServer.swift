@@ -6,7 +6,7 @@ import NIOPosix
 import ServiceLifecycle
 import Synchronization
 
-/// The admin server (DESIGN.md §6): a Unix socket, one task per connection, each reading
+/// The admin server (Docs/admin-protocol.md): a Unix socket, one task per connection, each reading
 /// request lines and writing coded replies in order. Connections share nothing but the
 /// counter of open connections, so a slow or hostile client can only stall itself.
 final class AdminServer: Service, Sendable {

@@ -57,7 +57,7 @@ final class DaemonControl: Sendable {
 
   // MARK: Shutdown
 
-  /// Starts the graceful shutdown of DESIGN.md §4 (SIGTERM, SIGINT, `shutdown`): stop
+  /// Starts the graceful shutdown (Docs/design.md, "Shutdown"; SIGTERM, SIGINT, `shutdown`): stop
   /// taking `pay`, finish the batches, flush the outbox. If it is not over within
   /// `shutdown.timeout`, sagad says what was still pending and exits 1. Idempotent.
   func requestShutdown(reason: String) {

@@ -6,7 +6,7 @@ import NIOPosix
 import ServiceLifecycle
 import Synchronization
 
-/// The HTTP endpoint of `metrics.listen` (DESIGN.md §7): `GET /metrics` in the Prometheus
+/// The HTTP endpoint of `metrics.listen` (Docs/metrics.md): `GET /metrics` in the Prometheus
 /// text format 0.0.4, `GET /healthz` (200 while the process serves), `GET /readyz` (200
 /// when every supervised task runs, else 503). Keep-alive connections, one task each; a
 /// scrape runs its few database reads on GRDB's pool, never on the event loop.

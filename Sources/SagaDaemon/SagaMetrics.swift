@@ -5,7 +5,7 @@ import SagaCore
 import SagaRuntime
 import Synchronization
 
-/// sagad's metrics registry (DESIGN.md §7, Docs/metrics.md) and the instruments that are
+/// sagad's metrics registry (Docs/metrics.md) and the instruments that are
 /// recorded when something happens: outcome counters and latency histograms, fed by the
 /// node's `SagaObservers`. Everything that is a state (lag, outbox, dead letters, workers)
 /// is read at scrape time by `MetricsCollector` instead.

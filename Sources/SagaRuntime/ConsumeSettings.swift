@@ -1,4 +1,5 @@
-/// How a consume worker batches (DESIGN.md §4). Retries follow the node's `RetryPolicy`.
+/// How a consume worker batches (Docs/design.md, "Local transaction per batch"). Retries
+/// follow the node's `RetryPolicy`.
 public struct ConsumeSettings: Sendable, Equatable {
   /// Most records applied in one write transaction (`consumer.batch_max`).
   public var batchMax = 500

@@ -7,7 +7,7 @@ public import SagaStorage
 public import ServiceLifecycle
 import Synchronization
 
-/// One consumer group's worker (DESIGN.md §4): poll a batch, apply every record in
+/// One consumer group's worker (Docs/design.md, "Local transaction per batch"): poll a batch, apply every record in
 /// one write transaction with a savepoint each (inbox claim, the handler's effects,
 /// its outgoing events), commit, wake the outbox relay, then store and commit the
 /// Kafka offsets. A crash anywhere replays at most the uncommitted batch (or batches,

@@ -6,7 +6,7 @@ public import SagaStorage
 public import ServiceLifecycle
 import Synchronization
 
-/// Consumes the `.DLT` topics of one consumer group (DESIGN.md §2: `points-service-dlt`
+/// Consumes the `.DLT` topics of one consumer group (Docs/event-catalog.md: `points-service-dlt`
 /// for `reservation-completed.DLT`, `sagad-dlt` for the others) into the dead-letter
 /// store: poll a batch, store every record in one transaction, then commit the offsets.
 /// The store is idempotent by the DLT coordinates, so a redelivered batch adds nothing.

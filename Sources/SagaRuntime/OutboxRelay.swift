@@ -6,7 +6,7 @@ public import SagaStorage
 public import ServiceLifecycle
 import Synchronization
 
-/// Publishes one service database's outbox (DESIGN.md §4): woken right after each
+/// Publishes one service database's outbox (Docs/design.md, "Outbox relay"): woken right after each
 /// commit that wrote rows, it reads unsent rows in id order, hands them to the
 /// idempotent producer, and marks a row sent only once librdkafka reports it
 /// `persisted`. A broker outage leaves rows unsent; nothing is lost, and they go out

@@ -4,7 +4,7 @@ import Logging
 import SagaCore
 import SagaStorage
 
-/// What a consume worker does to records inside its write transaction (DESIGN.md §4):
+/// What a consume worker does to records inside its write transaction (Docs/design.md, "Processing model"):
 /// run each in a savepoint (inbox claim, the handler), and decide what a failure means
 /// under the retry policy: retry in place, park in `retry_schedule`, or dead-letter
 /// through the outbox. Everything here is synchronous and runs on GRDB's writer queue;

@@ -1,7 +1,7 @@
 public import SagaCore
 public import SagaStorage
 
-/// How an outbox relay publishes (DESIGN.md §4).
+/// How an outbox relay publishes (Docs/design.md, "Outbox relay").
 public struct RelaySettings: Sendable, Equatable {
   /// Rows read and handed to the producer per round.
   public var batchMax = 1_000

@@ -1,7 +1,7 @@
 public import SagaCore
 public import SagaStorage
 
-/// What one sagad process runs (DESIGN.md §1, §4): which services, where their
+/// What one sagad process runs (Docs/architecture.md, "Parts"): which services, where their
 /// databases live, which brokers they talk to, and how they batch and retry. The
 /// daemon's configuration file fills this in.
 public struct SagaNodeConfiguration: Sendable {

@@ -5,7 +5,7 @@ public import SagaCore
 public import ServiceLifecycle
 import Synchronization
 
-/// Heals sagas whose hand-off was lost (DESIGN.md §3): every `interval` it asks Payments
+/// Heals sagas whose hand-off was lost (Docs/design.md, "Stuck sagas"): every `interval` it asks Payments
 /// for payments still `PAID` or `REWARD_FAILED` longer than `stuckAfter`, has them
 /// re-announced through the outbox (Points answers a duplicate with its recorded outcome)
 /// and wakes the relay. After `maxRepublish` re-announcements a saga is reported instead:

@@ -2,7 +2,7 @@ public import Logging
 public import SagaCore
 public import ServiceLifecycle
 
-/// Runs the node's long-running tasks (DESIGN.md §4) and keeps them running: a task
+/// Runs the node's long-running tasks (Docs/design.md, "Supervision") and keeps them running: a task
 /// that throws is restarted after an exponential back-off with jitter; one that fails
 /// more than `maxRestarts` times within `window` is marked `failed` and left alone, while
 /// the others keep serving, until an operator restarts it. Operators also pause and

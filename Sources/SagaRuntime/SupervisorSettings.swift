@@ -1,5 +1,5 @@
-/// How the supervisor restarts a long-running task that threw (DESIGN.md §4,
-/// `supervisor.*`): after an exponential back-off with jitter, and not more than
+/// How the supervisor restarts a long-running task that threw (Docs/design.md,
+/// "Supervision"; `supervisor.*`): after an exponential back-off with jitter, and not more than
 /// `maxRestarts` times within `window`; past that the task is `failed` until an
 /// operator restarts it.
 public struct SupervisorSettings: Sendable, Equatable {

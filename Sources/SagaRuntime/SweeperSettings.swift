@@ -1,4 +1,4 @@
-/// How the stuck-saga sweeper works (DESIGN.md §3; `sweeper.*` in the configuration).
+/// How the stuck-saga sweeper works (Docs/design.md, "Stuck sagas"; `sweeper.*` in the configuration).
 public struct SweeperSettings: Sendable, Equatable {
   /// A saga still `PAID` (or `REWARD_FAILED`) this long after its last change and its last
   /// re-announcement is re-announced (`sweeper.stuck_after`).

@@ -1,9 +1,9 @@
 public import SagaCore
 
 /// A message a consumer group gives up on, and why: what the consume loop writes to
-/// `<topic>.DLT` through the outbox (DESIGN.md §2). The dead letter is the original key,
-/// value and headers, followed by the headers Spring's DeadLetterPublishingRecoverer
-/// writes (so Spring DLT tooling reads it) and sagad's own two.
+/// `<topic>.DLT` through the outbox (Docs/retries-and-dead-letters.md, "Dead-lettering").
+/// The dead letter is the original key, value and headers, followed by the headers Spring's
+/// DeadLetterPublishingRecoverer writes (so Spring DLT tooling reads it) and sagad's own two.
 public struct DeadLetter: Sendable, Hashable {
   /// The fully qualified name of the error type, for `kafka_dlt-exception-fqcn`.
   public static let exceptionTypeName = "SagaCore.SagaError"

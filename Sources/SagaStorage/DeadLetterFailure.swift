@@ -1,6 +1,6 @@
 import SagaCore
 
-/// What a dead letter's headers say about its failure (DESIGN.md §2): the `kafka_dlt-*`
+/// What a dead letter's headers say about its failure (Docs/retries-and-dead-letters.md): the `kafka_dlt-*`
 /// headers Spring's DeadLetterPublishingRecoverer and sagad write, and sagad's own
 /// `sagad-attempts` / `sagad-failure-class`. Every field is optional: a dead letter from
 /// another producer may carry any subset, or none, and is still stored.

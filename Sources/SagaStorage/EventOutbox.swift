@@ -22,7 +22,7 @@ public enum EventOutbox {
 
 extension SagaError {
   /// A storage failure as a saga error. Busy, I/O, full and read-only storage are
-  /// transient (DESIGN.md §3: the condition can clear, the message must not be lost);
+  /// transient (Docs/design.md, "Failure classes": the condition can clear, the message must not be lost);
   /// SQL and constraint errors are bugs, hence permanent.
   public static func storage(_ error: any Error) -> SagaError {
     if let saga = error as? SagaError { return saga }

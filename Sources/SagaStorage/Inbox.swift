@@ -1,7 +1,7 @@
 public import Foundation
 public import GRDB
 
-/// The inbox (DESIGN.md §1, §4): one row per event a consumer group has applied,
+/// The inbox (Docs/design.md, "Local transaction per batch"): one row per event a consumer group has applied,
 /// written in the same transaction as the event's effects. Kafka redelivers after a
 /// crash or a rebalance; the inbox is what turns that redelivery into a no-op.
 ///

@@ -1,7 +1,7 @@
 public import Foundation
 public import GRDB
 
-/// The transactional outbox (DESIGN.md §4): a service appends the events it emits
+/// The transactional outbox (Docs/design.md, "Outbox relay"): a service appends the events it emits
 /// in the same transaction as its state change, and the relay publishes the rows in
 /// id order and marks them sent only once Kafka has persisted them.
 ///

@@ -2,7 +2,7 @@ public import Foundation
 public import GRDB
 public import SagaCore
 
-/// The durable retry schedule (DESIGN.md §4): a record that kept failing transiently
+/// The durable retry schedule (Docs/design.md, "Retries"): a record that kept failing transiently
 /// after its in-place attempts waits here, while its partition moves on, until its next
 /// attempt is due. Written in the consume loop's batch transaction, so parking a record
 /// and committing past it in Kafka are one decision; a restart finds the entry again.

@@ -14,7 +14,7 @@ public import GRDB
 /// In WAL mode `synchronous=FULL` fsyncs the log at every commit, so a transaction
 /// that returned from `write` is on disk: a payment the user was told about, or a
 /// reward whose Kafka offset is about to be committed, survives a power loss or a
-/// kernel panic, not just a process crash. Batching (DESIGN.md §4) amortises the
+/// kernel panic, not just a process crash. Batching (Docs/design.md, "Local transaction per batch") amortises the
 /// fsync over many messages, which is how FULL still reaches the throughput goals.
 ///
 /// `normal` fsyncs only at checkpoints. The file can never be corrupted, and a

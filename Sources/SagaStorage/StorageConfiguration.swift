@@ -1,4 +1,4 @@
-/// How a service opens its SQLite database (DESIGN.md §4–§6, `storage.*` keys).
+/// How a service opens its SQLite database (Docs/configuration.md, `storage.*` keys).
 public struct StorageConfiguration: Sendable, Equatable {
   /// SQLite's `PRAGMA synchronous` levels that make sense for a WAL database.
   ///

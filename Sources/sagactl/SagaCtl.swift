@@ -1,4 +1,4 @@
-// sagactl: the operator's client for sagad's admin socket (DESIGN.md §6).
+// sagactl: the operator's client for sagad's admin socket (Docs/admin-protocol.md).
 // It links AdminProtocol and ArgumentParser only: no NIO, GRDB or librdkafka.
 import AdminProtocol
 import ArgumentParser

@@ -2,7 +2,7 @@ import Foundation
 import SagaCore
 import Testing
 
-/// The headers of DESIGN.md §2 on every produced message, and lenient parsing of whatever
+/// The headers of Docs/event-catalog.md on every produced message, and lenient parsing of whatever
 /// arrives (the report's services send no headers at all).
 @Suite("Event envelope", .timeLimit(.minutes(2)))
 struct EnvelopeTests {

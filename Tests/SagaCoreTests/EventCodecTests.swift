@@ -2,7 +2,7 @@ import Foundation
 import SagaCore
 import Testing
 
-/// The wire contract of DESIGN.md §2: the report's field names, integers for amounts,
+/// The wire contract of Docs/event-catalog.md: the report's field names, integers for amounts,
 /// `eventVersion` as a string, report-format bodies (no version, no paymentId) accepted.
 @Suite("Event codec", .timeLimit(.minutes(2)))
 struct EventCodecTests {

@@ -2,7 +2,7 @@ import Foundation
 import SagaCore
 import Testing
 
-/// DESIGN.md §2's version rules: no version = 1.0, any 1.x read, other majors rejected.
+/// The version rules of Docs/event-catalog.md: no version = 1.0, any 1.x read, other majors rejected.
 @Suite("Event versions", .timeLimit(.minutes(2)))
 struct EventVersionTests {
   @Test("parses major and major.minor")

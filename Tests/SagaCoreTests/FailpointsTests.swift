@@ -3,7 +3,8 @@ import SagaCore
 import Synchronization
 import Testing
 
-/// Failpoints (DESIGN.md §4): armed by name with an action and a trigger, inert unless enabled.
+/// Failpoints (Docs/operations-recovery.md, "Failpoints"): armed by name with an action and a
+/// trigger, inert unless enabled.
 @Suite("Failpoints", .timeLimit(.minutes(2)))
 struct FailpointsTests {
   /// The error `body` throws, or nil.

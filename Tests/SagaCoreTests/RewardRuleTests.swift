@@ -2,7 +2,7 @@ import Foundation
 import SagaCore
 import Testing
 
-/// DESIGN.md §3's reward rule in integer arithmetic. Expected values come from the report's
+/// The reward rule (Docs/design.md, "Reward") in integer arithmetic. Expected values come from the report's
 /// rule worked by hand, from decimal string arithmetic, or from `Int128` — never from the
 /// code under test.
 @Suite("Reward rule", .timeLimit(.minutes(2)))

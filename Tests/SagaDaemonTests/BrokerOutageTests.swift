@@ -12,7 +12,7 @@ import Testing
 
 /// Every broker down for 20 s while 1,000 payments are made: the payments commit locally,
 /// their events wait in the outbox, and once the brokers return every saga completes with
-/// exactly one effect each (DESIGN.md §4, issue 4).
+/// exactly one effect each (Docs/design.md, "Outbox relay"; issue 4).
 @Suite("All brokers down while payments are made", .serialized, .timeLimit(.minutes(3)))
 struct BrokerOutageTests {
   static let logger: Logger = {

@@ -9,7 +9,7 @@ import Testing
   import FoundationNetworking
 #endif
 
-/// `GET /metrics`, `/healthz` and `/readyz` of a `sagad --dev` process (DESIGN.md §7):
+/// `GET /metrics`, `/healthz` and `/readyz` of a `sagad --dev` process (Docs/metrics.md):
 /// a live scrape after traffic down every path passes `promtool check metrics` and holds
 /// every metric the shipped rules and dashboard use; consumer lag follows a paused Points.
 @Suite("metrics endpoint of a live sagad", .timeLimit(.minutes(2)))

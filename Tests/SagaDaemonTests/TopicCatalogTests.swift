@@ -3,7 +3,7 @@ import SagaTestSupport
 import Testing
 
 /// The topic and group names are a wire contract with the report's Spring services
-/// (DESIGN.md §2): spelled out here once more, so a rename cannot slip through.
+/// (Docs/event-catalog.md): spelled out here once more, so a rename cannot slip through.
 @Suite("Topic catalog", .timeLimit(.minutes(2)))
 struct TopicCatalogTests {
   @Test("saga topics and their dead-letter topics")

@@ -124,7 +124,8 @@ public enum AdminCommand: String, Sendable, Hashable, CaseIterable, CustomString
     case .dltReplay: "publish dead letters to their original topic again (try --dry-run first)"
     case .dltDiscard: "set a dead letter aside with a note; replay --all skips it"
     case .logLevel: "show or change the level of sagad's log lines, at once"
-    case .lag: "consumer lag per partition, judged OK/WARN/ERR over the last statistics samples"
+    case .lag:
+      "consumer lag of this sagad's groups and its partners' from the broker, per partition, judged OK/WARN/ERR"
     case .drain: "stop taking pay, finish in-flight payments, wait for the outbox to empty"
     case .shutdown: "stop sagad gracefully, as SIGTERM does"
     case .compensationsList: "parked compensations waiting for an operator (--all: closed ones too)"

@@ -13,41 +13,62 @@ extension AdminJSON {
   public struct Lag: Codable, Sendable, Hashable {
     public struct Partition: Codable, Sendable, Hashable {
       public var group: String
+      /// `own` (a service of this sagad joins the group) or `partner` (the other service's
+      /// group, reading a topic this sagad produces).
+      public var role: String
       public var topic: String
       public var partition: Int32
+      /// Records behind; counted from the log start when `neverCommitted`.
       public var lag: Int64?
+      /// nil when the group never committed on the partition, or the source did not say.
       public var committed: Int64?
       public var highWatermark: Int64?
-      /// `OK`, `WARN` or `ERR`.
+      /// The broker holds no committed offset of the group for this partition.
+      public var neverCommitted: Bool
+      /// `OK`, `WARN`, `ERR`, or `NO-OFFSET` when `neverCommitted`.
       public var status: String
-      /// Statistics samples the status was judged on.
+      /// Samples the status was judged on.
       public var samples: Int
+      /// `assigned` (a consumer of the group in this sagad holds the partition), `alive` (one
+      /// runs here, the partition is elsewhere) or `none` (no consumer of the group here).
+      public var consumer: String
+      /// `broker` (committed offsets and watermarks asked from the cluster) or `statistics`
+      /// (librdkafka's, when the broker did not answer).
+      public var source: String
       public init(
-        group: String, topic: String, partition: Int32, lag: Int64?, committed: Int64?, highWatermark: Int64?,
-        status: String, samples: Int
+        group: String, role: String, topic: String, partition: Int32, lag: Int64?, committed: Int64?,
+        highWatermark: Int64?, neverCommitted: Bool, status: String, samples: Int, consumer: String, source: String
       ) {
         self.group = group
+        self.role = role
         self.topic = topic
         self.partition = partition
         self.lag = lag
         self.committed = committed
         self.highWatermark = highWatermark
+        self.neverCommitted = neverCommitted
         self.status = status
         self.samples = samples
+        self.consumer = consumer
+        self.source = source
       }
       public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(group, forKey: .group)
+        try container.encode(role, forKey: .role)
         try container.encode(topic, forKey: .topic)
         try container.encode(partition, forKey: .partition)
         try container.encodeNullable(lag, forKey: .lag)
         try container.encodeNullable(committed, forKey: .committed)
         try container.encodeNullable(highWatermark, forKey: .highWatermark)
+        try container.encode(neverCommitted, forKey: .neverCommitted)
         try container.encode(status, forKey: .status)
         try container.encode(samples, forKey: .samples)
+        try container.encode(consumer, forKey: .consumer)
+        try container.encode(source, forKey: .source)
       }
     }
-    /// The worst partition status, `OK` when there are none.
+    /// The worst status of the partitions with a committed offset, `OK` when there are none.
     public var status: String
     /// Samples per judgement (`lag.window`).
     public var window: Int

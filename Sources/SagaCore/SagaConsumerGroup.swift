@@ -12,6 +12,14 @@ public enum SagaConsumerGroup: String, CaseIterable, Sendable, Codable {
   /// The DLT worker for every other `.DLT` topic.
   case sagadDeadLetters = "sagad-dlt"
 
+  /// The service whose sagad joins this group.
+  public var service: SagaService {
+    switch self {
+    case .pointsService, .pointsServiceDeadLetters: .points
+    case .paymentsSagaTracker, .paymentCompensationService, .sagadDeadLetters: .payments
+    }
+  }
+
   /// The topics this group subscribes to.
   public var topics: [String] {
     switch self {

@@ -49,31 +49,44 @@ extension AdminCommands {
     // taken whenever someone asks would judge growth over arbitrary spans.
     let sampler = daemon?.lag
     let rows = sampler?.rows() ?? []
-    let worst = rows.map(\.status).max() ?? .ok
+    // A partition never committed has no offset to judge a consumer by: counted apart.
+    let worst = rows.filter { !$0.reading.neverCommitted }.map(\.status).max() ?? .ok
     let window = sampler?.window ?? 0
+    func status(_ row: ConsumerLagSampler.Row) -> String {
+      row.reading.neverCommitted ? "NO-OFFSET" : row.status.rawValue
+    }
     if request.json {
       return try Self.json(
         AdminJSON.Lag(
           status: worst.rawValue, window: window,
-          partitions: rows.map {
-            AdminJSON.Lag.Partition(
-              group: $0.key.group, topic: $0.key.topic, partition: $0.key.partition, lag: $0.latest.lag,
-              committed: $0.latest.committed, highWatermark: $0.latest.highWatermark, status: $0.status.rawValue,
-              samples: $0.samples)
+          partitions: rows.map { row in
+            let sample = row.reading.sample
+            return AdminJSON.Lag.Partition(
+              group: row.key.group, role: row.relation.rawValue, topic: row.key.topic, partition: row.key.partition,
+              lag: sample.lag, committed: sample.committed, highWatermark: sample.highWatermark,
+              neverCommitted: row.reading.neverCommitted, status: status(row), samples: row.samples,
+              consumer: row.presence.rawValue, source: row.reading.source.rawValue)
           }))
     }
     var out = ReplyBuilder()
-    out.header(["GROUP", "TOPIC", "PARTITION", "LAG", "COMMITTED", "HIGH WATERMARK", "STATUS", "SAMPLES"])
+    out.header([
+      "GROUP", "ROLE", "TOPIC", "PARTITION", "LAG", "COMMITTED", "HIGH WATERMARK", "STATUS", "SAMPLES", "CONSUMER",
+      "SOURCE",
+    ])
     for row in rows {
+      let sample = row.reading.sample
       out.row(
-        [row.key.group, row.key.topic, String(row.key.partition)]
-          + [row.latest.lag, row.latest.committed, row.latest.highWatermark].map { $0.map(String.init) ?? "-" }
-          + [row.status.rawValue, String(row.samples)])
+        [row.key.group, row.relation.rawValue, row.key.topic, String(row.key.partition)]
+          + [sample.lag, sample.committed, sample.highWatermark].map { $0.map(String.init) ?? "-" }
+          + [status(row), String(row.samples), row.presence.rawValue, row.reading.source.rawValue])
     }
-    let note =
-      sampler == nil
-      ? "no lag statistics in this process"
-      : "\(worst.rawValue): \(rows.count) partitions, judged over the last \(window) samples"
+    guard sampler != nil else { return out.finish(.ok, "no lag statistics in this process") }
+    let uncommitted = rows.filter(\.reading.neverCommitted)
+    var note = "\(worst.rawValue): \(rows.count) partitions, judged over the last \(window) samples"
+    if !uncommitted.isEmpty {
+      let behind = uncommitted.compactMap(\.reading.sample.lag).reduce(0, +)
+      note += "; \(uncommitted.count) never committed (NO-OFFSET, \(behind) records from the log start)"
+    }
     return out.finish(.ok, note)
   }
 

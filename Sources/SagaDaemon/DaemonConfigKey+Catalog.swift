@@ -14,7 +14,7 @@ extension DaemonConfigKey {
       "kafka.client_id", .text, "sagad", "prefix of the Kafka client ids (<prefix>-<worker or relay>)"),
     DaemonConfigKey(
       "kafka.statistics_interval", .duration(min: .zero, max: .seconds(3600)), "5s",
-      "librdkafka statistics interval, the source of consumer lag; 0 turns it off"),
+      "pace of the lag samples, and librdkafka's statistics interval (their fallback); 0 turns that off"),
     DaemonConfigKey("kafka.producer", .properties, "", "extra librdkafka properties for every producer"),
     DaemonConfigKey(
       "kafka.consumer", .properties, "fetch.wait.max.ms=10", "extra librdkafka properties for every consumer"),

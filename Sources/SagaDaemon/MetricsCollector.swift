@@ -8,7 +8,8 @@ import SagaStorage
 import Synchronization
 
 /// Reads the node's state at scrape time into the registry's gauges (and the counters that
-/// the node keeps itself): consumer lag (the sampler's last sample), outbox and dead-letter
+/// the node keeps itself): consumer lag and never-committed partitions (the sampler's last
+/// sample), outbox and dead-letter
 /// backlogs, parked compensations, stuck sagas, the supervisor's tasks, process figures.
 /// Every database figure is one indexed query, so a scrape stays cheap on big tables.
 final class MetricsCollector: Sendable {
@@ -18,6 +19,7 @@ final class MetricsCollector: Sendable {
   private let logger: Logger
   private var registry: PrometheusCollectorRegistry { metrics.registry }
   private let lag = Mutex<[ConsumerLagSampler.Key: Gauge]>([:])
+  private let uncommitted = Mutex<[ConsumerLagSampler.GroupTopic: Gauge]>([:])
   /// Counters mirrored from totals the node keeps: the last total seen per series, so
   /// only the growth is added (a counter must never go down).
   private let mirrored = Mutex<[String: Int]>([:])
@@ -57,20 +59,37 @@ final class MetricsCollector: Sendable {
     guard let sampler else { return }
     let current = sampler.current
     lag.withLock { gauges in
-      // A partition the group no longer reports (rebalanced to another sagad) leaves the scrape.
-      for (key, gauge) in gauges where current[key] == nil {
+      // A partition no source reported for a while (broker unreachable, topic gone) leaves the scrape.
+      for (key, gauge) in gauges where current.lags[key] == nil {
         registry.unregisterGauge(gauge)
         gauges[key] = nil
       }
-      for (key, value) in current {
+      for (key, value) in current.lags {
         let gauge =
           gauges[key]
           ?? registry.gauge(
             "kafka_consumer_lag",
             [("group", key.group), ("topic", key.topic), ("partition", String(key.partition))],
-            help: "Messages a consumer group is behind on a partition (high watermark - committed offset)")
+            help:
+              "Messages a consumer group is behind on a partition: high watermark - committed offset, "
+              + "from the log start when the group never committed")
         gauges[key] = gauge
         gauge.set(to: Double(value))
+      }
+    }
+    uncommitted.withLock { gauges in
+      for (key, gauge) in gauges where current.uncommitted[key] == nil {
+        registry.unregisterGauge(gauge)
+        gauges[key] = nil
+      }
+      for (key, count) in current.uncommitted {
+        let gauge =
+          gauges[key]
+          ?? registry.gauge(
+            "sagad_consumer_group_uncommitted_partitions", [("group", key.group), ("topic", key.topic)],
+            help: "Partitions of a topic on which the consumer group has never committed an offset (broker's view)")
+        gauges[key] = gauge
+        gauge.set(to: Double(count))
       }
     }
   }

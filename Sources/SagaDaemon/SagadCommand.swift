@@ -64,10 +64,10 @@ public struct SagadCommand: AsyncParsableCommand {
         saga.supervisor.snapshots().filter { $0.state != .stopped }.map { "\($0.name) \($0.state)" }
       })
     // One sampler for `lag` and kafka_consumer_lag, with its own admin client: the broker's
-    // offsets move even when a wedged consumer's statistics stand still.
+    // offsets move even when a wedged consumer's statistics stand still, and they exist for
+    // the partner's groups, whose consumers run elsewhere.
     let lag = ConsumerLagSampler(
-      workers: saga.workers, deadLetterWorkers: saga.deadLetterWorkers, window: loaded.lagWindow,
-      interval: node.statisticsInterval,
+      node: saga, window: loaded.lagWindow,
       admin: try KafkaAdmin(
         bootstrapServers: node.bootstrapServers, overrides: node.producerProperties, logger: logger),
       logger: logger)

@@ -152,6 +152,43 @@ public final class KafkaAdmin: Sendable {
     }
   }
 
+  /// The watermarks of many partitions in two requests per partition leader (earliest,
+  /// then latest), for a sampler that asks about every partition at once. A partition the
+  /// broker answered with an error is left out; a call that got no answer at all throws.
+  /// Same means as `watermarks(topic:partition:)`, for the same reason.
+  public func watermarks(of partitions: [TopicPartition], timeout: Duration = .seconds(10)) async throws(KafkaError)
+    -> [TopicPartition: PartitionWatermarks]
+  {
+    guard !partitions.isEmpty else { return [:] }
+    return try await perform { handle throws(KafkaError) in
+      let clock = ContinuousClock()
+      let deadline = clock.now.advanced(by: timeout)
+      func offsets(at timestamp: Int64) throws(KafkaError) -> [TopicPartition: Int64] {
+        let list = TopicPartitionList.make(
+          partitions.map { TopicPartitionOffset(topic: $0.topic, partition: $0.partition, offset: timestamp) })
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        let remaining = max(clock.now.duration(to: deadline), .milliseconds(1))
+        let err = rd_kafka_offsets_for_times(handle, list, clampedMilliseconds(remaining))
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
+          throw KafkaError.from(err, context: "cannot read the watermarks of \(partitions.count) partitions")
+        }
+        var answers: [TopicPartition: Int64] = [:]
+        for element in TopicPartitionList.read(list)
+        where element.error == RD_KAFKA_RESP_ERR_NO_ERROR && element.position.offset >= 0 {
+          answers[element.position.topicPartition] = element.position.offset
+        }
+        return answers
+      }
+      let low = try offsets(at: TopicPartitionOffset.beginning)
+      let high = try offsets(at: TopicPartitionOffset.end)
+      var marks: [TopicPartition: PartitionWatermarks] = [:]
+      for (partition, start) in low {
+        if let end = high[partition] { marks[partition] = PartitionWatermarks(low: start, high: end) }
+      }
+      return marks
+    }
+  }
+
   /// The offsets `group` has committed, sorted, for every partition of `topics` (of
   /// every topic in the cluster if nil). Partitions without a commit are left out. A
   /// topic in `topics` that does not exist is an `unknownTopicOrPartition` error.
@@ -170,6 +207,15 @@ public final class KafkaAdmin: Sendable {
       }
       partitions += topic.partitions.map { TopicPartition(topic: name, partition: $0.id) }
     }
+    return try await committedOffsets(group: group, partitions: partitions, timeout: timeout)
+  }
+
+  /// The offsets `group` has committed on `partitions`, sorted; partitions without a
+  /// commit are left out. No metadata request: for a caller that already knows the
+  /// partitions and asks every few seconds.
+  public func committedOffsets(group: String, partitions: [TopicPartition], timeout: Duration = .seconds(10))
+    async throws(KafkaError) -> [TopicPartitionOffset]
+  {
     if partitions.isEmpty { return [] }
     return try await perform { [partitions] handle throws(KafkaError) in
       let list = TopicPartitionList.make(partitions)

@@ -30,7 +30,7 @@ public struct SagaNodeConfiguration: Sendable {
   /// The stuck-saga sweeper of the payments role (`sweeper.*`).
   public var sweeper = SweeperSettings()
   public var rewardRule = RewardRule.standard
-  /// librdkafka's statistics interval, the source of consumer lag; nil disables it.
+  /// librdkafka's statistics interval, also the lag sampler's pace; nil disables the statistics.
   public var statisticsInterval: Duration? = .seconds(5)
   /// Extra librdkafka properties for every producer / consumer. Consumer properties
   /// are applied over `defaultConsumerProperties`, key by key.

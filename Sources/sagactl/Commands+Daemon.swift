@@ -16,7 +16,9 @@ struct LogLevelCommand: AdminSubcommand {
 struct LagCommand: AdminSubcommand {
   static let configuration = CommandConfiguration(
     commandName: "lag",
-    abstract: "Consumer lag per partition with a Burrow-style OK/WARN/ERR over the last statistics samples.")
+    abstract:
+      "Consumer lag of this sagad's own and partner groups, from the broker, per partition, with a Burrow-style "
+      + "OK/WARN/ERR over the last samples (NO-OFFSET: never committed).")
   @ParentCommand var root: SagaCtl
   @OptionGroup var options: GlobalOptions
   func request() -> AdminRequest { AdminRequest(.lag) }

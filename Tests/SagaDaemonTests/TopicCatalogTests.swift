@@ -41,4 +41,33 @@ struct TopicCatalogTests {
     let dltReaders = SagaConsumerGroup.allCases.flatMap(\.topics).filter { $0.hasSuffix(".DLT") }
     #expect(dltReaders.sorted() == TopicCatalog.deadLetterTopics.sorted())
   }
+
+  @Test("lag is watched for the own groups and for the partner groups of the topics a role produces")
+  func watchedGroups() {
+    func watched(_ services: Set<SagaService>) -> [String] {
+      WatchedConsumerGroup.watched(by: services).map { watch in
+        "\(watch.relation.rawValue) \(watch.group.rawValue): \(watch.topics.joined(separator: ","))"
+      }
+    }
+    #expect(
+      watched([.payments]) == [
+        "partner points-service: reservation-completed",
+        "own payments-saga-tracker: point-reward-completed,point-reward-failed",
+        "own payment-compensation-service: compensate-payment",
+        "own sagad-dlt: point-reward-completed.DLT,point-reward-failed.DLT,compensate-payment.DLT,"
+          + "compensation-failed.DLT",
+      ])
+    #expect(
+      watched([.points]) == [
+        "own points-service: reservation-completed",
+        "partner payments-saga-tracker: point-reward-completed,point-reward-failed",
+        "partner payment-compensation-service: compensate-payment",
+        "own points-service-dlt: reservation-completed.DLT",
+      ])
+    // Both roles: every group once, all of them own.
+    let both = WatchedConsumerGroup.watched(by: [.payments, .points])
+    #expect(both.map(\.group) == SagaConsumerGroup.allCases)
+    #expect(both.allSatisfy { $0.relation == .own && $0.topics == $0.group.topics })
+    #expect(WatchedConsumerGroup.watched(by: []).isEmpty)
+  }
 }

@@ -87,6 +87,14 @@ struct KafkaAdminTests {
       let marks = try await admin.watermarks(topic: topic, partition: partition)
       #expect(marks.low == 0 && marks.high == high, "partition \(partition): \(marks)")
     }
+    // All partitions in one call, as the lag sampler asks.
+    let partitions = (Int32(0)..<3).map { TopicPartition(topic: topic, partition: $0) }
+    #expect(
+      try await admin.watermarks(of: partitions) == [
+        partitions[0]: PartitionWatermarks(low: 0, high: 5), partitions[1]: PartitionWatermarks(low: 0, high: 2),
+        partitions[2]: PartitionWatermarks(low: 0, high: 0),
+      ])
+    #expect(try await admin.watermarks(of: []).isEmpty)
     // No check of an absent topic here: the mock speaks Metadata v2, which has no
     // AllowAutoTopicCreation flag, so it creates any topic a client asks about, while a
     // real broker honours the admin client's allow.auto.create.topics=false.
@@ -133,6 +141,10 @@ struct KafkaAdminTests {
     #expect(try await admin.committedOffsets(group: group, topics: [topic, other]) == expected)
     #expect(try await admin.committedOffsets(group: group) == expected)
     #expect(try await admin.committedOffsets(group: uniqueName("idle"), topics: [topic]).isEmpty)
+    let partitions = [TopicPartition(topic: topic, partition: 0), TopicPartition(topic: topic, partition: 1)]
+    #expect(try await admin.committedOffsets(group: group, partitions: partitions) == expected)
+    #expect(try await admin.committedOffsets(group: group, partitions: [partitions[1]]) == [expected[1]])
+    #expect(try await admin.committedOffsets(group: uniqueName("idle"), partitions: partitions).isEmpty)
     let error = await #expect(throws: KafkaError.self) {
       _ = try await admin.committedOffsets(group: group, topics: [uniqueName("absent")])
     }

@@ -240,7 +240,7 @@ public final class OutboxRelay: Service, Sendable {
 
   static func kafkaMessage(_ row: OutboxRecord) -> KafkaProducerMessage {
     KafkaProducerMessage(
-      topic: row.topic, key: row.key.map { Array($0.utf8) }, value: row.payload,
+      topic: row.topic, key: row.message.keyContent.bytes, value: row.payload,
       headers: row.headers.map { KafkaHeader(key: $0.name, value: $0.value) })
   }
 }

@@ -22,6 +22,9 @@ public enum PaymentsSchema {
     migrator.registerMigration("payments-v2-recovery") { db in
       try db.execute(sql: recoveryTables)
     }
+    migrator.registerMigration("payments-v3-null-refund-reason") { db in
+      try db.execute(sql: nullableRefundReason)
+    }
   }
 
   private static let walletTables = """
@@ -148,5 +151,22 @@ public enum PaymentsSchema {
       last_republished_at INTEGER NOT NULL,
       reported_at INTEGER
     );
+    """
+
+  /// Issue 12: a Java Points sends `"reason": null` for an exception without a message,
+  /// and the refund keeps that NULL rather than inventing a text. SQLite cannot drop a
+  /// NOT NULL in place, so the table is rebuilt: same columns, rows and ids.
+  private static let nullableRefundReason = """
+    CREATE TABLE refunds_v3 (
+      id INTEGER PRIMARY KEY AUTOINCREMENT,
+      payment_id INTEGER NOT NULL UNIQUE REFERENCES payments(id),
+      amount INTEGER NOT NULL CHECK (amount > 0),
+      reason TEXT,
+      created_at INTEGER NOT NULL
+    );
+    INSERT INTO refunds_v3 (id, payment_id, amount, reason, created_at)
+      SELECT id, payment_id, amount, reason, created_at FROM refunds;
+    DROP TABLE refunds;
+    ALTER TABLE refunds_v3 RENAME TO refunds;
     """
 }

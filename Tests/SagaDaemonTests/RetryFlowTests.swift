@@ -119,9 +119,10 @@ struct RetryFlowTests {
     ),
     ("missing fields", Array(#"{"paymentId":7}"#.utf8), "missing-field"),
     ("zero id", Array(#"{"paymentId":0,"userId":1,"reservationId":3,"paidAmount":100}"#.utf8), "invalid-value"),
+    // A paidAmount of 0 is a valid payment (a Java peer's Long 0, rewarded with 0); null is not.
     (
-      "zero amount", Array(#"{"paymentId":11,"userId":1,"reservationId":3,"paidAmount":0}"#.utf8),
-      "invalid-value"
+      "null amount", Array(#"{"paymentId":11,"userId":1,"reservationId":3,"paidAmount":null}"#.utf8),
+      "missing-field"
     ),
     (
       "negative amount", Array(#"{"paymentId":8,"userId":1,"reservationId":3,"paidAmount":-100}"#.utf8),

@@ -46,7 +46,7 @@ enum CompensationRefund {
   /// - Throws: the failpoint's error; a transient `SagaError` for busy or failing storage;
   ///   a permanent one for anything else (a missing wallet, an overflow, a constraint).
   static func apply(
-    _ payment: PaymentView, reason: String, failpoints: Failpoints, at now: Date, in db: Database
+    _ payment: PaymentView, reason: String?, failpoints: Failpoints, at now: Date, in db: Database
   ) throws(SagaError) -> Int64 {
     var balance: Int64 = 0
     do {

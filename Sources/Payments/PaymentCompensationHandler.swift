@@ -124,7 +124,7 @@ public struct PaymentCompensationHandler: SagaMessageHandler {
     try SagaStep.record(
       .compensationRefunded, paymentId: payment.paymentId,
       outcome: "REFUNDED: \(payment.amount) KRW back (balance \(balance) KRW), reservation"
-        + " \(payment.reservationId) CANCELLED; reason: \(event.reason)",
+        + " \(payment.reservationId) CANCELLED; reason: \(event.reason ?? SagaStep.noReason)",
       message: message, at: now, in: db)
     return .refunded(paymentId: payment.paymentId, amount: payment.amount)
   }

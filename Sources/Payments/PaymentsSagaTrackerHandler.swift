@@ -88,8 +88,8 @@ public struct PaymentsSagaTrackerHandler: SagaMessageHandler {
     }
     try PaymentView.setStatus(.rewardFailed, paymentId: payment.paymentId, failureReason: event.reason, at: now, in: db)
     try SagaStep.record(
-      .rewardFailed, paymentId: payment.paymentId, outcome: "REWARD_FAILED: \(event.reason)", message: message,
-      at: now, in: db)
+      .rewardFailed, paymentId: payment.paymentId,
+      outcome: "REWARD_FAILED: " + (event.reason ?? SagaStep.noReason), message: message, at: now, in: db)
   }
 
   /// An event whose ids disagree with the payment is not about this saga (a foreign or

@@ -22,7 +22,10 @@ public enum PaymentsSchema {
     migrator.registerMigration("payments-v2-recovery") { db in
       try db.execute(sql: recoveryTables)
     }
-    migrator.registerMigration("payments-v3-peers") { db in
+    migrator.registerMigration("payments-v3-null-refund-reason") { db in
+      try db.execute(sql: nullableRefundReason)
+    }
+    migrator.registerMigration("payments-v4-peers") { db in
       // Why a stuck saga was reported: over sweeper.max_republish, or not re-announced at
       // all because Points is a peer without idempotency (peers.points: spring).
       try db.execute(sql: "ALTER TABLE saga_republishes ADD COLUMN reason TEXT")
@@ -153,5 +156,22 @@ public enum PaymentsSchema {
       last_republished_at INTEGER NOT NULL,
       reported_at INTEGER
     );
+    """
+
+  /// Issue 12: a Java Points sends `"reason": null` for an exception without a message,
+  /// and the refund keeps that NULL rather than inventing a text. SQLite cannot drop a
+  /// NOT NULL in place, so the table is rebuilt: same columns, rows and ids.
+  private static let nullableRefundReason = """
+    CREATE TABLE refunds_v3 (
+      id INTEGER PRIMARY KEY AUTOINCREMENT,
+      payment_id INTEGER NOT NULL UNIQUE REFERENCES payments(id),
+      amount INTEGER NOT NULL CHECK (amount > 0),
+      reason TEXT,
+      created_at INTEGER NOT NULL
+    );
+    INSERT INTO refunds_v3 (id, payment_id, amount, reason, created_at)
+      SELECT id, payment_id, amount, reason, created_at FROM refunds;
+    DROP TABLE refunds;
+    ALTER TABLE refunds_v3 RENAME TO refunds;
     """
 }

@@ -32,6 +32,10 @@ public struct SagaStep: Sendable, Hashable {
     public var description: String { rawValue }
   }
 
+  /// How an outcome names the reason of an event whose `reason` is null (a Java peer's
+  /// exception without a message): the event said nothing, and the timeline says so.
+  public static let noReason = "no reason given (reason: null)"
+
   public var id: Int64
   public var paymentId: Int64
   public var at: Date

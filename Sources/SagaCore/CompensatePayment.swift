@@ -10,11 +10,12 @@ public struct CompensatePayment: SagaEvent, Hashable {
   public let userId: Int64
   /// KRW to refund: the paid amount; ≥ 0.
   public let refundAmount: Int64
-  /// Why, for people.
-  public let reason: String
+  /// Why, for people. Nil for a Java peer's `"reason": null` (an exception without a
+  /// message).
+  public let reason: String?
 
   public init(
-    paymentId: Int64, userId: Int64, refundAmount: Int64, reason: String,
+    paymentId: Int64, userId: Int64, refundAmount: Int64, reason: String?,
     eventVersion: EventVersion = .current
   ) {
     self.eventVersion = eventVersion
@@ -35,8 +36,8 @@ public struct CompensatePayment: SagaEvent, Hashable {
     eventVersion = try body.version(.eventVersion)
     paymentId = try body.id(.paymentId)
     userId = try body.id(.userId)
-    refundAmount = try body.paidAmount(.refundAmount)
-    reason = try body.text(.reason)
+    refundAmount = try body.amount(.refundAmount)
+    reason = try body.nullableText(.reason)
   }
 
   public func encode(to encoder: any Encoder) throws {
@@ -45,6 +46,7 @@ public struct CompensatePayment: SagaEvent, Hashable {
     try body.encode(paymentId, forKey: .paymentId)
     try body.encode(userId, forKey: .userId)
     try body.encode(refundAmount, forKey: .refundAmount)
-    try body.encode(reason, forKey: .reason)
+    // Null is written, not left out, as Jackson writes it: a peer may require the field.
+    if let reason { try body.encode(reason, forKey: .reason) } else { try body.encodeNil(forKey: .reason) }
   }
 }

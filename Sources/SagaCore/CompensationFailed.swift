@@ -10,10 +10,11 @@ public struct CompensationFailed: SagaEvent, Hashable {
   /// The refund that was asked for and not made; ≥ 0.
   public let refundAmount: Int64
   /// Why, for people: usually a `SagaError` description such as `amount-mismatch: …`.
-  public let reason: String
+  /// sagad always gives one; nil reads a `"reason": null` as the other events do.
+  public let reason: String?
 
   public init(
-    paymentId: Int64, userId: Int64, refundAmount: Int64, reason: String,
+    paymentId: Int64, userId: Int64, refundAmount: Int64, reason: String?,
     eventVersion: EventVersion = .current
   ) {
     self.eventVersion = eventVersion
@@ -34,8 +35,8 @@ public struct CompensationFailed: SagaEvent, Hashable {
     eventVersion = try body.version(.eventVersion)
     paymentId = try body.id(.paymentId)
     userId = try body.id(.userId)
-    refundAmount = try body.paidAmount(.refundAmount)
-    reason = try body.text(.reason)
+    refundAmount = try body.amount(.refundAmount)
+    reason = try body.nullableText(.reason)
   }
 
   public func encode(to encoder: any Encoder) throws {
@@ -44,6 +45,7 @@ public struct CompensationFailed: SagaEvent, Hashable {
     try body.encode(paymentId, forKey: .paymentId)
     try body.encode(userId, forKey: .userId)
     try body.encode(refundAmount, forKey: .refundAmount)
-    try body.encode(reason, forKey: .reason)
+    // Null is written, not left out, as Jackson writes it: a peer may require the field.
+    if let reason { try body.encode(reason, forKey: .reason) } else { try body.encodeNil(forKey: .reason) }
   }
 }

@@ -56,23 +56,25 @@ struct EventFieldReader<Key: CodingKey> {
     container.contains(key) && !((try? container.decodeNil(forKey: key)) ?? false)
   }
 
-  /// A KRW amount: an integer, zero or more.
+  /// A KRW amount: an integer, zero or more. A Java peer's `Long` 0 is a valid payment
+  /// (its reward is 0) even though sagad's own Payments never takes one.
   func amount(_ key: Key) throws(SagaError) -> Int64 {
     let value = try integer(key)
     guard value >= 0 else { throw error(.invalidValue, key, "must not be negative, got \(value)") }
     return value
   }
 
-  /// A KRW amount that moved money: a payment or a refund is never 0 (Payments refuses
-  /// to pay 0), so a 0 on the wire is a broken producer, dead-lettered rather than
-  /// rewarded or refunded as nothing.
-  func paidAmount(_ key: Key) throws(SagaError) -> Int64 {
-    try positive(key, integer(key))
-  }
-
   /// A required string (may be empty).
   func text(_ key: Key) throws(SagaError) -> String {
     try decode(String.self, key, expected: "a string")
+  }
+
+  /// A string that must be there but may be null: Jackson writes `"reason": null` for a
+  /// Java exception without a message. Absent is still `missing-field`.
+  func nullableText(_ key: Key) throws(SagaError) -> String? {
+    guard container.contains(key) else { throw error(.missingField, key, "is missing") }
+    guard isPresent(key) else { return nil }
+    return try text(key)
   }
 
   private func integer(_ key: Key) throws(SagaError) -> Int64 {

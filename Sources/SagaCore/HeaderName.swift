@@ -36,7 +36,8 @@ public enum HeaderName {
   public static let springTypeId = "__TypeId__"
 
   /// The headers Spring's `DeadLetterPublishingRecoverer` adds to a dead letter; sagad writes
-  /// the same names so existing Spring DLT tooling can read sagad's dead letters.
+  /// the same names, encoded the same way (`DeadLetter.deadLetterHeaders`), so existing
+  /// Spring DLT tooling can read sagad's dead letters.
   public enum DeadLetter {
     public static let prefix = "kafka_dlt-"
     public static let originalTopic = "kafka_dlt-original-topic"
@@ -49,6 +50,10 @@ public enum HeaderName {
     public static let exceptionFqcn = "kafka_dlt-exception-fqcn"
     /// The error's message (ours: `SagaError.description`, code first).
     public static let exceptionMessage = "kafka_dlt-exception-message"
+    /// Spring: the Java stack trace. Ours: its first line, `SagaCore.SagaError: <message>`.
+    public static let exceptionStacktrace = "kafka_dlt-exception-stacktrace"
+    /// Spring: the class of the exception's cause, when it has one (a `SagaError` has none).
+    public static let exceptionCauseFqcn = "kafka_dlt-exception-cause-fqcn"
     /// The headers every dead letter must carry (Docs/event-catalog.md), in the order sagad writes them.
     public static let required: [String] = [
       originalTopic, originalPartition, originalOffset, originalTimestamp, originalConsumerGroup,

@@ -8,10 +8,11 @@ public struct PointRewardFailed: SagaEvent, Hashable {
   public let paymentId: Int64
   public let reservationId: Int64
   /// Why, for people: usually a `SagaError` description such as `user-not-enrolled: …`.
-  public let reason: String
+  /// Nil for a Java peer's `"reason": null` (an exception without a message).
+  public let reason: String?
 
   public init(
-    userId: Int64, paymentId: Int64, reservationId: Int64, reason: String,
+    userId: Int64, paymentId: Int64, reservationId: Int64, reason: String?,
     eventVersion: EventVersion = .current
   ) {
     self.eventVersion = eventVersion
@@ -33,7 +34,7 @@ public struct PointRewardFailed: SagaEvent, Hashable {
     userId = try body.id(.userId)
     paymentId = try body.id(.paymentId)
     reservationId = try body.id(.reservationId)
-    reason = try body.text(.reason)
+    reason = try body.nullableText(.reason)
   }
 
   public func encode(to encoder: any Encoder) throws {
@@ -42,6 +43,7 @@ public struct PointRewardFailed: SagaEvent, Hashable {
     try body.encode(userId, forKey: .userId)
     try body.encode(paymentId, forKey: .paymentId)
     try body.encode(reservationId, forKey: .reservationId)
-    try body.encode(reason, forKey: .reason)
+    // Null is written, not left out, as Jackson writes it: a peer may require the field.
+    if let reason { try body.encode(reason, forKey: .reason) } else { try body.encodeNil(forKey: .reason) }
   }
 }

@@ -35,7 +35,7 @@ public struct ReservationCompleted: SagaEvent, Hashable {
     paymentId = try body.id(.paymentId)
     userId = try body.id(.userId)
     reservationId = try body.id(.reservationId)
-    paidAmount = try body.paidAmount(.paidAmount)
+    paidAmount = try body.amount(.paidAmount)
   }
 
   public func encode(to encoder: any Encoder) throws {

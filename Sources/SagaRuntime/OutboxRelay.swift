@@ -249,6 +249,6 @@ public final class OutboxRelay: Service, Sendable {
       headers.append(KafkaHeader(key: HeaderName.springTypeId, value: typeId))
     }
     return KafkaProducerMessage(
-      topic: row.topic, key: row.key.map { Array($0.utf8) }, value: row.payload, headers: headers)
+      topic: row.topic, key: row.message.keyContent.bytes, value: row.payload, headers: headers)
   }
 }

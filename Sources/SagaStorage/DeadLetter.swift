@@ -3,7 +3,8 @@ public import SagaCore
 /// A message a consumer group gives up on, and why: what the consume loop writes to
 /// `<topic>.DLT` through the outbox (Docs/retries-and-dead-letters.md, "Dead-lettering").
 /// The dead letter is the original key, value and headers, followed by the headers Spring's
-/// DeadLetterPublishingRecoverer writes (so Spring DLT tooling reads it) and sagad's own two.
+/// DeadLetterPublishingRecoverer writes, named and encoded as it does (so Spring DLT tooling
+/// reads it), and sagad's own two.
 public struct DeadLetter: Sendable, Hashable {
   /// The fully qualified name of the error type, for `kafka_dlt-exception-fqcn`.
   public static let exceptionTypeName = "SagaCore.SagaError"
@@ -42,34 +43,46 @@ public struct DeadLetter: Sendable, Hashable {
     return String(text.prefix(Self.maximumReasonLength)) + "… (truncated)"
   }
 
-  /// The headers added to the original ones, in the order they are written. Numbers are
-  /// decimal text (Spring writes binary integers; DLT readers accept both).
+  /// The headers added to the original ones, in the order they are written, encoded as
+  /// Spring's `DeadLetterPublishingRecoverer` encodes them, so that Spring's DLT tooling
+  /// reads sagad's dead letters: the partition a 4-byte and the offset and timestamp
+  /// 8-byte big-endian integers, everything else UTF-8 text. Spring's
+  /// `kafka_dlt-exception-stacktrace` has no Java frames to show here: it is the error's
+  /// first line, as a Java stack trace begins. `kafka_dlt-exception-cause-fqcn` is left
+  /// out as Spring leaves it out for an exception without a cause: a `SagaError` has none.
   public var deadLetterHeaders: [EnvelopeHeader] {
     typealias DLT = HeaderName.DeadLetter
     var headers = [
       EnvelopeHeader(name: DLT.originalTopic, value: message.topic),
-      EnvelopeHeader(name: DLT.originalPartition, value: String(message.partition)),
-      EnvelopeHeader(name: DLT.originalOffset, value: String(message.offset)),
+      EnvelopeHeader(name: DLT.originalPartition, bytes: Self.bigEndian(message.partition)),
+      EnvelopeHeader(name: DLT.originalOffset, bytes: Self.bigEndian(message.offset)),
     ]
     if let timestamp = message.timestampMilliseconds {
-      headers.append(EnvelopeHeader(name: DLT.originalTimestamp, value: String(timestamp)))
+      headers.append(EnvelopeHeader(name: DLT.originalTimestamp, bytes: Self.bigEndian(timestamp)))
     }
     if let timestampType {
       headers.append(EnvelopeHeader(name: DLT.originalTimestampType, value: timestampType))
     }
+    let reason = reason
     headers += [
       EnvelopeHeader(name: DLT.originalConsumerGroup, value: consumerGroup),
       EnvelopeHeader(name: DLT.exceptionFqcn, value: Self.exceptionTypeName),
       EnvelopeHeader(name: DLT.exceptionMessage, value: reason),
+      EnvelopeHeader(name: DLT.exceptionStacktrace, value: "\(Self.exceptionTypeName): \(reason)"),
       EnvelopeHeader(name: HeaderName.attempts, value: String(attempts)),
       EnvelopeHeader(name: HeaderName.failureClass, value: failureClass.rawValue),
     ]
     return headers
   }
 
-  /// The outbox row: the original key, value (an absent value as empty) and headers, minus
-  /// any earlier dead-letter headers (a replayed dead letter failing again carries them),
-  /// then ``deadLetterHeaders``.
+  /// What Java's `ByteBuffer.putInt` / `putLong` write: big-endian two's complement.
+  static func bigEndian<Integer: FixedWidthInteger>(_ value: Integer) -> [UInt8] {
+    withUnsafeBytes(of: value.bigEndian) { Array($0) }
+  }
+
+  /// The outbox row: the original key, value (an absent value as empty) and headers byte
+  /// for byte, minus any earlier dead-letter headers (a replayed dead letter failing again
+  /// carries them), then ``deadLetterHeaders``.
   public var outboxMessage: OutboxMessage {
     let added = deadLetterHeaders
     let replaced = Set(added.map(\.name))
@@ -77,7 +90,7 @@ public struct DeadLetter: Sendable, Hashable {
       !replaced.contains($0.name) && !$0.name.hasPrefix(HeaderName.DeadLetter.prefix)
     }
     return OutboxMessage(
-      topic: topic, key: message.key.map { String(decoding: $0, as: UTF8.self) }, payload: message.value ?? [],
-      headers: (original + added).map { OutboxHeader(name: $0.name, value: $0.value) })
+      topic: topic, keyContent: RecordBytes(message.key), payload: message.value ?? [],
+      headers: (original + added).map(OutboxHeader.init))
   }
 }

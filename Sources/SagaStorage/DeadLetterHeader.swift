@@ -1,4 +1,5 @@
 import Foundation
+import SagaCore
 
 /// One header of a dead letter, byte for byte: Kafka header values are bytes and may be
 /// null, and Spring writes some `kafka_dlt-*` values as binary integers, so unlike
@@ -20,8 +21,11 @@ public struct DeadLetterHeader: Sendable, Hashable, Codable {
   /// The value as UTF-8 text, or nil for a null value or bytes that are not UTF-8.
   public var text: String? { value.flatMap { String(validating: $0, as: UTF8.self) } }
 
-  /// The value as an integer: decimal text (sagad, kcat), or a big-endian 4- or 8-byte
-  /// binary integer (Spring's `kafka_dlt-original-partition`, `-offset`, `-timestamp`).
+  /// The value as an integer: a big-endian 4- or 8-byte binary integer (Spring's and
+  /// sagad's `kafka_dlt-original-partition`, `-offset`, `-timestamp`), or decimal text
+  /// (sagad before it wrote Spring's encoding, kcat). Text is tried first: an old decimal
+  /// offset such as `4242` is four bytes too, while a binary value made of ASCII digits
+  /// would need a leading byte of 0x30 or more, a partition beyond 800 million.
   public var integer: Int64? {
     guard let value else { return nil }
     if let text, let number = Int64(text.trimmingCharacters(in: .whitespaces)) { return number }
@@ -32,11 +36,28 @@ public struct DeadLetterHeader: Sendable, Hashable, Codable {
     }
   }
 
-  /// For people: the text, or `<n bytes: hex>` for binary values, `<null>` for none.
+  /// For people: the text; a binary `kafka_dlt-original-*` integer as its number and
+  /// encoding, e.g. `3 (4-byte big-endian)`; `<n bytes: hex>` for other values that are
+  /// not printable text (Spring's partition 3 is valid UTF-8, but `00 00 00 03` is not
+  /// something to print); `<null>` for none.
   public var displayValue: String {
     guard let value else { return "<null>" }
-    if let text { return text }
+    if let text, !text.unicodeScalars.contains(where: Self.isUnprintable) { return text }
+    if Self.integerNames.contains(name), value.count == 4 || value.count == 8, let integer {
+      return "\(integer) (\(value.count)-byte big-endian)"
+    }
     return "<\(value.count) bytes: \(value.prefix(32).map { String(format: "%02x", $0) }.joined())>"
+  }
+
+  /// The headers Spring writes as binary integers.
+  private static let integerNames: Set<String> = [
+    HeaderName.DeadLetter.originalPartition, HeaderName.DeadLetter.originalOffset,
+    HeaderName.DeadLetter.originalTimestamp,
+  ]
+
+  /// Control characters other than the whitespace a stack trace or message may hold.
+  private static func isUnprintable(_ scalar: Unicode.Scalar) -> Bool {
+    (scalar.value < 0x20 && scalar != "\n" && scalar != "\t" && scalar != "\r") || scalar.value == 0x7F
   }
 
   // The column form (`DeadLetterSchema`): `{"name":…,"text":…}` for UTF-8 values,

@@ -3,12 +3,14 @@ import GRDB
 
 /// Headers are stored as a JSON array of `[name, value]` pairs: order and repeated
 /// names survive, and an operator can read the column with `sqlite3` or `json_each`.
+/// A value that is not UTF-8 text, which only a dead letter carries, is an object instead
+/// (`{"name":…,"base64":…}`, or `{"name":…}` for a null value): see `HeaderJSON`.
 ///
 /// Every event written to and read from the outbox goes through here, so both ways are
 /// written by hand for that one shape (`HeaderJSON`): Foundation's JSONEncoder and
 /// JSONDecoder took ~10 % of the saga's CPU for it. Anything the hand-written reader does
-/// not recognise (a row someone edited, odd whitespace or escapes it does not handle) is
-/// given to JSONDecoder, so what is accepted and what is refused did not change.
+/// not recognise (the object forms, a row someone edited, odd whitespace or escapes it
+/// does not handle) is given to JSONDecoder.
 enum HeaderCoding {
   static func encode(_ headers: [OutboxHeader]) throws -> String {
     if headers.isEmpty { return "[]" }
@@ -20,12 +22,45 @@ enum HeaderCoding {
   static func decode(_ text: String, row: @autoclosure () -> String, in db: Database) throws -> [OutboxHeader] {
     if text == "[]" { return [] }
     if let headers = HeaderJSON.decode(text) { return headers }
-    let pairs = try? JSONDecoder().decode([[String]].self, from: Data(text.utf8))
-    guard let pairs, pairs.allSatisfy({ $0.count == 2 }) else {
+    guard let columns = try? JSONDecoder().decode([ColumnHeader].self, from: Data(text.utf8)) else {
       throw StorageError(
         kind: .corrupt, code: ResultCode.SQLITE_CORRUPT.rawValue, path: SagaDatabase.path(of: db),
-        message: "\(row()): headers are not a JSON array of [name, value] pairs: \(text.prefix(200))")
+        message:
+          "\(row()): headers are not a JSON array of [name, value] pairs and {name, base64} objects:"
+          + " \(text.prefix(200))")
     }
-    return pairs.map { OutboxHeader(name: $0[0], value: $0[1]) }
+    return columns.map(\.header)
+  }
+
+  /// One element of the column for JSONDecoder: a `[name, value]` pair, or an object with
+  /// `name` and `text`, `base64` or neither (null).
+  private struct ColumnHeader: Decodable {
+    let header: OutboxHeader
+
+    private enum CodingKeys: String, CodingKey {
+      case name, text, base64
+    }
+
+    init(from decoder: any Decoder) throws {
+      if var pair = try? decoder.unkeyedContainer() {
+        guard pair.count == 2 else {
+          throw DecodingError.dataCorruptedError(in: pair, debugDescription: "not a [name, value] pair")
+        }
+        header = OutboxHeader(name: try pair.decode(String.self), text: try pair.decode(String.self))
+        return
+      }
+      let object = try decoder.container(keyedBy: CodingKeys.self)
+      let name = try object.decode(String.self, forKey: .name)
+      if let text = try object.decodeIfPresent(String.self, forKey: .text) {
+        header = OutboxHeader(name: name, text: text)
+      } else if let base64 = try object.decodeIfPresent(String.self, forKey: .base64) {
+        guard let data = Data(base64Encoded: base64) else {
+          throw DecodingError.dataCorruptedError(forKey: .base64, in: object, debugDescription: "not base64")
+        }
+        header = OutboxHeader(name: name, value: [UInt8](data))
+      } else {
+        header = OutboxHeader(name: name, value: nil)
+      }
+    }
   }
 }

@@ -1,23 +1,41 @@
-/// The outbox's header column format, `[["name","value"],…]`, written and read without
-/// Foundation's JSON coders (see `HeaderCoding` for why).
+import Foundation
+
+/// The outbox's header column format, written and read without Foundation's JSON coders
+/// (see `HeaderCoding` for why): `[["name","value"],…]`, where a header whose value is
+/// not UTF-8 text is `{"name":"…","base64":"…"}` and one with a null value `{"name":"…"}`
+/// (the form `dead_letters.headers` uses), so that a dead letter's binary headers survive.
 ///
 /// The writer emits strict RFC 8259 JSON: `"` and `\` escaped, control characters as
 /// `\n`, `\t`, … or `\u00XX`, everything else (including non-ASCII) as UTF-8. The reader
-/// accepts exactly that shape, with optional whitespace and every JSON string escape
+/// accepts exactly the pairs, with optional whitespace and every JSON string escape
 /// (so rows written by JSONEncoder, which escapes `/`, read too), and returns nil for
-/// anything else rather than guessing: the caller then falls back to JSONDecoder.
+/// anything else rather than guessing: the caller then falls back to JSONDecoder, which
+/// also reads the object forms.
 enum HeaderJSON {
   static func encode(_ headers: [OutboxHeader]) -> String {
     var bytes: [UInt8] = []
-    bytes.reserveCapacity(headers.reduce(2) { $0 + $1.name.utf8.count + $1.value.utf8.count + 8 })
+    bytes.reserveCapacity(headers.reduce(2) { $0 + $1.name.utf8.count + ($1.text?.utf8.count ?? 16) + 8 })
     bytes.append(UInt8(ascii: "["))
     for (index, header) in headers.enumerated() {
       if index > 0 { bytes.append(UInt8(ascii: ",")) }
-      bytes.append(UInt8(ascii: "["))
-      appendString(header.name, to: &bytes)
-      bytes.append(UInt8(ascii: ","))
-      appendString(header.value, to: &bytes)
-      bytes.append(UInt8(ascii: "]"))
+      switch header.content {
+      case .text(let text):
+        bytes.append(UInt8(ascii: "["))
+        appendString(header.name, to: &bytes)
+        bytes.append(UInt8(ascii: ","))
+        appendString(text, to: &bytes)
+        bytes.append(UInt8(ascii: "]"))
+      case .binary(let value):
+        bytes += Array(#"{"name":"#.utf8)
+        appendString(header.name, to: &bytes)
+        bytes += Array(#","base64":""#.utf8)
+        bytes += Array(Data(value).base64EncodedString().utf8)
+        bytes += Array(#""}"#.utf8)
+      case .null:
+        bytes += Array(#"{"name":"#.utf8)
+        appendString(header.name, to: &bytes)
+        bytes.append(UInt8(ascii: "}"))
+      }
     }
     bytes.append(UInt8(ascii: "]"))
     return String(decoding: bytes, as: UTF8.self)
@@ -67,7 +85,7 @@ enum HeaderJSON {
         guard skip(UInt8(ascii: "[")), let name = string(), skip(UInt8(ascii: ",")), let value = string(),
           skip(UInt8(ascii: "]"))
         else { return nil }
-        headers.append(OutboxHeader(name: name, value: value))
+        headers.append(OutboxHeader(name: name, text: value))
       } while skip(UInt8(ascii: ","))
       guard skip(UInt8(ascii: "]")), atEnd() else { return nil }
       return headers

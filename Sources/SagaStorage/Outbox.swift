@@ -1,5 +1,6 @@
 public import Foundation
 public import GRDB
+import SagaCore
 
 /// The transactional outbox (Docs/design.md, "Outbox relay"): a service appends the events it emits
 /// in the same transaction as its state change, and the relay publishes the rows in
@@ -18,7 +19,7 @@ public enum Outbox {
         VALUES (?, ?, ?, ?, ?, 0)
         """
     ).execute(arguments: [
-      message.topic, message.key, Data(message.payload), try HeaderCoding.encode(message.headers),
+      message.topic, keyColumn(message.keyContent), Data(message.payload), try HeaderCoding.encode(message.headers),
       now.millisecondsSinceEpoch,
     ])
     return db.lastInsertedRowID
@@ -42,7 +43,7 @@ public enum Outbox {
       let id: Int64 = row[0]
       let payload: Data = row[3] ?? Data()
       let message = OutboxMessage(
-        topic: row[1], key: row[2], payload: [UInt8](payload),
+        topic: row[1], keyContent: key(row[2]), payload: [UInt8](payload),
         headers: try HeaderCoding.decode(row[4], row: "outbox row \(id)", in: db))
       return OutboxRecord(
         id: id, message: message, createdAt: Date(millisecondsSinceEpoch: row[5]), attempts: row[6])
@@ -95,6 +96,27 @@ public enum Outbox {
     try Int64.fetchOne(
       db, sql: "SELECT created_at FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT 1"
     ).map(Date.init(millisecondsSinceEpoch:))
+  }
+
+  /// `message_key` holds a text key as TEXT, as it always did, and a key that is not
+  /// UTF-8 (a dead letter's copy of a peer's key) as a BLOB, so no byte is lost.
+  private static func keyColumn(_ key: RecordBytes) -> (any DatabaseValueConvertible)? {
+    switch key {
+    case .text(let text): text
+    case .binary(let bytes): Data(bytes)
+    case .null: nil
+    }
+  }
+
+  private static func key(_ column: DatabaseValue) -> RecordBytes {
+    switch column.storage {
+    case .string(let text): .text(text)
+    case .blob(let data): RecordBytes([UInt8](data))
+    // TEXT affinity stores numbers as text; these two are there for completeness.
+    case .int64(let number): .text(String(number))
+    case .double(let number): .text(String(number))
+    case .null: .null
+    }
   }
 
   /// SQLite caps bound parameters per statement (32,766 here); a relay batch can

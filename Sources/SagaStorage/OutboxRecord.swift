@@ -12,6 +12,7 @@ public struct OutboxRecord: Sendable, Hashable, Identifiable {
   public var attempts: Int
 
   public var topic: String { message.topic }
+  /// The key as text (nil for none, or for a dead letter's key that is not UTF-8).
   public var key: String? { message.key }
   public var payload: [UInt8] { message.payload }
   public var headers: [OutboxHeader] { message.headers }

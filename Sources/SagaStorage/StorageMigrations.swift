@@ -123,7 +123,7 @@ enum StorageMigrations {
         let letter = DeadLetter(
           message: InboundMessage(
             topic: row["topic"], partition: row["partition"], offset: row["offset"], key: key.map { Array($0.utf8) },
-            value: [UInt8](payload), headers: headers.map { EnvelopeHeader(name: $0.name, value: $0.value) }),
+            value: [UInt8](payload), headers: headers.map { EnvelopeHeader(name: $0.name, content: $0.content) }),
           consumerGroup: row["consumer_group"], timestampType: nil,
           error: SagaError(SagaError.Code(rawValue: row["reason_code"]), row["reason"], failureClass: .permanent),
           failureClass: .permanent, attempts: 1)

@@ -16,7 +16,7 @@ struct StuckSagaTests {
   }
 
   private func header(_ record: OutboxRecord, _ name: String) -> String? {
-    record.headers.first { $0.name == name }?.value
+    record.headers.first { $0.name == name }?.text
   }
 
   @Test("a PAID saga is re-announced after stuck_after: same body, trace, correlation and eventId, N counted")

@@ -41,7 +41,7 @@ struct FailureTests {
       let compensation = try EventCodec.decode(CompensatePayment.self, from: rows[1].payload)
       #expect(compensation.paymentId == paymentId && compensation.userId == userId)
       #expect(compensation.refundAmount == 50_000, "refund exactly what was paid")
-      #expect(compensation.reason.contains("user-not-enrolled"))
+      #expect(compensation.reason?.contains("user-not-enrolled") == true)
       #expect(try rows[0].fieldNames == EventType.pointRewardFailed.fieldNames.sorted())
       #expect(try rows[1].fieldNames == EventType.compensatePayment.fieldNames.sorted())
       expectContinues(rows[0], incoming, as: .pointRewardFailed)

@@ -7,9 +7,10 @@ import Testing
 @Suite("Rewarding a completed reservation", .timeLimit(.minutes(2)))
 struct RewardTests {
   /// Docs/design.md ("Reward") and issue 3's table: 10 %, rounded down to 100, in integers; the last
-  /// row is beyond what a `double` holds exactly.
+  /// row is beyond what a `double` holds exactly. A payment of 0 (a Java peer's `Long` 0)
+  /// earns a reward of 0, which is a success.
   static let table: [(paid: Int64, reward: Int64)] = [
-    (999, 0), (1_000, 100), (12_345, 1_200), (50_000, 5_000), (Int64.max / 10, 92_233_720_368_547_700),
+    (0, 0), (999, 0), (1_000, 100), (12_345, 1_200), (50_000, 5_000), (Int64.max / 10, 92_233_720_368_547_700),
   ]
 
   @Test("the reward rule through the handler: ledger, balance and one announced event", arguments: table)

@@ -137,18 +137,62 @@ struct EventValidationTests {
     #expect(refundFraction.code == .wrongType && refundFraction.field == "refundAmount")
   }
 
-  @Test("a reward of 0 is a success; a payment or refund of 0 is invalid (Payments never pays 0)")
+  @Test("0 is an amount like any other (a Java Long 0 pays, rewards and refunds nothing); negative is refused")
   func zeroAmounts() throws {
     let reward = try EventCodec.decode(
       PointRewardCompleted.self, from: bytes(#"{"pointId":1,"userId":2,"rewardedAmount":0,"reservationId":3}"#))
     #expect(reward.rewardedAmount == 0)
-    let paid = try #require(
-      decodingError(
-        ReservationCompleted.self, #"{"paymentId":1,"userId":2,"reservationId":3,"paidAmount":0}"#))
-    #expect(paid.code == .invalidValue && paid.field == "paidAmount")
-    let refund = try #require(
-      decodingError(CompensatePayment.self, #"{"paymentId":1,"userId":2,"refundAmount":0,"reason":"x"}"#))
-    #expect(refund.code == .invalidValue && refund.field == "refundAmount")
+    let paid = try EventCodec.decode(
+      ReservationCompleted.self, from: bytes(#"{"paymentId":1,"userId":2,"reservationId":3,"paidAmount":0}"#))
+    #expect(paid == ReservationCompleted(paymentId: 1, userId: 2, reservationId: 3, paidAmount: 0))
+    let refund = try EventCodec.decode(
+      CompensatePayment.self, from: bytes(#"{"paymentId":1,"userId":2,"refundAmount":0,"reason":"x"}"#))
+    #expect(refund.refundAmount == 0)
+    let failed = try EventCodec.decode(
+      CompensationFailed.self, from: bytes(#"{"paymentId":1,"userId":2,"refundAmount":0,"reason":"x"}"#))
+    #expect(failed.refundAmount == 0)
+
+    let negativePaid = try #require(
+      decodingError(ReservationCompleted.self, #"{"paymentId":1,"userId":2,"reservationId":3,"paidAmount":-1}"#))
+    #expect(negativePaid.code == .invalidValue && negativePaid.field == "paidAmount")
+    #expect(negativePaid.failureClass == .permanent)
+    let negativeRefund = try #require(
+      decodingError(CompensationFailed.self, #"{"paymentId":1,"userId":2,"refundAmount":-1,"reason":"x"}"#))
+    #expect(negativeRefund.code == .invalidValue && negativeRefund.field == "refundAmount")
+    let nullPaid = try #require(
+      decodingError(ReservationCompleted.self, #"{"paymentId":1,"userId":2,"reservationId":3,"paidAmount":null}"#))
+    #expect(nullPaid.code == .missingField && nullPaid.field == "paidAmount")
+  }
+
+  @Test("reason: null (Jackson's for an exception without a message) is nil; an absent reason is still missing")
+  func nullReason() throws {
+    let failed = try EventCodec.decode(
+      PointRewardFailed.self, from: bytes(#"{"userId":1,"paymentId":2,"reservationId":3,"reason":null}"#))
+    #expect(failed == PointRewardFailed(userId: 1, paymentId: 2, reservationId: 3, reason: nil))
+    let compensate = try EventCodec.decode(
+      CompensatePayment.self, from: bytes(#"{"paymentId":2,"userId":1,"refundAmount":50000,"reason":null}"#))
+    #expect(compensate.reason == nil && compensate.refundAmount == 50_000)
+    let parked = try EventCodec.decode(
+      CompensationFailed.self, from: bytes(#"{"paymentId":2,"userId":1,"refundAmount":50000,"reason":null}"#))
+    #expect(parked.reason == nil)
+    // An empty reason stays an empty string: only null is nil.
+    let empty = try EventCodec.decode(
+      PointRewardFailed.self, from: bytes(#"{"userId":1,"paymentId":2,"reservationId":3,"reason":""}"#))
+    #expect(empty.reason == "")
+
+    // Written back as null, as Jackson writes it, and read back as nil.
+    let encoded = String(decoding: EventCodec.encode(compensate), as: UTF8.self)
+    #expect(encoded == #"{"eventVersion":"1.0","paymentId":2,"reason":null,"refundAmount":50000,"userId":1}"#)
+    #expect(try EventCodec.decode(CompensatePayment.self, from: Array(encoded.utf8)) == compensate)
+
+    let missing = [
+      decodingError(PointRewardFailed.self, #"{"userId":1,"paymentId":2,"reservationId":3}"#),
+      decodingError(CompensatePayment.self, #"{"paymentId":2,"userId":1,"refundAmount":1}"#),
+      decodingError(CompensationFailed.self, #"{"paymentId":2,"userId":1,"refundAmount":1}"#),
+    ]
+    for (index, error) in missing.enumerated() {
+      #expect(error?.code == .missingField && error?.field == "reason", "event \(index)")
+    }
   }
 
   @Test("invalid UTF-8, even in an ignored field, is invalid-json")

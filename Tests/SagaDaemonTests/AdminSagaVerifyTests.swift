@@ -76,7 +76,7 @@ struct AdminSagaVerifyTests {
           InboundMessage(
             topic: record.message.topic, partition: partition, offset: record.id,
             key: record.message.key.map { Array($0.utf8) }, value: record.message.payload,
-            headers: record.message.headers.map { EnvelopeHeader(name: $0.name, value: $0.value) })
+            headers: record.message.headers.map { EnvelopeHeader(name: $0.name, content: $0.content) })
         }
       }
     }

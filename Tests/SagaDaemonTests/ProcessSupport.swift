@@ -88,6 +88,8 @@ final class OutputCollector: Sendable {
   }
 
   var text: String { buffer.withLock { String(decoding: $0, as: UTF8.self) } }
+  /// What was written, byte for byte (`text` turns bytes that are not UTF-8 into U+FFFD).
+  var bytes: [UInt8] { buffer.withLock { Array($0) } }
   var lines: [String] { text.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init) }
   var isFinished: Bool { finished.withLock { $0 } }
 }

@@ -31,7 +31,7 @@ struct ConsumeWorkerTests {
     let outbox = try await database.read { db in try Outbox.pending(limit: 100, in: db) }
     #expect(outbox.count == 20)
     #expect(outbox.allSatisfy { $0.topic == SagaTopic.pointRewardCompleted.rawValue })
-    #expect(outbox.allSatisfy { $0.headers.contains { $0.name == "producer" && $0.value == "sagad/points" } })
+    #expect(outbox.allSatisfy { $0.headers.contains { $0.name == "producer" && $0.text == "sagad/points" } })
     task.cancel()
     try? await task.value
     _ = dir
@@ -60,7 +60,7 @@ struct ConsumeWorkerTests {
     let letters = try await database.read { db in
       try Outbox.pending(limit: 10, in: db).filter { $0.topic == "reservation-completed.DLT" }
     }
-    let reasons = letters.compactMap { $0.headers.first { $0.name == "kafka_dlt-exception-message" }?.value }
+    let reasons = letters.compactMap { $0.headers.first { $0.name == "kafka_dlt-exception-message" }?.text }
     #expect(
       reasons.map { String($0.prefix { $0 != ":" }) } == ["invalid-json", "missing-field", "unsupported-version"])
     #expect(letters.map(\.key) == ["x", "y", "z"])

@@ -90,8 +90,8 @@ struct RecordProcessorTests {
       }
       #expect(result.retryInPlace == nil && result.deadLettered == 1)
       let letter = try await db.read { db in try Outbox.pending(limit: 10, in: db).first }
-      #expect(letter?.message.headers.contains { $0.name == "sagad-failure-class" && $0.value == "exhausted" } == true)
-      #expect(letter?.message.headers.contains { $0.name == "sagad-attempts" && $0.value == "1" } == true)
+      #expect(letter?.message.headers.contains { $0.name == "sagad-failure-class" && $0.text == "exhausted" } == true)
+      #expect(letter?.message.headers.contains { $0.name == "sagad-attempts" && $0.text == "1" } == true)
     }
   }
 

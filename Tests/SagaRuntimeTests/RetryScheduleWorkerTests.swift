@@ -133,13 +133,13 @@ struct RetryScheduleWorkerTests {
     }
     #expect(try await appliedCount(database) == 1)
     let letter = try #require(try await deadLetters(database).first)
-    let headers = Dictionary(letter.headers.map { ($0.name, $0.value) }, uniquingKeysWith: { first, _ in first })
+    let headers = Dictionary(letter.headers.map { ($0.name, $0.text) }, uniquingKeysWith: { first, _ in first })
     #expect(letter.topic == "reservation-completed.DLT")
     #expect(letter.key == "1")
     #expect(headers["sagad-attempts"] == "3")
     #expect(headers["sagad-failure-class"] == "exhausted")
     #expect(headers["kafka_dlt-exception-message"] == "injected-transient: scripted failure of payment 1")
-    #expect(headers["kafka_dlt-original-offset"] == "0")
+    #expect(letter.headers.last { $0.name == "kafka_dlt-original-offset" }?.value == [0, 0, 0, 0, 0, 0, 0, 0])
     #expect(headers["kafka_dlt-original-timestamp-type"] == "CreateTime")
     #expect(headers["eventId"] != nil, "the original headers travel with the dead letter")
     let state = handler.snapshot
@@ -263,7 +263,7 @@ struct RetryScheduleWorkerTests {
     #expect(try await scheduleDepth(database) == 0)
     #expect(handler.snapshot.deadLettered.count == 1, "the hook's effects committed once")
     let letter = try #require(try await deadLetters(database).first)
-    #expect(letter.headers.contains { $0.name == "sagad-failure-class" && $0.value == "permanent" })
+    #expect(letter.headers.contains { $0.name == "sagad-failure-class" && $0.text == "permanent" })
     #expect(worker.statistics.retriesScheduled == 1)
     task.cancel()
     try? await task.value

@@ -19,27 +19,146 @@ struct DeadLettersTests {
       attempts: 1)
   }
 
-  @Test("the dead letter is the original key, value and headers plus the kafka_dlt-* and sagad-* headers")
-  func headers() {
+  @Test("the dead letter is the original key, value and headers, then Spring's kafka_dlt-* headers and sagad's")
+  func headers() throws {
     let message = Self.letter(offset: 5).outboxMessage
     #expect(message.topic == "reservation-completed.DLT")
-    #expect(message.key == "42")
+    #expect(message.keyContent == .text("42"))
     #expect(message.payload == Array("not json".utf8))
     #expect(
-      message.headers.map { "\($0.name)=\($0.value)" } == [
-        "eventId=0f6a4a0e-8f0e-4d5a-9a57-6c1f2b7a1c11",
-        "kafka_dlt-original-topic=reservation-completed",
-        "kafka_dlt-original-partition=2",
-        "kafka_dlt-original-offset=5",
-        "kafka_dlt-original-timestamp=1700000000123",
-        "kafka_dlt-original-timestamp-type=CreateTime",
-        "kafka_dlt-original-consumer-group=points-service",
-        "kafka_dlt-exception-fqcn=SagaCore.SagaError",
-        "kafka_dlt-exception-message=invalid-json: body is not JSON",
-        "sagad-attempts=1",
-        "sagad-failure-class=permanent",
+      message.headers.map(\.name) == [
+        "eventId", "kafka_dlt-original-topic", "kafka_dlt-original-partition", "kafka_dlt-original-offset",
+        "kafka_dlt-original-timestamp", "kafka_dlt-original-timestamp-type", "kafka_dlt-original-consumer-group",
+        "kafka_dlt-exception-fqcn", "kafka_dlt-exception-message", "kafka_dlt-exception-stacktrace",
+        "sagad-attempts", "sagad-failure-class",
       ])
+    let values = Dictionary(message.headers.map { ($0.name, $0.value) }, uniquingKeysWith: { first, _ in first })
+    // As Spring's DeadLetterPublishingRecoverer writes them: ByteBuffer.putInt(partition),
+    // putLong(offset), putLong(timestamp), big-endian; the rest UTF-8 text.
+    #expect(values["kafka_dlt-original-partition"] == [0x00, 0x00, 0x00, 0x02])
+    #expect(values["kafka_dlt-original-offset"] == [0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x05])
+    #expect(values["kafka_dlt-original-timestamp"] == [0x00, 0x00, 0x01, 0x8B, 0xCF, 0xE5, 0x68, 0x7B])
+    let texts = Dictionary(message.headers.map { ($0.name, $0.text) }, uniquingKeysWith: { first, _ in first })
+    #expect(texts["eventId"] == "0f6a4a0e-8f0e-4d5a-9a57-6c1f2b7a1c11")
+    #expect(texts["kafka_dlt-original-topic"] == "reservation-completed")
+    #expect(texts["kafka_dlt-original-timestamp-type"] == "CreateTime")
+    #expect(texts["kafka_dlt-original-consumer-group"] == "points-service")
+    #expect(texts["kafka_dlt-exception-fqcn"] == "SagaCore.SagaError")
+    #expect(texts["kafka_dlt-exception-message"] == "invalid-json: body is not JSON")
+    #expect(texts["kafka_dlt-exception-stacktrace"] == "SagaCore.SagaError: invalid-json: body is not JSON")
+    #expect(texts["sagad-attempts"] == "1")
+    #expect(texts["sagad-failure-class"] == "permanent")
+    // Spring writes the cause's class only for an exception with a cause; a SagaError has none.
+    #expect(!message.headers.contains { $0.name == HeaderName.DeadLetter.exceptionCauseFqcn })
     #expect(Set(HeaderName.DeadLetter.required).isSubset(of: Set(message.headers.map(\.name))))
+  }
+
+  /// Hand-written from Java's `ByteBuffer.allocate(4).putInt(p)` / `allocate(8).putLong(o)`:
+  /// big-endian two's complement, so a byte-order mistake cannot pass.
+  static let springFixtures: [(partition: Int32, offset: Int64, timestamp: Int64, bytes: [[UInt8]])] = [
+    (
+      3, 42, 1_767_225_600_000,
+      [
+        [0x00, 0x00, 0x00, 0x03], [0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x2A],
+        [0x00, 0x00, 0x01, 0x9B, 0x76, 0xDA, 0xA8, 0x00],
+      ]
+    ),
+    (
+      0x0102_0304, 0x0123_4567_89AB_CDEF, 0,
+      [
+        [0x01, 0x02, 0x03, 0x04], [0x01, 0x23, 0x45, 0x67, 0x89, 0xAB, 0xCD, 0xEF],
+        [0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00],
+      ]
+    ),
+    (
+      0, 0, -1,
+      [
+        [0x00, 0x00, 0x00, 0x00], [0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00],
+        [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF],
+      ]
+    ),
+  ]
+
+  @Test("partition, offset and timestamp bytes match Spring's encoding, and read back as the same numbers")
+  func springEncodingFixtures() throws {
+    typealias DLT = HeaderName.DeadLetter
+    for fixture in Self.springFixtures {
+      let letter = DeadLetter(
+        message: InboundMessage(
+          topic: "compensate-payment", partition: fixture.partition, offset: fixture.offset, key: nil, value: nil,
+          headers: [], timestampMilliseconds: fixture.timestamp),
+        consumerGroup: "payment-compensation-service", timestampType: "LogAppendTime",
+        error: SagaError(.unknownPayment, "no such payment"), failureClass: .permanent, attempts: 1)
+      let headers = letter.outboxMessage.headers
+      func value(_ name: String) -> [UInt8]? { headers.last { $0.name == name }?.value }
+      #expect(value(DLT.originalPartition) == fixture.bytes[0], "partition \(fixture.partition)")
+      #expect(value(DLT.originalOffset) == fixture.bytes[1], "offset \(fixture.offset)")
+      #expect(value(DLT.originalTimestamp) == fixture.bytes[2], "timestamp \(fixture.timestamp)")
+      // What the DLT worker stores reads them back.
+      let read = headers.map { DeadLetterHeader(name: $0.name, value: $0.value) }
+      #expect(read.last(named: DLT.originalPartition)?.integer == Int64(fixture.partition))
+      #expect(read.last(named: DLT.originalOffset)?.integer == fixture.offset)
+      #expect(read.last(named: DLT.originalTimestamp)?.integer == fixture.timestamp)
+    }
+  }
+
+  @Test("DLT readers take Spring's binary integers and sagad's earlier decimal text alike")
+  func readersAcceptBothEncodings() {
+    typealias DLT = HeaderName.DeadLetter
+    let cases: [([UInt8], Int64?)] = [
+      ([0x00, 0x00, 0x00, 0x03], 3),
+      ([0xFF, 0xFF, 0xFF, 0xFF], -1),
+      ([0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10, 0x92], 4242),
+      ([0x00, 0x00, 0x01, 0x9B, 0x76, 0xDA, 0xA8, 0x00], 1_767_225_600_000),
+      // sagad's decimal text, including lengths a binary integer also has.
+      (Array("3".utf8), 3),
+      (Array("4242".utf8), 4242),
+      (Array("12345678".utf8), 12_345_678),
+      (Array("1767225600000".utf8), 1_767_225_600_000),
+      // Neither: a 3-byte value, words.
+      ([0x00, 0x00, 0x03], nil),
+      (Array("three".utf8), nil),
+    ]
+    for (bytes, expected) in cases {
+      #expect(DeadLetterHeader(name: DLT.originalOffset, value: bytes).integer == expected, "\(bytes)")
+    }
+    #expect(DeadLetterHeader(name: DLT.originalOffset, value: nil).integer == nil)
+    // Shown to people as numbers, not as control characters.
+    #expect(
+      DeadLetterHeader(name: DLT.originalPartition, value: [0x00, 0x00, 0x00, 0x03]).displayValue
+        == "3 (4-byte big-endian)")
+    #expect(
+      DeadLetterHeader(name: DLT.originalTimestamp, value: [0x00, 0x00, 0x01, 0x9B, 0x76, 0xDA, 0xA8, 0x00])
+        .displayValue == "1767225600000 (8-byte big-endian)")
+    #expect(DeadLetterHeader(name: DLT.originalOffset, text: "4242").displayValue == "4242")
+    #expect(DeadLetterHeader(name: "x-bin", value: [0x00, 0x01]).displayValue == "<2 bytes: 0001>")
+    #expect(DeadLetterHeader(name: "trace", text: "a\n\tb").displayValue == "a\n\tb")
+  }
+
+  @Test("a peer's binary and null header values and a key that is not UTF-8 are copied byte for byte")
+  func binaryOriginalsKept() throws {
+    let original = DeadLetter(
+      message: InboundMessage(
+        topic: "reservation-completed", partition: 0, offset: 1, key: [0xFF, 0x00, 0xFE], value: [0xC3, 0x28],
+        headers: [
+          EnvelopeHeader(name: "x-bin", bytes: [0x00, 0xFF, 0x80]),
+          EnvelopeHeader(name: "x-null", bytes: nil),
+          EnvelopeHeader(name: "x-empty", bytes: []),
+          EnvelopeHeader(name: "x-text", bytes: Array("포인트".utf8)),
+        ]),
+      consumerGroup: "points-service", timestampType: nil, error: SagaError(.invalidJSON, "not UTF-8"),
+      failureClass: .permanent, attempts: 1)
+    let message = original.outboxMessage
+    #expect(message.keyContent == .binary([0xFF, 0x00, 0xFE]))
+    #expect(message.keyContent.bytes == [0xFF, 0x00, 0xFE])
+    #expect(message.payload == [0xC3, 0x28])
+    #expect(message.headers[0] == OutboxHeader(name: "x-bin", value: [0x00, 0xFF, 0x80]))
+    #expect(message.headers[0].value == [0x00, 0xFF, 0x80])
+    #expect(message.headers[1].name == "x-null" && message.headers[1].value == nil)
+    #expect(message.headers[2].name == "x-empty" && message.headers[2].value == [])
+    #expect(message.headers[3].text == "포인트")
+    // No timestamp on the record: no timestamp headers, as there is nothing true to say.
+    #expect(!message.headers.contains { $0.name.hasPrefix("kafka_dlt-original-timestamp") })
   }
 
   @Test("a dead letter failing again replaces the earlier dead-letter headers, and a long reason is cut")
@@ -47,16 +166,21 @@ struct DeadLettersTests {
     let earlier = [
       EnvelopeHeader(name: "kafka_dlt-original-offset", value: "1"),
       EnvelopeHeader(name: "kafka_dlt-exception-stacktrace", value: "java…"),
+      EnvelopeHeader(name: "kafka_dlt-exception-cause-fqcn", value: "java.lang.IllegalStateException"),
       EnvelopeHeader(name: "sagad-attempts", value: "3"),
       EnvelopeHeader(name: "sagad-replay-of", value: "0f6a4a0e-8f0e-4d5a-9a57-6c1f2b7a1c11"),
     ]
     let long = SagaError(.invalidValue, String(repeating: "x", count: 10_000))
     let message = Self.letter(offset: 9, error: long, headers: earlier).outboxMessage
-    #expect(message.headers.filter { $0.name == "kafka_dlt-original-offset" }.map(\.value) == ["9"])
-    #expect(message.headers.filter { $0.name == "sagad-attempts" }.map(\.value) == ["1"])
-    #expect(!message.headers.contains { $0.name == "kafka_dlt-exception-stacktrace" })
+    #expect(
+      message.headers.filter { $0.name == "kafka_dlt-original-offset" }.map(\.value)
+        == [[0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x09]])
+    #expect(message.headers.filter { $0.name == "sagad-attempts" }.map(\.text) == ["1"])
+    let traces = message.headers.filter { $0.name == "kafka_dlt-exception-stacktrace" }.compactMap(\.text)
+    #expect(traces.count == 1 && traces.first?.hasPrefix("SagaCore.SagaError: invalid-value: xxx") == true)
+    #expect(!message.headers.contains { $0.name == "kafka_dlt-exception-cause-fqcn" })
     #expect(message.headers.contains { $0.name == "sagad-replay-of" }, "other headers are kept")
-    let reason = try? #require(message.headers.first { $0.name == "kafka_dlt-exception-message" }?.value)
+    let reason = try? #require(message.headers.first { $0.name == "kafka_dlt-exception-message" }?.text)
     #expect((reason?.count ?? 0) < 4_200 && reason?.hasSuffix("(truncated)") == true)
   }
 
@@ -136,9 +260,11 @@ struct DeadLettersTests {
       #expect(outbox.count == 1)
       #expect(letter.message.topic == "reservation-completed.DLT")
       #expect(letter.message.key == "42" && letter.message.payload == Array("oops".utf8))
-      let headers = Dictionary(letter.message.headers.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a })
+      let headers = Dictionary(letter.message.headers.map { ($0.name, $0.text) }, uniquingKeysWith: { a, _ in a })
       #expect(headers["eventType"] == "ReservationCompleted")
-      #expect(headers["kafka_dlt-original-offset"] == "17")
+      #expect(
+        letter.message.headers.last { $0.name == "kafka_dlt-original-offset" }?.value
+          == [0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x11])
       #expect(headers["kafka_dlt-exception-message"] == "invalid-json: body is not JSON")
       #expect(headers["sagad-failure-class"] == "permanent")
     }

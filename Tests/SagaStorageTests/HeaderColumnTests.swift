@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import SagaCore
 import SagaStorage
 import Testing
 
@@ -14,7 +15,7 @@ struct HeaderColumnTests {
         "", "plain", "\"quoted\" \\back\\ /slash/", "tab\tline\ncr\r", "nul\u{0}bell\u{7}del\u{7F}", "é 🎟️ 포인트",
         "\u{2028}\u{FEFF}",
       ]
-      let headers = values.enumerated().map { OutboxHeader(name: "h\($0.offset) \"n\"", value: $0.element) }
+      let headers = values.enumerated().map { OutboxHeader(name: "h\($0.offset) \"n\"", text: $0.element) }
       let id = try await database.write { db in
         try Outbox.append(OutboxMessage(topic: "t", key: "k", payload: [1], headers: headers), in: db)
       }
@@ -45,7 +46,76 @@ struct HeaderColumnTests {
       }
       let read = try await database.read { db in try Outbox.pending(limit: 1, in: db) }
       #expect(
-        read.first?.headers == [OutboxHeader(name: "a/b", value: "é🎟\n"), OutboxHeader(name: "x", value: "y\"\\")])
+        read.first?.headers == [OutboxHeader(name: "a/b", text: "é🎟\n"), OutboxHeader(name: "x", text: "y\"\\")])
+    }
+  }
+
+  @Test("binary and null values and a key that is not UTF-8 survive byte for byte; text stays [name, value]")
+  func binaryValuesRoundTrip() async throws {
+    try await withDatabase { database in
+      let headers = [
+        OutboxHeader(name: "eventId", text: "5b1c"),
+        OutboxHeader(name: "x-bin", value: [0x00, 0xFF, 0x80]),
+        OutboxHeader(name: "x-null", value: nil),
+        OutboxHeader(name: "kafka_dlt-original-partition", value: [0x00, 0x00, 0x00, 0x03]),
+        OutboxHeader(name: "x-empty", value: []),
+      ]
+      let (binaryKey, textKey) = try await database.write { db in
+        (
+          try Outbox.append(
+            OutboxMessage(topic: "t.DLT", keyContent: RecordBytes([0xFF, 0x00, 0xFE]), payload: [1], headers: headers),
+            in: db),
+          try Outbox.append(OutboxMessage(topic: "t", key: "42", payload: [2], headers: headers), in: db)
+        )
+      }
+      let read = try await database.read { db in try Outbox.pending(limit: 10, in: db) }
+      #expect(read.map(\.headers) == [headers, headers])
+      #expect(read[0].message.keyContent == .binary([0xFF, 0x00, 0xFE]) && read[0].key == nil)
+      #expect(read[1].message.keyContent == .text("42") && read[1].key == "42")
+      #expect(read[0].headers[1].value == [0x00, 0xFF, 0x80] && read[0].headers[2].value == nil)
+      #expect(read[0].headers[3].value == [0x00, 0x00, 0x00, 0x03] && read[0].headers[4].value == [])
+
+      let column = try await database.read { db in
+        try Row.fetchOne(
+          db,
+          sql: """
+            SELECT typeof(message_key), (SELECT typeof(message_key) FROM outbox WHERE id = ?),
+                   json_extract(headers, '$[0][1]'), json_extract(headers, '$[1].base64'),
+                   json_type(headers, '$[2]'), json_extract(headers, '$[2].base64')
+            FROM outbox WHERE id = ?
+            """, arguments: [textKey, binaryKey]
+        ).map { row in (0..<6).map { row[$0] as String? } }
+      }
+      #expect(column?[0] == "blob" && column?[1] == "text")
+      #expect(column?[2] == "5b1c", "text values stay [name, value] pairs that json_each reads")
+      #expect(column?[3] == "AP+A")
+      #expect(column?[4] == "object" && column?[5] == nil)
+    }
+  }
+
+  @Test("a column mixing pairs with {name, text|base64} objects reads; bad base64 is a corrupt row")
+  func objectFormsRead() async throws {
+    try await withDatabase { database in
+      let id = try await database.write { db in
+        try Outbox.append(OutboxMessage(topic: "t", key: nil, payload: []), in: db)
+      }
+      let column = #"[["a","b"], {"name":"c","text":"d"}, {"base64":"AAE=","name":"e"}, {"name":"f"}]"#
+      try await database.write { db in
+        try db.execute(sql: "UPDATE outbox SET headers = ? WHERE id = ?", arguments: [column, id])
+      }
+      let read = try await database.read { db in try Outbox.pending(limit: 1, in: db) }
+      #expect(
+        read.first?.headers == [
+          OutboxHeader(name: "a", text: "b"), OutboxHeader(name: "c", text: "d"),
+          OutboxHeader(name: "e", value: [0x00, 0x01]), OutboxHeader(name: "f", value: nil),
+        ])
+      try await database.write { db in
+        try db.execute(
+          sql: "UPDATE outbox SET headers = ? WHERE id = ?", arguments: [#"[{"name":"e","base64":"%%"}]"#, id])
+      }
+      await #expect(throws: StorageError.self) {
+        _ = try await database.read { db in try Outbox.pending(limit: 1, in: db) }
+      }
     }
   }
 

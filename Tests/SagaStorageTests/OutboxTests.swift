@@ -38,8 +38,8 @@ struct OutboxTests {
   func appendAndPending() async throws {
     try await withDatabase { database in
       let headers = [
-        OutboxHeader(name: "eventId", value: "5b1c…"), OutboxHeader(name: "x", value: "a \"quoted\" [value]"),
-        OutboxHeader(name: "x", value: "repeated name, order kept"),
+        OutboxHeader(name: "eventId", text: "5b1c…"), OutboxHeader(name: "x", text: "a \"quoted\" [value]"),
+        OutboxHeader(name: "x", text: "repeated name, order kept"),
       ]
       let messages = [
         OutboxMessage(topic: "reservation-completed", key: "1", payload: Array("{\"a\":1}".utf8), headers: headers),

@@ -12,7 +12,11 @@ struct RetryScheduleTests {
     InboundMessage(
       topic: "reservation-completed", partition: partition, offset: offset, key: Array("42".utf8),
       value: [0x7B, 0xFF, 0x7D],  // not UTF-8 on purpose: retried byte for byte
-      headers: [EnvelopeHeader(name: "correlationId", value: "c-\(offset)")], timestampMilliseconds: 1_700_000_000_123)
+      headers: [
+        EnvelopeHeader(name: "correlationId", value: "c-\(offset)"),
+        // A peer's binary and null header values come back as they were, for the dead letter.
+        EnvelopeHeader(name: "x-bin", bytes: [0x00, 0xFF, 0x80]), EnvelopeHeader(name: "x-null", bytes: nil),
+      ], timestampMilliseconds: 1_700_000_000_123)
   }
 
   private static func park(_ offset: Int64, due: TimeInterval, group: String = "points-service", in db: Database)

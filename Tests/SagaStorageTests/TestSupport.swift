@@ -35,7 +35,7 @@ struct InjectedFailure: Error, Equatable {}
 
 func message(_ topic: String = "reservation-completed", key: String? = "42", body: String = "{}") -> OutboxMessage {
   OutboxMessage(
-    topic: topic, key: key, payload: Array(body.utf8), headers: [OutboxHeader(name: "eventType", value: topic)])
+    topic: topic, key: key, payload: Array(body.utf8), headers: [OutboxHeader(name: "eventType", text: topic)])
 }
 
 func pendingCount(_ database: SagaDatabase) async throws -> Int {

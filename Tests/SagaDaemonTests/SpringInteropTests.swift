@@ -110,6 +110,14 @@ struct SpringInteropTests {
       }
       #expect(try await Self.metric("compensate_payment_total{result=\"refunded\"}", at: metrics) == 1)
       #expect(try await Self.metric("compensate_payment_total{result=\"failed\"}", at: metrics) == 0)
+      // The ten PointRewardFailed copies ("reason": null) are read, none dead-lettered.
+      let tracker = #"worker="payments-saga-tracker",topic="point-reward-failed""#
+      try await eventually("the tracker to have read ten PointRewardFailed") {
+        try await Self.metricSum("sagad_events_processed_total", matching: tracker, at: metrics) == 10
+      }
+      #expect(
+        try await Self.metricSum(
+          "sagad_events_processed_total", matching: tracker + #",result="dead_lettered""#, at: metrics) == 0)
       #expect(try await payment(2).status == "REFUNDED")
       #expect(try await Self.balance(2, admin).wallet == 100_000)
 
@@ -175,6 +183,18 @@ struct SpringInteropTests {
     case "point-reward-failed": "PointRewardFailedEvent"
     default: "CompensatePaymentEvent"
     }
+  }
+
+  /// The sum of the series of family `name` whose labels contain `labels`.
+  static func metricSum(_ name: String, matching labels: String, at address: String) async throws -> Double {
+    let url = try #require(URL(string: "http://\(address)/metrics"))
+    let (data, _) = try await URLSession.shared.data(from: url)
+    var sum = 0.0
+    for line in String(decoding: data, as: UTF8.self).split(separator: "\n")
+    where line.hasPrefix(name + "{") && line.contains(labels) {
+      sum += line.split(separator: " ").last.flatMap { Double($0) } ?? 0
+    }
+    return sum
   }
 
   /// The value of the series `name` (with its labels, as exposed) in a scrape of `address`.

@@ -34,6 +34,19 @@ public enum EventCodec {
     // of what JSONDecoder does, with the same result; anything else, including every
     // invalid body, goes to JSONDecoder so the error is the one it always was.
     if let event = FlatJSONDecoder.decode(E.self, from: bytes) { return event }
+    // JSON text has no byte-order mark (RFC 8259 §8.1); Foundation would skip it, others refuse it.
+    if bytes.starts(with: [0xEF, 0xBB, 0xBF]) {
+      throw SagaError(
+        .invalidJSON, "\(E.eventType) body starts with a byte-order mark (\(bytes.count) bytes: \(preview(bytes)))",
+        failureClass: .permanent)
+    }
+    if let key = JSONDuplicateKeys.first(in: bytes) {
+      throw SagaError(
+        .invalidJSON,
+        "\(E.eventType) body has the key \(preview(Array(key.utf8)).dropFirst().dropLast()) twice;"
+          + " readers disagree on which value counts (\(bytes.count) bytes: \(preview(bytes)))",
+        failureClass: .permanent)
+    }
     do {
       return try JSONDecoder().decode(E.self, from: Data(bytes))
     } catch let error as SagaError {

@@ -20,6 +20,23 @@ struct EventValidationTests {
     Case(label: "truncated", json: #"{"paymentId":1,"userId":"#, code: .invalidJSON, field: nil),
     Case(label: "array", json: "[1,2,3]", code: .invalidJSON, field: nil),
     Case(label: "JSON string", json: #""ReservationCompleted""#, code: .invalidJSON, field: nil),
+    // Foundation keeps the first value, Jackson the last: the same bytes would mean two amounts.
+    Case(
+      label: "duplicate key",
+      json: #"{"paymentId":1,"userId":2,"reservationId":3,"paidAmount":1,"paidAmount":100000}"#,
+      code: .invalidJSON, field: nil),
+    Case(
+      label: "duplicate key, escaped",
+      json: #"{"paymentId":1,"userId":2,"reservationId":3,"paidAmount":1,"paid\u0041mount":5, "\u0070aidAmount":9}"#,
+      code: .invalidJSON, field: nil),
+    Case(
+      label: "duplicate key in a nested object",
+      json: #"{"paymentId":1,"userId":2,"reservationId":3,"paidAmount":1,"x":{"a":1,"a":2}}"#,
+      code: .invalidJSON, field: nil),
+    Case(
+      label: "byte-order mark",
+      json: "\u{FEFF}" + #"{"paymentId":1,"userId":2,"reservationId":3,"paidAmount":100}"#, code: .invalidJSON,
+      field: nil),
     Case(
       label: "missing paidAmount", json: #"{"paymentId":1,"userId":2,"reservationId":3}"#, code: .missingField,
       field: "paidAmount"),

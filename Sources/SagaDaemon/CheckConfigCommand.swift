@@ -15,13 +15,17 @@ struct CheckConfigCommand: AsyncParsableCommand {
   @OptionGroup var source: ConfigurationOptions
 
   func run() async throws {
-    let loaded = try await source.load()
+    standardOutput(Self.report(try await source.load()))
+  }
+
+  /// `ok`, then `key = value  # source` per key, secrets redacted.
+  static func report(_ loaded: DaemonConfiguration) -> String {
     var lines = ["ok"]
     let width = loaded.effective.map(\.key.count).max() ?? 0
     for entry in loaded.effective {
       let padded = entry.key.padding(toLength: width, withPad: " ", startingAt: 0)
-      lines.append("\(padded) = \(entry.value)  # \(entry.source)")
+      lines.append("\(padded) = \(entry.display)  # \(entry.source)")
     }
-    standardOutput(lines.joined(separator: "\n"))
+    return lines.joined(separator: "\n")
   }
 }

@@ -9,6 +9,8 @@ struct ConfigValues {
   let sources: ConfigSources
   /// The value of every key that was set, rendered (`30s`, `full`, `a, b`).
   private(set) var rendered: [String: String] = [:]
+  /// `rendered` with secrets replaced (``DaemonConfigKey/isSecret(_:)``): what may be shown.
+  private(set) var displayed: [String: String] = [:]
 
   init(reader: ConfigReader, sources: ConfigSources) {
     self.reader = reader
@@ -28,7 +30,8 @@ struct ConfigValues {
   }
 
   private func invalid(_ name: String, _ value: String, _ expectation: String) -> DaemonConfiguration.Invalid {
-    DaemonConfiguration.Invalid(key: name, reason: "'\(value)' (\(origin(of: name))) is not \(expectation)")
+    let shown = DaemonConfigKey.isSecret(name) ? DaemonConfigKey.redacted : value
+    return DaemonConfiguration.Invalid(key: name, reason: "'\(shown)' (\(origin(of: name))) is not \(expectation)")
   }
 
   /// The raw text of a single-valued key, nil when unset.
@@ -147,7 +150,11 @@ struct ConfigValues {
       properties[String(full.dropFirst(prefix.count))] = value
     }
     if !properties.isEmpty {
-      rendered[name] = properties.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")
+      let sorted = properties.sorted { $0.key < $1.key }
+      rendered[name] = sorted.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")
+      displayed[name] = sorted.map { property in
+        "\(property.key)=\(DaemonConfigKey.isSecret(property.key) ? DaemonConfigKey.redacted : property.value)"
+      }.joined(separator: ", ")
     }
     return properties
   }

@@ -67,4 +67,14 @@ struct DaemonConfigKey: Sendable, Hashable {
   }
 
   private static let byName = Dictionary(uniqueKeysWithValues: all.map { ($0.name, $0) })
+
+  /// What `check-config`, logs and errors show instead of a secret's value.
+  static let redacted = "<redacted>"
+
+  /// Whether a key (or a librdkafka property below `kafka.producer` / `kafka.consumer`) holds a
+  /// secret: its value is never shown, whatever the output.
+  static func isSecret(_ name: String) -> Bool {
+    let lowered = name.lowercased()
+    return ["password", "secret", "token", "sasl.oauthbearer", ".key"].contains { lowered.contains($0) }
+  }
 }

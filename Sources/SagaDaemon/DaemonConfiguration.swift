@@ -26,7 +26,10 @@ struct DaemonConfiguration: Sendable {
 
   struct Effective: Sendable, Hashable {
     var key: String
+    /// The value in force, secrets included: compared across reloads, never printed.
     var value: String
+    /// `value` with secrets redacted: what `check-config` and logs show.
+    var display: String
     /// `default`, `file` or the environment variable's name.
     var source: String
   }
@@ -73,7 +76,10 @@ struct DaemonConfiguration: Sendable {
       } else {
         source = sources.environmentKeys[key.name] ?? "file"
       }
-      return Effective(key: key.name, value: value ?? configuration.defaultRendering(of: key), source: source)
+      let effective = value ?? configuration.defaultRendering(of: key)
+      let display =
+        values.displayed[key.name] ?? (DaemonConfigKey.isSecret(key.name) ? DaemonConfigKey.redacted : effective)
+      return Effective(key: key.name, value: effective, display: display, source: source)
     }
     return configuration
   }

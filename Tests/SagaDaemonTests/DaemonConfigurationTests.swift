@@ -190,4 +190,22 @@ struct DaemonConfigurationTests {
     let off = try await load(["SAGAD_SPRING_TYPE_HEADERS": "false"])
     #expect(!off.node.relay.typeIds.isEnabled)
   }
+
+  @Test("check-config shows no secret: SASL password, OAuth token and key paths are redacted, errors too")
+  func secretsAreRedacted() async throws {
+    let loaded = try await load([
+      "SAGAD_KAFKA_PRODUCER_SASL_PASSWORD": "hunter2", "SAGAD_KAFKA_CONSUMER_SASL_OAUTHBEARER_CONFIG": "tok=abc123",
+      "SAGAD_KAFKA_PRODUCER_SASL_USERNAME": "sagad",
+    ])
+    let report = CheckConfigCommand.report(loaded)
+    #expect(!report.contains("hunter2") && !report.contains("abc123"), "\(report)")
+    #expect(report.contains("sasl.password=<redacted>"))
+    #expect(report.contains("sasl.username=sagad"), "not a secret, still shown")
+    // The running value is kept for the reload's change detection.
+    #expect(loaded.effective.first { $0.key == "kafka.producer" }?.value.contains("hunter2") == true)
+    for name in ["kafka.producer.sasl.password", "ssl.key.location", "sasl.oauthbearer.config", "client_secret"] {
+      #expect(DaemonConfigKey.isSecret(name), "\(name)")
+    }
+    #expect(!DaemonConfigKey.isSecret("kafka.brokers") && !DaemonConfigKey.isSecret("sasl.username"))
+  }
 }

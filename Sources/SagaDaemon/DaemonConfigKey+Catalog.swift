@@ -8,6 +8,10 @@ extension DaemonConfigKey {
     DaemonConfigKey(
       "state_dir", .text, "/var/lib/sagad (--dev: ./.sagad)", "directory of the service databases"),
     DaemonConfigKey(
+      "state_dir_group", .text, "",
+      "group (name or gid) given read access to state_dir and its databases (0750/0640); unset: sagad's user only (0700/0600)"
+    ),
+    DaemonConfigKey(
       "kafka.brokers", .text, "(required; --dev: embedded)",
       "host:port,… of the bootstrap brokers, or `embedded` for the in-process development cluster"),
     DaemonConfigKey(

@@ -51,6 +51,12 @@ extension DaemonConfiguration {
     }
     configuration.shutdownTimeout = try values.duration("shutdown.timeout") ?? configuration.shutdownTimeout
     configuration.lagWindow = try values.integer("lag.window") ?? configuration.lagWindow
+    configuration.stateDirectoryGroup = try values.text("state_dir_group").flatMap { $0.isEmpty ? nil : $0 }
+    do {
+      _ = try StatePermissions.resolveGroup(configuration.stateDirectoryGroup)
+    } catch {
+      throw Invalid(key: "state_dir_group", reason: "no group named '\(configuration.stateDirectoryGroup ?? "")'")
+    }
     return configuration
   }
 

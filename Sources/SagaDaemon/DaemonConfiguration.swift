@@ -16,6 +16,8 @@ struct DaemonConfiguration: Sendable {
   /// `metrics.listen`.
   var metrics = MetricsSettings()
   var shutdownTimeout: Duration = .seconds(30)
+  /// `state_dir_group`: who besides sagad's user may read the databases; nil: nobody.
+  var stateDirectoryGroup: String?
   /// `lag.window`: statistics samples the `lag` status is judged over.
   var lagWindow = 10
   /// Whether `kafka.brokers` is `embedded`: sagad then runs the development cluster itself.

@@ -38,6 +38,10 @@ public struct SagadCommand: AsyncParsableCommand {
     let loaded = try await source.load()
     let logger = logging.bootstrap(label: "sagad", configured: loaded.logLevel)
     var node = loaded.node
+    // Before anything is created: the databases hold every wallet (Docs/operations.md, "Security").
+    StatePermissions.restrictUmask()
+    let permissions = StatePermissions(
+      directory: node.stateDirectory, group: try StatePermissions.resolveGroup(loaded.stateDirectoryGroup))
     try FileManager.default.createDirectory(atPath: node.stateDirectory, withIntermediateDirectories: true)
 
     var devBroker: DevBroker?
@@ -56,6 +60,8 @@ public struct SagadCommand: AsyncParsableCommand {
 
     let metrics = SagaMetrics(version: SagaCore.version)
     let saga = try SagaNode(configuration: node, observers: metrics.observers, logger: logger)
+    // After the node opened (or created) its databases, so they are covered too.
+    try permissions.apply(logger: logger)
     metrics.prepare(for: saga)
     let control = DaemonControl(
       notify: SdNotify(), shutdownTimeout: loaded.shutdownTimeout, logger: logger,

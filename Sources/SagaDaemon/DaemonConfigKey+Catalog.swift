@@ -93,6 +93,16 @@ extension DaemonConfigKey {
       "where GET /metrics, /healthz and /readyz are served; port 0 picks a free port (see <state_dir>/metrics-address); `off` or \"\" turns it off"
     ),
     DaemonConfigKey(
+      "metrics.max_connections", .integer(1...10_000), "16",
+      "connections to metrics.listen served at once; more are closed at accept (fewer when the descriptor limit is low)"
+    ),
+    DaemonConfigKey(
+      "metrics.request_timeout", .duration(min: .milliseconds(100), max: .seconds(3600)), "10s",
+      "a metrics connection must send a complete request head within this; trickled bytes do not extend it"),
+    DaemonConfigKey(
+      "metrics.idle_timeout", .duration(min: .seconds(1), max: .seconds(86_400)), "90s",
+      "an idle keep-alive metrics connection is closed after this"),
+    DaemonConfigKey(
       "storage.synchronous", .choice(["full", "normal"]), "full", "SQLite synchronous mode of the databases"),
     DaemonConfigKey(
       "supervisor.max_restarts", .integer(0...10_000), "5",

@@ -49,6 +49,11 @@ extension DaemonConfiguration {
       // Like the embedded broker's port: several dev daemons (and tests) side by side.
       configuration.metrics.port = 0
     }
+    configuration.metrics.maxConnections =
+      try values.integer("metrics.max_connections") ?? configuration.metrics.maxConnections
+    configuration.metrics.requestTimeout =
+      try values.duration("metrics.request_timeout") ?? configuration.metrics.requestTimeout
+    configuration.metrics.idleTimeout = try values.duration("metrics.idle_timeout") ?? configuration.metrics.idleTimeout
     configuration.shutdownTimeout = try values.duration("shutdown.timeout") ?? configuration.shutdownTimeout
     configuration.lagWindow = try values.integer("lag.window") ?? configuration.lagWindow
     configuration.stateDirectoryGroup = try values.text("state_dir_group").flatMap { $0.isEmpty ? nil : $0 }

@@ -39,8 +39,16 @@ struct ConfiguredDaemon {
   }
 
   /// Starts a sagad on the configuration and waits until its admin socket answers.
-  func start() async throws -> ChildProcess {
-    let daemon = try ChildProcess(try sagadBinary(), ["--config", config], pipeStdin: false)
+  /// `launcher` runs it through another program (e.g. `prlimit --nofile=…`); `environment`
+  /// adds variables (`SAGAD_*` overrides) for this process only.
+  func start(launcher: [String] = [], environment: [String: String?] = [:]) async throws -> ChildProcess {
+    let binary = try sagadBinary()
+    let daemon =
+      try launcher.isEmpty
+      ? ChildProcess(binary, ["--config", config], pipeStdin: false, environment: environment)
+      : ChildProcess(
+        URL(fileURLWithPath: launcher[0]), Array(launcher.dropFirst()) + [binary.path, "--config", config],
+        pipeStdin: false, environment: environment)
     do {
       try await waitForAdminSocket(socket, of: daemon)
     } catch {

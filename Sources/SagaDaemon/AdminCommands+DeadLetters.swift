@@ -10,22 +10,11 @@ extension AdminCommands {
     guard let deadLetters else {
       throw AdminProtocolError(.roleNotRunning, "this sagad has no dead-letter store")
     }
-    do {
-      switch request.command {
-      case .dltList: return try await dltList(request, deadLetters)
-      case .dltShow: return try await dltShow(request, deadLetters)
-      case .dltReplay: return try await dltReplay(request, deadLetters)
-      default: return try await dltDiscard(request, deadLetters)
-      }
-    } catch let error as DeadLetterError {
-      let code: ReplyCode =
-        switch error.code {
-        case .notFound: .notFound
-        case .discarded: .refused
-        case .invalidRequest: .usage
-        case .replayUnavailable, .replayNotPersisted: .unavailable
-        }
-      throw AdminProtocolError(code, error.description)
+    switch request.command {
+    case .dltList: return try await dltList(request, deadLetters)
+    case .dltShow: return try await dltShow(request, deadLetters)
+    case .dltReplay: return try await dltReplay(request, deadLetters)
+    default: return try await dltDiscard(request, deadLetters)
     }
   }
 

@@ -77,8 +77,8 @@ public struct AdminCommandLine: Sendable {
     do {
       target = try parser.target()
     } catch {
-      return arguments.contains(where: Self.isHelp)
-        ? .output(help.text(for: error.target)) : .usageError(help.error(error))
+      // Help for what was understood, as swift-argument-parser gives it.
+      return parser.wantsHelp ? .output(help.text(for: error.target)) : .usageError(help.error(error))
     }
     // The client's own commands have their own help.
     if case .client(let name) = target { return .clientCommand(name) }

@@ -104,10 +104,7 @@ struct CommandLineParser {
         }
         if AdminCommandLine.isHelp(word) || word == "--version" { continue }
         if word.hasPrefix("--") {
-          guard try readClientOption(word, for: target) else {
-            try readOption(word, into: &request)
-            continue
-          }
+          if try !readClientOption(word, for: target) { try readOption(word, into: &request) }
           continue
         }
         // A lone dash or a negative number is a value; anything else with one dash is not ours.

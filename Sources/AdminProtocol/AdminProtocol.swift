@@ -41,20 +41,3 @@ public enum PermissionLevel: Int, Sendable, Hashable, Comparable, CaseIterable, 
 
   public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
 }
-
-/// A request the protocol refuses, with the reply code to send (a `9xxx` usage error for
-/// anything wrong with the line itself).
-public struct AdminProtocolError: Error, Sendable, Hashable, CustomStringConvertible {
-  public let code: ReplyCode
-  public let message: String
-
-  public init(_ code: ReplyCode, _ message: String) {
-    self.code = code
-    self.message = message
-  }
-
-  public var description: String { "\(code) \(message)" }
-
-  /// The one-line reply that reports this error.
-  public var reply: AdminReply { AdminReply.final(code, message) }
-}

@@ -136,6 +136,15 @@ public struct AdminRequest: Sendable, Hashable {
     return request
   }
 
+  /// Checks the command's rules (`AdminCommand.rules`); the handler calls it where it
+  /// reads the arguments, so a command for a role this sagad lacks still answers `8004`.
+  /// - Throws: `9000` with the first broken rule's message and the usage.
+  public func checkRules() throws(AdminProtocolError) {
+    for rule in command.rules {
+      if let message = rule.violation(in: self) { throw Self.usage(message, command) }
+    }
+  }
+
   /// Every command with its words, split once: a profile of `sagactl load` found the
   /// per-request split of every command name at 3 % of sagad's CPU.
   private static let commandWords = AdminCommand.allCases.map { (command: $0, words: $0.words) }

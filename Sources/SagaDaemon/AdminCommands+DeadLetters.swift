@@ -10,22 +10,11 @@ extension AdminCommands {
     guard let deadLetters else {
       throw AdminProtocolError(.roleNotRunning, "this sagad has no dead-letter store")
     }
-    do {
-      switch request.command {
-      case .dltList: return try await dltList(request, deadLetters)
-      case .dltShow: return try await dltShow(request, deadLetters)
-      case .dltReplay: return try await dltReplay(request, deadLetters)
-      default: return try await dltDiscard(request, deadLetters)
-      }
-    } catch let error as DeadLetterError {
-      let code: ReplyCode =
-        switch error.code {
-        case .notFound: .notFound
-        case .discarded: .refused
-        case .invalidRequest: .usage
-        case .replayUnavailable, .replayNotPersisted: .unavailable
-        }
-      throw AdminProtocolError(code, error.description)
+    switch request.command {
+    case .dltList: return try await dltList(request, deadLetters)
+    case .dltShow: return try await dltShow(request, deadLetters)
+    case .dltReplay: return try await dltReplay(request, deadLetters)
+    default: return try await dltDiscard(request, deadLetters)
     }
   }
 
@@ -86,19 +75,14 @@ extension AdminCommands {
   }
 
   private func dltReplay(_ request: AdminRequest, _ deadLetters: DeadLetterService) async throws -> AdminReply {
-    let all = request.flag("all")
+    // An id or --all, the filters only with --all (the catalogue's rules).
+    try request.checkRules()
     let dryRun = request.flag("dry-run")
     let result: DeadLetterReplay
-    switch (request.integer("id"), all) {
-    case (let id?, false):
-      guard request.text("topic") == nil, request.text("reason") == nil, request.text("since") == nil else {
-        throw usage("--topic, --reason and --since go with --all, not with an id", request)
-      }
+    if let id = request.integer("id") {
       result = try await deadLetters.replay(id: id, dryRun: dryRun)
-    case (nil, true):
+    } else {
       result = try await deadLetters.replayAll(try Self.deadLetterFilter(request), dryRun: dryRun)
-    default:
-      throw usage("give a dead letter's id or --all, not both", request)
     }
     let entries = result.entries.map {
       AdminJSON.DeadLetterReplay.Entry(

@@ -226,29 +226,9 @@ struct AdminCommands: Sendable {
     return out.finish(code, text)
   }
 
-  /// A lookup rather than a switch: a code Payments adds later falls back to `8000`
-  /// instead of breaking the build of the daemon.
-  private static let paymentsCodes: [PaymentsError.Code: ReplyCode] = [
-    .invalidAmount: .usage, .invalidId: .usage, .userNotFound: .notFound, .userExists: .refused,
-    .insufficientBalance: .refused, .idempotencyConflict: .refused, .seatTaken: .refused,
-    .compensationNotFound: .notFound, .compensationClosed: .refused, .invalidArgument: .usage,
-  ]
-
-  /// The coded line for a service error: the service's own code leads the text
-  /// (`8002 insufficient-balance: …`) so scripts can match on it.
+  /// The coded line for an error: one that knows its reply (`AdminReplyError`: the
+  /// protocol's own, Payments', saga and dead-letter errors) says it; anything else is `8000`.
   static func reply(for error: any Error) -> AdminReply {
-    switch error {
-    case let error as AdminProtocolError:
-      return error.reply
-    case let error as PaymentsError:
-      let code = error.code == .storage && error.isRetriable ? .unavailable : paymentsCodes[error.code] ?? .failed
-      return .final(code, error.description)
-    case let error as SagaError:
-      let code: ReplyCode =
-        error.code == .invalidValue ? .usage : error.isRetriable ? .unavailable : .failed
-      return .final(code, error.description)
-    default:
-      return .final(.failed, "\(error)")
-    }
+    (error as? any AdminReplyError)?.reply ?? .final(.failed, "\(error)")
   }
 }

@@ -249,10 +249,3 @@ struct AdminServerError: Error, CustomStringConvertible {
   let description: String
   init(_ description: String) { self.description = description }
 }
-
-extension Error {
-  /// The reply for an error thrown while reading a request.
-  fileprivate var reply: AdminReply {
-    (self as? AdminProtocolError)?.reply ?? .final(.failed, "\(self)")
-  }
-}

@@ -4,42 +4,10 @@ import AdminProtocol
 import ArgumentParser
 import Foundation
 
-/// Options every `sagactl` command takes, before or after the command name
-/// (`sagactl --json balance 1` and `sagactl balance 1 --json` are the same).
-struct GlobalOptions: ParsableArguments {
-  /// Where sagad listens under systemd: `RuntimeDirectory=sagad` gives it `/run/sagad`,
-  /// and `admin.socket` defaults to `sagad.sock` inside it.
-  static let systemdSocketPath = "/run/sagad/sagad.sock"
-  /// Where `make run` (`sagad --dev --state-dir .sagad`) puts it, relative to the checkout.
-  static let devSocketPath = ".sagad/sagad.sock"
-
-  @Option(
-    name: .long,
-    help: ArgumentHelp(
-      "Path of sagad's admin socket.",
-      discussion: """
-        Default: $SAGAD_SOCKET when set; else ./\(Self.devSocketPath) when it exists (what `make run` \
-        creates); else \(Self.systemdSocketPath) (sagad under systemd).
-        """,
-      valueName: "path"
-    )
-  )
-  var socket: String?
-
-  @Flag(name: .long, help: "Print one JSON document instead of a table.")
-  var json = false
-
-  @Option(name: .long, help: ArgumentHelp("Seconds to wait for sagad's reply.", valueName: "seconds"))
-  var timeout: Int?
-
-  /// The socket to use when none was given.
-  static func defaultSocketPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
-    if let path = environment["SAGAD_SOCKET"], !path.isEmpty { return path }
-    if FileManager.default.fileExists(atPath: devSocketPath) { return devSocketPath }
-    return systemdSocketPath
-  }
-}
-
+/// The entry point. Every subcommand but `load` is one admin request, and comes from the
+/// catalogue (`AdminCommand`) through `AdminCommandLine`: its name, arguments, options and
+/// help are sagad's own, so sagactl restates none of them. `load`, many requests, is a
+/// swift-argument-parser command under this root.
 @main
 struct SagaCtl: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
@@ -54,27 +22,55 @@ struct SagaCtl: AsyncParsableCommand {
       request was not understood, by sagactl or by sagad (9xxx). Docs/admin-protocol.md has the codes.
       """,
     version: AdminProtocol.toolVersion,
-    subcommands: [
-      HelpCommand.self, VersionCommand.self, StatusCommand.self, WorkersCommand.self, UserCommand.self,
-      ChargeCommand.self, BalanceCommand.self, PayCommand.self, PaymentCommand.self, SagaCommand.self,
-      VerifyCommand.self, LoadCommand.self, CompensationsCommand.self, StuckCommand.self, LogLevelCommand.self,
-      LagCommand.self, DrainCommand.self, ShutdownCommand.self, FailpointCommand.self, PauseCommand.self,
-      ResumeCommand.self, RestartCommand.self, DltCommand.self,
-    ]
+    subcommands: [LoadCommand.self]
   )
+
+  static let commandLine = AdminCommandLine(
+    toolName: configuration.commandName ?? "sagactl", abstract: configuration.abstract,
+    discussion: configuration.discussion, version: AdminProtocol.toolVersion, options: GlobalOptions.all,
+    clientCommands: [AdminCommandLine.ClientCommand("load", abstract: LoadCommand.configuration.abstract)])
 
   @OptionGroup var options: GlobalOptions
 
-  mutating func run() async throws {
-    // No command given: show what there is to run.
-    throw CleanExit.helpRequest(self)
+  static func main() async {
+    let arguments = Array(CommandLine.arguments.dropFirst())
+    switch commandLine.interpret(arguments) {
+    case .output(let text):
+      print(text)
+    case .usageError(let text):
+      FileHandle.standardError.write(Data((text + "\n").utf8))
+      Foundation.exit(2)
+    case .request(let request, let options):
+      Foundation.exit(send(request, options: options))
+    case .clientCommand:
+      await runParsed(arguments)
+    }
   }
 
-  /// ArgumentParser exits 64 for a command line it cannot parse; sagactl makes that 2,
-  /// the same status as sagad's own usage errors, so scripts check one number.
-  static func main() async {
+  /// Sends one request with the options given (the command's reply wait, else 30 s) and
+  /// returns the exit status of its reply.
+  static func send(_ request: AdminRequest, options: [String: String]) -> Int32 {
+    var request = request
+    for parameter in request.command.parameters where parameter.clientForm == .userName {
+      request.arguments[parameter.name] = .text(operatorName())
+    }
+    let socket = options["socket"] ?? GlobalOptions.defaultSocketPath()
+    let timeout = options["timeout"].flatMap { Int($0) } ?? request.command.replyWait(for: request) ?? 30
+    return ReplyPrinter.exchange(request, socket: socket, timeout: .seconds(max(1, timeout)))
+  }
+
+  /// Who is asking, as the record and the saga timeline keep it (the audit log has the uid).
+  private static func operatorName() -> String {
+    let name = NSUserName()
+    return name.isEmpty ? "sagactl" : name
+  }
+
+  /// swift-argument-parser runs `load`. It exits 64 for a command line it cannot parse;
+  /// sagactl makes that 2, the same status as sagad's own usage errors, so scripts check
+  /// one number.
+  private static func runParsed(_ arguments: [String]) async {
     do {
-      var command = try parseAsRoot()
+      var command = try parseAsRoot(arguments)
       if var asyncCommand = command as? any AsyncParsableCommand {
         try await asyncCommand.run()
       } else {
@@ -87,27 +83,5 @@ struct SagaCtl: AsyncParsableCommand {
       }
       exit(withError: error)
     }
-  }
-}
-
-/// A sagactl command that is one admin request.
-protocol AdminSubcommand: AsyncParsableCommand {
-  var options: GlobalOptions { get }
-  var root: SagaCtl { get }
-  /// The request, without `json` (added from the options).
-  func request() -> AdminRequest
-}
-
-extension AdminSubcommand {
-  mutating func run() async throws { try send(defaultTimeout: 30) }
-
-  /// Sends `request()` with the options (the subcommand's over the root's) and exits with
-  /// the reply's code.
-  func send(defaultTimeout: Int) throws {
-    var request = request()
-    request.json = options.json || root.options.json
-    let socket = options.socket ?? root.options.socket ?? GlobalOptions.defaultSocketPath()
-    let timeout = options.timeout ?? root.options.timeout ?? defaultTimeout
-    throw ExitCode(ReplyPrinter.exchange(request, socket: socket, timeout: .seconds(max(1, timeout))))
   }
 }

@@ -19,10 +19,10 @@ extension AdminJSON {
       public var topic: String
       public var partition: Int32
       /// Records behind; counted from the log start when `neverCommitted`.
-      public var lag: Int64?
+      @Nullable public var lag: Int64?
       /// nil when the group never committed on the partition, or the source did not say.
-      public var committed: Int64?
-      public var highWatermark: Int64?
+      @Nullable public var committed: Int64?
+      @Nullable public var highWatermark: Int64?
       /// The broker holds no committed offset of the group for this partition.
       public var neverCommitted: Bool
       /// `OK`, `WARN`, `ERR`, or `NO-OFFSET` when `neverCommitted`.
@@ -51,21 +51,6 @@ extension AdminJSON {
         self.samples = samples
         self.consumer = consumer
         self.source = source
-      }
-      public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(group, forKey: .group)
-        try container.encode(role, forKey: .role)
-        try container.encode(topic, forKey: .topic)
-        try container.encode(partition, forKey: .partition)
-        try container.encodeNullable(lag, forKey: .lag)
-        try container.encodeNullable(committed, forKey: .committed)
-        try container.encodeNullable(highWatermark, forKey: .highWatermark)
-        try container.encode(neverCommitted, forKey: .neverCommitted)
-        try container.encode(status, forKey: .status)
-        try container.encode(samples, forKey: .samples)
-        try container.encode(consumer, forKey: .consumer)
-        try container.encode(source, forKey: .source)
       }
     }
     /// The worst status of the partitions with a committed offset, `OK` when there are none.

@@ -1,7 +1,7 @@
 /// The documents of `--json` replies (the `1002` line). Field names are camelCase and
 /// stable: scripts and `sagactl load` rely on them, so a rename is a protocol change.
-/// Optional fields are written as `null`, never left out, so every document of a kind
-/// has the same keys.
+/// Optional fields are `@Nullable`: written as `null`, never left out, so every document
+/// of a kind has the same keys.
 public enum AdminJSON {
   public struct Version: Codable, Sendable, Hashable {
     public var version: String
@@ -52,18 +52,12 @@ public enum AdminJSON {
   /// no point account or this sagad does not run Points.
   public struct Balance: Codable, Sendable, Hashable {
     public var userId: Int64
-    public var wallet: Int64?
-    public var points: Int64?
+    @Nullable public var wallet: Int64?
+    @Nullable public var points: Int64?
     public init(userId: Int64, wallet: Int64?, points: Int64?) {
       self.userId = userId
       self.wallet = wallet
       self.points = points
-    }
-    public func encode(to encoder: any Encoder) throws {
-      var container = encoder.container(keyedBy: CodingKeys.self)
-      try container.encode(userId, forKey: .userId)
-      try container.encodeNullable(wallet, forKey: .wallet)
-      try container.encodeNullable(points, forKey: .points)
     }
   }
 
@@ -91,13 +85,13 @@ public enum AdminJSON {
     public var userId: Int64
     public var reservationId: Int64
     public var scheduleId: Int64
-    public var seat: String?
+    @Nullable public var seat: String?
     public var amount: Int64
     public var status: String
     public var reservationStatus: String
-    public var rewardAmount: Int64?
-    public var refundedAmount: Int64?
-    public var failureReason: String?
+    @Nullable public var rewardAmount: Int64?
+    @Nullable public var refundedAmount: Int64?
+    @Nullable public var failureReason: String?
     public var correlationId: String
     public var createdAt: String
     public var updatedAt: String
@@ -122,34 +116,16 @@ public enum AdminJSON {
       self.createdAt = createdAt
       self.updatedAt = updatedAt
     }
-
-    public func encode(to encoder: any Encoder) throws {
-      var container = encoder.container(keyedBy: CodingKeys.self)
-      try container.encode(paymentId, forKey: .paymentId)
-      try container.encode(userId, forKey: .userId)
-      try container.encode(reservationId, forKey: .reservationId)
-      try container.encode(scheduleId, forKey: .scheduleId)
-      try container.encodeNullable(seat, forKey: .seat)
-      try container.encode(amount, forKey: .amount)
-      try container.encode(status, forKey: .status)
-      try container.encode(reservationStatus, forKey: .reservationStatus)
-      try container.encodeNullable(rewardAmount, forKey: .rewardAmount)
-      try container.encodeNullable(refundedAmount, forKey: .refundedAmount)
-      try container.encodeNullable(failureReason, forKey: .failureReason)
-      try container.encode(correlationId, forKey: .correlationId)
-      try container.encode(createdAt, forKey: .createdAt)
-      try container.encode(updatedAt, forKey: .updatedAt)
-    }
   }
 
   public struct Saga: Codable, Sendable, Hashable {
     public struct Step: Codable, Sendable, Hashable {
       public var at: String
       public var step: String
-      public var topic: String?
-      public var partition: Int32?
-      public var offset: Int64?
-      public var eventId: String?
+      @Nullable public var topic: String?
+      @Nullable public var partition: Int32?
+      @Nullable public var offset: Int64?
+      @Nullable public var eventId: String?
       public var outcome: String
       /// `payments` or `points`: whose database the step comes from.
       public var service: String
@@ -165,17 +141,6 @@ public enum AdminJSON {
         self.offset = offset
         self.eventId = eventId
         self.outcome = outcome
-      }
-      public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(at, forKey: .at)
-        try container.encode(step, forKey: .step)
-        try container.encodeNullable(topic, forKey: .topic)
-        try container.encodeNullable(partition, forKey: .partition)
-        try container.encodeNullable(offset, forKey: .offset)
-        try container.encodeNullable(eventId, forKey: .eventId)
-        try container.encode(outcome, forKey: .outcome)
-        try container.encode(service, forKey: .service)
       }
     }
     public var paymentId: Int64
@@ -205,12 +170,5 @@ public enum AdminJSON {
       violations = try container.decode([String].self, forKey: .violations)
       warnings = try container.decodeIfPresent([String].self, forKey: .warnings) ?? []
     }
-  }
-}
-
-extension KeyedEncodingContainer {
-  /// `null` for nil instead of leaving the key out (what the synthesized code does).
-  mutating func encodeNullable<T: Encodable>(_ value: T?, forKey key: Key) throws {
-    if let value { try encode(value, forKey: key) } else { try encodeNil(forKey: key) }
   }
 }

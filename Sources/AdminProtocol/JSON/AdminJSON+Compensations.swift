@@ -9,9 +9,9 @@ extension AdminJSON {
     public var reason: String
     public var since: String
     public var status: String
-    public var resolvedAt: String?
-    public var resolvedBy: String?
-    public var note: String?
+    @Nullable public var resolvedAt: String?
+    @Nullable public var resolvedBy: String?
+    @Nullable public var note: String?
 
     public init(
       paymentId: Int64, userId: Int64, amount: Int64, reasonCode: String, reason: String, since: String,
@@ -28,20 +28,6 @@ extension AdminJSON {
       self.resolvedBy = resolvedBy
       self.note = note
     }
-
-    public func encode(to encoder: any Encoder) throws {
-      var container = encoder.container(keyedBy: CodingKeys.self)
-      try container.encode(paymentId, forKey: .paymentId)
-      try container.encode(userId, forKey: .userId)
-      try container.encode(amount, forKey: .amount)
-      try container.encode(reasonCode, forKey: .reasonCode)
-      try container.encode(reason, forKey: .reason)
-      try container.encode(since, forKey: .since)
-      try container.encode(status, forKey: .status)
-      try container.encodeNullable(resolvedAt, forKey: .resolvedAt)
-      try container.encodeNullable(resolvedBy, forKey: .resolvedBy)
-      try container.encodeNullable(note, forKey: .note)
-    }
   }
 
   public struct Compensations: Codable, Sendable, Hashable {
@@ -54,22 +40,14 @@ extension AdminJSON {
   public struct CompensationRetry: Codable, Sendable, Hashable {
     public var paymentId: Int64
     public var result: String
-    public var amount: Int64?
-    public var reason: String?
+    @Nullable public var amount: Int64?
+    @Nullable public var reason: String?
 
     public init(paymentId: Int64, result: String, amount: Int64?, reason: String?) {
       self.paymentId = paymentId
       self.result = result
       self.amount = amount
       self.reason = reason
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-      var container = encoder.container(keyedBy: CodingKeys.self)
-      try container.encode(paymentId, forKey: .paymentId)
-      try container.encode(result, forKey: .result)
-      try container.encodeNullable(amount, forKey: .amount)
-      try container.encodeNullable(reason, forKey: .reason)
     }
   }
 
@@ -82,12 +60,12 @@ extension AdminJSON {
     public var status: String
     public var state: String
     public var republished: Int
-    public var lastRepublishedAt: String?
-    public var reportedAt: String?
+    @Nullable public var lastRepublishedAt: String?
+    @Nullable public var reportedAt: String?
     public var since: String
     public var correlationId: String
     /// Why it was reported rather than re-announced; null while it is re-announced.
-    public var reason: String?
+    @Nullable public var reason: String?
 
     public init(
       paymentId: Int64, userId: Int64, amount: Int64, status: String, state: String, republished: Int,
@@ -104,21 +82,6 @@ extension AdminJSON {
       self.since = since
       self.correlationId = correlationId
       self.reason = reason
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-      var container = encoder.container(keyedBy: CodingKeys.self)
-      try container.encode(paymentId, forKey: .paymentId)
-      try container.encode(userId, forKey: .userId)
-      try container.encode(amount, forKey: .amount)
-      try container.encode(status, forKey: .status)
-      try container.encode(state, forKey: .state)
-      try container.encode(republished, forKey: .republished)
-      try container.encodeNullable(lastRepublishedAt, forKey: .lastRepublishedAt)
-      try container.encodeNullable(reportedAt, forKey: .reportedAt)
-      try container.encode(since, forKey: .since)
-      try container.encode(correlationId, forKey: .correlationId)
-      try container.encodeNullable(reason, forKey: .reason)
     }
   }
 

@@ -7,9 +7,9 @@ extension AdminJSON {
     public var kind: String
     public var state: String
     public var restarts: Int
-    public var lastError: String?
-    public var lastErrorAt: String?
-    public var nextStartAt: String?
+    @Nullable public var lastError: String?
+    @Nullable public var lastErrorAt: String?
+    @Nullable public var nextStartAt: String?
 
     public init(
       name: String, kind: String, state: String, restarts: Int, lastError: String?, lastErrorAt: String?,
@@ -22,17 +22,6 @@ extension AdminJSON {
       self.lastError = lastError
       self.lastErrorAt = lastErrorAt
       self.nextStartAt = nextStartAt
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-      var container = encoder.container(keyedBy: CodingKeys.self)
-      try container.encode(name, forKey: .name)
-      try container.encode(kind, forKey: .kind)
-      try container.encode(state, forKey: .state)
-      try container.encode(restarts, forKey: .restarts)
-      try container.encodeNullable(lastError, forKey: .lastError)
-      try container.encodeNullable(lastErrorAt, forKey: .lastErrorAt)
-      try container.encodeNullable(nextStartAt, forKey: .nextStartAt)
     }
   }
 
@@ -49,9 +38,9 @@ extension AdminJSON {
     public var name: String
     public var action: String
     public var trigger: String
-    public var count: Int?
-    public var remaining: Int?
-    public var probability: Double?
+    @Nullable public var count: Int?
+    @Nullable public var remaining: Int?
+    @Nullable public var probability: Double?
     public var hits: Int
     public var fired: Int
 
@@ -67,18 +56,6 @@ extension AdminJSON {
       self.probability = probability
       self.hits = hits
       self.fired = fired
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-      var container = encoder.container(keyedBy: CodingKeys.self)
-      try container.encode(name, forKey: .name)
-      try container.encode(action, forKey: .action)
-      try container.encode(trigger, forKey: .trigger)
-      try container.encodeNullable(count, forKey: .count)
-      try container.encodeNullable(remaining, forKey: .remaining)
-      try container.encodeNullable(probability, forKey: .probability)
-      try container.encode(hits, forKey: .hits)
-      try container.encode(fired, forKey: .fired)
     }
   }
 

@@ -9,14 +9,14 @@ extension AdminJSON {
     public var topic: String
     public var partition: Int32
     public var offset: Int64
-    public var originalTopic: String?
-    public var originalPartition: Int32?
-    public var originalOffset: Int64?
+    @Nullable public var originalTopic: String?
+    @Nullable public var originalPartition: Int32?
+    @Nullable public var originalOffset: Int64?
     public var reason: String
-    public var reasonCode: String?
+    @Nullable public var reasonCode: String?
     /// `permanent` or `exhausted` (sagad's dead letters), else null.
-    public var failureClass: String?
-    public var attempts: Int?
+    @Nullable public var failureClass: String?
+    @Nullable public var attempts: Int?
     public var firstSeenAt: String
     public var replayCount: Int
 
@@ -40,39 +40,16 @@ extension AdminJSON {
       self.firstSeenAt = firstSeenAt
       self.replayCount = replayCount
     }
-
-    public func encode(to encoder: any Encoder) throws {
-      var container = encoder.container(keyedBy: CodingKeys.self)
-      try container.encode(id, forKey: .id)
-      try container.encode(status, forKey: .status)
-      try container.encode(topic, forKey: .topic)
-      try container.encode(partition, forKey: .partition)
-      try container.encode(offset, forKey: .offset)
-      try container.encodeNullable(originalTopic, forKey: .originalTopic)
-      try container.encodeNullable(originalPartition, forKey: .originalPartition)
-      try container.encodeNullable(originalOffset, forKey: .originalOffset)
-      try container.encode(reason, forKey: .reason)
-      try container.encodeNullable(reasonCode, forKey: .reasonCode)
-      try container.encodeNullable(failureClass, forKey: .failureClass)
-      try container.encodeNullable(attempts, forKey: .attempts)
-      try container.encode(firstSeenAt, forKey: .firstSeenAt)
-      try container.encode(replayCount, forKey: .replayCount)
-    }
   }
 
   /// `dlt list`: the matching dead letters in id order; `nextAfter` is the `--after` of
   /// the next page, null on the last one.
   public struct DeadLetters: Codable, Sendable, Hashable {
     public var deadLetters: [DeadLetterSummary]
-    public var nextAfter: Int64?
+    @Nullable public var nextAfter: Int64?
     public init(deadLetters: [DeadLetterSummary], nextAfter: Int64?) {
       self.deadLetters = deadLetters
       self.nextAfter = nextAfter
-    }
-    public func encode(to encoder: any Encoder) throws {
-      var container = encoder.container(keyedBy: CodingKeys.self)
-      try container.encode(deadLetters, forKey: .deadLetters)
-      try container.encodeNullable(nextAfter, forKey: .nextAfter)
     }
   }
 
@@ -89,21 +66,21 @@ extension AdminJSON {
   /// `dlt show` and `dlt discard`: one dead letter with its message and history.
   public struct DeadLetter: Codable, Sendable, Hashable {
     public var summary: DeadLetterSummary
-    public var originalTimestamp: String?
-    public var originalConsumerGroup: String?
-    public var errorType: String?
-    public var eventId: String?
+    @Nullable public var originalTimestamp: String?
+    @Nullable public var originalConsumerGroup: String?
+    @Nullable public var errorType: String?
+    @Nullable public var eventId: String?
     /// The key and value as UTF-8 text; null when absent or not text (`valueBytes` tells).
-    public var key: String?
-    public var value: String?
-    public var valueBytes: Int?
+    @Nullable public var key: String?
+    @Nullable public var value: String?
+    @Nullable public var valueBytes: Int?
     public var headers: [DeadLetterHeader]
     /// Where a replay goes, and the `sagad-replay-of` it carries.
     public var replayTopic: String
     public var replayOf: String
-    public var lastReplayedAt: String?
-    public var discardedAt: String?
-    public var discardNote: String?
+    @Nullable public var lastReplayedAt: String?
+    @Nullable public var discardedAt: String?
+    @Nullable public var discardNote: String?
 
     public init(
       summary: DeadLetterSummary, originalTimestamp: String?, originalConsumerGroup: String?, errorType: String?,
@@ -126,7 +103,8 @@ extension AdminJSON {
       self.discardNote = discardNote
     }
 
-    // Flat: the summary's fields sit beside the others, as in `dlt list`'s rows.
+    // Flat: the summary's fields sit beside the others, as in `dlt list`'s rows. That is
+    // the one reason for hand-written coding here; `Nullable` still writes the nulls.
     private enum CodingKeys: String, CodingKey {
       case originalTimestamp, originalConsumerGroup, errorType, eventId, key, value, valueBytes, headers
       case replayTopic, replayOf, lastReplayedAt, discardedAt, discardNote
@@ -153,19 +131,19 @@ extension AdminJSON {
     public func encode(to encoder: any Encoder) throws {
       try summary.encode(to: encoder)
       var container = encoder.container(keyedBy: CodingKeys.self)
-      try container.encodeNullable(originalTimestamp, forKey: .originalTimestamp)
-      try container.encodeNullable(originalConsumerGroup, forKey: .originalConsumerGroup)
-      try container.encodeNullable(errorType, forKey: .errorType)
-      try container.encodeNullable(eventId, forKey: .eventId)
-      try container.encodeNullable(key, forKey: .key)
-      try container.encodeNullable(value, forKey: .value)
-      try container.encodeNullable(valueBytes, forKey: .valueBytes)
+      try container.encode(_originalTimestamp, forKey: .originalTimestamp)
+      try container.encode(_originalConsumerGroup, forKey: .originalConsumerGroup)
+      try container.encode(_errorType, forKey: .errorType)
+      try container.encode(_eventId, forKey: .eventId)
+      try container.encode(_key, forKey: .key)
+      try container.encode(_value, forKey: .value)
+      try container.encode(_valueBytes, forKey: .valueBytes)
       try container.encode(headers, forKey: .headers)
       try container.encode(replayTopic, forKey: .replayTopic)
       try container.encode(replayOf, forKey: .replayOf)
-      try container.encodeNullable(lastReplayedAt, forKey: .lastReplayedAt)
-      try container.encodeNullable(discardedAt, forKey: .discardedAt)
-      try container.encodeNullable(discardNote, forKey: .discardNote)
+      try container.encode(_lastReplayedAt, forKey: .lastReplayedAt)
+      try container.encode(_discardedAt, forKey: .discardedAt)
+      try container.encode(_discardNote, forKey: .discardNote)
     }
   }
 
@@ -174,7 +152,7 @@ extension AdminJSON {
     public struct Entry: Codable, Sendable, Hashable {
       public var id: Int64
       public var topic: String
-      public var key: String?
+      @Nullable public var key: String?
       public var replayOf: String
       /// Replays confirmed before this one: above zero, the inbox makes this one a no-op
       /// if an earlier replay was processed.
@@ -189,21 +167,12 @@ extension AdminJSON {
         self.previousReplays = previousReplays
         self.outcome = outcome
       }
-      public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(id, forKey: .id)
-        try container.encode(topic, forKey: .topic)
-        try container.encodeNullable(key, forKey: .key)
-        try container.encode(replayOf, forKey: .replayOf)
-        try container.encode(previousReplays, forKey: .previousReplays)
-        try container.encode(outcome, forKey: .outcome)
-      }
     }
     public var dryRun: Bool
     public var replayed: Int
     public var failed: Int
     public var alreadyReplayed: Int
-    public var error: String?
+    @Nullable public var error: String?
     public var entries: [Entry]
 
     public init(dryRun: Bool, replayed: Int, failed: Int, alreadyReplayed: Int, error: String?, entries: [Entry]) {
@@ -213,15 +182,6 @@ extension AdminJSON {
       self.alreadyReplayed = alreadyReplayed
       self.error = error
       self.entries = entries
-    }
-    public func encode(to encoder: any Encoder) throws {
-      var container = encoder.container(keyedBy: CodingKeys.self)
-      try container.encode(dryRun, forKey: .dryRun)
-      try container.encode(replayed, forKey: .replayed)
-      try container.encode(failed, forKey: .failed)
-      try container.encode(alreadyReplayed, forKey: .alreadyReplayed)
-      try container.encodeNullable(error, forKey: .error)
-      try container.encode(entries, forKey: .entries)
     }
   }
 }

@@ -1,53 +1,7 @@
-/// One parameter of a command. Every parameter has a name, so `--name value`,
-/// `--name=value` and `name=value` all work; positional ones may also be given bare.
-public struct AdminParameter: Sendable, Hashable {
-  public enum Kind: Sendable, Hashable {
-    /// A signed 64-bit integer.
-    case integer
-    /// Any text.
-    case text
-    /// On or off: `--name` alone, or `name=true|false|1|0|yes|no|on|off`.
-    case flag
-    /// The rest of the bare words (positional only).
-    case words
-  }
-
-  public let name: String
-  public let kind: Kind
-  public let positional: Bool
-  public let required: Bool
-  /// The placeholder in the usage line (`N`, `id`).
-  public let valueName: String
-  public let summary: String
-
-  init(
-    _ name: String, _ kind: Kind, positional: Bool = false, required: Bool = false, valueName: String = "",
-    _ summary: String
-  ) {
-    self.name = name
-    self.kind = kind
-    self.positional = positional
-    self.required = required
-    self.valueName = valueName.isEmpty ? name : valueName
-    self.summary = summary
-  }
-
-  /// How the usage line shows it: `<id>`, `--user U`, `[--no-points]`.
-  var usage: String {
-    let bare: String
-    switch (positional, kind) {
-    case (true, .words): bare = "[\(valueName)...]"
-    case (true, _): bare = "<\(valueName)>"
-    case (false, .flag): bare = "--\(name)"
-    case (false, _): bare = "--\(name) \(valueName)"
-    }
-    return required || kind == .words ? bare : "[\(bare)]"
-  }
-}
-
 /// The commands this sagad understands: the same names in the protocol and as `sagactl`
-/// subcommands (issue 5 lists more; they join as their features land). One catalog for
-/// the server's parser, its `help`, the level checks and the client.
+/// subcommands. The one catalogue both sides derive from: the server's parser, dispatch,
+/// `help` and level checks, and sagactl's subcommands with their arguments, options and
+/// help (`AdminCommandLine`). A case added here appears in both.
 public enum AdminCommand: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {
   case help
   case version
@@ -179,21 +133,26 @@ public enum AdminCommand: String, Sendable, Hashable, CaseIterable, CustomString
           "trace, debug, info, notice, warning, error or critical (none: show the current one)")
       ]
     case .drain:
-      [AdminParameter("timeout", .integer, valueName: "seconds", "how long to wait for the outbox (default 30)")]
+      [
+        AdminParameter(
+          "timeout", .integer, valueName: "seconds", client: .renamed("wait-seconds"),
+          "how long to wait for the outbox (default: shutdown.timeout)")
+      ]
     case .compensationsList:
       [AdminParameter("all", .flag, "also list compensations already retried or resolved")]
     case .compensationsRetry:
       [
         AdminParameter(
           "payment", .integer, positional: true, required: true, valueName: "paymentId", "the parked payment's id"),
-        AdminParameter("by", .text, valueName: "NAME", "who asks (sagactl sends the login name)"),
+        AdminParameter("by", .text, valueName: "NAME", client: .userName, "who asks (sagactl sends the login name)"),
       ]
     case .compensationsResolve:
       [
         AdminParameter(
           "payment", .integer, positional: true, required: true, valueName: "paymentId", "the parked payment's id"),
         AdminParameter("note", .text, required: true, valueName: "TEXT", "what was done outside sagad"),
-        AdminParameter("by", .text, valueName: "NAME", "who resolves (sagactl sends the login name)"),
+        AdminParameter(
+          "by", .text, valueName: "NAME", client: .userName, "who resolves (sagactl sends the login name)"),
       ]
     case .stuck:
       [AdminParameter("all", .flag, "also list sagas still being re-announced")]
@@ -251,6 +210,56 @@ public enum AdminCommand: String, Sendable, Hashable, CaseIterable, CustomString
 
   /// `pay --user U --schedule S [--seat N] --amount A`.
   public var usage: String { ([rawValue] + parameters.map(\.usage)).joined(separator: " ") }
+
+  /// The group a two-word command belongs to (`dlt` for `dlt list`); nil for one word.
+  public var family: AdminCommandFamily? {
+    let words = words
+    return words.count > 1 ? AdminCommandFamily(rawValue: words[0]) : nil
+  }
+
+  /// More than the summary, for `sagactl <command> --help`: what the client does with the
+  /// reply (exit statuses) and how the parameters go together.
+  public var details: String? {
+    switch self {
+    case .help:
+      "Without a command: every command with its level; with one (e.g. `pay` or `user add`): its usage, level "
+        + "and parameters."
+    case .verify: "Exit status 1 when an invariant is violated."
+    case .lag:
+      "The status is Burrow-style, judged over the last lag.window samples; NO-OFFSET marks a partition the "
+        + "group never committed on."
+    case .drain: "Exit status 1 when the outbox did not empty in time; the reply says what is still pending."
+    case .dltReplay:
+      "Give one dead letter's id, or --all for every pending one matching --topic, --reason and --since. "
+        + "Replays keep the original eventId, so the consumers' inbox applies each message at most once however "
+        + "often it is replayed; discarded dead letters are never replayed."
+    case .failpointSet: "Admin level: `crash` aborts sagad."
+    default: nil
+    }
+  }
+
+  /// How the parameters go together beyond each one's own kind; sagad checks them
+  /// (`AdminRequest.checkRules`), and sagactl before it sends.
+  public var rules: [AdminRule] {
+    switch self {
+    case .dltReplay:
+      [
+        .exactlyOne(["id", "all"], "give a dead letter's id or --all, not both"),
+        .onlyWith(
+          ["topic", "reason", "since"], flag: "all", "--topic, --reason and --since go with --all, not with an id"),
+      ]
+    default: []
+    }
+  }
+
+  /// Seconds a client should wait for the reply when the command takes longer than a
+  /// request usually does: `drain` answers once the outbox is empty or its timeout passed.
+  public func replyWait(for request: AdminRequest) -> Int? {
+    switch self {
+    case .drain: Int(min(request.integer("timeout") ?? 3600, 3600)) + 10
+    default: nil
+    }
+  }
 
   func parameter(named name: String) -> AdminParameter? { parameters.first { $0.name == name } }
 }

@@ -8,7 +8,7 @@ extension AdminJSON {
     public var failed: Int
     public var retries: Int
     public var batches: Int
-    public var lastError: String?
+    @Nullable public var lastError: String?
 
     public init(
       name: String, assignedPartitions: Int, applied: Int, duplicates: Int, failed: Int, retries: Int, batches: Int,
@@ -22,18 +22,6 @@ extension AdminJSON {
       self.retries = retries
       self.batches = batches
       self.lastError = lastError
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-      var container = encoder.container(keyedBy: CodingKeys.self)
-      try container.encode(name, forKey: .name)
-      try container.encode(assignedPartitions, forKey: .assignedPartitions)
-      try container.encode(applied, forKey: .applied)
-      try container.encode(duplicates, forKey: .duplicates)
-      try container.encode(failed, forKey: .failed)
-      try container.encode(retries, forKey: .retries)
-      try container.encode(batches, forKey: .batches)
-      try container.encodeNullable(lastError, forKey: .lastError)
     }
   }
 
@@ -52,21 +40,13 @@ extension AdminJSON {
     public var name: String
     public var sent: Int
     public var failedAttempts: Int
-    public var lastError: String?
+    @Nullable public var lastError: String?
 
     public init(name: String, sent: Int, failedAttempts: Int, lastError: String?) {
       self.name = name
       self.sent = sent
       self.failedAttempts = failedAttempts
       self.lastError = lastError
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-      var container = encoder.container(keyedBy: CodingKeys.self)
-      try container.encode(name, forKey: .name)
-      try container.encode(sent, forKey: .sent)
-      try container.encode(failedAttempts, forKey: .failedAttempts)
-      try container.encodeNullable(lastError, forKey: .lastError)
     }
   }
 
@@ -75,19 +55,12 @@ extension AdminJSON {
   public struct Outbox: Codable, Sendable, Hashable {
     public var service: String
     public var pending: Int
-    public var oldestPendingSeconds: Double?
+    @Nullable public var oldestPendingSeconds: Double?
 
     public init(service: String, pending: Int, oldestPendingSeconds: Double?) {
       self.service = service
       self.pending = pending
       self.oldestPendingSeconds = oldestPendingSeconds
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-      var container = encoder.container(keyedBy: CodingKeys.self)
-      try container.encode(service, forKey: .service)
-      try container.encode(pending, forKey: .pending)
-      try container.encodeNullable(oldestPendingSeconds, forKey: .oldestPendingSeconds)
     }
   }
 
@@ -110,13 +83,13 @@ extension AdminJSON {
     /// The brokers the cluster reported in its last answer.
     public var brokers: [Broker]
     /// The broker that gave the last answer.
-    public var answeredBy: String?
+    @Nullable public var answeredBy: String?
     /// Seconds since the last answer; null if none ever came.
-    public var lastAnswerSecondsAgo: Double?
+    @Nullable public var lastAnswerSecondsAgo: Double?
     /// Seconds since the last probe started; null before the first.
-    public var lastCheckSecondsAgo: Double?
+    @Nullable public var lastCheckSecondsAgo: Double?
     /// Why the last probe failed; null when it was answered.
-    public var lastError: String?
+    @Nullable public var lastError: String?
 
     public init(
       bootstrapServers: [String], reachable: Bool, brokers: [Broker], answeredBy: String?,
@@ -129,17 +102,6 @@ extension AdminJSON {
       self.lastAnswerSecondsAgo = lastAnswerSecondsAgo
       self.lastCheckSecondsAgo = lastCheckSecondsAgo
       self.lastError = lastError
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-      var container = encoder.container(keyedBy: CodingKeys.self)
-      try container.encode(bootstrapServers, forKey: .bootstrapServers)
-      try container.encode(reachable, forKey: .reachable)
-      try container.encode(brokers, forKey: .brokers)
-      try container.encodeNullable(answeredBy, forKey: .answeredBy)
-      try container.encodeNullable(lastAnswerSecondsAgo, forKey: .lastAnswerSecondsAgo)
-      try container.encodeNullable(lastCheckSecondsAgo, forKey: .lastCheckSecondsAgo)
-      try container.encodeNullable(lastError, forKey: .lastError)
     }
   }
 
@@ -158,7 +120,7 @@ extension AdminJSON {
     /// Dead letters stored and neither replayed nor discarded (`dlt list --status pending`).
     public var deadLettersPending: Int
     /// Broker reachability; null in a process without the daemon's probe.
-    public var kafka: Kafka?
+    @Nullable public var kafka: Kafka?
 
     public init(
       version: String, roles: [String], workers: [Worker], relays: [Relay], outbox: [Outbox], tasks: [Task] = [],
@@ -174,20 +136,6 @@ extension AdminJSON {
       self.openCompensations = openCompensations
       self.deadLettersPending = deadLettersPending
       self.kafka = kafka
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-      var container = encoder.container(keyedBy: CodingKeys.self)
-      try container.encode(version, forKey: .version)
-      try container.encode(roles, forKey: .roles)
-      try container.encode(workers, forKey: .workers)
-      try container.encode(relays, forKey: .relays)
-      try container.encode(outbox, forKey: .outbox)
-      try container.encode(tasks, forKey: .tasks)
-      try container.encode(stuckSagas, forKey: .stuckSagas)
-      try container.encode(openCompensations, forKey: .openCompensations)
-      try container.encode(deadLettersPending, forKey: .deadLettersPending)
-      try container.encodeNullable(kafka, forKey: .kafka)
     }
   }
 }

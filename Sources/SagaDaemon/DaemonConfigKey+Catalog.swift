@@ -19,6 +19,22 @@ extension DaemonConfigKey {
     DaemonConfigKey(
       "kafka.statistics_interval", .duration(min: .zero, max: .seconds(3600)), "5s",
       "pace of the lag samples, and librdkafka's statistics interval (their fallback); 0 turns that off"),
+    DaemonConfigKey(
+      "kafka.security.protocol", .choice(KafkaSecuritySettings.protocols), "plaintext",
+      "how every Kafka client connects: plaintext, ssl, sasl_plaintext, sasl_ssl"),
+    DaemonConfigKey(
+      "kafka.security.sasl_mechanism", .text, "",
+      "SASL mechanism: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512"),
+    DaemonConfigKey("kafka.security.sasl_username", .text, "", "SASL user name"),
+    DaemonConfigKey(
+      "kafka.security.sasl_password_file", .text, "",
+      "file whose first line is the SASL password (mode 0600); never shown"),
+    DaemonConfigKey("kafka.security.ssl_ca_location", .text, "", "CA certificate(s) to verify the brokers (PEM file)"),
+    DaemonConfigKey(
+      "kafka.security.ssl_certificate_location", .text, "", "client certificate for mutual TLS (PEM file)"),
+    DaemonConfigKey("kafka.security.ssl_key_location", .text, "", "client private key for mutual TLS (PEM file)"),
+    DaemonConfigKey(
+      "kafka.security.ssl_key_password_file", .text, "", "file whose first line is the client key's password"),
     DaemonConfigKey("kafka.producer", .properties, "", "extra librdkafka properties for every producer"),
     DaemonConfigKey(
       "kafka.consumer", .properties, "fetch.wait.max.ms=10", "extra librdkafka properties for every consumer"),

@@ -71,8 +71,9 @@ extension DaemonConfiguration {
     if let interval = try values.duration("kafka.statistics_interval") {
       node.statisticsInterval = interval == .zero ? nil : interval
     }
-    node.producerProperties = try values.properties("kafka.producer")
-    node.consumerProperties = try values.properties("kafka.consumer")
+    let security = try KafkaSecuritySettings.read(&values)
+    node.producerProperties = security.applied(to: try values.properties("kafka.producer"))
+    node.consumerProperties = security.applied(to: try values.properties("kafka.consumer"))
     if let clientId = try values.text("kafka.client_id") {
       guard !clientId.isEmpty, clientId.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) })
       else { throw Invalid(key: "kafka.client_id", reason: "'\(clientId)' must be letters, digits, '-', '_' or '.'") }

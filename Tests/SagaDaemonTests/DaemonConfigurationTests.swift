@@ -1,4 +1,6 @@
 import Foundation
+import Logging
+import SagaKafka
 import SagaTestSupport
 import Testing
 
@@ -207,5 +209,60 @@ struct DaemonConfigurationTests {
       #expect(DaemonConfigKey.isSecret(name), "\(name)")
     }
     #expect(!DaemonConfigKey.isSecret("kafka.brokers") && !DaemonConfigKey.isSecret("sasl.username"))
+  }
+
+  @Test("kafka.security.* reaches every client; the password comes from a file and is never shown")
+  func kafkaSecurity() async throws {
+    let directory = try TemporaryDirectory()
+    let passwordFile = directory.path + "/sasl-password"
+    try "s3cret-pass\n".write(toFile: passwordFile, atomically: true, encoding: .utf8)
+    // A self-signed CA made for this test (openssl req -x509, P-256): librdkafka loads it at creation.
+    let ca = directory.path + "/ca.pem"
+    try """
+    -----BEGIN CERTIFICATE-----
+    MIIBhzCCAS2gAwIBAgIUFIYCniw5BXYdHoaa2Pw20Wkdm60wCgYIKoZIzj0EAwIw
+    GDEWMBQGA1UEAwwNc2FnYWQtdGVzdC1jYTAgFw0yNjEyMDQwNjQ4MjFaGA8yMTI2
+    MTExMDA2NDgyMVowGDEWMBQGA1UEAwwNc2FnYWQtdGVzdC1jYTBZMBMGByqGSM49
+    AgEGCCqGSM49AwEHA0IABMK6erSHSL9FDN5A7sAOXyoO92zTxX2sWx9w4NtUAnaF
+    htWDr8o5FgeYyFOSaASOK3DXJDsryZdF82HdYUByWo+jUzBRMB0GA1UdDgQWBBRB
+    le/Ls7PVYDNeqX8WxMlhddGL0TAfBgNVHSMEGDAWgBRBle/Ls7PVYDNeqX8WxMlh
+    ddGL0TAPBgNVHRMBAf8EBTADAQH/MAoGCCqGSM49BAMCA0gAMEUCIBLXRZ1tYwMU
+    hbym6cSew6gyZvhDabZjdqaKUtUm8PMIAiEA/BkVefkLuIlmouFuxAZU1HwjnMAG
+    JG8dcH9cumoCNdA=
+    -----END CERTIFICATE-----
+    """.write(toFile: ca, atomically: true, encoding: .utf8)
+    let loaded = try await load(
+      file: """
+        kafka:
+          security:
+            protocol: sasl_ssl
+            sasl_mechanism: SCRAM-SHA-512
+            sasl_username: sagad
+            sasl_password_file: \(passwordFile)
+            ssl_ca_location: \(ca)
+          consumer:
+            sasl.username: other
+        """)
+    for properties in [loaded.node.producerProperties, loaded.node.consumerProperties] {
+      #expect(properties["security.protocol"] == "sasl_ssl")
+      #expect(properties["sasl.mechanisms"] == "SCRAM-SHA-512")
+      #expect(properties["sasl.password"] == "s3cret-pass")
+      #expect(properties["ssl.ca.location"] == ca)
+    }
+    #expect(loaded.node.consumerProperties["sasl.username"] == "other", "kafka.consumer wins over security")
+    #expect(loaded.node.producerProperties["sasl.username"] == "sagad")
+    #expect(!CheckConfigCommand.report(loaded).contains("s3cret-pass"))
+    // librdkafka accepts every property (a client is created; it would connect lazily).
+    var producer = KafkaProducerConfiguration(bootstrapServers: "127.0.0.1:9")
+    producer.overrides = loaded.node.producerProperties
+    let client = try KafkaProducer(configuration: producer, logger: Logger(label: "security-test"))
+    await client.close(timeout: .milliseconds(100))
+
+    #expect(
+      await refusedKey(file: "kafka:\n  security:\n    sasl_password_file: /nonexistent\n")
+        == "kafka.security.sasl_password_file")
+    #expect(
+      await refusedKey(file: "kafka:\n  security:\n    sasl_username: sagad\n") == "kafka.security.protocol")
+    #expect(await refusedKey(["SAGAD_KAFKA_SECURITY_SASL_MECHANISM": "GSSAPI"]) == "kafka.security.sasl_mechanism")
   }
 }

@@ -94,11 +94,18 @@ struct EventFieldReader<Key: CodingKey> {
     } catch DecodingError.valueNotFound {
       throw error(.missingField, key, "is null")
     } catch DecodingError.typeMismatch(_, let context) {
-      throw error(.wrongType, key, "must be \(expected): \(context.debugDescription)")
+      throw error(.wrongType, key, "must be \(expected): \(Self.excerpt(context.debugDescription))")
     } catch {
-      // Foundation reports fractions and out-of-range numbers with its own error type.
-      throw self.error(.wrongType, key, "must be \(expected): \(error)")
+      // Foundation reports fractions and out-of-range numbers with its own error type,
+      // quoting the number: a 200,000-digit one must not become a 200,000-character log line.
+      throw self.error(.wrongType, key, "must be \(expected): \(Self.excerpt("\(error)"))")
     }
+  }
+
+  /// The start of a text that came from the message, bounded for logs and dead-letter reasons.
+  static func excerpt(_ text: String, limit: Int = 200) -> String {
+    guard text.count > limit else { return text }
+    return String(text.prefix(limit)) + "… (\(text.utf8.count) bytes)"
   }
 
   private func error(_ code: SagaError.Code, _ key: Key, _ problem: String) -> SagaError {

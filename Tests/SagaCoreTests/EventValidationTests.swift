@@ -226,4 +226,17 @@ struct EventValidationTests {
       #expect(error.message.contains("UTF-8"))
     }
   }
+
+  @Test("a 200,000-digit number is refused with a reason of bounded length")
+  func hugeNumber() {
+    let digits = String(repeating: "9", count: 200_000)
+    let body = #"{"paymentId":1,"userId":2,"reservationId":3,"paidAmount":"# + digits + "}"
+    do {
+      _ = try EventCodec.decode(ReservationCompleted.self, from: Array(body.utf8))
+      Issue.record("accepted a 200,000-digit amount")
+    } catch {
+      #expect(error.field == "paidAmount" || error.code == .invalidJSON, "\(error)")
+      #expect(error.description.count < 1_000, "reason of \(error.description.count) characters")
+    }
+  }
 }

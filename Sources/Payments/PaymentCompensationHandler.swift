@@ -1,7 +1,8 @@
 import Foundation
 public import GRDB
 public import SagaCore
-public import SagaStorage
+public import SagaRuntime
+import SagaStorage
 
 /// Applies Points' compensation requests (group `payment-compensation-service`, topic
 /// `compensate-payment`): refunds exactly the paid amount, once.

@@ -1,7 +1,8 @@
 import Foundation
 public import GRDB
 public import SagaCore
-public import SagaStorage
+public import SagaRuntime
+import SagaStorage
 
 /// Follows the reward half of the saga (group `payments-saga-tracker`, topics
 /// `point-reward-completed` and `point-reward-failed`): `PAID` → `REWARDED` with the

@@ -5,7 +5,7 @@ import SagaStorage
 
 /// The Payments side of the stuck-saga sweeper (Docs/design.md, "Stuck sagas"): which sagas have waited too
 /// long for Points' answer, re-announcing them through the outbox, and the counters that
-/// stop the re-announcing and report the saga instead. The timer lives in SagaRuntime.
+/// stop the re-announcing and report the saga instead. The timer is `StuckSagaSweeper`.
 extension PaymentsService {
   /// One sweep, in one transaction: every payment still `PAID` or `REWARD_FAILED` whose last
   /// change and last re-announcement are both older than `stuckAfter` is either

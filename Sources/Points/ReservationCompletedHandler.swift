@@ -1,7 +1,8 @@
 import Foundation
 public import GRDB
 public import SagaCore
-public import SagaStorage
+public import SagaRuntime
+import SagaStorage
 
 /// Points' consumer of `reservation-completed` (group `points-service`): credits the reward
 /// and announces it, or records a permanent failure and asks Payments to compensate.

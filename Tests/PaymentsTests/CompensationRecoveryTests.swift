@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import Payments
 import SagaCore
+import SagaRuntime
 import SagaStorage
 import Testing
 

@@ -4,6 +4,7 @@ import GRDB
 import Payments
 import Points
 import SagaCore
+import SagaRuntime
 import SagaStorage
 import SagaTestSupport
 import Testing

@@ -1,10 +1,10 @@
 import Foundation
-import GRDB
 public import Logging
 public import Payments
 public import Points
 public import SagaCore
 import SagaKafka
+public import SagaRuntime
 import SagaStorage
 public import ServiceLifecycle
 
@@ -56,9 +56,8 @@ public final class SagaNode: Service, Sendable {
     var relays: [OutboxRelay] = []
     var producers: [KafkaProducer] = []
 
-    func open(_ path: String, _ migrations: (inout DatabaseMigrator) -> Void) throws -> SagaDatabase {
-      try SagaDatabase(
-        StorageConfiguration(path: path, synchronous: configuration.synchronous), migrations: migrations)
+    func storage(_ path: String) -> StorageConfiguration {
+      StorageConfiguration(path: path, synchronous: configuration.synchronous)
     }
     /// `timelineTables`: the service's saga timeline, purged with the relay's retention.
     func relay(_ name: String, _ database: SagaDatabase, timelineTables: [String]) throws -> OutboxRelay {
@@ -100,7 +99,8 @@ public final class SagaNode: Service, Sendable {
     }
 
     if configuration.roles.contains(.payments) {
-      let database = try open(configuration.paymentsDatabasePath, PaymentsSchema.register(in:))
+      let database = try SagaDatabase(
+        storage(configuration.paymentsDatabasePath), migrations: PaymentsSchema.register(in:))
       let relay = try relay("payments", database, timelineTables: [PaymentsSchema.timelineTable])
       // Once per committed pay group, so ReservationCompleted leaves at once rather than
       // at the relay's next idle check, whoever called pay (this node, the admin socket).
@@ -124,7 +124,7 @@ public final class SagaNode: Service, Sendable {
       self.sweeper = nil
     }
     if configuration.roles.contains(.points) {
-      let database = try open(configuration.pointsDatabasePath, PointsSchema.register(in:))
+      let database = try SagaDatabase(storage(configuration.pointsDatabasePath), migrations: PointsSchema.register(in:))
       self.points = PointsService(database: database)
       let relay = try relay("points", database, timelineTables: [PointsSchema.timelineTable])
       let handler = ReservationCompletedHandler(

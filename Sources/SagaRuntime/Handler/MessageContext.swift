@@ -1,6 +1,7 @@
 public import Foundation
 public import GRDB
 public import SagaCore
+import SagaStorage
 
 /// Per-record context handed to a `SagaMessageHandler`.
 public struct MessageContext: Sendable {

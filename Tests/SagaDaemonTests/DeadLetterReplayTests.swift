@@ -3,6 +3,7 @@ import Logging
 import Payments
 import Points
 import SagaCore
+import SagaDaemon
 import SagaKafka
 import SagaRuntime
 import SagaStorage
@@ -22,7 +23,7 @@ struct DeadLetterReplayTests {
     let task: Task<Void, any Error>
 
     init(roles: Set<SagaNodeConfiguration.Role> = [.points], failpoints: Bool = false) async throws {
-      cluster = try EmbeddedKafkaCluster(brokers: 1, logger: silentLogger)
+      cluster = try EmbeddedKafkaCluster(brokers: 1, logger: SagaHarness.logger)
       for topic in TopicCatalog.allTopics { try cluster.createTopic(topic, partitions: 1) }
       directory = try TemporaryDirectory()
       var configuration = SagaNodeConfiguration(
@@ -31,8 +32,8 @@ struct DeadLetterReplayTests {
       configuration.failpointsEnabled = failpoints
       configuration.consumerProperties = ["session.timeout.ms": "4000", "heartbeat.interval.ms": "500"]
       configuration.deadLetters.replayRate = 1_000
-      node = try SagaNode(configuration: configuration, logger: silentLogger)
-      admin = try KafkaAdmin(bootstrapServers: cluster.bootstrapServers, logger: silentLogger)
+      node = try SagaNode(configuration: configuration, logger: SagaHarness.logger)
+      admin = try KafkaAdmin(bootstrapServers: cluster.bootstrapServers, logger: SagaHarness.logger)
       let node = self.node
       task = Task { try await node.run() }
     }
@@ -52,19 +53,47 @@ struct DeadLetterReplayTests {
       let event = ReservationCompleted(
         paymentId: paymentId, userId: 7, reservationId: paymentId + 100, paidAmount: 50_000)
       try await produce(
-        cluster,
-        [
-          reservationCompletedDeadLetter(
-            originalOffset: paymentId, eventId: eventId, key: Array(event.messageKey.utf8),
-            value: EventCodec.encode(event), reason: "injected-transient: failpoint points.reward", attempts: 3,
-            failureClass: "exhausted")
-        ])
+        Self.deadLetterRecord(
+          originalOffset: paymentId, eventId: eventId, key: Array(event.messageKey.utf8),
+          value: EventCodec.encode(event)))
       var stored: StoredDeadLetter?
       try await eventually("the dead letter of payment \(paymentId) stored", timeout: .seconds(30)) {
         stored = try await deadLetters.list(limit: 100).first { $0.originalOffset == paymentId }
         return stored != nil
       }
       return stored!
+    }
+
+    /// A record on `reservation-completed.DLT` as sagad dead-letters one after three
+    /// transient failures: the original's coordinates (partition 0, `originalOffset`), the
+    /// failure, and with `eventId` the envelope's headers.
+    static func deadLetterRecord(originalOffset: Int64, eventId: Bool, key: [UInt8], value: [UInt8])
+      -> KafkaProducerMessage
+    {
+      let envelope = EventEnvelope(eventType: .reservationCompleted, trace: .start())
+      var headers = eventId ? envelope.headers.map { KafkaHeader(key: $0.name, value: $0.value) } : []
+      headers += [
+        KafkaHeader(key: HeaderName.DeadLetter.originalTopic, value: "reservation-completed"),
+        KafkaHeader(key: HeaderName.DeadLetter.originalPartition, value: "0"),
+        KafkaHeader(key: HeaderName.DeadLetter.originalOffset, value: String(originalOffset)),
+        KafkaHeader(
+          key: HeaderName.DeadLetter.exceptionMessage, value: "injected-transient: failpoint points.reward"),
+        KafkaHeader(key: HeaderName.attempts, value: "3"),
+        KafkaHeader(key: HeaderName.failureClass, value: "exhausted"),
+      ]
+      return KafkaProducerMessage(
+        topic: SagaTopic.reservationCompleted.deadLetterTopic, key: key, value: value, headers: headers)
+    }
+
+    private func produce(_ message: KafkaProducerMessage) async throws {
+      let producer = try KafkaProducer(
+        configuration: KafkaProducerConfiguration(bootstrapServers: cluster.bootstrapServers),
+        logger: SagaHarness.logger)
+      for ticket in try await producer.send([message]) {
+        let report = await ticket.report
+        #expect(report.isPersisted, "\(report)")
+      }
+      await producer.close()
     }
 
     func stop() async {

@@ -1,7 +1,7 @@
 public import Foundation
 public import Logging
-public import Payments
 public import SagaCore
+public import SagaRuntime
 public import ServiceLifecycle
 import Synchronization
 
@@ -12,6 +12,10 @@ import Synchronization
 /// logged once, listed by `stuckSagas()`, counted in `statistics.stuck`; never dropped
 /// silently. The decisions and counters live in the Payments database, so a restart
 /// neither forgets a count nor logs a report twice.
+///
+/// A `Service` of Payments rather than a generic timer in the runtime: its settings, its
+/// counters and what a sweep does are all Payments' business; the runtime's supervisor
+/// runs and restarts it like any other long-running task.
 public final class StuckSagaSweeper: Service, Sendable {
   public let name = "stuck-saga-sweeper"
   private let payments: PaymentsService

@@ -1,4 +1,6 @@
+public import Payments
 public import SagaCore
+public import SagaRuntime
 public import SagaStorage
 
 /// What one sagad process runs (Docs/architecture.md, "Parts"): which services, where their

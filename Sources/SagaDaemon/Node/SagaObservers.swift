@@ -1,5 +1,6 @@
 public import Payments
 public import Points
+public import SagaRuntime
 
 /// Outcome observers for metrics (wired by the daemon). Each is called synchronously where
 /// the outcome is decided, often inside a write transaction: keep them cheap (a counter).

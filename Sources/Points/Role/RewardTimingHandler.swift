@@ -1,27 +1,22 @@
 import Foundation
-public import GRDB
-public import SagaCore
-public import SagaRuntime
+import GRDB
+import SagaCore
+import SagaRuntime
 
 /// Points' `reservation-completed` handler with the reward latency measured around it
 /// (`sagad_reward_latency_seconds`): from the event's `occurredAt` header, written when the
 /// payment committed (or, without that header, the Kafka record's timestamp), to the
 /// transaction that credits the reward. It only measures: the node's observer turns the
 /// duration into a metric, so Points knows nothing of metrics.
-public struct RewardTimingHandler: SagaMessageHandler {
+struct RewardTimingHandler: SagaMessageHandler {
   let inner: ReservationCompletedHandler
   let observe: @Sendable (Duration) -> Void
 
-  public init(inner: ReservationCompletedHandler, observe: @escaping @Sendable (Duration) -> Void) {
-    self.inner = inner
-    self.observe = observe
-  }
-
-  public var consumerGroup: SagaConsumerGroup { inner.consumerGroup }
+  var consumerGroup: SagaConsumerGroup { inner.consumerGroup }
 
   /// What `ReservationCompletedHandler.handle(_:context:in:)` does, through the entry point
   /// that returns the outcome.
-  public func handle(_ message: InboundMessage, context: MessageContext, in db: Database) throws(SagaError) {
+  func handle(_ message: InboundMessage, context: MessageContext, in db: Database) throws(SagaError) {
     guard case .rewarded = try inner.process(message, context: context, in: db) else { return }
     let start =
       context.envelope.occurredAt
@@ -31,7 +26,7 @@ public struct RewardTimingHandler: SagaMessageHandler {
     context.onCommit { [observe] in observe(latency) }
   }
 
-  public func deadLettered(
+  func deadLettered(
     _ message: InboundMessage, error: SagaError, attempts: Int, context: MessageContext, in db: Database
   ) throws(SagaError) {
     try inner.deadLettered(message, error: error, attempts: attempts, context: context, in: db)

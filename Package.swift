@@ -1,6 +1,7 @@
 // swift-tools-version:6.2
-// The target graph mirrors Docs/architecture.md ("Modules"): domain code never
-// sees librdkafka, NIO or GRDB, and Payments and Points never import each other.
+// The target graph follows Docs/architecture.md ("Modules"), whose allowed-imports block
+// scripts/check-imports.sh (make lint) checks this file and every import against: the runtime
+// knows no service, Payments and Points never import each other, only SagaDaemon knows both.
 import PackageDescription
 
 let package = Package(

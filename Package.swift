@@ -132,6 +132,7 @@ let package = Package(
     .testTarget(
       name: "PointsTests",
       dependencies: [
+        "SagaTestSupport",
         "Points", "SagaCore", "SagaStorage", "SagaRuntime", .product(name: "GRDB", package: "GRDB.swift"),
       ]
     ),

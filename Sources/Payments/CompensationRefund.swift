@@ -54,14 +54,7 @@ enum CompensationRefund {
         try failpoints.hit(.paymentsRefund)
         balance = try Wallet.post(
           .refund, userId: payment.userId, amount: payment.amount, paymentId: payment.paymentId, at: now, in: db)
-        let millis = now.paymentsMilliseconds
-        try db.execute(
-          sql: "INSERT INTO refunds (payment_id, amount, reason, created_at) VALUES (?, ?, ?, ?)",
-          arguments: [payment.paymentId, payment.amount, reason, millis])
-        try PaymentView.setStatus(.refunded, paymentId: payment.paymentId, at: now, in: db)
-        try db.execute(
-          sql: "UPDATE reservations SET status = ?, updated_at = ? WHERE id = ?",
-          arguments: [ReservationStatus.cancelled.rawValue, millis, payment.reservationId])
+        try PaymentView.recordRefund(of: payment, reason: reason, at: now, in: db)
         return .commit
       }
     } catch let error as PaymentsError {

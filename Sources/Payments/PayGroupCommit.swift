@@ -40,12 +40,12 @@ final class PayGroupCommit: Sendable {
     var statistics = PayGroupStatistics()
   }
 
-  private let database: SagaDatabase
+  private let database: PaymentsDatabase
   private let maxGroupSize: Int
   private let afterCommit: (@Sendable (_ newPayments: Int) -> Void)?
   private let state = Mutex(State())
 
-  init(database: SagaDatabase, maxGroupSize: Int, afterCommit: (@Sendable (_ newPayments: Int) -> Void)?) {
+  init(database: PaymentsDatabase, maxGroupSize: Int, afterCommit: (@Sendable (_ newPayments: Int) -> Void)?) {
     precondition(maxGroupSize > 0, "maxGroupSize must be positive")
     self.database = database
     self.maxGroupSize = maxGroupSize

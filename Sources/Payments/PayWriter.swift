@@ -47,36 +47,10 @@ enum PayWriter {
       throw PaymentsError(
         .insufficientBalance, "user \(request.userId) has \(balance) KRW, the payment needs \(request.amount) KRW")
     }
-    if let seat = request.seat {
-      let taken = try Bool.fetchOne(
-        db.cachedStatement(
-          sql: "SELECT EXISTS (SELECT 1 FROM reservations WHERE schedule_id = ? AND seat = ? AND status = 'RESERVED')"),
-        arguments: [request.scheduleId, seat])
-      guard taken != true else {
-        throw PaymentsError(.seatTaken, "seat \(seat) of schedule \(request.scheduleId) is already reserved")
-      }
+    if let seat = request.seat, try PaymentView.isSeatReserved(seat, scheduleId: request.scheduleId, in: db) {
+      throw PaymentsError(.seatTaken, "seat \(seat) of schedule \(request.scheduleId) is already reserved")
     }
-    let millis = now.paymentsMilliseconds
-    try db.cachedStatement(
-      sql: """
-        INSERT INTO reservations (user_id, schedule_id, seat, status, created_at, updated_at)
-        VALUES (?, ?, ?, ?, ?, ?)
-        """
-    ).execute(arguments: [
-      request.userId, request.scheduleId, request.seat, ReservationStatus.reserved.rawValue, millis, millis,
-    ])
-    let reservationId = db.lastInsertedRowID
-    try db.cachedStatement(
-      sql: """
-        INSERT INTO payments (user_id, reservation_id, schedule_id, amount, status, trace_id, traceparent,
-                              correlation_id, created_at, updated_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-        """
-    ).execute(arguments: [
-      request.userId, reservationId, request.scheduleId, request.amount, PaymentStatus.paid.rawValue,
-      envelope.trace.traceId, envelope.trace.traceparent, envelope.correlationId, millis, millis,
-    ])
-    let paymentId = db.lastInsertedRowID
+    let (reservationId, paymentId) = try PaymentView.insert(request, envelope: envelope, at: now, in: db)
     let newBalance = try Wallet.post(
       .payment, userId: request.userId, amount: -request.amount, paymentId: paymentId, balance: balance, at: now,
       in: db)

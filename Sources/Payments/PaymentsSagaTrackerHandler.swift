@@ -64,12 +64,8 @@ public struct PaymentsSagaTrackerHandler: SagaMessageHandler {
     guard payment.status == .paid else {
       return try Self.ignore(message, payment: payment, summary: "reward \(event.rewardedAmount) KRW", at: now, in: db)
     }
-    try db.cachedStatement(
-      sql: "UPDATE payments SET status = ?, reward_amount = ?, point_id = ?, updated_at = ? WHERE id = ?"
-    ).execute(arguments: [
-      PaymentStatus.rewarded.rawValue, event.rewardedAmount, event.pointId, now.paymentsMilliseconds,
-      payment.paymentId,
-    ])
+    try PaymentView.setRewarded(
+      paymentId: payment.paymentId, rewardAmount: event.rewardedAmount, pointId: event.pointId, at: now, in: db)
     try SagaStep.record(
       .rewardCompleted, paymentId: payment.paymentId,
       outcome: "REWARDED: \(event.rewardedAmount) points credited (point \(event.pointId))", message: message,

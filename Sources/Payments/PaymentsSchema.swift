@@ -1,7 +1,7 @@
-public import GRDB
+import GRDB
 
-/// The Payments service's tables, as GRDB migrations run by `SagaDatabase` after the
-/// storage tables: `SagaDatabase(configuration, migrations: PaymentsSchema.register)`.
+/// The Payments service's tables, as the GRDB migrations `PaymentsDatabase.migrator`
+/// registers after the storage tables.
 ///
 /// Money invariants are enforced by the schema where SQLite can (non-negative balances,
 /// one payment per (user, schedule), one refund per payment, ledger rows whose sign
@@ -9,12 +9,12 @@ public import GRDB
 /// balance equals the sum of the ledger). Times are integer milliseconds since the epoch,
 /// as in the storage tables. Migration identifiers start with `payments-` so they never
 /// collide with the storage or Points migrations in a shared migrator.
-public enum PaymentsSchema {
+enum PaymentsSchema {
   /// The saga timeline (`sagactl saga`), purged after `timeline.retention`.
-  public static let timelineTable = "saga_steps"
+  static let timelineTable = "saga_steps"
 
   /// Registers the Payments migrations in `migrator`.
-  public static func register(in migrator: inout DatabaseMigrator) {
+  static func register(in migrator: inout DatabaseMigrator) {
     migrator.registerMigration("payments-v1") { db in
       try db.execute(sql: walletTables)
       try db.execute(sql: sagaTables)

@@ -1,7 +1,7 @@
 public import Foundation
 import GRDB
 public import SagaCore
-public import SagaStorage
+import SagaStorage
 
 /// The Payments service's own operations (wallet, pay, lookups), each one transaction on
 /// the service's database. The saga's reactions to Points live in the two handlers,
@@ -18,14 +18,14 @@ public final class PaymentsService: Sendable {
   /// transaction stays a few milliseconds.
   public static let defaultMaxGroupSize = 256
 
-  public let database: SagaDatabase
+  public let database: PaymentsDatabase
   let clock: @Sendable () -> Date
   /// `payments.refund` fires in `retryCompensation` as it does in the compensation handler.
   let failpoints: Failpoints
   private let groupCommit: PayGroupCommit
 
   /// - Parameters:
-  ///   - database: opened with `migrations: PaymentsSchema.register`.
+  ///   - database: the Payments database, migrated.
   ///   - clock: the time written to rows and headers (tests pin it).
   ///   - maxGroupSize: the most `pay` requests committed in one transaction.
   ///   - failpoints: the node's failpoints (`payments.refund`).
@@ -33,7 +33,7 @@ public final class PaymentsService: Sendable {
   ///     (hence outbox rows), with their number, before any caller of the group is
   ///     answered; the node wakes the outbox relay with it.
   public init(
-    database: SagaDatabase, clock: @escaping @Sendable () -> Date = { Date() },
+    database: PaymentsDatabase, clock: @escaping @Sendable () -> Date = { Date() },
     maxGroupSize: Int = PaymentsService.defaultMaxGroupSize, failpoints: Failpoints = .disabled,
     afterPayCommit: (@Sendable (_ newPayments: Int) -> Void)? = nil
   ) {
@@ -57,12 +57,8 @@ public final class PaymentsService: Sendable {
     }
     let now = clock()
     try await write { db in
-      let exists = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM users WHERE id = ?)", arguments: [id])
-      guard exists != true else { throw PaymentsError(.userExists, "user \(id) already exists") }
-      let millis = now.paymentsMilliseconds
-      try db.execute(sql: "INSERT INTO users (id, created_at) VALUES (?, ?)", arguments: [id, millis])
-      try db.execute(
-        sql: "INSERT INTO wallets (user_id, balance, updated_at) VALUES (?, 0, ?)", arguments: [id, millis])
+      guard try !Wallet.userExists(id, in: db) else { throw PaymentsError(.userExists, "user \(id) already exists") }
+      try Wallet.open(userId: id, at: now, in: db)
       if initialBalance > 0 {
         try Wallet.post(.charge, userId: id, amount: initialBalance, at: now, in: db)
       }

@@ -1,5 +1,3 @@
-import GRDB
-
 /// A payment whose saga ended in `REWARDED` or `REFUNDED`, as `verify` compares it with
 /// Points' ledger when one sagad hosts both roles.
 public struct SettledPayment: Sendable, Hashable {
@@ -22,21 +20,6 @@ public struct SettledPayment: Sendable, Hashable {
 extension PaymentsService {
   /// Every `REWARDED` and `REFUNDED` payment, by id: one scan of the payments table.
   public func settledPayments() async throws(PaymentsError) -> [SettledPayment] {
-    try await read { db in
-      var settled: [SettledPayment] = []
-      let rows = try Row.fetchCursor(
-        db,
-        sql: """
-          SELECT id, user_id, amount, status, reward_amount FROM payments
-          WHERE status IN ('REWARDED', 'REFUNDED') ORDER BY id
-          """)
-      while let row = try rows.next() {
-        let raw: String = row[3]
-        let status: PaymentStatus = raw == PaymentStatus.rewarded.rawValue ? .rewarded : .refunded
-        settled.append(
-          SettledPayment(paymentId: row[0], userId: row[1], amount: row[2], status: status, rewardAmount: row[4]))
-      }
-      return settled
-    }
+    try await read { db in try SettledPayment.fetchAll(in: db) }
   }
 }

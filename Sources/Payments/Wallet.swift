@@ -15,6 +15,19 @@ enum Wallet {
     case refund
   }
 
+  /// Whether user `id` exists.
+  static func userExists(_ id: Int64, in db: Database) throws -> Bool {
+    try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM users WHERE id = ?)", arguments: [id]) ?? false
+  }
+
+  /// Creates user `userId` with an empty wallet.
+  static func open(userId: Int64, at now: Date, in db: Database) throws {
+    let millis = now.paymentsMilliseconds
+    try db.execute(sql: "INSERT INTO users (id, created_at) VALUES (?, ?)", arguments: [userId, millis])
+    try db.execute(
+      sql: "INSERT INTO wallets (user_id, balance, updated_at) VALUES (?, 0, ?)", arguments: [userId, millis])
+  }
+
   /// The balance of `userId`, or nil when the user has no wallet.
   static func balance(userId: Int64, in db: Database) throws -> Int64? {
     try Int64.fetchOne(db.cachedStatement(sql: "SELECT balance FROM wallets WHERE user_id = ?"), arguments: [userId])

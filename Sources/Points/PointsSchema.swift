@@ -1,18 +1,16 @@
-public import GRDB
+import GRDB
 
-/// The Points service's own tables, as GRDB migrations that `SagaDatabase` runs after the
-/// storage tables (outbox, inbox, failed messages):
-///
-///     SagaDatabase(configuration, migrations: PointsSchema.register(in:))
+/// The Points service's own tables, as the GRDB migrations `PointsDatabase.migrator`
+/// registers after the storage tables (outbox, inbox, retry schedule, dead-letter marks).
 ///
 /// Times are integer milliseconds since the epoch, like every storage table.
-public enum PointsSchema {
+enum PointsSchema {
   /// Points' half of the saga timeline (`sagactl saga`), purged after `timeline.retention`.
-  public static let timelineTable = "point_saga_steps"
+  static let timelineTable = "point_saga_steps"
 
   /// Registers the Points migrations. Identifiers start with `points-` so they never collide
   /// with the storage migrations or with Payments' (the two services may share a file in tests).
-  public static func register(in migrator: inout DatabaseMigrator) {
+  static func register(in migrator: inout DatabaseMigrator) {
     migrator.registerMigration("points-v1-accounts-ledger-failures") { db in
       // user_id is the rowid (INTEGER PRIMARY KEY): enrolment checks and balance updates
       // are one B-tree probe on the hot path. The CHECK is the last line of defence against

@@ -8,20 +8,19 @@ public import SagaStorage
 /// Rewards themselves are credited only by `ReservationCompletedHandler`, inside the loop's
 /// transaction, so that every balance change comes with its ledger row and its event.
 ///
-/// The database must have been opened with `PointsSchema.register(in:)` among its migrations.
 /// Every method throws `SagaError`: `invalid-value` for a bad id, otherwise
 /// `SagaError.storage(_:)` (busy and I/O are transient).
 public final class PointsService: Sendable {
-  public let database: SagaDatabase
+  public let database: PointsDatabase
 
-  public init(database: SagaDatabase) {
+  public init(database: PointsDatabase) {
     self.database = database
   }
 
   /// Opens (creating if needed) a Points database at `configuration.path`.
   /// - Throws: `StorageError` when the file cannot be opened or migrated.
   public convenience init(opening configuration: StorageConfiguration) throws {
-    self.init(database: try SagaDatabase(configuration, migrations: PointsSchema.register(in:)))
+    self.init(database: try PointsDatabase(opening: configuration))
   }
 
   /// Gives `userId` an empty point account. Idempotent: an existing account, its balance
@@ -70,16 +69,7 @@ public final class PointsService: Sendable {
   /// Every payment id the ledger rewarded, with how many rows and points: one grouped scan
   /// of the ledger, for `verify`'s comparison with Payments.
   public func rewardTotals() async throws(SagaError) -> [Int64: PaymentRewardTotal] {
-    try await read { db in
-      var totals: [Int64: PaymentRewardTotal] = [:]
-      let rows = try Row.fetchCursor(
-        db, sql: "SELECT payment_id, COUNT(*), SUM(amount) FROM point_ledger GROUP BY payment_id")
-      while let row = try rows.next() {
-        let total = PaymentRewardTotal(paymentId: row[0], rewards: row[1], points: row[2])
-        totals[total.paymentId] = total
-      }
-      return totals
-    }
+    try await read { db in try PointsStore.rewardTotals(in: db) }
   }
 
   private static func validate(userId: Int64) throws(SagaError) {

@@ -51,6 +51,18 @@ enum PointsStore {
     }
   }
 
+  /// Every payment id the ledger rewarded, with how many rows and points: one grouped scan.
+  static func rewardTotals(in db: Database) throws -> [Int64: PaymentRewardTotal] {
+    var totals: [Int64: PaymentRewardTotal] = [:]
+    let rows = try Row.fetchCursor(
+      db, sql: "SELECT payment_id, COUNT(*), SUM(amount) FROM point_ledger GROUP BY payment_id")
+    while let row = try rows.next() {
+      let total = PaymentRewardTotal(paymentId: row[0], rewards: row[1], points: row[2])
+      totals[total.paymentId] = total
+    }
+    return totals
+  }
+
   /// Writes the ledger row and raises the balance by `amount`; the caller has checked that
   /// the account exists and that the sum fits in `Int64`.
   static func credit(

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Logging
 import Payments
 import SagaCore
@@ -8,7 +9,7 @@ import SagaTestSupport
 import Synchronization
 import Testing
 
-/// The sweeper's timer and bookkeeping on a bare Payments database (no Kafka): with an
+/// The sweeper's timer and bookkeeping on a bare in-memory Payments database (no Kafka): with an
 /// injected clock for the counting, and with its own loop on short real settings.
 @Suite("Stuck-saga sweeper", .timeLimit(.minutes(2)))
 struct StuckSagaSweeperTests {
@@ -18,10 +19,8 @@ struct StuckSagaSweeperTests {
     return logger
   }()
 
-  private static func payments(_ directory: TemporaryDirectory) throws -> PaymentsService {
-    PaymentsService(
-      database: try SagaDatabase(
-        StorageConfiguration(path: directory.path + "/payments.sqlite"), migrations: PaymentsSchema.register))
+  private static func payments() throws -> PaymentsService {
+    PaymentsService(database: try PaymentsDatabase(DatabaseQueue()))
   }
 
   private static func pay(_ payments: PaymentsService) async throws -> PayResult {
@@ -31,8 +30,7 @@ struct StuckSagaSweeperTests {
 
   @Test("with a moved clock: re-announced max_republish times, then reported once and counted; relay woken")
   func injectedClock() async throws {
-    let directory = try TemporaryDirectory()
-    let payments = try Self.payments(directory)
+    let payments = try Self.payments()
     let paid = try await Self.pay(payments)
     let now = Mutex(Date())
     let wakeup = Wakeup()
@@ -68,8 +66,7 @@ struct StuckSagaSweeperTests {
 
   @Test("its own loop on short settings: re-announces, stops at the limit, keeps reporting the saga")
   func loop() async throws {
-    let directory = try TemporaryDirectory()
-    let payments = try Self.payments(directory)
+    let payments = try Self.payments()
     let paid = try await Self.pay(payments)
     let sweeper = StuckSagaSweeper(
       payments: payments,
@@ -86,7 +83,7 @@ struct StuckSagaSweeperTests {
     let steps = try await payments.steps(paymentId: paid.paymentId).map(\.step)
     #expect(steps.filter { $0 == .republished }.count == 3)
     #expect(steps.filter { $0 == .stuckReported }.count == 1)
-    let announcements = try await payments.database.read { db in
+    let announcements = try await payments.database.storage.read { db in
       try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE topic = 'reservation-completed'") ?? 0
     }
     #expect(announcements == 1 + 3)

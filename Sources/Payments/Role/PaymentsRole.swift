@@ -1,6 +1,5 @@
 public import SagaCore
 public import SagaRuntime
-import SagaStorage
 
 /// The Payments role of a node, assembled from the runtime's factories: its database, the
 /// `payments` relay, the `payments-saga-tracker` and `payment-compensation` workers, the
@@ -35,9 +34,9 @@ public struct PaymentsRole: Sendable {
     settings: Settings, factory: RuntimeFactory,
     compensationObserver: (@Sendable (CompensationOutcome) -> Void)? = nil
   ) throws {
-    let database = try SagaDatabase(
-      factory.storage(path: settings.databasePath), migrations: PaymentsSchema.register(in:))
-    let relay = try factory.relay("payments", database: database, timelineTables: [PaymentsSchema.timelineTable])
+    let database = try PaymentsDatabase(factory.openDatabase(path: settings.databasePath))
+    let relay = try factory.relay(
+      "payments", database: database.storage, timelineTables: [PaymentsDatabase.timelineTable])
     // Once per committed pay group, so ReservationCompleted leaves at once rather than
     // at the relay's next idle check, whoever called pay (this node, the admin socket).
     let wakeOnCommit = factory.settings.relay.wakeOnCommit
@@ -48,12 +47,12 @@ public struct PaymentsRole: Sendable {
       failpoints: factory.failpoints, afterPayCommit: afterPayCommit)
     let workers = [
       try factory.worker(
-        "payments-saga-tracker", handler: PaymentsSagaTrackerHandler(), service: .payments, database: database,
-        relay: relay),
+        "payments-saga-tracker", handler: PaymentsSagaTrackerHandler(), service: .payments,
+        database: database.storage, relay: relay),
       try factory.worker(
         "payment-compensation",
         handler: PaymentCompensationHandler(failpoints: factory.failpoints, observer: compensationObserver),
-        service: .payments, database: database, relay: relay),
+        service: .payments, database: database.storage, relay: relay),
     ]
     sweeper = StuckSagaSweeper(
       payments: service, settings: settings.sweeper, relayWakeup: wakeOnCommit ? wakeup : nil,

@@ -1,6 +1,5 @@
 public import SagaCore
 public import SagaRuntime
-import SagaStorage
 
 /// The Points role of a node, assembled from the runtime's factories: its database, the
 /// `points` relay, the `points` worker (group `points-service`) and the
@@ -34,16 +33,16 @@ public struct PointsRole: Sendable {
     settings: Settings, factory: RuntimeFactory, rewardObserver: (@Sendable (RewardOutcome) -> Void)? = nil,
     rewardLatency: (@Sendable (Duration) -> Void)? = nil
   ) throws {
-    let database = try SagaDatabase(
-      factory.storage(path: settings.databasePath), migrations: PointsSchema.register(in:))
+    let database = try PointsDatabase(factory.openDatabase(path: settings.databasePath))
     service = PointsService(database: database)
-    let relay = try factory.relay("points", database: database, timelineTables: [PointsSchema.timelineTable])
+    let relay = try factory.relay("points", database: database.storage, timelineTables: [PointsDatabase.timelineTable])
     let handler = ReservationCompletedHandler(
       rule: settings.rewardRule, paymentsPeer: settings.paymentsPeer, failpoints: factory.failpoints,
       observer: rewardObserver)
     var measured: any SagaMessageHandler = handler
     if let rewardLatency { measured = RewardTimingHandler(inner: handler, observe: rewardLatency) }
-    let worker = try factory.worker("points", handler: measured, service: .points, database: database, relay: relay)
+    let worker = try factory.worker(
+      "points", handler: measured, service: .points, database: database.storage, relay: relay)
     parts = RoleParts(relays: [relay], workers: [worker], deadLetterGroups: [.pointsServiceDeadLetters])
   }
 }

@@ -1,11 +1,12 @@
+public import GRDB
 public import Logging
 public import SagaCore
 import SagaKafka
 public import SagaStorage
 
 /// The runtime's factories for one node (Docs/architecture.md, "Modules"). Each service's
-/// role assembly (`PaymentsRole`, `PointsRole`) asks it for its database settings, a relay
-/// and its consume workers; the composition root then hands it every role's parts and gets
+/// role assembly (`PaymentsRole`, `PointsRole`) asks it for its database, a relay and its
+/// consume workers; the composition root then hands it every role's parts and gets
 /// back the `NodeRuntime` that runs them.
 ///
 /// Every Kafka client is configured here, from `settings`, so the roles name their workers
@@ -31,9 +32,11 @@ public final class RuntimeFactory {
     self.failpoints = Failpoints(enabled: settings.failpointsEnabled)
   }
 
-  /// How a database at `path` is opened on this node (`storage.synchronous`).
-  public func storage(path: String) -> StorageConfiguration {
-    StorageConfiguration(path: path, synchronous: settings.synchronous)
+  /// Opens (creating if needed) the database file at `path` as this node runs every one
+  /// (WAL, `storage.synchronous`), for the service's database type to migrate.
+  /// - Throws: `StorageError` naming the file.
+  public func openDatabase(path: String) throws -> any DatabaseWriter {
+    try SagaDatabase.openPool(storage(path: path))
   }
 
   /// A relay named `name` for `database`'s outbox, with an idempotent producer of its own.
@@ -94,6 +97,10 @@ public final class RuntimeFactory {
       relays: parts.relays, workers: parts.workers, deadLetterWorkers: deadLetterWorkers, deadLetters: deadLetters,
       supervisor: Supervisor(children: children, settings: settings.supervisor, logger: logger),
       producers: producers, failpoints: failpoints)
+  }
+
+  private func storage(path: String) -> StorageConfiguration {
+    StorageConfiguration(path: path, synchronous: settings.synchronous)
   }
 
   /// A restart (supervisor) needs a fresh consumer: a closed one has left the group.

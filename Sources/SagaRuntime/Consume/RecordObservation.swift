@@ -1,4 +1,4 @@
-/// One handler run of a consume worker, as reported to `SagaObservers.record` (for
+/// One handler run of a consume worker, as reported to `WorkerHooks.recordProcessed` (for
 /// `sagad_events_processed_total` and `sagad_event_processing_seconds`). Reported inside the
 /// worker's write transaction: a batch that later rolls back is run and reported again, an
 /// over-count that counters and latency histograms can live with.

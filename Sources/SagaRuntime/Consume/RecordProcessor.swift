@@ -54,7 +54,7 @@ struct RecordProcessor: Sendable {
   let service: SagaService
   var policy: RetryPolicy
   let logger: Logger
-  /// Told of every handler run, for metrics (`SagaObservers.record`); nil reports nothing.
+  /// Told of every handler run, for metrics (`WorkerHooks.recordProcessed`); nil reports nothing.
   var observe: (@Sendable (RecordObservation) -> Void)? = nil
   /// The worker's name in those reports.
   var worker = ""

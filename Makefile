@@ -44,7 +44,7 @@ help:
 	@echo "make dev-broker   start the standalone in-memory Kafka dev broker"
 	@echo "make test         build everything and run the test suite (installs system packages if missing)"
 	@echo "make build        build every product (sagad, sagactl, sagad-bench)"
-	@echo "make lint         swift format lint --strict, bash -n (and shellcheck if installed) on scripts"
+	@echo "make lint         swift format lint --strict, the module graph's imports, bash -n (and shellcheck if installed) on scripts"
 	@echo "make format       reformat Sources, Tests and Package.swift in place"
 	@echo "make bench        limits (Kafka, SQLite), sagad --config via sagactl load (defaults, 1,000/s, report-style baseline): sagas/s, latency, CPU, RSS vs targets"
 	@echo "make reliability  the reliability scenarios at full size (crashes, failpoints, broker and storage faults, split roles, duplicates, admin fuzz, soak), table in Docs/reliability.md"
@@ -99,6 +99,7 @@ endif
 
 lint:
 	$(SWIFT) format lint --strict --recursive $(FORMAT_PATHS)
+	@bash scripts/check-imports.sh
 	@for f in $(SCRIPTS); do [ -f "$$f" ] || continue; bash -n "$$f" || exit 1; done; echo "bash -n: ok"
 	@if command -v shellcheck >/dev/null 2>&1; then \
 	  shellcheck $(SCRIPTS) && echo "shellcheck: ok"; \

@@ -1,6 +1,7 @@
 // swift-tools-version:6.2
-// The target graph mirrors Docs/architecture.md ("Modules"): domain code never
-// sees librdkafka, NIO or GRDB, and Payments and Points never import each other.
+// The target graph follows Docs/architecture.md ("Modules"), whose allowed-imports block
+// scripts/check-imports.sh (make lint) checks this file and every import against: the runtime
+// knows no service, Payments and Points never import each other, only SagaDaemon knows both.
 import PackageDescription
 
 let package = Package(
@@ -42,23 +43,30 @@ let package = Package(
       name: "SagaStorage",
       dependencies: ["SagaCore", .product(name: "GRDB", package: "GRDB.swift")]
     ),
-    // The services define their own schemas as GRDB migrations run by SagaStorage.
-    .target(
-      name: "Payments",
-      dependencies: ["SagaCore", "SagaStorage", .product(name: "GRDB", package: "GRDB.swift")]
-    ),
-    .target(
-      name: "Points",
-      dependencies: ["SagaCore", "SagaStorage", .product(name: "GRDB", package: "GRDB.swift")]
-    ),
+    // Generic: the consume loop, relays, retries, dead letters, supervision. It knows no service.
     .target(
       name: "SagaRuntime",
       dependencies: [
-        "SagaCore", "SagaStorage", "SagaKafka", "Payments", "Points",
+        "SagaCore", "SagaStorage", "SagaKafka",
         .product(name: "GRDB", package: "GRDB.swift"),
         .product(name: "Logging", package: "swift-log"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
       ]
+    ),
+    // The services plug their handlers into the runtime and define their own schemas as GRDB
+    // migrations. The stuck-saga sweeper is a Payments service, hence its lifecycle and log.
+    .target(
+      name: "Payments",
+      dependencies: [
+        "SagaCore", "SagaStorage", "SagaRuntime",
+        .product(name: "GRDB", package: "GRDB.swift"),
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+      ]
+    ),
+    .target(
+      name: "Points",
+      dependencies: ["SagaCore", "SagaStorage", "SagaRuntime", .product(name: "GRDB", package: "GRDB.swift")]
     ),
     // The standard library only, so that sagactl stays small: NIO framing lives in SagaDaemon.
     .target(name: "AdminProtocol"),
@@ -82,7 +90,7 @@ let package = Package(
     .executableTarget(
       name: "SagaBench",
       dependencies: [
-        "SagaKafka", "SagaCore", "SagaStorage", "SagaRuntime", "Payments", "Points",
+        "SagaKafka", "SagaCore", "SagaStorage", "SagaRuntime", "Payments", "Points", "SagaDaemon",
         .product(name: "GRDB", package: "GRDB.swift"),
         .product(name: "Logging", package: "swift-log"),
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -123,11 +131,19 @@ let package = Package(
     ),
     .testTarget(
       name: "PointsTests",
-      dependencies: ["Points", "SagaCore", "SagaStorage", .product(name: "GRDB", package: "GRDB.swift")]
+      dependencies: [
+        "SagaTestSupport",
+        "Points", "SagaCore", "SagaStorage", "SagaRuntime", .product(name: "GRDB", package: "GRDB.swift"),
+      ]
     ),
     .testTarget(
       name: "PaymentsTests",
-      dependencies: ["Payments", "SagaCore", "SagaStorage", .product(name: "GRDB", package: "GRDB.swift")]
+      dependencies: [
+        "SagaTestSupport",
+        "Payments", "SagaCore", "SagaStorage", "SagaRuntime",
+        .product(name: "GRDB", package: "GRDB.swift"),
+        .product(name: "Logging", package: "swift-log"),
+      ]
     ),
     .testTarget(
       name: "SagaDaemonTests",

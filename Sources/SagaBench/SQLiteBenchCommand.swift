@@ -33,10 +33,10 @@ struct SQLiteBenchCommand: AsyncParsableCommand {
   func run() async throws {
     let directory = stateDir ?? NSTemporaryDirectory() + "sagad-bench-sqlite-" + UUID().uuidString
     defer { if stateDir == nil { try? FileManager.default.removeItem(atPath: directory) } }
-    let database = try SagaDatabase(
-      StorageConfiguration(
-        path: directory + "/payments.sqlite", synchronous: synchronous == "normal" ? .normal : .full),
-      migrations: PaymentsSchema.register(in:))
+    let database = try PaymentsDatabase(
+      opening: StorageConfiguration(
+        path: directory + "/payments.sqlite", synchronous: synchronous == "normal" ? .normal : .full)
+    ).storage
     let userCount = Int64(users)
     try await database.write { db in
       for user in 1...userCount {

@@ -5,6 +5,7 @@ import Logging
 import Payments
 import Points
 import SagaCore
+import SagaDaemon
 import SagaKafka
 import SagaRuntime
 import SagaStorage
@@ -90,7 +91,7 @@ struct SagaBenchCommand: AsyncParsableCommand {
     let groups = paymentsService.payStatistics
     var finished = 0
     while clock.now - start < .seconds(600) {
-      finished = try await paymentsService.database.read { db in
+      finished = try await paymentsService.database.storage.read { db in
         try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM payments WHERE status = 'REWARDED'") ?? 0
       }
       if finished >= total { break }
@@ -103,13 +104,13 @@ struct SagaBenchCommand: AsyncParsableCommand {
     let cpuSeconds = Self.processCPUSeconds() - cpuBefore
     // Payment commit (payments.created_at) → reward commit (point_ledger.created_at),
     // both in ms on this machine's clock.
-    let paidAt = try await paymentsService.database.read { db in
+    let paidAt = try await paymentsService.database.storage.read { db in
       try Dictionary(
         uniqueKeysWithValues: Row.fetchAll(db, sql: "SELECT id, created_at FROM payments").map {
           (($0["id"] as Int64?) ?? 0, ($0["created_at"] as Int64?) ?? 0)
         })
     }
-    let rewardedAt = try await pointsService.database.read { db in
+    let rewardedAt = try await pointsService.database.storage.read { db in
       try Row.fetchAll(db, sql: "SELECT payment_id, created_at FROM point_ledger").map {
         (($0["payment_id"] as Int64?) ?? 0, ($0["created_at"] as Int64?) ?? 0)
       }

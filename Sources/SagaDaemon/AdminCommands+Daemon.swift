@@ -127,7 +127,9 @@ extension AdminCommands {
   /// Unsent outbox rows per service database.
   private func outboxPending() async throws -> [String: Int] {
     var pending: [String: Int] = [:]
-    for case (let service, let database?) in [("payments", payments?.database), ("points", points?.database)] {
+    for case (let service, let database?) in [
+      ("payments", payments?.database.storage), ("points", points?.database.storage),
+    ] {
       pending[service] = try await database.read { db in try Outbox.pendingCount(in: db) }
     }
     return pending

@@ -165,7 +165,7 @@ struct AdminCommands: Sendable {
         name: relay.name, sent: stats.sent, failedAttempts: stats.failedAttempts, lastError: stats.lastError)
     }
     var outbox: [AdminJSON.Outbox] = []
-    let databases = [("payments", payments?.database), ("points", points?.database)]
+    let databases = [("payments", payments?.database.storage), ("points", points?.database.storage)]
     for case (let service, let database?) in databases {
       let (pending, oldest) = try await database.read { db in
         (try Outbox.pendingCount(in: db), try Outbox.oldestPendingCreatedAt(in: db))

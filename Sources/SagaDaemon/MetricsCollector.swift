@@ -98,8 +98,8 @@ final class MetricsCollector: Sendable {
 
   private func collectStorage() async {
     var databases: [(service: String, database: SagaDatabase)] = []
-    if let payments = node.payments { databases.append(("payments", payments.database)) }
-    if let points = node.points { databases.append(("points", points.database)) }
+    if let payments = node.payments { databases.append(("payments", payments.database.storage)) }
+    if let points = node.points { databases.append(("points", points.database.storage)) }
     for (service, database) in databases {
       do {
         let (pending, oldest) = try await database.read { db in

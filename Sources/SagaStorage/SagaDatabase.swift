@@ -1,9 +1,11 @@
 import Foundation
 public import GRDB
 
-/// One service's SQLite database: a GRDB `DatabasePool` on one file, with the
-/// storage tables (outbox, inbox, retry schedule, dead-letter marks) and the service's
-/// own schema migrated on open.
+/// One service's SQLite database: a GRDB `DatabasePool` on one file (an in-memory
+/// `DatabaseQueue` in unit tests), with the storage tables (outbox, inbox, retry schedule,
+/// dead-letter marks) and the service's own schema migrated on open. It is what the
+/// runtime's relay and workers use; each service wraps it in its own database type
+/// (`PaymentsDatabase`, `PointsDatabase`), which owns the service's migrations.
 ///
 /// ## Durability: WAL and `synchronous=FULL` by default
 ///
@@ -29,15 +31,13 @@ public import GRDB
 /// dispatch queues and suspend the caller, so a slow fsync never blocks a thread of
 /// Swift's cooperative pool.
 public final class SagaDatabase: Sendable {
-  public let configuration: StorageConfiguration
-  /// The absolute path of the database file, as errors name it.
+  /// The absolute path of the database file, as errors name it (`:memory:` for an
+  /// in-memory database).
   public let path: String
-  private let pool: DatabasePool
-
   /// The single writer connection, for transactions that GRDB manages.
-  public var writer: any DatabaseWriter { pool }
-  /// The pool of reader connections; reads never wait for the writer.
-  public var reader: any DatabaseReader { pool }
+  public let writer: any DatabaseWriter
+  /// Where reads go; on a pool, reads never wait for the writer.
+  public var reader: any DatabaseReader { writer }
 
   /// Opens (creating if needed) the database at `configuration.path` and runs the
   /// storage migrations followed by those `migrations` registers.
@@ -46,16 +46,60 @@ public final class SagaDatabase: Sendable {
   /// - Parameter storageTables: false for a database that is not a service's (the
   ///   dead-letter store): it then gets only the tables `migrations` creates.
   /// - Throws: ``StorageError`` naming the file when it cannot be opened or migrated.
-  public init(
+  public convenience init(
     _ configuration: StorageConfiguration,
     storageTables: Bool = true,
     migrations: (inout DatabaseMigrator) -> Void = { _ in }
   ) throws {
-    self.configuration = configuration
-    let path = URL(fileURLWithPath: configuration.path).standardizedFileURL.path
+    try self.init(Self.openPool(configuration), migrator: Self.migrator(storageTables: storageTables, migrations))
+  }
+
+  /// Takes a database GRDB already opened (the file pool of ``openPool(_:)``, or an
+  /// in-memory `DatabaseQueue()` in tests) and migrates it with `migrator` (see
+  /// ``migrator(storageTables:_:)``). A service's database type (GRDB's AppDatabase
+  /// pattern) is built on this.
+  /// - Throws: ``StorageError`` naming the file when it cannot be migrated or written.
+  public init(_ writer: any DatabaseWriter, migrator: DatabaseMigrator) throws {
+    let path = writer.path
     self.path = path
+    self.writer = writer
     do {
-      try Self.createParentDirectory(of: path)
+      try migrator.migrate(writer)
+      // SQLite opens a file it cannot write read-only without a word (a filesystem
+      // remounted read-only, an immutable file), and migrations already applied write
+      // nothing: sagad would start, then fail every pay and event. One header write
+      // proves the database writable now, so such a start fails naming the file.
+      try writer.write { db in
+        let version = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
+        try db.execute(sql: "PRAGMA user_version = \(version)")
+      }
+    } catch let error as DatabaseError {
+      throw Self.explainingOpenFailure(StorageError(error, path: path))
+    } catch {
+      throw StorageError.mapping(error, path: path)
+    }
+  }
+
+  /// The migrations of a service database: the storage tables (outbox, inbox, retry
+  /// schedule, dead-letter marks), then those `migrations` registers.
+  /// - Parameter storageTables: false for a database that is not a service's.
+  public static func migrator(
+    storageTables: Bool = true, _ migrations: (inout DatabaseMigrator) -> Void = { _ in }
+  ) -> DatabaseMigrator {
+    var migrator = DatabaseMigrator()
+    if storageTables { StorageMigrations.register(in: &migrator) }
+    migrations(&migrator)
+    return migrator
+  }
+
+  /// Opens (creating if needed) the file at `configuration.path` as sagad runs every
+  /// database: a WAL pool with `configuration.synchronous`, foreign keys, the busy
+  /// timeout and the reader count. Nothing is migrated yet.
+  /// - Throws: ``StorageError`` naming the file when it cannot be opened.
+  public static func openPool(_ configuration: StorageConfiguration) throws -> DatabasePool {
+    let path = URL(fileURLWithPath: configuration.path).standardizedFileURL.path
+    do {
+      try createParentDirectory(of: path)
       let synchronous = "PRAGMA synchronous = \(configuration.synchronous.rawValue.uppercased())"
       var grdb = Configuration()
       grdb.label = URL(fileURLWithPath: path).lastPathComponent
@@ -78,21 +122,9 @@ public final class SagaDatabase: Sendable {
       // prepareDatabase ran: set the configured level again on the writer, which
       // is opened once and kept for the pool's life.
       try pool.writeWithoutTransaction { db in try db.execute(sql: synchronous) }
-      var migrator = DatabaseMigrator()
-      if storageTables { StorageMigrations.register(in: &migrator) }
-      migrations(&migrator)
-      try migrator.migrate(pool)
-      // SQLite opens a file it cannot write read-only without a word (a filesystem
-      // remounted read-only, an immutable file), and migrations already applied write
-      // nothing: sagad would start, then fail every pay and event. One header write
-      // proves the database writable now, so such a start fails naming the file.
-      try pool.write { db in
-        let version = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
-        try db.execute(sql: "PRAGMA user_version = \(version)")
-      }
-      self.pool = pool
+      return pool
     } catch let error as DatabaseError {
-      throw Self.explainingOpenFailure(StorageError(error, path: path))
+      throw explainingOpenFailure(StorageError(error, path: path))
     } catch {
       throw StorageError.mapping(error, path: path)
     }
@@ -103,7 +135,7 @@ public final class SagaDatabase: Sendable {
   /// - Throws: ``StorageError`` for SQLite failures, or what `updates` threw.
   public func write<T: Sendable>(_ updates: @Sendable (Database) throws -> T) async throws -> T {
     do {
-      return try await pool.write(updates)
+      return try await writer.write(updates)
     } catch {
       throw StorageError.mapping(error, path: path)
     }
@@ -113,7 +145,7 @@ public final class SagaDatabase: Sendable {
   /// - Throws: ``StorageError`` for SQLite failures, or what `value` threw.
   public func read<T: Sendable>(_ value: @Sendable (Database) throws -> T) async throws -> T {
     do {
-      return try await pool.read(value)
+      return try await writer.read(value)
     } catch {
       throw StorageError.mapping(error, path: path)
     }
@@ -123,7 +155,7 @@ public final class SagaDatabase: Sendable {
   /// also close when the last reference goes away.
   public func close() throws {
     do {
-      try pool.close()
+      try writer.close()
     } catch {
       throw StorageError.mapping(error, path: path)
     }

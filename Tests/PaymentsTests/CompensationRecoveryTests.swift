@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import Payments
 import SagaCore
+import SagaRuntime
 import SagaStorage
 import Testing
 
@@ -26,7 +27,7 @@ struct CompensationRecoveryTests {
   func failpointParksThenRetryRefundsOnce() async throws {
     try await PaymentsHarness.run { harness in
       let failpoints = Failpoints(enabled: true)
-      let service = PaymentsService(database: harness.database, failpoints: failpoints)
+      let service = PaymentsService(database: harness.payments, failpoints: failpoints)
       let paid = try await rewardFailed(harness)
       try failpoints.set(.paymentsRefund, .errorPermanent)
       let recorder = OutcomeRecorder()

@@ -7,18 +7,22 @@ import Synchronization
 // Helpers for GroupCommitTests: holding the writer to shape groups, holding a commit to
 // observe callers before it, and recording what the service reports.
 
-/// A Payments service whose commits are recorded (`afterPayCommit`), on a fresh database.
+/// A Payments service whose commits are recorded (`afterPayCommit`), on a fresh database
+/// file: group commit is about fsyncs and about readers beside a held writer, which only a
+/// WAL file has.
 struct GroupHarness: Sendable {
-  let database: SagaDatabase
+  let payments: PaymentsDatabase
   let service: PaymentsService
   let commits: Recorder<Int>
 
+  var database: SagaDatabase { payments.storage }
+
   static func run(_ body: (GroupHarness) async throws -> Void) async throws {
-    try await PaymentsHarness.run { base in
+    try await PaymentsHarness.runOnDisk { base in
       let commits = Recorder<Int>()
-      let service = PaymentsService(database: base.database, afterPayCommit: { commits.record($0) })
+      let service = PaymentsService(database: base.payments, afterPayCommit: { commits.record($0) })
       try await base.service.addUser(id: 99, initialBalance: 1_000_000)
-      try await body(GroupHarness(database: base.database, service: service, commits: commits))
+      try await body(GroupHarness(payments: base.payments, service: service, commits: commits))
     }
   }
 

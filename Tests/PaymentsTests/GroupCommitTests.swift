@@ -33,8 +33,7 @@ struct GroupCommitTests {
 
       // Durable: a fresh connection to the file sees exactly the three payments (and the plug).
       try harness.database.close()
-      let reopened = try SagaDatabase(
-        StorageConfiguration(path: harness.database.path), migrations: PaymentsSchema.register)
+      let reopened = try PaymentsDatabase(opening: StorageConfiguration(path: harness.database.path))
       let service = PaymentsService(database: reopened)
       #expect(try await service.balance(userId: 1) == 50_000)
       #expect(try await service.balance(userId: 2) == 10_000)
@@ -42,7 +41,7 @@ struct GroupCommitTests {
       for case .success(let paid) in results {
         #expect(try await service.payment(id: paid.paymentId)?.status == .paid)
       }
-      let counts = try await reopened.read { db in
+      let counts = try await reopened.storage.read { db in
         try ["payments", "reservations", "outbox", "saga_steps"].map {
           try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \($0)") ?? -1
         }

@@ -63,16 +63,9 @@ struct NullReasonTests {
 
   @Test("the refunds table of an older database takes NULL reasons after the upgrade and keeps its rows")
   func upgradeMakesRefundReasonNullable() async throws {
-    let directory = FileManager.default.temporaryDirectory
-      .appendingPathComponent("sagad-payments-tests-\(UUID().uuidString)", isDirectory: true)
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: directory) }
-    let path = directory.appendingPathComponent("payments.sqlite").path
     // The Payments schema as it was before reasons could be null, with one refund.
-    let old = try DatabaseQueue(path: path)
-    var migrator = DatabaseMigrator()
-    PaymentsSchema.register(in: &migrator)
-    try migrator.migrate(old, upTo: "payments-v2-recovery")
+    let old = try DatabaseQueue()
+    try PaymentsDatabase.migrator.migrate(old, upTo: "payments-v2-recovery")
     try await old.write { db in
       try db.execute(
         sql: """
@@ -88,9 +81,8 @@ struct NullReasonTests {
         try db.execute(sql: "UPDATE refunds SET reason = NULL WHERE id = 5")
       }
     }
-    try old.close()
 
-    let upgraded = try SagaDatabase(StorageConfiguration(path: path), migrations: PaymentsSchema.register)
+    let upgraded = try PaymentsDatabase(old).storage
     try await upgraded.write { db in
       let row = try #require(
         try Row.fetchOne(db, sql: "SELECT id, payment_id, amount, reason, created_at FROM refunds"))

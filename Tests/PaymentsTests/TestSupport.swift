@@ -2,26 +2,34 @@ import Foundation
 import GRDB
 import Payments
 import SagaCore
+import SagaRuntime
 import SagaStorage
+import SagaTestSupport
 import Synchronization
 
-/// A Payments service on a real SQLite file in a temporary directory of its own, with
-/// helpers to feed its handlers messages the way the consume loop does: encoded bodies
-/// with envelope headers, applied inside a write transaction.
+/// A Payments service on a fresh database of its own, with helpers to feed its handlers
+/// messages the way the consume loop does: encoded bodies with envelope headers, applied
+/// inside a write transaction.
 struct PaymentsHarness: Sendable {
-  let database: SagaDatabase
+  let payments: PaymentsDatabase
   let service: PaymentsService
 
-  /// Runs `body` on a fresh database; the directory is removed afterwards.
+  /// The storage side, as the consume loop sees it (outbox, raw SQL in tests).
+  var database: SagaDatabase { payments.storage }
+
+  /// Runs `body` on a fresh in-memory database.
   static func run(_ body: (PaymentsHarness) async throws -> Void) async throws {
-    let directory = FileManager.default.temporaryDirectory
-      .appendingPathComponent("sagad-payments-tests-\(UUID().uuidString)", isDirectory: true)
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: directory) }
-    let database = try SagaDatabase(
-      StorageConfiguration(path: directory.appendingPathComponent("payments.sqlite").path),
-      migrations: PaymentsSchema.register)
-    try await body(PaymentsHarness(database: database, service: PaymentsService(database: database)))
+    let database = try PaymentsDatabase(DatabaseQueue())
+    try await body(PaymentsHarness(payments: database, service: PaymentsService(database: database)))
+  }
+
+  /// Runs `body` on a fresh database file opened as sagad opens it (a WAL pool,
+  /// `synchronous=FULL`), for what only a file shows: durability across a reopen, readers
+  /// beside a busy writer. The directory is removed afterwards.
+  static func runOnDisk(_ body: (PaymentsHarness) async throws -> Void) async throws {
+    let directory = try TemporaryDirectory()
+    let database = try PaymentsDatabase(opening: StorageConfiguration(path: directory.path + "/payments.sqlite"))
+    try await body(PaymentsHarness(payments: database, service: PaymentsService(database: database)))
   }
 
   /// User 1 with 100,000 KRW pays 50,000 KRW for schedule 10: the start of every saga test.

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import Points
 import SagaCore
+import SagaRuntime
 import SagaStorage
 import Testing
 

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import Points
 import SagaCore
+import SagaRuntime
 import SagaStorage
 import Testing
 
@@ -102,11 +103,11 @@ struct InvalidMessageTests {
 
   @Test("a locked database inside the handler is a transient database-busy SagaError, nothing written")
   func busyIsTransient() async throws {
-    try await withPoints { points in
+    try await withPointsOnDisk { points in
       try await points.service.enroll(userId: userId)
       // A second connection that fails at once instead of waiting out the lock.
-      let impatient = try SagaDatabase(
-        StorageConfiguration(path: points.database.path, busyTimeout: .zero), migrations: PointsSchema.register(in:))
+      let impatient = try PointsDatabase(opening: StorageConfiguration(path: points.database.path, busyTimeout: .zero))
+        .storage
       // Another process's writer, holding the lock across accesses (GRDB forbids that unless asked).
       var lockerConfiguration = Configuration()
       lockerConfiguration.allowsUnsafeTransactions = true

@@ -115,11 +115,11 @@ struct PointsServiceTests {
     let configuration = StorageConfiguration(path: directory.appendingPathComponent("points.sqlite").path)
     do {
       let service = try PointsService(opening: configuration)
-      let points = PointsFixture(database: service.database, service: service)
+      let points = PointsFixture(database: service.database.storage, service: service)
       try await service.enroll(userId: userId)
       try await points.handle(message(reservationCompleted(paidAmount: 50_000)))
       try await points.handle(message(reservationCompleted(paidAmount: 50_000, userId: 8)))
-      try service.database.close()
+      try service.database.storage.close()
     }
     let reopened = try PointsService(opening: configuration)
     #expect(try await reopened.balance(userId: userId) == 5_000)

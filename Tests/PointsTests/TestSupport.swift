@@ -2,7 +2,9 @@ import Foundation
 import GRDB
 import Points
 import SagaCore
+import SagaRuntime
 import SagaStorage
+import SagaTestSupport
 import Synchronization
 
 /// A fixed instant with whole milliseconds, so times survive the millisecond columns exactly.
@@ -13,8 +15,7 @@ let userId: Int64 = 7
 let paymentId: Int64 = 100
 let reservationId: Int64 = 500
 
-/// A Points database on a real SQLite file in a temporary directory of its own, removed
-/// when the test's body returns or throws.
+/// A Points service on a fresh database of its own.
 struct PointsFixture {
   let database: SagaDatabase
   let service: PointsService
@@ -49,14 +50,18 @@ struct PointsFixture {
   }
 }
 
+/// Runs `body` on a fresh in-memory database.
 func withPoints<T>(_ body: (PointsFixture) async throws -> T) async throws -> T {
-  let directory = FileManager.default.temporaryDirectory
-    .appendingPathComponent("sagad-points-tests-\(UUID().uuidString)", isDirectory: true)
-  try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-  defer { try? FileManager.default.removeItem(at: directory) }
-  let service = try PointsService(
-    opening: StorageConfiguration(path: directory.appendingPathComponent("points.sqlite").path))
-  return try await body(PointsFixture(database: service.database, service: service))
+  let service = PointsService(database: try PointsDatabase(DatabaseQueue()))
+  return try await body(PointsFixture(database: service.database.storage, service: service))
+}
+
+/// Runs `body` on a fresh database file opened as sagad opens it (a WAL pool,
+/// `synchronous=FULL`), for what only a file shows: another connection holding its lock.
+func withPointsOnDisk<T>(_ body: (PointsFixture) async throws -> T) async throws -> T {
+  let directory = try TemporaryDirectory()
+  let service = try PointsService(opening: StorageConfiguration(path: directory.path + "/points.sqlite"))
+  return try await body(PointsFixture(database: service.database.storage, service: service))
 }
 
 func reservationCompleted(

@@ -2,6 +2,7 @@ import AdminProtocol
 import Foundation
 import Payments
 import SagaCore
+import SagaRuntime
 import SagaStorage
 import SagaTestSupport
 import Testing
@@ -22,8 +23,7 @@ struct AdminCompensationsTests {
     init() async throws {
       directory = try TemporaryDirectory()
       payments = PaymentsService(
-        database: try SagaDatabase(
-          StorageConfiguration(path: directory.path + "/payments.sqlite"), migrations: PaymentsSchema.register))
+        database: try PaymentsDatabase(opening: StorageConfiguration(path: directory.path + "/payments.sqlite")))
       commands = AdminCommands(version: "9.9.9", roles: ["payments"], payments: payments, points: nil, pay: nil)
       try await payments.addUser(id: 1, initialBalance: 100_000)
       parked = try await payments.pay(PayRequest(userId: 1, scheduleId: 1, seat: nil, amount: 50_000))

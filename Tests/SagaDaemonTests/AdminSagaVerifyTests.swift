@@ -4,6 +4,7 @@ import GRDB
 import Payments
 import Points
 import SagaCore
+import SagaRuntime
 import SagaStorage
 import SagaTestSupport
 import Testing
@@ -36,8 +37,8 @@ struct AdminSagaVerifyTests {
     /// left. A row's "offset" is its outbox id; Payments' rows go to partition 0, Points' to 1.
     func settle() async throws {
       while true {
-        let fromPayments = try await take(payments.database, partition: 0)
-        let fromPoints = try await take(points.database, partition: 1)
+        let fromPayments = try await take(payments.database.storage, partition: 0)
+        let fromPoints = try await take(points.database.storage, partition: 1)
         if fromPayments.isEmpty, fromPoints.isEmpty { return }
         for message in fromPayments + fromPoints { try await deliver(message) }
       }

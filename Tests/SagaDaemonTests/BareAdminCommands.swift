@@ -10,11 +10,9 @@ extension AdminCommands {
   /// Kafka and no `pay` path: for the commands that need neither.
   static func onBareDatabases(in directory: TemporaryDirectory) throws -> AdminCommands {
     let payments = PaymentsService(
-      database: try SagaDatabase(
-        StorageConfiguration(path: directory.path + "/payments.sqlite"), migrations: PaymentsSchema.register))
+      database: try PaymentsDatabase(opening: StorageConfiguration(path: directory.path + "/payments.sqlite")))
     let points = PointsService(
-      database: try SagaDatabase(
-        StorageConfiguration(path: directory.path + "/points.sqlite"), migrations: PointsSchema.register))
+      database: try PointsDatabase(opening: StorageConfiguration(path: directory.path + "/points.sqlite")))
     return AdminCommands(
       version: "9.9.9", roles: ["payments", "points"], payments: payments, points: points, pay: nil)
   }

@@ -4,6 +4,7 @@ import Logging
 import Payments
 import Points
 import SagaCore
+import SagaDaemon
 import SagaKafka
 import SagaRuntime
 import SagaStorage
@@ -185,7 +186,7 @@ struct BrokerOutageTests {
     #expect(pendingWhileDown.payments == Self.paymentCount, "every payment's event waits in the outbox")
     #expect(pendingWhileDown.points == 0)
     #expect(
-      try await harness.count(payments.database, "SELECT COUNT(*) FROM payments WHERE status = 'PAID'")
+      try await harness.count(payments.database.storage, "SELECT COUNT(*) FROM payments WHERE status = 'PAID'")
         == Self.paymentCount)
     #expect(harness.node.relays.map(\.statistics.sent) == sentBefore, "nothing was persisted while down")
     let paymentsRelay = try #require(harness.node.relays.first { $0.name == "payments" })
@@ -199,13 +200,13 @@ struct BrokerOutageTests {
 
     try await harness.eventually("every payment terminal after recovery", timeout: .seconds(120)) {
       try await harness.count(
-        payments.database, "SELECT COUNT(*) FROM payments WHERE status IN ('REWARDED', 'REFUNDED')")
+        payments.database.storage, "SELECT COUNT(*) FROM payments WHERE status IN ('REWARDED', 'REFUNDED')")
         == Self.paymentCount + 2
     }
     try await harness.eventually("both outboxes drained") { try await harness.pending() == (0, 0) }
     // With failing deliveries, rows that failed were sent again: they are sent now.
     let resent = try await harness.count(
-      payments.database, "SELECT COUNT(*) FROM outbox WHERE attempts > 0 AND sent_at IS NOT NULL")
+      payments.database.storage, "SELECT COUNT(*) FROM outbox WHERE attempts > 0 AND sent_at IS NOT NULL")
     #expect(producers.deliveriesFail ? resent > 0 : resent == 0, "\(resent) rows sent after a failed attempt")
 
     let outcomes = try await payments.database.read { db in
@@ -236,7 +237,8 @@ struct BrokerOutageTests {
       let expected = RewardRule.standard.reward(forPaid: payment.amount)
       #expect(rewardByPayment[payment.id] == expected && payment.rewardAmount == expected, "payment \(payment.id)")
     }
-    let pointsHeld = try await harness.count(points.database, "SELECT COALESCE(SUM(balance), 0) FROM point_accounts")
+    let pointsHeld = try await harness.count(
+      points.database.storage, "SELECT COALESCE(SUM(balance), 0) FROM point_accounts")
     #expect(Int64(pointsHeld) == rewards.reduce(0) { $0 + $1.points })
 
     // Exactly one refund (and one recorded reward failure) per refunded payment.
@@ -247,9 +249,10 @@ struct BrokerOutageTests {
     #expect(Set(refunds.map(\.paymentId)) == refundedIDs)
     #expect(refunds.allSatisfy { $0.count == 1 }, "no payment refunded twice")
     let refundCredits = try await harness.count(
-      payments.database, "SELECT COUNT(*) FROM wallet_ledger WHERE kind = 'refund'")
+      payments.database.storage, "SELECT COUNT(*) FROM wallet_ledger WHERE kind = 'refund'")
     #expect(refundCredits == refundedIDs.count)
-    #expect(try await harness.count(points.database, "SELECT COUNT(*) FROM reward_failures") == refundedIDs.count)
+    #expect(
+      try await harness.count(points.database.storage, "SELECT COUNT(*) FROM reward_failures") == refundedIDs.count)
 
     // Each event was written to an outbox once; none was dead-lettered or re-announced.
     let emitted = try await points.database.read { db in
@@ -262,10 +265,12 @@ struct BrokerOutageTests {
         "compensate-payment": refundedIDs.count,
       ])
     #expect(
-      try await harness.count(payments.database, "SELECT COUNT(*) FROM outbox WHERE topic = 'reservation-completed'")
+      try await harness.count(
+        payments.database.storage, "SELECT COUNT(*) FROM outbox WHERE topic = 'reservation-completed'")
         == Self.paymentCount + 2)
-    #expect(try await harness.count(payments.database, "SELECT COUNT(*) FROM outbox WHERE topic LIKE '%.DLT'") == 0)
-    #expect(try await harness.count(payments.database, "SELECT COUNT(*) FROM saga_republishes") == 0)
+    #expect(
+      try await harness.count(payments.database.storage, "SELECT COUNT(*) FROM outbox WHERE topic LIKE '%.DLT'") == 0)
+    #expect(try await harness.count(payments.database.storage, "SELECT COUNT(*) FROM saga_republishes") == 0)
     for worker in harness.node.workers {
       #expect(worker.statistics.deadLettered == 0, "\(worker.name)")
       #expect(worker.statistics.retryScheduleDepth == 0, "\(worker.name)")
@@ -276,8 +281,9 @@ struct BrokerOutageTests {
     }
 
     // Money: what the users were given is in their wallets or in payments not refunded.
-    let wallets = try await harness.count(payments.database, "SELECT SUM(balance) FROM wallets")
-    let kept = try await harness.count(payments.database, "SELECT SUM(amount) FROM payments WHERE status != 'REFUNDED'")
+    let wallets = try await harness.count(payments.database.storage, "SELECT SUM(balance) FROM wallets")
+    let kept = try await harness.count(
+      payments.database.storage, "SELECT SUM(amount) FROM payments WHERE status != 'REFUNDED'")
     #expect(Int64(Self.users.count) * Self.initialBalance == Int64(wallets + kept))
     #expect(try await payments.verify().isEmpty)
     #expect(try await points.verify().isEmpty)

@@ -2,6 +2,7 @@ import AdminProtocol
 import Foundation
 import Payments
 import SagaCore
+import SagaRuntime
 import SagaStorage
 import SagaTestSupport
 import Testing

@@ -4,6 +4,7 @@ import Logging
 import Payments
 import Points
 import SagaCore
+import SagaDaemon
 import SagaKafka
 import SagaRuntime
 import SagaStorage
@@ -98,8 +99,8 @@ struct SagaFlowTests {
 
       // The same handlers and databases behind consumers of brand-new Kafka groups,
       // so every record of every topic is delivered a second time.
-      let paymentsDB = harness.payments.database
-      let pointsDB = harness.points.database
+      let paymentsDB = harness.payments.database.storage
+      let pointsDB = harness.points.database.storage
       let replays: [(any SagaMessageHandler, SagaService, SagaDatabase, Int)] = [
         (ReservationCompletedHandler(), .points, pointsDB, 2),
         (PaymentsSagaTrackerHandler(), .payments, paymentsDB, 2),

@@ -3,6 +3,7 @@ import Logging
 import Payments
 import Points
 import SagaCore
+import SagaDaemon
 import SagaKafka
 import SagaRuntime
 import SagaTestSupport

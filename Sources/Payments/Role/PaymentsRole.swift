@@ -1,0 +1,64 @@
+public import SagaCore
+public import SagaRuntime
+
+/// The Payments role of a node, assembled from the runtime's factories: its database, the
+/// `payments` relay, the `payments-saga-tracker` and `payment-compensation` workers, the
+/// stuck-saga sweeper, and the `sagad-dlt` dead letters. The composition root wires roles;
+/// which handlers a role runs, and on which database, is the service's own business.
+public struct PaymentsRole: Sendable {
+  /// What the Payments role needs beyond the runtime's settings.
+  public struct Settings: Sendable {
+    /// The database file (`<state_dir>/payments.sqlite`).
+    public var databasePath: String
+    /// Whether concurrent `pay` requests share one write transaction (`payments.group_commit`).
+    public var groupCommit = true
+    /// The stuck-saga sweeper (`sweeper.*`).
+    public var sweeper = SweeperSettings()
+    /// What runs Points (`peers.points`): toward a peer without idempotency the sweeper
+    /// reports stuck sagas instead of re-announcing them.
+    public var pointsPeer = PeerKind.sagad
+
+    public init(databasePath: String) {
+      self.databasePath = databasePath
+    }
+  }
+
+  public let service: PaymentsService
+  public let sweeper: StuckSagaSweeper
+  public let parts: RoleParts
+
+  /// Opens the database and creates the role's relay, workers and sweeper.
+  /// - Parameter compensationObserver: told each compensation's outcome once it committed.
+  /// - Throws: `StorageError` when the database cannot be opened, `KafkaError` for a client.
+  public init(
+    settings: Settings, factory: RuntimeFactory,
+    compensationObserver: (@Sendable (CompensationOutcome) -> Void)? = nil
+  ) throws {
+    let database = try PaymentsDatabase(factory.openDatabase(path: settings.databasePath))
+    let relay = try factory.relay(
+      "payments", database: database.storage, timelineTables: [PaymentsDatabase.timelineTable])
+    // Once per committed pay group, so ReservationCompleted leaves at once rather than
+    // at the relay's next idle check, whoever called pay (this node, the admin socket).
+    let wakeOnCommit = factory.settings.relay.wakeOnCommit
+    let wakeup = relay.wakeup
+    let afterPayCommit: (@Sendable (Int) -> Void)? = wakeOnCommit ? { @Sendable _ in wakeup.signal() } : nil
+    service = PaymentsService(
+      database: database, maxGroupSize: settings.groupCommit ? PaymentsService.defaultMaxGroupSize : 1,
+      failpoints: factory.failpoints, afterPayCommit: afterPayCommit)
+    let workers = [
+      try factory.worker(
+        "payments-saga-tracker", handler: PaymentsSagaTrackerHandler(), service: .payments,
+        database: database.storage, relay: relay),
+      try factory.worker(
+        "payment-compensation",
+        handler: PaymentCompensationHandler(failpoints: factory.failpoints, observer: compensationObserver),
+        service: .payments, database: database.storage, relay: relay),
+    ]
+    sweeper = StuckSagaSweeper(
+      payments: service, settings: settings.sweeper, relayWakeup: wakeOnCommit ? wakeup : nil,
+      pointsPeer: settings.pointsPeer, logger: factory.logger)
+    parts = RoleParts(
+      relays: [relay], workers: workers, tasks: [SupervisedChild(name: sweeper.name, kind: .sweeper, service: sweeper)],
+      deadLetterGroups: [.sagadDeadLetters])
+  }
+}

@@ -1,0 +1,68 @@
+import Foundation
+import GRDB
+import SagaCore
+import SagaStorage
+
+/// One `pay` inside an open write transaction: the idempotency check, then the debit,
+/// reservation, payment, outbox row and first saga step. `PayGroupCommit` runs it once
+/// per request, each in its own savepoint, many requests per transaction.
+///
+/// Statements are cached on the writer connection: parsing them anew for every request
+/// (with GRDB's authorizer tracking each column) cost more CPU than running them.
+enum PayWriter {
+  static func apply(_ request: PayRequest, envelope: EventEnvelope, at now: Date, in db: Database) throws -> PayResult {
+    // The key first: a retry of a payment that emptied the wallet is a duplicate, not
+    // an insufficient balance. It also sees an earlier request of the same group, whose
+    // savepoint is already released into the transaction.
+    if try PaymentView.exists(userId: request.userId, scheduleId: request.scheduleId, in: db),
+      let existing = try PaymentView.fetch(userId: request.userId, scheduleId: request.scheduleId, in: db)
+    {
+      return try duplicate(of: existing, for: request)
+    }
+    return try insertPayment(request, envelope: envelope, at: now, in: db)
+  }
+
+  private static func duplicate(of existing: PaymentView, for request: PayRequest) throws -> PayResult {
+    guard existing.amount == request.amount, existing.seat == request.seat else {
+      throw PaymentsError(
+        .idempotencyConflict,
+        "user \(request.userId) already paid \(existing.amount) KRW for schedule \(request.scheduleId)"
+          + " (payment \(existing.paymentId), seat \(existing.seat ?? "none")); this request asks"
+          + " \(request.amount) KRW, seat \(request.seat ?? "none")")
+    }
+    return PayResult(
+      paymentId: existing.paymentId, reservationId: existing.reservationId, amount: existing.amount,
+      status: existing.status, duplicate: true, correlationId: existing.correlationId)
+  }
+
+  private static func insertPayment(
+    _ request: PayRequest, envelope: EventEnvelope, at now: Date, in db: Database
+  ) throws -> PayResult {
+    // Checked here for a clear message; Wallet.post and the CHECK constraint would
+    // refuse the debit anyway.
+    guard let balance = try Wallet.balance(userId: request.userId, in: db) else {
+      throw PaymentsError(.userNotFound, "user \(request.userId) does not exist")
+    }
+    guard balance >= request.amount else {
+      throw PaymentsError(
+        .insufficientBalance, "user \(request.userId) has \(balance) KRW, the payment needs \(request.amount) KRW")
+    }
+    if let seat = request.seat, try PaymentView.isSeatReserved(seat, scheduleId: request.scheduleId, in: db) {
+      throw PaymentsError(.seatTaken, "seat \(seat) of schedule \(request.scheduleId) is already reserved")
+    }
+    let (reservationId, paymentId) = try PaymentView.insert(request, envelope: envelope, at: now, in: db)
+    let newBalance = try Wallet.post(
+      .payment, userId: request.userId, amount: -request.amount, paymentId: paymentId, balance: balance, at: now,
+      in: db)
+    let event = ReservationCompleted(
+      paymentId: paymentId, userId: request.userId, reservationId: reservationId, paidAmount: request.amount)
+    try EventOutbox.append(event, envelope: envelope, in: db)
+    try SagaStep.record(
+      .paymentAccepted, paymentId: paymentId,
+      outcome: "PAID: \(request.amount) KRW deducted (balance \(newBalance) KRW), ReservationCompleted queued",
+      eventId: envelope.eventId.lowercasedText, at: now, in: db)
+    return PayResult(
+      paymentId: paymentId, reservationId: reservationId, amount: request.amount, status: .paid, duplicate: false,
+      correlationId: envelope.correlationId)
+  }
+}

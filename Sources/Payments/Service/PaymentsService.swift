@@ -1,0 +1,147 @@
+public import Foundation
+import GRDB
+public import SagaCore
+import SagaStorage
+
+/// The Payments service's own operations (wallet, pay, lookups), each one transaction on
+/// the service's database. The saga's reactions to Points live in the two handlers,
+/// which the consume loop runs inside its batch transaction.
+///
+/// Every method throws only `PaymentsError`; storage trouble arrives as code `storage`
+/// with `isRetriable` set when trying again can help.
+public final class PaymentsService: Sendable {
+  /// The longest seat label accepted; longer text is almost certainly not a seat.
+  public static let maximumSeatLength = 64
+
+  /// The default bound on requests per group commit (see `PayGroupCommit`): large
+  /// enough that one fsync serves every payer waiting under load, small enough that one
+  /// transaction stays a few milliseconds.
+  public static let defaultMaxGroupSize = 256
+
+  public let database: PaymentsDatabase
+  let clock: @Sendable () -> Date
+  /// `payments.refund` fires in `retryCompensation` as it does in the compensation handler.
+  let failpoints: Failpoints
+  private let groupCommit: PayGroupCommit
+
+  /// - Parameters:
+  ///   - database: the Payments database, migrated.
+  ///   - clock: the time written to rows and headers (tests pin it).
+  ///   - maxGroupSize: the most `pay` requests committed in one transaction.
+  ///   - failpoints: the node's failpoints (`payments.refund`).
+  ///   - afterPayCommit: called once per committed `pay` group that created payments
+  ///     (hence outbox rows), with their number, before any caller of the group is
+  ///     answered; the node wakes the outbox relay with it.
+  public init(
+    database: PaymentsDatabase, clock: @escaping @Sendable () -> Date = { Date() },
+    maxGroupSize: Int = PaymentsService.defaultMaxGroupSize, failpoints: Failpoints = .disabled,
+    afterPayCommit: (@Sendable (_ newPayments: Int) -> Void)? = nil
+  ) {
+    self.database = database
+    self.clock = clock
+    self.failpoints = failpoints
+    self.groupCommit = PayGroupCommit(database: database, maxGroupSize: maxGroupSize, afterCommit: afterPayCommit)
+  }
+
+  /// How `pay` requests have been grouped into transactions so far.
+  public var payStatistics: PayGroupStatistics { groupCommit.statistics }
+
+  /// Creates user `id` with a wallet holding `initialBalance` KRW (a `charge` ledger row
+  /// when it is above zero).
+  /// - Throws: `user-exists` when the id is taken. Not idempotent on purpose: repeating
+  ///   the call with another initial balance must not look like it worked.
+  public func addUser(id: Int64, initialBalance: Int64 = 0) async throws(PaymentsError) {
+    try Self.requirePositive(id, "user id", code: .invalidId)
+    guard initialBalance >= 0 else {
+      throw PaymentsError(.invalidAmount, "the initial balance must not be negative, got \(initialBalance)")
+    }
+    let now = clock()
+    try await write { db in
+      guard try !Wallet.userExists(id, in: db) else { throw PaymentsError(.userExists, "user \(id) already exists") }
+      try Wallet.open(userId: id, at: now, in: db)
+      if initialBalance > 0 {
+        try Wallet.post(.charge, userId: id, amount: initialBalance, at: now, in: db)
+      }
+    }
+  }
+
+  /// Adds `amount` KRW to the wallet of `userId` and returns the new balance.
+  public func charge(userId: Int64, amount: Int64) async throws(PaymentsError) -> Int64 {
+    try Self.requirePositive(userId, "user id", code: .invalidId)
+    try Self.requirePositive(amount, "charge amount", code: .invalidAmount)
+    let now = clock()
+    return try await write { db in
+      try Wallet.post(.charge, userId: userId, amount: amount, at: now, in: db)
+    }
+  }
+
+  /// Pays for a reservation: in one transaction, deducts `amount`, creates the
+  /// reservation and the `PAID` payment, writes `ReservationCompleted` to the outbox under
+  /// a new trace (whose id becomes the saga's correlation id) and the first saga step.
+  /// Concurrent calls share that transaction (group commit, see `PayGroupCommit`), each
+  /// in its own savepoint; the call returns once the transaction is durable.
+  ///
+  /// (userId, scheduleId) is the idempotency key: the same request again (same amount and
+  /// seat) returns the existing payment with `duplicate` set and changes nothing.
+  /// - Throws: `invalid-amount`, `invalid-id`, `user-not-found`, `insufficient-balance`,
+  ///   `seat-taken`, or `idempotency-conflict` when the key holds a different request.
+  public func pay(_ request: PayRequest) async throws(PaymentsError) -> PayResult {
+    try Self.requirePositive(request.userId, "user id", code: .invalidId)
+    try Self.requirePositive(request.scheduleId, "schedule id", code: .invalidId)
+    try Self.requirePositive(request.amount, "payment amount", code: .invalidAmount)
+    if let seat = request.seat, seat.isEmpty || seat.count > Self.maximumSeatLength {
+      throw PaymentsError(.invalidId, "a seat must be 1 to \(Self.maximumSeatLength) characters, got \(seat.count)")
+    }
+    let now = clock()
+    let envelope = EventEnvelope(
+      eventType: .reservationCompleted, trace: .start(), producer: SagaService.payments.producerName, occurredAt: now)
+    return try await groupCommit.submit(request, envelope: envelope, at: now).get()
+  }
+
+  /// The balance of `userId` in KRW.
+  /// - Throws: `user-not-found`.
+  public func balance(userId: Int64) async throws(PaymentsError) -> Int64 {
+    let balance = try await read { db in try Wallet.balance(userId: userId, in: db) }
+    guard let balance else { throw PaymentsError(.userNotFound, "user \(userId) does not exist") }
+    return balance
+  }
+
+  /// Payment `id` with its reservation state, or nil when there is none.
+  public func payment(id: Int64) async throws(PaymentsError) -> PaymentView? {
+    try await read { db in try PaymentView.fetch(id: id, in: db) }
+  }
+
+  /// The saga timeline of payment `paymentId`, oldest first (empty for an unknown id
+  /// that no event ever named).
+  public func steps(paymentId: Int64) async throws(PaymentsError) -> [SagaStep] {
+    try await read { db in try SagaStep.fetchAll(paymentId: paymentId, in: db) }
+  }
+
+  /// Checks the money invariants over the whole database and returns one line per
+  /// violation; empty means consistent. See `PaymentsAudit` for the list.
+  public func verify() async throws(PaymentsError) -> [String] {
+    try await read { db in try PaymentsAudit.violations(in: db) }
+  }
+
+  // MARK: - Plumbing
+
+  private static func requirePositive(_ value: Int64, _ what: String, code: PaymentsError.Code) throws(PaymentsError) {
+    guard value > 0 else { throw PaymentsError(code, "the \(what) must be greater than 0, got \(value)") }
+  }
+
+  func write<T: Sendable>(_ updates: @Sendable (Database) throws -> T) async throws(PaymentsError) -> T {
+    do {
+      return try await database.write(updates)
+    } catch {
+      throw PaymentsError.wrapping(error)
+    }
+  }
+
+  func read<T: Sendable>(_ value: @Sendable (Database) throws -> T) async throws(PaymentsError) -> T {
+    do {
+      return try await database.read(value)
+    } catch {
+      throw PaymentsError.wrapping(error)
+    }
+  }
+}

@@ -1,0 +1,67 @@
+import Foundation
+import GRDB
+
+/// Balance changes, always as a pair: a `wallet_ledger` row and the wallet's new
+/// balance, in the caller's transaction. Nothing else writes `wallets.balance`, which is
+/// what keeps the balance equal to the sum of the ledger (checked by `verify()`).
+enum Wallet {
+  /// Why the balance changed; stored as `wallet_ledger.kind`.
+  enum EntryKind: String {
+    /// Money in from outside (`charge`, an initial balance). Positive.
+    case charge
+    /// A payment's debit. Negative, names the payment.
+    case payment
+    /// A compensation's refund. Positive, names the payment.
+    case refund
+  }
+
+  /// Whether user `id` exists.
+  static func userExists(_ id: Int64, in db: Database) throws -> Bool {
+    try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM users WHERE id = ?)", arguments: [id]) ?? false
+  }
+
+  /// Creates user `userId` with an empty wallet.
+  static func open(userId: Int64, at now: Date, in db: Database) throws {
+    let millis = now.paymentsMilliseconds
+    try db.execute(sql: "INSERT INTO users (id, created_at) VALUES (?, ?)", arguments: [userId, millis])
+    try db.execute(
+      sql: "INSERT INTO wallets (user_id, balance, updated_at) VALUES (?, 0, ?)", arguments: [userId, millis])
+  }
+
+  /// The balance of `userId`, or nil when the user has no wallet.
+  static func balance(userId: Int64, in db: Database) throws -> Int64? {
+    try Int64.fetchOne(db.cachedStatement(sql: "SELECT balance FROM wallets WHERE user_id = ?"), arguments: [userId])
+  }
+
+  /// Adds `amount` (negative for a debit) to the wallet of `userId` and writes its ledger
+  /// row. Returns the new balance. The arithmetic is done here, checked: SQLite would
+  /// turn an overflowing integer sum into a floating-point value.
+  /// - Parameter balance: the wallet's balance if the caller has just read it in this
+  ///   transaction (`pay` has), saving a second lookup.
+  @discardableResult
+  static func post(
+    _ kind: EntryKind, userId: Int64, amount: Int64, paymentId: Int64? = nil, balance: Int64? = nil, at now: Date,
+    in db: Database
+  ) throws -> Int64 {
+    guard let balance = try balance ?? self.balance(userId: userId, in: db) else {
+      throw PaymentsError(.userNotFound, "user \(userId) has no wallet")
+    }
+    let (newBalance, overflow) = balance.addingReportingOverflow(amount)
+    guard !overflow else {
+      throw PaymentsError(
+        .invalidAmount, "adding \(amount) KRW to the balance \(balance) KRW of user \(userId) overflows")
+    }
+    guard newBalance >= 0 else {
+      throw PaymentsError(
+        .insufficientBalance, "user \(userId) has \(balance) KRW, \(-amount) KRW needed")
+    }
+    let millis = now.paymentsMilliseconds
+    // Cached: every payment and refund runs both.
+    try db.cachedStatement(
+      sql: "INSERT INTO wallet_ledger (user_id, amount, kind, payment_id, created_at) VALUES (?, ?, ?, ?, ?)"
+    ).execute(arguments: [userId, amount, kind.rawValue, paymentId, millis])
+    try db.cachedStatement(sql: "UPDATE wallets SET balance = ?, updated_at = ? WHERE user_id = ?")
+      .execute(arguments: [newBalance, millis, userId])
+    return newBalance
+  }
+}

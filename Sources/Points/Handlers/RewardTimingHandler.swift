@@ -1,0 +1,34 @@
+import Foundation
+import GRDB
+import SagaCore
+import SagaRuntime
+
+/// Points' `reservation-completed` handler with the reward latency measured around it
+/// (`sagad_reward_latency_seconds`): from the event's `occurredAt` header, written when the
+/// payment committed (or, without that header, the Kafka record's timestamp), to the
+/// transaction that credits the reward. It only measures: the node's observer turns the
+/// duration into a metric, so Points knows nothing of metrics.
+struct RewardTimingHandler: SagaMessageHandler {
+  let inner: ReservationCompletedHandler
+  let observe: @Sendable (Duration) -> Void
+
+  var consumerGroup: SagaConsumerGroup { inner.consumerGroup }
+
+  /// What `ReservationCompletedHandler.handle(_:context:in:)` does, through the entry point
+  /// that returns the outcome.
+  func handle(_ message: InboundMessage, context: MessageContext, in db: Database) throws(SagaError) {
+    guard case .rewarded = try inner.process(message, context: context, in: db) else { return }
+    let start =
+      context.envelope.occurredAt
+      ?? message.timestampMilliseconds.map { Date(timeIntervalSince1970: Double($0) / 1000) }
+    guard let start else { return }
+    let latency = Duration.seconds(max(0, context.now.timeIntervalSince(start)))
+    context.onCommit { [observe] in observe(latency) }
+  }
+
+  func deadLettered(
+    _ message: InboundMessage, error: SagaError, attempts: Int, context: MessageContext, in db: Database
+  ) throws(SagaError) {
+    try inner.deadLettered(message, error: error, attempts: attempts, context: context, in: db)
+  }
+}

@@ -1,0 +1,48 @@
+public import SagaCore
+public import SagaRuntime
+
+/// The Points role of a node, assembled from the runtime's factories: its database, the
+/// `points` relay, the `points` worker (group `points-service`) and the
+/// `points-service-dlt` dead letters.
+public struct PointsRole: Sendable {
+  /// What the Points role needs beyond the runtime's settings.
+  public struct Settings: Sendable {
+    /// The database file (`<state_dir>/points.sqlite`).
+    public var databasePath: String
+    /// How much a payment earns (`reward.*`).
+    public var rewardRule = RewardRule.standard
+    /// What runs Payments (`peers.payments`): toward a peer without idempotency a duplicate
+    /// does not send `CompensatePayment` again.
+    public var paymentsPeer = PeerKind.sagad
+
+    public init(databasePath: String) {
+      self.databasePath = databasePath
+    }
+  }
+
+  public let service: PointsService
+  public let parts: RoleParts
+
+  /// Opens the database and creates the role's relay and worker.
+  /// - Parameters:
+  ///   - rewardObserver: told each reward decision once it committed.
+  ///   - rewardLatency: given, the worker measures each credited reward's latency (see
+  ///     `RewardTimingHandler`) and reports it here.
+  /// - Throws: `StorageError` when the database cannot be opened, `KafkaError` for a client.
+  public init(
+    settings: Settings, factory: RuntimeFactory, rewardObserver: (@Sendable (RewardOutcome) -> Void)? = nil,
+    rewardLatency: (@Sendable (Duration) -> Void)? = nil
+  ) throws {
+    let database = try PointsDatabase(factory.openDatabase(path: settings.databasePath))
+    service = PointsService(database: database)
+    let relay = try factory.relay("points", database: database.storage, timelineTables: [PointsDatabase.timelineTable])
+    let handler = ReservationCompletedHandler(
+      rule: settings.rewardRule, paymentsPeer: settings.paymentsPeer, failpoints: factory.failpoints,
+      observer: rewardObserver)
+    var measured: any SagaMessageHandler = handler
+    if let rewardLatency { measured = RewardTimingHandler(inner: handler, observe: rewardLatency) }
+    let worker = try factory.worker(
+      "points", handler: measured, service: .points, database: database.storage, relay: relay)
+    parts = RoleParts(relays: [relay], workers: [worker], deadLetterGroups: [.pointsServiceDeadLetters])
+  }
+}

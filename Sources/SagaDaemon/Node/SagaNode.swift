@@ -1,0 +1,98 @@
+public import Logging
+public import Payments
+public import Points
+public import SagaCore
+public import SagaRuntime
+public import ServiceLifecycle
+
+/// The services of one sagad process, wired for its roles: the composition root, the only
+/// place that knows both services. Each role assembles itself from the runtime's factories
+/// (`PaymentsRole`, `PointsRole`: a database, a relay, its consume workers); the runtime
+/// adds the dead-letter store and workers and the `Supervisor` (restarts with back-off,
+/// pause, operator restart), ordered so that a graceful shutdown stops the workers first
+/// and the relays last (they drain the outbox).
+public final class SagaNode: Service, Sendable {
+  public let configuration: SagaNodeConfiguration
+  public let payments: PaymentsService?
+  public let points: PointsService?
+  /// The stuck-saga sweeper of the payments role; nil without it.
+  public let sweeper: StuckSagaSweeper?
+  /// The relays, workers, dead letters and supervisor of every role.
+  public let runtime: NodeRuntime
+  private let observers: SagaObservers
+
+  public var workers: [ConsumeWorker] { runtime.workers }
+  public var relays: [OutboxRelay] { runtime.relays }
+  /// The node's fault injection points (armed only when `failpointsEnabled`).
+  public var failpoints: Failpoints { runtime.failpoints }
+  /// The dead-letter store (`dlt.sqlite`) and its operations: list, show, replay, discard.
+  public var deadLetters: DeadLetterService { runtime.deadLetters }
+  /// The DLT workers of the node's roles (`points-service-dlt`, `sagad-dlt`).
+  public var deadLetterWorkers: [DeadLetterWorker] { runtime.deadLetterWorkers }
+  /// Runs and restarts every long-running task above; `workers`/`status` show its snapshots.
+  public var supervisor: Supervisor { runtime.supervisor }
+
+  public init(
+    configuration: SagaNodeConfiguration, hooks: WorkerHooks = WorkerHooks(),
+    observers: SagaObservers = SagaObservers(), logger: Logger
+  ) throws {
+    self.configuration = configuration
+    self.observers = observers
+    var hooks = hooks
+    if let observe = observers.record {
+      let previous = hooks.recordProcessed
+      hooks.recordProcessed = { observation in
+        previous?(observation)
+        observe(observation)
+      }
+    }
+    let factory = try RuntimeFactory(settings: configuration.runtime, hooks: hooks, logger: logger)
+    var parts = RoleParts()
+    if configuration.roles.contains(.payments) {
+      let role = try PaymentsRole(
+        settings: configuration.payments, factory: factory, compensationObserver: observers.compensation)
+      payments = role.service
+      sweeper = role.sweeper
+      parts = parts + role.parts
+    } else {
+      payments = nil
+      sweeper = nil
+    }
+    if configuration.roles.contains(.points) {
+      let role = try PointsRole(
+        settings: configuration.points, factory: factory, rewardObserver: observers.reward,
+        rewardLatency: observers.rewardLatency)
+      points = role.service
+      parts = parts + role.parts
+    } else {
+      points = nil
+    }
+    runtime = try factory.node(parts)
+  }
+
+  /// Applies a new retry policy to every consume worker's next batches (SIGHUP reload);
+  /// refused, changing nothing, if it is invalid.
+  public func updateRetry(_ policy: RetryPolicy) throws(SagaError) {
+    try runtime.updateRetry(policy)
+  }
+
+  /// Pays through Payments. Its relay is woken by the service itself, once per
+  /// committed group of payments (`afterPayCommit`).
+  public func pay(_ request: PayRequest) async throws -> PayResult {
+    guard let payments else { throw SagaError(.internalError, "this node does not run the payments role") }
+    do {
+      let result = try await payments.pay(request)
+      observers.payment?(result.duplicate ? .duplicate : .paid)
+      return result
+    } catch {
+      // A storage or internal error is a failure; anything else the request's own fault.
+      let failed = error.code == .storage || error.code == .internalError
+      observers.payment?(failed ? .failed : .rejected)
+      throw error
+    }
+  }
+
+  public func run() async throws {
+    try await runtime.run()
+  }
+}

@@ -1,0 +1,312 @@
+import Foundation
+import GRDB
+import Logging
+import SagaCore
+import SagaStorage
+
+/// What a consume worker does to records inside its write transaction (Docs/design.md, "Processing model"):
+/// run each in a savepoint (inbox claim, the handler), and decide what a failure means
+/// under the retry policy: retry in place, park in `retry_schedule`, or dead-letter
+/// through the outbox. Everything here is synchronous and runs on GRDB's writer queue;
+/// waiting (in-place delays, due times) is the worker's business.
+struct RecordProcessor: Sendable {
+  /// A consumed record with what the dead letter needs beyond `InboundMessage`.
+  struct Record: Sendable {
+    var message: InboundMessage
+    var timestampType: String?
+  }
+
+  /// What one pass over a batch did.
+  struct BatchResult: Sendable {
+    var applied = 0
+    var duplicates = 0
+    var parked = 0
+    var deadLettered = 0
+    /// Set when the record at `index` (of the records passed) failed transiently and has
+    /// in-place attempts left: everything before it is done, it and the rest wait.
+    var retryInPlace: (index: Int, attempt: Int, error: SagaError)?
+    /// The earliest due time of the records parked in this pass.
+    var earliestDue: Date?
+    /// Whether anything was written to the outbox (events or dead letters).
+    var wroteOutbox: Bool { applied > 0 || deadLettered > 0 }
+  }
+
+  /// What one run of due `retry_schedule` entries did.
+  struct DueResult: Sendable {
+    var succeeded = 0
+    var duplicates = 0
+    var rescheduled = 0
+    var deadLettered = 0
+    var nextDue: Date?
+    var depth = 0
+  }
+
+  /// How dead-lettering a record ended.
+  enum DeadLetterOutcome: Sendable {
+    /// The dead letter is in the outbox (the hook ran) or was already, from a first delivery.
+    case written
+    case alreadyDeadLettered
+    /// The hook failed transiently: nothing was written, try again later.
+    case deferred(SagaError)
+  }
+
+  let handler: any SagaMessageHandler
+  let service: SagaService
+  var policy: RetryPolicy
+  let logger: Logger
+  /// Told of every handler run, for metrics (`WorkerHooks.recordProcessed`); nil reports nothing.
+  var observe: (@Sendable (RecordObservation) -> Void)? = nil
+  /// The worker's name in those reports.
+  var worker = ""
+
+  var group: String { handler.consumerGroup.rawValue }
+
+  private enum RunOutcome {
+    case applied
+    case duplicate
+    case failed(SagaError)
+  }
+
+  /// Runs `records` in order; the first one has already run `firstAttempt - 1` times.
+  /// Stops early only for an in-place retry (see ``BatchResult/retryInPlace``).
+  /// Observations wait in `afterCommit` (nil: reported at once) until the transaction commits.
+  func apply(
+    _ records: ArraySlice<Record>, firstAttempt: Int, now: Date, in db: Database, afterCommit: CommitActions? = nil
+  ) throws -> BatchResult {
+    var result = BatchResult()
+    for (index, record) in records.enumerated() {
+      let attempt = index == 0 ? firstAttempt : 1
+      let error: SagaError
+      let started = ContinuousClock.now
+      switch try run(record.message, now: now, in: db, afterCommit) {
+      case .applied:
+        result.applied += 1
+        report(record.message, .applied, since: started, afterCommit)
+        continue
+      case .duplicate:
+        result.duplicates += 1
+        report(record.message, .duplicate, since: started, afterCommit)
+        continue
+      case .failed(let failure):
+        error = failure
+      }
+      let retriable = error.isRetriable && policy.allowsAnotherAttempt(after: attempt)
+      if retriable && policy.isInPlace(attempt + 1) {
+        result.retryInPlace = (index, attempt, error)
+        report(record.message, .retried, since: started, afterCommit)
+        return result
+      }
+      var parkedUntil: Date?
+      var observed = RecordObservation.Result.retried
+      if retriable {
+        parkedUntil = try park(record, attempts: attempt, error: error, now: now, in: db)
+      } else {
+        let deadLetterClass: DeadLetterClass = error.isRetriable ? .exhausted : .permanent
+        switch try deadLetterOutcome(
+          record, error: error, as: deadLetterClass, attempts: attempt, now: now, in: db, afterCommit: afterCommit)
+        {
+        case .written:
+          result.deadLettered += 1
+          observed = .deadLettered
+        case .alreadyDeadLettered: observed = .duplicate
+        // The hook could not run now: park the record, so its dead-lettering is tried again.
+        case .deferred(let hookError):
+          parkedUntil = try park(record, attempts: attempt, error: hookError, now: now, in: db)
+        }
+      }
+      report(record.message, observed, since: started, afterCommit)
+      if let due = parkedUntil {
+        result.parked += 1
+        result.earliestDue = min(result.earliestDue ?? due, due)
+      }
+    }
+    return result
+  }
+
+  /// Runs the due `entries` once each: success or a duplicate removes the entry, a
+  /// transient failure with attempts left reschedules it, anything else dead-letters it.
+  func runDue(
+    _ entries: [RetryEntry], now: Date, in db: Database, afterCommit: CommitActions? = nil
+  ) throws -> DueResult {
+    var result = DueResult()
+    for entry in entries {
+      let attempt = entry.attempts + 1
+      let error: SagaError
+      let started = ContinuousClock.now
+      switch try run(entry.message, now: now, in: db, afterCommit) {
+      case .applied:
+        try RetrySchedule.delete(id: entry.id, in: db)
+        result.succeeded += 1
+        report(entry.message, .applied, since: started, afterCommit)
+        logger.info("retry succeeded", metadata: metadata(entry.message, attempts: attempt))
+        continue
+      case .duplicate:
+        try RetrySchedule.delete(id: entry.id, in: db)
+        result.duplicates += 1
+        report(entry.message, .duplicate, since: started, afterCommit)
+        continue
+      case .failed(let failure):
+        error = failure
+      }
+      if error.isRetriable && policy.allowsAnotherAttempt(after: attempt) {
+        try reschedule(entry, attempts: attempt, error: error, now: now, in: db)
+        result.rescheduled += 1
+        report(entry.message, .retried, since: started, afterCommit)
+        continue
+      }
+      let record = Record(message: entry.message, timestampType: entry.timestampType)
+      let deadLetterClass: DeadLetterClass = error.isRetriable ? .exhausted : .permanent
+      switch try deadLetterOutcome(
+        record, error: error, as: deadLetterClass, attempts: attempt, now: now, in: db, afterCommit: afterCommit)
+      {
+      case .written:
+        result.deadLettered += 1
+        try RetrySchedule.delete(id: entry.id, in: db)
+        report(entry.message, .deadLettered, since: started, afterCommit)
+      case .alreadyDeadLettered:
+        try RetrySchedule.delete(id: entry.id, in: db)
+        report(entry.message, .duplicate, since: started, afterCommit)
+      case .deferred(let hookError):
+        try reschedule(entry, attempts: attempt, error: hookError, now: now, in: db)
+        result.rescheduled += 1
+        report(entry.message, .retried, since: started, afterCommit)
+      }
+    }
+    return result
+  }
+
+  /// Tells the observer how a run of `message` that began at `started` ended.
+  private func report(
+    _ message: InboundMessage, _ result: RecordObservation.Result, since started: ContinuousClock.Instant,
+    _ afterCommit: CommitActions?
+  ) {
+    guard let observe else { return }
+    let observation = RecordObservation(
+      worker: worker, topic: message.topic, result: result, duration: started.duration(to: .now))
+    CommitActions.schedule({ observe(observation) }, on: afterCommit)
+  }
+
+  /// One run of `message`: inbox claim and handler in a savepoint, rolled back on failure.
+  private func run(
+    _ message: InboundMessage, now: Date, in db: Database, _ afterCommit: CommitActions?
+  ) throws -> RunOutcome {
+    var outcome = RunOutcome.applied
+    let group = self.group
+    try db.inCachedSavepoint {
+      do {
+        let claimed = try Inbox.claim(
+          group: group, eventId: message.deduplicationKey, topic: message.topic, partition: message.partition,
+          offset: message.offset, at: now, in: db)
+        guard claimed else {
+          outcome = .duplicate
+          return .commit
+        }
+        let context = MessageContext(envelope: message.envelope, service: service, now: now, afterCommit: afterCommit)
+        try handler.handle(message, context: context, in: db)
+        return .commit
+      } catch {
+        outcome = .failed(SagaError.storage(error))
+        return .rollback
+      }
+    }
+    return outcome
+  }
+
+  /// Parks `record` after `attempts` runs; returns its due time, or nil when it was parked
+  /// already (a redelivery: the first entry stands).
+  private func park(_ record: Record, attempts: Int, error: SagaError, now: Date, in db: Database) throws -> Date? {
+    let delay = policy.delay(beforeAttempt: attempts + 1)
+    let due = now.adding(delay)
+    let parked = try RetrySchedule.park(
+      record.message, group: group, timestampType: record.timestampType, attempts: attempts, error: error, at: now,
+      dueAt: due, in: db)
+    var metadata = metadata(record.message, attempts: attempts)
+    metadata["code"] = "\(error.code)"
+    metadata["error"] = "\(error.message)"
+    metadata["retryIn"] = "\(delay)"
+    if parked {
+      logger.warning("transient failure, parked for retry", metadata: metadata)
+    } else {
+      // A redelivery (crash between the database and the offset commit): the first entry stands.
+      logger.info("transient failure of a record already parked", metadata: metadata)
+    }
+    return parked ? due : nil
+  }
+
+  private func reschedule(_ entry: RetryEntry, attempts: Int, error: SagaError, now: Date, in db: Database) throws {
+    let delay = policy.delay(beforeAttempt: attempts + 1)
+    try RetrySchedule.reschedule(id: entry.id, attempts: attempts, error: error, dueAt: now.adding(delay), in: db)
+    var metadata = metadata(entry.message, attempts: attempts)
+    metadata["code"] = "\(error.code)"
+    metadata["error"] = "\(error.message)"
+    metadata["retryIn"] = "\(delay)"
+    logger.warning("transient failure, rescheduled", metadata: metadata)
+  }
+
+  /// Marks the record dead-lettered, runs the handler's hook and writes the dead letter to
+  /// the outbox, all in one savepoint; does nothing for a record dead-lettered before.
+  func deadLetterOutcome(
+    _ record: Record, error: SagaError, as deadLetterClass: DeadLetterClass, attempts: Int, now: Date,
+    in db: Database, afterCommit: CommitActions? = nil
+  ) throws -> DeadLetterOutcome {
+    let letter = DeadLetter(
+      message: record.message, consumerGroup: group, timestampType: record.timestampType, error: error,
+      failureClass: deadLetterClass, attempts: attempts)
+    var hookError: SagaError?
+    var outcome = DeadLetterOutcome.alreadyDeadLettered
+    try db.inCachedSavepoint {
+      guard try DeadLetters.mark(letter, at: now, in: db) else { return .commit }
+      do {
+        let context = MessageContext(
+          envelope: record.message.envelope, service: service, now: now, afterCommit: afterCommit)
+        try handler.deadLettered(record.message, error: error, attempts: attempts, context: context, in: db)
+      } catch {
+        hookError = SagaError.storage(error)
+        return .rollback
+      }
+      try DeadLetters.publish(letter, at: now, in: db)
+      outcome = .written
+      return .commit
+    }
+    var metadata = metadata(record.message, attempts: attempts)
+    metadata["code"] = "\(error.code)"
+    metadata["reason"] = "\(error.message)"
+    metadata["class"] = "\(deadLetterClass)"
+    if let hookError {
+      metadata["hookError"] = "\(hookError)"
+      guard !hookError.isRetriable else {
+        logger.warning("dead-letter hook failed transiently, will try again", metadata: metadata)
+        return .deferred(hookError)
+      }
+      // A bug in the hook must not keep the record from the DLT: write it without the hook.
+      logger.error("dead-letter hook failed, dead-lettering without it", metadata: metadata)
+      try db.inCachedSavepoint {
+        guard try DeadLetters.mark(letter, at: now, in: db) else { return .commit }
+        try DeadLetters.publish(letter, at: now, in: db)
+        outcome = .written
+        return .commit
+      }
+    }
+    switch outcome {
+    case .written: logger.error("dead-lettered", metadata: metadata)
+    case .alreadyDeadLettered: logger.info("redelivered record was dead-lettered already", metadata: metadata)
+    case .deferred: break
+    }
+    return outcome
+  }
+
+  private func metadata(_ message: InboundMessage, attempts: Int) -> Logger.Metadata {
+    [
+      "record": "\(message.coordinates)", "attempts": "\(attempts)",
+      "correlationId": "\(message.envelope.correlationId ?? "-")",
+    ]
+  }
+}
+
+extension Date {
+  /// The instant `duration` after this one.
+  func adding(_ duration: Duration) -> Date {
+    let (seconds, attoseconds) = duration.components
+    return addingTimeInterval(Double(seconds) + Double(attoseconds) / 1e18)
+  }
+}

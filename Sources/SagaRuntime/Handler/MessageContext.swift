@@ -1,0 +1,41 @@
+public import Foundation
+public import GRDB
+public import SagaCore
+import SagaStorage
+
+/// Per-record context handed to a `SagaMessageHandler`.
+public struct MessageContext: Sendable {
+  /// The headers of the record being handled (trace, correlation id, …).
+  public let envelope: ReceivedEnvelope
+  /// The service that handles it; outgoing events carry its producer name.
+  public let service: SagaService
+  /// The handler's clock reading for this record (one per batch is fine).
+  public let now: Date
+  /// The worker's transaction's after-commit work; nil runs `onCommit` actions at once.
+  public let afterCommit: CommitActions?
+
+  public init(envelope: ReceivedEnvelope, service: SagaService, now: Date = Date(), afterCommit: CommitActions? = nil) {
+    self.envelope = envelope
+    self.service = service
+    self.now = now
+    self.afterCommit = afterCommit
+  }
+
+  /// Runs `action` once the transaction this record is handled in has committed; for
+  /// observations (metrics) that a rolled-back and retried batch must not repeat.
+  public func onCommit(_ action: @escaping @Sendable () -> Void) {
+    CommitActions.schedule(action, on: afterCommit)
+  }
+
+  /// Writes `event` to the outbox in the current transaction, continuing the record's
+  /// trace and correlation id. Returns the outbox row id.
+  @discardableResult
+  public func emit<E: SagaEvent>(
+    _ event: E, extraHeaders: [EnvelopeHeader] = [], in db: Database
+  ) throws(SagaError) -> Int64 {
+    var envelope = EventEnvelope(
+      following: self.envelope, eventType: E.eventType, producer: service.producerName, occurredAt: now)
+    envelope.extraHeaders = extraHeaders
+    return try EventOutbox.append(event, envelope: envelope, in: db)
+  }
+}

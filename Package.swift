@@ -123,11 +123,15 @@ let package = Package(
     ),
     .testTarget(
       name: "PointsTests",
-      dependencies: ["Points", "SagaCore", "SagaStorage", .product(name: "GRDB", package: "GRDB.swift")]
+      dependencies: [
+        "Points", "SagaCore", "SagaStorage", "SagaTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+      ]
     ),
     .testTarget(
       name: "PaymentsTests",
-      dependencies: ["Payments", "SagaCore", "SagaStorage", .product(name: "GRDB", package: "GRDB.swift")]
+      dependencies: [
+        "Payments", "SagaCore", "SagaStorage", "SagaTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+      ]
     ),
     .testTarget(
       name: "SagaDaemonTests",

@@ -3,6 +3,7 @@ import GRDB
 import Payments
 import SagaCore
 import SagaStorage
+import SagaTestSupport
 import Testing
 
 /// A Java Points writes `"reason": null` for an exception without a message (Jackson's
@@ -63,11 +64,9 @@ struct NullReasonTests {
 
   @Test("the refunds table of an older database takes NULL reasons after the upgrade and keeps its rows")
   func upgradeMakesRefundReasonNullable() async throws {
-    let directory = FileManager.default.temporaryDirectory
-      .appendingPathComponent("sagad-payments-tests-\(UUID().uuidString)", isDirectory: true)
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: directory) }
-    let path = directory.appendingPathComponent("payments.sqlite").path
+    let directory = try TemporaryDirectory()
+    defer { withExtendedLifetime(directory) {} }
+    let path = directory.appending("payments.sqlite").path
     // The Payments schema as it was before reasons could be null, with one refund.
     let old = try DatabaseQueue(path: path)
     var migrator = DatabaseMigrator()

@@ -3,6 +3,7 @@ import GRDB
 import Payments
 import SagaCore
 import SagaStorage
+import SagaTestSupport
 import Synchronization
 
 /// A Payments service on a real SQLite file in a temporary directory of its own, with
@@ -14,14 +15,11 @@ struct PaymentsHarness: Sendable {
 
   /// Runs `body` on a fresh database; the directory is removed afterwards.
   static func run(_ body: (PaymentsHarness) async throws -> Void) async throws {
-    let directory = FileManager.default.temporaryDirectory
-      .appendingPathComponent("sagad-payments-tests-\(UUID().uuidString)", isDirectory: true)
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: directory) }
-    let database = try SagaDatabase(
-      StorageConfiguration(path: directory.appendingPathComponent("payments.sqlite").path),
-      migrations: PaymentsSchema.register)
-    try await body(PaymentsHarness(database: database, service: PaymentsService(database: database)))
+    try await TemporaryDirectory.with { directory in
+      let database = try SagaDatabase(
+        StorageConfiguration(path: directory.appending("payments.sqlite").path), migrations: PaymentsSchema.register)
+      try await body(PaymentsHarness(database: database, service: PaymentsService(database: database)))
+    }
   }
 
   /// User 1 with 100,000 KRW pays 50,000 KRW for schedule 10: the start of every saga test.

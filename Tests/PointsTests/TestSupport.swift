@@ -3,6 +3,7 @@ import GRDB
 import Points
 import SagaCore
 import SagaStorage
+import SagaTestSupport
 import Synchronization
 
 /// A fixed instant with whole milliseconds, so times survive the millisecond columns exactly.
@@ -50,13 +51,10 @@ struct PointsFixture {
 }
 
 func withPoints<T>(_ body: (PointsFixture) async throws -> T) async throws -> T {
-  let directory = FileManager.default.temporaryDirectory
-    .appendingPathComponent("sagad-points-tests-\(UUID().uuidString)", isDirectory: true)
-  try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-  defer { try? FileManager.default.removeItem(at: directory) }
-  let service = try PointsService(
-    opening: StorageConfiguration(path: directory.appendingPathComponent("points.sqlite").path))
-  return try await body(PointsFixture(database: service.database, service: service))
+  try await TemporaryDirectory.with { directory in
+    let service = try PointsService(opening: StorageConfiguration(path: directory.appending("points.sqlite").path))
+    return try await body(PointsFixture(database: service.database, service: service))
+  }
 }
 
 func reservationCompleted(

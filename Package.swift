@@ -103,7 +103,7 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
-    // Helpers shared by the test targets (polling with a deadline, temp dirs, loggers).
+    // Helpers shared by the test targets (polling with a deadline, a manual clock, temp dirs, loggers).
     .target(
       name: "SagaTestSupport",
       dependencies: [.product(name: "Logging", package: "swift-log")],

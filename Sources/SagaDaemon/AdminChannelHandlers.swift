@@ -61,26 +61,3 @@ struct AdminLineDecoder: ByteToMessageDecoder {
     return .needMoreData
   }
 }
-
-/// Closes a connection on `IdleStateHandler`'s read timeout, after telling the peer why.
-/// It sits before the decoder, so it sees raw bytes and passes them on untouched.
-final class AdminIdleCloser: ChannelInboundHandler, RemovableChannelHandler {
-  typealias InboundIn = ByteBuffer
-  typealias OutboundOut = ByteBuffer
-
-  let timeout: Duration
-
-  init(timeout: Duration) { self.timeout = timeout }
-
-  func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-    guard let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read else {
-      context.fireUserInboundEventTriggered(event)
-      return
-    }
-    let reply = AdminReply.final(.idleTimeout, "idle for \(timeout.components.seconds) s (admin.idle_timeout); closing")
-    context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: reply.encoded()))).assumeIsolated().whenComplete {
-      _ in
-      context.close(promise: nil)
-    }
-  }
-}

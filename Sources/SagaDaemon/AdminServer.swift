@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOPosix
+import SagaCore
 import ServiceLifecycle
 import Synchronization
 
@@ -26,14 +27,17 @@ final class AdminServer: Service, Sendable {
   let version: String
   private let commands: AdminCommands
   private let policy: AdminAccessPolicy
+  /// What the connections' idle timeouts pass on.
+  private let clock: SagaClock
   private let logger: Logger
   private let state = Mutex(State())
 
   init(
     settings: AdminSettings, commands: AdminCommands, policy: AdminAccessPolicy? = nil, version: String,
-    logger: Logger
+    clock: SagaClock = .continuous, logger: Logger
   ) {
     self.settings = settings
+    self.clock = clock
     self.commands = commands
     self.policy = policy ?? AdminAccessPolicy(settings: settings)
     self.version = version
@@ -76,7 +80,7 @@ final class AdminServer: Service, Sendable {
   /// Binds the socket; every accepted connection gets the idle timer, the line decoder
   /// and its peer's credentials before the accept loop sees it.
   private func listen(on path: String) async throws -> NIOAsyncChannel<Connection, Never> {
-    let idle = settings.idleTimeout
+    let (idle, clock) = (settings.idleTimeout, self.clock)
     do {
       return try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
         .serverChannelOption(.backlog, value: 128)
@@ -86,8 +90,7 @@ final class AdminServer: Service, Sendable {
         .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: false) { channel in
           channel.eventLoop.makeCompletedFuture {
             try channel.pipeline.syncOperations.addHandlers(
-              IdleStateHandler(readTimeout: TimeAmount(idle)), AdminIdleCloser(timeout: idle),
-              ByteToMessageHandler(AdminLineDecoder()))
+              AdminIdleCloser(timeout: idle, clock: clock), ByteToMessageHandler(AdminLineDecoder()))
             return try NIOAsyncChannel<AdminFrame, ByteBuffer>(wrappingChannelSynchronously: channel)
           }.flatMap { wrapped in
             PeerCredentials.of(channel).map { Connection(channel: wrapped, peer: $0) }

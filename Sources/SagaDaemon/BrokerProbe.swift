@@ -1,4 +1,5 @@
 import Foundation
+import SagaCore
 import SagaKafka
 import Synchronization
 
@@ -28,8 +29,14 @@ final class BrokerProbe: Sendable {
   let timeout: Duration
   private let admin: KafkaAdmin
   private let state = Mutex(Snapshot())
+  /// What the probing interval passes on; its wall time dates the answers.
+  private let clock: SagaClock
 
-  init(bootstrapServers: String, admin: KafkaAdmin, interval: Duration, timeout: Duration = .seconds(2)) {
+  init(
+    bootstrapServers: String, admin: KafkaAdmin, interval: Duration, timeout: Duration = .seconds(2),
+    clock: SagaClock = .continuous
+  ) {
+    self.clock = clock
     self.bootstrapServers = bootstrapServers.split(separator: ",").map {
       $0.trimmingCharacters(in: .whitespaces)
     }
@@ -42,19 +49,19 @@ final class BrokerProbe: Sendable {
   func run() async {
     while !Task.isCancelled {
       await probe()
-      try? await Task.sleep(for: interval)
+      try? await clock.sleep(for: interval)
     }
   }
 
   /// Asks the cluster once and records the answer or the error.
   func probe() async {
-    let started = Date()
+    let started = clock.wallTime
     state.withLock { $0.probingSince = started }
     do {
       let answer = try await admin.brokers(timeout: timeout)
       state.withLock {
         $0 = Snapshot(
-          checkedAt: started, answeredAt: Date(), brokers: answer.brokers, answeredBy: answer.answeredBy,
+          checkedAt: started, answeredAt: clock.wallTime, brokers: answer.brokers, answeredBy: answer.answeredBy,
           lastError: nil)
       }
     } catch {

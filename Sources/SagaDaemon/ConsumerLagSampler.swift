@@ -86,7 +86,7 @@ final class ConsumerLagSampler: Sendable {
 
   private struct Entry {
     var reading: Reading
-    var at: ContinuousClock.Instant
+    var at: SagaClock.Instant
     var samples: [LagEvaluation.Sample] = []
     /// librdkafka's timestamp of the statistics the last sample came from.
     var lastTimestamp: Int64 = -1
@@ -102,11 +102,14 @@ final class ConsumerLagSampler: Sendable {
   private let admin: KafkaAdmin?
   private let logger: Logger
   private let entries = Mutex<[Key: Entry]>([:])
+  /// What the sampling interval passes on, and readings are aged by.
+  private let clock: SagaClock
 
   init(
     watched: [WatchedConsumerGroup], consumers: [LocalConsumer], window: Int, interval: Duration?,
-    admin: KafkaAdmin?, logger: Logger
+    admin: KafkaAdmin?, clock: SagaClock = .continuous, logger: Logger
   ) {
+    self.clock = clock
     self.watched = watched
     self.consumers = consumers
     self.window = window
@@ -158,7 +161,7 @@ final class ConsumerLagSampler: Sendable {
   func run() async {
     while !Task.isCancelled {
       await sample()
-      try? await Task.sleep(for: interval)
+      try? await clock.sleep(for: interval)
     }
     await admin?.close()
   }
@@ -184,7 +187,7 @@ final class ConsumerLagSampler: Sendable {
         timestamps[key] = statistics.timestampMicroseconds
       }
     }
-    record(fresh, timestamps: timestamps, at: ContinuousClock.now)
+    record(fresh, timestamps: timestamps, at: clock.now)
   }
 
   /// Every watched partition the broker answered for, and the groups it answered for.
@@ -243,7 +246,7 @@ final class ConsumerLagSampler: Sendable {
   /// Stores the fresh readings, appends them to their windows (`timestamps`, librdkafka's,
   /// skip a statistics snapshot already recorded, which would look like a lag that stood
   /// still), and drops readings no source refreshed for three intervals.
-  private func record(_ fresh: [Key: Reading], timestamps: [Key: Int64], at now: ContinuousClock.Instant) {
+  private func record(_ fresh: [Key: Reading], timestamps: [Key: Int64], at now: SagaClock.Instant) {
     let expiry = interval * 3
     entries.withLock { entries in
       for (key, reading) in fresh {

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import SagaCore
 import SagaRuntime
 
 /// sagad's side of systemd supervision: `READY=1` once every consume worker polls and
@@ -15,12 +16,14 @@ struct Watchdog: Sendable {
   let logger: Logger
   /// Between STATUS refreshes when systemd asked for no watchdog.
   var statusInterval: Duration = .seconds(5)
+  /// What the readiness checks and the ticks wait on.
+  var clock: SagaClock = .continuous
 
   /// Runs until cancelled (sagad's last act is to cancel it).
   func run() async {
     let notify = control.notify
     while !Task.isCancelled, !isReady() {
-      try? await Task.sleep(for: .milliseconds(50))
+      try? await clock.sleep(for: .milliseconds(50))
     }
     guard !Task.isCancelled else { return }
     control.markReady()
@@ -32,7 +35,7 @@ struct Watchdog: Sendable {
     var previous = beats()
     var reportedStall = false
     while !Task.isCancelled {
-      try? await Task.sleep(for: tick)
+      try? await clock.sleep(for: tick)
       guard !Task.isCancelled else { return }
       let current = beats()
       let stalled = current.filter { name, count in

@@ -3,6 +3,7 @@ import GRDB
 import Payments
 import SagaCore
 import SagaStorage
+import SagaTestSupport
 import Testing
 
 /// A Java Points writes `"reason": null` for an exception without a message (Jackson's

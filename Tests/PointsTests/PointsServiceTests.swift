@@ -3,6 +3,7 @@ import GRDB
 import Points
 import SagaCore
 import SagaStorage
+import SagaTestSupport
 import Testing
 
 @Suite("PointsService", .timeLimit(.minutes(2)))
@@ -109,10 +110,9 @@ struct PointsServiceTests {
 
   @Test("a reopened database keeps accounts, ledger and failures")
   func survivesReopen() async throws {
-    let directory = FileManager.default.temporaryDirectory
-      .appendingPathComponent("sagad-points-tests-\(UUID().uuidString)", isDirectory: true)
-    defer { try? FileManager.default.removeItem(at: directory) }
-    let configuration = StorageConfiguration(path: directory.appendingPathComponent("points.sqlite").path)
+    let directory = try TemporaryDirectory()
+    defer { withExtendedLifetime(directory) {} }
+    let configuration = StorageConfiguration(path: directory.appending("points.sqlite").path)
     do {
       let service = try PointsService(opening: configuration)
       let points = PointsFixture(database: service.database.storage, service: service)

@@ -112,16 +112,29 @@ struct AdminOperationsTests {
     var settings = SupervisorSettings()
     settings.maxRestarts = 1
     settings.initialBackoff = .milliseconds(10)
+    // Wall time half a millisecond past a whole second, so that the shown milliseconds are
+    // exact; no jitter, so that the back-off is exactly 10 ms.
+    let clock = TestClock()
     let supervisor = Supervisor(
       children: [
         SupervisedChild(name: "relay-points", kind: .relay, service: flaky),
         SupervisedChild(name: "points", kind: .consumeWorker, service: worker),
-      ], settings: settings, logger: quietLogger)
+      ], settings: settings, random: { 0.5 },
+      clock: SagaClock(clock, date: Date(timeIntervalSince1970: 1_767_225_600.000_5)), logger: quietLogger)
     let task = Task { try await supervisor.run() }
     defer { task.cancel() }
     let commands = commands(failpoints: nil, supervisor: supervisor)
     func run(_ line: String) async throws -> AdminReply { await commands.execute(try AdminRequest.parse(line)) }
 
+    // The first failure: in back-off, with the next start shown.
+    try await clock.waitForSleepers("relay-points in back-off") { $0.count == 1 }
+    let backingOff = try decode(AdminJSON.Workers.self, try await run("workers --json")).tasks[0]
+    #expect(backingOff.state == "backoff")
+    #expect(backingOff.lastErrorAt == "2026-01-01T00:00:00.000Z")
+    #expect(backingOff.nextStartAt == "2026-01-01T00:00:00.010Z")
+    await clock.advance(by: settings.initialBackoff)
+
+    // The second failure is one more than max_restarts allows.
     try await eventually("the flaky task failed") { supervisor.snapshot("relay-points")?.state == .failed }
     let workers = try decode(AdminJSON.Workers.self, try await run("workers --json"))
     #expect(workers.tasks.map(\.name) == ["relay-points", "points"])
@@ -129,7 +142,8 @@ struct AdminOperationsTests {
     #expect(workers.tasks[0].kind == "relay")
     #expect(workers.tasks[0].restarts == 1)
     #expect(workers.tasks[0].lastError == "broken pipe")
-    #expect(workers.tasks[0].lastErrorAt != nil)
+    #expect(workers.tasks[0].lastErrorAt == "2026-01-01T00:00:00.010Z")
+    #expect(workers.tasks[0].nextStartAt == nil)
     #expect(workers.tasks[1].state == "running")
     let table = try await run("workers")
     #expect(table.lines.contains { $0.text.hasPrefix("relay-points\trelay\tfailed\t1\tbroken pipe\t") })

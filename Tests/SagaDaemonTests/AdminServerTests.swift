@@ -2,6 +2,7 @@ import AdminProtocol
 import Foundation
 import Payments
 import Points
+import SagaCore
 import SagaStorage
 import SagaTestSupport
 import Testing
@@ -16,14 +17,15 @@ final class AdminServerHarness: StoppableFixture, Sendable {
   let socket: String
   private let task: Task<Void, any Error>
 
-  init(maxConnections: Int = 32, idleTimeout: Duration = .seconds(300)) async throws {
+  init(maxConnections: Int = 32, idleTimeout: Duration = .seconds(300), clock: SagaClock = .continuous) async throws {
     directory = try TemporaryDirectory()
     let commands = try AdminCommands.onBareDatabases(in: directory)
     socket = directory.path + "/admin.sock"
     var settings = AdminSettings(socketPath: socket)
     settings.maxConnections = maxConnections
     settings.idleTimeout = idleTimeout
-    let server = AdminServer(settings: settings, commands: commands, version: "9.9.9", logger: quietLogger)
+    let server = AdminServer(
+      settings: settings, commands: commands, version: "9.9.9", clock: clock, logger: quietLogger)
     self.server = server
     task = Task { try await server.run() }
     let path = socket
@@ -54,9 +56,10 @@ final class AdminServerHarness: StoppableFixture, Sendable {
 
   /// Runs `body` against a fresh server and stops it afterwards, also when `body` fails.
   static func with(
-    maxConnections: Int = 32, idleTimeout: Duration = .seconds(300), _ body: (AdminServerHarness) async throws -> Void
+    maxConnections: Int = 32, idleTimeout: Duration = .seconds(300), clock: SagaClock = .continuous,
+    _ body: (AdminServerHarness) async throws -> Void
   ) async throws {
-    try await AdminServerHarness(maxConnections: maxConnections, idleTimeout: idleTimeout).use(body)
+    try await AdminServerHarness(maxConnections: maxConnections, idleTimeout: idleTimeout, clock: clock).use(body)
   }
 }
 
@@ -176,10 +179,22 @@ struct AdminServerTests {
     }
   }
 
-  @Test("an idle connection is told and closed after admin.idle_timeout")
+  @Test("an idle connection is told and closed after admin.idle_timeout; a request starts the count again")
   func idleTimeout() async throws {
-    try await AdminServerHarness.with(idleTimeout: .seconds(1)) { harness in
+    let clock = TestClock()
+    let timeout = Duration.seconds(300)
+    try await AdminServerHarness.with(idleTimeout: timeout, clock: SagaClock(clock)) { harness in
       let idle = try await harness.connect()
+      // Connected at t+0: one second short of the timeout it still answers, and that
+      // request moves the end of the count to t+599.
+      await clock.advance(by: timeout - .seconds(1))
+      #expect(try await idle.send("version").code == .ok)
+      await clock.advance(by: .seconds(1))
+      let end = TestClock.Instant(offset: timeout * 2 - .seconds(1))
+      try await clock.waitForSleepers("the idle timer counting from the request") { $0.contains(end) }
+      await clock.advance(by: timeout - .seconds(2))
+      #expect(clock.sleepers.contains(end), "not idle for long enough yet")
+      await clock.advance(by: .seconds(1))
       #expect(try await idle.readReply().code == .idleTimeout)
       await expectClosed(idle)
     }

@@ -42,9 +42,9 @@ struct TmpfsMount {
 
   /// Whether this process may mount a tmpfs, probed once.
   static let isAvailable: Bool = {
-    let probe = NSTemporaryDirectory() + "sagad-tmpfs-probe-\(UUID().uuidString)"
-    defer { try? FileManager.default.removeItem(atPath: probe) }
-    guard let mount = try? TmpfsMount(at: probe, megabytes: 1) else { return false }
+    guard let directory = try? TemporaryDirectory() else { return false }
+    defer { withExtendedLifetime(directory) {} }
+    guard let mount = try? TmpfsMount(at: directory.path + "/probe", megabytes: 1) else { return false }
     mount.unmount()
     return true
   }()

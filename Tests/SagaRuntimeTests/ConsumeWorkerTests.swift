@@ -77,10 +77,20 @@ struct ConsumeWorkerTests {
     try await produce(cluster, (1...5).map { reservationCompleted($0) })
     let handler = RecordingHandler()
     handler.transientFailures.withLock { $0 = 2 }
+    let policy = RetryPolicy(initialDelay: .milliseconds(50), jitter: 0)
+    let clock = TestClock()
     let worker = ConsumeWorker(
       name: "points", consumer: try testConsumer(cluster, group: .pointsService), database: database,
-      handler: handler, service: .points, retry: RetryPolicy(initialDelay: .milliseconds(50)), logger: silentLogger)
+      handler: handler, service: .points, retry: policy, clock: SagaClock(clock), logger: silentLogger)
     let task = start(worker)
+    // The in-place retry and the scheduled one each wait for the clock.
+    try await clock.waitForSleepers("the in-place delay") { $0.count == 1 }
+    await clock.advance(by: policy.inPlaceDelay)
+    try await eventually("4 records applied, the failing one parked") {
+      try await appliedCount(database) == 4 && worker.statistics.retryScheduleDepth == 1
+    }
+    // Whole milliseconds are stored: one more passes the due time for sure.
+    await clock.advance(by: policy.initialDelay + .milliseconds(1))
     try await eventually("5 records applied, one after a scheduled retry") {
       try await appliedCount(database) == 5 && worker.statistics.retriedOK == 1
     }

@@ -20,8 +20,10 @@ struct OutboxRelayPollingTests {
     var settings = RelaySettings()
     settings.wakeOnCommit = false
     settings.idleInterval = .seconds(2)
+    let clock = TestClock()
     let relay = OutboxRelay(
-      name: "payments", database: database, producer: producer, settings: settings, logger: silentLogger)
+      name: "payments", database: database, producer: producer, settings: settings, clock: SagaClock(clock),
+      logger: silentLogger)
     func append(_ range: ClosedRange<Int>) async throws {
       try await database.write { db in
         for index in range {
@@ -32,19 +34,24 @@ struct OutboxRelayPollingTests {
     }
     func pending() async throws -> Int { try await database.read { db in try Outbox.pendingCount(in: db) } }
 
-    // Rows waiting at start go out in the first poll.
+    // Rows waiting at start go out in the first poll; then the relay sleeps an idle interval.
     try await append(1...5)
     let task = start(relay)
-    try await eventually("the first poll sends the rows already there") { try await pending() == 0 }
+    let secondPoll = clock.now + settings.idleInterval
+    try await clock.waitForSleepers("the relay asleep after its first poll") { $0 == [secondPoll] }
+    #expect(try await pending() == 0, "the first poll sent the rows already there")
 
-    // The relay sleeps a whole idle interval after a poll; rows committed now wait for the
-    // next, even when their commit signals the relay as it does with wake_on_commit on.
-    let appended = ContinuousClock.now
+    // Rows committed now wait for the next poll, even when their commit signals the relay as
+    // it does with wake_on_commit on: the signal does not end its sleep.
     try await append(6...10)
     relay.wakeup.signal()
-    try await eventually("the next poll sends them", timeout: .seconds(10)) { try await pending() == 0 }
-    let waited = ContinuousClock.now - appended
-    #expect(waited >= .seconds(1), "sent after \(waited): the relay did not wait for its poll")
+    await clock.advance(by: settings.idleInterval - .milliseconds(1))
+    #expect(clock.sleepers == [secondPoll], "still asleep just before the idle interval is over")
+    #expect(try await pending() == 5)
+    await clock.advance(by: .milliseconds(1))
+    let thirdPoll = secondPoll + settings.idleInterval
+    try await clock.waitForSleepers("the relay asleep after its second poll") { $0 == [thirdPoll] }
+    #expect(try await pending() == 0, "the second poll sent them")
     #expect(relay.statistics.sent == 10)
     task.cancel()
     try? await task.value

@@ -74,15 +74,22 @@ struct RetryScheduleWorkerTests {
     return (cluster, database, dir)
   }
 
-  private static let quickPolicy = RetryPolicy(initialDelay: .milliseconds(100), maxDelay: .seconds(1))
+  /// No jitter: tests advance a test clock by exactly the delays.
+  private static let quickPolicy = RetryPolicy(initialDelay: .milliseconds(100), maxDelay: .seconds(1), jitter: 0)
+  /// Due times are stored in whole milliseconds: advancing one more passes them for sure.
+  private static let storedPrecision = Duration.milliseconds(1)
 
   private func worker(
     _ cluster: EmbeddedKafkaCluster, _ database: SagaDatabase, _ handler: any SagaMessageHandler,
-    retry: RetryPolicy = quickPolicy, failpoints: Failpoints = .disabled
+    retry: RetryPolicy = quickPolicy, failpoints: Failpoints = .disabled, clock: SagaClock = .continuous
   ) throws -> ConsumeWorker {
     ConsumeWorker(
       name: "points", consumer: try testConsumer(cluster, group: .pointsService), database: database,
-      handler: handler, service: .points, retry: retry, failpoints: failpoints, logger: silentLogger)
+      handler: handler, service: .points, retry: retry, failpoints: failpoints, clock: clock, logger: silentLogger)
+  }
+
+  private func parked(_ database: SagaDatabase) async throws -> [RetryEntry] {
+    try await database.read { db in try RetrySchedule.list(limit: 10, in: db) }
   }
 
   private func deadLetters(_ database: SagaDatabase) async throws -> [OutboxMessage] {
@@ -101,8 +108,22 @@ struct RetryScheduleWorkerTests {
     defer { cluster.destroyInBackground() }
     try await produce(cluster, [reservationCompleted(1), reservationCompleted(2)])
     let handler = ScriptedHandler(failures: [1: 2])
-    let worker = try worker(cluster, database, handler)
+    let clock = TestClock()
+    let worker = try worker(cluster, database, handler, clock: SagaClock(clock))
     let task = start(worker)
+    // The second run waits the in-place delay on the clock, the third its due time.
+    let inPlace = clock.now + Self.quickPolicy.inPlaceDelay
+    try await clock.waitForSleepers("the in-place delay after the first run") { $0 == [inPlace] }
+    #expect(handler.snapshot.runs[1] == 1)
+    await clock.advance(by: Self.quickPolicy.inPlaceDelay)
+    try await eventually("record 1 parked after its second run, record 2 applied") {
+      let (depth, applied) = (try await scheduleDepth(database), try await appliedCount(database))
+      return depth == 1 && applied == 1
+    }
+    let entry = try #require(try await parked(database).first)
+    #expect(entry.attempts == 2)
+    #expect((entry.dueAt.timeIntervalSince(entry.firstFailedAt) * 1000).rounded() == 100, "due initialDelay later")
+    await clock.advance(by: Self.quickPolicy.initialDelay + Self.storedPrecision)
     try await eventually("both applied") {
       try await appliedCount(database) == 2 && worker.statistics.retriedOK == 1
     }
@@ -126,8 +147,14 @@ struct RetryScheduleWorkerTests {
     defer { cluster.destroyInBackground() }
     try await produce(cluster, [reservationCompleted(1), reservationCompleted(2)])
     let handler = ScriptedHandler(failures: [1: Int.max])
-    let worker = try worker(cluster, database, handler)
+    let clock = TestClock()
+    let worker = try worker(cluster, database, handler, clock: SagaClock(clock))
     let task = start(worker)
+    try await clock.waitForSleepers("the in-place delay after the first run") { $0.count == 1 }
+    await clock.advance(by: Self.quickPolicy.inPlaceDelay)
+    try await eventually("record 1 parked after its second run") { try await scheduleDepth(database) == 1 }
+    #expect(try await deadLetters(database).isEmpty, "the last attempt waits for its due time")
+    await clock.advance(by: Self.quickPolicy.initialDelay + Self.storedPrecision)
     try await eventually("the dead letter") {
       try await deadLetters(database).count == 1 && worker.statistics.deadLettered == 1
     }
@@ -159,11 +186,15 @@ struct RetryScheduleWorkerTests {
     let (cluster, database, dir) = try setUp()
     defer { cluster.destroyInBackground() }
     try await produce(cluster, [reservationCompleted(1), reservationCompleted(2)])
-    // Parked for an hour: the first worker cannot run it before it stops, however slow the
-    // machine; the test then moves the due time, as the clock passing it would.
+    // Parked for an hour on the test clock: the first worker cannot run it before it stops;
+    // the hour then passes while no worker runs.
     let slow = RetryPolicy(initialDelay: .seconds(3_600), maxDelay: .seconds(3_600), jitter: 0)
-    let first = try worker(cluster, database, ScriptedHandler(failures: [1: 2]), retry: slow)
+    let clock = TestClock()
+    let sagaClock = SagaClock(clock)
+    let first = try worker(cluster, database, ScriptedHandler(failures: [1: 2]), retry: slow, clock: sagaClock)
     let firstTask = start(first)
+    try await clock.waitForSleepers("the in-place delay after the first run") { $0.count == 1 }
+    await clock.advance(by: slow.inPlaceDelay)
     try await eventually("record 1 parked, record 2 applied") {
       let (depth, applied) = (try await scheduleDepth(database), try await appliedCount(database))
       return depth == 1 && applied == 1 && first.statistics.retryScheduleDepth == 1
@@ -171,16 +202,12 @@ struct RetryScheduleWorkerTests {
     #expect(first.statistics.retryScheduleDepth == 1)
     firstTask.cancel()
     try? await firstTask.value
-    let parked = try await database.read { db in try RetrySchedule.list(limit: 10, in: db) }
-    #expect(parked.map(\.attempts) == [2])
-    try await database.write { db in
-      try db.execute(
-        sql: "UPDATE retry_schedule SET due_at = ?", arguments: [Int64(Date().timeIntervalSince1970 * 1000)])
-    }
+    #expect(try await parked(database).map(\.attempts) == [2])
+    await clock.advance(by: slow.initialDelay + Self.storedPrecision)
 
-    // A new worker on the same database: it loads the schedule and runs the entry when due.
+    // A new worker on the same database: it loads the schedule and runs the entry, now due.
     let handler = ScriptedHandler()
-    let second = try worker(cluster, database, handler, retry: slow)
+    let second = try worker(cluster, database, handler, retry: slow, clock: sagaClock)
     let secondTask = start(second)
     try await eventually("the parked record applied by the new worker") {
       try await appliedCount(database) == 2 && second.statistics.retriedOK == 1

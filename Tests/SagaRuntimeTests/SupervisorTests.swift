@@ -12,29 +12,31 @@ private final class StopOrder: Sendable {
   let names = Mutex<[String]>([])
 }
 
-/// A child that records each start; it throws while `failing` is set, otherwise counts
-/// progress until it is asked to stop.
+/// A child that records each start (the instant on `clock`); it throws while `failing` is
+/// set, otherwise counts progress until it is asked to stop.
 private final class ScriptedService: Service, Sendable {
   struct Boom: Error, CustomStringConvertible {
     var description: String { "boom" }
   }
 
   let failing: Mutex<Bool>
-  let starts = Mutex<[ContinuousClock.Instant]>([])
+  let starts = Mutex<[TestClock.Instant]>([])
   let progress = Atomic<Int>(0)
   let stopOrder: StopOrder?
   let name: String
+  let clock: TestClock
 
-  init(name: String, failing: Bool, stopOrder: StopOrder? = nil) {
+  init(name: String, failing: Bool, stopOrder: StopOrder? = nil, clock: TestClock = TestClock()) {
     self.name = name
     self.failing = Mutex(failing)
     self.stopOrder = stopOrder
+    self.clock = clock
   }
 
   var startCount: Int { starts.withLock { $0.count } }
 
   func run() async throws {
-    starts.withLock { $0.append(.now) }
+    starts.withLock { $0.append(clock.now) }
     if failing.withLock({ $0 }) { throw Boom() }
     while !Task.isCancelled && !Task.isShuttingDownGracefully {
       progress.add(1, ordering: .relaxed)
@@ -72,27 +74,45 @@ struct SupervisorTests {
 
   @Test("a task that keeps throwing restarts with growing delays, then fails; the others keep running")
   func failingTask() async throws {
-    let flaky = ScriptedService(name: "flaky", failing: true)
+    let clock = TestClock()
+    let flaky = ScriptedService(name: "flaky", failing: true, clock: clock)
     let steady = ScriptedService(name: "steady", failing: false)
     // The jitter source answers 0.5: a factor of exactly 1, so the delays are exact.
     let supervisor = Supervisor(
       children: [
         SupervisedChild(name: "steady", kind: .relay, service: steady),
         SupervisedChild(name: "flaky", kind: .consumeWorker, service: flaky),
-      ], settings: settings(), random: { 0.5 }, logger: silentLogger)
+      ], settings: settings(), random: { 0.5 }, clock: SagaClock(clock), logger: silentLogger)
     let task = start(supervisor)
 
+    // Each failure puts flaky in back-off for exactly its delay on the clock, with the
+    // next start announced that long after the failure; passing the delay starts it again.
+    var failedAt: [Date] = []
+    for delay in [Duration.milliseconds(40), .milliseconds(80), .milliseconds(100)] {
+      let restartAt = clock.now + delay
+      try await clock.waitForSleepers("flaky's back-off of \(delay)") { $0 == [restartAt] }
+      let backingOff = try #require(supervisor.snapshot("flaky"))
+      #expect(backingOff.state == .backoff)
+      let lastErrorAt = try #require(backingOff.lastErrorAt)
+      let seconds = Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18
+      #expect(backingOff.nextStartAt == lastErrorAt.addingTimeInterval(seconds))
+      failedAt.append(lastErrorAt)
+      await clock.advance(by: delay)
+    }
     try await eventually("flaky marked failed") { supervisor.snapshot("flaky")?.state == .failed }
     let failed = try #require(supervisor.snapshot("flaky"))
     #expect(failed.backoffs == [.milliseconds(40), .milliseconds(80), .milliseconds(100)])
     #expect(failed.restarts == 3)
     #expect(failed.lastError == "boom")
-    #expect(failed.lastErrorAt != nil)
     #expect(failed.nextStartAt == nil)
-    // Started once plus maxRestarts times, each start at least its back-off after the last.
-    let starts = flaky.starts.withLock { $0 }
-    #expect(starts.count == 4)
-    for (index, delay) in failed.backoffs.enumerated() { #expect(starts[index + 1] - starts[index] >= delay) }
+    #expect(clock.sleepers.isEmpty, "no back-off once failed")
+    // Started once plus maxRestarts times, each start exactly its back-off after the last,
+    // and the failures dated by the clock's wall time.
+    #expect(
+      flaky.starts.withLock { $0 }.map(\.offset) == [.zero, .milliseconds(40), .milliseconds(120), .milliseconds(220)])
+    let failures = failedAt + [try #require(failed.lastErrorAt)]
+    let steps = zip(failures.dropFirst(), failures).map { ($0.timeIntervalSince($1) * 1000).rounded() }
+    #expect(steps == [40, 80, 100])
 
     // Failed means left alone: no further start, while the other task keeps making progress.
     let progress = steady.progress.load(ordering: .relaxed)
@@ -139,26 +159,26 @@ struct SupervisorTests {
     let first = ScriptedService(name: "relay", failing: false, stopOrder: order)
     let second = ScriptedService(name: "worker", failing: false, stopOrder: order)
     let flaky = ScriptedService(name: "flaky", failing: true)
-    // A back-off far beyond the suite's time limit: a shutdown that waited for it would
-    // fail the test by the limit, with no timed assertion here.
-    var slow = settings()
-    slow.initialBackoff = .seconds(3_600)
-    slow.maxBackoff = .seconds(3_600)
+    // The back-off passes only when the test advances the clock, which it never does: a
+    // shutdown that waited for it would fail the test by the suite's time limit.
+    let clock = TestClock()
     let supervisor = Supervisor(
       children: [
         SupervisedChild(name: "relay", kind: .relay, service: first),
         SupervisedChild(name: "worker", kind: .consumeWorker, service: second),
         SupervisedChild(name: "flaky", kind: .consumeWorker, service: flaky),
-      ], settings: slow, logger: silentLogger)
+      ], settings: settings(), clock: SagaClock(clock), logger: silentLogger)
     let group = ServiceGroup(services: [supervisor], logger: silentLogger)
     let task = Task { try await group.run() }
-    try await eventually("flaky in back-off, the others running") {
-      supervisor.snapshot("flaky")?.state == .backoff && supervisor.snapshot("flaky")?.nextStartAt != nil
-        && first.progress.load(ordering: .relaxed) > 0 && second.progress.load(ordering: .relaxed) > 0
+    try await clock.waitForSleepers("flaky in back-off") { $0.count == 1 }
+    #expect(supervisor.snapshot("flaky")?.state == .backoff && supervisor.snapshot("flaky")?.nextStartAt != nil)
+    try await eventually("the others running") {
+      first.progress.load(ordering: .relaxed) > 0 && second.progress.load(ordering: .relaxed) > 0
     }
     await group.triggerGracefulShutdown()
     try await task.value
     #expect(order.names.withLock { $0 } == ["worker", "relay"])
+    #expect(clock.sleepers.isEmpty, "the back-off ended with the shutdown")
     #expect(supervisor.snapshots().allSatisfy { $0.state == .stopped })
   }
 }

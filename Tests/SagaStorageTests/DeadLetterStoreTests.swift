@@ -1,14 +1,15 @@
 import Foundation
 import SagaCore
 import SagaStorage
+import SagaTestSupport
 import Testing
 
 @Suite("Dead-letter store", .timeLimit(.minutes(1)))
 struct DeadLetterStoreTests {
   private func withStore<T>(_ body: (DeadLetterStore) async throws -> T) async throws -> T {
-    try await withTemporaryDirectory { directory in
+    try await TemporaryDirectory.with { directory in
       try await body(
-        try DeadLetterStore(StorageConfiguration(path: directory.appendingPathComponent("dlt.sqlite").path)))
+        try DeadLetterStore(StorageConfiguration(path: directory.appending("dlt.sqlite").path)))
     }
   }
 

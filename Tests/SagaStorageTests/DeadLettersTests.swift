@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import SagaCore
 import SagaStorage
+import SagaTestSupport
 import Testing
 
 @Suite("Dead letters through the outbox", .timeLimit(.minutes(2)))
@@ -210,8 +211,8 @@ struct DeadLettersTests {
 
   @Test("upgrading a database turns the interim failed_messages records into dead letters in the outbox")
   func upgradeFromFailedMessages() async throws {
-    try await withTemporaryDirectory { directory in
-      let path = directory.appendingPathComponent("old.sqlite").path
+    try await TemporaryDirectory.with { directory in
+      let path = directory.appending("old.sqlite").path
       // The schema as the saga issue left it: the v1 storage migrations, one recorded failure.
       let old = try DatabaseQueue(path: path)
       try await old.write { db in

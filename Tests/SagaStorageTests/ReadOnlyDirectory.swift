@@ -23,12 +23,10 @@ enum ReadOnlyDirectory {
 
   /// Whether ``lock(_:)`` really stops this process from writing here, probed once.
   static let canBeMade: Bool = {
-    let probe = FileManager.default.temporaryDirectory
-      .appendingPathComponent("sagad-readonly-probe-\(UUID().uuidString)", isDirectory: true)
-    guard (try? FileManager.default.createDirectory(at: probe, withIntermediateDirectories: true)) != nil else {
-      return false
-    }
-    defer { try? FileManager.default.removeItem(at: probe) }
+    guard let directory = try? TemporaryDirectory() else { return false }
+    let probe = directory.url
+    // Unlocked below before the directory goes, so that it can be removed.
+    defer { withExtendedLifetime(directory) {} }
     guard (try? lock(probe)) != nil else {
       unlock(probe)
       return false

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import SagaCore
 import SagaStorage
+import SagaTestSupport
 import Testing
 
 @Suite("RetrySchedule", .timeLimit(.minutes(2)))
@@ -103,8 +104,8 @@ struct RetryScheduleTests {
 
   @Test("entries survive closing and reopening the database")
   func durable() async throws {
-    try await withTemporaryDirectory { directory in
-      let configuration = StorageConfiguration(path: directory.appendingPathComponent("db.sqlite").path)
+    try await TemporaryDirectory.with { directory in
+      let configuration = StorageConfiguration(path: directory.appending("db.sqlite").path)
       let first = try SagaDatabase(configuration)
       _ = try await first.write { db in try Self.park(11, due: 3, in: db) }
       try first.close()

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import SagaStorage
+import SagaTestSupport
 import Testing
 
 @Suite("SagaDatabase: open, migrate, pragmas", .timeLimit(.minutes(2)))
@@ -24,8 +25,8 @@ struct SagaDatabaseTests {
 
   @Test("a fresh file gets every storage table and index plus the service's, under new directories")
   func freshFile() async throws {
-    try await withTemporaryDirectory { directory in
-      let path = directory.appendingPathComponent("state/payments/db.sqlite").path
+    try await TemporaryDirectory.with { directory in
+      let path = directory.appending("state/payments/db.sqlite").path
       let database = try SagaDatabase(StorageConfiguration(path: path), migrations: Self.serviceMigrations)
       #expect(FileManager.default.fileExists(atPath: path))
       #expect(database.path == path)
@@ -38,8 +39,8 @@ struct SagaDatabaseTests {
 
   @Test("reopening runs nothing twice, keeps the data, and applies migrations added since")
   func reopen() async throws {
-    try await withTemporaryDirectory { directory in
-      let configuration = StorageConfiguration(path: directory.appendingPathComponent("db.sqlite").path)
+    try await TemporaryDirectory.with { directory in
+      let configuration = StorageConfiguration(path: directory.appending("db.sqlite").path)
       let first = try SagaDatabase(configuration, migrations: Self.serviceMigrations)
       try await first.write { db in
         try db.execute(sql: "INSERT INTO widgets (name) VALUES ('kept')")
@@ -94,9 +95,9 @@ struct SagaDatabaseTests {
 
   @Test("journal_mode is wal, foreign keys are on, the busy timeout is applied")
   func otherPragmas() async throws {
-    try await withTemporaryDirectory { directory in
+    try await TemporaryDirectory.with { directory in
       let database = try SagaDatabase(
-        StorageConfiguration(path: directory.appendingPathComponent("db.sqlite").path, busyTimeout: .seconds(3)))
+        StorageConfiguration(path: directory.appending("db.sqlite").path, busyTimeout: .seconds(3)))
       let (journal, foreignKeys, busyTimeout) = try await database.writer.write { db in
         (
           try String.fetchOne(db, sql: "PRAGMA journal_mode"),

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import SagaStorage
+import SagaTestSupport
 import Testing
 
 @Suite("StorageError", .timeLimit(.minutes(2)))
@@ -45,8 +46,8 @@ struct StorageErrorTests {
 
   @Test("a write lock held by another pool is a retriable busy error; reads go on; the retry succeeds")
   func busy() async throws {
-    try await withTemporaryDirectory { directory in
-      let path = directory.appendingPathComponent("db.sqlite").path
+    try await TemporaryDirectory.with { directory in
+      let path = directory.appending("db.sqlite").path
       let database = try SagaDatabase(StorageConfiguration(path: path, busyTimeout: .milliseconds(10)))
       // The other pool stands for a second process. Its lock is taken before our
       // write starts and released after it failed: ordering, not timing, decides.
@@ -95,8 +96,8 @@ struct StorageErrorTests {
     "opening a file in a read-only directory fails clearly, not retriable, naming the path",
     .enabled(if: ReadOnlyDirectory.canBeMade, "needs a directory this process cannot write to"))
   func readOnlyDirectory() async throws {
-    try await withTemporaryDirectory { directory in
-      let locked = directory.appendingPathComponent("locked", isDirectory: true)
+    try await TemporaryDirectory.with { directory in
+      let locked = directory.appending("locked")
       try FileManager.default.createDirectory(at: locked, withIntermediateDirectories: true)
       try ReadOnlyDirectory.lock(locked)
       defer { ReadOnlyDirectory.unlock(locked) }
@@ -116,9 +117,9 @@ struct StorageErrorTests {
     "a database left by a crash on a filesystem turned read-only refuses to open instead of opening read-only",
     .enabled(if: ReadOnlyDirectory.canBeMade, "needs a directory this process cannot write to"))
   func readOnlyExistingDatabase() async throws {
-    try await withTemporaryDirectory { directory in
-      let original = directory.appendingPathComponent("payments.sqlite").path
-      let copy = directory.appendingPathComponent("crashed", isDirectory: true)
+    try await TemporaryDirectory.with { directory in
+      let original = directory.appending("payments.sqlite").path
+      let copy = directory.appending("crashed")
       try FileManager.default.createDirectory(at: copy, withIntermediateDirectories: true)
       // Copied while the first one is open: the database with its -wal and -shm as a
       // crash leaves them, migrations applied, so opening it needs no write at all.
@@ -127,7 +128,7 @@ struct StorageErrorTests {
       let files = ["payments.sqlite", "payments.sqlite-wal", "payments.sqlite-shm"]
       for file in files {
         try FileManager.default.copyItem(
-          at: directory.appendingPathComponent(file), to: copy.appendingPathComponent(file))
+          at: directory.appending(file), to: copy.appendingPathComponent(file))
       }
       try open.close()
       let locked = files.map { copy.appendingPathComponent($0) } + [copy]
@@ -144,8 +145,8 @@ struct StorageErrorTests {
 
   @Test("a parent path that is a file fails clearly, not retriable, naming the directory")
   func parentIsAFile() async throws {
-    try await withTemporaryDirectory { directory in
-      let file = directory.appendingPathComponent("not-a-directory")
+    try await TemporaryDirectory.with { directory in
+      let file = directory.appending("not-a-directory")
       #expect(FileManager.default.createFile(atPath: file.path, contents: Data("x".utf8)))
       let path = file.appendingPathComponent("state/payments.sqlite").path
 

@@ -1,16 +1,7 @@
 import Foundation
 import GRDB
 import SagaStorage
-
-/// A directory under the system temp dir, removed when `body` returns or throws,
-/// so every test works on real SQLite files of its own.
-func withTemporaryDirectory<T>(_ body: (URL) async throws -> T) async throws -> T {
-  let url = FileManager.default.temporaryDirectory
-    .appendingPathComponent("sagad-storage-tests-\(UUID().uuidString)", isDirectory: true)
-  try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-  defer { try? FileManager.default.removeItem(at: url) }
-  return try await body(url)
-}
+import SagaTestSupport
 
 /// A fresh ``SagaDatabase`` in a temporary directory.
 func withDatabase<T>(
@@ -18,9 +9,9 @@ func withDatabase<T>(
   migrations: (inout DatabaseMigrator) -> Void = { _ in },
   _ body: (SagaDatabase) async throws -> T
 ) async throws -> T {
-  try await withTemporaryDirectory { directory in
+  try await TemporaryDirectory.with { directory in
     let database = try SagaDatabase(
-      StorageConfiguration(path: directory.appendingPathComponent("test.sqlite").path, synchronous: synchronous),
+      StorageConfiguration(path: directory.appending("test.sqlite").path, synchronous: synchronous),
       migrations: migrations)
     return try await body(database)
   }

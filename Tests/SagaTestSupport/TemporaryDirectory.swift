@@ -11,4 +11,15 @@ public final class TemporaryDirectory: Sendable {
   }
 
   deinit { try? FileManager.default.removeItem(at: url) }
+
+  /// Runs `body` in a fresh directory, removed when `body` returns or throws (not
+  /// earlier: a local the body no longer mentions may otherwise be released before).
+  public static func with<T>(_ body: (TemporaryDirectory) async throws -> T) async throws -> T {
+    let directory = try TemporaryDirectory()
+    defer { withExtendedLifetime(directory) {} }
+    return try await body(directory)
+  }
+
+  /// The URL of `name` inside the directory.
+  public func appending(_ name: String) -> URL { url.appendingPathComponent(name) }
 }

@@ -44,15 +44,20 @@ public final class ConsumeWorker: Service, PausableService, Sendable {
   private let stats = Mutex(WorkerStatistics())
   /// When the earliest `retry_schedule` entry of this group is due; nil when none waits.
   private let nextDue = Mutex<Date?>(nil)
+  /// What in-place retries wait on, and whose wall time stamps records and due times.
+  private let clock: SagaClock
 
-  /// - Parameter retry: validated by the caller (the daemon's configuration does it).
+  /// - Parameters:
+  ///   - retry: validated by the caller (the daemon's configuration does it).
+  ///   - clock: tests advance a manual one to pass in-place delays and due times.
   public init(
     name: String, consumer: KafkaConsumer, database: SagaDatabase, handler: any SagaMessageHandler,
     service: SagaService, settings: ConsumeSettings = ConsumeSettings(), retry: RetryPolicy = .standard,
     relayWakeup: Wakeup? = nil, hooks: WorkerHooks = WorkerHooks(), failpoints: Failpoints = .disabled,
-    makeConsumer: (@Sendable () throws -> KafkaConsumer)? = nil, logger: Logger
+    makeConsumer: (@Sendable () throws -> KafkaConsumer)? = nil, clock: SagaClock = .continuous, logger: Logger
   ) {
     self.name = name
+    self.clock = clock
     self.consumers = ConsumerSlot(worker: name, consumer: consumer, makeConsumer: makeConsumer)
     self.database = database
     self.handler = handler
@@ -117,7 +122,7 @@ public final class ConsumeWorker: Service, PausableService, Sendable {
           self.heartbeat.beat()
           if !batch.isEmpty { try await self.process(batch) }
           // A paused worker runs no retries either: the operator stopped its processing.
-          if let due = self.nextDue.withLock({ $0 }), due <= Date(), !self.isPaused {
+          if let due = self.nextDue.withLock({ $0 }), due <= self.clock.wallTime, !self.isPaused {
             try await self.runDueEntries()
           }
         }
@@ -127,7 +132,7 @@ public final class ConsumeWorker: Service, PausableService, Sendable {
   /// The configured poll timeout, shortened so the next due entry runs on time.
   private func pollTimeout() -> Duration {
     guard let due = nextDue.withLock({ $0 }) else { return settings.pollTimeout }
-    let wait = due.timeIntervalSinceNow
+    let wait = due.timeIntervalSince(clock.wallTime)
     guard wait > 0 else { return .zero }
     return min(settings.pollTimeout, .milliseconds(Int64((wait * 1000).rounded(.up))))
   }
@@ -169,12 +174,12 @@ public final class ConsumeWorker: Service, PausableService, Sendable {
           "record": "\(failing.coordinates)", "code": "\(retry.error.code)", "error": "\(retry.error.message)",
           "attempts": "\(retry.attempt)", "correlationId": "\(failing.envelope.correlationId ?? "-")",
         ])
-      try await Task.sleep(for: policy.delay(beforeAttempt: firstAttempt))
+      try await clock.sleep(for: policy.delay(beforeAttempt: firstAttempt))
     }
     try hooks.afterDatabaseCommit?(name)
     try await failpoints.hitAsync(.consumerBeforeOffsetCommit)
     try consumer.store(processed: batch)
-    if let failure = try await consumer.commitStored(logger: logger) {
+    if let failure = try await consumer.commitStored(logger: logger, clock: clock) {
       stats.withLock { $0.lastError = "\(failure)" }
     }
   }
@@ -186,9 +191,10 @@ public final class ConsumeWorker: Service, PausableService, Sendable {
     let processor = self.processor
     let failpoints = self.failpoints
     let afterCommit = CommitActions()
+    let clock = self.clock
     let result = try await database.write { db in
       let result = try processor.apply(
-        records, firstAttempt: firstAttempt, now: Date(), in: db, afterCommit: afterCommit)
+        records, firstAttempt: firstAttempt, now: clock.wallTime, in: db, afterCommit: afterCommit)
       let depth = result.parked > 0 ? try RetrySchedule.count(group: processor.group, in: db) : nil
       try failpoints.hit(.dbCommit)
       return (result, depth)
@@ -213,8 +219,9 @@ public final class ConsumeWorker: Service, PausableService, Sendable {
     let failpoints = self.failpoints
     let limit = settings.batchMax
     let afterCommit = CommitActions()
+    let clock = self.clock
     let result = try await database.write { db in
-      let now = Date()
+      let now = clock.wallTime
       let entries = try RetrySchedule.due(group: processor.group, at: now, limit: limit, in: db)
       var result = try processor.runDue(entries, now: now, in: db, afterCommit: afterCommit)
       result.nextDue = try RetrySchedule.nextDueAt(group: processor.group, in: db)

@@ -1,4 +1,5 @@
 import Logging
+import SagaCore
 import SagaKafka
 
 extension KafkaConsumer {
@@ -10,9 +11,9 @@ extension KafkaConsumer {
   /// and a few within the supervisor's window leave the worker failed until an operator
   /// restarts it. The same holds when the membership was lost (a session expired during a
   /// broker outage): librdkafka rejoins by itself. Returns the failure given up on, nil
-  /// once committed.
+  /// once committed; the delays between attempts pass on `clock`.
   func commitStored(
-    logger: Logger, attempts: Int = 4, initialDelay: Duration = .milliseconds(100)
+    logger: Logger, attempts: Int = 4, initialDelay: Duration = .milliseconds(100), clock: SagaClock = .continuous
   ) async throws -> KafkaError? {
     var delay = initialDelay
     var attempt = 1
@@ -39,7 +40,7 @@ extension KafkaConsumer {
         return failure
       }
       logger.info("offset commit failed, retrying", metadata: ["error": "\(failure)", "attempt": "\(attempt)"])
-      try await Task.sleep(for: delay)
+      try await clock.sleep(for: delay)
       delay *= 2
       attempt += 1
     }

@@ -1,6 +1,6 @@
 import Foundation
 public import Logging
-import SagaCore
+public import SagaCore
 public import SagaKafka
 public import SagaStorage
 
@@ -16,21 +16,26 @@ public final class DeadLetterService: Sendable {
   public let store: DeadLetterStore
   private let producer: KafkaProducer?
   private let pacer: ReplayPacer
+  /// What replays are paced on; its wall time dates replays and discards.
+  private let clock: SagaClock
   private let logger: Logger
 
   /// Dead letters read from the store per round of `replayAll`; each round's deliveries
   /// are confirmed and marked before the next is read.
   static let replayPage = 100
 
-  /// - Parameter producer: an idempotent producer for replays; nil allows everything but
-  ///   a real (not dry-run) replay.
+  /// - Parameters:
+  ///   - producer: an idempotent producer for replays; nil allows everything but a real
+  ///     (not dry-run) replay.
+  ///   - clock: what the replay pacing waits on (tests advance a manual one).
   public init(
     store: DeadLetterStore, producer: KafkaProducer?, settings: DeadLetterSettings = DeadLetterSettings(),
-    logger: Logger
+    clock: SagaClock = .continuous, logger: Logger
   ) {
     self.store = store
     self.producer = producer
-    self.pacer = ReplayPacer(interval: settings.replayInterval)
+    self.pacer = ReplayPacer(interval: settings.replayInterval, clock: clock)
+    self.clock = clock
     var logger = logger
     logger[metadataKey: "component"] = "dead-letters"
     self.logger = logger
@@ -127,7 +132,7 @@ public final class DeadLetterService: Sendable {
       }
     }
     for letter in letters.dropFirst(tickets.count) { result.entries.append(entry(letter, .notAttempted)) }
-    try await store.markReplayed(ids: replayed)
+    try await store.markReplayed(ids: replayed, at: clock.wallTime)
     logger.notice(
       "dead letters replayed",
       metadata: [
@@ -152,7 +157,7 @@ public final class DeadLetterService: Sendable {
   public func discard(id: Int64, note: String) async throws -> StoredDeadLetter {
     let note = note.trimmingCharacters(in: .whitespacesAndNewlines)
     guard !note.isEmpty else { throw DeadLetterError(.invalidRequest, "a discard needs a note saying why") }
-    guard let letter = try await store.discard(id: id, note: note) else {
+    guard let letter = try await store.discard(id: id, note: note, at: clock.wallTime) else {
       throw DeadLetterError(.notFound, "dead letter \(id) does not exist")
     }
     logger.notice("dead letter discarded", metadata: ["id": "\(id)", "note": "\(note)"])

@@ -24,13 +24,16 @@ public final class DeadLetterWorker: Service, Sendable {
   private let stats = Mutex(DeadLetterWorkerStatistics())
   /// Bumped once per poll, for the watchdog.
   public let heartbeat = Heartbeat()
+  /// What the retries of a failed store and offset commit wait on.
+  private let clock: SagaClock
 
   public init(
     name: String? = nil, group: SagaConsumerGroup, consumer: KafkaConsumer, store: DeadLetterStore,
     settings: DeadLetterSettings = DeadLetterSettings(),
-    makeConsumer: (@Sendable () throws -> KafkaConsumer)? = nil, logger: Logger
+    makeConsumer: (@Sendable () throws -> KafkaConsumer)? = nil, clock: SagaClock = .continuous, logger: Logger
   ) {
     self.name = name ?? group.rawValue
+    self.clock = clock
     self.group = group
     self.consumers = ConsumerSlot(worker: self.name, consumer: consumer, makeConsumer: makeConsumer)
     self.store = store
@@ -66,7 +69,7 @@ public final class DeadLetterWorker: Service, Sendable {
     var delay: Duration = .milliseconds(200)
     while true {
       do {
-        let stored = try await store.record(letters)
+        let stored = try await store.record(letters, at: clock.wallTime)
         stats.withLock { stats in
           stats.stored += stored
           stats.duplicates += letters.count - stored
@@ -84,13 +87,13 @@ public final class DeadLetterWorker: Service, Sendable {
       } catch let error as StorageError where error.isRetriable && attempt < settings.storeAttempts {
         stats.withLock { $0.lastError = "\(error)" }
         logger.warning("storing dead letters failed, retrying", metadata: ["error": "\(error)"])
-        try await Task.sleep(for: delay)
+        try await clock.sleep(for: delay)
         delay *= 2
         attempt += 1
       }
     }
     try consumer.store(processed: batch)
-    if let failure = try await consumer.commitStored(logger: logger) {
+    if let failure = try await consumer.commitStored(logger: logger, clock: clock) {
       stats.withLock { $0.lastError = "\(failure)" }
     }
   }

@@ -44,12 +44,16 @@ public final class OutboxRelay: Service, Sendable {
   /// `outbox.publish` fires before each round is handed to the producer; an injected
   /// error fails the round like a broker error would, leaving its rows unsent.
   private let failpoints: Failpoints
+  /// What idle waits, settle delays and back-offs pass on; its wall time dates the purge.
+  private let clock: SagaClock
 
+  /// - Parameter clock: tests advance a manual one instead of waiting out an idle interval.
   public init(
     name: String, database: SagaDatabase, producer: KafkaProducer, settings: RelaySettings = RelaySettings(),
-    wakeup: Wakeup = Wakeup(), failpoints: Failpoints = .disabled, logger: Logger
+    wakeup: Wakeup = Wakeup(), failpoints: Failpoints = .disabled, clock: SagaClock = .continuous, logger: Logger
   ) {
     self.name = name
+    self.clock = clock
     self.database = database
     self.producer = producer
     self.settings = settings
@@ -65,7 +69,7 @@ public final class OutboxRelay: Service, Sendable {
   public func run() async throws {
     guard settings.wakeOnCommit else { return await poll() }
     var backoff = settings.initialBackoff
-    var lastPurge = ContinuousClock.now
+    var lastPurge = clock.now
     var inFlight: [RelayRound] = []
     // Set by a failed delivery or settlement: send nothing new until the rounds in
     // flight are settled, then back off and re-read from the oldest unsent row.
@@ -78,10 +82,10 @@ public final class OutboxRelay: Service, Sendable {
           if recovering {
             if inFlight.isEmpty {
               recovering = false
-              try? await Task.sleep(for: backoff)
+              try? await clock.sleep(for: backoff)
               backoff = min(backoff * 2, settings.maxBackoff)
             } else {
-              await wakeup.wait(timeout: Self.settleDelay)
+              await wakeup.wait(timeout: Self.settleDelay, clock: clock)
             }
             continue
           }
@@ -94,20 +98,20 @@ public final class OutboxRelay: Service, Sendable {
               if round.ids.count == room { continue }  // more may be waiting
             }
           }
-          if inFlight.isEmpty, ContinuousClock.now - lastPurge > settings.purgeInterval {
-            lastPurge = ContinuousClock.now
-            let purged = try await database.purge(settings.retention)
+          if inFlight.isEmpty, clock.now - lastPurge > settings.purgeInterval {
+            lastPurge = clock.now
+            let purged = try await database.purge(settings.retention, now: clock.wallTime)
             logger.debug("purged", metadata: ["outbox": "\(purged.outboxRows)", "inbox": "\(purged.inboxRows)"])
           }
           // A commit wakes it; with rounds in flight, so does the time to settle them.
-          await wakeup.wait(timeout: inFlight.isEmpty ? settings.idleInterval : Self.settleDelay)
+          await wakeup.wait(timeout: inFlight.isEmpty ? settings.idleInterval : Self.settleDelay, clock: clock)
         } catch {
           // Cancelled mid-round (the node is stopping): not a failure worth an error line.
           if Task.isCancelled { break }
           counters.withLock { $0.lastError = "\(error)" }
           logger.error("relay round failed", metadata: ["error": "\(error)"])
           recovering = true
-          try? await Task.sleep(for: backoff)
+          try? await clock.sleep(for: backoff)
           backoff = min(backoff * 2, settings.maxBackoff)
         }
       }
@@ -121,21 +125,21 @@ public final class OutboxRelay: Service, Sendable {
   /// `idleInterval`, publish everything pending in unpipelined rounds, then sleep; commits
   /// signalling `wakeup` do not shorten the sleep, only shutdown does.
   private func poll() async {
-    var lastPurge = ContinuousClock.now
+    var lastPurge = clock.now
     await withGracefulShutdownHandler {
       while !Task.isCancelled && !Task.isShuttingDownGracefully {
         do {
           while try await publishRound().sent == settings.batchMax {}
-          if ContinuousClock.now - lastPurge > settings.purgeInterval {
-            lastPurge = ContinuousClock.now
-            _ = try await database.purge(settings.retention)
+          if clock.now - lastPurge > settings.purgeInterval {
+            lastPurge = clock.now
+            _ = try await database.purge(settings.retention, now: clock.wallTime)
           }
         } catch {
           if Task.isCancelled { break }
           counters.withLock { $0.lastError = "\(error)" }
           logger.error("relay round failed", metadata: ["error": "\(error)"])
         }
-        await pollStop.wait(timeout: settings.idleInterval)
+        await pollStop.wait(timeout: settings.idleInterval, clock: clock)
       }
     } onGracefulShutdown: {
       self.pollStop.signal()
@@ -165,7 +169,7 @@ public final class OutboxRelay: Service, Sendable {
     guard !rows.isEmpty else { return nil }
     try await failpoints.hitAsync(.outboxPublish)
     let tickets = try await producer.send(rows.map(kafkaMessage))
-    return RelayRound(ids: rows.map(\.id), tickets: tickets)
+    return RelayRound(ids: rows.map(\.id), tickets: tickets, sentAt: clock.now)
   }
 
   /// Settles the oldest rounds whose reports are all in, in one write transaction, when
@@ -183,7 +187,7 @@ public final class OutboxRelay: Service, Sendable {
     let due =
       failed || ready.count == inFlight.count
       || inFlight.reduce(0) { $0 + $1.ids.count } >= settings.batchMax / 2
-      || ContinuousClock.now - oldest.sentAt >= Self.settleDelay
+      || clock.now - oldest.sentAt >= Self.settleDelay
     guard due else { return (0, 0) }
     // Removed before the write: if it fails, the rows stay unsent and are read again
     // once the rounds still in flight are settled.
@@ -208,8 +212,9 @@ public final class OutboxRelay: Service, Sendable {
     }
     guard !persisted.isEmpty || !failed.isEmpty else { return (0, 0) }
     let (sentIDs, failedIDs) = (persisted, failed)
+    let clock = self.clock
     try await database.write { db in
-      if !sentIDs.isEmpty { _ = try Outbox.markSent(ids: sentIDs, in: db) }
+      if !sentIDs.isEmpty { _ = try Outbox.markSent(ids: sentIDs, at: clock.wallTime, in: db) }
       if !failedIDs.isEmpty { _ = try Outbox.recordFailedAttempt(ids: failedIDs, in: db) }
     }
     counters.withLock { stats in

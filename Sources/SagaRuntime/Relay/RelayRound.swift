@@ -1,3 +1,4 @@
+import SagaCore
 import SagaKafka
 import Synchronization
 
@@ -8,14 +9,14 @@ import Synchronization
 final class RelayRound: Sendable {
   let ids: [Int64]
   let tickets: [KafkaDeliveryTicket]
-  let sentAt: ContinuousClock.Instant
+  let sentAt: SagaClock.Instant
   private let collected = Mutex<[KafkaDeliveryReport]?>(nil)
 
-  /// Starts watching `tickets`.
-  init(ids: [Int64], tickets: [KafkaDeliveryTicket]) {
+  /// Starts watching `tickets`, handed to the producer at `sentAt` on the relay's clock.
+  init(ids: [Int64], tickets: [KafkaDeliveryTicket], sentAt: SagaClock.Instant) {
     self.ids = ids
     self.tickets = tickets
-    self.sentAt = .now
+    self.sentAt = sentAt
     Task { [self] in
       let reports = await self.reports
       self.collected.withLock { $0 = reports }

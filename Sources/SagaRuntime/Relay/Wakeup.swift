@@ -1,3 +1,4 @@
+public import SagaCore
 import Synchronization
 
 /// A level-triggered wake-up signal: `signal` sets it, `wait` returns at once if it is
@@ -5,9 +6,16 @@ import Synchronization
 /// arrive while nobody waits are folded into one, which is all a relay needs: "there
 /// may be something new, look again".
 public final class Wakeup: Sendable {
+  private struct Waiter {
+    let id: UInt64
+    let continuation: CheckedContinuation<Void, Never>
+    /// The sleep that ends the wait at its timeout; cancelled when a signal ends it first.
+    var timer: Task<Void, Never>?
+  }
+
   private struct State {
     var signalled = false
-    var waiter: (id: UInt64, continuation: CheckedContinuation<Void, Never>)?
+    var waiter: Waiter?
     var nextID: UInt64 = 0
   }
 
@@ -16,20 +24,40 @@ public final class Wakeup: Sendable {
   public init() {}
 
   public func signal() {
-    let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+    let waiter = state.withLock { state -> Waiter? in
       if let waiter = state.waiter {
         state.waiter = nil
-        return waiter.continuation
+        return waiter
       }
       state.signalled = true
       return nil
     }
-    waiter?.resume()
+    waiter?.timer?.cancel()
+    waiter?.continuation.resume()
   }
 
-  /// Returns after a signal or after `timeout`, whichever comes first (also on
+  /// Returns after a signal or after `timeout` on `clock`, whichever comes first (also on
   /// cancellation). One waiter at a time.
-  public func wait(timeout: Duration) async {
+  public func wait(timeout: Duration, clock: SagaClock = .continuous) async {
+    await wait { id in
+      Task { [self] in
+        do {
+          try await clock.sleep(for: timeout)
+        } catch {
+          return  // a signal or cancellation ended the wait first
+        }
+        self.expire(id)
+      }
+    }
+  }
+
+  /// Returns after a signal (also on cancellation), however long that takes.
+  public func wait() async {
+    await wait { _ in nil }
+  }
+
+  /// Waits for a signal; `timer` starts what else may end the wait (`expire` with the id).
+  private func wait(timer: (UInt64) -> Task<Void, Never>?) async {
     let id = state.withLock { state in
       state.nextID += 1
       return state.nextID
@@ -42,17 +70,21 @@ public final class Wakeup: Sendable {
             return true
           }
           precondition(state.waiter == nil, "Wakeup supports one waiter")
-          state.waiter = (id, continuation)
+          state.waiter = Waiter(id: id, continuation: continuation)
           return false
         }
         if ready {
           continuation.resume()
           return
         }
-        Task { [self] in
-          try? await Task.sleep(for: timeout)
-          self.expire(id)
+        guard let task = timer(id) else { return }
+        // The wait may have ended meanwhile (a signal): then the timer has nothing to end.
+        let stale = state.withLock { state -> Bool in
+          guard state.waiter?.id == id else { return true }
+          state.waiter?.timer = task
+          return false
         }
+        if stale { task.cancel() }
       }
     } onCancel: {
       expire(id)
@@ -60,11 +92,12 @@ public final class Wakeup: Sendable {
   }
 
   private func expire(_ id: UInt64) {
-    let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+    let waiter = state.withLock { state -> Waiter? in
       guard let waiter = state.waiter, waiter.id == id else { return nil }
       state.waiter = nil
-      return waiter.continuation
+      return waiter
     }
-    waiter?.resume()
+    waiter?.timer?.cancel()
+    waiter?.continuation.resume()
   }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import SagaCore
 import ServiceLifecycle
 import Synchronization
 
@@ -12,6 +13,7 @@ final class SupervisedTask: Service, Sendable {
   let child: SupervisedChild
   private let settings: SupervisorSettings
   private let random: @Sendable () -> Double
+  private let clock: SagaClock
   private let logger: Logger
   private let record = Mutex(Record())
   /// Wakes a back-off or `failed` wait, and a running attempt, for an operator restart or
@@ -26,7 +28,7 @@ final class SupervisedTask: Service, Sendable {
     var nextStartAt: Date?
     var backoffs: [Duration] = []
     /// Failures within the current window, oldest first.
-    var failures: [ContinuousClock.Instant] = []
+    var failures: [SagaClock.Instant] = []
     var restartRequested = false
   }
 
@@ -37,10 +39,14 @@ final class SupervisedTask: Service, Sendable {
     case none
   }
 
-  init(child: SupervisedChild, settings: SupervisorSettings, random: @escaping @Sendable () -> Double, logger: Logger) {
+  init(
+    child: SupervisedChild, settings: SupervisorSettings, random: @escaping @Sendable () -> Double, clock: SagaClock,
+    logger: Logger
+  ) {
     self.child = child
     self.settings = settings
     self.random = random
+    self.clock = clock
     var logger = logger
     logger[metadataKey: "task"] = "\(child.name)"
     self.logger = logger
@@ -106,7 +112,7 @@ final class SupervisedTask: Service, Sendable {
           continue
         }
         logger.warning("task threw; restarting after back-off", metadata: ["error": "\(error)", "delay": "\(delay)"])
-        await waitForOperator(upTo: ContinuousClock.now + delay)
+        await waitForOperator(upTo: clock.now + delay)
       }
     }
   }
@@ -126,7 +132,7 @@ final class SupervisedTask: Service, Sendable {
       }
       group.addTask {
         while !Task.isCancelled {
-          await self.wakeup.wait(timeout: .seconds(3600))
+          await self.wakeup.wait()
           if self.takeRestartRequest() { return .restartRequested }
         }
         return .none
@@ -146,13 +152,14 @@ final class SupervisedTask: Service, Sendable {
   /// Records a failure; returns the back-off before the next start, or nil when the task
   /// is now `failed`.
   private func recordFailure(_ error: any Error) -> Duration? {
-    let now = ContinuousClock.now
+    let now = clock.now
+    let wallTime = clock.wallTime
     let window = settings.window
     let jitter = random()
     return record.withLock { record -> Duration? in
       record.failures = record.failures.filter { now - $0 < window } + [now]
       record.lastError = "\(error)"
-      record.lastErrorAt = Date()
+      record.lastErrorAt = wallTime
       guard record.failures.count <= settings.maxRestarts else {
         record.state = .failed
         return nil
@@ -160,7 +167,7 @@ final class SupervisedTask: Service, Sendable {
       let delay = settings.backoff(afterFailures: record.failures.count, random: jitter)
       record.state = .backoff
       record.backoffs.append(delay)
-      record.nextStartAt = Date().addingTimeInterval(delay.inSeconds)
+      record.nextStartAt = wallTime.addingTimeInterval(delay.inSeconds)
       return delay
     }
   }
@@ -173,12 +180,16 @@ final class SupervisedTask: Service, Sendable {
   }
 
   /// Waits until an operator restart, a shutdown, or `deadline` (none: forever).
-  private func waitForOperator(upTo deadline: ContinuousClock.Instant? = nil) async {
+  private func waitForOperator(upTo deadline: SagaClock.Instant? = nil) async {
     while !stopping {
       if record.withLock({ $0.restartRequested }) { return }
-      let remaining = deadline.map { $0 - ContinuousClock.now } ?? .seconds(3600)
+      guard let deadline else {
+        await wakeup.wait()
+        continue
+      }
+      let remaining = deadline - clock.now
       guard remaining > .zero else { return }
-      await wakeup.wait(timeout: remaining)
+      await wakeup.wait(timeout: remaining, clock: clock)
     }
   }
 }

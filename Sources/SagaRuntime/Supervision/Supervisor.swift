@@ -16,15 +16,20 @@ public final class Supervisor: Service, Sendable {
   private let tasks: [SupervisedTask]
   private let logger: Logger
 
-  /// - Parameter random: the jitter's source of values in [0, 1).
+  /// - Parameters:
+  ///   - random: the jitter's source of values in [0, 1).
+  ///   - clock: what back-offs wait on and failures are timed by (tests advance a manual one).
   public init(
     children: [SupervisedChild], settings: SupervisorSettings = SupervisorSettings(),
-    random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }, logger: Logger
+    random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }, clock: SagaClock = .continuous,
+    logger: Logger
   ) {
     var seen = Set<String>()
     for child in children { precondition(seen.insert(child.name).inserted, "duplicate task name \(child.name)") }
     self.settings = settings
-    self.tasks = children.map { SupervisedTask(child: $0, settings: settings, random: random, logger: logger) }
+    self.tasks = children.map {
+      SupervisedTask(child: $0, settings: settings, random: random, clock: clock, logger: logger)
+    }
     self.logger = logger
   }
 

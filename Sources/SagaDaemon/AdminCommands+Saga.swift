@@ -42,17 +42,29 @@ extension AdminCommands {
       checked.append("payments")
       warnings = try await unfinishedWarnings(payments)
     }
+    var entries: [PointsAuditEntry]?
     if let points {
       violations += try await points.verify().map { "points: \($0)" }
+      let recorded = try await points.auditEntries()
+      violations += CrossServiceAudit.pointsViolations(recorded, rule: rewardRule).map { "points: \($0)" }
+      entries = recorded
       checked.append("points")
     }
-    if let payments, let points {
-      let settled = try await payments.settledPayments()
-      let rewards = try await points.rewardTotals()
-      violations += CrossServiceAudit.violations(settled: settled, rewards: rewards, rule: rewardRule).map {
+    var audited = try await payments?.auditedPayments()
+    if let socket = request.text("peer") {
+      // The other sagad's records for the role this one does not run.
+      let peer = try await Self.peerAudit(socket)
+      audited = audited ?? peer.payments?.compactMap(Self.auditedPayment)
+      entries = entries ?? peer.points?.map(Self.auditEntry)
+      checked.append("the peer at \(socket)")
+    }
+    if let audited, let entries {
+      violations += CrossServiceAudit.violations(payments: audited, points: entries, rule: rewardRule).map {
         "saga: \($0)"
       }
       checked.append("across both")
+    } else if request.text("peer") != nil {
+      throw AdminProtocolError(.roleNotRunning, "neither this sagad nor the peer runs the other role")
     }
     let note = warnings.isEmpty ? "" : "; \(warnings.count) warning\(warnings.count == 1 ? "" : "s")"
     let (code, text): (ReplyCode, String) =
@@ -83,5 +95,57 @@ extension AdminCommands {
     }
     if total > sagas.count { warnings.append("payments: and \(total - sagas.count) more sagas without an outcome") }
     return warnings
+  }
+
+  /// `audit`: the records of this sagad's roles that `verify` compares across services.
+  func audit(_ request: AdminRequest) async throws -> AdminReply {
+    let payments = try await self.payments?.auditedPayments().map { payment in
+      AdminJSON.Audit.Payment(
+        paymentId: payment.paymentId, userId: payment.userId, amount: payment.amount,
+        status: payment.status.rawValue, rewardAmount: payment.rewardAmount)
+    }
+    let points = try await self.points?.auditEntries().map { entry in
+      AdminJSON.Audit.PointsRecord(
+        paymentId: entry.paymentId, userId: entry.userId, paidAmount: entry.paidAmount,
+        rewardedPoints: entry.rewardedPoints)
+    }
+    let document = AdminJSON.Audit(payments: payments, points: points)
+    if request.json { return try Self.json(document) }
+    return .final(.ok, "\(payments?.count ?? 0) payments, \(points?.count ?? 0) Points records (use --json)")
+  }
+
+  /// Asks the sagad at `socket` for its `audit` document. The client blocks on its socket, so
+  /// it runs on a thread of its own, not on the cooperative pool.
+  private static func peerAudit(_ socket: String) async throws -> AdminJSON.Audit {
+    let reply: AdminReply = try await withCheckedThrowingContinuation { continuation in
+      Thread.detachNewThread {
+        do {
+          let client = try AdminClient(socketPath: socket, timeout: .seconds(30))
+          defer { client.close() }
+          continuation.resume(returning: try client.send(AdminRequest(.audit, json: true)))
+        } catch {
+          continuation.resume(
+            throwing: AdminProtocolError(.unavailable, "cannot ask the peer at \(socket): \(error)"))
+        }
+      }
+    }
+    guard reply.code == .ok, let json = reply.json else {
+      throw AdminProtocolError(.unavailable, "the peer at \(socket) answered \(reply.code): \(reply.text)")
+    }
+    return try JSONDecoder().decode(AdminJSON.Audit.self, from: Data(json.utf8))
+  }
+
+  private static func auditedPayment(_ payment: AdminJSON.Audit.Payment) -> AuditedPayment? {
+    PaymentStatus(rawValue: payment.status).map { status in
+      AuditedPayment(
+        paymentId: payment.paymentId, userId: payment.userId, amount: payment.amount, status: status,
+        rewardAmount: payment.rewardAmount)
+    }
+  }
+
+  private static func auditEntry(_ record: AdminJSON.Audit.PointsRecord) -> PointsAuditEntry {
+    PointsAuditEntry(
+      paymentId: record.paymentId, userId: record.userId, paidAmount: record.paidAmount,
+      rewardedPoints: record.rewardedPoints)
   }
 }

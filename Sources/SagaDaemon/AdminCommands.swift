@@ -76,6 +76,7 @@ struct AdminCommands: Sendable {
       case .payment: return try await payment(request)
       case .saga: return try await saga(request)
       case .verify: return try await verify(request)
+      case .audit: return try await audit(request)
       case .logLevel: return try logLevelReply(request)
       case .lag: return try lagReply(request)
       case .drain: return try await drainReply(request)

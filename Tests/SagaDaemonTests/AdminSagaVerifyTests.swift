@@ -224,7 +224,9 @@ struct AdminSagaVerifyTests {
     }
     let wrong = try await rig.run("verify")
     #expect(wrong.code == .verifyFailed)
-    #expect(Self.all(wrong).contains("payment \(rewarded.paymentId) (REWARDED): rewarded 4000 points, the rule"))
+    #expect(
+      Self.all(wrong).contains(
+        "reward of 4000 points for payment \(rewarded.paymentId) (user 1, paid 50000 KRW): the rule"))
     #expect(Self.all(wrong).contains("Payments recorded a reward of 5000 points, Points' ledger has 4000"))
 
     // And gone altogether.
@@ -244,6 +246,44 @@ struct AdminSagaVerifyTests {
       version: "9.9.9", roles: ["payments"], payments: rig.payments, points: nil, pay: nil)
     let alone = await paymentsOnly.execute(try AdminRequest.parse("verify"))
     #expect(alone.code == .ok && !alone.text.contains("across both"), "\(alone.text)")
+  }
+
+  @Test("verify: rewards minted by forged ReservationCompleted events (no such payment, another amount) are caught")
+  func forgedRewards() async throws {
+    let rig = try Rig()
+    try await rig.payments.addUser(id: 1, initialBalance: 100_000)
+    try await rig.points.enroll(userId: 1)
+    let real = try await rig.payments.pay(PayRequest(userId: 1, scheduleId: 1, seat: nil, amount: 50_000))
+    try await rig.settle()
+    #expect(try await rig.run("verify").code == .ok)
+    // Well-formed events nobody paid for: Points credits them (each balance adds up), only the
+    // comparison with Payments can tell.
+    for (offset, (payment, paid)) in [(Int64(9_001), Int64(10_000_000_000_000)), (real.paymentId, 900_000)].enumerated()
+    {
+      let forged = ReservationCompleted(paymentId: payment, userId: 1, reservationId: 77, paidAmount: paid)
+      try await rig.deliver(
+        InboundMessage(
+          topic: SagaTopic.reservationCompleted.rawValue, partition: 2, offset: Int64(100 + offset), key: nil,
+          value: EventCodec.encode(forged), headers: []))
+    }
+    #expect(try await rig.points.verify().isEmpty, "Points' own ledger adds up")
+    let reply = try await rig.run("verify")
+    #expect(reply.code == .verifyFailed)
+    let text = Self.all(reply)
+    #expect(text.contains("payment 9001 (user 1, paid 10000000000000 KRW): Payments has no such payment"), "\(text)")
+    // The second copy for the real payment is a duplicate (one reward per user and payment):
+    // what Points decided first stands, and it matches.
+    #expect(!text.contains("payment \(real.paymentId) (user 1"), "\(text)")
+
+    // With Points alone: a reward that is not the rule's amount for its own paidAmount.
+    try await rig.points.database.write { db in
+      try db.execute(sql: "UPDATE point_ledger SET amount = amount + 100 WHERE payment_id = 9001")
+      try db.execute(sql: "UPDATE point_accounts SET balance = balance + 100 WHERE user_id = 1")
+    }
+    let pointsOnly = AdminCommands(version: "9.9.9", roles: ["points"], payments: nil, points: rig.points, pay: nil)
+    let alone = await pointsOnly.execute(try AdminRequest.parse("verify"))
+    #expect(alone.code == .verifyFailed)
+    #expect(Self.all(alone).contains("reward of 1000000000100 points for payment 9001"), "\(Self.all(alone))")
   }
 
   @Test("verify: sagas without an outcome past sweeper.stuck_after are warnings, not violations")

@@ -14,6 +14,7 @@ public enum AdminCommand: String, Sendable, Hashable, CaseIterable, CustomString
   case payment
   case saga
   case verify
+  case audit
   case dltList = "dlt list"
   case dltShow = "dlt show"
   case dltReplay = "dlt replay"
@@ -41,7 +42,7 @@ public enum AdminCommand: String, Sendable, Hashable, CaseIterable, CustomString
   /// The lowest level allowed to run it.
   public var level: PermissionLevel {
     switch self {
-    case .help, .version, .status, .workers, .balance, .payment, .saga, .verify: .read
+    case .help, .version, .status, .workers, .balance, .payment, .saga, .verify, .audit: .read
     case .compensationsList, .stuck: .read
     case .userAdd, .charge, .pay: .operate
     case .dltList, .dltShow: .read
@@ -72,7 +73,9 @@ public enum AdminCommand: String, Sendable, Hashable, CaseIterable, CustomString
     case .pay: "pay for a reservation; starts the saga"
     case .payment: "one payment and where its saga stands"
     case .saga: "the saga timeline of a payment, Payments' and Points' steps in time order"
-    case .verify: "check the invariants of the local databases (and across them with both roles)"
+    case .verify:
+      "check the invariants of the local databases, and across both services (both roles here, or --peer)"
+    case .audit: "the records verify compares across services, as JSON (what verify --peer reads from the other sagad)"
     case .dltList: "dead letters stored from the .DLT topics, oldest first"
     case .dltShow: "one dead letter: its failure, original coordinates, message and headers"
     case .dltReplay: "publish dead letters to their original topic again (try --dry-run first)"
@@ -124,7 +127,13 @@ public enum AdminCommand: String, Sendable, Hashable, CaseIterable, CustomString
         AdminParameter("id", .integer, positional: true, required: true, "the dead letter's id"),
         AdminParameter("note", .text, required: true, valueName: "TEXT", "why it is set aside, for the next operator"),
       ]
-    case .version, .status, .workers, .verify, .lag, .shutdown:
+    case .verify:
+      [
+        AdminParameter(
+          "peer", .text, valueName: "SOCKET",
+          "the admin socket of the sagad that runs the other role: check across both services")
+      ]
+    case .version, .status, .workers, .audit, .lag, .shutdown:
       []
     case .logLevel:
       [
@@ -224,7 +233,9 @@ public enum AdminCommand: String, Sendable, Hashable, CaseIterable, CustomString
     case .help:
       "Without a command: every command with its level; with one (e.g. `pay` or `user add`): its usage, level "
         + "and parameters."
-    case .verify: "Exit status 1 when an invariant is violated."
+    case .verify:
+      "Exit status 1 when an invariant is violated. With --peer, sagad itself connects to the other sagad's "
+        + "socket (its own user needs read level there) and runs the checks across both services."
     case .lag:
       "The status is Burrow-style, judged over the last lag.window samples; NO-OFFSET marks a partition the "
         + "group never committed on."

@@ -154,6 +154,44 @@ public enum AdminJSON {
   /// `violations` names the service first (`payments: …`, `points: …`, `saga: …` for the
   /// checks across both databases). `warnings` (sagas without an outcome for longer than
   /// `sweeper.stuck_after`) never make `ok` false.
+  /// `audit`: what one sagad's roles recorded, for `verify --peer` on the other.
+  public struct Audit: Codable, Sendable, Hashable {
+    public struct Payment: Codable, Sendable, Hashable {
+      public var paymentId: Int64
+      public var userId: Int64
+      public var amount: Int64
+      public var status: String
+      @Nullable public var rewardAmount: Int64?
+      public init(paymentId: Int64, userId: Int64, amount: Int64, status: String, rewardAmount: Int64?) {
+        self.paymentId = paymentId
+        self.userId = userId
+        self.amount = amount
+        self.status = status
+        self.rewardAmount = rewardAmount
+      }
+    }
+    public struct PointsRecord: Codable, Sendable, Hashable {
+      public var paymentId: Int64
+      public var userId: Int64
+      public var paidAmount: Int64
+      /// Nil for a failure.
+      @Nullable public var rewardedPoints: Int64?
+      public init(paymentId: Int64, userId: Int64, paidAmount: Int64, rewardedPoints: Int64?) {
+        self.paymentId = paymentId
+        self.userId = userId
+        self.paidAmount = paidAmount
+        self.rewardedPoints = rewardedPoints
+      }
+    }
+    /// Nil when this sagad does not run that role.
+    @Nullable public var payments: [Payment]?
+    @Nullable public var points: [PointsRecord]?
+    public init(payments: [Payment]?, points: [PointsRecord]?) {
+      self.payments = payments
+      self.points = points
+    }
+  }
+
   public struct Verify: Codable, Sendable, Hashable {
     public var ok: Bool
     public var violations: [String]

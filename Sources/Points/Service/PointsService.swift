@@ -66,10 +66,9 @@ public final class PointsService: Sendable {
     try await read { db in try PointsSagaStep.fetchAll(paymentId: paymentId, in: db) }
   }
 
-  /// Every payment id the ledger rewarded, with how many rows and points: one grouped scan
-  /// of the ledger, for `verify`'s comparison with Payments.
-  public func rewardTotals() async throws(SagaError) -> [Int64: PaymentRewardTotal] {
-    try await read { db in try PointsStore.rewardTotals(in: db) }
+  /// Every reward and failure Points recorded, for `verify`'s comparison with Payments.
+  public func auditEntries() async throws(SagaError) -> [PointsAuditEntry] {
+    try await read { db in try PointsStore.auditEntries(in: db) }
   }
 
   private static func validate(userId: Int64) throws(SagaError) {

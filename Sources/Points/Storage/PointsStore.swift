@@ -51,16 +51,20 @@ enum PointsStore {
     }
   }
 
-  /// Every payment id the ledger rewarded, with how many rows and points: one grouped scan.
-  static func rewardTotals(in db: Database) throws -> [Int64: PaymentRewardTotal] {
-    var totals: [Int64: PaymentRewardTotal] = [:]
-    let rows = try Row.fetchCursor(
-      db, sql: "SELECT payment_id, COUNT(*), SUM(amount) FROM point_ledger GROUP BY payment_id")
-    while let row = try rows.next() {
-      let total = PaymentRewardTotal(paymentId: row[0], rewards: row[1], points: row[2])
-      totals[total.paymentId] = total
+  /// Every reward and every failure, by payment id: two scans.
+  static func auditEntries(in db: Database) throws -> [PointsAuditEntry] {
+    var entries: [PointsAuditEntry] = []
+    let rewards = try Row.fetchCursor(
+      db, sql: "SELECT payment_id, user_id, paid_amount, amount FROM point_ledger ORDER BY payment_id, id")
+    while let row = try rewards.next() {
+      entries.append(PointsAuditEntry(paymentId: row[0], userId: row[1], paidAmount: row[2], rewardedPoints: row[3]))
     }
-    return totals
+    let failures = try Row.fetchCursor(
+      db, sql: "SELECT payment_id, user_id, paid_amount FROM reward_failures ORDER BY payment_id, id")
+    while let row = try failures.next() {
+      entries.append(PointsAuditEntry(paymentId: row[0], userId: row[1], paidAmount: row[2], rewardedPoints: nil))
+    }
+    return entries
   }
 
   /// Writes the ledger row and raises the balance by `amount`; the caller has checked that

@@ -1,6 +1,8 @@
-/// A payment whose saga ended in `REWARDED` or `REFUNDED`, as `verify` compares it with
-/// Points' ledger when one sagad hosts both roles.
-public struct SettledPayment: Sendable, Hashable {
+import GRDB
+
+/// A payment as `verify` compares it with Points' records when it can see both services
+/// (Docs/admin-protocol.md, `verify`): who paid how much, and how the saga stands.
+public struct AuditedPayment: Sendable, Hashable, Codable {
   public var paymentId: Int64
   public var userId: Int64
   public var amount: Int64
@@ -18,8 +20,8 @@ public struct SettledPayment: Sendable, Hashable {
 }
 
 extension PaymentsService {
-  /// Every `REWARDED` and `REFUNDED` payment, by id: one scan of the payments table.
-  public func settledPayments() async throws(PaymentsError) -> [SettledPayment] {
-    try await read { db in try SettledPayment.fetchAll(in: db) }
+  /// Every payment, by id: one scan of the payments table.
+  public func auditedPayments() async throws(PaymentsError) -> [AuditedPayment] {
+    try await read { db in try AuditedPayment.fetchAll(in: db) }
   }
 }

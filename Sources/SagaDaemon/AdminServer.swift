@@ -18,9 +18,19 @@ final class AdminServer: Service, Sendable {
   }
 
   private struct State {
-    /// Open connections and whether each is executing a command right now.
-    var open: [ObjectIdentifier: (channel: any Channel, busy: Bool)] = [:]
+    /// Open connections, whose uid each has, and whether each is executing a command now.
+    var open: [ObjectIdentifier: (channel: any Channel, uid: UInt32?, busy: Bool)] = [:]
     var shuttingDown = false
+    /// Connections turned away, and when that was last logged (at most once a minute).
+    var turnedAway = 0
+    var lastTurnAwayLog: ContinuousClock.Instant?
+  }
+
+  /// Why a connection was not admitted.
+  private enum Refusal {
+    case full
+    case perUser
+    case reserved
   }
 
   let settings: AdminSettings
@@ -64,10 +74,10 @@ final class AdminServer: Service, Sendable {
       try await server.executeThenClose { inbound in
         try await withThrowingDiscardingTaskGroup { group in
           for try await connection in inbound {
-            if admit(connection.channel.channel) {
-              group.addTask { await self.serve(connection) }
+            if let refusal = admit(connection.channel.channel, peer: connection.peer) {
+              group.addTask { await self.turnAway(connection, refusal) }
             } else {
-              group.addTask { await self.turnAway(connection) }
+              group.addTask { await self.serve(connection) }
             }
           }
         }
@@ -80,7 +90,7 @@ final class AdminServer: Service, Sendable {
   /// Binds the socket; every accepted connection gets the idle timer, the line decoder
   /// and its peer's credentials before the accept loop sees it.
   private func listen(on path: String) async throws -> NIOAsyncChannel<Connection, Never> {
-    let (idle, clock) = (settings.idleTimeout, self.clock)
+    let (idle, line, session, clock) = (settings.idleTimeout, settings.requestTimeout, settings.maxSession, self.clock)
     do {
       return try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
         .serverChannelOption(.backlog, value: 128)
@@ -90,7 +100,8 @@ final class AdminServer: Service, Sendable {
         .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: false) { channel in
           channel.eventLoop.makeCompletedFuture {
             try channel.pipeline.syncOperations.addHandlers(
-              AdminIdleCloser(timeout: idle, clock: clock), ByteToMessageHandler(AdminLineDecoder()))
+              AdminIdleCloser(timeout: idle, requestTimeout: line, maxSession: session, clock: clock),
+              ByteToMessageHandler(AdminLineDecoder()))
             return try NIOAsyncChannel<AdminFrame, ByteBuffer>(wrappingChannelSynchronously: channel)
           }.flatMap { wrapped in
             PeerCredentials.of(channel).map { Connection(channel: wrapped, peer: $0) }
@@ -146,13 +157,35 @@ final class AdminServer: Service, Sendable {
     }
   }
 
-  private func turnAway(_ connection: Connection) async {
-    let reply = AdminReply.final(
-      .tooManyConnections, "too many admin connections (admin.max_connections = \(settings.maxConnections))")
+  private func turnAway(_ connection: Connection, _ refusal: Refusal) async {
+    let why =
+      switch refusal {
+      case .full: "too many admin connections (admin.max_connections = \(settings.maxConnections))"
+      case .perUser:
+        "too many admin connections of this user (admin.max_connections_per_user = \(settings.maxConnectionsPerUser))"
+      case .reserved:
+        "the remaining admin connections are kept for root and sagad's user (admin.reserved_connections = "
+          + "\(settings.reservedConnections))"
+      }
     try? await connection.channel.executeThenClose { _, outbound in
-      try await outbound.write(ByteBuffer(string: reply.encoded()))
+      try await outbound.write(ByteBuffer(string: AdminReply.final(.tooManyConnections, why).encoded()))
     }
-    logger.warning("admin: connection limit reached", metadata: ["limit": "\(settings.maxConnections)"])
+    // A client that reconnects in a loop must not flood the log: one line a minute, with a count.
+    let now = ContinuousClock.now
+    let count = state.withLock { state -> Int? in
+      state.turnedAway += 1
+      guard state.lastTurnAwayLog.map({ now - $0 >= .seconds(60) }) ?? true else { return nil }
+      state.lastTurnAwayLog = now
+      return state.turnedAway
+    }
+    if let count {
+      logger.warning(
+        "admin: connection turned away",
+        metadata: [
+          "peer": "\(connection.peer.map(\.description) ?? "unknown peer")", "reason": "\(why)",
+          "turnedAwaySoFar": "\(count)",
+        ])
+    }
   }
 
   /// One request line → its reply, with the level check and the audit line.
@@ -186,12 +219,21 @@ final class AdminServer: Service, Sendable {
 
   // MARK: Bookkeeping
 
-  /// Counts `channel` in, unless the limit is reached or sagad is stopping.
-  private func admit(_ channel: any Channel) -> Bool {
-    state.withLock { state in
-      guard !state.shuttingDown, state.open.count < settings.maxConnections else { return false }
-      state.open[ObjectIdentifier(channel)] = (channel, false)
-      return true
+  /// Counts `channel` in by its peer's uid (read at accept, before it counts), or says why not:
+  /// the limit is reached, the uid holds its share, or only reserved slots are left and the peer
+  /// is neither root nor sagad's own user. Nil when admitted.
+  private func admit(_ channel: any Channel, peer: PeerCredentials?) -> Refusal? {
+    let uid = peer?.uid
+    let privileged = uid == 0 || uid == getuid()
+    return state.withLock { state -> Refusal? in
+      guard !state.shuttingDown, state.open.count < settings.maxConnections else { return .full }
+      if !privileged {
+        guard state.open.count < settings.maxConnections - settings.reservedConnections else { return .reserved }
+        let held = state.open.values.filter { $0.uid == uid }.count
+        guard held < settings.maxConnectionsPerUser else { return .perUser }
+      }
+      state.open[ObjectIdentifier(channel)] = (channel, uid, false)
+      return nil
     }
   }
 

@@ -102,6 +102,18 @@ extension DaemonConfigKey {
     DaemonConfigKey(
       "admin.max_connections", .integer(1...10_000), "32", "admin connections open at once; more get 8005"),
     DaemonConfigKey(
+      "admin.max_connections_per_user", .integer(1...10_000), "4",
+      "admin connections one user (other than root and sagad's own) may hold; more get 8005"),
+    DaemonConfigKey(
+      "admin.reserved_connections", .integer(0...10_000), "4",
+      "slots of admin.max_connections kept for root and sagad's own user"),
+    DaemonConfigKey(
+      "admin.request_timeout", .duration(min: .milliseconds(100), max: .seconds(3600)), "10s",
+      "a request line must be complete this long after its first byte; trickled bytes do not extend it"),
+    DaemonConfigKey(
+      "admin.max_session", .duration(min: .seconds(1), max: .seconds(7 * 86_400)), "1h",
+      "an admin connection is closed this long after it opened, whatever it sends"),
+    DaemonConfigKey(
       "admin.operator_groups", .list, "", "groups (names or gids) whose members get the operate level"),
     DaemonConfigKey("admin.read_groups", .list, "", "groups whose members get the read level"),
     DaemonConfigKey(

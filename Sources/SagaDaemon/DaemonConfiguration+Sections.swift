@@ -159,6 +159,18 @@ extension DaemonConfiguration {
     }
     admin.idleTimeout = try values.duration("admin.idle_timeout") ?? admin.idleTimeout
     admin.maxConnections = try values.integer("admin.max_connections") ?? admin.maxConnections
+    admin.maxConnectionsPerUser =
+      try values.integer("admin.max_connections_per_user") ?? admin.maxConnectionsPerUser
+    let reserved = try values.integer("admin.reserved_connections")
+    // The default gives way to a small admin.max_connections; a value set on purpose does not.
+    admin.reservedConnections = reserved ?? min(admin.reservedConnections, admin.maxConnections / 2)
+    admin.requestTimeout = try values.duration("admin.request_timeout") ?? admin.requestTimeout
+    admin.maxSession = try values.duration("admin.max_session") ?? admin.maxSession
+    guard admin.reservedConnections < admin.maxConnections else {
+      throw Invalid(
+        key: "admin.reserved_connections",
+        reason: "must be below admin.max_connections (\(admin.maxConnections)), or only root could connect")
+    }
     admin.operatorGroups = try values.list("admin.operator_groups") ?? []
     admin.readGroups = try values.list("admin.read_groups") ?? []
     return admin

@@ -17,10 +17,4 @@ public enum CompensationOutcome: Sendable, Hashable {
     case .failed: "failed"
     }
   }
-
-  public var paymentId: Int64 {
-    switch self {
-    case .refunded(let paymentId, _), .duplicate(let paymentId), .failed(let paymentId, _): paymentId
-    }
-  }
 }

@@ -27,6 +27,9 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     // The /metrics text format (Docs/metrics.md); served over NIOHTTP1 in SagaDaemon.
     .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+    // Metrics are recorded where things happen, through swift-metrics (Docs/metrics.md,
+    // "How metrics are recorded"); the daemon bootstraps it with the Prometheus registry.
+    .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
   ],
   targets: [
     .systemLibrary(
@@ -51,6 +54,7 @@ let package = Package(
         .product(name: "GRDB", package: "GRDB.swift"),
         .product(name: "Logging", package: "swift-log"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        .product(name: "CoreMetrics", package: "swift-metrics"),
       ]
     ),
     // The services plug their handlers into the runtime and define their own schemas as GRDB
@@ -62,11 +66,15 @@ let package = Package(
         .product(name: "GRDB", package: "GRDB.swift"),
         .product(name: "Logging", package: "swift-log"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        .product(name: "CoreMetrics", package: "swift-metrics"),
       ]
     ),
     .target(
       name: "Points",
-      dependencies: ["SagaCore", "SagaStorage", "SagaRuntime", .product(name: "GRDB", package: "GRDB.swift")]
+      dependencies: [
+        "SagaCore", "SagaStorage", "SagaRuntime", .product(name: "GRDB", package: "GRDB.swift"),
+        .product(name: "CoreMetrics", package: "swift-metrics"),
+      ]
     ),
     // The standard library only, so that sagactl stays small: NIO framing lives in SagaDaemon.
     .target(name: "AdminProtocol"),
@@ -84,6 +92,7 @@ let package = Package(
         .product(name: "NIOPosix", package: "swift-nio"),
         .product(name: "NIOHTTP1", package: "swift-nio"),
         .product(name: "Prometheus", package: "swift-prometheus"),
+        .product(name: "CoreMetrics", package: "swift-metrics"),
       ]
     ),
     .executableTarget(name: "sagad", dependencies: ["SagaDaemon"]),
@@ -123,6 +132,8 @@ let package = Package(
         .product(name: "GRDB", package: "GRDB.swift"),
         .product(name: "Logging", package: "swift-log"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        .product(name: "CoreMetrics", package: "swift-metrics"),
+        .product(name: "MetricsTestKit", package: "swift-metrics"),
       ]
     ),
     .testTarget(
@@ -134,6 +145,8 @@ let package = Package(
       dependencies: [
         "SagaTestSupport",
         "Points", "SagaCore", "SagaStorage", "SagaRuntime", .product(name: "GRDB", package: "GRDB.swift"),
+        .product(name: "CoreMetrics", package: "swift-metrics"),
+        .product(name: "MetricsTestKit", package: "swift-metrics"),
       ]
     ),
     .testTarget(
@@ -143,6 +156,8 @@ let package = Package(
         "Payments", "SagaCore", "SagaStorage", "SagaRuntime",
         .product(name: "GRDB", package: "GRDB.swift"),
         .product(name: "Logging", package: "swift-log"),
+        .product(name: "CoreMetrics", package: "swift-metrics"),
+        .product(name: "MetricsTestKit", package: "swift-metrics"),
       ]
     ),
     .testTarget(

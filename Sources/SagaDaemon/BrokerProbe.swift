@@ -1,6 +1,7 @@
 import Foundation
 import SagaCore
 import SagaKafka
+import SagaRuntime
 import Synchronization
 
 /// Whether the Kafka cluster answers, for `status`: every `interval` it asks the cluster
@@ -83,7 +84,7 @@ final class BrokerProbe: Sendable {
   func reachable(now: Date = Date()) -> Bool {
     let snapshot = snapshot
     guard let answered = snapshot.answeredAt, snapshot.lastError == nil else { return false }
-    return now.timeIntervalSince(answered) <= staleAfter.prometheusSeconds
+    return now.timeIntervalSince(answered) <= staleAfter.metricSeconds
   }
 
   func close() async {

@@ -1,4 +1,5 @@
 public import ArgumentParser
+import CoreMetrics
 import Foundation
 import Logging
 import SagaCore
@@ -59,10 +60,13 @@ public struct SagadCommand: AsyncParsableCommand {
     }
 
     let metrics = SagaMetrics(version: SagaCore.version)
-    let saga = try SagaNode(configuration: node, observers: metrics.observers, logger: logger)
+    // Once per process, before anything records: whatever counts through swift-metrics
+    // lands in the registry /metrics serves.
+    MetricsSystem.bootstrap(metrics.factory)
+    let saga = try SagaNode(
+      configuration: node, metrics: metrics.factory, logger: logger)
     // After the node opened (or created) its databases, so they are covered too.
     try permissions.apply(logger: logger)
-    metrics.prepare(for: saga)
     let control = DaemonControl(
       notify: SdNotify(), shutdownTimeout: loaded.shutdownTimeout, logger: logger,
       pendingDetail: {

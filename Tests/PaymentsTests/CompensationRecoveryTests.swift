@@ -32,7 +32,7 @@ struct CompensationRecoveryTests {
       try failpoints.set(.paymentsRefund, .errorPermanent)
       let recorder = OutcomeRecorder()
       try await harness.handle(
-        PaymentCompensationHandler(failpoints: failpoints, observer: recorder.record), inbound(compensation(paid)))
+        PaymentCompensationHandler(failpoints: failpoints, metrics: recorder.metrics), inbound(compensation(paid)))
 
       let parked = try #require(try await service.payment(id: paid.paymentId))
       #expect(parked.status == .compensationFailed && parked.reservationStatus == .reserved)
@@ -47,7 +47,7 @@ struct CompensationRecoveryTests {
       let events = try await harness.outbox(.compensationFailed)
       try #require(events.count == 1)
       #expect(try EventCodec.decode(CompensationFailed.self, from: events[0].payload).paymentId == paid.paymentId)
-      #expect(recorder.all.map(\.result) == ["failed"])
+      #expect(recorder.counts == ["failed": 1])
       #expect(try await service.openCompensationCount() == 1)
 
       // Still armed: the retry says the cause holds, and nothing is refunded.
@@ -111,7 +111,7 @@ struct CompensationRecoveryTests {
       let paid = try await rewardFailed(harness)
       let message = inbound(compensation(paid))
       let recorder = OutcomeRecorder()
-      let handler = PaymentCompensationHandler(observer: recorder.record)
+      let handler = PaymentCompensationHandler(metrics: recorder.metrics)
       let cause = SagaError(.databaseBusy, "database is locked")
       try await harness.database.write { db in
         try handler.deadLettered(
@@ -125,7 +125,7 @@ struct CompensationRecoveryTests {
       let record = try #require(try await harness.service.compensationFailures().first)
       #expect(record.reasonCode == "retries-exhausted")
       #expect(try await harness.outbox(.compensationFailed).count == 1)
-      #expect(recorder.all.map(\.result) == ["failed"])
+      #expect(recorder.counts == ["failed": 1])
 
       // The same dead letter again (a replay of the hook) parks nothing new.
       try await harness.database.write { db in

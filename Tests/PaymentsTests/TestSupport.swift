@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import MetricsTestKit
 import Payments
 import SagaCore
 import SagaRuntime
@@ -84,13 +85,26 @@ func envelope(of record: OutboxRecord) -> ReceivedEnvelope {
   ReceivedEnvelope(headers: record.headers.map { EnvelopeHeader(name: $0.name, content: $0.content) })
 }
 
-/// Records every compensation outcome the handler reports.
+/// Counts the compensation outcomes as the handler records them, in a metrics factory of its
+/// own: the process-wide one is shared by the tests that run in parallel.
 final class OutcomeRecorder: Sendable {
-  private let outcomes = Mutex<[CompensationOutcome]>([])
+  private let testMetrics = TestMetrics()
+  let metrics: PaymentsMetrics
 
-  var all: [CompensationOutcome] { outcomes.withLock { $0 } }
+  init() {
+    metrics = PaymentsMetrics(factory: testMetrics)
+  }
 
-  func record(_ outcome: CompensationOutcome) {
-    outcomes.withLock { $0.append(outcome) }
+  /// `compensate_payment_total` by result, with the redeliveries under `duplicate`; results
+  /// never counted are left out.
+  var counts: [String: Int64] {
+    var counts: [String: Int64] = [:]
+    for counter in testMetrics.counters(label: PaymentsMetrics.compensations) where counter.totalValue > 0 {
+      let result = counter.dimensions.first { $0.0 == "result" }?.1 ?? "?"
+      counts[result, default: 0] += counter.totalValue
+    }
+    let redeliveries = testMetrics.counterTotal(label: PaymentsMetrics.compensationRedeliveries)
+    if redeliveries > 0 { counts["duplicate"] = redeliveries }
+    return counts
   }
 }

@@ -59,7 +59,7 @@ struct InvalidMessageTests {
       #expect(error?.isRetriable == false)
       if let field = testCase.field { #expect(error?.field == field) }
       #expect(try await points.snapshot() == before)
-      #expect(recorder.outcomes.isEmpty)
+      #expect(recorder.counts.isEmpty)
     }
   }
 

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import MetricsTestKit
 import Points
 import SagaCore
 import SagaRuntime
@@ -112,13 +113,27 @@ extension OutboxRecord {
   }
 }
 
-/// Collects what the handler's observer reports.
+/// Counts the handler's decisions as it records them, in a metrics factory of its own: the
+/// process-wide one is shared by the tests that run in parallel.
 final class OutcomeRecorder: Sendable {
-  private let recorded = Mutex<[RewardOutcome]>([])
+  private let testMetrics = TestMetrics()
+  let metrics: RewardMetrics
 
-  var outcomes: [RewardOutcome] { recorded.withLock { $0 } }
+  init() {
+    metrics = RewardMetrics(factory: testMetrics)
+  }
+
+  /// `sagad_point_rewards_total` by result; results never counted are left out.
+  var counts: [String: Int64] {
+    var counts: [String: Int64] = [:]
+    for counter in testMetrics.counters(label: RewardMetrics.rewards) where counter.totalValue > 0 {
+      let result = counter.dimensions.first { $0.0 == "result" }?.1 ?? "?"
+      counts[result, default: 0] += counter.totalValue
+    }
+    return counts
+  }
 
   func handler(rule: RewardRule = .standard) -> ReservationCompletedHandler {
-    ReservationCompletedHandler(rule: rule) { outcome in self.recorded.withLock { $0.append(outcome) } }
+    ReservationCompletedHandler(rule: rule, metrics: metrics)
   }
 }

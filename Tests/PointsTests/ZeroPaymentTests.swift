@@ -16,7 +16,7 @@ struct ZeroPaymentTests {
       let body = #"{"paymentId":100,"userId":7,"reservationId":500,"paidAmount":0}"#
       try await points.handle(rawMessage(body), with: recorder.handler())
 
-      #expect(recorder.outcomes == [.rewarded(amount: 0)])
+      #expect(recorder.counts == ["rewarded": 1])
       let reward = try #require(try await points.service.reward(userId: userId, paymentId: paymentId))
       #expect(reward.amount == 0 && reward.paidAmount == 0)
       #expect(try await points.service.balance(userId: userId) == 0)
@@ -28,7 +28,7 @@ struct ZeroPaymentTests {
 
       // The same record again is a duplicate: the recorded reward is announced again.
       try await points.handle(rawMessage(body, offset: 1), with: recorder.handler())
-      #expect(recorder.outcomes == [.rewarded(amount: 0), .duplicate])
+      #expect(recorder.counts == ["rewarded": 1, "duplicate": 1])
       #expect(try await points.count("point_ledger") == 1)
       #expect(try await points.service.verify() == [])
     }

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import MetricsTestKit
 import SagaCore
 import SagaKafka
 import SagaRuntime
@@ -79,9 +80,12 @@ struct ConsumeWorkerTests {
     handler.transientFailures.withLock { $0 = 2 }
     let policy = RetryPolicy(initialDelay: .milliseconds(50), jitter: 0)
     let clock = TestClock()
+    // A metrics factory of this test's own: the process-wide one is shared by parallel tests.
+    let metrics = TestMetrics()
     let worker = ConsumeWorker(
       name: "points", consumer: try testConsumer(cluster, group: .pointsService), database: database,
-      handler: handler, service: .points, retry: policy, clock: SagaClock(clock), logger: silentLogger)
+      handler: handler, service: .points, retry: policy, clock: SagaClock(clock), metrics: metrics,
+      logger: silentLogger)
     let task = start(worker)
     // The in-place retry and the scheduled one each wait for the clock.
     try await clock.waitForSleepers("the in-place delay") { $0.count == 1 }
@@ -99,6 +103,17 @@ struct ConsumeWorkerTests {
     #expect(stats.retries == 2)
     #expect(stats.retriesScheduled == 1 && stats.retriedOK == 1)
     #expect(stats.deadLettered == 0 && stats.retryScheduleDepth == 0)
+    // The same runs as the worker counted them for /metrics: each run once, by its result.
+    func processed(_ result: String) -> Int64 {
+      metrics.counterTotal(
+        label: WorkerMetrics.eventsProcessed,
+        dimensions: [("worker", "points"), ("topic", "reservation-completed"), ("result", result)])
+    }
+    #expect(processed("applied") == 5 && processed("retried") == 2)
+    #expect(processed("duplicate") == 0 && processed("dead_lettered") == 0)
+    #expect(metrics.counterTotal(label: WorkerMetrics.retriesScheduled, dimensions: [("worker", "points")]) == 1)
+    let runs = try metrics.expectRecorder(WorkerMetrics.processingSeconds, [("worker", "points")])
+    #expect(runs.values.count == 7)
     task.cancel()
     try? await task.value
     _ = dir

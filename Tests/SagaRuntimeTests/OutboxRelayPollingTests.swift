@@ -1,4 +1,5 @@
 import Foundation
+import MetricsTestKit
 import SagaCore
 import SagaKafka
 import SagaRuntime
@@ -21,9 +22,11 @@ struct OutboxRelayPollingTests {
     settings.wakeOnCommit = false
     settings.idleInterval = .seconds(2)
     let clock = TestClock()
+    // A metrics factory of this test's own: the process-wide one is shared by parallel tests.
+    let metrics = TestMetrics()
     let relay = OutboxRelay(
       name: "payments", database: database, producer: producer, settings: settings, clock: SagaClock(clock),
-      logger: silentLogger)
+      metrics: metrics, logger: silentLogger)
     func append(_ range: ClosedRange<Int>) async throws {
       try await database.write { db in
         for index in range {
@@ -53,6 +56,8 @@ struct OutboxRelayPollingTests {
     try await clock.waitForSleepers("the relay asleep after its second poll") { $0 == [thirdPoll] }
     #expect(try await pending() == 0, "the second poll sent them")
     #expect(relay.statistics.sent == 10)
+    #expect(metrics.counterTotal(label: RelayMetrics.published, dimensions: [("service", "payments")]) == 10)
+    #expect(try metrics.expectCounter(RelayMetrics.publishFailures, [("service", "payments")]).totalValue == 0)
     task.cancel()
     try? await task.value
     await producer.close()

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import MetricsTestKit
 import SagaCore
 import SagaStorage
 import SagaTestSupport
@@ -54,13 +55,18 @@ struct RecordProcessorTests {
 
   private struct Abort: Error {}
 
-  @Test("observations wait for the commit: a rolled-back batch reports nothing, its rerun each record once")
-  func observationsAfterCommit() async throws {
+  @Test("metrics wait for the commit: a rolled-back batch counts nothing, its rerun each record once")
+  func metricsAfterCommit() async throws {
     try await withProcessor(RetryPolicy(attempts: 1, inPlaceAttempts: 1), failures: [:]) { processor, db in
-      let seen = Mutex<[RecordObservation.Result]>([])
-      var observed = processor
-      observed.observe = { observation in seen.withLock { $0.append(observation.result) } }
-      let processor = observed
+      // A factory of its own: the process-wide metrics system is shared by parallel tests.
+      let metrics = TestMetrics()
+      var counting = processor
+      counting.metrics = WorkerMetrics(worker: "points", topics: ["reservation-completed"], factory: metrics)
+      let processor = counting
+      let applied = [("worker", "points"), ("topic", "reservation-completed"), ("result", "applied")]
+      let processed = { metrics.counterTotal(label: WorkerMetrics.eventsProcessed, dimensions: applied) }
+      let runs = { (try? metrics.expectRecorder(WorkerMetrics.processingSeconds, [("worker", "points")]))?.values }
+      #expect(processed() == 0, "the series exist before the first record")
       // The worker drops a transaction's actions when its write throws (here: a rollback).
       let rolledBack = CommitActions()
       await #expect(throws: Abort.self) {
@@ -70,15 +76,18 @@ struct RecordProcessorTests {
           throw Abort()
         }
       }
-      #expect(seen.withLock { $0 }.isEmpty)
+      #expect(processed() == 0)
       let committed = CommitActions()
       let result = try await db.write { db in
         try processor.apply([record(1), record(2)], firstAttempt: 1, now: Date(), in: db, afterCommit: committed)
       }
       #expect(result.applied == 2, "the rollback undid the first run's inbox claims")
-      #expect(seen.withLock { $0 }.isEmpty, "nothing is reported before the commit")
+      #expect(processed() == 0, "nothing is counted before the commit")
+      #expect(runs()?.isEmpty ?? true)
       committed.run()
-      #expect(seen.withLock { $0 } == [.applied, .applied])
+      #expect(processed() == 2)
+      #expect(runs()?.count == 2)
+      #expect(metrics.counterTotal(label: WorkerMetrics.eventsProcessed) == 2, "no other result counted")
     }
   }
 

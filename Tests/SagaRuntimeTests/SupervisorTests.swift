@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MetricsTestKit
 import SagaCore
 import SagaRuntime
 import SagaTestSupport
@@ -77,12 +78,17 @@ struct SupervisorTests {
     let clock = TestClock()
     let flaky = ScriptedService(name: "flaky", failing: true, clock: clock)
     let steady = ScriptedService(name: "steady", failing: false)
+    // A metrics factory of this test's own: the process-wide one is shared by parallel tests.
+    let metrics = TestMetrics()
+    func restartsCounted(_ name: String, _ kind: String) -> Int64 {
+      metrics.counterTotal(label: Supervisor.restartsMetric, dimensions: [("worker", name), ("kind", kind)])
+    }
     // The jitter source answers 0.5: a factor of exactly 1, so the delays are exact.
     let supervisor = Supervisor(
       children: [
         SupervisedChild(name: "steady", kind: .relay, service: steady),
         SupervisedChild(name: "flaky", kind: .consumeWorker, service: flaky),
-      ], settings: settings(), random: { 0.5 }, clock: SagaClock(clock), logger: silentLogger)
+      ], settings: settings(), random: { 0.5 }, clock: SagaClock(clock), metrics: metrics, logger: silentLogger)
     let task = start(supervisor)
 
     // Each failure puts flaky in back-off for exactly its delay on the clock, with the
@@ -122,6 +128,8 @@ struct SupervisorTests {
     #expect(steadySnapshot.state == .running)
     #expect(steadySnapshot.restarts == 0)
     #expect(steadySnapshot.kind == .relay)
+    #expect(restartsCounted("steady", "relay") == 0 && metrics.counters(label: Supervisor.restartsMetric).count == 2)
+    #expect(restartsCounted("flaky", "worker") == 3)
 
     // The operator fixed the cause and restarts it.
     flaky.failing.withLock { $0 = false }
@@ -131,6 +139,7 @@ struct SupervisorTests {
     }
     #expect(flaky.startCount == 5)
     #expect(supervisor.snapshot("flaky")?.restarts == 4)
+    #expect(restartsCounted("flaky", "worker") == 4, "an operator restart counts too")
     #expect(throws: SagaError.self) { try supervisor.restart("nope") }
     await #expect(throws: SagaError.self) { try await supervisor.pause("steady") }
     task.cancel()

@@ -1,6 +1,5 @@
-/// How the Payments service answered one `compensate-payment` message, reported to the
-/// observer of `PaymentCompensationHandler` so the daemon can count
-/// `compensate_payment_total{result}` (Docs/metrics.md) without the handler knowing metrics.
+/// How the Payments service answered one `compensate-payment` message; `PaymentsMetrics`
+/// counts it (`compensate_payment_total{result}`, Docs/metrics.md).
 public enum CompensationOutcome: Sendable, Hashable {
   /// The paid amount went back to the wallet; the payment is `REFUNDED`.
   case refunded(paymentId: Int64, amount: Int64)
@@ -16,12 +15,6 @@ public enum CompensationOutcome: Sendable, Hashable {
     case .refunded: "refunded"
     case .duplicate: "duplicate"
     case .failed: "failed"
-    }
-  }
-
-  public var paymentId: Int64 {
-    switch self {
-    case .refunded(let paymentId, _), .duplicate(let paymentId), .failed(let paymentId, _): paymentId
     }
   }
 }

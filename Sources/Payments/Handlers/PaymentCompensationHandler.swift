@@ -28,18 +28,16 @@ import SagaStorage
 public struct PaymentCompensationHandler: SagaMessageHandler {
   public var consumerGroup: SagaConsumerGroup { .paymentCompensationService }
 
-  private let observer: (@Sendable (CompensationOutcome) -> Void)?
+  private let metrics: PaymentsMetrics
   private let failpoints: Failpoints
 
   /// - Parameters:
   ///   - failpoints: `payments.refund` is hit right before the refund is written.
-  ///   - observer: told the outcome of each message once its changes are written
-  ///     (for `compensate_payment_total{result}`). It runs inside the loop's transaction:
-  ///     keep it cheap. If that transaction later rolls back, the message is redelivered and
-  ///     reported again, an acceptable over-count for a counter.
-  public init(failpoints: Failpoints = .disabled, observer: (@Sendable (CompensationOutcome) -> Void)? = nil) {
+  ///   - metrics: counts each message's outcome once its transaction committed (a
+  ///     rolled-back batch is decided again on the retry, and counted then).
+  public init(failpoints: Failpoints = .disabled, metrics: PaymentsMetrics = PaymentsMetrics()) {
     self.failpoints = failpoints
-    self.observer = observer
+    self.metrics = metrics
   }
 
   public func handle(_ message: InboundMessage, context: MessageContext, in db: Database) throws(SagaError) {
@@ -53,7 +51,7 @@ public struct PaymentCompensationHandler: SagaMessageHandler {
     } catch {
       throw SagaError.storage(error)
     }
-    if let observer { context.onCommit { observer(outcome) } }
+    context.onCommit { [metrics] in metrics.count(outcome) }
   }
 
   /// A compensation the loop gave up on (its refund failed transiently on every attempt,
@@ -87,7 +85,7 @@ public struct PaymentCompensationHandler: SagaMessageHandler {
     } catch {
       throw SagaError.storage(error)
     }
-    if let observer { context.onCommit { observer(outcome) } }
+    context.onCommit { [metrics] in metrics.count(outcome) }
   }
 
   private func compensate(

@@ -27,13 +27,11 @@ public struct PaymentsRole: Sendable {
   public let sweeper: StuckSagaSweeper
   public let parts: RoleParts
 
-  /// Opens the database and creates the role's relay, workers and sweeper.
-  /// - Parameter compensationObserver: told each compensation's outcome once it committed.
+  /// Opens the database and creates the role's relay, workers and sweeper, which count
+  /// their payments and compensations into `factory.metrics`.
   /// - Throws: `StorageError` when the database cannot be opened, `KafkaError` for a client.
-  public init(
-    settings: Settings, factory: RuntimeFactory,
-    compensationObserver: (@Sendable (CompensationOutcome) -> Void)? = nil
-  ) throws {
+  public init(settings: Settings, factory: RuntimeFactory) throws {
+    let metrics = PaymentsMetrics(factory: factory.metrics)
     let database = try PaymentsDatabase(factory.openDatabase(path: settings.databasePath))
     let relay = try factory.relay(
       "payments", database: database.storage, timelineTables: [PaymentsDatabase.timelineTable])
@@ -44,14 +42,14 @@ public struct PaymentsRole: Sendable {
     let afterPayCommit: (@Sendable (Int) -> Void)? = wakeOnCommit ? { @Sendable _ in wakeup.signal() } : nil
     service = PaymentsService(
       database: database, maxGroupSize: settings.groupCommit ? PaymentsService.defaultMaxGroupSize : 1,
-      failpoints: factory.failpoints, afterPayCommit: afterPayCommit)
+      failpoints: factory.failpoints, afterPayCommit: afterPayCommit, metrics: metrics)
     let workers = [
       try factory.worker(
         "payments-saga-tracker", handler: PaymentsSagaTrackerHandler(), service: .payments,
         database: database.storage, relay: relay),
       try factory.worker(
         "payment-compensation",
-        handler: PaymentCompensationHandler(failpoints: factory.failpoints, observer: compensationObserver),
+        handler: PaymentCompensationHandler(failpoints: factory.failpoints, metrics: metrics),
         service: .payments, database: database.storage, relay: relay),
     ]
     sweeper = StuckSagaSweeper(

@@ -23,6 +23,7 @@ public final class PaymentsService: Sendable {
   /// `payments.refund` fires in `retryCompensation` as it does in the compensation handler.
   let failpoints: Failpoints
   private let groupCommit: PayGroupCommit
+  private let metrics: PaymentsMetrics
 
   /// - Parameters:
   ///   - database: the Payments database, migrated.
@@ -32,12 +33,14 @@ public final class PaymentsService: Sendable {
   ///   - afterPayCommit: called once per committed `pay` group that created payments
   ///     (hence outbox rows), with their number, before any caller of the group is
   ///     answered; the node wakes the outbox relay with it.
+  ///   - metrics: counts every `pay` call's outcome.
   public init(
     database: PaymentsDatabase, clock: @escaping @Sendable () -> Date = { Date() },
     maxGroupSize: Int = PaymentsService.defaultMaxGroupSize, failpoints: Failpoints = .disabled,
-    afterPayCommit: (@Sendable (_ newPayments: Int) -> Void)? = nil
+    afterPayCommit: (@Sendable (_ newPayments: Int) -> Void)? = nil, metrics: PaymentsMetrics = PaymentsMetrics()
   ) {
     self.database = database
+    self.metrics = metrics
     self.clock = clock
     self.failpoints = failpoints
     self.groupCommit = PayGroupCommit(database: database, maxGroupSize: maxGroupSize, afterCommit: afterPayCommit)
@@ -86,6 +89,20 @@ public final class PaymentsService: Sendable {
   /// - Throws: `invalid-amount`, `invalid-id`, `user-not-found`, `insufficient-balance`,
   ///   `seat-taken`, or `idempotency-conflict` when the key holds a different request.
   public func pay(_ request: PayRequest) async throws(PaymentsError) -> PayResult {
+    do {
+      let result = try await payOnce(request)
+      metrics.count(result.duplicate ? .duplicate : .paid)
+      return result
+    } catch {
+      // A storage or internal error is a failure; anything else the request's own fault.
+      let failed = error.code == .storage || error.code == .internalError
+      metrics.count(failed ? .failed : .rejected)
+      throw error
+    }
+  }
+
+  /// `pay` without the counting.
+  private func payOnce(_ request: PayRequest) async throws(PaymentsError) -> PayResult {
     try Self.requirePositive(request.userId, "user id", code: .invalidId)
     try Self.requirePositive(request.scheduleId, "schedule id", code: .invalidId)
     try Self.requirePositive(request.amount, "payment amount", code: .invalidAmount)

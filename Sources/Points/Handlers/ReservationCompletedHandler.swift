@@ -27,10 +27,9 @@ public struct ReservationCompletedHandler: SagaMessageHandler {
   /// What runs Payments (`peers.payments`). Toward a peer without idempotency (the report's
   /// Spring Payments refunds every copy) a duplicate does not send `CompensatePayment` again.
   public let paymentsPeer: PeerKind
-  /// Called with each decision when the handler returns, inside the still-open transaction:
-  /// if the loop later rolls the batch back, the decision is made again on the retry and
-  /// reported again. Good enough for counters; not a commit notification.
-  public let observer: (@Sendable (RewardOutcome) -> Void)?
+  /// Where each decision is counted once its transaction committed (a rolled-back batch is
+  /// decided again on the retry, and counted then).
+  public let metrics: RewardMetrics
 
   /// `points.reward` fires before the reward is written.
   public let failpoints: Failpoints
@@ -39,12 +38,12 @@ public struct ReservationCompletedHandler: SagaMessageHandler {
 
   public init(
     rule: RewardRule = .standard, paymentsPeer: PeerKind = .sagad, failpoints: Failpoints = .disabled,
-    observer: (@Sendable (RewardOutcome) -> Void)? = nil
+    metrics: RewardMetrics = RewardMetrics()
   ) {
     self.rule = rule
     self.paymentsPeer = paymentsPeer
     self.failpoints = failpoints
-    self.observer = observer
+    self.metrics = metrics
   }
 
   /// Decodes the body (a `ReservationCompleted` in the report's format; no `eventVersion`
@@ -92,10 +91,8 @@ public struct ReservationCompletedHandler: SagaMessageHandler {
     } catch {
       throw SagaError.storage(error)
     }
-    if let observer {
-      let outcome = decision.outcome
-      context.onCommit { observer(outcome) }
-    }
+    let outcome = decision.outcome
+    context.onCommit { [metrics] in metrics.count(outcome) }
   }
 
   /// Applies an already decoded event: duplicate check, enrolment check, reward.
@@ -124,10 +121,8 @@ public struct ReservationCompletedHandler: SagaMessageHandler {
     } catch {
       throw SagaError.storage(error)
     }
-    if let observer {
-      let outcome = decision.outcome
-      context.onCommit { observer(outcome) }
-    }
+    let outcome = decision.outcome
+    context.onCommit { [metrics] in metrics.count(outcome) }
     return decision.outcome
   }
 

@@ -6,11 +6,9 @@ import SagaRuntime
 /// Points' `reservation-completed` handler with the reward latency measured around it
 /// (`sagad_reward_latency_seconds`): from the event's `occurredAt` header, written when the
 /// payment committed (or, without that header, the Kafka record's timestamp), to the
-/// transaction that credits the reward. It only measures: the node's observer turns the
-/// duration into a metric, so Points knows nothing of metrics.
+/// transaction that credits the reward, recorded once that transaction committed.
 struct RewardTimingHandler: SagaMessageHandler {
   let inner: ReservationCompletedHandler
-  let observe: @Sendable (Duration) -> Void
 
   var consumerGroup: SagaConsumerGroup { inner.consumerGroup }
 
@@ -23,7 +21,7 @@ struct RewardTimingHandler: SagaMessageHandler {
       ?? message.timestampMilliseconds.map { Date(timeIntervalSince1970: Double($0) / 1000) }
     guard let start else { return }
     let latency = Duration.seconds(max(0, context.now.timeIntervalSince(start)))
-    context.onCommit { [observe] in observe(latency) }
+    context.onCommit { [metrics = inner.metrics] in metrics.observeLatency(latency) }
   }
 
   func deadLettered(

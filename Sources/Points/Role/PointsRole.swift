@@ -23,26 +23,19 @@ public struct PointsRole: Sendable {
   public let service: PointsService
   public let parts: RoleParts
 
-  /// Opens the database and creates the role's relay and worker.
-  /// - Parameters:
-  ///   - rewardObserver: told each reward decision once it committed.
-  ///   - rewardLatency: given, the worker measures each credited reward's latency (see
-  ///     `RewardTimingHandler`) and reports it here.
+  /// Opens the database and creates the role's relay and worker, which counts its rewards
+  /// and their latency (`RewardTimingHandler`) into `factory.metrics`.
   /// - Throws: `StorageError` when the database cannot be opened, `KafkaError` for a client.
-  public init(
-    settings: Settings, factory: RuntimeFactory, rewardObserver: (@Sendable (RewardOutcome) -> Void)? = nil,
-    rewardLatency: (@Sendable (Duration) -> Void)? = nil
-  ) throws {
+  public init(settings: Settings, factory: RuntimeFactory) throws {
     let database = try PointsDatabase(factory.openDatabase(path: settings.databasePath))
     service = PointsService(database: database)
     let relay = try factory.relay("points", database: database.storage, timelineTables: [PointsDatabase.timelineTable])
     let handler = ReservationCompletedHandler(
       rule: settings.rewardRule, paymentsPeer: settings.paymentsPeer, failpoints: factory.failpoints,
-      observer: rewardObserver)
-    var measured: any SagaMessageHandler = handler
-    if let rewardLatency { measured = RewardTimingHandler(inner: handler, observe: rewardLatency) }
+      metrics: RewardMetrics(factory: factory.metrics))
     let worker = try factory.worker(
-      "points", handler: measured, service: .points, database: database.storage, relay: relay)
+      "points", handler: RewardTimingHandler(inner: handler), service: .points, database: database.storage,
+      relay: relay)
     parts = RoleParts(relays: [relay], workers: [worker], deadLetterGroups: [.pointsServiceDeadLetters])
   }
 }

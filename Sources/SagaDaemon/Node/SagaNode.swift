@@ -1,3 +1,4 @@
+public import CoreMetrics
 public import Logging
 public import Payments
 public import Points
@@ -19,7 +20,6 @@ public final class SagaNode: Service, Sendable {
   public let sweeper: StuckSagaSweeper?
   /// The relays, workers, dead letters and supervisor of every role.
   public let runtime: NodeRuntime
-  private let observers: SagaObservers
 
   public var workers: [ConsumeWorker] { runtime.workers }
   public var relays: [OutboxRelay] { runtime.relays }
@@ -32,25 +32,18 @@ public final class SagaNode: Service, Sendable {
   /// Runs and restarts every long-running task above; `workers`/`status` show its snapshots.
   public var supervisor: Supervisor { runtime.supervisor }
 
+  /// - Parameter metrics: where the node's components record their metrics; nil: the
+  ///   process's bootstrapped factory.
   public init(
     configuration: SagaNodeConfiguration, hooks: WorkerHooks = WorkerHooks(),
-    observers: SagaObservers = SagaObservers(), logger: Logger
+    metrics: (any MetricsFactory)? = nil, logger: Logger
   ) throws {
     self.configuration = configuration
-    self.observers = observers
-    var hooks = hooks
-    if let observe = observers.record {
-      let previous = hooks.recordProcessed
-      hooks.recordProcessed = { observation in
-        previous?(observation)
-        observe(observation)
-      }
-    }
-    let factory = try RuntimeFactory(settings: configuration.runtime, hooks: hooks, logger: logger)
+    let factory = try RuntimeFactory(
+      settings: configuration.runtime, hooks: hooks, metrics: metrics, logger: logger)
     var parts = RoleParts()
     if configuration.roles.contains(.payments) {
-      let role = try PaymentsRole(
-        settings: configuration.payments, factory: factory, compensationObserver: observers.compensation)
+      let role = try PaymentsRole(settings: configuration.payments, factory: factory)
       payments = role.service
       sweeper = role.sweeper
       parts = parts + role.parts
@@ -59,9 +52,7 @@ public final class SagaNode: Service, Sendable {
       sweeper = nil
     }
     if configuration.roles.contains(.points) {
-      let role = try PointsRole(
-        settings: configuration.points, factory: factory, rewardObserver: observers.reward,
-        rewardLatency: observers.rewardLatency)
+      let role = try PointsRole(settings: configuration.points, factory: factory)
       points = role.service
       parts = parts + role.parts
     } else {
@@ -80,16 +71,7 @@ public final class SagaNode: Service, Sendable {
   /// committed group of payments (`afterPayCommit`).
   public func pay(_ request: PayRequest) async throws -> PayResult {
     guard let payments else { throw SagaError(.internalError, "this node does not run the payments role") }
-    do {
-      let result = try await payments.pay(request)
-      observers.payment?(result.duplicate ? .duplicate : .paid)
-      return result
-    } catch {
-      // A storage or internal error is a failure; anything else the request's own fault.
-      let failed = error.code == .storage || error.code == .internalError
-      observers.payment?(failed ? .failed : .rejected)
-      throw error
-    }
+    return try await payments.pay(request)
   }
 
   public func run() async throws {

@@ -1,3 +1,4 @@
+public import CoreMetrics
 public import GRDB
 public import Logging
 public import SagaCore
@@ -18,16 +19,24 @@ public final class RuntimeFactory {
   public let failpoints: Failpoints
   public let logger: Logger
   private let hooks: WorkerHooks
+  /// Where the node's components record their metrics; nil: the process's bootstrapped factory.
+  public let metrics: (any MetricsFactory)?
   /// Every producer made so far, in order: the node closes them once its tasks stopped.
   private var producers: [KafkaProducer] = []
 
-  /// - Parameter hooks: given to every consume worker (tests, fault injection, metrics).
+  /// - Parameters:
+  ///   - hooks: given to every consume worker (tests, fault injection).
+  ///   - metrics: where the workers count their records; nil: the process's bootstrapped factory.
   /// - Throws: `SagaError` for an invalid `settings.retry`, before anything is created.
-  public init(settings: RuntimeSettings, hooks: WorkerHooks = WorkerHooks(), logger: Logger) throws(SagaError) {
+  public init(
+    settings: RuntimeSettings, hooks: WorkerHooks = WorkerHooks(), metrics: (any MetricsFactory)? = nil,
+    logger: Logger
+  ) throws(SagaError) {
     // A bad retry.* value is refused here, before anything starts.
     _ = try settings.retry.validated()
     self.settings = settings
     self.hooks = hooks
+    self.metrics = metrics
     self.logger = logger
     self.failpoints = Failpoints(enabled: settings.failpointsEnabled)
   }
@@ -52,7 +61,7 @@ public final class RuntimeFactory {
     relaySettings.retention.timelineTables = timelineTables
     return OutboxRelay(
       name: name, database: database, producer: producer, settings: relaySettings, failpoints: failpoints,
-      logger: logger)
+      metrics: metrics, logger: logger)
   }
 
   /// A consume worker named `name` that runs `handler` for `service` on `database` and
@@ -66,7 +75,7 @@ public final class RuntimeFactory {
       name: name, consumer: try makeConsumer(), database: database, handler: handler, service: service,
       settings: settings.consume, retry: settings.retry,
       relayWakeup: settings.relay.wakeOnCommit ? relay.wakeup : nil, hooks: hooks, failpoints: failpoints,
-      makeConsumer: makeConsumer, logger: logger)
+      makeConsumer: makeConsumer, metrics: metrics, logger: logger)
   }
 
   /// The node from every role's `parts`: one dead-letter store (`dlt.sqlite`) fed by a DLT
@@ -95,7 +104,7 @@ public final class RuntimeFactory {
     children += parts.tasks
     return NodeRuntime(
       relays: parts.relays, workers: parts.workers, deadLetterWorkers: deadLetterWorkers, deadLetters: deadLetters,
-      supervisor: Supervisor(children: children, settings: settings.supervisor, logger: logger),
+      supervisor: Supervisor(children: children, settings: settings.supervisor, metrics: metrics, logger: logger),
       producers: producers, failpoints: failpoints)
   }
 

@@ -1,3 +1,4 @@
+public import CoreMetrics
 import Foundation
 import GRDB
 public import Logging
@@ -50,11 +51,13 @@ public final class ConsumeWorker: Service, PausableService, Sendable {
   /// - Parameters:
   ///   - retry: validated by the caller (the daemon's configuration does it).
   ///   - clock: tests advance a manual one to pass in-place delays and due times.
+  ///   - metrics: where the worker counts its records; nil: the process's bootstrapped factory.
   public init(
     name: String, consumer: KafkaConsumer, database: SagaDatabase, handler: any SagaMessageHandler,
     service: SagaService, settings: ConsumeSettings = ConsumeSettings(), retry: RetryPolicy = .standard,
     relayWakeup: Wakeup? = nil, hooks: WorkerHooks = WorkerHooks(), failpoints: Failpoints = .disabled,
-    makeConsumer: (@Sendable () throws -> KafkaConsumer)? = nil, clock: SagaClock = .continuous, logger: Logger
+    makeConsumer: (@Sendable () throws -> KafkaConsumer)? = nil, clock: SagaClock = .continuous,
+    metrics: (any MetricsFactory)? = nil, logger: Logger
   ) {
     self.name = name
     self.clock = clock
@@ -69,8 +72,8 @@ public final class ConsumeWorker: Service, PausableService, Sendable {
     logger[metadataKey: "worker"] = "\(name)"
     self.logger = logger
     var processor = RecordProcessor(handler: handler, service: service, policy: retry, logger: logger)
-    processor.worker = name
-    processor.observe = hooks.recordProcessed
+    processor.metrics = WorkerMetrics(
+      worker: name, topics: handler.consumerGroup.topics, factory: metrics)
     self.live = Mutex(processor)
   }
 
@@ -209,6 +212,7 @@ public final class ConsumeWorker: Service, PausableService, Sendable {
       stats.batches += 1
       if let depth { stats.retryScheduleDepth = depth }
     }
+    processor.metrics?.countRetriesScheduled(batch.parked)
     if let due = batch.earliestDue { nextDue.withLock { $0 = min($0 ?? due, due) } }
     return batch
   }
@@ -240,6 +244,7 @@ public final class ConsumeWorker: Service, PausableService, Sendable {
       stats.deadLettered += result.deadLettered
       stats.retryScheduleDepth = result.depth
     }
+    processor.metrics?.countRetriesScheduled(result.rescheduled)
     if result.succeeded + result.deadLettered > 0 { relayWakeup?.signal() }
   }
 }

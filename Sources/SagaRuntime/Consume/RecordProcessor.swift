@@ -54,10 +54,8 @@ struct RecordProcessor: Sendable {
   let service: SagaService
   var policy: RetryPolicy
   let logger: Logger
-  /// Told of every handler run, for metrics (`WorkerHooks.recordProcessed`); nil reports nothing.
-  var observe: (@Sendable (RecordObservation) -> Void)? = nil
-  /// The worker's name in those reports.
-  var worker = ""
+  /// Where every handler run is counted (Docs/metrics.md); nil counts nothing.
+  var metrics: WorkerMetrics? = nil
 
   var group: String { handler.consumerGroup.rawValue }
 
@@ -69,7 +67,7 @@ struct RecordProcessor: Sendable {
 
   /// Runs `records` in order; the first one has already run `firstAttempt - 1` times.
   /// Stops early only for an in-place retry (see ``BatchResult/retryInPlace``).
-  /// Observations wait in `afterCommit` (nil: reported at once) until the transaction commits.
+  /// Metrics wait in `afterCommit` (nil: counted at once) until the transaction commits.
   func apply(
     _ records: ArraySlice<Record>, firstAttempt: Int, now: Date, in db: Database, afterCommit: CommitActions? = nil
   ) throws -> BatchResult {
@@ -97,7 +95,7 @@ struct RecordProcessor: Sendable {
         return result
       }
       var parkedUntil: Date?
-      var observed = RecordObservation.Result.retried
+      var observed = RecordResult.retried
       if retriable {
         parkedUntil = try park(record, attempts: attempt, error: error, now: now, in: db)
       } else {
@@ -175,15 +173,16 @@ struct RecordProcessor: Sendable {
     return result
   }
 
-  /// Tells the observer how a run of `message` that began at `started` ended.
+  /// Counts how a run of `message` that began at `started` ended, once the transaction
+  /// commits: a rolled-back batch runs again and must not count twice.
   private func report(
-    _ message: InboundMessage, _ result: RecordObservation.Result, since started: ContinuousClock.Instant,
+    _ message: InboundMessage, _ result: RecordResult, since started: ContinuousClock.Instant,
     _ afterCommit: CommitActions?
   ) {
-    guard let observe else { return }
-    let observation = RecordObservation(
-      worker: worker, topic: message.topic, result: result, duration: started.duration(to: .now))
-    CommitActions.schedule({ observe(observation) }, on: afterCommit)
+    guard let metrics else { return }
+    let topic = message.topic
+    let duration = started.duration(to: .now)
+    CommitActions.schedule({ metrics.record(topic: topic, result: result, duration: duration) }, on: afterCommit)
   }
 
   /// One run of `message`: inbox claim and handler in a savepoint, rolled back on failure.

@@ -1,3 +1,4 @@
+public import CoreMetrics
 import Foundation
 public import Logging
 public import SagaCore
@@ -41,18 +42,23 @@ public final class OutboxRelay: Service, Sendable {
   private let settings: RelaySettings
   private let logger: Logger
   private let counters = Mutex(RelayStatistics())
+  private let metrics: RelayMetrics
   /// `outbox.publish` fires before each round is handed to the producer; an injected
   /// error fails the round like a broker error would, leaving its rows unsent.
   private let failpoints: Failpoints
   /// What idle waits, settle delays and back-offs pass on; its wall time dates the purge.
   private let clock: SagaClock
 
-  /// - Parameter clock: tests advance a manual one instead of waiting out an idle interval.
+  /// - Parameters:
+  ///   - clock: tests advance a manual one instead of waiting out an idle interval.
+  ///   - metrics: where the relay counts what it publishes; nil: the process's bootstrapped factory.
   public init(
     name: String, database: SagaDatabase, producer: KafkaProducer, settings: RelaySettings = RelaySettings(),
-    wakeup: Wakeup = Wakeup(), failpoints: Failpoints = .disabled, clock: SagaClock = .continuous, logger: Logger
+    wakeup: Wakeup = Wakeup(), failpoints: Failpoints = .disabled, clock: SagaClock = .continuous,
+    metrics: (any MetricsFactory)? = nil, logger: Logger
   ) {
     self.name = name
+    self.metrics = RelayMetrics(service: name, factory: metrics)
     self.clock = clock
     self.database = database
     self.producer = producer
@@ -217,6 +223,7 @@ public final class OutboxRelay: Service, Sendable {
       if !sentIDs.isEmpty { _ = try Outbox.markSent(ids: sentIDs, at: clock.wallTime, in: db) }
       if !failedIDs.isEmpty { _ = try Outbox.recordFailedAttempt(ids: failedIDs, in: db) }
     }
+    metrics.count(sent: persisted.count, failed: failed.count)
     counters.withLock { stats in
       stats.sent += persisted.count
       stats.failedAttempts += failed.count

@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 import Logging
 import SagaCore
@@ -19,6 +20,9 @@ final class SupervisedTask: Service, Sendable {
   /// Wakes a back-off or `failed` wait, and a running attempt, for an operator restart or
   /// a shutdown.
   private let wakeup = Wakeup()
+  /// `sagad_worker_restarts_total{worker,kind}` (Docs/metrics.md): every start after the first,
+  /// automatic or an operator's.
+  private let restarts: Counter
 
   private struct Record {
     var state = SupervisedTaskState.stopped
@@ -41,9 +45,12 @@ final class SupervisedTask: Service, Sendable {
 
   init(
     child: SupervisedChild, settings: SupervisorSettings, random: @escaping @Sendable () -> Double, clock: SagaClock,
-    logger: Logger
+    metrics: any MetricsFactory, logger: Logger
   ) {
     self.child = child
+    restarts = Counter(
+      label: Supervisor.restartsMetric, dimensions: [("worker", child.name), ("kind", child.kind.rawValue)],
+      factory: metrics)
     self.settings = settings
     self.random = random
     self.clock = clock
@@ -88,12 +95,14 @@ final class SupervisedTask: Service, Sendable {
 
   private func supervise() async {
     while !stopping {
-      record.withLock { record in
+      let restart = record.withLock { record in
         record.state = .starting
         record.starts += 1
         record.restartRequested = false
         record.nextStartAt = nil
+        return record.starts > 1
       }
+      if restart { restarts.increment() }
       let outcome = await attempt()
       if stopping { return }
       switch outcome {

@@ -1,3 +1,4 @@
+public import CoreMetrics
 public import Logging
 public import SagaCore
 public import ServiceLifecycle
@@ -16,19 +17,25 @@ public final class Supervisor: Service, Sendable {
   private let tasks: [SupervisedTask]
   private let logger: Logger
 
+  /// Counted by each task at every start after its first (Docs/metrics.md).
+  public static let restartsMetric = "sagad_worker_restarts_total"
+
   /// - Parameters:
   ///   - random: the jitter's source of values in [0, 1).
   ///   - clock: what back-offs wait on and failures are timed by (tests advance a manual one).
+  ///   - metrics: where the tasks count their restarts; nil: the process's bootstrapped factory.
   public init(
     children: [SupervisedChild], settings: SupervisorSettings = SupervisorSettings(),
     random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }, clock: SagaClock = .continuous,
-    logger: Logger
+    metrics: (any MetricsFactory)? = nil, logger: Logger
   ) {
     var seen = Set<String>()
     for child in children { precondition(seen.insert(child.name).inserted, "duplicate task name \(child.name)") }
     self.settings = settings
     self.tasks = children.map {
-      SupervisedTask(child: $0, settings: settings, random: random, clock: clock, logger: logger)
+      SupervisedTask(
+        child: $0, settings: settings, random: random, clock: clock, metrics: metrics ?? MetricsSystem.factory,
+        logger: logger)
     }
     self.logger = logger
   }

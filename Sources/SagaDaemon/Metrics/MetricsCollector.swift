@@ -7,10 +7,11 @@ import SagaRuntime
 import SagaStorage
 import Synchronization
 
-/// Reads the node's state at scrape time into the registry's gauges (and the counters that
-/// the node keeps itself): consumer lag and never-committed partitions (the sampler's last
-/// sample), outbox and dead-letter
-/// backlogs, parked compensations, stuck sagas, the supervisor's tasks, process figures.
+/// Reads the node's state at scrape time into the registry's gauges, set on the registry
+/// directly (states, not events: the counters are recorded where things happen, through
+/// swift-metrics): consumer lag and never-committed partitions (the sampler's last sample),
+/// outbox and dead-letter backlogs, parked compensations, stuck sagas, the supervisor's
+/// tasks, process figures.
 /// Every database figure is one indexed query, so a scrape stays cheap on big tables.
 final class MetricsCollector: Sendable {
   private let node: SagaNode
@@ -20,9 +21,6 @@ final class MetricsCollector: Sendable {
   private var registry: PrometheusCollectorRegistry { metrics.registry }
   private let lag = Mutex<[ConsumerLagSampler.Key: Gauge]>([:])
   private let uncommitted = Mutex<[ConsumerLagSampler.GroupTopic: Gauge]>([:])
-  /// Counters mirrored from totals the node keeps: the last total seen per series, so
-  /// only the growth is added (a counter must never go down).
-  private let mirrored = Mutex<[String: Int]>([:])
   private let process = ProcessMetrics()
 
   init(node: SagaNode, metrics: SagaMetrics, sampler: ConsumerLagSampler?, logger: Logger) {
@@ -115,15 +113,6 @@ final class MetricsCollector: Sendable {
         logger.debug("metrics: outbox figures unavailable", metadata: ["service": "\(service)", "error": "\(error)"])
       }
     }
-    for relay in node.relays {
-      let statistics = relay.statistics
-      mirror(
-        "sagad_outbox_published_total", [("service", relay.name)], "Outbox rows published to Kafka",
-        statistics.sent)
-      mirror(
-        "sagad_outbox_publish_failures_total", [("service", relay.name)], "Failed attempts to publish outbox rows",
-        statistics.failedAttempts)
-    }
     if let payments = node.payments {
       do {
         let parked = try await payments.openCompensationCount()
@@ -165,16 +154,10 @@ final class MetricsCollector: Sendable {
           "1 for the state a supervised task is in (starting, running, backoff, failed, paused, stopped)"
         ).set(to: snapshot.state == state ? 1 : 0)
       }
-      mirror(
-        "sagad_worker_restarts_total", labels, "Restarts of a supervised task (automatic and operator)",
-        snapshot.restarts)
     }
     for worker in node.workers {
       let statistics = worker.statistics
       let labels = [("worker", worker.name)]
-      mirror(
-        "sagad_retries_scheduled_total", labels, "Records parked in retry_schedule for a later attempt",
-        statistics.retriesScheduled)
       gauge("sagad_retry_schedule_depth", labels, "Records of a worker's group waiting in retry_schedule")
         .set(to: Double(statistics.retryScheduleDepth))
     }
@@ -186,17 +169,5 @@ final class MetricsCollector: Sendable {
 
   private func gauge(_ name: String, _ labels: [(String, String)], _ help: String) -> Gauge {
     registry.gauge(name, labels, help: help)
-  }
-
-  /// Adds to counter `name{labels}` what `total` grew by since the last scrape.
-  private func mirror(_ name: String, _ labels: [(String, String)], _ help: String, _ total: Int) {
-    let counter = registry.counter(name, labels, help: help)
-    let key = name + labels.map { "\u{0}\($0.0)=\($0.1)" }.joined()
-    let growth = mirrored.withLock { seen in
-      let growth = total - (seen[key] ?? 0)
-      seen[key] = total
-      return growth
-    }
-    if growth > 0 { counter.increment(by: Int64(growth)) }
   }
 }

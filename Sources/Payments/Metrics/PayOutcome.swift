@@ -1,6 +1,6 @@
-/// How one `SagaNode.pay` call ended, as reported to `SagaObservers.payment`
-/// (`sagad_payments_total{result}`); bounded, used as a label value.
-public enum PaymentObservation: String, Sendable, Hashable, CaseIterable {
+/// How one `PaymentsService.pay` call ended: the `result` label of `sagad_payments_total`
+/// (Docs/metrics.md); bounded, used as a label value.
+public enum PayOutcome: String, Sendable, Hashable, CaseIterable {
   /// A new payment was committed.
   case paid
   /// The idempotency key named an existing payment; nothing changed.

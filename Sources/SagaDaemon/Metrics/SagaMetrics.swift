@@ -1,0 +1,42 @@
+import Payments
+import Points
+import Prometheus
+import SagaRuntime
+
+/// sagad's metrics registry (Docs/metrics.md) and the swift-metrics factory over it, which
+/// `SagadCommand` bootstraps once. The components record what happens themselves
+/// (`WorkerMetrics`, `RelayMetrics`, the supervisor, `PaymentsMetrics`, `RewardMetrics`); this is the one place that knows
+/// those families' HELP texts and buckets. States are read at scrape time by `MetricsCollector`.
+final class SagaMetrics: Sendable {
+  let registry = PrometheusCollectorRegistry()
+  let factory: SagaMetricsFactory
+
+  static let processingBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
+  static let rewardLatencyBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300]
+
+  /// The families recorded through swift-metrics.
+  static let families: [String: SagaMetricsFactory.Family] = [
+    WorkerMetrics.eventsProcessed: .init(help: "Handler runs of the consume workers, by worker, topic and result"),
+    WorkerMetrics.processingSeconds: .init(
+      help: "Time of one handler run (inbox claim, handler, retry or dead-letter write), per worker",
+      buckets: processingBuckets),
+    WorkerMetrics.retriesScheduled: .init(help: "Records parked in retry_schedule for a later attempt"),
+    RelayMetrics.published: .init(help: "Outbox rows published to Kafka"),
+    RelayMetrics.publishFailures: .init(help: "Failed attempts to publish outbox rows"),
+    Supervisor.restartsMetric: .init(help: "Restarts of a supervised task (automatic and operator)"),
+    PaymentsMetrics.compensations: .init(
+      help: "Compensations decided by Payments, by result; each payment once, however often it is requested"),
+    PaymentsMetrics.compensationRedeliveries: .init(
+      help: "compensate-payment messages for a compensation already decided (refunded or parked): nothing applied"),
+    PaymentsMetrics.payments: .init(help: "pay requests answered by Payments, by result"),
+    RewardMetrics.rewards: .init(help: "ReservationCompleted events decided by Points, by result"),
+    RewardMetrics.latency: .init(
+      help: "From a payment's commit (ReservationCompleted occurredAt) to the reward's commit in Points",
+      buckets: rewardLatencyBuckets),
+  ]
+
+  init(version: String) {
+    factory = SagaMetricsFactory(registry: registry, families: Self.families)
+    registry.gauge("sagad_build_info", [("version", version)], help: "sagad's version; always 1").set(to: 1)
+  }
+}

@@ -207,14 +207,22 @@ final class AdminServer: Service, Sendable {
       reply = await commands.execute(request)
     }
     if request.command.isMutating {
+      // The command is the client's text: quoted and escaped, and last on the line (the message
+      // follows the metadata), so that nothing in it can pass for the real uid or reply.
       logger.notice(
-        "admin audit",
+        "admin audit: command \(Self.quoted(text))",
         metadata: [
           "uid": "\(peer.map { String($0.uid) } ?? "?")", "pid": "\(peer.map { String($0.pid) } ?? "?")",
-          "level": "\(level)", "command": "\(text)", "reply": "\(reply.code)",
+          "level": "\(level)", "reply": "\(reply.code)",
         ])
     }
     return reply
+  }
+
+  /// `text` in double quotes with quotes, backslashes and control characters escaped, at most
+  /// `AdminProtocol.maximumLineLength` characters.
+  static func quoted(_ text: String) -> String {
+    String(text.prefix(AdminProtocol.maximumLineLength)).debugDescription
   }
 
   // MARK: Bookkeeping

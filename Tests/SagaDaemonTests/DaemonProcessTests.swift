@@ -114,10 +114,21 @@ struct DaemonProcessTests {
       #expect(try await client.send("user add 77 --balance 5").code == .ok)
       try await eventually("an audit line for user add") {
         daemon.stderr.lines.contains {
-          $0.contains("admin audit") && $0.contains("command=user add 77 --balance 5") && $0.contains("uid=\(getuid())")
+          $0.contains(#"admin audit: command "user add 77 --balance 5""#) && $0.contains("uid=\(getuid())")
             && $0.contains("reply=0000")
         }
       }
+      // Text planted in a command stays inside its quotes, after the real fields.
+      _ = try await client.send(#"compensations resolve 999 --note "x uid=4242 reply=0000""#)
+      try await eventually("the audit line of the planted command") {
+        daemon.stderr.lines.contains { $0.contains("admin audit: command") && $0.contains("uid=4242") }
+      }
+      let planted = try #require(
+        daemon.stderr.lines.first { $0.contains("admin audit: command") && $0.contains("uid=4242") })
+      let message = try #require(planted.range(of: "admin audit: command")).lowerBound
+      #expect(
+        !planted[..<message].contains("uid=4242") && planted[..<message].contains("uid=\(getuid())"), "\(planted)")
+      #expect(planted.hasSuffix(#"--note \"x uid=4242 reply=0000\"""#), "\(planted)")
       // A read-only command leaves none.
       #expect(try await client.send("balance 77").code == .ok)
       #expect(!daemon.stderr.text.contains("command=balance 77"))

@@ -148,6 +148,23 @@ struct DeadLetterKcatTests {
       #expect(values["kafka_dlt-original-timestamp"] == "\(timestamp) (8-byte big-endian)")
       #expect(values["x-bin"] == "<5 bytes: 00ff802c3d>")
       #expect(detail.key == nil, "a key that is not UTF-8 is not shown as text")
+
+      // Replayed, it is the original again, byte for byte: key and header values as the peer sent them.
+      let replay = await commands.execute(try AdminRequest.parse("dlt replay \(stored.id)"))
+      #expect(replay.code == .ok, "\(replay.lines)")
+      let again = try ChildProcess(
+        kcat,
+        ["-C", "-b", harness.cluster.bootstrapServers, "-t", "reservation-completed", "-o", "beginning", "-e", "-J"],
+        pipeStdin: false)
+      defer { again.killIfRunning() }
+      #expect(try await again.waitForExit(timeout: .seconds(30)) == 0, "kcat -C: \(again.stderr.text)")
+      let records = again.stdout.bytes.split(separator: UInt8(ascii: "\n")).compactMap { KcatJSONRecord(Array($0)) }
+      let replayed = try #require(
+        records.first { record in record.headers.contains { $0.name == HeaderName.replayOf } }, "\(again.stdout.text)")
+      #expect(replayed.key == key)
+      #expect(replayed.headers.first { $0.name == "x-bin" }?.value == binary)
+      #expect(replayed.headers.first { $0.name == "x-text" }?.value == Array("포인트".utf8))
+      #expect(!replayed.headers.contains { $0.name.hasPrefix("kafka_dlt-") }, "the dead-letter bookkeeping is left out")
     }
   }
 }

@@ -81,7 +81,7 @@ func inbound<E: SagaEvent>(
 
 /// The envelope of an outbox row, as a consumer would read it.
 func envelope(of record: OutboxRecord) -> ReceivedEnvelope {
-  ReceivedEnvelope(headers: record.headers.map { EnvelopeHeader(name: $0.name, content: $0.content) })
+  ReceivedEnvelope(headers: record.headers)
 }
 
 /// Records every compensation outcome the handler reports.

@@ -18,7 +18,8 @@ final class RelayFixture {
   /// `prepare` gets the database's path before it is opened (and migrated), to leave a
   /// database there as an earlier version would have.
   init(
-    prepare: (String) throws -> Void = { _ in }, producer configure: (inout KafkaProducerConfiguration) -> Void = { _ in }
+    prepare: (String) throws -> Void = { _ in },
+    producer configure: (inout KafkaProducerConfiguration) -> Void = { _ in }
   ) throws {
     cluster = try EmbeddedKafkaCluster(brokers: 1, logger: silentLogger)
     try cluster.createTopic(Self.topic, partitions: 1)

@@ -2,14 +2,16 @@ import Foundation
 import GRDB
 import SagaCore
 
-/// Headers are stored as a JSON array of `[name, value]` pairs: order and repeated
-/// names survive, and an operator can read the column with `sqlite3` or `json_each`.
-/// A value that is not UTF-8 text, which only a dead letter carries, is an object instead
-/// (`{"name":…,"base64":…}`, or `{"name":…}` for a null value): see `HeaderJSON`.
+/// Header lists are stored as a JSON array of `[name, value]` pairs (the outbox's
+/// `extra_headers`, the retry schedule's `headers`): order and repeated names survive, and
+/// an operator can read the column with `sqlite3` or `json_each`. A value that is not UTF-8
+/// text, which only a dead letter carries, is an object instead (`{"name":…,"base64":…}`,
+/// or `{"name":…}` for a null value): see `HeaderJSON`.
 ///
-/// Every event written to and read from the outbox goes through here, so both ways are
-/// written by hand for that one shape (`HeaderJSON`): Foundation's JSONEncoder and
-/// JSONDecoder took ~10 % of the saga's CPU for it. Anything the hand-written reader does
+/// A saga event's envelope has columns of its own (`OutboxHeaderColumns`), so its list is
+/// usually `[]`; the rest is written and read by hand for that one shape (`HeaderJSON`):
+/// Foundation's JSONEncoder and JSONDecoder took ~10 % of the saga's CPU when every header
+/// went through them. Anything the hand-written reader does
 /// not recognise (the object forms, a row someone edited, odd whitespace or escapes it
 /// does not handle) is given to JSONDecoder.
 enum HeaderCoding {

@@ -39,7 +39,7 @@ let package = Package(
     ),
     .target(
       name: "SagaKafka",
-      dependencies: ["CRdKafka", .product(name: "Logging", package: "swift-log")]
+      dependencies: ["CRdKafka", "SagaCore", .product(name: "Logging", package: "swift-log")]
     ),
     .target(name: "SagaCore"),
     .target(
@@ -122,7 +122,7 @@ let package = Package(
     .testTarget(name: "AdminProtocolTests", dependencies: ["AdminProtocol"]),
     .testTarget(
       name: "SagaKafkaTests",
-      dependencies: ["SagaTestSupport", "SagaKafka", .product(name: "Logging", package: "swift-log")]
+      dependencies: ["SagaTestSupport", "SagaKafka", "SagaCore", .product(name: "Logging", package: "swift-log")]
     ),
     .testTarget(
       name: "SagaRuntimeTests",

@@ -116,7 +116,7 @@ struct SQLiteBenchCommand: AsyncParsableCommand {
       sql: "INSERT INTO wallet_ledger (user_id, amount, kind, payment_id, created_at) VALUES (?, ?, 'payment', ?, ?)"
     ).execute(arguments: [user, -amount, payment, now])
     try db.cachedStatement(
-      sql: "INSERT INTO outbox (topic, message_key, payload, headers, created_at) VALUES (?, ?, ?, '[]', ?)"
+      sql: "INSERT INTO outbox (topic, message_key, payload, created_at) VALUES (?, ?, ?, ?)"
     ).execute(arguments: ["reservation-completed", String(user), Data(payload), now])
     try db.cachedStatement(
       sql: "INSERT INTO saga_steps (payment_id, at, step, event_id, outcome) VALUES (?, ?, 'PAYMENT_ACCEPTED', ?, ?)"

@@ -24,6 +24,16 @@ public enum RecordBytes: Sendable, Hashable {
     }
   }
 
+  /// A value straight from librdkafka's buffer: text when it is UTF-8 (one copy, into the
+  /// `String`), else binary.
+  public init(_ buffer: UnsafeRawBufferPointer) {
+    if let text = String(validating: buffer, as: UTF8.self) {
+      self = .text(text)
+    } else {
+      self = .binary(Array(buffer))
+    }
+  }
+
   /// The bytes; nil for `null`.
   public var bytes: [UInt8]? {
     switch self {

@@ -1,5 +1,6 @@
 import CRdKafka
 import Logging
+import SagaCore
 
 /// Copies librdkafka messages into `KafkaConsumerMessage` values and frees them.
 enum ConsumerMessageReader {
@@ -18,7 +19,7 @@ enum ConsumerMessageReader {
       logger.warning("\(error)")
       return error.isFatal ? error : nil
     }
-    var headers: [KafkaHeader] = []
+    var headers: [EnvelopeHeader] = []
     var hdrs: OpaquePointer?
     if rd_kafka_message_headers(message, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR, let hdrs {
       var index = 0
@@ -26,8 +27,10 @@ enum ConsumerMessageReader {
       var value: UnsafeRawPointer?
       var size = 0
       while rd_kafka_header_get_all(hdrs, index, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR {
-        let bytes = value.map { Array(UnsafeRawBufferPointer(start: $0, count: size)) }
-        headers.append(KafkaHeader(key: name.map { String(cString: $0) } ?? "", value: bytes))
+        headers.append(
+          EnvelopeHeader(
+            name: name.map { String(cString: $0) } ?? "",
+            content: value.map { RecordBytes(UnsafeRawBufferPointer(start: $0, count: size)) } ?? .null))
         index += 1
       }
     }

@@ -1,3 +1,5 @@
+public import SagaCore
+
 /// A record read by `KafkaConsumer`, copied out of librdkafka's buffers.
 public struct KafkaConsumerMessage: Sendable, Hashable {
   /// How the broker stamped the record's time.
@@ -11,14 +13,14 @@ public struct KafkaConsumerMessage: Sendable, Hashable {
   public var offset: Int64
   public var key: [UInt8]?
   public var value: [UInt8]?
-  public var headers: [KafkaHeader]
+  public var headers: [EnvelopeHeader]
   /// Milliseconds since the Unix epoch, if the record carries a timestamp.
   public var timestampMilliseconds: Int64?
   public var timestampType: TimestampType?
 
   public init(
     topic: String, partition: Int32, offset: Int64, key: [UInt8]?, value: [UInt8]?,
-    headers: [KafkaHeader], timestampMilliseconds: Int64?, timestampType: TimestampType?
+    headers: [EnvelopeHeader], timestampMilliseconds: Int64?, timestampType: TimestampType?
   ) {
     self.topic = topic
     self.partition = partition

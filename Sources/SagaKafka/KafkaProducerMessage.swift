@@ -1,3 +1,5 @@
+public import SagaCore
+
 /// A record to produce. `partition` nil lets librdkafka's partitioner choose by key,
 /// so one saga's events (keyed by payment id) stay ordered.
 public struct KafkaProducerMessage: Sendable, Hashable {
@@ -5,11 +7,11 @@ public struct KafkaProducerMessage: Sendable, Hashable {
   public var partition: Int32?
   public var key: [UInt8]?
   public var value: [UInt8]?
-  public var headers: [KafkaHeader]
+  public var headers: [EnvelopeHeader]
 
   public init(
     topic: String, partition: Int32? = nil, key: [UInt8]?, value: [UInt8]?,
-    headers: [KafkaHeader] = []
+    headers: [EnvelopeHeader] = []
   ) {
     self.topic = topic
     self.partition = partition
@@ -20,7 +22,7 @@ public struct KafkaProducerMessage: Sendable, Hashable {
 
   public init(
     topic: String, partition: Int32? = nil, key: String?, value: String?,
-    headers: [KafkaHeader] = []
+    headers: [EnvelopeHeader] = []
   ) {
     self.init(
       topic: topic, partition: partition, key: key.map { Array($0.utf8) },

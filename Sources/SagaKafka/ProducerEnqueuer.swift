@@ -1,4 +1,5 @@
 import CRdKafka
+import SagaCore
 
 /// Hands messages to `rd_kafka_produceva`. Runs inside `RdKafkaClient.withLiveHandle`,
 /// so neither the client nor its topic handles can be freed during the calls.
@@ -45,12 +46,18 @@ enum ProducerEnqueuer {
     if !message.headers.isEmpty {
       headers = rd_kafka_headers_new(message.headers.count)
       for header in message.headers {
-        if let value = header.value {
-          value.withUnsafeBytes { bytes in
-            _ = rd_kafka_header_add(headers, header.key, -1, bytes.baseAddress, bytes.count)
+        switch header.content {
+        case .text(var text):
+          // A text value's UTF-8 is handed over in place: no byte array per header.
+          text.withUTF8 { bytes in
+            _ = rd_kafka_header_add(headers, header.name, -1, bytes.baseAddress, bytes.count)
           }
-        } else {
-          _ = rd_kafka_header_add(headers, header.key, -1, nil, 0)
+        case .binary(let value):
+          value.withUnsafeBytes { bytes in
+            _ = rd_kafka_header_add(headers, header.name, -1, bytes.baseAddress, bytes.count)
+          }
+        case .null:
+          _ = rd_kafka_header_add(headers, header.name, -1, nil, 0)
         }
       }
     }

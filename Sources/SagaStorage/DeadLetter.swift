@@ -91,6 +91,6 @@ public struct DeadLetter: Sendable, Hashable {
     }
     return OutboxMessage(
       topic: topic, keyContent: RecordBytes(message.key), payload: message.value ?? [],
-      headers: (original + added).map(OutboxHeader.init))
+      headers: original + added)
   }
 }

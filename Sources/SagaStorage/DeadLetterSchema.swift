@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import SagaCore
 
 /// The dead-letter store's own database (`<state_dir>/dlt.sqlite`): one table, no
 /// outbox or inbox, since nothing is published from it through an outbox.
@@ -44,21 +45,63 @@ enum DeadLetterSchema {
     }
   }
 
-  static func encode(_ headers: [DeadLetterHeader]) throws -> String {
+  static func encode(_ headers: [EnvelopeHeader]) throws -> String {
     if headers.isEmpty { return "[]" }
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.withoutEscapingSlashes]
-    return String(decoding: try encoder.encode(headers), as: UTF8.self)
+    return String(decoding: try encoder.encode(headers.map(StoredHeader.init)), as: UTF8.self)
   }
 
-  static func decode(_ text: String, id: Int64, in db: Database) throws -> [DeadLetterHeader] {
+  static func decode(_ text: String, id: Int64, in db: Database) throws -> [EnvelopeHeader] {
     if text == "[]" { return [] }
     do {
-      return try JSONDecoder().decode([DeadLetterHeader].self, from: Data(text.utf8))
+      return try JSONDecoder().decode([StoredHeader].self, from: Data(text.utf8)).map(\.header)
     } catch {
       throw StorageError(
         kind: .corrupt, code: ResultCode.SQLITE_CORRUPT.rawValue, path: SagaDatabase.path(of: db),
         message: "dead_letters row \(id): headers are not a JSON array of {name, text|base64}: \(text.prefix(200))")
+    }
+  }
+
+  /// One header in the column: `{"name":…,"text":…}` for UTF-8 values, `{"name":…,"base64":…}`
+  /// for other bytes, `{"name":…}` for null, so that the column stays readable with
+  /// `sqlite3` and `json_each` and nothing is lost.
+  private struct StoredHeader: Codable {
+    let header: EnvelopeHeader
+
+    init(_ header: EnvelopeHeader) {
+      self.header = header
+    }
+
+    private enum CodingKeys: String, CodingKey {
+      case name
+      case text
+      case base64
+    }
+
+    init(from decoder: any Decoder) throws {
+      let container = try decoder.container(keyedBy: CodingKeys.self)
+      let name = try container.decode(String.self, forKey: .name)
+      if let text = try container.decodeIfPresent(String.self, forKey: .text) {
+        header = EnvelopeHeader(name: name, value: text)
+      } else if let base64 = try container.decodeIfPresent(String.self, forKey: .base64) {
+        guard let data = Data(base64Encoded: base64) else {
+          throw DecodingError.dataCorruptedError(forKey: .base64, in: container, debugDescription: "not base64")
+        }
+        header = EnvelopeHeader(name: name, bytes: [UInt8](data))
+      } else {
+        header = EnvelopeHeader(name: name, bytes: nil)
+      }
+    }
+
+    func encode(to encoder: any Encoder) throws {
+      var container = encoder.container(keyedBy: CodingKeys.self)
+      try container.encode(header.name, forKey: .name)
+      switch header.content {
+      case .text(let text): try container.encode(text, forKey: .text)
+      case .binary(let bytes): try container.encode(Data(bytes).base64EncodedString(), forKey: .base64)
+      case .null: break
+      }
     }
   }
 }

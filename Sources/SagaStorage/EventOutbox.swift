@@ -11,7 +11,7 @@ public enum EventOutbox {
   ) throws(SagaError) -> Int64 {
     let message = OutboxMessage(
       topic: E.topic.rawValue, key: event.messageKey, payload: EventCodec.encode(event),
-      headers: envelope.headers.map(OutboxHeader.init))
+      headers: envelope.headers)
     do {
       return try Outbox.append(message, at: envelope.occurredAt, in: db)
     } catch {

@@ -1,25 +1,28 @@
 import Foundation
 import GRDB
+import SagaCore
 
-/// Headers are stored as a JSON array of `[name, value]` pairs: order and repeated
-/// names survive, and an operator can read the column with `sqlite3` or `json_each`.
-/// A value that is not UTF-8 text, which only a dead letter carries, is an object instead
-/// (`{"name":…,"base64":…}`, or `{"name":…}` for a null value): see `HeaderJSON`.
+/// Header lists are stored as a JSON array of `[name, value]` pairs (the outbox's
+/// `extra_headers`, the retry schedule's `headers`): order and repeated names survive, and
+/// an operator can read the column with `sqlite3` or `json_each`. A value that is not UTF-8
+/// text, which only a dead letter carries, is an object instead (`{"name":…,"base64":…}`,
+/// or `{"name":…}` for a null value): see `HeaderJSON`.
 ///
-/// Every event written to and read from the outbox goes through here, so both ways are
-/// written by hand for that one shape (`HeaderJSON`): Foundation's JSONEncoder and
-/// JSONDecoder took ~10 % of the saga's CPU for it. Anything the hand-written reader does
+/// A saga event's envelope has columns of its own (`OutboxHeaderColumns`), so its list is
+/// usually `[]`; the rest is written and read by hand for that one shape (`HeaderJSON`):
+/// Foundation's JSONEncoder and JSONDecoder took ~10 % of the saga's CPU when every header
+/// went through them. Anything the hand-written reader does
 /// not recognise (the object forms, a row someone edited, odd whitespace or escapes it
 /// does not handle) is given to JSONDecoder.
 enum HeaderCoding {
-  static func encode(_ headers: [OutboxHeader]) throws -> String {
+  static func encode(_ headers: [EnvelopeHeader]) throws -> String {
     if headers.isEmpty { return "[]" }
     return HeaderJSON.encode(headers)
   }
 
   /// `row` names the row in the error: a malformed column can only come from
   /// someone editing the database by hand, who needs to find it.
-  static func decode(_ text: String, row: @autoclosure () -> String, in db: Database) throws -> [OutboxHeader] {
+  static func decode(_ text: String, row: @autoclosure () -> String, in db: Database) throws -> [EnvelopeHeader] {
     if text == "[]" { return [] }
     if let headers = HeaderJSON.decode(text) { return headers }
     guard let columns = try? JSONDecoder().decode([ColumnHeader].self, from: Data(text.utf8)) else {
@@ -35,7 +38,7 @@ enum HeaderCoding {
   /// One element of the column for JSONDecoder: a `[name, value]` pair, or an object with
   /// `name` and `text`, `base64` or neither (null).
   private struct ColumnHeader: Decodable {
-    let header: OutboxHeader
+    let header: EnvelopeHeader
 
     private enum CodingKeys: String, CodingKey {
       case name, text, base64
@@ -46,20 +49,20 @@ enum HeaderCoding {
         guard pair.count == 2 else {
           throw DecodingError.dataCorruptedError(in: pair, debugDescription: "not a [name, value] pair")
         }
-        header = OutboxHeader(name: try pair.decode(String.self), text: try pair.decode(String.self))
+        header = EnvelopeHeader(name: try pair.decode(String.self), value: try pair.decode(String.self))
         return
       }
       let object = try decoder.container(keyedBy: CodingKeys.self)
       let name = try object.decode(String.self, forKey: .name)
       if let text = try object.decodeIfPresent(String.self, forKey: .text) {
-        header = OutboxHeader(name: name, text: text)
+        header = EnvelopeHeader(name: name, value: text)
       } else if let base64 = try object.decodeIfPresent(String.self, forKey: .base64) {
         guard let data = Data(base64Encoded: base64) else {
           throw DecodingError.dataCorruptedError(forKey: .base64, in: object, debugDescription: "not base64")
         }
-        header = OutboxHeader(name: name, value: [UInt8](data))
+        header = EnvelopeHeader(name: name, bytes: [UInt8](data))
       } else {
-        header = OutboxHeader(name: name, value: nil)
+        header = EnvelopeHeader(name: name, bytes: nil)
       }
     }
   }

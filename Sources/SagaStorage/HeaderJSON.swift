@@ -1,4 +1,5 @@
 import Foundation
+import SagaCore
 
 /// The outbox's header column format, written and read without Foundation's JSON coders
 /// (see `HeaderCoding` for why): `[["name","value"],…]`, where a header whose value is
@@ -12,7 +13,7 @@ import Foundation
 /// anything else rather than guessing: the caller then falls back to JSONDecoder, which
 /// also reads the object forms.
 enum HeaderJSON {
-  static func encode(_ headers: [OutboxHeader]) -> String {
+  static func encode(_ headers: [EnvelopeHeader]) -> String {
     var bytes: [UInt8] = []
     bytes.reserveCapacity(headers.reduce(2) { $0 + $1.name.utf8.count + ($1.text?.utf8.count ?? 16) + 8 })
     bytes.append(UInt8(ascii: "["))
@@ -41,7 +42,7 @@ enum HeaderJSON {
     return String(decoding: bytes, as: UTF8.self)
   }
 
-  static func decode(_ text: String) -> [OutboxHeader]? {
+  static func decode(_ text: String) -> [EnvelopeHeader]? {
     var text = text
     return text.withUTF8 { buffer in
       var reader = Reader(bytes: buffer)
@@ -77,15 +78,15 @@ enum HeaderJSON {
     let bytes: UnsafeBufferPointer<UInt8>
     var index = 0
 
-    mutating func headers() -> [OutboxHeader]? {
+    mutating func headers() -> [EnvelopeHeader]? {
       guard skip(UInt8(ascii: "[")) else { return nil }
-      var headers: [OutboxHeader] = []
+      var headers: [EnvelopeHeader] = []
       if skip(UInt8(ascii: "]")) { return atEnd() ? headers : nil }
       repeat {
         guard skip(UInt8(ascii: "[")), let name = string(), skip(UInt8(ascii: ",")), let value = string(),
           skip(UInt8(ascii: "]"))
         else { return nil }
-        headers.append(OutboxHeader(name: name, text: value))
+        headers.append(EnvelopeHeader(name: name, value: value))
       } while skip(UInt8(ascii: ","))
       guard skip(UInt8(ascii: "]")), atEnd() else { return nil }
       return headers

@@ -12,14 +12,19 @@ public enum Outbox {
   /// Appends `message` and returns its id. Rolled back with the caller's transaction.
   @discardableResult
   public static func append(_ message: OutboxMessage, at now: Date = Date(), in db: Database) throws -> Int64 {
+    let columns = OutboxHeaderColumns(splitting: message.headers)
+    let envelope = columns.envelope
     // Cached on the connection: every event a service emits runs it.
     try db.cachedStatement(
       sql: """
-        INSERT INTO outbox (topic, message_key, payload, headers, created_at, attempts)
-        VALUES (?, ?, ?, ?, ?, 0)
+        INSERT INTO outbox (
+          topic, message_key, payload, event_id, event_type, event_version, traceparent, correlation_id, producer,
+          occurred_at, extra_headers, created_at, attempts)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)
         """
     ).execute(arguments: [
-      message.topic, keyColumn(message.keyContent), Data(message.payload), try HeaderCoding.encode(message.headers),
+      message.topic, keyColumn(message.keyContent), Data(message.payload), envelope?[0], envelope?[1], envelope?[2],
+      envelope?[3], envelope?[4], envelope?[5], envelope?[6], try HeaderCoding.encode(columns.extras),
       now.millisecondsSinceEpoch,
     ])
     return db.lastInsertedRowID
@@ -32,7 +37,8 @@ public enum Outbox {
     let rows = try Row.fetchAll(
       db.cachedStatement(
         sql: """
-          SELECT id, topic, message_key, payload, headers, created_at, attempts
+          SELECT id, topic, message_key, payload, created_at, attempts, extra_headers,
+                 event_id, event_type, event_version, traceparent, correlation_id, producer, occurred_at
           FROM outbox INDEXED BY outbox_unsent
           WHERE sent_at IS NULL AND id > ? ORDER BY id LIMIT ?
           """),
@@ -44,10 +50,32 @@ public enum Outbox {
       let payload: Data = row[3] ?? Data()
       let message = OutboxMessage(
         topic: row[1], keyContent: key(row[2]), payload: [UInt8](payload),
-        headers: try HeaderCoding.decode(row[4], row: "outbox row \(id)", in: db))
+        headers: try headers(row, extrasAt: 6, envelopeAt: 7, name: "outbox row \(id)", in: db))
       return OutboxRecord(
-        id: id, message: message, createdAt: Date(millisecondsSinceEpoch: row[5]), attempts: row[6])
+        id: id, message: message, createdAt: Date(millisecondsSinceEpoch: row[4]), attempts: row[5])
     }
+  }
+
+  /// The headers of a row read with `extra_headers` at `extrasAt` and the seven envelope
+  /// columns from `envelopeAt` on: a NULL `event_id` means the row has no envelope.
+  private static func headers(
+    _ row: Row, extrasAt extrasIndex: Int, envelopeAt first: Int, name: @autoclosure () -> String, in db: Database
+  ) throws -> [EnvelopeHeader] {
+    let extras = try HeaderCoding.decode(row[extrasIndex], row: name(), in: db)
+    guard !row.hasNull(atIndex: first) else { return extras }
+    // Straight into the one array the relay publishes: no intermediate list per row.
+    var headers: [EnvelopeHeader] = []
+    headers.reserveCapacity(HeaderName.envelope.count + extras.count)
+    for (offset, header) in HeaderName.envelope.enumerated() {
+      guard let value = row[first + offset] as String? else {
+        throw StorageError(
+          kind: .corrupt, code: ResultCode.SQLITE_CORRUPT.rawValue, path: SagaDatabase.path(of: db),
+          message: "\(name()): event_id is set but \(OutboxHeaderColumns.envelopeColumns[offset]) is NULL")
+      }
+      headers.append(EnvelopeHeader(name: header, value: value))
+    }
+    headers += extras
+    return headers
   }
 
   /// Marks rows sent at `now`; rows already sent keep their first time. Returns

@@ -1,4 +1,5 @@
 public import Foundation
+public import SagaCore
 
 /// An outbox row not yet marked sent, as the relay reads it.
 public struct OutboxRecord: Sendable, Hashable, Identifiable {
@@ -15,7 +16,7 @@ public struct OutboxRecord: Sendable, Hashable, Identifiable {
   /// The key as text (nil for none, or for a dead letter's key that is not UTF-8).
   public var key: String? { message.key }
   public var payload: [UInt8] { message.payload }
-  public var headers: [OutboxHeader] { message.headers }
+  public var headers: [EnvelopeHeader] { message.headers }
 
   public init(id: Int64, message: OutboxMessage, createdAt: Date, attempts: Int) {
     self.id = id

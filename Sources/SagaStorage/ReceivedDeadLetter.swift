@@ -1,3 +1,5 @@
+public import SagaCore
+
 /// A record consumed from a `.DLT` topic, as the DLT worker hands it to the store: no
 /// librdkafka type, so the store can be tested (and fed) without a broker.
 public struct ReceivedDeadLetter: Sendable, Hashable {
@@ -9,11 +11,11 @@ public struct ReceivedDeadLetter: Sendable, Hashable {
   public var timestampMilliseconds: Int64?
   public var key: [UInt8]?
   public var value: [UInt8]?
-  public var headers: [DeadLetterHeader]
+  public var headers: [EnvelopeHeader]
 
   public init(
     topic: String, partition: Int32, offset: Int64, timestampMilliseconds: Int64? = nil, key: [UInt8]?,
-    value: [UInt8]?, headers: [DeadLetterHeader]
+    value: [UInt8]?, headers: [EnvelopeHeader]
   ) {
     self.topic = topic
     self.partition = partition

@@ -30,7 +30,7 @@ public enum RetrySchedule {
     ).execute(arguments: [
       group, message.topic, message.partition, message.offset, message.key.map { Data($0) },
       message.value.map { Data($0) },
-      try HeaderCoding.encode(message.headers.map(OutboxHeader.init)),
+      try HeaderCoding.encode(message.headers),
       message.timestampMilliseconds, timestampType, attempts, now.millisecondsSinceEpoch, error.code.rawValue,
       error.message, dueAt.millisecondsSinceEpoch,
     ])
@@ -112,7 +112,7 @@ public enum RetrySchedule {
       let headers = try HeaderCoding.decode(row["headers"], row: "retry_schedule row \(id)", in: db)
       let message = InboundMessage(
         topic: row["topic"], partition: row["partition"], offset: row["offset"], key: key.map { [UInt8]($0) },
-        value: value.map { [UInt8]($0) }, headers: headers.map { EnvelopeHeader(name: $0.name, content: $0.content) },
+        value: value.map { [UInt8]($0) }, headers: headers,
         timestampMilliseconds: row["timestamp"])
       return RetryEntry(
         id: id, consumerGroup: row["consumer_group"], message: message, timestampType: row["timestamp_type"],

@@ -123,16 +123,62 @@ enum StorageMigrations {
         let letter = DeadLetter(
           message: InboundMessage(
             topic: row["topic"], partition: row["partition"], offset: row["offset"], key: key.map { Array($0.utf8) },
-            value: [UInt8](payload), headers: headers.map { EnvelopeHeader(name: $0.name, content: $0.content) }),
+            value: [UInt8](payload), headers: headers),
           consumerGroup: row["consumer_group"], timestampType: nil,
           error: SagaError(SagaError.Code(rawValue: row["reason_code"]), row["reason"], failureClass: .permanent),
           failureClass: .permanent, attempts: 1)
         let failedAt = Date(millisecondsSinceEpoch: row["failed_at"])
         if try DeadLetters.mark(letter, at: failedAt, in: db) {
-          try DeadLetters.publish(letter, at: failedAt, in: db)
+          // Into the outbox as it is at this point of the migrations (one `headers`
+          // column): `Outbox.append` writes the columns storage-v3 adds.
+          let message = letter.outboxMessage
+          try db.execute(
+            sql: """
+              INSERT INTO outbox (topic, message_key, payload, headers, created_at, attempts)
+              VALUES (?, ?, ?, ?, ?, 0)
+              """,
+            arguments: [
+              message.topic, message.key, Data(message.payload), try HeaderCoding.encode(message.headers),
+              failedAt.millisecondsSinceEpoch,
+            ])
         }
       }
       try db.execute(sql: "DROP TABLE failed_messages")
+    }
+    migrator.registerMigration("storage-v3-outbox-envelope-columns") { db in
+      // The envelope headers move from the JSON list into columns of their own
+      // (`OutboxHeaderColumns`); the rest of each list stays JSON in extra_headers. Every
+      // row is converted, sent ones too: a row publishes the same headers, byte for byte,
+      // as it would have before the upgrade.
+      try db.execute(
+        sql: """
+          ALTER TABLE outbox ADD COLUMN event_id TEXT;
+          ALTER TABLE outbox ADD COLUMN event_type TEXT;
+          ALTER TABLE outbox ADD COLUMN event_version TEXT;
+          ALTER TABLE outbox ADD COLUMN traceparent TEXT;
+          ALTER TABLE outbox ADD COLUMN correlation_id TEXT;
+          ALTER TABLE outbox ADD COLUMN producer TEXT;
+          ALTER TABLE outbox ADD COLUMN occurred_at TEXT;
+          ALTER TABLE outbox ADD COLUMN extra_headers TEXT NOT NULL DEFAULT '[]';
+          """)
+      let update = try db.makeStatement(
+        sql: """
+          UPDATE outbox SET event_id = ?, event_type = ?, event_version = ?, traceparent = ?, correlation_id = ?,
+                            producer = ?, occurred_at = ?, extra_headers = ?
+          WHERE id = ?
+          """)
+      let rows = try Row.fetchAll(db, sql: "SELECT id, headers FROM outbox WHERE headers <> '[]'")
+      for row in rows {
+        let id: Int64 = row[0]
+        let columns = OutboxHeaderColumns(
+          splitting: try HeaderCoding.decode(row[1], row: "outbox row \(id)", in: db))
+        let envelope = columns.envelope
+        try update.execute(arguments: [
+          envelope?[0], envelope?[1], envelope?[2], envelope?[3], envelope?[4], envelope?[5], envelope?[6],
+          try HeaderCoding.encode(columns.extras), id,
+        ])
+      }
+      try db.execute(sql: "ALTER TABLE outbox DROP COLUMN headers")
     }
   }
 }

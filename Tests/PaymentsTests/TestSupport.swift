@@ -82,7 +82,7 @@ func inbound<E: SagaEvent>(
 
 /// The envelope of an outbox row, as a consumer would read it.
 func envelope(of record: OutboxRecord) -> ReceivedEnvelope {
-  ReceivedEnvelope(headers: record.headers.map { EnvelopeHeader(name: $0.name, content: $0.content) })
+  ReceivedEnvelope(headers: record.headers)
 }
 
 /// Counts the compensation outcomes as the handler records them, in a metrics factory of its

@@ -48,6 +48,9 @@ struct DeadLetteredTests {
       #expect(steps.first?.topic == "reservation-completed")
       #expect(steps.first?.outcome.contains("gave up after 3 attempts") == true)
       #expect(steps.dropFirst().map(\.topic) == ["point-reward-failed", "compensate-payment"])
+      // Each published step names its event by the outbox row's event_id column.
+      let published = rows.map { $0.headers.last(named: HeaderName.eventId)?.text }
+      #expect(published.allSatisfy { $0 != nil } && steps.dropFirst().map(\.eventId) == published)
     }
   }
 

@@ -101,7 +101,7 @@ func rawMessage(_ body: String, headers: [EnvelopeHeader] = [], offset: Int64 = 
 extension OutboxRecord {
   /// The row's headers as a consumer on the other side parses them.
   var envelope: ReceivedEnvelope {
-    ReceivedEnvelope(headers: headers.map { EnvelopeHeader(name: $0.name, content: $0.content) })
+    ReceivedEnvelope(headers: headers)
   }
 
   /// The JSON field names of the payload, sorted.

@@ -56,17 +56,26 @@ struct AdminSagaVerifyTests {
 
     /// The ReservationCompleted Payments wrote for `paymentId`, as Points received it.
     func reservationCompleted(_ paymentId: Int64) async throws -> InboundMessage {
-      let found = try await payments.database.read { db -> (Int64, Data, String)? in
+      // The envelope's seven columns, then the extra headers' [name, value] pairs.
+      let found = try await payments.database.read { db -> (Int64, Data, String, String)? in
         try Row.fetchOne(
-          db, sql: "SELECT id, payload, headers FROM outbox WHERE topic = ? AND message_key = ?",
+          db,
+          sql: """
+            SELECT id, payload, json_array(event_id, event_type, event_version, traceparent, correlation_id,
+                                           producer, occurred_at) AS envelope, extra_headers
+            FROM outbox WHERE topic = ? AND message_key = ?
+            """,
           arguments: [SagaTopic.reservationCompleted.rawValue, String(paymentId)]
-        ).map { row in (row["id"], row["payload"], row["headers"]) }
+        ).map { row in (row["id"], row["payload"], row["envelope"], row["extra_headers"]) }
       }
-      let (id, payload, headers) = try #require(found)
-      let pairs = try JSONDecoder().decode([[String]].self, from: Data(headers.utf8))
+      let (id, payload, envelope, extras) = try #require(found)
+      let values = try JSONDecoder().decode([String].self, from: Data(envelope.utf8))
+      let pairs = try JSONDecoder().decode([[String]].self, from: Data(extras.utf8))
       return InboundMessage(
         topic: SagaTopic.reservationCompleted.rawValue, partition: 0, offset: id, key: Array(String(paymentId).utf8),
-        value: Array(payload), headers: pairs.map { EnvelopeHeader(name: $0[0], value: $0[1]) })
+        value: Array(payload),
+        headers: zip(HeaderName.envelope, values).map { EnvelopeHeader(name: $0, value: $1) }
+          + pairs.map { EnvelopeHeader(name: $0[0], value: $0[1]) })
     }
 
     private func take(_ database: SagaDatabase, partition: Int32) async throws -> [InboundMessage] {
@@ -77,7 +86,7 @@ struct AdminSagaVerifyTests {
           InboundMessage(
             topic: record.message.topic, partition: partition, offset: record.id,
             key: record.message.key.map { Array($0.utf8) }, value: record.message.payload,
-            headers: record.message.headers.map { EnvelopeHeader(name: $0.name, content: $0.content) })
+            headers: record.message.headers)
         }
       }
     }

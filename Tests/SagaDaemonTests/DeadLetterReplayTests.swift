@@ -71,15 +71,15 @@ struct DeadLetterReplayTests {
       -> KafkaProducerMessage
     {
       let envelope = EventEnvelope(eventType: .reservationCompleted, trace: .start())
-      var headers = eventId ? envelope.headers.map { KafkaHeader(key: $0.name, value: $0.value) } : []
+      var headers = eventId ? envelope.headers : []
       headers += [
-        KafkaHeader(key: HeaderName.DeadLetter.originalTopic, value: "reservation-completed"),
-        KafkaHeader(key: HeaderName.DeadLetter.originalPartition, value: "0"),
-        KafkaHeader(key: HeaderName.DeadLetter.originalOffset, value: String(originalOffset)),
-        KafkaHeader(
-          key: HeaderName.DeadLetter.exceptionMessage, value: "injected-transient: failpoint points.reward"),
-        KafkaHeader(key: HeaderName.attempts, value: "3"),
-        KafkaHeader(key: HeaderName.failureClass, value: "exhausted"),
+        EnvelopeHeader(name: HeaderName.DeadLetter.originalTopic, value: "reservation-completed"),
+        EnvelopeHeader(name: HeaderName.DeadLetter.originalPartition, value: "0"),
+        EnvelopeHeader(name: HeaderName.DeadLetter.originalOffset, value: String(originalOffset)),
+        EnvelopeHeader(
+          name: HeaderName.DeadLetter.exceptionMessage, value: "injected-transient: failpoint points.reward"),
+        EnvelopeHeader(name: HeaderName.attempts, value: "3"),
+        EnvelopeHeader(name: HeaderName.failureClass, value: "exhausted"),
       ]
       return KafkaProducerMessage(
         topic: SagaTopic.reservationCompleted.deadLetterTopic, key: key, value: value, headers: headers)

@@ -57,9 +57,9 @@ struct KcatInteropTests {
     #expect(message.valueString == body)
     #expect(
       message.headers == [
-        KafkaHeader(key: "eventId", value: eventId),
-        KafkaHeader(key: "eventType", value: "ReservationCompleted"),
-        KafkaHeader(key: "h1", value: "v1"),
+        EnvelopeHeader(name: "eventId", value: eventId),
+        EnvelopeHeader(name: "eventType", value: "ReservationCompleted"),
+        EnvelopeHeader(name: "h1", value: "v1"),
       ])
     #expect(message.timestampMilliseconds != nil)
   }
@@ -72,10 +72,10 @@ struct KcatInteropTests {
     let eventId = UUID().uuidString.lowercased()
     let body = #"{"eventVersion":"1.0","pointId":5,"userId":7,"rewardedAmount":1500,"reservationId":99,"paymentId":42}"#
     let headers = [
-      KafkaHeader(key: "eventId", value: eventId),
-      KafkaHeader(key: "eventType", value: "PointRewardCompleted"),
-      KafkaHeader(key: "traceparent", value: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"),
-      KafkaHeader(key: "producer", value: "sagad/points"),
+      EnvelopeHeader(name: "eventId", value: eventId),
+      EnvelopeHeader(name: "eventType", value: "PointRewardCompleted"),
+      EnvelopeHeader(name: "traceparent", value: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"),
+      EnvelopeHeader(name: "producer", value: "sagad/points"),
     ]
 
     let producer = try KafkaProducer(
@@ -96,7 +96,7 @@ struct KcatInteropTests {
     let fields = line.split(separator: "|", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
     try #require(fields.count == 3, "unexpected kcat line: \(line)")
     #expect(fields[0] == "42")
-    #expect(fields[1] == headers.map { "\($0.key)=\($0.stringValue ?? "")" }.joined(separator: ","))
+    #expect(fields[1] == headers.map { "\($0.name)=\($0.value)" }.joined(separator: ","))
     #expect(fields[2] == body)
   }
 }

@@ -15,10 +15,16 @@ final class RelayFixture {
   let database: SagaDatabase
   let producer: KafkaProducer
 
-  init(producer configure: (inout KafkaProducerConfiguration) -> Void = { _ in }) throws {
+  /// `prepare` gets the database's path before it is opened (and migrated), to leave a
+  /// database there as an earlier version would have.
+  init(
+    prepare: (String) throws -> Void = { _ in },
+    producer configure: (inout KafkaProducerConfiguration) -> Void = { _ in }
+  ) throws {
     cluster = try EmbeddedKafkaCluster(brokers: 1, logger: silentLogger)
     try cluster.createTopic(Self.topic, partitions: 1)
     directory = try TemporaryDirectory()
+    try prepare(directory.path + "/payments.sqlite")
     database = try SagaDatabase(StorageConfiguration(path: directory.path + "/payments.sqlite"))
     var configuration = KafkaProducerConfiguration(bootstrapServers: cluster.bootstrapServers)
     configure(&configuration)

@@ -58,7 +58,7 @@ func reservationCompleted(_ paymentId: Int64, paid: Int64 = 10_000) -> KafkaProd
   let envelope = EventEnvelope(eventType: .reservationCompleted, trace: .start())
   return KafkaProducerMessage(
     topic: SagaTopic.reservationCompleted.rawValue, key: Array(event.messageKey.utf8), value: EventCodec.encode(event),
-    headers: envelope.headers.map { KafkaHeader(key: $0.name, value: $0.value) })
+    headers: envelope.headers)
 }
 
 /// A record on `reservation-completed.DLT` as sagad dead-letters one: the original's
@@ -69,17 +69,17 @@ func reservationCompletedDeadLetter(
   attempts: Int, failureClass: String
 ) -> KafkaProducerMessage {
   let envelope = EventEnvelope(eventType: .reservationCompleted, trace: .start())
-  var headers = eventId ? envelope.headers.map { KafkaHeader(key: $0.name, value: $0.value) } : []
+  var headers = eventId ? envelope.headers : []
   headers += [
-    KafkaHeader(key: HeaderName.DeadLetter.originalTopic, value: "reservation-completed"),
-    KafkaHeader(key: HeaderName.DeadLetter.originalPartition, value: "0"),
-    KafkaHeader(key: HeaderName.DeadLetter.originalOffset, value: String(originalOffset)),
+    EnvelopeHeader(name: HeaderName.DeadLetter.originalTopic, value: "reservation-completed"),
+    EnvelopeHeader(name: HeaderName.DeadLetter.originalPartition, value: "0"),
+    EnvelopeHeader(name: HeaderName.DeadLetter.originalOffset, value: String(originalOffset)),
   ]
-  if let errorType { headers.append(KafkaHeader(key: HeaderName.DeadLetter.exceptionFqcn, value: errorType)) }
+  if let errorType { headers.append(EnvelopeHeader(name: HeaderName.DeadLetter.exceptionFqcn, value: errorType)) }
   headers += [
-    KafkaHeader(key: HeaderName.DeadLetter.exceptionMessage, value: reason),
-    KafkaHeader(key: HeaderName.attempts, value: String(attempts)),
-    KafkaHeader(key: HeaderName.failureClass, value: failureClass),
+    EnvelopeHeader(name: HeaderName.DeadLetter.exceptionMessage, value: reason),
+    EnvelopeHeader(name: HeaderName.attempts, value: String(attempts)),
+    EnvelopeHeader(name: HeaderName.failureClass, value: failureClass),
   ]
   return KafkaProducerMessage(
     topic: SagaTopic.reservationCompleted.deadLetterTopic, key: key, value: value, headers: headers)

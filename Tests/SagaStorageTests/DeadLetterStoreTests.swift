@@ -13,8 +13,8 @@ struct DeadLetterStoreTests {
     }
   }
 
-  private static func header(_ name: String, _ text: String) -> DeadLetterHeader {
-    DeadLetterHeader(name: name, text: text)
+  private static func header(_ name: String, _ text: String) -> EnvelopeHeader {
+    EnvelopeHeader(name: name, value: text)
   }
 
   /// A dead letter as sagad writes it: text headers, the reason led by the error code.
@@ -76,14 +76,14 @@ struct DeadLetterStoreTests {
         topic: "compensate-payment.DLT", partition: 1, offset: 0, key: nil, value: nil,
         headers: [
           Self.header(HeaderName.DeadLetter.originalTopic, "compensate-payment"),
-          DeadLetterHeader(name: HeaderName.DeadLetter.originalPartition, value: [0, 0, 0, 3]),
-          DeadLetterHeader(name: HeaderName.DeadLetter.originalOffset, value: [0, 0, 0, 0, 0, 0, 1, 0]),
+          EnvelopeHeader(name: HeaderName.DeadLetter.originalPartition, bytes: [0, 0, 0, 3]),
+          EnvelopeHeader(name: HeaderName.DeadLetter.originalOffset, bytes: [0, 0, 0, 0, 0, 0, 1, 0]),
           Self.header(
             HeaderName.DeadLetter.exceptionFqcn,
             "org.springframework.kafka.listener.ListenerExecutionFailedException"),
           Self.header(HeaderName.DeadLetter.exceptionMessage, "Listener failed; nested exception is NotFound"),
-          DeadLetterHeader(name: "binary", value: [0xFF, 0x00]),
-          DeadLetterHeader(name: "null", value: nil),
+          EnvelopeHeader(name: "binary", bytes: [0xFF, 0x00]),
+          EnvelopeHeader(name: "null", bytes: nil),
         ])
       let bare = ReceivedDeadLetter(
         topic: "point-reward-failed.DLT", partition: 0, offset: 9, key: nil, value: Array("{}".utf8), headers: [])
@@ -161,10 +161,10 @@ struct DeadLetterStoreTests {
     #expect(headerless.replayOf == "offset:reservation-completed[1]@8")
     #expect(
       headerless.replayHeaders == [
-        DeadLetterHeader(name: HeaderName.replayOf, text: "offset:reservation-completed[1]@8")
+        EnvelopeHeader(name: HeaderName.replayOf, value: "offset:reservation-completed[1]@8")
       ])
     // A replay that failed again keeps naming the first original.
-    headerless.headers = [DeadLetterHeader(name: HeaderName.replayOf, text: "offset:reservation-completed[0]@1")]
+    headerless.headers = [EnvelopeHeader(name: HeaderName.replayOf, value: "offset:reservation-completed[0]@1")]
     #expect(headerless.replayOf == "offset:reservation-completed[0]@1")
   }
 }

@@ -33,7 +33,7 @@ struct DeadLettersTests {
         "kafka_dlt-exception-fqcn", "kafka_dlt-exception-message", "kafka_dlt-exception-stacktrace",
         "sagad-attempts", "sagad-failure-class",
       ])
-    let values = Dictionary(message.headers.map { ($0.name, $0.value) }, uniquingKeysWith: { first, _ in first })
+    let values = Dictionary(message.headers.map { ($0.name, $0.bytes) }, uniquingKeysWith: { first, _ in first })
     // As Spring's DeadLetterPublishingRecoverer writes them: ByteBuffer.putInt(partition),
     // putLong(offset), putLong(timestamp), big-endian; the rest UTF-8 text.
     #expect(values["kafka_dlt-original-partition"] == [0x00, 0x00, 0x00, 0x02])
@@ -91,12 +91,12 @@ struct DeadLettersTests {
         consumerGroup: "payment-compensation-service", timestampType: "LogAppendTime",
         error: SagaError(.unknownPayment, "no such payment"), failureClass: .permanent, attempts: 1)
       let headers = letter.outboxMessage.headers
-      func value(_ name: String) -> [UInt8]? { headers.last { $0.name == name }?.value }
+      func value(_ name: String) -> [UInt8]? { headers.last { $0.name == name }?.bytes }
       #expect(value(DLT.originalPartition) == fixture.bytes[0], "partition \(fixture.partition)")
       #expect(value(DLT.originalOffset) == fixture.bytes[1], "offset \(fixture.offset)")
       #expect(value(DLT.originalTimestamp) == fixture.bytes[2], "timestamp \(fixture.timestamp)")
       // What the DLT worker stores reads them back.
-      let read = headers.map { DeadLetterHeader(name: $0.name, value: $0.value) }
+      let read = headers.map { EnvelopeHeader(name: $0.name, bytes: $0.bytes) }
       #expect(read.last(named: DLT.originalPartition)?.integer == Int64(fixture.partition))
       #expect(read.last(named: DLT.originalOffset)?.integer == fixture.offset)
       #expect(read.last(named: DLT.originalTimestamp)?.integer == fixture.timestamp)
@@ -121,19 +121,19 @@ struct DeadLettersTests {
       (Array("three".utf8), nil),
     ]
     for (bytes, expected) in cases {
-      #expect(DeadLetterHeader(name: DLT.originalOffset, value: bytes).integer == expected, "\(bytes)")
+      #expect(EnvelopeHeader(name: DLT.originalOffset, bytes: bytes).integer == expected, "\(bytes)")
     }
-    #expect(DeadLetterHeader(name: DLT.originalOffset, value: nil).integer == nil)
+    #expect(EnvelopeHeader(name: DLT.originalOffset, bytes: nil).integer == nil)
     // Shown to people as numbers, not as control characters.
     #expect(
-      DeadLetterHeader(name: DLT.originalPartition, value: [0x00, 0x00, 0x00, 0x03]).displayValue
+      EnvelopeHeader(name: DLT.originalPartition, bytes: [0x00, 0x00, 0x00, 0x03]).displayValue
         == "3 (4-byte big-endian)")
     #expect(
-      DeadLetterHeader(name: DLT.originalTimestamp, value: [0x00, 0x00, 0x01, 0x9B, 0x76, 0xDA, 0xA8, 0x00])
+      EnvelopeHeader(name: DLT.originalTimestamp, bytes: [0x00, 0x00, 0x01, 0x9B, 0x76, 0xDA, 0xA8, 0x00])
         .displayValue == "1767225600000 (8-byte big-endian)")
-    #expect(DeadLetterHeader(name: DLT.originalOffset, text: "4242").displayValue == "4242")
-    #expect(DeadLetterHeader(name: "x-bin", value: [0x00, 0x01]).displayValue == "<2 bytes: 0001>")
-    #expect(DeadLetterHeader(name: "trace", text: "a\n\tb").displayValue == "a\n\tb")
+    #expect(EnvelopeHeader(name: DLT.originalOffset, value: "4242").displayValue == "4242")
+    #expect(EnvelopeHeader(name: "x-bin", bytes: [0x00, 0x01]).displayValue == "<2 bytes: 0001>")
+    #expect(EnvelopeHeader(name: "trace", value: "a\n\tb").displayValue == "a\n\tb")
   }
 
   @Test("a peer's binary and null header values and a key that is not UTF-8 are copied byte for byte")
@@ -153,10 +153,10 @@ struct DeadLettersTests {
     #expect(message.keyContent == .binary([0xFF, 0x00, 0xFE]))
     #expect(message.keyContent.bytes == [0xFF, 0x00, 0xFE])
     #expect(message.payload == [0xC3, 0x28])
-    #expect(message.headers[0] == OutboxHeader(name: "x-bin", value: [0x00, 0xFF, 0x80]))
-    #expect(message.headers[0].value == [0x00, 0xFF, 0x80])
-    #expect(message.headers[1].name == "x-null" && message.headers[1].value == nil)
-    #expect(message.headers[2].name == "x-empty" && message.headers[2].value == [])
+    #expect(message.headers[0] == EnvelopeHeader(name: "x-bin", bytes: [0x00, 0xFF, 0x80]))
+    #expect(message.headers[0].bytes == [0x00, 0xFF, 0x80])
+    #expect(message.headers[1].name == "x-null" && message.headers[1].bytes == nil)
+    #expect(message.headers[2].name == "x-empty" && message.headers[2].bytes == [])
     #expect(message.headers[3].text == "포인트")
     // No timestamp on the record: no timestamp headers, as there is nothing true to say.
     #expect(!message.headers.contains { $0.name.hasPrefix("kafka_dlt-original-timestamp") })
@@ -174,7 +174,7 @@ struct DeadLettersTests {
     let long = SagaError(.invalidValue, String(repeating: "x", count: 10_000))
     let message = Self.letter(offset: 9, error: long, headers: earlier).outboxMessage
     #expect(
-      message.headers.filter { $0.name == "kafka_dlt-original-offset" }.map(\.value)
+      message.headers.filter { $0.name == "kafka_dlt-original-offset" }.map(\.bytes)
         == [[0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x09]])
     #expect(message.headers.filter { $0.name == "sagad-attempts" }.map(\.text) == ["1"])
     let traces = message.headers.filter { $0.name == "kafka_dlt-exception-stacktrace" }.compactMap(\.text)
@@ -264,7 +264,7 @@ struct DeadLettersTests {
       let headers = Dictionary(letter.message.headers.map { ($0.name, $0.text) }, uniquingKeysWith: { a, _ in a })
       #expect(headers["eventType"] == "ReservationCompleted")
       #expect(
-        letter.message.headers.last { $0.name == "kafka_dlt-original-offset" }?.value
+        letter.message.headers.last { $0.name == "kafka_dlt-original-offset" }?.bytes
           == [0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x11])
       #expect(headers["kafka_dlt-exception-message"] == "invalid-json: body is not JSON")
       #expect(headers["sagad-failure-class"] == "permanent")

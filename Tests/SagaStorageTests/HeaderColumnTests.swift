@@ -4,7 +4,7 @@ import SagaCore
 import SagaStorage
 import Testing
 
-/// The outbox's headers column, written and read by hand (HeaderJSON), and the storage
+/// The outbox's extra_headers column, written and read by hand (HeaderJSON), and the storage
 /// helpers the hot paths use instead of GRDB's defaults.
 @Suite("Outbox headers column and hot-path helpers", .timeLimit(.minutes(2)))
 struct HeaderColumnTests {
@@ -15,7 +15,7 @@ struct HeaderColumnTests {
         "", "plain", "\"quoted\" \\back\\ /slash/", "tab\tline\ncr\r", "nul\u{0}bell\u{7}del\u{7F}", "é 🎟️ 포인트",
         "\u{2028}\u{FEFF}",
       ]
-      let headers = values.enumerated().map { OutboxHeader(name: "h\($0.offset) \"n\"", text: $0.element) }
+      let headers = values.enumerated().map { EnvelopeHeader(name: "h\($0.offset) \"n\"", value: $0.element) }
       let id = try await database.write { db in
         try Outbox.append(OutboxMessage(topic: "t", key: "k", payload: [1], headers: headers), in: db)
       }
@@ -24,7 +24,7 @@ struct HeaderColumnTests {
       let extracted = try await database.read { db in
         try (0..<values.count).map { index in
           try String.fetchOne(
-            db, sql: "SELECT json_extract(headers, '$[\(index)][1]') FROM outbox WHERE id = ?", arguments: [id])
+            db, sql: "SELECT json_extract(extra_headers, '$[\(index)][1]') FROM outbox WHERE id = ?", arguments: [id])
         }
       }
       // json_extract hands back text as a C string, so the value with a NUL is cut there;
@@ -42,11 +42,11 @@ struct HeaderColumnTests {
       }
       let column = #"[ ["a\/b", "\u00e9\ud83c\udf9f\n"] , ["x","y\"\\"] ]"#
       try await database.write { db in
-        try db.execute(sql: "UPDATE outbox SET headers = ? WHERE id = ?", arguments: [column, id])
+        try db.execute(sql: "UPDATE outbox SET extra_headers = ? WHERE id = ?", arguments: [column, id])
       }
       let read = try await database.read { db in try Outbox.pending(limit: 1, in: db) }
       #expect(
-        read.first?.headers == [OutboxHeader(name: "a/b", text: "é🎟\n"), OutboxHeader(name: "x", text: "y\"\\")])
+        read.first?.headers == [EnvelopeHeader(name: "a/b", value: "é🎟\n"), EnvelopeHeader(name: "x", value: "y\"\\")])
     }
   }
 
@@ -54,11 +54,11 @@ struct HeaderColumnTests {
   func binaryValuesRoundTrip() async throws {
     try await withDatabase { database in
       let headers = [
-        OutboxHeader(name: "eventId", text: "5b1c"),
-        OutboxHeader(name: "x-bin", value: [0x00, 0xFF, 0x80]),
-        OutboxHeader(name: "x-null", value: nil),
-        OutboxHeader(name: "kafka_dlt-original-partition", value: [0x00, 0x00, 0x00, 0x03]),
-        OutboxHeader(name: "x-empty", value: []),
+        EnvelopeHeader(name: "eventId", value: "5b1c"),
+        EnvelopeHeader(name: "x-bin", bytes: [0x00, 0xFF, 0x80]),
+        EnvelopeHeader(name: "x-null", bytes: nil),
+        EnvelopeHeader(name: "kafka_dlt-original-partition", bytes: [0x00, 0x00, 0x00, 0x03]),
+        EnvelopeHeader(name: "x-empty", bytes: []),
       ]
       let (binaryKey, textKey) = try await database.write { db in
         (
@@ -72,16 +72,16 @@ struct HeaderColumnTests {
       #expect(read.map(\.headers) == [headers, headers])
       #expect(read[0].message.keyContent == .binary([0xFF, 0x00, 0xFE]) && read[0].key == nil)
       #expect(read[1].message.keyContent == .text("42") && read[1].key == "42")
-      #expect(read[0].headers[1].value == [0x00, 0xFF, 0x80] && read[0].headers[2].value == nil)
-      #expect(read[0].headers[3].value == [0x00, 0x00, 0x00, 0x03] && read[0].headers[4].value == [])
+      #expect(read[0].headers[1].bytes == [0x00, 0xFF, 0x80] && read[0].headers[2].bytes == nil)
+      #expect(read[0].headers[3].bytes == [0x00, 0x00, 0x00, 0x03] && read[0].headers[4].bytes == [])
 
       let column = try await database.read { db in
         try Row.fetchOne(
           db,
           sql: """
             SELECT typeof(message_key), (SELECT typeof(message_key) FROM outbox WHERE id = ?),
-                   json_extract(headers, '$[0][1]'), json_extract(headers, '$[1].base64'),
-                   json_type(headers, '$[2]'), json_extract(headers, '$[2].base64')
+                   json_extract(extra_headers, '$[0][1]'), json_extract(extra_headers, '$[1].base64'),
+                   json_type(extra_headers, '$[2]'), json_extract(extra_headers, '$[2].base64')
             FROM outbox WHERE id = ?
             """, arguments: [textKey, binaryKey]
         ).map { row in (0..<6).map { row[$0] as String? } }
@@ -101,17 +101,17 @@ struct HeaderColumnTests {
       }
       let column = #"[["a","b"], {"name":"c","text":"d"}, {"base64":"AAE=","name":"e"}, {"name":"f"}]"#
       try await database.write { db in
-        try db.execute(sql: "UPDATE outbox SET headers = ? WHERE id = ?", arguments: [column, id])
+        try db.execute(sql: "UPDATE outbox SET extra_headers = ? WHERE id = ?", arguments: [column, id])
       }
       let read = try await database.read { db in try Outbox.pending(limit: 1, in: db) }
       #expect(
         read.first?.headers == [
-          OutboxHeader(name: "a", text: "b"), OutboxHeader(name: "c", text: "d"),
-          OutboxHeader(name: "e", value: [0x00, 0x01]), OutboxHeader(name: "f", value: nil),
+          EnvelopeHeader(name: "a", value: "b"), EnvelopeHeader(name: "c", value: "d"),
+          EnvelopeHeader(name: "e", bytes: [0x00, 0x01]), EnvelopeHeader(name: "f", bytes: nil),
         ])
       try await database.write { db in
         try db.execute(
-          sql: "UPDATE outbox SET headers = ? WHERE id = ?", arguments: [#"[{"name":"e","base64":"%%"}]"#, id])
+          sql: "UPDATE outbox SET extra_headers = ? WHERE id = ?", arguments: [#"[{"name":"e","base64":"%%"}]"#, id])
       }
       await #expect(throws: StorageError.self) {
         _ = try await database.read { db in try Outbox.pending(limit: 1, in: db) }

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import SagaCore
 import SagaStorage
 import Testing
 
@@ -38,8 +39,8 @@ struct OutboxTests {
   func appendAndPending() async throws {
     try await withDatabase { database in
       let headers = [
-        OutboxHeader(name: "eventId", text: "5b1c…"), OutboxHeader(name: "x", text: "a \"quoted\" [value]"),
-        OutboxHeader(name: "x", text: "repeated name, order kept"),
+        EnvelopeHeader(name: "eventId", value: "5b1c…"), EnvelopeHeader(name: "x", value: "a \"quoted\" [value]"),
+        EnvelopeHeader(name: "x", value: "repeated name, order kept"),
       ]
       let messages = [
         OutboxMessage(topic: "reservation-completed", key: "1", payload: Array("{\"a\":1}".utf8), headers: headers),
@@ -177,7 +178,7 @@ struct OutboxTests {
     try await withDatabase { database in
       let id = try await database.write { db in
         let id = try Outbox.append(message(), in: db)
-        try db.execute(sql: "UPDATE outbox SET headers = '{\"not\": \"pairs\"}' WHERE id = ?", arguments: [id])
+        try db.execute(sql: "UPDATE outbox SET extra_headers = '{\"not\": \"pairs\"}' WHERE id = ?", arguments: [id])
         return id
       }
       let error = await #expect(throws: StorageError.self) {

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import SagaCore
 import SagaStorage
 import SagaTestSupport
 
@@ -26,7 +27,7 @@ struct InjectedFailure: Error, Equatable {}
 
 func message(_ topic: String = "reservation-completed", key: String? = "42", body: String = "{}") -> OutboxMessage {
   OutboxMessage(
-    topic: topic, key: key, payload: Array(body.utf8), headers: [OutboxHeader(name: "eventType", text: topic)])
+    topic: topic, key: key, payload: Array(body.utf8), headers: [EnvelopeHeader(name: "eventType", value: topic)])
 }
 
 func pendingCount(_ database: SagaDatabase) async throws -> Int {

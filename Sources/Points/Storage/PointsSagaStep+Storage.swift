@@ -51,13 +51,10 @@ extension PointsSagaStep {
 
   private static func published(outboxIds: String, in db: Database) throws -> [PointsSagaStep] {
     guard outboxIds != "[]" else { return [] }
-    // The eventId header is read with SQLite's JSON functions: headers are `[name, value]` pairs.
     return try Row.fetchAll(
       db,
       sql: """
-        SELECT o.topic, o.created_at, o.sent_at, o.attempts,
-               (SELECT json_extract(h.value, '$[1]') FROM json_each(o.headers) h
-                WHERE json_extract(h.value, '$[0]') = 'eventId') AS event_id
+        SELECT o.topic, o.created_at, o.sent_at, o.attempts, o.event_id
         FROM outbox o WHERE o.id IN (SELECT value FROM json_each(?)) ORDER BY o.id
         """,
       arguments: [outboxIds]

@@ -253,7 +253,7 @@ extension InboundMessage {
   init(_ record: KafkaConsumerMessage) {
     self.init(
       topic: record.topic, partition: record.partition, offset: record.offset, key: record.key, value: record.value,
-      headers: record.headers.map { EnvelopeHeader(name: $0.key, bytes: $0.value) },
+      headers: record.headers,
       timestampMilliseconds: record.timestampMilliseconds)
   }
 }

@@ -147,7 +147,7 @@ public final class DeadLetterService: Sendable {
   static func message(for letter: StoredDeadLetter) -> KafkaProducerMessage {
     KafkaProducerMessage(
       topic: letter.replayTopic, key: letter.key, value: letter.value,
-      headers: letter.replayHeaders.map { KafkaHeader(key: $0.name, value: $0.value) })
+      headers: letter.replayHeaders)
   }
 
   // MARK: Discard

@@ -104,6 +104,6 @@ extension ReceivedDeadLetter {
     self.init(
       topic: record.topic, partition: record.partition, offset: record.offset,
       timestampMilliseconds: record.timestampMilliseconds, key: record.key, value: record.value,
-      headers: record.headers.map { DeadLetterHeader(name: $0.key, value: $0.value) })
+      headers: record.headers)
   }
 }

@@ -254,11 +254,11 @@ public final class OutboxRelay: Service, Sendable {
   /// point where Spring's own `JsonSerializer` adds it, so a changed `spring.type_*` setting
   /// applies to rows already waiting; dead letters keep their original headers unchanged.
   func kafkaMessage(_ row: OutboxRecord) -> KafkaProducerMessage {
-    var headers = row.headers.map { KafkaHeader(key: $0.name, value: $0.value) }
+    var headers = row.headers
     if settings.typeIds.isEnabled, let topic = SagaTopic(rawValue: row.topic),
       let typeId = settings.typeIds.typeId(for: EventType(topic: topic))
     {
-      headers.append(KafkaHeader(key: HeaderName.springTypeId, value: typeId))
+      headers.append(EnvelopeHeader(name: HeaderName.springTypeId, value: typeId))
     }
     return KafkaProducerMessage(
       topic: row.topic, key: row.message.keyContent.bytes, value: row.payload, headers: headers)

@@ -39,6 +39,15 @@ public final class NodeRuntime: Service, Sendable {
     for worker in workers { worker.updateRetry(valid) }
   }
 
+  /// Every long-running task of the node for the daemon's service group, in start order:
+  /// the producers' closer first (so it runs last, once the relays drained), then the
+  /// supervised tasks.
+  public var services: [ServiceGroupConfiguration.ServiceConfiguration] {
+    [ServiceGroupConfiguration.ServiceConfiguration(service: ProducerCloser(producers: producers))]
+      + supervisor.services
+  }
+
+  /// Runs the node without a daemon around it (tests, sagad-bench).
   public func run() async throws {
     do {
       try await supervisor.run()

@@ -8,9 +8,10 @@ public import ServiceLifecycle
 /// the others keep serving, until an operator restarts it. Operators also pause and
 /// resume consume workers (`PausableService`).
 ///
-/// A graceful shutdown stops the children one at a time in reverse order of `children`,
-/// each after the previous one finished: list the consume workers after the relays so
-/// they stop first and the relays drain what they committed.
+/// Its children run as `services` of the daemon's one service group, which stops them one
+/// at a time in reverse order of `children`, each after the previous one finished: list
+/// the consume workers after the relays so they stop first and the relays drain what
+/// they committed. `Supervisor` itself keeps the tasks' states and the operator's levers.
 public final class Supervisor: Service, Sendable {
   public let settings: SupervisorSettings
   private let tasks: [SupervisedTask]
@@ -54,10 +55,17 @@ public final class Supervisor: Service, Sendable {
     try await pausable(name, pause: false)
   }
 
+  /// One service per child, in the order of `children`, each running its child in the
+  /// restart loop: a daemon puts these into its own service group, which then stops them
+  /// in reverse order, each after the previous one finished (the workers before the relays).
+  public var services: [ServiceGroupConfiguration.ServiceConfiguration] {
+    tasks.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0, serviceName: $0.child.name) }
+  }
+
+  /// Runs the children without a daemon around them (tests, sagad-bench): `services` in a
+  /// service group of their own, stopped like sagad's.
   public func run() async throws {
-    let group = ServiceGroup(
-      configuration: ServiceGroupConfiguration(
-        services: tasks.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) }, logger: logger))
+    let group = ServiceGroup(configuration: ServiceGroupConfiguration(services: services, logger: logger))
     try await withGracefulShutdownHandler {
       try await group.run()
     } onGracefulShutdown: {

@@ -96,7 +96,7 @@ public final class RuntimeFactory {
     return NodeRuntime(
       relays: parts.relays, workers: parts.workers, deadLetterWorkers: deadLetterWorkers, deadLetters: deadLetters,
       supervisor: Supervisor(children: children, settings: settings.supervisor, logger: logger),
-      producers: producers, failpoints: failpoints)
+      producers: producers, failpoints: failpoints, logger: logger)
   }
 
   private func storage(path: String) -> StorageConfiguration {

@@ -12,7 +12,7 @@ public import ServiceLifecycle
 /// at a time in reverse order of `children`, each after the previous one finished: list
 /// the consume workers after the relays so they stop first and the relays drain what
 /// they committed. `Supervisor` itself keeps the tasks' states and the operator's levers.
-public final class Supervisor: Service, Sendable {
+public final class Supervisor: Sendable {
   public let settings: SupervisorSettings
   private let tasks: [SupervisedTask]
   private let logger: Logger
@@ -60,17 +60,6 @@ public final class Supervisor: Service, Sendable {
   /// in reverse order, each after the previous one finished (the workers before the relays).
   public var services: [ServiceGroupConfiguration.ServiceConfiguration] {
     tasks.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0, serviceName: $0.child.name) }
-  }
-
-  /// Runs the children without a daemon around them (tests, sagad-bench): `services` in a
-  /// service group of their own, stopped like sagad's.
-  public func run() async throws {
-    let group = ServiceGroup(configuration: ServiceGroupConfiguration(services: services, logger: logger))
-    try await withGracefulShutdownHandler {
-      try await group.run()
-    } onGracefulShutdown: {
-      Task { await group.triggerGracefulShutdown() }
-    }
   }
 
   private func task(_ name: String) throws(SagaError) -> SupervisedTask {

@@ -1,12 +1,12 @@
 import AdminProtocol
-import Foundation
 import Logging
+import SagaRuntime
 import ServiceLifecycle
 import Synchronization
 
-/// The daemon-wide switches that signals and admin commands share: graceful shutdown
-/// with its deadline, the `drain` gate in front of `pay`, and the phase reported to
-/// systemd. One instance per sagad process.
+/// The daemon-wide switches that signals and admin commands share: the graceful shutdown
+/// of the service group and whether it outlasted its deadline, the `drain` gate in front
+/// of `pay`, and the phase reported to systemd. One instance per sagad process.
 final class DaemonControl: Sendable {
   enum Phase: String, Sendable {
     case starting, ready, draining, stopping
@@ -15,17 +15,19 @@ final class DaemonControl: Sendable {
   private struct State {
     var phase = Phase.starting
     var group: ServiceGroup?
-    var shutdownRequested = false
+    /// Why the shutdown was asked for, if an admin command asked.
+    var shutdownReason: String?
+    var shutdownBegan = false
+    var timedOut = false
     /// `pay` requests inside the gate right now.
     var paysInFlight = 0
-    /// Names of the top-level services still running, for the shutdown-timeout report.
-    var running: Set<String> = []
   }
 
   let notify: SdNotify
   let shutdownTimeout: Duration
   private let logger: Logger
   private let state = Mutex(State())
+  private let shutdownStarted = Wakeup()
   /// Extra detail for the timeout report (workers still polling, outbox rows waiting).
   private let pendingDetail: @Sendable () -> [String]
 
@@ -57,49 +59,59 @@ final class DaemonControl: Sendable {
 
   // MARK: Shutdown
 
-  /// Starts the graceful shutdown (Docs/design.md, "Shutdown"; SIGTERM, SIGINT, `shutdown`): stop
-  /// taking `pay`, finish the batches, flush the outbox. If it is not over within
-  /// `shutdown.timeout`, sagad says what was still pending and exits 1. Idempotent.
+  /// Starts the graceful shutdown (Docs/design.md, "Shutdown") for the admin `shutdown`:
+  /// the service group then stops its services in reverse order, as it does for SIGTERM
+  /// and SIGINT. Idempotent.
   func requestShutdown(reason: String) {
     let group: ServiceGroup? = state.withLock { state in
-      guard !state.shutdownRequested, state.group != nil else { return nil }
-      state.shutdownRequested = true
+      guard state.shutdownReason == nil, let group = state.group else { return nil }
+      state.shutdownReason = reason
+      // At once, not when the group reaches the signal service: `pay` is refused from here.
       state.phase = .stopping
-      return state.group
+      return group
     }
     guard let group else { return }
-    logger.notice(
-      "shutting down", metadata: ["reason": "\(reason)", "timeout": "\(DurationParsing.format(shutdownTimeout))"])
-    notify.send("STOPPING=1", "STATUS=stopping (\(reason))")
-    startDeadline()
     Task { await group.triggerGracefulShutdown() }
   }
 
-  var isShuttingDown: Bool { state.withLock { $0.shutdownRequested } }
+  /// The group began its graceful shutdown (`SignalService`, the first service it stops,
+  /// calls this): stop taking `pay`, finish the batches, flush the outbox, all within
+  /// `shutdown.timeout` (`ShutdownDeadline` watches it). Idempotent.
+  func shutdownBegan(signal: String) {
+    let reason: String? = state.withLock { state in
+      guard !state.shutdownBegan else { return nil }
+      state.shutdownBegan = true
+      state.phase = .stopping
+      if state.shutdownReason == nil { state.shutdownReason = signal }
+      return state.shutdownReason
+    }
+    guard let reason else { return }
+    logger.notice(
+      "shutting down", metadata: ["reason": "\(reason)", "timeout": "\(DurationParsing.format(shutdownTimeout))"])
+    notify.send("STOPPING=1", "STATUS=stopping (\(reason))")
+    shutdownStarted.signal()
+  }
 
-  /// A thread, not a task: if the drain hangs because something blocks the cooperative
-  /// pool, a task would never run to report it.
-  private func startDeadline() {
-    let timeout = shutdownTimeout
-    Thread.detachNewThread { [self] in
-      Thread.sleep(forTimeInterval: Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18)
-      let running = state.withLock { $0.running.sorted() }
-      let detail = pendingDetail()
-      logger.critical(
-        "shutdown.timeout passed before the drain finished; exiting 1",
-        metadata: [
-          "timeout": "\(DurationParsing.format(timeout))", "stillRunning": "\(running)", "pending": "\(detail)",
-        ])
-      exit(1)
+  var isShuttingDown: Bool { state.withLock { $0.shutdownBegan || $0.shutdownReason != nil } }
+
+  /// Returns once the graceful shutdown began (at once if it has), or on cancellation.
+  func waitForShutdown() async {
+    while !Task.isCancelled, !state.withLock({ $0.shutdownBegan }) {
+      await shutdownStarted.wait()
     }
   }
 
-  /// Records that service `name` runs until `body` returns, for the timeout report.
-  func tracking<T>(_ name: String, _ body: () async throws -> T) async rethrows -> T {
-    _ = state.withLock { $0.running.insert(name) }
-    defer { _ = state.withLock { $0.running.remove(name) } }
-    return try await body()
+  /// Called when `shutdown.timeout` passed before the drain finished: says what was still
+  /// pending, and makes sagad exit 1 once the group has cancelled what still ran.
+  func drainTimedOut() {
+    state.withLock { $0.timedOut = true }
+    logger.critical(
+      "shutdown.timeout passed before the drain finished; cancelling what still runs, then exiting 1",
+      metadata: ["timeout": "\(DurationParsing.format(shutdownTimeout))", "pending": "\(pendingDetail())"])
   }
+
+  /// Whether the drain outlasted `shutdown.timeout`: sagad's exit status is then 1.
+  var timedOut: Bool { state.withLock { $0.timedOut } }
 
   // MARK: Drain
 
@@ -133,16 +145,5 @@ final class DaemonControl: Sendable {
     }
     defer { state.withLock { $0.paysInFlight -= 1 } }
     return try await pay()
-  }
-}
-
-/// A top-level service whose lifetime `DaemonControl` tracks by name.
-struct TrackedService: Service {
-  let name: String
-  let service: any Service
-  let control: DaemonControl
-
-  func run() async throws {
-    try await control.tracking(name) { try await service.run() }
   }
 }

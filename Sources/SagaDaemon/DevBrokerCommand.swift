@@ -1,9 +1,9 @@
 import ArgumentParser
-import Dispatch
 import Foundation
 import Logging
 import SagaCore
 import SagaKafka
+import UnixSignals
 
 /// `sagad dev-broker`: librdkafka's in-memory mock cluster as a standalone process, so
 /// several processes (sagad, kcat, a second sagad, tests) can share one Kafka.
@@ -77,20 +77,15 @@ struct DevBrokerCommand: AsyncParsableCommand {
 
   func run() async throws {
     let logger = logging.bootstrap(label: "sagad.dev-broker")
-    // Ignore the signals before creating their sources, so they are delivered to the
-    // sources instead of killing the process; a vanished stdout reader must not kill us either.
-    signal(SIGTERM, SIG_IGN)
-    signal(SIGINT, SIG_IGN)
+    // Trapped before the cluster exists, so they reach `stops` instead of killing the
+    // process; a vanished stdout reader must not kill us either.
     signal(SIGPIPE, SIG_IGN)
     let (stops, stop) = AsyncStream.makeStream(of: String.self)
-    let signalQueue = DispatchQueue(label: "sagad.dev-broker.signals")
-    let signalSources = [(SIGTERM, "SIGTERM"), (SIGINT, "SIGINT")].map { number, name in
-      let source = DispatchSource.makeSignalSource(signal: number, queue: signalQueue)
-      source.setEventHandler { stop.yield(name) }
-      source.resume()
-      return source
+    let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
+    let forwarding = Task {
+      for await signal in signals { stop.yield("\(signal)") }
     }
-    defer { for source in signalSources { source.cancel() } }
+    defer { forwarding.cancel() }
 
     standardError(
       "sagad dev-broker: IN-MEMORY MOCK KAFKA CLUSTER (librdkafka mock) FOR DEVELOPMENT AND TESTS ONLY. "

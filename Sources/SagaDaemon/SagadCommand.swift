@@ -9,8 +9,8 @@ import ServiceLifecycle
 import UnixSignals
 
 /// `sagad`, the saga daemon: runs the Payments and Points services (or one of them,
-/// per `roles`) until SIGTERM or SIGINT, then drains and exits 0. SIGHUP reloads the
-/// reloadable keys.
+/// per `roles`) until SIGTERM or SIGINT, then drains and exits 0 (1 if the drain outlasts
+/// `shutdown.timeout`). SIGHUP reloads the reloadable keys.
 public struct SagadCommand: AsyncParsableCommand {
   public static let configuration = CommandConfiguration(
     commandName: "sagad",
@@ -70,7 +70,6 @@ public struct SagadCommand: AsyncParsableCommand {
     let control = DaemonControl(
       notify: SdNotify(), shutdownTimeout: loaded.shutdownTimeout, logger: logger,
       pendingDetail: {
-        // Synchronous on purpose: it runs on the deadline thread, maybe with the pool blocked.
         saga.supervisor.snapshots().filter { $0.state != .stopped }.map { "\($0.name) \($0.state)" }
       })
     // One sampler for `lag` and kafka_consumer_lag, with its own admin client: the broker's
@@ -103,28 +102,46 @@ public struct SagadCommand: AsyncParsableCommand {
         return []
       })
 
-    // After the node: a ServiceGroup stops services in reverse order, so the admin socket
-    // stops taking `pay` before the node drains.
     let admin = AdminServer(settings: loaded.admin, commands: commands, version: SagaCore.version, logger: logger)
-    var services = [
-      ServiceGroupConfiguration.ServiceConfiguration(
-        service: TrackedService(name: "node", service: saga, control: control)),
-      ServiceGroupConfiguration.ServiceConfiguration(
-        service: TrackedService(name: "admin", service: admin, control: control)),
+    let watchdog = Watchdog(
+      control: control, workers: saga.workers, supervisor: saga.supervisor, adminSocket: loaded.admin.socketPath,
+      logger: logger)
+    // One group runs everything long-running and stops it in reverse order, each service
+    // after the previous one finished: the signal service first (STOPPING=1), the admin
+    // socket next (no more `pay`), then the node's workers, the relays that drain the
+    // outbox and the producers; metrics, the samplers and the watchdog keep working
+    // through the drain, and the deadline goes last.
+    var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+      .init(service: ShutdownDeadline(control: control, timeout: loaded.shutdownTimeout), serviceName: "deadline")
     ]
     if loaded.metrics.enabled {
-      // First, so stopped last: scrapes keep working while the node drains.
       let collector = MetricsCollector(node: saga, metrics: metrics, sampler: lag, logger: logger)
       let server = MetricsServer(
         settings: loaded.metrics, addressFile: node.stateDirectory + "/" + MetricsSettings.addressFileName,
         scrape: { await collector.scrape() }, readiness: { collector.readiness }, logger: logger)
-      services.insert(.init(service: TrackedService(name: "metrics", service: server, control: control)), at: 0)
+      services.append(.init(service: server, serviceName: "metrics"))
     }
+    services += [
+      .init(service: BackgroundLoop { await lag.run() }, serviceName: "lag-sampler"),
+      .init(service: BackgroundLoop { await brokerProbe.run() }, serviceName: "broker-probe"),
+      .init(service: BackgroundLoop { await watchdog.run() }, serviceName: "watchdog"),
+    ]
+    services += saga.services
+    services.append(.init(service: admin, serviceName: "admin"))
     if demo {
-      services.append(.init(service: DemoDriver(node: saga, logger: logger), successTerminationBehavior: .ignore))
+      services.append(
+        .init(service: DemoDriver(node: saga, logger: logger), successTerminationBehavior: .ignore, serviceName: "demo")
+      )
     }
-    // Signals are sagad's own (below), so that SIGTERM, SIGINT and `shutdown` take one path.
-    let group = ServiceGroup(configuration: ServiceGroupConfiguration(services: services, logger: logger))
+    let hangups = await UnixSignalsSequence(trapping: .sighup)
+    services.append(
+      .init(service: SignalService(control: control, reload: reload, hangups: hangups), serviceName: "signals"))
+    var configuration = ServiceGroupConfiguration(services: services, logger: logger)
+    configuration.gracefulShutdownSignals = [.sigterm, .sigint]
+    configuration.maximumGracefulShutdownDuration = loaded.shutdownTimeout + ShutdownDeadline.escalationDelay
+    // Past this, a service that ignores cancellation ends the process (a crash, not exit 0).
+    configuration.maximumCancellationDuration = .seconds(10)
+    let group = ServiceGroup(configuration: configuration)
     control.attach(group)
     logger.info(
       "sagad started",
@@ -133,28 +150,10 @@ public struct SagadCommand: AsyncParsableCommand {
         "brokers": "\(node.bootstrapServers)", "version": "\(SagaCore.version)",
         "adminSocket": "\(loaded.admin.socketPath)", "config": "\(source.file ?? "none")",
       ])
-    let watchdog = Watchdog(
-      control: control, workers: saga.workers, supervisor: saga.supervisor, adminSocket: loaded.admin.socketPath,
-      logger: logger)
-    let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint, .sighup)
-    try await withThrowingTaskGroup(of: Void.self) { tasks in
-      tasks.addTask {
-        for await signal in signals {
-          if signal == .sighup {
-            _ = await reload.reload()
-          } else {
-            control.requestShutdown(reason: "\(signal)")
-          }
-        }
-      }
-      tasks.addTask { await watchdog.run() }
-      tasks.addTask { await lag.run() }
-      tasks.addTask { await brokerProbe.run() }
-      defer { tasks.cancelAll() }
-      try await group.run()
-    }
+    try await group.run()
     await brokerProbe.close()
     await devBroker?.cluster.close()
+    guard !control.timedOut else { throw ExitCode.failure }
     logger.info("sagad stopped")
   }
 }

@@ -19,7 +19,7 @@ struct Watchdog: Sendable {
   /// What the readiness checks and the ticks wait on.
   var clock: SagaClock = .continuous
 
-  /// Runs until cancelled (sagad's last act is to cancel it).
+  /// Runs until cancelled (in sagad, a graceful shutdown reaching its `BackgroundLoop`).
   func run() async {
     let notify = control.notify
     while !Task.isCancelled, !isReady() {

@@ -6,11 +6,10 @@ import SagaCore
 import SagaRuntime
 import SagaStorage
 import SagaTestSupport
-import Synchronization
 import Testing
 
-/// The sweeper's timer and bookkeeping on a bare in-memory Payments database (no Kafka): with an
-/// injected clock for the counting, and with its own loop on short real settings.
+/// The sweeper's timer and bookkeeping on a bare in-memory Payments database (no Kafka), on
+/// a test clock: single sweeps for the counting, and its own loop advanced interval by interval.
 @Suite("Stuck-saga sweeper", .timeLimit(.minutes(2)))
 struct StuckSagaSweeperTests {
   private static let silent: Logger = {
@@ -32,28 +31,28 @@ struct StuckSagaSweeperTests {
   func injectedClock() async throws {
     let payments = try Self.payments()
     let paid = try await Self.pay(payments)
-    let now = Mutex(Date())
+    let clock = TestClock()
     let wakeup = Wakeup()
     let sweeper = StuckSagaSweeper(
       payments: payments,
       settings: SweeperSettings(stuckAfter: .seconds(60), interval: .seconds(15), maxRepublish: 2),
-      relayWakeup: wakeup, clock: { now.withLock { $0 } }, logger: Self.silent)
-    func advance(_ seconds: TimeInterval) { now.withLock { $0 = $0.addingTimeInterval(seconds) } }
+      relayWakeup: wakeup, clock: SagaClock(clock), logger: Self.silent)
+    func advance(_ seconds: Int64) async { await clock.advance(by: .seconds(seconds)) }
 
     #expect(try await sweeper.sweep().republished.isEmpty)
-    advance(61)
+    await advance(61)
     #expect(try await sweeper.sweep().republished.map(\.republishCount) == [1])
     // The relay was told: waiting returns at once; without the signal it would outlast the
     // suite's time limit.
     await wakeup.wait(timeout: .seconds(3_600))
-    advance(30)
+    await advance(30)
     #expect(try await sweeper.sweep().republished.isEmpty, "stuck_after counts from the last re-announcement")
-    advance(31)
+    await advance(31)
     #expect(try await sweeper.sweep().republished.map(\.republishCount) == [2])
-    advance(61)
+    await advance(61)
     let reported = try await sweeper.sweep()
     #expect(reported.republished.isEmpty && reported.reported.map(\.paymentId) == [paid.paymentId])
-    advance(61)
+    await advance(61)
     let after = try await sweeper.sweep()
     #expect(after.republished.isEmpty && after.reported.isEmpty)
 
@@ -64,22 +63,27 @@ struct StuckSagaSweeperTests {
     #expect(try await payments.steps(paymentId: paid.paymentId).filter { $0.step == .republished }.count == 2)
   }
 
-  @Test("its own loop on short settings: re-announces, stops at the limit, keeps reporting the saga")
+  @Test("its own loop, one interval at a time: re-announces, stops at the limit, keeps reporting the saga")
   func loop() async throws {
     let payments = try Self.payments()
     let paid = try await Self.pay(payments)
+    let clock = TestClock()
     let sweeper = StuckSagaSweeper(
       payments: payments,
-      settings: SweeperSettings(stuckAfter: .milliseconds(300), interval: .milliseconds(100), maxRepublish: 3),
-      logger: Self.silent)
+      settings: SweeperSettings(stuckAfter: .seconds(60), interval: .seconds(15), maxRepublish: 3),
+      clock: SagaClock(clock), logger: Self.silent)
     let task = Task { try await sweeper.run() }
     defer { task.cancel() }
 
-    try await eventually("the saga to be reported stuck") {
-      try await sweeper.stuckSagas().map(\.paymentId) == [paid.paymentId]
+    // 40 intervals (600 s): due every 60 s, so three re-announcements, then the report, then
+    // sweeps that find nothing new. Each advance waits for the loop to sleep after a sweep.
+    for _ in 0..<40 {
+      try await clock.waitForSleepers(1)
+      await clock.advance(by: .seconds(15))
     }
-    let sweeps = sweeper.statistics.sweeps
-    try await eventually("five more sweeps") { sweeper.statistics.sweeps >= sweeps + 5 }
+    try await clock.waitForSleepers(1)
+    #expect(sweeper.statistics.sweeps == 41)
+    #expect(try await sweeper.stuckSagas().map(\.paymentId) == [paid.paymentId])
     let steps = try await payments.steps(paymentId: paid.paymentId).map(\.step)
     #expect(steps.filter { $0 == .republished }.count == 3)
     #expect(steps.filter { $0 == .stuckReported }.count == 1)

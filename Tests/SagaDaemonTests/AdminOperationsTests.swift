@@ -121,7 +121,9 @@ struct AdminOperationsTests {
         SupervisedChild(name: "points", kind: .consumeWorker, service: worker),
       ], settings: settings, random: { 0.5 },
       clock: SagaClock(clock, date: Date(timeIntervalSince1970: 1_767_225_600.000_5)), logger: quietLogger)
-    let task = Task { try await supervisor.run() }
+    let group = ServiceGroup(
+      configuration: ServiceGroupConfiguration(services: supervisor.services, logger: quietLogger))
+    let task = Task { try await group.run() }
     defer { task.cancel() }
     let commands = commands(failpoints: nil, supervisor: supervisor)
     func run(_ line: String) async throws -> AdminReply { await commands.execute(try AdminRequest.parse(line)) }

@@ -106,3 +106,11 @@ func testConsumer(_ cluster: EmbeddedKafkaCluster, group: SagaConsumerGroup) thr
 func start(_ service: some Service) -> Task<Void, any Error> {
   Task { try await service.run() }
 }
+
+/// Runs the supervisor's tasks in a service group of their own, as sagad runs them in its
+/// one group, until the returned task is cancelled.
+func start(_ supervisor: Supervisor) -> Task<Void, any Error> {
+  let group = ServiceGroup(
+    configuration: ServiceGroupConfiguration(services: supervisor.services, logger: silentLogger))
+  return Task { try await group.run() }
+}

@@ -177,7 +177,8 @@ struct SupervisorTests {
         SupervisedChild(name: "worker", kind: .consumeWorker, service: second),
         SupervisedChild(name: "flaky", kind: .consumeWorker, service: flaky),
       ], settings: settings(), clock: SagaClock(clock), logger: silentLogger)
-    let group = ServiceGroup(services: [supervisor], logger: silentLogger)
+    let group = ServiceGroup(
+      configuration: ServiceGroupConfiguration(services: supervisor.services, logger: silentLogger))
     let task = Task { try await group.run() }
     try await clock.waitForSleepers("flaky in back-off") { $0.count == 1 }
     #expect(supervisor.snapshot("flaky")?.state == .backoff && supervisor.snapshot("flaky")?.nextStartAt != nil)

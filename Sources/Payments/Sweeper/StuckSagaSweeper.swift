@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 public import Logging
 public import SagaCore
 public import SagaRuntime
@@ -22,17 +22,18 @@ public final class StuckSagaSweeper: Service, Sendable {
   private let relayWakeup: Wakeup?
   /// What runs Points: toward a peer without idempotency nothing is re-announced.
   private let pointsPeer: PeerKind
-  private let clock: @Sendable () -> Date
+  private let clock: SagaClock
   private let logger: Logger
   private let state: Mutex<(settings: SweeperSettings, stats: SweeperStatistics)>
 
   /// - Parameters:
   ///   - relayWakeup: the Payments relay's, signalled when a sweep wrote outbox rows.
   ///   - pointsPeer: `peers.points`; `.spring` reports stuck sagas without re-announcing.
-  ///   - clock: the sweep's notion of now (tests move it instead of waiting).
+  ///   - clock: what the sweeps wait on between them, and whose wall time decides what is
+  ///     stuck (tests advance a manual one instead of waiting).
   public init(
     payments: PaymentsService, settings: SweeperSettings = SweeperSettings(), relayWakeup: Wakeup? = nil,
-    pointsPeer: PeerKind = .sagad, clock: @escaping @Sendable () -> Date = { Date() }, logger: Logger
+    pointsPeer: PeerKind = .sagad, clock: SagaClock = .continuous, logger: Logger
   ) {
     self.payments = payments
     self.pointsPeer = pointsPeer
@@ -66,7 +67,7 @@ public final class StuckSagaSweeper: Service, Sendable {
             self.state.withLock { $0.stats.lastError = "\(error)" }
             self.logger.warning("sweep failed", metadata: ["error": "\(error)"])
           }
-          try await Task.sleep(for: self.settings.interval)
+          try await self.clock.sleep(for: self.settings.interval)
         }
       }
     } catch is CancellationError {
@@ -80,7 +81,7 @@ public final class StuckSagaSweeper: Service, Sendable {
   @discardableResult
   public func sweep() async throws(PaymentsError) -> StuckSweep {
     let settings = self.settings
-    let now = clock()
+    let now = clock.wallTime
     var total = StuckSweep()
     repeat {
       let round = try await payments.republishStuck(

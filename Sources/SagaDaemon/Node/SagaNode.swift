@@ -74,6 +74,10 @@ public final class SagaNode: Service, Sendable {
     return try await payments.pay(request)
   }
 
+  /// The node's long-running tasks for sagad's service group (`NodeRuntime.services`).
+  public var services: [ServiceGroupConfiguration.ServiceConfiguration] { runtime.services }
+
+  /// Runs the node without a daemon around it (tests, sagad-bench).
   public func run() async throws {
     try await runtime.run()
   }

@@ -1,11 +1,13 @@
+import Logging
 public import SagaCore
 import SagaKafka
 public import ServiceLifecycle
 
 /// The generic half of a node, as `RuntimeFactory.node(_:)` built it from the roles'
 /// parts: every relay, consume worker and DLT worker, the dead-letter operations, and the
-/// `Supervisor` that runs and restarts them. As a `Service` it runs the supervisor, then
-/// closes the node's producers once every task has stopped (the relays have drained).
+/// `Supervisor` that keeps and restarts them. `services` puts them into a daemon's service
+/// group; as a `Service` of its own (without a daemon) it runs them in a group of their own,
+/// then closes the node's producers once every task has stopped (the relays have drained).
 public final class NodeRuntime: Service, Sendable {
   public let relays: [OutboxRelay]
   public let workers: [ConsumeWorker]
@@ -18,10 +20,12 @@ public final class NodeRuntime: Service, Sendable {
   /// The node's fault injection points (armed only when `failpoints.enabled`).
   public let failpoints: Failpoints
   private let producers: [KafkaProducer]
+  private let logger: Logger
 
   init(
     relays: [OutboxRelay], workers: [ConsumeWorker], deadLetterWorkers: [DeadLetterWorker],
-    deadLetters: DeadLetterService, supervisor: Supervisor, producers: [KafkaProducer], failpoints: Failpoints
+    deadLetters: DeadLetterService, supervisor: Supervisor, producers: [KafkaProducer], failpoints: Failpoints,
+    logger: Logger
   ) {
     self.relays = relays
     self.workers = workers
@@ -30,6 +34,7 @@ public final class NodeRuntime: Service, Sendable {
     self.supervisor = supervisor
     self.producers = producers
     self.failpoints = failpoints
+    self.logger = logger
   }
 
   /// Applies a new retry policy to every consume worker's next batches (SIGHUP reload);
@@ -39,13 +44,29 @@ public final class NodeRuntime: Service, Sendable {
     for worker in workers { worker.updateRetry(valid) }
   }
 
+  /// Every long-running task of the node for the daemon's service group, in start order:
+  /// the producers' closer first (so it runs last, once the relays drained), then the
+  /// supervised tasks.
+  public var services: [ServiceGroupConfiguration.ServiceConfiguration] {
+    [ServiceGroupConfiguration.ServiceConfiguration(service: ProducerCloser(producers: producers))]
+      + supervisor.services
+  }
+
+  /// Runs the node without a daemon around it (tests, sagad-bench): `services` in a group
+  /// of their own, stopped in the same order as in sagad's.
   public func run() async throws {
+    let group = ServiceGroup(configuration: ServiceGroupConfiguration(services: services, logger: logger))
     do {
-      try await supervisor.run()
+      try await withGracefulShutdownHandler {
+        try await group.run()
+      } onGracefulShutdown: {
+        Task { await group.triggerGracefulShutdown() }
+      }
     } catch {
       await closeProducers()
       throw error
     }
+    // Also after a cancellation, which `ProducerCloser` leaves to whoever ends the process.
     await closeProducers()
   }
 

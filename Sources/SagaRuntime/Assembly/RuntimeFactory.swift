@@ -105,7 +105,7 @@ public final class RuntimeFactory {
     return NodeRuntime(
       relays: parts.relays, workers: parts.workers, deadLetterWorkers: deadLetterWorkers, deadLetters: deadLetters,
       supervisor: Supervisor(children: children, settings: settings.supervisor, metrics: metrics, logger: logger),
-      producers: producers, failpoints: failpoints)
+      producers: producers, failpoints: failpoints, logger: logger)
   }
 
   private func storage(path: String) -> StorageConfiguration {

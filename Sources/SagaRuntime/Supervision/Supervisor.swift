@@ -9,10 +9,11 @@ public import ServiceLifecycle
 /// the others keep serving, until an operator restarts it. Operators also pause and
 /// resume consume workers (`PausableService`).
 ///
-/// A graceful shutdown stops the children one at a time in reverse order of `children`,
-/// each after the previous one finished: list the consume workers after the relays so
-/// they stop first and the relays drain what they committed.
-public final class Supervisor: Service, Sendable {
+/// Its children run as `services` of the daemon's one service group, which stops them one
+/// at a time in reverse order of `children`, each after the previous one finished: list
+/// the consume workers after the relays so they stop first and the relays drain what
+/// they committed. `Supervisor` itself keeps the tasks' states and the operator's levers.
+public final class Supervisor: Sendable {
   public let settings: SupervisorSettings
   private let tasks: [SupervisedTask]
   private let logger: Logger
@@ -61,15 +62,11 @@ public final class Supervisor: Service, Sendable {
     try await pausable(name, pause: false)
   }
 
-  public func run() async throws {
-    let group = ServiceGroup(
-      configuration: ServiceGroupConfiguration(
-        services: tasks.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) }, logger: logger))
-    try await withGracefulShutdownHandler {
-      try await group.run()
-    } onGracefulShutdown: {
-      Task { await group.triggerGracefulShutdown() }
-    }
+  /// One service per child, in the order of `children`, each running its child in the
+  /// restart loop: a daemon puts these into its own service group, which then stops them
+  /// in reverse order, each after the previous one finished (the workers before the relays).
+  public var services: [ServiceGroupConfiguration.ServiceConfiguration] {
+    tasks.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0, serviceName: $0.child.name) }
   }
 
   private func task(_ name: String) throws(SagaError) -> SupervisedTask {

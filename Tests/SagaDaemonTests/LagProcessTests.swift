@@ -31,11 +31,12 @@ struct LagProcessTests {
       try await eventually("the first saga's reward to be committed") {
         try await lag().partitions.contains { $0.group == "points-service" && $0.committed != nil }
       }
-      // The next commit of a worker (the points worker's, for the next payment) takes 8 s.
-      #expect(try await client.send("failpoint set db.commit 'delay(8000)' --count 1").code == .ok)
+      // The next commit of a worker (the points worker's, for the next payment) takes 20 s: long
+      // enough for three samples to see the lag grow on a machine busy with other tests.
+      #expect(try await client.send("failpoint set db.commit 'delay(20000)' --count 1").code == .ok)
       var schedule: Int64 = 2
       var judged: AdminJSON.Lag?
-      try await eventually("lag to turn ERR for points-service", timeout: .seconds(8)) {
+      try await eventually("lag to turn ERR for points-service", timeout: .seconds(20)) {
         // Keep ReservationCompleted coming, so every partition's high watermark grows.
         for _ in 0..<3 {
           _ = try await client.send("pay --user 1 --schedule \(schedule) --amount 100")
@@ -45,7 +46,7 @@ struct LagProcessTests {
         return judged?.partitions.contains { $0.group == "points-service" && $0.status == "ERR" } == true
       }
       #expect(judged?.status == "ERR")
-      try await eventually("the consumer to catch up and lag to be OK again", timeout: .seconds(30)) {
+      try await eventually("the consumer to catch up and lag to be OK again", timeout: .seconds(45)) {
         let now = try await lag()
         return now.status == "OK" && now.partitions.allSatisfy { ($0.lag ?? 0) == 0 }
       }

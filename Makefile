@@ -91,8 +91,8 @@ SCENARIO_TESTS = Reliability|FailpointCrashTests|BrokerOutageTests
 test: deps
 	$(SWIFT) build $(SWIFT_FLAGS) --build-tests
 ifeq ($(strip $(TEST_FLAGS)),)
-	$(SWIFT) test $(SWIFT_FLAGS) --skip-build --skip '$(SCENARIO_TESTS)'
-	$(SWIFT) test $(SWIFT_FLAGS) --skip-build --filter '$(SCENARIO_TESTS)' --no-parallel
+	bash scripts/test-phase.sh 600 $(SWIFT) test $(SWIFT_FLAGS) --skip-build --skip '$(SCENARIO_TESTS)'
+	bash scripts/test-phase.sh 1200 $(SWIFT) test $(SWIFT_FLAGS) --skip-build --filter '$(SCENARIO_TESTS)' --no-parallel
 else
 	$(SWIFT) test $(SWIFT_FLAGS) --skip-build $(TEST_FLAGS)
 endif
@@ -100,6 +100,7 @@ endif
 lint:
 	$(SWIFT) format lint --strict --recursive $(FORMAT_PATHS)
 	@bash scripts/check-imports.sh
+	@! grep -rn 'processExitsWith' Tests || { echo "lint: no exit tests, they hang the run (Docs/development.md, 'Child processes and hangs')" >&2; exit 1; }
 	@for f in $(SCRIPTS); do [ -f "$$f" ] || continue; bash -n "$$f" || exit 1; done; echo "bash -n: ok"
 	@if command -v shellcheck >/dev/null 2>&1; then \
 	  shellcheck $(SCRIPTS) && echo "shellcheck: ok"; \

@@ -9,6 +9,7 @@
 #   python3-confluent-kafka  the Spring-rule peer of the interop tests (Tests/Peers/spring_peer.py)
 #   pkg-config      SwiftPM finds librdkafka through it
 #   make            the entry point (`make run`, `make test`)
+#   gdb             scripts/test-phase.sh prints the stacks of a hung test process with it
 #   systemd         only if `systemd-analyze` is missing (unit checks); it usually is present
 #
 # Idempotent and quick when everything is present: it asks dpkg first and touches apt only for what
@@ -20,7 +21,7 @@
 # /usr/sbin/policy-rc.d answering 101, only if none exists). SAGAD_DEPS_START_SERVICES=1 turns that off.
 set -euo pipefail
 
-readonly PACKAGES=(librdkafka-dev libsqlite3-dev kcat socat prometheus python3 python3-confluent-kafka pkg-config make)
+readonly PACKAGES=(librdkafka-dev libsqlite3-dev kcat socat prometheus python3 python3-confluent-kafka pkg-config make gdb)
 
 log() { printf 'install-deps: %s\n' "$*" >&2; }
 die() {

@@ -48,14 +48,10 @@ struct FailpointsTests {
     #expect(failpoints.list().first?.hits == 2)
   }
 
-  @Test("crash aborts the process after a log line")
-  func crash() async {
-    await #expect(processExitsWith: .signal(SIGABRT)) {
-      let failpoints = Failpoints(enabled: true)
-      try? failpoints.set(.consumerBeforeOffsetCommit, .crash)
-      try? failpoints.hit(.consumerBeforeOffsetCommit)
-    }
-  }
+  // `crash` is proven through real sagad processes (FailpointCrashTests: SIGABRT after its log
+  // line), not with an exit test: swift-testing's exit-test monitor waits on any child, and a
+  // zombie sagad of another test made it miss its own child's exit and hang the run
+  // (Docs/development.md, "Tests").
 
   @Test("a count trigger fires on the next N hits, then disarms itself")
   func count() throws {

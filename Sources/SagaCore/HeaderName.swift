@@ -29,6 +29,9 @@ public enum HeaderName {
   public static let attempts = "sagad-attempts"
   /// On a dead letter: `permanent` (never retriable) or `exhausted` (ran out of retries).
   public static let failureClass = "sagad-failure-class"
+  /// On a dead letter stored locally from an outbox row instead of published: why the row
+  /// was not sent (the producer's refusal, or the operator's discard).
+  public static let unsent = "sagad-unsent"
 
   /// Spring Kafka's type hint: `JsonSerializer` writes the Java class name here and the
   /// report's `JsonDeserializer` needs it. sagad writes it on every saga event

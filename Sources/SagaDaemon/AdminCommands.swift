@@ -82,6 +82,7 @@ struct AdminCommands: Sendable {
       case .drain: return try await drainReply(request)
       case .shutdown: return try shutdownReply(request)
       case .dltList, .dltShow, .dltReplay, .dltDiscard: return try await deadLetterCommand(request)
+      case .outboxList, .outboxShow, .outboxDiscard: return try await outboxCommand(request)
       case .compensationsList, .compensationsRetry, .compensationsResolve, .stuck:
         return try await compensationsOrStuck(request)
       case .failpointSet, .failpointClear, .failpointList: return try failpointCommand(request)

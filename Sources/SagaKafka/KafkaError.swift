@@ -79,6 +79,14 @@ public struct KafkaError: Error, Sendable, Hashable, CustomStringConvertible {
     Code(RD_KAFKA_RESP_ERR__IN_PROGRESS), Code(RD_KAFKA_RESP_ERR__PREV_IN_PROGRESS),
   ]
 
+  /// Codes with which librdkafka refuses a message at enqueue for what the message is:
+  /// `MSG_SIZE_TOO_LARGE` (above the producer's `message.max.bytes`), an invalid topic name
+  /// or argument. Repeating the same message can never succeed.
+  static let unsendableCodes: Set<Code> = [
+    Code(RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE), Code(RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION),
+    Code(RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE), Code(RD_KAFKA_RESP_ERR_INVALID_RECORD), .invalidArgument,
+  ]
+
   /// An error from a plain librdkafka error code, with librdkafka's own description.
   static func from(_ err: rd_kafka_resp_err_t, context: String) -> KafkaError {
     let text = String(cString: rd_kafka_err2str(err))

@@ -34,7 +34,8 @@ enum ProducerEnqueuer {
       promise.fulfill(
         KafkaDeliveryReport(
           status: .notPersisted, topic: message.topic, partition: message.partition ?? -1, offset: nil,
-          error: KafkaError.from(err, context: "cannot queue message for \(message.topic)")))
+          error: KafkaError.from(err, context: "cannot queue message for \(message.topic)"),
+          refusedAtEnqueue: true))
     }
     return promises
   }

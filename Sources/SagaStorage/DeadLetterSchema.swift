@@ -43,6 +43,16 @@ enum DeadLetterSchema {
           CREATE INDEX dead_letters_first_seen ON dead_letters(first_seen_at);
           """)
     }
+    migrator.registerMigration("dlt-v2-origin") { db in
+      // Dead letters stored from an outbox row that was never published have no place in a
+      // topic; `origin` (`outbox:<service>:<row id>`) names them once, so a relay that stores
+      // the same row again after a crash adds nothing.
+      try db.execute(
+        sql: """
+          ALTER TABLE dead_letters ADD COLUMN origin TEXT;
+          CREATE UNIQUE INDEX dead_letters_origin ON dead_letters(origin) WHERE origin IS NOT NULL;
+          """)
+    }
   }
 
   static func encode(_ headers: [EnvelopeHeader]) throws -> String {

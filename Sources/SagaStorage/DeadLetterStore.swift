@@ -1,5 +1,6 @@
 public import Foundation
 public import GRDB
+import SagaCore
 
 /// The dead-letter store (issue 4 item 2): every record of the `.DLT` topics, stored once
 /// by its DLT coordinates in a database of its own (`<state_dir>/dlt.sqlite`), with what
@@ -47,6 +48,73 @@ public final class DeadLetterStore: Sendable {
         failure.attempts, failure.errorType, failure.eventId, now.millisecondsSinceEpoch,
       ])
     return db.changesCount == 1
+  }
+
+  /// Stores outbox row `row` of `service`, which is not going to be published, as a dead
+  /// letter (Docs/retries-and-dead-letters.md, "Records that cannot be sent"): whole, as the
+  /// row would have gone out, with `sagad-unsent: <why>`. A row bound for a `.DLT` topic is a
+  /// dead letter already and keeps its own failure headers; any other row gets the
+  /// `kafka_dlt-*` headers naming its topic. With `discardNote` it is stored discarded (an
+  /// operator's `outbox discard`), else pending, so `dlt list` shows it and `dlt replay`
+  /// can publish it once the cause is fixed. Stored once per row: a second call returns the
+  /// first letter unchanged.
+  public func recordUnsent(
+    _ row: OutboxRecord, service: String, why: String, discardNote: String? = nil, at now: Date = Date()
+  ) async throws -> StoredDeadLetter {
+    let origin = "outbox:\(service):\(row.id)"
+    let letter = Self.unsentLetter(row, why: why, discarded: discardNote != nil)
+    return try await database.write { db in
+      let find = { try Row.fetchOne(db, sql: "SELECT * FROM dead_letters WHERE origin = ?", arguments: [origin]) }
+      if let stored = try find() { return try Self.deadLetter(stored, in: db) }
+      // AUTOINCREMENT ids are never reused, so minus the next one is an offset no other
+      // letter of this topic and partition has.
+      let next = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) + 1 FROM dead_letters") ?? 1
+      var received = letter
+      received.offset = -next
+      if try Self.record(received, at: now, in: db) {
+        try db.execute(
+          sql: """
+            UPDATE dead_letters SET origin = ?, status = ?, discarded_at = ?, discard_note = ?
+            WHERE dlt_topic = ? AND dlt_partition = ? AND dlt_offset = ?
+            """,
+          arguments: [
+            origin, discardNote == nil ? "pending" : "discarded",
+            discardNote == nil ? nil : now.millisecondsSinceEpoch, discardNote, received.topic, received.partition,
+            received.offset,
+          ])
+      }
+      guard let stored = try find() else {
+        throw StorageError(
+          kind: .corrupt, code: ResultCode.SQLITE_CORRUPT.rawValue, path: SagaDatabase.path(of: db),
+          message: "dead letter of \(origin) was not stored")
+      }
+      return try Self.deadLetter(stored, in: db)
+    }
+  }
+
+  /// The letter for an unsent row, at partition -1 (no topic holds it); the offset is set
+  /// when it is stored.
+  private static func unsentLetter(_ row: OutboxRecord, why: String, discarded: Bool) -> ReceivedDeadLetter {
+    typealias DLT = HeaderName.DeadLetter
+    var headers = row.headers
+    let topic: String
+    if row.topic.hasSuffix(SagaTopic.deadLetterSuffix) {
+      topic = row.topic
+    } else {
+      topic = row.topic + SagaTopic.deadLetterSuffix
+      let reason = discarded ? "discarded-from-outbox: \(why)" : "unsendable: \(why)"
+      headers = headers.filter { !$0.name.hasPrefix(DLT.prefix) }
+      headers += [
+        EnvelopeHeader(name: DLT.originalTopic, value: row.topic),
+        EnvelopeHeader(name: DLT.exceptionFqcn, value: "SagaKafka.KafkaError"),
+        EnvelopeHeader(name: DLT.exceptionMessage, value: reason),
+        EnvelopeHeader(name: HeaderName.failureClass, value: "permanent"),
+      ]
+    }
+    headers.append(EnvelopeHeader(name: HeaderName.unsent, value: why))
+    return ReceivedDeadLetter(
+      topic: topic, partition: -1, offset: 0, key: row.message.keyContent.bytes, value: row.payload,
+      headers: headers)
   }
 
   // MARK: Queries
@@ -176,6 +244,7 @@ public final class DeadLetterStore: Sendable {
       errorType: row["error_type"], eventId: row["event_id"],
       firstSeenAt: Date(millisecondsSinceEpoch: row["first_seen_at"]),
       status: DeadLetterStatus(rawValue: status) ?? .pending, replayCount: row["replay_count"],
-      lastReplayedAt: date("last_replayed_at"), discardedAt: date("discarded_at"), discardNote: row["discard_note"])
+      lastReplayedAt: date("last_replayed_at"), discardedAt: date("discarded_at"), discardNote: row["discard_note"],
+      origin: row["origin"])
   }
 }

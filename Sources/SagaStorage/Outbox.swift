@@ -93,12 +93,76 @@ public enum Outbox {
   }
 
   /// Counts a failed publish attempt on unsent rows, for the relay's logs and
-  /// metrics; the rows stay pending.
+  /// metrics, with the error (`sagactl outbox list`); the rows stay pending.
   @discardableResult
-  public static func recordFailedAttempt(ids: some Collection<Int64>, in db: Database) throws -> Int {
+  public static func recordFailedAttempt(ids: some Collection<Int64>, error: String? = nil, in db: Database) throws
+    -> Int
+  {
     try updateInChunks(ids, in: db) { placeholders in
-      ("UPDATE outbox SET attempts = attempts + 1 WHERE sent_at IS NULL AND id IN (\(placeholders))", [])
+      (
+        """
+        UPDATE outbox SET attempts = attempts + 1, last_error = coalesce(?, last_error)
+        WHERE sent_at IS NULL AND id IN (\(placeholders))
+        """,
+        [error.map { String($0.prefix(1_000)) } as (any DatabaseValueConvertible)?]
+      )
     }
+  }
+
+  /// Closes unsent row `id` without publishing it (its copy went to the dead-letter store):
+  /// it leaves the relay's queue and is purged with the sent rows. False if the row does not
+  /// exist or is no longer pending.
+  @discardableResult
+  public static func close(id: Int64, reason: String, at now: Date, in db: Database) throws -> Bool {
+    try db.execute(
+      sql: "UPDATE outbox SET sent_at = ?, closed_reason = ? WHERE id = ? AND sent_at IS NULL",
+      arguments: [now.millisecondsSinceEpoch, String(reason.prefix(1_000)), id])
+    return db.changesCount == 1
+  }
+
+  /// Up to `limit` rows with an id above `after`, oldest first: only the pending ones, or
+  /// (`includeDone`) every row retention still keeps, sent and closed ones too.
+  public static func entries(includeDone: Bool, limit: Int, after: Int64 = 0, in db: Database) throws
+    -> [OutboxEntry]
+  {
+    let filter = includeDone ? "" : "sent_at IS NULL AND "
+    let rows = try Row.fetchAll(
+      db,
+      sql: """
+        SELECT id, topic, message_key, payload, created_at, attempts, extra_headers,
+               event_id, event_type, event_version, traceparent, correlation_id, producer, occurred_at,
+               sent_at, closed_reason, last_error
+        FROM outbox WHERE \(filter)id > ? ORDER BY id LIMIT ?
+        """,
+      arguments: [after, limit])
+    return try rows.map { try entry($0, in: db) }
+  }
+
+  /// Row `id` in whatever state, or nil once purged (or never written).
+  public static func entry(id: Int64, in db: Database) throws -> OutboxEntry? {
+    try Row.fetchOne(
+      db,
+      sql: """
+        SELECT id, topic, message_key, payload, created_at, attempts, extra_headers,
+               event_id, event_type, event_version, traceparent, correlation_id, producer, occurred_at,
+               sent_at, closed_reason, last_error
+        FROM outbox WHERE id = ?
+        """,
+      arguments: [id]
+    ).map { try entry($0, in: db) }
+  }
+
+  private static func entry(_ row: Row, in db: Database) throws -> OutboxEntry {
+    let id: Int64 = row[0]
+    let payload: Data = row[3] ?? Data()
+    let message = OutboxMessage(
+      topic: row[1], keyContent: key(row[2]), payload: [UInt8](payload),
+      headers: try headers(row, extrasAt: 6, envelopeAt: 7, name: "outbox row \(id)", in: db))
+    let record = OutboxRecord(
+      id: id, message: message, createdAt: Date(millisecondsSinceEpoch: row[4]), attempts: row[5])
+    return OutboxEntry(
+      record: record, sentAt: (row[14] as Int64?).map(Date.init(millisecondsSinceEpoch:)), closedReason: row[15],
+      lastError: row[16])
   }
 
   /// Deletes rows sent before `cutoff` and returns how many. Unsent rows are never

@@ -180,5 +180,16 @@ enum StorageMigrations {
       }
       try db.execute(sql: "ALTER TABLE outbox DROP COLUMN headers")
     }
+    migrator.registerMigration("storage-v4-outbox-closed") { db in
+      // A row that can never be sent (too large, …) or that an operator discards is closed:
+      // `sent_at` set, so it leaves the relay's index and is purged like a sent row, and
+      // `closed_reason` says why; its copy is in the dead-letter store. `last_error` is the
+      // latest failed attempt's error, for `sagactl outbox list`.
+      try db.execute(
+        sql: """
+          ALTER TABLE outbox ADD COLUMN closed_reason TEXT;
+          ALTER TABLE outbox ADD COLUMN last_error TEXT;
+          """)
+    }
   }
 }

@@ -38,6 +38,10 @@ public struct StoredDeadLetter: Sendable, Hashable, Identifiable {
   public var lastReplayedAt: Date?
   public var discardedAt: Date?
   public var discardNote: String?
+  /// `outbox:<service>:<row id>` for a dead letter stored from an outbox row that was never
+  /// published (too large to send, or discarded by an operator); nil for one read from a
+  /// `.DLT` topic. Such a letter has no place in a topic: its partition is -1.
+  public var origin: String?
 
   public init(
     id: Int64, topic: String, partition: Int32, offset: Int64, timestampMilliseconds: Int64?,
@@ -45,7 +49,7 @@ public struct StoredDeadLetter: Sendable, Hashable, Identifiable {
     originalConsumerGroup: String?, key: [UInt8]?, value: [UInt8]?, headers: [EnvelopeHeader], reason: String,
     reasonCode: String?, failureClass: String?, attempts: Int?, errorType: String?, eventId: String?,
     firstSeenAt: Date, status: DeadLetterStatus, replayCount: Int, lastReplayedAt: Date?, discardedAt: Date?,
-    discardNote: String?
+    discardNote: String?, origin: String? = nil
   ) {
     self.id = id
     self.topic = topic
@@ -72,10 +76,11 @@ public struct StoredDeadLetter: Sendable, Hashable, Identifiable {
     self.lastReplayedAt = lastReplayedAt
     self.discardedAt = discardedAt
     self.discardNote = discardNote
+    self.origin = origin
   }
 
-  /// `reservation-completed.DLT[0]@4`.
-  public var coordinates: String { "\(topic)[\(partition)]@\(offset)" }
+  /// `reservation-completed.DLT[0]@4`, or where a letter stored locally came from.
+  public var coordinates: String { origin.map { "\(topic) (\($0))" } ?? "\(topic)[\(partition)]@\(offset)" }
 
   /// `reservation-completed[2]@17`, or nil when the headers do not say.
   public var originalCoordinates: String? {
@@ -106,7 +111,9 @@ public struct StoredDeadLetter: Sendable, Hashable, Identifiable {
   /// (`kafka_dlt-*`, `sagad-attempts`, `sagad-failure-class`, an older replay-of), plus
   /// `sagad-replay-of`.
   public var replayHeaders: [EnvelopeHeader] {
-    let dropped: Set<String> = [HeaderName.attempts, HeaderName.failureClass, HeaderName.replayOf]
+    let dropped: Set<String> = [
+      HeaderName.attempts, HeaderName.failureClass, HeaderName.replayOf, HeaderName.unsent,
+    ]
     let kept = headers.filter { !$0.name.hasPrefix(HeaderName.DeadLetter.prefix) && !dropped.contains($0.name) }
     return kept + [EnvelopeHeader(name: HeaderName.replayOf, value: replayOf)]
   }

@@ -33,10 +33,17 @@ final class RelayFixture {
 
   deinit { cluster.destroyInBackground() }
 
-  func relay(settings: RelaySettings, failpoints: Failpoints = .disabled) -> OutboxRelay {
+  func relay(settings: RelaySettings, failpoints: Failpoints = .disabled, deadLetters: DeadLetterStore? = nil)
+    -> OutboxRelay
+  {
     OutboxRelay(
       name: "payments", database: database, producer: producer, settings: settings, failpoints: failpoints,
-      logger: silentLogger)
+      deadLetters: deadLetters, logger: silentLogger)
+  }
+
+  /// A dead-letter store beside the database, for the rows a relay cannot send.
+  func deadLetterStore() throws -> DeadLetterStore {
+    try DeadLetterStore(StorageConfiguration(path: directory.path + "/dlt.sqlite"))
   }
 
   /// Appends one outbox row per value, in one transaction.

@@ -19,6 +19,9 @@ public enum AdminCommand: String, Sendable, Hashable, CaseIterable, CustomString
   case dltShow = "dlt show"
   case dltReplay = "dlt replay"
   case dltDiscard = "dlt discard"
+  case outboxList = "outbox list"
+  case outboxShow = "outbox show"
+  case outboxDiscard = "outbox discard"
   case logLevel = "log-level"
   case lag
   case drain
@@ -47,6 +50,8 @@ public enum AdminCommand: String, Sendable, Hashable, CaseIterable, CustomString
     case .userAdd, .charge, .pay: .operate
     case .dltList, .dltShow: .read
     case .dltReplay, .dltDiscard: .operate
+    case .outboxList, .outboxShow: .read
+    case .outboxDiscard: .operate
     case .lag: .read
     case .logLevel: .operate
     case .drain, .shutdown: .admin
@@ -80,6 +85,10 @@ public enum AdminCommand: String, Sendable, Hashable, CaseIterable, CustomString
     case .dltShow: "one dead letter: its failure, original coordinates, message and headers"
     case .dltReplay: "publish dead letters to their original topic again (try --dry-run first)"
     case .dltDiscard: "set a dead letter aside with a note; replay --all skips it"
+    case .outboxList: "outbox rows waiting to be published, with attempts and last error (--all: sent and closed too)"
+    case .outboxShow: "one outbox row: state, topic, key, headers, value, attempts, why it was closed"
+    case .outboxDiscard:
+      "take a stuck pending row out of the outbox, with a note; it is kept as a discarded dead letter"
     case .logLevel: "show or change the level of sagad's log lines, at once"
     case .lag:
       "consumer lag of this sagad's groups and its partners' from the broker, per partition, judged OK/WARN/ERR"
@@ -125,6 +134,24 @@ public enum AdminCommand: String, Sendable, Hashable, CaseIterable, CustomString
     case .dltDiscard:
       [
         AdminParameter("id", .integer, positional: true, required: true, "the dead letter's id"),
+        AdminParameter("note", .text, required: true, valueName: "TEXT", "why it is set aside, for the next operator"),
+      ]
+    case .outboxList:
+      [
+        AdminParameter("service", .text, valueName: "S", "payments or points (default: every service here)"),
+        AdminParameter("all", .flag, "also rows already sent or closed, as long as retention keeps them"),
+        AdminParameter("limit", .integer, valueName: "N", "at most N rows per service (default 50)"),
+        AdminParameter("after", .integer, valueName: "ID", "the rows after id ID (the next page)"),
+      ]
+    case .outboxShow:
+      [
+        AdminParameter("service", .text, positional: true, required: true, "payments or points"),
+        AdminParameter("id", .integer, positional: true, required: true, "the row's id in that service's outbox"),
+      ]
+    case .outboxDiscard:
+      [
+        AdminParameter("service", .text, positional: true, required: true, "payments or points"),
+        AdminParameter("id", .integer, positional: true, required: true, "the pending row's id"),
         AdminParameter("note", .text, required: true, valueName: "TEXT", "why it is set aside, for the next operator"),
       ]
     case .verify:
@@ -245,6 +272,10 @@ public enum AdminCommand: String, Sendable, Hashable, CaseIterable, CustomString
         + "Replays keep the original eventId, so the consumers' inbox applies each message at most once however "
         + "often it is replayed; discarded dead letters are never replayed."
     case .failpointSet: "Admin level: `crash` aborts sagad."
+    case .outboxDiscard:
+      "The row is stored whole in the dead-letter store as discarded (`dlt show` reads it, `dlt replay <id>` can "
+        + "still publish it) and closed; the relay never sends it. A row the relay is publishing at that moment is "
+        + "refused (ask again); sent or closed rows are refused."
     default: nil
     }
   }

@@ -3,6 +3,7 @@
 public enum AdminCommandFamily: String, Sendable, Hashable, CaseIterable {
   case user
   case dlt
+  case outbox
   case compensations
   case failpoint
 
@@ -10,6 +11,7 @@ public enum AdminCommandFamily: String, Sendable, Hashable, CaseIterable {
     switch self {
     case .user: "manage users"
     case .dlt: "dead letters from the .DLT topics: list, show, replay, discard"
+    case .outbox: "the services' outbox of events to publish: list, show, discard a stuck row"
     case .compensations: "parked compensations: list, retry, resolve"
     case .failpoint: "fault injection for drills: set, clear, list (needs failpoints.enabled)"
     }

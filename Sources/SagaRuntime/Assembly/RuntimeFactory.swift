@@ -23,6 +23,8 @@ public final class RuntimeFactory {
   public let metrics: (any MetricsFactory)?
   /// Every producer made so far, in order: the node closes them once its tasks stopped.
   private var producers: [KafkaProducer] = []
+  /// The node's dead-letter store (`dlt.sqlite`), opened by the first part that needs it.
+  private var openedDeadLetters: DeadLetterStore?
 
   /// - Parameters:
   ///   - hooks: given to every consume worker (tests, fault injection).
@@ -61,7 +63,7 @@ public final class RuntimeFactory {
     relaySettings.retention.timelineTables = timelineTables
     return OutboxRelay(
       name: name, database: database, producer: producer, settings: relaySettings, failpoints: failpoints,
-      metrics: metrics, logger: logger)
+      metrics: metrics, deadLetters: try deadLetterStore(), logger: logger)
   }
 
   /// A consume worker named `name` that runs `handler` for `service` on `database` and
@@ -81,7 +83,7 @@ public final class RuntimeFactory {
   /// The node from every role's `parts`: one dead-letter store (`dlt.sqlite`) fed by a DLT
   /// worker per group the roles named, the replay producer, and the supervisor over it all.
   public func node(_ parts: RoleParts) throws -> NodeRuntime {
-    let store = try DeadLetterStore(storage(path: settings.deadLetterDatabasePath))
+    let store = try deadLetterStore()
     // In the catalogue's order whatever the roles' order: `workers` and `status` list them so.
     let groups = SagaConsumerGroup.allCases.filter(parts.deadLetterGroups.contains)
     let deadLetterWorkers = try groups.map { group in
@@ -106,6 +108,14 @@ public final class RuntimeFactory {
       relays: parts.relays, workers: parts.workers, deadLetterWorkers: deadLetterWorkers, deadLetters: deadLetters,
       supervisor: Supervisor(children: children, settings: settings.supervisor, metrics: metrics, logger: logger),
       producers: producers, failpoints: failpoints, logger: logger)
+  }
+
+  /// Relays keep the rows they can never send there; the DLT workers store what they read.
+  private func deadLetterStore() throws -> DeadLetterStore {
+    if let openedDeadLetters { return openedDeadLetters }
+    let store = try DeadLetterStore(storage(path: settings.deadLetterDatabasePath))
+    openedDeadLetters = store
+    return store
   }
 
   private func storage(path: String) -> StorageConfiguration {

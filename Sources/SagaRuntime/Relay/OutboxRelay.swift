@@ -25,6 +25,10 @@ import Synchronization
 /// little later is only re-sent if the process dies meanwhile, which the consumers'
 /// inbox absorbs.) After a failed delivery nothing new is sent until every round in
 /// flight is settled; then the relay backs off and starts again from the oldest unsent row.
+///
+/// A row librdkafka refuses for what it is (larger than `message.max.bytes`, …) can never be
+/// sent: it is stored whole in the dead-letter store and closed, and the relay moves on
+/// without backing off (Docs/retries-and-dead-letters.md, "Records that cannot be sent").
 public final class OutboxRelay: Service, Sendable {
   /// How long the oldest round in flight may wait to be settled, and so how often the
   /// relay looks at its rounds when nothing else wakes it.
@@ -37,8 +41,14 @@ public final class OutboxRelay: Service, Sendable {
   public let wakeup: Wakeup
   /// Ends a polling relay's sleep on shutdown; `wakeup` is ignored in that mode.
   private let pollStop = Wakeup()
-  private let database: SagaDatabase
+  public let database: SagaDatabase
   private let producer: KafkaProducer
+  /// Where rows that cannot be sent, and rows an operator discards, are kept; nil (tests
+  /// without one): such rows are retried like any failure.
+  private let deadLetters: DeadLetterStore?
+  /// Row ids handed to the producer and not yet settled, and ids being discarded: a discard
+  /// and a round never take the same row.
+  private let handover = Mutex(Handover())
   private let settings: RelaySettings
   private let logger: Logger
   private let counters = Mutex(RelayStatistics())
@@ -52,12 +62,14 @@ public final class OutboxRelay: Service, Sendable {
   /// - Parameters:
   ///   - clock: tests advance a manual one instead of waiting out an idle interval.
   ///   - metrics: where the relay counts what it publishes; nil: the process's bootstrapped factory.
+  ///   - deadLetters: where rows that can never be sent go; nil retries them like any failure.
   public init(
     name: String, database: SagaDatabase, producer: KafkaProducer, settings: RelaySettings = RelaySettings(),
     wakeup: Wakeup = Wakeup(), failpoints: Failpoints = .disabled, clock: SagaClock = .continuous,
-    metrics: (any MetricsFactory)? = nil, logger: Logger
+    metrics: (any MetricsFactory)? = nil, deadLetters: DeadLetterStore? = nil, logger: Logger
   ) {
     self.name = name
+    self.deadLetters = deadLetters
     self.metrics = RelayMetrics(service: name, factory: metrics)
     self.clock = clock
     self.database = database
@@ -171,11 +183,31 @@ public final class OutboxRelay: Service, Sendable {
   /// Reads up to `limit` unsent rows above id `after` and hands them to the producer;
   /// nil when there are none.
   private func sendRound(after: Int64, limit: Int) async throws -> RelayRound? {
-    let rows = try await database.read { db in try Outbox.pending(limit: limit, after: after, in: db) }
-    guard !rows.isEmpty else { return nil }
+    let read = try await database.read { db in try Outbox.pending(limit: limit, after: after, in: db) }
+    guard !read.isEmpty else { return nil }
     try await failpoints.hitAsync(.outboxPublish)
-    let tickets = try await producer.send(rows.map(kafkaMessage))
-    return RelayRound(ids: rows.map(\.id), tickets: tickets, sentAt: clock.now)
+    let rows = take(read)
+    guard !rows.isEmpty else { return nil }
+    do {
+      let tickets = try await producer.send(rows.map(kafkaMessage))
+      return RelayRound(ids: rows.map(\.id), tickets: tickets, sentAt: clock.now)
+    } catch {
+      release(rows.map(\.id))
+      throw error
+    }
+  }
+
+  /// The rows of `read` no discard is taking, now marked in flight.
+  private func take(_ read: [OutboxRecord]) -> [OutboxRecord] {
+    handover.withLock { handover in
+      let rows = read.filter { !handover.discarding.contains($0.id) }
+      handover.inFlight.formUnion(rows.map(\.id))
+      return rows
+    }
+  }
+
+  private func release(_ ids: [Int64]) {
+    handover.withLock { handover in handover.inFlight.subtract(ids) }
   }
 
   /// Settles the oldest rounds whose reports are all in, in one write transaction, when
@@ -201,32 +233,42 @@ public final class OutboxRelay: Service, Sendable {
     return try await settle(ready)
   }
 
-  /// Marks the persisted rows sent and counts a failed attempt on the others.
+  /// Marks the persisted rows sent, closes those that can never be sent (their copy stored
+  /// as a dead letter first) and counts a failed attempt on the others. Unsendable rows are
+  /// not failures: they do not make the relay back off.
   private func settle(_ rounds: [Reported]) async throws -> (sent: Int, failed: Int) {
     var persisted: [Int64] = []
     var failed: [Int64] = []
+    var unsendable: [(id: Int64, error: KafkaError)] = []
     var lastError: KafkaError?
     for (ids, reports) in rounds {
       for (id, report) in zip(ids, reports) {
         if report.isPersisted {
           persisted.append(id)
+        } else if report.isUnsendable, deadLetters != nil, let error = report.error {
+          unsendable.append((id, error))
         } else {
           failed.append(id)
           lastError = report.error
         }
       }
     }
-    guard !persisted.isEmpty || !failed.isEmpty else { return (0, 0) }
+    defer { release(rounds.flatMap(\.ids)) }
+    guard !persisted.isEmpty || !failed.isEmpty || !unsendable.isEmpty else { return (0, 0) }
+    let closed = try await deadLetter(unsendable)
     let (sentIDs, failedIDs) = (persisted, failed)
     let clock = self.clock
+    let failure = lastError.map { "\($0)" }
     try await database.write { db in
       if !sentIDs.isEmpty { _ = try Outbox.markSent(ids: sentIDs, at: clock.wallTime, in: db) }
-      if !failedIDs.isEmpty { _ = try Outbox.recordFailedAttempt(ids: failedIDs, in: db) }
+      if !failedIDs.isEmpty { _ = try Outbox.recordFailedAttempt(ids: failedIDs, error: failure, in: db) }
+      for (id, reason) in closed { _ = try Outbox.close(id: id, reason: reason, at: clock.wallTime, in: db) }
     }
-    metrics.count(sent: persisted.count, failed: failed.count)
+    metrics.count(sent: persisted.count, failed: failed.count, deadLettered: closed.count)
     counters.withLock { stats in
       stats.sent += persisted.count
       stats.failedAttempts += failed.count
+      stats.deadLettered += closed.count
       if let lastError { stats.lastError = "\(lastError)" }
     }
     if let lastError {
@@ -235,19 +277,96 @@ public final class OutboxRelay: Service, Sendable {
     return (persisted.count, failed.count)
   }
 
+  /// Stores each row that can never be sent in the dead-letter store; returns the rows to
+  /// close, with why. A row no longer pending (discarded meanwhile) is left alone.
+  private func deadLetter(_ rows: [(id: Int64, error: KafkaError)]) async throws -> [(Int64, String)] {
+    guard let deadLetters, !rows.isEmpty else { return [] }
+    var closed: [(Int64, String)] = []
+    for (id, error) in rows {
+      guard let entry = try await database.read({ db in try Outbox.entry(id: id, in: db) }), entry.state == .pending
+      else { continue }
+      let letter = try await deadLetters.recordUnsent(entry.record, service: name, why: "\(error)", at: clock.wallTime)
+      closed.append((id, "dead-lettered as \(letter.id): \(error)"))
+      logger.error(
+        "outbox row can never be sent; stored as a dead letter and closed",
+        metadata: [
+          "row": "\(id)", "topic": "\(entry.record.topic)", "bytes": "\(entry.record.payload.count)",
+          "deadLetter": "\(letter.id)", "error": "\(error)",
+        ])
+    }
+    return closed
+  }
+
   /// One unpipelined round: reads up to `batchMax` unsent rows, publishes them, waits
   /// for every report and marks the persisted ones.
   @discardableResult
   public func publishRound() async throws -> (sent: Int, unsent: Int) {
     let limit = settings.batchMax
-    let rows = try await database.read { db in try Outbox.pending(limit: limit, in: db) }
-    guard !rows.isEmpty else { return (0, 0) }
+    let read = try await database.read { db in try Outbox.pending(limit: limit, in: db) }
+    guard !read.isEmpty else { return (0, 0) }
     try await failpoints.hitAsync(.outboxPublish)
-    let tickets = try await producer.send(rows.map(kafkaMessage))
+    let rows = take(read)
+    guard !rows.isEmpty else { return (0, 0) }
+    let tickets: [KafkaDeliveryTicket]
+    do {
+      tickets = try await producer.send(rows.map(kafkaMessage))
+    } catch {
+      release(rows.map(\.id))
+      throw error
+    }
     var reports: [KafkaDeliveryReport] = []
     for ticket in tickets { reports.append(await ticket.report) }
     let settled = try await settle([(rows.map(\.id), reports)])
     return (settled.sent, settled.failed)
+  }
+
+  // MARK: Operators
+
+  /// Rows of this relay's outbox, oldest first: the pending ones, or (`includeDone`) every
+  /// row retention keeps.
+  public func entries(includeDone: Bool, limit: Int, after: Int64 = 0) async throws -> [OutboxEntry] {
+    try await database.read { db in try Outbox.entries(includeDone: includeDone, limit: limit, after: after, in: db) }
+  }
+
+  public func entry(id: Int64) async throws -> OutboxEntry? {
+    try await database.read { db in try Outbox.entry(id: id, in: db) }
+  }
+
+  /// Takes pending row `id` out of the queue for good: stores it in the dead-letter store as
+  /// discarded with `note` (so it can still be read, and replayed with `dlt replay`), then
+  /// closes it. Refused while the relay has it in flight.
+  /// - Throws: ``OutboxError``, or the storage error that left the row pending.
+  public func discard(id: Int64, note: String) async throws -> (entry: OutboxEntry, deadLetter: StoredDeadLetter) {
+    guard !note.allSatisfy(\.isWhitespace) else {
+      throw OutboxError(.invalidRequest, "a note is required: why the row is set aside")
+    }
+    guard let deadLetters else {
+      throw OutboxError(.noDeadLetterStore, "this relay has no dead-letter store to keep the row in")
+    }
+    try handover.withLock { (handover: inout Handover) throws(OutboxError) in
+      guard !handover.inFlight.contains(id) else {
+        throw OutboxError(.inFlight, "\(name) outbox row \(id) is being published right now; ask again in a moment")
+      }
+      handover.discarding.insert(id)
+    }
+    defer { handover.withLock { _ = $0.discarding.remove(id) } }
+    guard let entry = try await entry(id: id) else {
+      throw OutboxError(.notFound, "\(name) outbox row \(id) does not exist (never written, or purged once sent)")
+    }
+    guard entry.state == .pending else {
+      throw OutboxError(
+        .notPending, "\(name) outbox row \(id) is \(entry.state.rawValue); only a pending row is discarded")
+    }
+    let letter = try await deadLetters.recordUnsent(
+      entry.record, service: name, why: "discarded by an operator: \(note)", discardNote: note, at: clock.wallTime)
+    let clock = self.clock
+    try await database.write { db in
+      _ = try Outbox.close(id: id, reason: "discarded (dead letter \(letter.id)): \(note)", at: clock.wallTime, in: db)
+    }
+    logger.notice(
+      "outbox row discarded",
+      metadata: ["row": "\(id)", "topic": "\(entry.record.topic)", "deadLetter": "\(letter.id)", "note": "\(note)"])
+    return (try await self.entry(id: id) ?? entry, letter)
   }
 
   /// The record for `row`. A saga event also gets Spring's `__TypeId__` here, at the
@@ -263,4 +382,10 @@ public final class OutboxRelay: Service, Sendable {
     return KafkaProducerMessage(
       topic: row.topic, key: row.message.keyContent.bytes, value: row.payload, headers: headers)
   }
+}
+
+/// Which rows a relay round holds and which a discard is taking (``OutboxRelay/discard(id:note:)``).
+private struct Handover {
+  var inFlight: Set<Int64> = []
+  var discarding: Set<Int64> = []
 }

@@ -2,5 +2,7 @@
 public struct RelayStatistics: Sendable, Equatable {
   public var sent = 0
   public var failedAttempts = 0
+  /// Rows that could never be sent, closed and stored in the dead-letter store instead.
+  public var deadLettered = 0
   public var lastError: String?
 }

@@ -166,7 +166,8 @@ extension AdminCommands {
       offset: letter.offset, originalTopic: letter.originalTopic, originalPartition: letter.originalPartition,
       originalOffset: letter.originalOffset, reason: letter.reason, reasonCode: letter.reasonCode,
       failureClass: letter.failureClass, attempts: letter.attempts,
-      firstSeenAt: RFC3339Timestamp.format(letter.firstSeenAt), replayCount: letter.replayCount)
+      firstSeenAt: RFC3339Timestamp.format(letter.firstSeenAt), replayCount: letter.replayCount,
+      origin: letter.origin)
   }
 
   static func detail(_ letter: StoredDeadLetter) -> AdminJSON.DeadLetter {

@@ -99,7 +99,7 @@ struct AdminJSONEncodingTests {
       text
         == #"{"attempts":null,"discardNote":null,"discardedAt":null,"errorType":null,"eventId":null,"#
         + #""failureClass":null,"firstSeenAt":"2025-01-02T03:04:05.678Z","headers":[{"name":"h","value":"v"}],"#
-        + #""id":7,"key":"1","lastReplayedAt":null,"offset":3,"originalConsumerGroup":"points-service","#
+        + #""id":7,"key":"1","lastReplayedAt":null,"offset":3,"origin":null,"originalConsumerGroup":"points-service","#
         + #""originalOffset":null,"originalPartition":null,"originalTimestamp":null,"originalTopic":null,"#
         + #""partition":0,"reason":"invalid-json: bad","reasonCode":"invalid-json","replayCount":0,"#
         + #""replayOf":"payment.completed.DLT-0@3","replayTopic":"payment.completed","status":"pending","#

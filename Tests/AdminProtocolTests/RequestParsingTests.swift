@@ -146,7 +146,8 @@ struct RequestParsingTests {
     #expect(AdminCommand.userAdd.usage == "user add <id> [--balance N] [--no-points]")
     #expect(
       Set(AdminCommand.allCases.filter(\.isMutating)) == [
-        .userAdd, .charge, .pay, .dltReplay, .dltDiscard, .logLevel, .drain, .shutdown, .compensationsRetry,
+        .userAdd, .charge, .pay, .dltReplay, .dltDiscard, .outboxDiscard, .logLevel, .drain, .shutdown,
+        .compensationsRetry,
         .compensationsResolve, .failpointSet, .failpointClear, .pause, .resume, .restart,
       ])
   }

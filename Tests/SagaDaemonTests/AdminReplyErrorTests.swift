@@ -51,6 +51,19 @@ struct AdminReplyErrorTests {
     }
   }
 
+  @Test("outbox errors keep their code in the text; only a row in flight is worth asking again")
+  func outbox() {
+    let expected: [(OutboxError.Code, ReplyCode)] = [
+      (.notFound, .notFound), (.notPending, .refused), (.inFlight, .refused), (.noDeadLetterStore, .unavailable),
+      (.invalidRequest, .usage),
+    ]
+    for (code, reply) in expected {
+      let error = OutboxError(code, "row 4")
+      #expect(AdminCommands.reply(for: error) == .final(reply, "\(code.rawValue): row 4"))
+      #expect(error.isRetriable == (code == .inFlight))
+    }
+  }
+
   @Test("protocol errors answer with their message alone; an unknown error is 8000 with its description")
   func protocolAndUnknown() {
     let error = AdminProtocolError(.unknownCommand, "unknown command 'x'")

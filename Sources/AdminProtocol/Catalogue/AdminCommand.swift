@@ -273,9 +273,9 @@ public enum AdminCommand: String, Sendable, Hashable, CaseIterable, CustomString
         + "often it is replayed; discarded dead letters are never replayed."
     case .failpointSet: "Admin level: `crash` aborts sagad."
     case .outboxDiscard:
-      "The row is stored whole in the dead-letter store as discarded (`dlt show` reads it, `dlt replay <id>` can "
-        + "still publish it) and closed; the relay never sends it. A row the relay is publishing at that moment is "
-        + "refused (ask again); sent or closed rows are refused."
+      "The row is stored whole in the dead-letter store as a discarded dead letter (`dlt show` reads it) and "
+        + "closed; the relay never sends it. A row the relay is publishing at that moment is refused (ask again), "
+        + "as are sent and closed rows."
     default: nil
     }
   }

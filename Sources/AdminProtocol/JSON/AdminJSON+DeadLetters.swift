@@ -19,11 +19,14 @@ extension AdminJSON {
     @Nullable public var attempts: Int?
     public var firstSeenAt: String
     public var replayCount: Int
+    /// `outbox:<service>:<row id>` for a dead letter kept from an outbox row that was never
+    /// published (partition -1); null for one read from a `.DLT` topic.
+    @Nullable public var origin: String?
 
     public init(
       id: Int64, status: String, topic: String, partition: Int32, offset: Int64, originalTopic: String?,
       originalPartition: Int32?, originalOffset: Int64?, reason: String, reasonCode: String?, failureClass: String?,
-      attempts: Int?, firstSeenAt: String, replayCount: Int
+      attempts: Int?, firstSeenAt: String, replayCount: Int, origin: String? = nil
     ) {
       self.id = id
       self.status = status
@@ -39,6 +42,7 @@ extension AdminJSON {
       self.attempts = attempts
       self.firstSeenAt = firstSeenAt
       self.replayCount = replayCount
+      self.origin = origin
     }
   }
 

@@ -112,10 +112,13 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
-    // Helpers shared by the test targets (polling with a deadline, a manual clock, temp dirs, loggers).
+    // Helpers shared by the test targets (polling with a deadline, a manual clock, temp dirs,
+    // loggers, the checks every service database passes).
     .target(
       name: "SagaTestSupport",
-      dependencies: [.product(name: "Logging", package: "swift-log")],
+      dependencies: [
+        "SagaStorage", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
+      ],
       path: "Tests/SagaTestSupport"
     ),
     .testTarget(name: "SagaCoreTests", dependencies: ["SagaCore"]),

@@ -18,7 +18,7 @@ public struct EventEnvelope: Sendable, Hashable {
   /// that rendering and parsing round-trip exactly).
   public var occurredAtMilliseconds: Int64
   /// Headers after the standard seven, e.g. `sagad-republished`, in the order given.
-  public var extraHeaders: [EnvelopeHeader]
+  public var extraHeaders: [RecordHeader]
 
   /// - Parameters:
   ///   - correlationId: defaults to `trace.traceId`.
@@ -27,7 +27,7 @@ public struct EventEnvelope: Sendable, Hashable {
   public init(
     eventType: EventType, trace: TraceContext, correlationId: String? = nil, producer: String? = nil,
     eventId: UUID = UUID(), eventVersion: EventVersion = .current, occurredAt: Date = Date(),
-    extraHeaders: [EnvelopeHeader] = []
+    extraHeaders: [RecordHeader] = []
   ) {
     self.eventId = eventId
     self.eventType = eventType
@@ -57,15 +57,15 @@ public struct EventEnvelope: Sendable, Hashable {
 
   /// The headers to send: the seven of `HeaderName.envelope` in that order, then
   /// `extraHeaders`. The event id is written in lowercase, as Java's `UUID.toString()` does.
-  public var headers: [EnvelopeHeader] {
+  public var headers: [RecordHeader] {
     [
-      EnvelopeHeader(name: HeaderName.eventId, value: eventId.lowercasedText),
-      EnvelopeHeader(name: HeaderName.eventType, value: eventType.rawValue),
-      EnvelopeHeader(name: HeaderName.eventVersion, value: eventVersion.description),
-      EnvelopeHeader(name: HeaderName.traceparent, value: trace.traceparent),
-      EnvelopeHeader(name: HeaderName.correlationId, value: correlationId),
-      EnvelopeHeader(name: HeaderName.producer, value: producer),
-      EnvelopeHeader(name: HeaderName.occurredAt, value: RFC3339Timestamp.format(milliseconds: occurredAtMilliseconds)),
+      RecordHeader(name: HeaderName.eventId, value: eventId.lowercasedText),
+      RecordHeader(name: HeaderName.eventType, value: eventType.rawValue),
+      RecordHeader(name: HeaderName.eventVersion, value: eventVersion.description),
+      RecordHeader(name: HeaderName.traceparent, value: trace.traceparent),
+      RecordHeader(name: HeaderName.correlationId, value: correlationId),
+      RecordHeader(name: HeaderName.producer, value: producer),
+      RecordHeader(name: HeaderName.occurredAt, value: RFC3339Timestamp.format(milliseconds: occurredAtMilliseconds)),
     ] + extraHeaders
   }
 }

@@ -6,7 +6,7 @@ public struct InboundMessage: Sendable, Hashable {
   public var offset: Int64
   public var key: [UInt8]?
   public var value: [UInt8]?
-  public var headers: [EnvelopeHeader] {
+  public var headers: [RecordHeader] {
     didSet { envelope = ReceivedEnvelope(headers: headers) }
   }
   /// The envelope headers it carries (all optional: the report's services send none),
@@ -17,7 +17,7 @@ public struct InboundMessage: Sendable, Hashable {
   public var timestampMilliseconds: Int64?
 
   public init(
-    topic: String, partition: Int32, offset: Int64, key: [UInt8]?, value: [UInt8]?, headers: [EnvelopeHeader],
+    topic: String, partition: Int32, offset: Int64, key: [UInt8]?, value: [UInt8]?, headers: [RecordHeader],
     timestampMilliseconds: Int64? = nil
   ) {
     self.topic = topic

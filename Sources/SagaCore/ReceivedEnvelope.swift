@@ -6,7 +6,7 @@ public import Foundation
 /// not the headers, decides whether a message is valid).
 public struct ReceivedEnvelope: Sendable, Hashable {
   /// Every header as received, in order.
-  public let headers: [EnvelopeHeader]
+  public let headers: [RecordHeader]
   public let eventId: UUID?
   /// Nil when absent or not one of the five event names.
   public let eventType: EventType?
@@ -24,7 +24,7 @@ public struct ReceivedEnvelope: Sendable, Hashable {
 
   /// Parses `headers`; when a name repeats, the last value counts (as Kafka's `lastHeader`).
   /// Empty values count as absent.
-  public init(headers: [EnvelopeHeader]) {
+  public init(headers: [RecordHeader]) {
     self.headers = headers
     // A scan rather than a dictionary: every consumed record comes through here, with
     // a handful of headers, and hashing each name cost more than comparing it.

@@ -19,7 +19,7 @@ enum ConsumerMessageReader {
       logger.warning("\(error)")
       return error.isFatal ? error : nil
     }
-    var headers: [EnvelopeHeader] = []
+    var headers: [RecordHeader] = []
     var hdrs: OpaquePointer?
     if rd_kafka_message_headers(message, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR, let hdrs {
       var index = 0
@@ -28,7 +28,7 @@ enum ConsumerMessageReader {
       var size = 0
       while rd_kafka_header_get_all(hdrs, index, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR {
         headers.append(
-          EnvelopeHeader(
+          RecordHeader(
             name: name.map { String(cString: $0) } ?? "",
             content: value.map { RecordBytes(UnsafeRawBufferPointer(start: $0, count: size)) } ?? .null))
         index += 1

@@ -13,14 +13,14 @@ public struct KafkaConsumerMessage: Sendable, Hashable {
   public var offset: Int64
   public var key: [UInt8]?
   public var value: [UInt8]?
-  public var headers: [EnvelopeHeader]
+  public var headers: [RecordHeader]
   /// Milliseconds since the Unix epoch, if the record carries a timestamp.
   public var timestampMilliseconds: Int64?
   public var timestampType: TimestampType?
 
   public init(
     topic: String, partition: Int32, offset: Int64, key: [UInt8]?, value: [UInt8]?,
-    headers: [EnvelopeHeader], timestampMilliseconds: Int64?, timestampType: TimestampType?
+    headers: [RecordHeader], timestampMilliseconds: Int64?, timestampType: TimestampType?
   ) {
     self.topic = topic
     self.partition = partition

@@ -7,11 +7,11 @@ public struct KafkaProducerMessage: Sendable, Hashable {
   public var partition: Int32?
   public var key: [UInt8]?
   public var value: [UInt8]?
-  public var headers: [EnvelopeHeader]
+  public var headers: [RecordHeader]
 
   public init(
     topic: String, partition: Int32? = nil, key: [UInt8]?, value: [UInt8]?,
-    headers: [EnvelopeHeader] = []
+    headers: [RecordHeader] = []
   ) {
     self.topic = topic
     self.partition = partition
@@ -22,7 +22,7 @@ public struct KafkaProducerMessage: Sendable, Hashable {
 
   public init(
     topic: String, partition: Int32? = nil, key: String?, value: String?,
-    headers: [EnvelopeHeader] = []
+    headers: [RecordHeader] = []
   ) {
     self.init(
       topic: topic, partition: partition, key: key.map { Array($0.utf8) },

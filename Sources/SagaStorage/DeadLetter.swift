@@ -50,27 +50,27 @@ public struct DeadLetter: Sendable, Hashable {
   /// `kafka_dlt-exception-stacktrace` has no Java frames to show here: it is the error's
   /// first line, as a Java stack trace begins. `kafka_dlt-exception-cause-fqcn` is left
   /// out as Spring leaves it out for an exception without a cause: a `SagaError` has none.
-  public var deadLetterHeaders: [EnvelopeHeader] {
+  public var deadLetterHeaders: [RecordHeader] {
     typealias DLT = HeaderName.DeadLetter
     var headers = [
-      EnvelopeHeader(name: DLT.originalTopic, value: message.topic),
-      EnvelopeHeader(name: DLT.originalPartition, bytes: Self.bigEndian(message.partition)),
-      EnvelopeHeader(name: DLT.originalOffset, bytes: Self.bigEndian(message.offset)),
+      RecordHeader(name: DLT.originalTopic, value: message.topic),
+      RecordHeader(name: DLT.originalPartition, bytes: Self.bigEndian(message.partition)),
+      RecordHeader(name: DLT.originalOffset, bytes: Self.bigEndian(message.offset)),
     ]
     if let timestamp = message.timestampMilliseconds {
-      headers.append(EnvelopeHeader(name: DLT.originalTimestamp, bytes: Self.bigEndian(timestamp)))
+      headers.append(RecordHeader(name: DLT.originalTimestamp, bytes: Self.bigEndian(timestamp)))
     }
     if let timestampType {
-      headers.append(EnvelopeHeader(name: DLT.originalTimestampType, value: timestampType))
+      headers.append(RecordHeader(name: DLT.originalTimestampType, value: timestampType))
     }
     let reason = reason
     headers += [
-      EnvelopeHeader(name: DLT.originalConsumerGroup, value: consumerGroup),
-      EnvelopeHeader(name: DLT.exceptionFqcn, value: Self.exceptionTypeName),
-      EnvelopeHeader(name: DLT.exceptionMessage, value: reason),
-      EnvelopeHeader(name: DLT.exceptionStacktrace, value: "\(Self.exceptionTypeName): \(reason)"),
-      EnvelopeHeader(name: HeaderName.attempts, value: String(attempts)),
-      EnvelopeHeader(name: HeaderName.failureClass, value: failureClass.rawValue),
+      RecordHeader(name: DLT.originalConsumerGroup, value: consumerGroup),
+      RecordHeader(name: DLT.exceptionFqcn, value: Self.exceptionTypeName),
+      RecordHeader(name: DLT.exceptionMessage, value: reason),
+      RecordHeader(name: DLT.exceptionStacktrace, value: "\(Self.exceptionTypeName): \(reason)"),
+      RecordHeader(name: HeaderName.attempts, value: String(attempts)),
+      RecordHeader(name: HeaderName.failureClass, value: failureClass.rawValue),
     ]
     return headers
   }

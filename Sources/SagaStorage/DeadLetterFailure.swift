@@ -24,7 +24,7 @@ struct DeadLetterFailure: Sendable, Hashable {
   /// What is stored as the reason of a dead letter that does not say why it failed.
   static let unknownReason = "unknown"
 
-  init(headers: [EnvelopeHeader]) {
+  init(headers: [RecordHeader]) {
     typealias DLT = HeaderName.DeadLetter
     func text(_ name: String) -> String? {
       headers.last(named: name)?.text.flatMap { $0.isEmpty ? nil : $0 }

@@ -55,14 +55,14 @@ enum DeadLetterSchema {
     }
   }
 
-  static func encode(_ headers: [EnvelopeHeader]) throws -> String {
+  static func encode(_ headers: [RecordHeader]) throws -> String {
     if headers.isEmpty { return "[]" }
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.withoutEscapingSlashes]
     return String(decoding: try encoder.encode(headers.map(StoredHeader.init)), as: UTF8.self)
   }
 
-  static func decode(_ text: String, id: Int64, in db: Database) throws -> [EnvelopeHeader] {
+  static func decode(_ text: String, id: Int64, in db: Database) throws -> [RecordHeader] {
     if text == "[]" { return [] }
     do {
       return try JSONDecoder().decode([StoredHeader].self, from: Data(text.utf8)).map(\.header)
@@ -77,9 +77,9 @@ enum DeadLetterSchema {
   /// for other bytes, `{"name":…}` for null, so that the column stays readable with
   /// `sqlite3` and `json_each` and nothing is lost.
   private struct StoredHeader: Codable {
-    let header: EnvelopeHeader
+    let header: RecordHeader
 
-    init(_ header: EnvelopeHeader) {
+    init(_ header: RecordHeader) {
       self.header = header
     }
 
@@ -93,14 +93,14 @@ enum DeadLetterSchema {
       let container = try decoder.container(keyedBy: CodingKeys.self)
       let name = try container.decode(String.self, forKey: .name)
       if let text = try container.decodeIfPresent(String.self, forKey: .text) {
-        header = EnvelopeHeader(name: name, value: text)
+        header = RecordHeader(name: name, value: text)
       } else if let base64 = try container.decodeIfPresent(String.self, forKey: .base64) {
         guard let data = Data(base64Encoded: base64) else {
           throw DecodingError.dataCorruptedError(forKey: .base64, in: container, debugDescription: "not base64")
         }
-        header = EnvelopeHeader(name: name, bytes: [UInt8](data))
+        header = RecordHeader(name: name, bytes: [UInt8](data))
       } else {
-        header = EnvelopeHeader(name: name, bytes: nil)
+        header = RecordHeader(name: name, bytes: nil)
       }
     }
 

@@ -105,13 +105,13 @@ public final class DeadLetterStore: Sendable {
       let reason = discarded ? "discarded-from-outbox: \(why)" : "unsendable: \(why)"
       headers = headers.filter { !$0.name.hasPrefix(DLT.prefix) }
       headers += [
-        EnvelopeHeader(name: DLT.originalTopic, value: row.topic),
-        EnvelopeHeader(name: DLT.exceptionFqcn, value: "SagaKafka.KafkaError"),
-        EnvelopeHeader(name: DLT.exceptionMessage, value: reason),
-        EnvelopeHeader(name: HeaderName.failureClass, value: "permanent"),
+        RecordHeader(name: DLT.originalTopic, value: row.topic),
+        RecordHeader(name: DLT.exceptionFqcn, value: "SagaKafka.KafkaError"),
+        RecordHeader(name: DLT.exceptionMessage, value: reason),
+        RecordHeader(name: HeaderName.failureClass, value: "permanent"),
       ]
     }
-    headers.append(EnvelopeHeader(name: HeaderName.unsent, value: why))
+    headers.append(RecordHeader(name: HeaderName.unsent, value: why))
     return ReceivedDeadLetter(
       topic: topic, partition: -1, offset: 0, key: row.message.keyContent.bytes, value: row.payload,
       headers: headers)

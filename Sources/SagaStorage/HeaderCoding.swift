@@ -15,14 +15,14 @@ import SagaCore
 /// not recognise (the object forms, a row someone edited, odd whitespace or escapes it
 /// does not handle) is given to JSONDecoder.
 enum HeaderCoding {
-  static func encode(_ headers: [EnvelopeHeader]) throws -> String {
+  static func encode(_ headers: [RecordHeader]) throws -> String {
     if headers.isEmpty { return "[]" }
     return HeaderJSON.encode(headers)
   }
 
   /// `row` names the row in the error: a malformed column can only come from
   /// someone editing the database by hand, who needs to find it.
-  static func decode(_ text: String, row: @autoclosure () -> String, in db: Database) throws -> [EnvelopeHeader] {
+  static func decode(_ text: String, row: @autoclosure () -> String, in db: Database) throws -> [RecordHeader] {
     if text == "[]" { return [] }
     if let headers = HeaderJSON.decode(text) { return headers }
     guard let columns = try? JSONDecoder().decode([ColumnHeader].self, from: Data(text.utf8)) else {
@@ -38,7 +38,7 @@ enum HeaderCoding {
   /// One element of the column for JSONDecoder: a `[name, value]` pair, or an object with
   /// `name` and `text`, `base64` or neither (null).
   private struct ColumnHeader: Decodable {
-    let header: EnvelopeHeader
+    let header: RecordHeader
 
     private enum CodingKeys: String, CodingKey {
       case name, text, base64
@@ -49,20 +49,20 @@ enum HeaderCoding {
         guard pair.count == 2 else {
           throw DecodingError.dataCorruptedError(in: pair, debugDescription: "not a [name, value] pair")
         }
-        header = EnvelopeHeader(name: try pair.decode(String.self), value: try pair.decode(String.self))
+        header = RecordHeader(name: try pair.decode(String.self), value: try pair.decode(String.self))
         return
       }
       let object = try decoder.container(keyedBy: CodingKeys.self)
       let name = try object.decode(String.self, forKey: .name)
       if let text = try object.decodeIfPresent(String.self, forKey: .text) {
-        header = EnvelopeHeader(name: name, value: text)
+        header = RecordHeader(name: name, value: text)
       } else if let base64 = try object.decodeIfPresent(String.self, forKey: .base64) {
         guard let data = Data(base64Encoded: base64) else {
           throw DecodingError.dataCorruptedError(forKey: .base64, in: object, debugDescription: "not base64")
         }
-        header = EnvelopeHeader(name: name, bytes: [UInt8](data))
+        header = RecordHeader(name: name, bytes: [UInt8](data))
       } else {
-        header = EnvelopeHeader(name: name, bytes: nil)
+        header = RecordHeader(name: name, bytes: nil)
       }
     }
   }

@@ -13,7 +13,7 @@ import SagaCore
 /// anything else rather than guessing: the caller then falls back to JSONDecoder, which
 /// also reads the object forms.
 enum HeaderJSON {
-  static func encode(_ headers: [EnvelopeHeader]) -> String {
+  static func encode(_ headers: [RecordHeader]) -> String {
     var bytes: [UInt8] = []
     bytes.reserveCapacity(headers.reduce(2) { $0 + $1.name.utf8.count + ($1.text?.utf8.count ?? 16) + 8 })
     bytes.append(UInt8(ascii: "["))
@@ -42,7 +42,7 @@ enum HeaderJSON {
     return String(decoding: bytes, as: UTF8.self)
   }
 
-  static func decode(_ text: String) -> [EnvelopeHeader]? {
+  static func decode(_ text: String) -> [RecordHeader]? {
     var text = text
     return text.withUTF8 { buffer in
       var reader = Reader(bytes: buffer)
@@ -78,15 +78,15 @@ enum HeaderJSON {
     let bytes: UnsafeBufferPointer<UInt8>
     var index = 0
 
-    mutating func headers() -> [EnvelopeHeader]? {
+    mutating func headers() -> [RecordHeader]? {
       guard skip(UInt8(ascii: "[")) else { return nil }
-      var headers: [EnvelopeHeader] = []
+      var headers: [RecordHeader] = []
       if skip(UInt8(ascii: "]")) { return atEnd() ? headers : nil }
       repeat {
         guard skip(UInt8(ascii: "[")), let name = string(), skip(UInt8(ascii: ",")), let value = string(),
           skip(UInt8(ascii: "]"))
         else { return nil }
-        headers.append(EnvelopeHeader(name: name, value: value))
+        headers.append(RecordHeader(name: name, value: value))
       } while skip(UInt8(ascii: ","))
       guard skip(UInt8(ascii: "]")), atEnd() else { return nil }
       return headers

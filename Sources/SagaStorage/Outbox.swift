@@ -60,11 +60,11 @@ public enum Outbox {
   /// columns from `envelopeAt` on: a NULL `event_id` means the row has no envelope.
   private static func headers(
     _ row: Row, extrasAt extrasIndex: Int, envelopeAt first: Int, name: @autoclosure () -> String, in db: Database
-  ) throws -> [EnvelopeHeader] {
+  ) throws -> [RecordHeader] {
     let extras = try HeaderCoding.decode(row[extrasIndex], row: name(), in: db)
     guard !row.hasNull(atIndex: first) else { return extras }
     // Straight into the one array the relay publishes: no intermediate list per row.
-    var headers: [EnvelopeHeader] = []
+    var headers: [RecordHeader] = []
     headers.reserveCapacity(HeaderName.envelope.count + extras.count)
     for (offset, header) in HeaderName.envelope.enumerated() {
       guard let value = row[first + offset] as String? else {
@@ -72,7 +72,7 @@ public enum Outbox {
           kind: .corrupt, code: ResultCode.SQLITE_CORRUPT.rawValue, path: SagaDatabase.path(of: db),
           message: "\(name()): event_id is set but \(OutboxHeaderColumns.envelopeColumns[offset]) is NULL")
       }
-      headers.append(EnvelopeHeader(name: header, value: value))
+      headers.append(RecordHeader(name: header, value: value))
     }
     headers += extras
     return headers

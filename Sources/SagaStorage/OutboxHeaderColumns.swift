@@ -14,14 +14,14 @@ import SagaCore
 struct OutboxHeaderColumns: Sendable, Hashable {
   /// The seven values in `HeaderName.envelope` order, or nil when the row has no envelope.
   var envelope: [String]?
-  var extras: [EnvelopeHeader]
+  var extras: [RecordHeader]
 
   /// The column names, in `HeaderName.envelope` order.
   static let envelopeColumns = [
     "event_id", "event_type", "event_version", "traceparent", "correlation_id", "producer", "occurred_at",
   ]
 
-  init(splitting headers: [EnvelopeHeader]) {
+  init(splitting headers: [RecordHeader]) {
     let names = HeaderName.envelope
     guard headers.count >= names.count else {
       self.init(envelope: nil, extras: headers)
@@ -39,7 +39,7 @@ struct OutboxHeaderColumns: Sendable, Hashable {
     self.init(envelope: values, extras: Array(headers.dropFirst(names.count)))
   }
 
-  init(envelope: [String]?, extras: [EnvelopeHeader]) {
+  init(envelope: [String]?, extras: [RecordHeader]) {
     self.envelope = envelope
     self.extras = extras
   }

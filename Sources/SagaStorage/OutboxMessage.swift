@@ -9,14 +9,14 @@ public struct OutboxMessage: Sendable, Hashable {
   public var payload: [UInt8]
   /// Every header, in the order they are published (`Outbox` keeps an envelope's seven in
   /// columns of their own and the rest as a list).
-  public var headers: [EnvelopeHeader]
+  public var headers: [RecordHeader]
 
   /// `key` nil publishes without a key.
-  public init(topic: String, key: String?, payload: [UInt8], headers: [EnvelopeHeader] = []) {
+  public init(topic: String, key: String?, payload: [UInt8], headers: [RecordHeader] = []) {
     self.init(topic: topic, keyContent: key.map(RecordBytes.text) ?? .null, payload: payload, headers: headers)
   }
 
-  public init(topic: String, keyContent: RecordBytes, payload: [UInt8], headers: [EnvelopeHeader] = []) {
+  public init(topic: String, keyContent: RecordBytes, payload: [UInt8], headers: [RecordHeader] = []) {
     self.topic = topic
     self.keyContent = keyContent
     self.payload = payload

@@ -16,7 +16,7 @@ public struct OutboxRecord: Sendable, Hashable, Identifiable {
   /// The key as text (nil for none, or for a dead letter's key that is not UTF-8).
   public var key: String? { message.key }
   public var payload: [UInt8] { message.payload }
-  public var headers: [EnvelopeHeader] { message.headers }
+  public var headers: [RecordHeader] { message.headers }
 
   public init(id: Int64, message: OutboxMessage, createdAt: Date, attempts: Int) {
     self.id = id

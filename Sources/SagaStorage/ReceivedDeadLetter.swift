@@ -11,11 +11,11 @@ public struct ReceivedDeadLetter: Sendable, Hashable {
   public var timestampMilliseconds: Int64?
   public var key: [UInt8]?
   public var value: [UInt8]?
-  public var headers: [EnvelopeHeader]
+  public var headers: [RecordHeader]
 
   public init(
     topic: String, partition: Int32, offset: Int64, timestampMilliseconds: Int64? = nil, key: [UInt8]?,
-    value: [UInt8]?, headers: [EnvelopeHeader]
+    value: [UInt8]?, headers: [RecordHeader]
   ) {
     self.topic = topic
     self.partition = partition

@@ -4,8 +4,8 @@ public import GRDB
 /// One service's SQLite database: a GRDB `DatabasePool` on one file (an in-memory
 /// `DatabaseQueue` in unit tests), with the storage tables (outbox, inbox, retry schedule,
 /// dead-letter marks) and the service's own schema migrated on open. It is what the
-/// runtime's relay and workers use; each service wraps it in its own database type
-/// (`PaymentsDatabase`, `PointsDatabase`), which owns the service's migrations.
+/// runtime's relay and workers use; each service wraps it in its `ServiceDatabase`
+/// (`PaymentsDatabase`, `PointsDatabase`), whose schema owns the service's migrations.
 ///
 /// ## Durability: WAL and `synchronous=FULL` by default
 ///

@@ -19,7 +19,7 @@ public struct StoredDeadLetter: Sendable, Hashable, Identifiable {
   public var key: [UInt8]?
   public var value: [UInt8]?
   /// Every header as received, in order, the `kafka_dlt-*` ones included.
-  public var headers: [EnvelopeHeader]
+  public var headers: [RecordHeader]
   /// The exception message, or `unknown`.
   public var reason: String
   /// The code leading a sagad reason, e.g. `invalid-json`.
@@ -46,7 +46,7 @@ public struct StoredDeadLetter: Sendable, Hashable, Identifiable {
   public init(
     id: Int64, topic: String, partition: Int32, offset: Int64, timestampMilliseconds: Int64?,
     originalTopic: String?, originalPartition: Int32?, originalOffset: Int64?, originalTimestampMilliseconds: Int64?,
-    originalConsumerGroup: String?, key: [UInt8]?, value: [UInt8]?, headers: [EnvelopeHeader], reason: String,
+    originalConsumerGroup: String?, key: [UInt8]?, value: [UInt8]?, headers: [RecordHeader], reason: String,
     reasonCode: String?, failureClass: String?, attempts: Int?, errorType: String?, eventId: String?,
     firstSeenAt: Date, status: DeadLetterStatus, replayCount: Int, lastReplayedAt: Date?, discardedAt: Date?,
     discardNote: String?, origin: String? = nil
@@ -110,11 +110,11 @@ public struct StoredDeadLetter: Sendable, Hashable, Identifiable {
   /// The headers a replay carries: the original ones, without the dead-letter bookkeeping
   /// (`kafka_dlt-*`, `sagad-attempts`, `sagad-failure-class`, an older replay-of), plus
   /// `sagad-replay-of`.
-  public var replayHeaders: [EnvelopeHeader] {
+  public var replayHeaders: [RecordHeader] {
     let dropped: Set<String> = [
       HeaderName.attempts, HeaderName.failureClass, HeaderName.replayOf, HeaderName.unsent,
     ]
     let kept = headers.filter { !$0.name.hasPrefix(HeaderName.DeadLetter.prefix) && !dropped.contains($0.name) }
-    return kept + [EnvelopeHeader(name: HeaderName.replayOf, value: replayOf)]
+    return kept + [RecordHeader(name: HeaderName.replayOf, value: replayOf)]
   }
 }

@@ -41,7 +41,7 @@ struct DuplicateTests {
 
       // As the sweeper re-announces a stuck saga: a new event id, header sagad-republished.
       var again = paymentsEnvelope()
-      again.extraHeaders = [EnvelopeHeader(name: HeaderName.republished, value: "1")]
+      again.extraHeaders = [RecordHeader(name: HeaderName.republished, value: "1")]
       let disagreeing = reservationCompleted(paidAmount: 70_000, reservationId: 501)
       try await points.handle(message(disagreeing, envelope: again, offset: 1))
 

@@ -92,7 +92,7 @@ func message(_ event: ReservationCompleted, envelope: EventEnvelope = paymentsEn
 
 /// A record with a hand-written body, e.g. as the report's Spring service or a broken
 /// producer sends it.
-func rawMessage(_ body: String, headers: [EnvelopeHeader] = [], offset: Int64 = 0) -> InboundMessage {
+func rawMessage(_ body: String, headers: [RecordHeader] = [], offset: Int64 = 0) -> InboundMessage {
   InboundMessage(
     topic: SagaTopic.reservationCompleted.rawValue, partition: 0, offset: offset, key: nil, value: Array(body.utf8),
     headers: headers)

@@ -11,7 +11,7 @@ struct EnvelopeTests {
   // 2025-03-01T09:30:00.123Z: 1740821400 s (computed with Python's datetime) + 123 ms.
   static let occurredAt = Date(timeIntervalSince1970: 1_740_821_400.123)
 
-  static func sample(extra: [EnvelopeHeader] = []) -> EventEnvelope {
+  static func sample(extra: [RecordHeader] = []) -> EventEnvelope {
     EventEnvelope(
       eventType: .reservationCompleted, trace: trace, eventId: eventId, occurredAt: occurredAt, extraHeaders: extra)
   }
@@ -41,7 +41,7 @@ struct EnvelopeTests {
 
   @Test("render → parse round trip, extra headers included")
   func roundTrip() throws {
-    let envelope = Self.sample(extra: [EnvelopeHeader(name: HeaderName.republished, value: "2")])
+    let envelope = Self.sample(extra: [RecordHeader(name: HeaderName.republished, value: "2")])
     let received = ReceivedEnvelope(headers: envelope.headers)
     #expect(received.eventId == Self.eventId)
     #expect(received.eventType == .reservationCompleted)
@@ -75,13 +75,13 @@ struct EnvelopeTests {
   @Test("partial and malformed headers: good ones kept, bad ones nil")
   func partialHeaders() {
     let received = ReceivedEnvelope(headers: [
-      EnvelopeHeader(name: "__TypeId__", value: "com.example.ReservationCompletedKafkaEvent"),
-      EnvelopeHeader(name: "eventId", value: "not-a-uuid"),
-      EnvelopeHeader(name: "eventType", value: "ReservationCompletedKafkaEvent"),
-      EnvelopeHeader(name: "traceparent", value: "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01"),
-      EnvelopeHeader(name: "correlationId", value: "corr-1"),
-      EnvelopeHeader(name: "occurredAt", value: "yesterday"),
-      EnvelopeHeader(name: "producer", value: ""),
+      RecordHeader(name: "__TypeId__", value: "com.example.ReservationCompletedKafkaEvent"),
+      RecordHeader(name: "eventId", value: "not-a-uuid"),
+      RecordHeader(name: "eventType", value: "ReservationCompletedKafkaEvent"),
+      RecordHeader(name: "traceparent", value: "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01"),
+      RecordHeader(name: "correlationId", value: "corr-1"),
+      RecordHeader(name: "occurredAt", value: "yesterday"),
+      RecordHeader(name: "producer", value: ""),
     ])
     #expect(received.eventId == nil)
     #expect(received.eventType == nil)
@@ -96,8 +96,8 @@ struct EnvelopeTests {
   @Test("a repeated header: the last value counts")
   func repeatedHeader() {
     let received = ReceivedEnvelope(headers: [
-      EnvelopeHeader(name: "sagad-republished", value: "1"),
-      EnvelopeHeader(name: "sagad-republished", value: "3"),
+      RecordHeader(name: "sagad-republished", value: "1"),
+      RecordHeader(name: "sagad-republished", value: "3"),
     ])
     #expect(received.republished == 3)
     #expect(received.value(for: "sagad-republished") == "3")
@@ -116,7 +116,7 @@ struct EnvelopeTests {
     let fromSpring = EventEnvelope(following: .empty, eventType: .pointRewardCompleted)
     #expect(fromSpring.correlationId == fromSpring.trace.traceId)
 
-    let correlatedOnly = ReceivedEnvelope(headers: [EnvelopeHeader(name: "correlationId", value: "c-9")])
+    let correlatedOnly = ReceivedEnvelope(headers: [RecordHeader(name: "correlationId", value: "c-9")])
     #expect(EventEnvelope(following: correlatedOnly, eventType: .compensatePayment).correlationId == "c-9")
   }
 

@@ -4,16 +4,16 @@ import Testing
 
 @Suite("Inbox key of replayed messages", .timeLimit(.minutes(1)))
 struct ReplayDeduplicationTests {
-  private func message(_ headers: [EnvelopeHeader], offset: Int64 = 9) -> InboundMessage {
+  private func message(_ headers: [RecordHeader], offset: Int64 = 9) -> InboundMessage {
     InboundMessage(topic: "reservation-completed", partition: 1, offset: offset, key: nil, value: nil, headers: headers)
   }
 
   @Test("eventId first, then sagad-replay-of, then the record's own coordinates")
   func order() {
     let eventId = UUID()
-    let replayOf = EnvelopeHeader(name: HeaderName.replayOf, value: "offset:reservation-completed[0]@3")
+    let replayOf = RecordHeader(name: HeaderName.replayOf, value: "offset:reservation-completed[0]@3")
     #expect(
-      message([EnvelopeHeader(name: HeaderName.eventId, value: eventId.uuidString), replayOf]).deduplicationKey
+      message([RecordHeader(name: HeaderName.eventId, value: eventId.uuidString), replayOf]).deduplicationKey
         == eventId.uuidString.lowercased())
     // Two replays of one headerless dead letter land at different offsets, with one key.
     #expect(message([replayOf], offset: 20).deduplicationKey == "offset:reservation-completed[0]@3")
@@ -24,10 +24,10 @@ struct ReplayDeduplicationTests {
   @Test("a re-announcement keeps its eventId and is keyed by it and its sagad-republished count")
   func republished() {
     let id = UUID()
-    let eventId = EnvelopeHeader(name: HeaderName.eventId, value: id.uuidString)
+    let eventId = RecordHeader(name: HeaderName.eventId, value: id.uuidString)
     let original = message([eventId])
-    let first = message([eventId, EnvelopeHeader(name: HeaderName.republished, value: "1")], offset: 10)
-    let second = message([eventId, EnvelopeHeader(name: HeaderName.republished, value: "2")], offset: 11)
+    let first = message([eventId, RecordHeader(name: HeaderName.republished, value: "1")], offset: 10)
+    let second = message([eventId, RecordHeader(name: HeaderName.republished, value: "2")], offset: 11)
     #expect(original.deduplicationKey == id.uuidString.lowercased())
     #expect(first.deduplicationKey == id.uuidString.lowercased() + "/republished-1")
     #expect(Set([original, first, second].map(\.deduplicationKey)).count == 3)
@@ -38,9 +38,9 @@ struct ReplayDeduplicationTests {
   @Test("a replay-of that is an event id is compared lower-cased; an empty one counts as absent")
   func normalised() {
     let id = UUID()
-    let upper = message([EnvelopeHeader(name: HeaderName.replayOf, value: id.uuidString.uppercased())])
+    let upper = message([RecordHeader(name: HeaderName.replayOf, value: id.uuidString.uppercased())])
     #expect(upper.envelope.replayOf == id.uuidString.lowercased())
     #expect(upper.deduplicationKey == id.uuidString.lowercased())
-    #expect(message([EnvelopeHeader(name: HeaderName.replayOf, value: "")]).deduplicationKey.hasPrefix("offset:"))
+    #expect(message([RecordHeader(name: HeaderName.replayOf, value: "")]).deduplicationKey.hasPrefix("offset:"))
   }
 }

@@ -43,13 +43,13 @@ struct AdminDeadLetterTests {
 
   private static func letter(offset: Int64, reason: String, eventId: String? = nil) -> ReceivedDeadLetter {
     var headers = [
-      EnvelopeHeader(name: HeaderName.DeadLetter.originalTopic, value: "reservation-completed"),
-      EnvelopeHeader(name: HeaderName.DeadLetter.originalPartition, value: "0"),
-      EnvelopeHeader(name: HeaderName.DeadLetter.originalOffset, value: String(100 + offset)),
-      EnvelopeHeader(name: HeaderName.DeadLetter.exceptionMessage, value: reason),
-      EnvelopeHeader(name: HeaderName.failureClass, value: "permanent"),
+      RecordHeader(name: HeaderName.DeadLetter.originalTopic, value: "reservation-completed"),
+      RecordHeader(name: HeaderName.DeadLetter.originalPartition, value: "0"),
+      RecordHeader(name: HeaderName.DeadLetter.originalOffset, value: String(100 + offset)),
+      RecordHeader(name: HeaderName.DeadLetter.exceptionMessage, value: reason),
+      RecordHeader(name: HeaderName.failureClass, value: "permanent"),
     ]
-    if let eventId { headers.insert(EnvelopeHeader(name: HeaderName.eventId, value: eventId), at: 0) }
+    if let eventId { headers.insert(RecordHeader(name: HeaderName.eventId, value: eventId), at: 0) }
     return ReceivedDeadLetter(
       topic: "reservation-completed.DLT", partition: 0, offset: offset, key: Array("5".utf8),
       value: Array(#"{"paymentId":5}"#.utf8), headers: headers)

@@ -47,7 +47,7 @@ struct AdminSagaVerifyTests {
     /// Points handles `message` again under a new event id: the sweeper's re-announcement.
     func reannounce(_ message: InboundMessage, offset: Int64) async throws {
       var headers = message.headers.filter { $0.name != HeaderName.eventId }
-      headers.append(EnvelopeHeader(name: HeaderName.eventId, value: UUID().uuidString.lowercased()))
+      headers.append(RecordHeader(name: HeaderName.eventId, value: UUID().uuidString.lowercased()))
       try await deliver(
         InboundMessage(
           topic: message.topic, partition: message.partition, offset: offset, key: message.key, value: message.value,
@@ -74,8 +74,8 @@ struct AdminSagaVerifyTests {
       return InboundMessage(
         topic: SagaTopic.reservationCompleted.rawValue, partition: 0, offset: id, key: Array(String(paymentId).utf8),
         value: Array(payload),
-        headers: zip(HeaderName.envelope, values).map { EnvelopeHeader(name: $0, value: $1) }
-          + pairs.map { EnvelopeHeader(name: $0[0], value: $0[1]) })
+        headers: zip(HeaderName.envelope, values).map { RecordHeader(name: $0, value: $1) }
+          + pairs.map { RecordHeader(name: $0[0], value: $0[1]) })
     }
 
     private func take(_ database: SagaDatabase, partition: Int32) async throws -> [InboundMessage] {

@@ -83,7 +83,7 @@ struct DeadLetterKcatTests {
       let report = try await producer.send(
         KafkaProducerMessage(
           topic: "reservation-completed", partition: 1, key: key, value: Array("not json".utf8),
-          headers: [EnvelopeHeader(name: "x-bin", bytes: binary), EnvelopeHeader(name: "x-text", value: "포인트")])
+          headers: [RecordHeader(name: "x-bin", bytes: binary), RecordHeader(name: "x-text", value: "포인트")])
       ).report
       await producer.close()
       #expect(report.isPersisted, "\(report)")

@@ -73,13 +73,13 @@ struct DeadLetterReplayTests {
       let envelope = EventEnvelope(eventType: .reservationCompleted, trace: .start())
       var headers = eventId ? envelope.headers : []
       headers += [
-        EnvelopeHeader(name: HeaderName.DeadLetter.originalTopic, value: "reservation-completed"),
-        EnvelopeHeader(name: HeaderName.DeadLetter.originalPartition, value: "0"),
-        EnvelopeHeader(name: HeaderName.DeadLetter.originalOffset, value: String(originalOffset)),
-        EnvelopeHeader(
+        RecordHeader(name: HeaderName.DeadLetter.originalTopic, value: "reservation-completed"),
+        RecordHeader(name: HeaderName.DeadLetter.originalPartition, value: "0"),
+        RecordHeader(name: HeaderName.DeadLetter.originalOffset, value: String(originalOffset)),
+        RecordHeader(
           name: HeaderName.DeadLetter.exceptionMessage, value: "injected-transient: failpoint points.reward"),
-        EnvelopeHeader(name: HeaderName.attempts, value: "3"),
-        EnvelopeHeader(name: HeaderName.failureClass, value: "exhausted"),
+        RecordHeader(name: HeaderName.attempts, value: "3"),
+        RecordHeader(name: HeaderName.failureClass, value: "exhausted"),
       ]
       return KafkaProducerMessage(
         topic: SagaTopic.reservationCompleted.deadLetterTopic, key: key, value: value, headers: headers)

@@ -57,9 +57,9 @@ struct KcatInteropTests {
     #expect(message.valueString == body)
     #expect(
       message.headers == [
-        EnvelopeHeader(name: "eventId", value: eventId),
-        EnvelopeHeader(name: "eventType", value: "ReservationCompleted"),
-        EnvelopeHeader(name: "h1", value: "v1"),
+        RecordHeader(name: "eventId", value: eventId),
+        RecordHeader(name: "eventType", value: "ReservationCompleted"),
+        RecordHeader(name: "h1", value: "v1"),
       ])
     #expect(message.timestampMilliseconds != nil)
   }
@@ -72,10 +72,10 @@ struct KcatInteropTests {
     let eventId = UUID().uuidString.lowercased()
     let body = #"{"eventVersion":"1.0","pointId":5,"userId":7,"rewardedAmount":1500,"reservationId":99,"paymentId":42}"#
     let headers = [
-      EnvelopeHeader(name: "eventId", value: eventId),
-      EnvelopeHeader(name: "eventType", value: "PointRewardCompleted"),
-      EnvelopeHeader(name: "traceparent", value: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"),
-      EnvelopeHeader(name: "producer", value: "sagad/points"),
+      RecordHeader(name: "eventId", value: eventId),
+      RecordHeader(name: "eventType", value: "PointRewardCompleted"),
+      RecordHeader(name: "traceparent", value: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"),
+      RecordHeader(name: "producer", value: "sagad/points"),
     ]
 
     let producer = try KafkaProducer(

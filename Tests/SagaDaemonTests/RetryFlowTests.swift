@@ -225,7 +225,7 @@ extension SagaHarness {
   }
 }
 
-extension Array where Element == EnvelopeHeader {
+extension Array where Element == RecordHeader {
   /// The last value of `name`, byte for byte.
   fileprivate func bytes(_ name: String) -> [UInt8]? { last(named: name)?.bytes }
 }

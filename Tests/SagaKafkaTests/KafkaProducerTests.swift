@@ -21,10 +21,10 @@ struct KafkaProducerTests {
       let message = KafkaProducerMessage(
         topic: topic, key: "payment-\(index)", value: "{\"paymentId\":\(index)}",
         headers: [
-          EnvelopeHeader(name: "eventId", value: "id-\(index)"),
-          EnvelopeHeader(name: "traceparent", value: "00-\(index)"),
-          EnvelopeHeader(name: "empty", bytes: nil),
-          EnvelopeHeader(name: "eventId", value: "repeated-\(index)"),
+          RecordHeader(name: "eventId", value: "id-\(index)"),
+          RecordHeader(name: "traceparent", value: "00-\(index)"),
+          RecordHeader(name: "empty", bytes: nil),
+          RecordHeader(name: "eventId", value: "repeated-\(index)"),
         ])
       sent.append(message)
       reports.append(try await producer.send(message).report)

@@ -33,7 +33,7 @@ struct DeadLetterWorkerTests {
           Self.dltRecord(offset: 10, eventId: true),
           // Not sagad's, no kafka_dlt headers, no value: still a dead letter to keep.
           KafkaProducerMessage(
-            topic: dlt, key: [UInt8]?.none, value: [UInt8]?.none, headers: [EnvelopeHeader(name: "x", bytes: nil)]),
+            topic: dlt, key: [UInt8]?.none, value: [UInt8]?.none, headers: [RecordHeader(name: "x", bytes: nil)]),
           Self.dltRecord(offset: 11, eventId: false),
         ])
       let first = DeadLetterWorker(
@@ -64,7 +64,7 @@ struct DeadLetterWorkerTests {
       #expect(letters[0].eventId != nil)
       #expect(letters[1].reason == "unknown")
       #expect(letters[1].value == nil)
-      #expect(letters[1].headers == [EnvelopeHeader(name: "x", bytes: nil)])
+      #expect(letters[1].headers == [RecordHeader(name: "x", bytes: nil)])
       #expect(letters[2].eventId == nil)
       #expect(try await store.pendingCounts() == ["reservation-completed": 3])
     } catch {

@@ -70,9 +70,9 @@ struct OutboxUnsendableTests {
     let fixture = try Self.fixture()
     let store = try fixture.deadLetterStore()
     let headers = [
-      EnvelopeHeader(name: HeaderName.DeadLetter.originalTopic, value: "reservation-completed"),
-      EnvelopeHeader(name: HeaderName.DeadLetter.exceptionMessage, value: "invalid-json: not an object"),
-      EnvelopeHeader(name: HeaderName.failureClass, value: "permanent"),
+      RecordHeader(name: HeaderName.DeadLetter.originalTopic, value: "reservation-completed"),
+      RecordHeader(name: HeaderName.DeadLetter.exceptionMessage, value: "invalid-json: not an object"),
+      RecordHeader(name: HeaderName.failureClass, value: "permanent"),
     ]
     let row = OutboxRecord(
       id: 7,
@@ -84,7 +84,7 @@ struct OutboxUnsendableTests {
     #expect(letter.topic == "reservation-completed.DLT")
     #expect(letter.reasonCode == "invalid-json")
     #expect(letter.key == [0xFF, 0x00])
-    #expect(letter.headers == headers + [EnvelopeHeader(name: HeaderName.unsent, value: "MSG_SIZE_TOO_LARGE: too big")])
+    #expect(letter.headers == headers + [RecordHeader(name: HeaderName.unsent, value: "MSG_SIZE_TOO_LARGE: too big")])
     #expect(letter.origin == "outbox:points:7")
   }
 

@@ -15,11 +15,11 @@ struct OutboxUpgradeRelayTests {
   func upgradedRowsPublishTheSameHeaders() async throws {
     let envelope = EventEnvelope(
       eventType: .reservationCompleted, trace: .start(),
-      extraHeaders: [EnvelopeHeader(name: HeaderName.republished, value: "1")])
+      extraHeaders: [RecordHeader(name: HeaderName.republished, value: "1")])
     // A saga event, and a dead letter's copy of a peer's headers (binary, null, no envelope).
-    let stored: [[EnvelopeHeader]] = [
+    let stored: [[RecordHeader]] = [
       envelope.headers,
-      [EnvelopeHeader(name: "x-bin", bytes: [0x00, 0xFF]), EnvelopeHeader(name: "x-null", bytes: nil)],
+      [RecordHeader(name: "x-bin", bytes: [0x00, 0xFF]), RecordHeader(name: "x-null", bytes: nil)],
     ]
     let columns = [
       "[" + envelope.headers.map { #"["\#($0.name)","\#($0.value)"]"# }.joined(separator: ",") + "]",
@@ -56,7 +56,7 @@ struct OutboxUpgradeRelayTests {
 
     let typeId = try #require(SpringTypeIds.standard.typeId(for: .reservationCompleted))
     // The relay adds Spring's type id last on every row of a saga topic, as before.
-    let expected = stored.map { $0 + [EnvelopeHeader(name: HeaderName.springTypeId, value: typeId)] }
+    let expected = stored.map { $0 + [RecordHeader(name: HeaderName.springTypeId, value: typeId)] }
     #expect(received.map(\.valueString) == ["m0", "m1"])
     #expect(received.map { $0.headers.map(\.name) } == expected.map { $0.map(\.name) })
     #expect(received.map { $0.headers.map(\.bytes) } == expected.map { $0.map(\.bytes) })

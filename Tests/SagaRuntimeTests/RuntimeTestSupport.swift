@@ -71,15 +71,15 @@ func reservationCompletedDeadLetter(
   let envelope = EventEnvelope(eventType: .reservationCompleted, trace: .start())
   var headers = eventId ? envelope.headers : []
   headers += [
-    EnvelopeHeader(name: HeaderName.DeadLetter.originalTopic, value: "reservation-completed"),
-    EnvelopeHeader(name: HeaderName.DeadLetter.originalPartition, value: "0"),
-    EnvelopeHeader(name: HeaderName.DeadLetter.originalOffset, value: String(originalOffset)),
+    RecordHeader(name: HeaderName.DeadLetter.originalTopic, value: "reservation-completed"),
+    RecordHeader(name: HeaderName.DeadLetter.originalPartition, value: "0"),
+    RecordHeader(name: HeaderName.DeadLetter.originalOffset, value: String(originalOffset)),
   ]
-  if let errorType { headers.append(EnvelopeHeader(name: HeaderName.DeadLetter.exceptionFqcn, value: errorType)) }
+  if let errorType { headers.append(RecordHeader(name: HeaderName.DeadLetter.exceptionFqcn, value: errorType)) }
   headers += [
-    EnvelopeHeader(name: HeaderName.DeadLetter.exceptionMessage, value: reason),
-    EnvelopeHeader(name: HeaderName.attempts, value: String(attempts)),
-    EnvelopeHeader(name: HeaderName.failureClass, value: failureClass),
+    RecordHeader(name: HeaderName.DeadLetter.exceptionMessage, value: reason),
+    RecordHeader(name: HeaderName.attempts, value: String(attempts)),
+    RecordHeader(name: HeaderName.failureClass, value: failureClass),
   ]
   return KafkaProducerMessage(
     topic: SagaTopic.reservationCompleted.deadLetterTopic, key: key, value: value, headers: headers)

@@ -13,8 +13,8 @@ struct DeadLetterStoreTests {
     }
   }
 
-  private static func header(_ name: String, _ text: String) -> EnvelopeHeader {
-    EnvelopeHeader(name: name, value: text)
+  private static func header(_ name: String, _ text: String) -> RecordHeader {
+    RecordHeader(name: name, value: text)
   }
 
   /// A dead letter as sagad writes it: text headers, the reason led by the error code.
@@ -76,14 +76,14 @@ struct DeadLetterStoreTests {
         topic: "compensate-payment.DLT", partition: 1, offset: 0, key: nil, value: nil,
         headers: [
           Self.header(HeaderName.DeadLetter.originalTopic, "compensate-payment"),
-          EnvelopeHeader(name: HeaderName.DeadLetter.originalPartition, bytes: [0, 0, 0, 3]),
-          EnvelopeHeader(name: HeaderName.DeadLetter.originalOffset, bytes: [0, 0, 0, 0, 0, 0, 1, 0]),
+          RecordHeader(name: HeaderName.DeadLetter.originalPartition, bytes: [0, 0, 0, 3]),
+          RecordHeader(name: HeaderName.DeadLetter.originalOffset, bytes: [0, 0, 0, 0, 0, 0, 1, 0]),
           Self.header(
             HeaderName.DeadLetter.exceptionFqcn,
             "org.springframework.kafka.listener.ListenerExecutionFailedException"),
           Self.header(HeaderName.DeadLetter.exceptionMessage, "Listener failed; nested exception is NotFound"),
-          EnvelopeHeader(name: "binary", bytes: [0xFF, 0x00]),
-          EnvelopeHeader(name: "null", bytes: nil),
+          RecordHeader(name: "binary", bytes: [0xFF, 0x00]),
+          RecordHeader(name: "null", bytes: nil),
         ])
       let bare = ReceivedDeadLetter(
         topic: "point-reward-failed.DLT", partition: 0, offset: 9, key: nil, value: Array("{}".utf8), headers: [])
@@ -161,10 +161,10 @@ struct DeadLetterStoreTests {
     #expect(headerless.replayOf == "offset:reservation-completed[1]@8")
     #expect(
       headerless.replayHeaders == [
-        EnvelopeHeader(name: HeaderName.replayOf, value: "offset:reservation-completed[1]@8")
+        RecordHeader(name: HeaderName.replayOf, value: "offset:reservation-completed[1]@8")
       ])
     // A replay that failed again keeps naming the first original.
-    headerless.headers = [EnvelopeHeader(name: HeaderName.replayOf, value: "offset:reservation-completed[0]@1")]
+    headerless.headers = [RecordHeader(name: HeaderName.replayOf, value: "offset:reservation-completed[0]@1")]
     #expect(headerless.replayOf == "offset:reservation-completed[0]@1")
   }
 }

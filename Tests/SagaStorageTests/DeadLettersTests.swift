@@ -8,13 +8,13 @@ import Testing
 @Suite("Dead letters through the outbox", .timeLimit(.minutes(2)))
 struct DeadLettersTests {
   private static func letter(
-    offset: Int64, error: SagaError = SagaError(.invalidJSON, "body is not JSON"), headers: [EnvelopeHeader] = []
+    offset: Int64, error: SagaError = SagaError(.invalidJSON, "body is not JSON"), headers: [RecordHeader] = []
   ) -> DeadLetter {
     DeadLetter(
       message: InboundMessage(
         topic: "reservation-completed", partition: 2, offset: offset, key: Array("42".utf8),
         value: Array("not json".utf8),
-        headers: [EnvelopeHeader(name: "eventId", value: "0f6a4a0e-8f0e-4d5a-9a57-6c1f2b7a1c11")] + headers,
+        headers: [RecordHeader(name: "eventId", value: "0f6a4a0e-8f0e-4d5a-9a57-6c1f2b7a1c11")] + headers,
         timestampMilliseconds: 1_700_000_000_123),
       consumerGroup: "points-service", timestampType: "CreateTime", error: error, failureClass: .permanent,
       attempts: 1)
@@ -96,7 +96,7 @@ struct DeadLettersTests {
       #expect(value(DLT.originalOffset) == fixture.bytes[1], "offset \(fixture.offset)")
       #expect(value(DLT.originalTimestamp) == fixture.bytes[2], "timestamp \(fixture.timestamp)")
       // What the DLT worker stores reads them back.
-      let read = headers.map { EnvelopeHeader(name: $0.name, bytes: $0.bytes) }
+      let read = headers.map { RecordHeader(name: $0.name, bytes: $0.bytes) }
       #expect(read.last(named: DLT.originalPartition)?.integer == Int64(fixture.partition))
       #expect(read.last(named: DLT.originalOffset)?.integer == fixture.offset)
       #expect(read.last(named: DLT.originalTimestamp)?.integer == fixture.timestamp)
@@ -121,19 +121,19 @@ struct DeadLettersTests {
       (Array("three".utf8), nil),
     ]
     for (bytes, expected) in cases {
-      #expect(EnvelopeHeader(name: DLT.originalOffset, bytes: bytes).integer == expected, "\(bytes)")
+      #expect(RecordHeader(name: DLT.originalOffset, bytes: bytes).integer == expected, "\(bytes)")
     }
-    #expect(EnvelopeHeader(name: DLT.originalOffset, bytes: nil).integer == nil)
+    #expect(RecordHeader(name: DLT.originalOffset, bytes: nil).integer == nil)
     // Shown to people as numbers, not as control characters.
     #expect(
-      EnvelopeHeader(name: DLT.originalPartition, bytes: [0x00, 0x00, 0x00, 0x03]).displayValue
+      RecordHeader(name: DLT.originalPartition, bytes: [0x00, 0x00, 0x00, 0x03]).displayValue
         == "3 (4-byte big-endian)")
     #expect(
-      EnvelopeHeader(name: DLT.originalTimestamp, bytes: [0x00, 0x00, 0x01, 0x9B, 0x76, 0xDA, 0xA8, 0x00])
+      RecordHeader(name: DLT.originalTimestamp, bytes: [0x00, 0x00, 0x01, 0x9B, 0x76, 0xDA, 0xA8, 0x00])
         .displayValue == "1767225600000 (8-byte big-endian)")
-    #expect(EnvelopeHeader(name: DLT.originalOffset, value: "4242").displayValue == "4242")
-    #expect(EnvelopeHeader(name: "x-bin", bytes: [0x00, 0x01]).displayValue == "<2 bytes: 0001>")
-    #expect(EnvelopeHeader(name: "trace", value: "a\n\tb").displayValue == "a\n\tb")
+    #expect(RecordHeader(name: DLT.originalOffset, value: "4242").displayValue == "4242")
+    #expect(RecordHeader(name: "x-bin", bytes: [0x00, 0x01]).displayValue == "<2 bytes: 0001>")
+    #expect(RecordHeader(name: "trace", value: "a\n\tb").displayValue == "a\n\tb")
   }
 
   @Test("a peer's binary and null header values and a key that is not UTF-8 are copied byte for byte")
@@ -142,10 +142,10 @@ struct DeadLettersTests {
       message: InboundMessage(
         topic: "reservation-completed", partition: 0, offset: 1, key: [0xFF, 0x00, 0xFE], value: [0xC3, 0x28],
         headers: [
-          EnvelopeHeader(name: "x-bin", bytes: [0x00, 0xFF, 0x80]),
-          EnvelopeHeader(name: "x-null", bytes: nil),
-          EnvelopeHeader(name: "x-empty", bytes: []),
-          EnvelopeHeader(name: "x-text", bytes: Array("포인트".utf8)),
+          RecordHeader(name: "x-bin", bytes: [0x00, 0xFF, 0x80]),
+          RecordHeader(name: "x-null", bytes: nil),
+          RecordHeader(name: "x-empty", bytes: []),
+          RecordHeader(name: "x-text", bytes: Array("포인트".utf8)),
         ]),
       consumerGroup: "points-service", timestampType: nil, error: SagaError(.invalidJSON, "not UTF-8"),
       failureClass: .permanent, attempts: 1)
@@ -153,7 +153,7 @@ struct DeadLettersTests {
     #expect(message.keyContent == .binary([0xFF, 0x00, 0xFE]))
     #expect(message.keyContent.bytes == [0xFF, 0x00, 0xFE])
     #expect(message.payload == [0xC3, 0x28])
-    #expect(message.headers[0] == EnvelopeHeader(name: "x-bin", bytes: [0x00, 0xFF, 0x80]))
+    #expect(message.headers[0] == RecordHeader(name: "x-bin", bytes: [0x00, 0xFF, 0x80]))
     #expect(message.headers[0].bytes == [0x00, 0xFF, 0x80])
     #expect(message.headers[1].name == "x-null" && message.headers[1].bytes == nil)
     #expect(message.headers[2].name == "x-empty" && message.headers[2].bytes == [])
@@ -165,11 +165,11 @@ struct DeadLettersTests {
   @Test("a dead letter failing again replaces the earlier dead-letter headers, and a long reason is cut")
   func replacedHeadersAndLongReason() {
     let earlier = [
-      EnvelopeHeader(name: "kafka_dlt-original-offset", value: "1"),
-      EnvelopeHeader(name: "kafka_dlt-exception-stacktrace", value: "java…"),
-      EnvelopeHeader(name: "kafka_dlt-exception-cause-fqcn", value: "java.lang.IllegalStateException"),
-      EnvelopeHeader(name: "sagad-attempts", value: "3"),
-      EnvelopeHeader(name: "sagad-replay-of", value: "0f6a4a0e-8f0e-4d5a-9a57-6c1f2b7a1c11"),
+      RecordHeader(name: "kafka_dlt-original-offset", value: "1"),
+      RecordHeader(name: "kafka_dlt-exception-stacktrace", value: "java…"),
+      RecordHeader(name: "kafka_dlt-exception-cause-fqcn", value: "java.lang.IllegalStateException"),
+      RecordHeader(name: "sagad-attempts", value: "3"),
+      RecordHeader(name: "sagad-replay-of", value: "0f6a4a0e-8f0e-4d5a-9a57-6c1f2b7a1c11"),
     ]
     let long = SagaError(.invalidValue, String(repeating: "x", count: 10_000))
     let message = Self.letter(offset: 9, error: long, headers: earlier).outboxMessage

@@ -15,7 +15,7 @@ struct HeaderColumnTests {
         "", "plain", "\"quoted\" \\back\\ /slash/", "tab\tline\ncr\r", "nul\u{0}bell\u{7}del\u{7F}", "é 🎟️ 포인트",
         "\u{2028}\u{FEFF}",
       ]
-      let headers = values.enumerated().map { EnvelopeHeader(name: "h\($0.offset) \"n\"", value: $0.element) }
+      let headers = values.enumerated().map { RecordHeader(name: "h\($0.offset) \"n\"", value: $0.element) }
       let id = try await database.write { db in
         try Outbox.append(OutboxMessage(topic: "t", key: "k", payload: [1], headers: headers), in: db)
       }
@@ -46,7 +46,7 @@ struct HeaderColumnTests {
       }
       let read = try await database.read { db in try Outbox.pending(limit: 1, in: db) }
       #expect(
-        read.first?.headers == [EnvelopeHeader(name: "a/b", value: "é🎟\n"), EnvelopeHeader(name: "x", value: "y\"\\")])
+        read.first?.headers == [RecordHeader(name: "a/b", value: "é🎟\n"), RecordHeader(name: "x", value: "y\"\\")])
     }
   }
 
@@ -54,11 +54,11 @@ struct HeaderColumnTests {
   func binaryValuesRoundTrip() async throws {
     try await withDatabase { database in
       let headers = [
-        EnvelopeHeader(name: "eventId", value: "5b1c"),
-        EnvelopeHeader(name: "x-bin", bytes: [0x00, 0xFF, 0x80]),
-        EnvelopeHeader(name: "x-null", bytes: nil),
-        EnvelopeHeader(name: "kafka_dlt-original-partition", bytes: [0x00, 0x00, 0x00, 0x03]),
-        EnvelopeHeader(name: "x-empty", bytes: []),
+        RecordHeader(name: "eventId", value: "5b1c"),
+        RecordHeader(name: "x-bin", bytes: [0x00, 0xFF, 0x80]),
+        RecordHeader(name: "x-null", bytes: nil),
+        RecordHeader(name: "kafka_dlt-original-partition", bytes: [0x00, 0x00, 0x00, 0x03]),
+        RecordHeader(name: "x-empty", bytes: []),
       ]
       let (binaryKey, textKey) = try await database.write { db in
         (
@@ -106,8 +106,8 @@ struct HeaderColumnTests {
       let read = try await database.read { db in try Outbox.pending(limit: 1, in: db) }
       #expect(
         read.first?.headers == [
-          EnvelopeHeader(name: "a", value: "b"), EnvelopeHeader(name: "c", value: "d"),
-          EnvelopeHeader(name: "e", bytes: [0x00, 0x01]), EnvelopeHeader(name: "f", bytes: nil),
+          RecordHeader(name: "a", value: "b"), RecordHeader(name: "c", value: "d"),
+          RecordHeader(name: "e", bytes: [0x00, 0x01]), RecordHeader(name: "f", bytes: nil),
         ])
       try await database.write { db in
         try db.execute(

@@ -39,8 +39,8 @@ struct OutboxTests {
   func appendAndPending() async throws {
     try await withDatabase { database in
       let headers = [
-        EnvelopeHeader(name: "eventId", value: "5b1c…"), EnvelopeHeader(name: "x", value: "a \"quoted\" [value]"),
-        EnvelopeHeader(name: "x", value: "repeated name, order kept"),
+        RecordHeader(name: "eventId", value: "5b1c…"), RecordHeader(name: "x", value: "a \"quoted\" [value]"),
+        RecordHeader(name: "x", value: "repeated name, order kept"),
       ]
       let messages = [
         OutboxMessage(topic: "reservation-completed", key: "1", payload: Array("{\"a\":1}".utf8), headers: headers),

@@ -13,19 +13,19 @@ struct OutboxUpgradeTests {
     eventType: .reservationCompleted,
     trace: TraceContext(traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")!,
     eventId: UUID(uuidString: "5B1C0A2E-0C4D-4F1E-9A3B-7D2E8F6A1C00")!, occurredAt: referenceDate,
-    extraHeaders: [EnvelopeHeader(name: HeaderName.republished, value: "2")])
+    extraHeaders: [RecordHeader(name: HeaderName.republished, value: "2")])
 
   /// The header lists the previous version stored: a saga event, a dead letter whose
   /// original headers hold binary and null values, one with the envelope names out of
   /// order, one with a binary value in an envelope slot, and none.
-  static let stored: [[EnvelopeHeader]] = [
+  static let stored: [[RecordHeader]] = [
     envelope.headers,
     [
-      EnvelopeHeader(name: "x-bin", bytes: [0x00, 0xFF]), EnvelopeHeader(name: "x-null", bytes: nil),
-      EnvelopeHeader(name: HeaderName.DeadLetter.originalPartition, bytes: [0, 0, 0, 3]),
+      RecordHeader(name: "x-bin", bytes: [0x00, 0xFF]), RecordHeader(name: "x-null", bytes: nil),
+      RecordHeader(name: HeaderName.DeadLetter.originalPartition, bytes: [0, 0, 0, 3]),
     ],
     Array(envelope.headers.reversed()),
-    [EnvelopeHeader(name: HeaderName.eventId, bytes: [0xFF])] + envelope.headers.dropFirst(),
+    [RecordHeader(name: HeaderName.eventId, bytes: [0xFF])] + envelope.headers.dropFirst(),
     [],
   ]
 
@@ -91,7 +91,7 @@ struct OutboxUpgradeTests {
   }
 
   /// A header list in the old column's format, for the rows the literals above do not spell out.
-  private static func oldColumn(_ headers: [EnvelopeHeader]) -> String {
+  private static func oldColumn(_ headers: [RecordHeader]) -> String {
     "["
       + headers.map { header in
         switch header.content {

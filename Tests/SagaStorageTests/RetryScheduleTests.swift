@@ -14,9 +14,9 @@ struct RetryScheduleTests {
       topic: "reservation-completed", partition: partition, offset: offset, key: Array("42".utf8),
       value: [0x7B, 0xFF, 0x7D],  // not UTF-8 on purpose: retried byte for byte
       headers: [
-        EnvelopeHeader(name: "correlationId", value: "c-\(offset)"),
+        RecordHeader(name: "correlationId", value: "c-\(offset)"),
         // A peer's binary and null header values come back as they were, for the dead letter.
-        EnvelopeHeader(name: "x-bin", bytes: [0x00, 0xFF, 0x80]), EnvelopeHeader(name: "x-null", bytes: nil),
+        RecordHeader(name: "x-bin", bytes: [0x00, 0xFF, 0x80]), RecordHeader(name: "x-null", bytes: nil),
       ], timestampMilliseconds: 1_700_000_000_123)
   }
 

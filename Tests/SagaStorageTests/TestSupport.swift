@@ -27,7 +27,7 @@ struct InjectedFailure: Error, Equatable {}
 
 func message(_ topic: String = "reservation-completed", key: String? = "42", body: String = "{}") -> OutboxMessage {
   OutboxMessage(
-    topic: topic, key: key, payload: Array(body.utf8), headers: [EnvelopeHeader(name: "eventType", value: topic)])
+    topic: topic, key: key, payload: Array(body.utf8), headers: [RecordHeader(name: "eventType", value: topic)])
 }
 
 func pendingCount(_ database: SagaDatabase) async throws -> Int {

@@ -1,7 +1,7 @@
 public import Foundation
 import GRDB
 public import SagaCore
-import SagaStorage
+public import SagaStorage
 
 /// The Payments service's own operations (wallet, pay, lookups), each one transaction on
 /// the service's database. The saga's reactions to Points live in the two handlers,

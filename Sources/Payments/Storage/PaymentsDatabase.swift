@@ -1,43 +1,6 @@
-public import GRDB
 public import SagaStorage
 
-/// The Payments database (GRDB's AppDatabase pattern): it owns the migrations (the
-/// storage tables, then Payments' own, `PaymentsSchema`) and takes any `DatabaseWriter`:
-/// the file pool `SagaDatabase.openPool(_:)` opens in production, an in-memory
-/// `DatabaseQueue()` in unit tests. Payments' SQL runs through it, in its store types
-/// (`PaymentView`, `Wallet`, `SagaStep`, …), so a second engine plugs in here.
-public final class PaymentsDatabase: Sendable {
-  /// The saga timeline (`sagactl saga`), purged after `timeline.retention`.
-  public static let timelineTable = PaymentsSchema.timelineTable
-
-  /// The storage side the runtime's relay and workers use: outbox, inbox, retry schedule.
-  public let storage: SagaDatabase
-
-  /// Migrates `writer` to the current schema and keeps it.
-  /// - Throws: `StorageError` when a migration or the write check fails.
-  public init(_ writer: any DatabaseWriter) throws {
-    storage = try SagaDatabase(writer, migrator: Self.migrator)
-  }
-
-  /// Opens (creating and migrating if needed) the database file `configuration` names.
-  /// - Throws: `StorageError` naming the file.
-  public convenience init(opening configuration: StorageConfiguration) throws {
-    try self.init(SagaDatabase.openPool(configuration))
-  }
-
-  /// Every migration of a Payments database, in order (identifiers never change: existing
-  /// databases open as they are).
-  public static var migrator: DatabaseMigrator {
-    SagaDatabase.migrator(PaymentsSchema.register(in:))
-  }
-
-  /// Runs `updates` in one write transaction; see `SagaDatabase.write(_:)`.
-  public func write<T: Sendable>(_ updates: @Sendable (Database) throws -> T) async throws -> T {
-    try await storage.write(updates)
-  }
-
-  /// Runs `value` in a read transaction; see `SagaDatabase.read(_:)`.
-  public func read<T: Sendable>(_ value: @Sendable (Database) throws -> T) async throws -> T {
-    try await storage.read(value)
-  }
-}
+/// The Payments database: the storage tables, then Payments' own (`PaymentsSchema`), on any
+/// GRDB `DatabaseWriter`. Payments' SQL runs through it, in its store types (`PaymentView`,
+/// `Wallet`, `SagaStep`, …).
+public typealias PaymentsDatabase = ServiceDatabase<PaymentsSchema>

@@ -1,4 +1,5 @@
-import GRDB
+public import GRDB
+public import SagaStorage
 
 /// The Payments service's tables, as the GRDB migrations `PaymentsDatabase.migrator`
 /// registers after the storage tables.
@@ -9,12 +10,12 @@ import GRDB
 /// balance equals the sum of the ledger). Times are integer milliseconds since the epoch,
 /// as in the storage tables. Migration identifiers start with `payments-` so they never
 /// collide with the storage or Points migrations in a shared migrator.
-enum PaymentsSchema {
+public enum PaymentsSchema: ServiceSchema {
   /// The saga timeline (`sagactl saga`), purged after `timeline.retention`.
-  static let timelineTable = "saga_steps"
+  public static let timelineTable = "saga_steps"
 
   /// Registers the Payments migrations in `migrator`.
-  static func register(in migrator: inout DatabaseMigrator) {
+  public static func register(in migrator: inout DatabaseMigrator) {
     migrator.registerMigration("payments-v1") { db in
       try db.execute(sql: walletTables)
       try db.execute(sql: sagaTables)

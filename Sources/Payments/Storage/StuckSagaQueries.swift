@@ -52,7 +52,7 @@ enum StuckSagaQueries {
       eventType: .reservationCompleted, trace: trace, correlationId: saga.correlationId,
       producer: SagaService.payments.producerName,
       eventId: candidate.eventId.flatMap(UUID.init(uuidString:)) ?? UUID(), occurredAt: now,
-      extraHeaders: [EnvelopeHeader(name: HeaderName.republished, value: String(saga.republishCount))])
+      extraHeaders: [RecordHeader(name: HeaderName.republished, value: String(saga.republishCount))])
     try EventOutbox.append(
       ReservationCompleted(
         paymentId: saga.paymentId, userId: saga.userId, reservationId: saga.reservationId, paidAmount: saga.amount),

@@ -1,16 +1,17 @@
-import GRDB
+public import GRDB
+public import SagaStorage
 
 /// The Points service's own tables, as the GRDB migrations `PointsDatabase.migrator`
 /// registers after the storage tables (outbox, inbox, retry schedule, dead-letter marks).
 ///
 /// Times are integer milliseconds since the epoch, like every storage table.
-enum PointsSchema {
+public enum PointsSchema: ServiceSchema {
   /// Points' half of the saga timeline (`sagactl saga`), purged after `timeline.retention`.
-  static let timelineTable = "point_saga_steps"
+  public static let timelineTable = "point_saga_steps"
 
   /// Registers the Points migrations. Identifiers start with `points-` so they never collide
   /// with the storage migrations or with Payments' (the two services may share a file in tests).
-  static func register(in migrator: inout DatabaseMigrator) {
+  public static func register(in migrator: inout DatabaseMigrator) {
     migrator.registerMigration("points-v1-accounts-ledger-failures") { db in
       // user_id is the rowid (INTEGER PRIMARY KEY): enrolment checks and balance updates
       // are one B-tree probe on the hot path. The CHECK is the last line of defence against

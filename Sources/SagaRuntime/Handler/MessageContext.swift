@@ -31,7 +31,7 @@ public struct MessageContext: Sendable {
   /// trace and correlation id. Returns the outbox row id.
   @discardableResult
   public func emit<E: SagaEvent>(
-    _ event: E, extraHeaders: [EnvelopeHeader] = [], in db: Database
+    _ event: E, extraHeaders: [RecordHeader] = [], in db: Database
   ) throws(SagaError) -> Int64 {
     var envelope = EventEnvelope(
       following: self.envelope, eventType: E.eventType, producer: service.producerName, occurredAt: now)

@@ -377,7 +377,7 @@ public final class OutboxRelay: Service, Sendable {
     if settings.typeIds.isEnabled, let topic = SagaTopic(rawValue: row.topic),
       let typeId = settings.typeIds.typeId(for: EventType(topic: topic))
     {
-      headers.append(EnvelopeHeader(name: HeaderName.springTypeId, value: typeId))
+      headers.append(RecordHeader(name: HeaderName.springTypeId, value: typeId))
     }
     return KafkaProducerMessage(
       topic: row.topic, key: row.message.keyContent.bytes, value: row.payload, headers: headers)

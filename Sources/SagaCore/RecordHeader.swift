@@ -8,7 +8,7 @@ import Foundation
 /// Every header sagad reads for itself is UTF-8 text (`value`), kept as a `String` so that
 /// the common case costs no conversion. The exact bytes are kept too (`content`), so that a
 /// dead letter or a parked retry carries a peer's binary or null header values unchanged.
-public struct EnvelopeHeader: Sendable, Hashable, CustomStringConvertible {
+public struct RecordHeader: Sendable, Hashable, CustomStringConvertible {
   public var name: String
   /// The value byte for byte.
   public var content: RecordBytes
@@ -89,9 +89,9 @@ public struct EnvelopeHeader: Sendable, Hashable, CustomStringConvertible {
   }
 }
 
-extension Array where Element == EnvelopeHeader {
+extension Array where Element == RecordHeader {
   /// The last header named `name` (Kafka's `lastHeader`, for a repeated name), if any.
-  public func last(named name: String) -> EnvelopeHeader? {
+  public func last(named name: String) -> RecordHeader? {
     last { $0.name == name }
   }
 }

@@ -68,7 +68,8 @@ struct SagaDatabaseTests {
       #expect(
         applied == [
           "storage-v1-failed-messages", "storage-v1-inbox", "storage-v1-outbox", "storage-v2-dead-lettered",
-          "storage-v2-retry-schedule", "storage-v3-outbox-envelope-columns", "test-v1-widgets", "test-v2-gadgets",
+          "storage-v2-retry-schedule", "storage-v3-outbox-envelope-columns", "storage-v4-outbox-closed",
+          "test-v1-widgets", "test-v2-gadgets",
         ])
     }
   }

@@ -23,6 +23,8 @@ final class SagaMetrics: Sendable {
     WorkerMetrics.retriesScheduled: .init(help: "Records parked in retry_schedule for a later attempt"),
     RelayMetrics.published: .init(help: "Outbox rows published to Kafka"),
     RelayMetrics.publishFailures: .init(help: "Failed attempts to publish outbox rows"),
+    RelayMetrics.deadLettered: .init(
+      help: "Outbox rows the producer refused for what they are (too large), kept in the dead-letter store and closed"),
     Supervisor.restartsMetric: .init(help: "Restarts of a supervised task (automatic and operator)"),
     PaymentsMetrics.compensations: .init(
       help: "Compensations decided by Payments, by result; each payment once, however often it is requested"),

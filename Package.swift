@@ -30,6 +30,10 @@ let package = Package(
     // Metrics are recorded where things happen, through swift-metrics (Docs/metrics.md,
     // "How metrics are recorded"); the daemon bootstraps it with the Prometheus registry.
     .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+    // Spans (Docs/tracing.md): the API everywhere, swift-otel's OTLP/HTTP exporter only in the
+    // daemon, without its gRPC exporter (a much larger build).
+    .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
+    .package(url: "https://github.com/swift-otel/swift-otel.git", from: "1.6.0", traits: ["OTLPHTTP"]),
   ],
   targets: [
     .systemLibrary(
@@ -55,6 +59,7 @@ let package = Package(
         .product(name: "Logging", package: "swift-log"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         .product(name: "CoreMetrics", package: "swift-metrics"),
+        .product(name: "Tracing", package: "swift-distributed-tracing"),
       ]
     ),
     // The services plug their handlers into the runtime and define their own schemas as GRDB
@@ -93,6 +98,8 @@ let package = Package(
         .product(name: "NIOHTTP1", package: "swift-nio"),
         .product(name: "Prometheus", package: "swift-prometheus"),
         .product(name: "CoreMetrics", package: "swift-metrics"),
+        .product(name: "Tracing", package: "swift-distributed-tracing"),
+        .product(name: "OTel", package: "swift-otel"),
       ]
     ),
     .executableTarget(name: "sagad", dependencies: ["SagaDaemon"]),

@@ -10,7 +10,12 @@
 #   pkg-config      SwiftPM finds librdkafka through it
 #   make            the entry point (`make run`, `make test`)
 #   gdb             scripts/test-phase.sh prints the stacks of a hung test process with it
+#   python3-venv    the OTLP receiver of the tracing tests runs in a venv of its own (below)
 #   systemd         only if `systemd-analyze` is missing (unit checks); it usually is present
+#
+# Then, from PyPI, OpenTelemetry's own protobuf definitions (opentelemetry-proto, pinned) into a venv at
+# ${SAGAD_PEERS_VENV:-~/.cache/sagad/otlp-peer}: the tracing tests' receiver (Tests/Peers/otlp_receiver.py)
+# decodes sagad's spans with them. Debian's python3-protobuf is too old for them, hence the venv.
 #
 # Idempotent and quick when everything is present: it asks dpkg first and touches apt only for what
 # is missing (one `apt-get update`, one `apt-get install`). Needs root, or sudo without a password
@@ -21,7 +26,9 @@
 # /usr/sbin/policy-rc.d answering 101, only if none exists). SAGAD_DEPS_START_SERVICES=1 turns that off.
 set -euo pipefail
 
-readonly PACKAGES=(librdkafka-dev libsqlite3-dev kcat socat prometheus python3 python3-confluent-kafka pkg-config make gdb)
+readonly PACKAGES=(librdkafka-dev libsqlite3-dev kcat socat prometheus python3 python3-confluent-kafka python3-venv pkg-config make gdb)
+readonly OTLP_PROTO_VERSION=1.45.2
+readonly PEERS_VENV=${SAGAD_PEERS_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/sagad/otlp-peer}
 
 log() { printf 'install-deps: %s\n' "$*" >&2; }
 die() {
@@ -33,6 +40,20 @@ is_installed() {
   local status
   status=$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null) || return 1
   [[ $status == "install ok installed" ]]
+}
+
+# The venv of the OTLP receiver, made or repaired only when importing the definitions fails.
+python_peers() {
+  local probe='import opentelemetry.proto.collector.trace.v1.trace_service_pb2'
+  if [[ -x $PEERS_VENV/bin/python ]] && "$PEERS_VENV/bin/python" -c "$probe" 2>/dev/null; then
+    return 0
+  fi
+  log "creating $PEERS_VENV with opentelemetry-proto $OTLP_PROTO_VERSION (PyPI)"
+  mkdir -p "$(dirname "$PEERS_VENV")"
+  /usr/bin/python3 -m venv --clear "$PEERS_VENV" || die "python3 -m venv $PEERS_VENV failed"
+  "$PEERS_VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
+    "opentelemetry-proto==$OTLP_PROTO_VERSION" </dev/null || die "pip install opentelemetry-proto failed"
+  "$PEERS_VENV/bin/python" -c "$probe" || die "opentelemetry-proto does not import in $PEERS_VENV"
 }
 
 command -v dpkg-query >/dev/null 2>&1 || die "dpkg-query not found: this script supports Debian and its derivatives only"
@@ -47,6 +68,7 @@ fi
 
 if ((${#missing[@]} == 0)); then
   log "all system packages present"
+  python_peers
   exit 0
 fi
 
@@ -104,3 +126,5 @@ done
 pkg-config --exists rdkafka || die "pkg-config does not find rdkafka"
 
 log "installed: ${missing[*]}"
+
+python_peers

@@ -66,10 +66,18 @@ extension AdminCommands {
   }
 
   func payReply(_ request: AdminRequest) async throws -> AdminReply {
+    var trace: TraceContext?
+    if let traceparent = request.text("traceparent") {
+      guard let parsed = TraceContext(traceparent: traceparent) else {
+        throw AdminProtocolError(
+          .usage, "traceparent: '\(traceparent.prefix(60))' is not a W3C traceparent (00-<32 hex>-<16 hex>-<2 hex>)")
+      }
+      trace = parsed
+    }
     let result = try await pay(
       PayRequest(
         userId: request.integer("user")!, scheduleId: request.integer("schedule")!, seat: request.text("seat"),
-        amount: request.integer("amount")!))
+        amount: request.integer("amount")!, trace: trace))
     if request.json {
       return try Self.json(
         AdminJSON.Paid(

@@ -131,6 +131,17 @@ extension DaemonConfigKey {
       "metrics.idle_timeout", .duration(min: .seconds(1), max: .seconds(86_400)), "90s",
       "an idle keep-alive metrics connection is closed after this"),
     DaemonConfigKey(
+      "tracing.otlp.endpoint", .text, "",
+      "base URL of an OTLP/HTTP receiver (http://collector:4318); spans go to <endpoint>/v1/traces. Empty: tracing off (unless OTEL_EXPORTER_OTLP_ENDPOINT is set)"
+    ),
+    DaemonConfigKey(
+      "tracing.sample_ratio", .decimal(0...1), "1.0",
+      "share of new traces recorded (parent-based: a trace continued from a caller keeps its decision)"),
+    DaemonConfigKey("tracing.service_name", .text, "sagad", "service.name of sagad's spans"),
+    DaemonConfigKey(
+      "tracing.max_queue", .integer(16...1_000_000), "2048",
+      "finished spans held for export at most; more are dropped and counted while the collector is slow or away"),
+    DaemonConfigKey(
       "storage.synchronous", .choice(["full", "normal"]), "full", "SQLite synchronous mode of the databases"),
     DaemonConfigKey(
       "supervisor.max_restarts", .integer(0...10_000), "5",
@@ -196,5 +207,6 @@ extension DaemonConfigKey {
     "SAGAD_SOCKET",  // sagactl's socket
     "SAGAD_BINARY",  // the tests' sagad
     "SAGAD_DEPS_START_SERVICES",  // scripts/install-deps.sh
+    "SAGAD_PEERS_VENV",  // scripts/install-deps.sh: the tracing tests' OTLP receiver
   ]
 }

@@ -6,6 +6,22 @@ import SagaStorage
 /// The per-section readers: each takes its keys from `values` and fills in its part of
 /// the configuration; the first invalid value throws, naming its key.
 extension DaemonConfiguration {
+  /// `tracing.*`: an endpoint must be an http(s) URL.
+  static func readTracing(_ values: inout ConfigValues, into tracing: inout TracingSettings) throws(Invalid) {
+    if let endpoint = try values.text("tracing.otlp.endpoint")?.trimmingCharacters(in: .whitespaces),
+      !endpoint.isEmpty
+    {
+      guard endpoint.hasPrefix("http://") || endpoint.hasPrefix("https://"), endpoint.count > 8 else {
+        throw Invalid(key: "tracing.otlp.endpoint", reason: "must be an http:// or https:// URL, got '\(endpoint)'")
+      }
+      tracing.endpoint = endpoint
+    }
+    tracing.sampleRatio = try values.decimal("tracing.sample_ratio") ?? tracing.sampleRatio
+    tracing.serviceName = try values.text("tracing.service_name") ?? tracing.serviceName
+    guard !tracing.serviceName.isEmpty else { throw Invalid(key: "tracing.service_name", reason: "must not be empty") }
+    tracing.maxQueue = try values.integer("tracing.max_queue") ?? tracing.maxQueue
+  }
+
   static func read(_ values: inout ConfigValues, dev: Bool) throws(Invalid) -> DaemonConfiguration {
     let brokers = try values.text("kafka.brokers") ?? (dev ? "embedded" : nil)
     guard let brokers, !brokers.trimmingCharacters(in: .whitespaces).isEmpty else {
@@ -54,6 +70,7 @@ extension DaemonConfiguration {
     configuration.metrics.requestTimeout =
       try values.duration("metrics.request_timeout") ?? configuration.metrics.requestTimeout
     configuration.metrics.idleTimeout = try values.duration("metrics.idle_timeout") ?? configuration.metrics.idleTimeout
+    try readTracing(&values, into: &configuration.tracing)
     configuration.shutdownTimeout = try values.duration("shutdown.timeout") ?? configuration.shutdownTimeout
     configuration.lagWindow = try values.integer("lag.window") ?? configuration.lagWindow
     configuration.stateDirectoryGroup = try values.text("state_dir_group").flatMap { $0.isEmpty ? nil : $0 }

@@ -15,6 +15,8 @@ struct DaemonConfiguration: Sendable {
   var admin: AdminSettings
   /// `metrics.listen`.
   var metrics = MetricsSettings()
+  /// `tracing.*`.
+  var tracing = TracingSettings()
   var shutdownTimeout: Duration = .seconds(30)
   /// `state_dir_group`: who besides sagad's user may read the databases; nil: nobody.
   var stateDirectoryGroup: String?

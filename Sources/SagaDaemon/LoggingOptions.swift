@@ -1,6 +1,7 @@
 public import ArgumentParser
 import Foundation
 import Logging
+import OTel
 import Synchronization
 
 /// `--log-level`, shared by every sagad command. Logs go to stderr so stdout stays
@@ -35,7 +36,14 @@ private enum LoggingBootstrap {
     installed.withLock { installed in
       guard !installed else { return }
       installed = true
-      LoggingSystem.bootstrap(DaemonLogHandler.init(label:))
+      // Lines written inside a span carry its trace_id and span_id (Docs/tracing.md); outside
+      // one, or with tracing off, the provider adds nothing.
+      LoggingSystem.bootstrap(
+        { label, provider in
+          var handler = DaemonLogHandler(label: label)
+          handler.metadataProvider = provider
+          return handler
+        }, metadataProvider: OTel.makeLoggingMetadataProvider())
     }
   }
 }

@@ -63,8 +63,13 @@ public struct SagadCommand: AsyncParsableCommand {
     // Once per process, before anything records: whatever counts through swift-metrics
     // lands in the registry /metrics serves.
     MetricsSystem.bootstrap(metrics.factory)
+    // Off unless an endpoint is configured; the drop counter exists either way.
+    let tracing = try TracingBackend.make(
+      settings: loaded.tracing, environment: ProcessInfo.processInfo.environment,
+      roles: node.roles.map(\.rawValue).sorted(),
+      diagnostics: TracingDiagnostics.State(factory: metrics.factory, logger: logger))
     let saga = try SagaNode(
-      configuration: node, metrics: metrics.factory, logger: logger)
+      configuration: node, metrics: metrics.factory, tracer: tracing?.tracer, logger: logger)
     // After the node opened (or created) its databases, so they are covered too.
     try permissions.apply(logger: logger)
     let control = DaemonControl(
@@ -114,6 +119,8 @@ public struct SagadCommand: AsyncParsableCommand {
     var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
       .init(service: ShutdownDeadline(control: control, timeout: loaded.shutdownTimeout), serviceName: "deadline")
     ]
+    // Stopped after everything that makes spans, so it flushes the last ones.
+    if let tracing { services.append(.init(service: tracing.service, serviceName: "tracing")) }
     if loaded.metrics.enabled {
       let collector = MetricsCollector(node: saga, metrics: metrics, sampler: lag, logger: logger)
       let server = MetricsServer(
@@ -149,6 +156,8 @@ public struct SagadCommand: AsyncParsableCommand {
         "roles": "\(node.roles.map(\.rawValue).sorted())", "stateDir": "\(node.stateDirectory)",
         "brokers": "\(node.bootstrapServers)", "version": "\(SagaCore.version)",
         "adminSocket": "\(loaded.admin.socketPath)", "config": "\(source.file ?? "none")",
+        "tracing":
+          "\(tracing == nil ? "off" : loaded.tracing.endpoint.map(TracingBackend.tracesURL) ?? "OTEL_* environment")",
       ])
     try await group.run()
     await brokerProbe.close()

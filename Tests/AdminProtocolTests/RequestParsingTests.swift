@@ -142,7 +142,7 @@ struct RequestParsingTests {
       #expect(!command.summary.isEmpty)
       #expect(command.isMutating == (command.level > .read))
     }
-    #expect(AdminCommand.pay.usage == "pay --user U --schedule S [--seat N] --amount A")
+    #expect(AdminCommand.pay.usage == "pay --user U --schedule S [--seat N] --amount A [--traceparent TP]")
     #expect(AdminCommand.userAdd.usage == "user add <id> [--balance N] [--no-points]")
     #expect(
       Set(AdminCommand.allCases.filter(\.isMutating)) == [

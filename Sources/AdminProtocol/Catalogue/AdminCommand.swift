@@ -233,6 +233,9 @@ public enum AdminCommand: String, Sendable, Hashable, CaseIterable, CustomString
         AdminParameter("schedule", .integer, required: true, valueName: "S", "the concert schedule's id"),
         AdminParameter("seat", .text, valueName: "N", "the seat label, e.g. A-12 (none: unreserved seating)"),
         AdminParameter("amount", .integer, required: true, valueName: "A", "KRW to pay (> 0)"),
+        AdminParameter(
+          "traceparent", .text, valueName: "TP",
+          "continue the caller's trace: a W3C traceparent 00-<trace id>-<span id>-<flags> (Docs/tracing.md)"),
       ]
     case .payment:
       [AdminParameter("id", .integer, positional: true, required: true, "the payment's id")]

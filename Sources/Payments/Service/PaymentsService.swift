@@ -111,7 +111,8 @@ public final class PaymentsService: Sendable {
     }
     let now = clock()
     let envelope = EventEnvelope(
-      eventType: .reservationCompleted, trace: .start(), producer: SagaService.payments.producerName, occurredAt: now)
+      eventType: .reservationCompleted, trace: request.trace ?? .start(), producer: SagaService.payments.producerName,
+      occurredAt: now)
     return try await groupCommit.submit(request, envelope: envelope, at: now).get()
   }
 

@@ -26,6 +26,8 @@ final class SagaMetrics: Sendable {
     RelayMetrics.deadLettered: .init(
       help: "Outbox rows the producer refused for what they are (too large), kept in the dead-letter store and closed"),
     Supervisor.restartsMetric: .init(help: "Restarts of a supervised task (automatic and operator)"),
+    TracingDiagnostics.droppedMetric: .init(
+      help: "Finished spans the exporter gave up on (queue full, export failed); sagas are never affected"),
     PaymentsMetrics.compensations: .init(
       help: "Compensations decided by Payments, by result; each payment once, however often it is requested"),
     PaymentsMetrics.compensationRedeliveries: .init(

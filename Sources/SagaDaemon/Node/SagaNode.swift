@@ -5,6 +5,7 @@ public import Points
 public import SagaCore
 public import SagaRuntime
 public import ServiceLifecycle
+import Tracing
 
 /// The services of one sagad process, wired for its roles: the composition root, the only
 /// place that knows both services. Each role assembles itself from the runtime's factories
@@ -31,16 +32,21 @@ public final class SagaNode: Service, Sendable {
   public var deadLetterWorkers: [DeadLetterWorker] { runtime.deadLetterWorkers }
   /// Runs and restarts every long-running task above; `workers`/`status` show its snapshots.
   public var supervisor: Supervisor { runtime.supervisor }
+  /// The node's spans (Docs/tracing.md); nil: tracing off.
+  public let tracer: SagaTracer?
 
-  /// - Parameter metrics: where the node's components record their metrics; nil: the
-  ///   process's bootstrapped factory.
+  /// - Parameters:
+  ///   - metrics: where the node's components record their metrics; nil: the process's
+  ///     bootstrapped factory.
+  ///   - tracer: where `pay`, every record handled and every row published are traced; nil: off.
   public init(
     configuration: SagaNodeConfiguration, hooks: WorkerHooks = WorkerHooks(),
-    metrics: (any MetricsFactory)? = nil, logger: Logger
+    metrics: (any MetricsFactory)? = nil, tracer: SagaTracer? = nil, logger: Logger
   ) throws {
     self.configuration = configuration
+    self.tracer = tracer
     let factory = try RuntimeFactory(
-      settings: configuration.runtime, hooks: hooks, metrics: metrics, logger: logger)
+      settings: configuration.runtime, hooks: hooks, metrics: metrics, tracer: tracer, logger: logger)
     var parts = RoleParts()
     if configuration.roles.contains(.payments) {
       let role = try PaymentsRole(settings: configuration.payments, factory: factory)
@@ -69,9 +75,33 @@ public final class SagaNode: Service, Sendable {
 
   /// Pays through Payments. Its relay is woken by the service itself, once per
   /// committed group of payments (`afterPayCommit`).
+  ///
+  /// The saga's trace starts here: with tracing on, under a `pay` span (the caller's child
+  /// when `request.trace` names one), whose context `ReservationCompleted` carries; without,
+  /// under a child of the caller's context, or a new trace.
   public func pay(_ request: PayRequest) async throws -> PayResult {
     guard let payments else { throw SagaError(.internalError, "this node does not run the payments role") }
-    return try await payments.pay(request)
+    guard let tracer else {
+      var request = request
+      request.trace = request.trace?.child()
+      return try await payments.pay(request)
+    }
+    let span = tracer.startSpan(
+      "pay", parent: tracer.context(traceparent: request.trace?.traceparent), kind: .server)
+    defer { span.end() }
+    span.attributes["sagad.service"] = SagaService.payments.rawValue
+    var traced = request
+    traced.trace = tracer.trace(of: span) ?? request.trace?.child()
+    do {
+      let result = try await InstrumentationContext.withValue(span.context) { try await payments.pay(traced) }
+      span.attributes["sagad.payment_id"] = result.paymentId
+      span.attributes["sagad.duplicate"] = result.duplicate
+      return result
+    } catch {
+      span.recordError(error)
+      span.setStatus(SpanStatus(code: .error, message: "\(error)"))
+      throw error
+    }
   }
 
   /// The node's long-running tasks for sagad's service group (`NodeRuntime.services`).

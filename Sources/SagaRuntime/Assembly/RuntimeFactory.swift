@@ -21,6 +21,8 @@ public final class RuntimeFactory {
   private let hooks: WorkerHooks
   /// Where the node's components record their metrics; nil: the process's bootstrapped factory.
   public let metrics: (any MetricsFactory)?
+  /// Traces records handled and rows published (Docs/tracing.md); nil: tracing off.
+  public let tracer: SagaTracer?
   /// Every producer made so far, in order: the node closes them once its tasks stopped.
   private var producers: [KafkaProducer] = []
   /// The node's dead-letter store (`dlt.sqlite`), opened by the first part that needs it.
@@ -32,13 +34,14 @@ public final class RuntimeFactory {
   /// - Throws: `SagaError` for an invalid `settings.retry`, before anything is created.
   public init(
     settings: RuntimeSettings, hooks: WorkerHooks = WorkerHooks(), metrics: (any MetricsFactory)? = nil,
-    logger: Logger
+    tracer: SagaTracer? = nil, logger: Logger
   ) throws(SagaError) {
     // A bad retry.* value is refused here, before anything starts.
     _ = try settings.retry.validated()
     self.settings = settings
     self.hooks = hooks
     self.metrics = metrics
+    self.tracer = tracer
     self.logger = logger
     self.failpoints = Failpoints(enabled: settings.failpointsEnabled)
   }
@@ -63,7 +66,7 @@ public final class RuntimeFactory {
     relaySettings.retention.timelineTables = timelineTables
     return OutboxRelay(
       name: name, database: database, producer: producer, settings: relaySettings, failpoints: failpoints,
-      metrics: metrics, deadLetters: try deadLetterStore(), logger: logger)
+      metrics: metrics, deadLetters: try deadLetterStore(), tracer: tracer, logger: logger)
   }
 
   /// A consume worker named `name` that runs `handler` for `service` on `database` and
@@ -77,7 +80,7 @@ public final class RuntimeFactory {
       name: name, consumer: try makeConsumer(), database: database, handler: handler, service: service,
       settings: settings.consume, retry: settings.retry,
       relayWakeup: settings.relay.wakeOnCommit ? relay.wakeup : nil, hooks: hooks, failpoints: failpoints,
-      makeConsumer: makeConsumer, metrics: metrics, logger: logger)
+      makeConsumer: makeConsumer, metrics: metrics, tracer: tracer, logger: logger)
   }
 
   /// The node from every role's `parts`: one dead-letter store (`dlt.sqlite`) fed by a DLT

@@ -57,7 +57,7 @@ public final class ConsumeWorker: Service, PausableService, Sendable {
     service: SagaService, settings: ConsumeSettings = ConsumeSettings(), retry: RetryPolicy = .standard,
     relayWakeup: Wakeup? = nil, hooks: WorkerHooks = WorkerHooks(), failpoints: Failpoints = .disabled,
     makeConsumer: (@Sendable () throws -> KafkaConsumer)? = nil, clock: SagaClock = .continuous,
-    metrics: (any MetricsFactory)? = nil, logger: Logger
+    metrics: (any MetricsFactory)? = nil, tracer: SagaTracer? = nil, logger: Logger
   ) {
     self.name = name
     self.clock = clock
@@ -74,6 +74,7 @@ public final class ConsumeWorker: Service, PausableService, Sendable {
     var processor = RecordProcessor(handler: handler, service: service, policy: retry, logger: logger)
     processor.metrics = WorkerMetrics(
       worker: name, topics: handler.consumerGroup.topics, factory: metrics)
+    processor.tracer = tracer
     self.live = Mutex(processor)
   }
 

@@ -3,6 +3,7 @@ import GRDB
 import Logging
 import SagaCore
 import SagaStorage
+import Tracing
 
 /// What a consume worker does to records inside its write transaction (Docs/design.md, "Processing model"):
 /// run each in a savepoint (inbox claim, the handler), and decide what a failure means
@@ -56,6 +57,8 @@ struct RecordProcessor: Sendable {
   let logger: Logger
   /// Where every handler run is counted (Docs/metrics.md); nil counts nothing.
   var metrics: WorkerMetrics? = nil
+  /// Traces every handler run as a consumer span (Docs/tracing.md); nil traces nothing.
+  var tracer: SagaTracer? = nil
 
   var group: String { handler.consumerGroup.rawValue }
 
@@ -76,14 +79,15 @@ struct RecordProcessor: Sendable {
       let attempt = index == 0 ? firstAttempt : 1
       let error: SagaError
       let started = ContinuousClock.now
-      switch try run(record.message, now: now, in: db, afterCommit) {
+      let (outcome, span) = try run(record.message, attempt: attempt, now: now, in: db, afterCommit)
+      switch outcome {
       case .applied:
         result.applied += 1
-        report(record.message, .applied, since: started, afterCommit)
+        report(record.message, .applied, since: started, afterCommit, span: span)
         continue
       case .duplicate:
         result.duplicates += 1
-        report(record.message, .duplicate, since: started, afterCommit)
+        report(record.message, .duplicate, since: started, afterCommit, span: span)
         continue
       case .failed(let failure):
         error = failure
@@ -91,28 +95,35 @@ struct RecordProcessor: Sendable {
       let retriable = error.isRetriable && policy.allowsAnotherAttempt(after: attempt)
       if retriable && policy.isInPlace(attempt + 1) {
         result.retryInPlace = (index, attempt, error)
-        report(record.message, .retried, since: started, afterCommit)
+        report(record.message, .retried, since: started, afterCommit, span: span, error: error)
         return result
       }
       var parkedUntil: Date?
       var observed = RecordResult.retried
       if retriable {
-        parkedUntil = try park(record, attempts: attempt, error: error, now: now, in: db)
+        parkedUntil = try InstrumentationContext.withValue(span?.context) {
+          try park(record, attempts: attempt, error: error, now: now, in: db)
+        }
       } else {
         let deadLetterClass: DeadLetterClass = error.isRetriable ? .exhausted : .permanent
-        switch try deadLetterOutcome(
-          record, error: error, as: deadLetterClass, attempts: attempt, now: now, in: db, afterCommit: afterCommit)
-        {
+        let outcome = try InstrumentationContext.withValue(span?.context) {
+          try deadLetterOutcome(
+            record, error: error, as: deadLetterClass, attempts: attempt, now: now, in: db, afterCommit: afterCommit,
+            trace: span.flatMap { tracer?.trace(of: $0) })
+        }
+        switch outcome {
         case .written:
           result.deadLettered += 1
           observed = .deadLettered
         case .alreadyDeadLettered: observed = .duplicate
         // The hook could not run now: park the record, so its dead-lettering is tried again.
         case .deferred(let hookError):
-          parkedUntil = try park(record, attempts: attempt, error: hookError, now: now, in: db)
+          parkedUntil = try InstrumentationContext.withValue(span?.context) {
+            try park(record, attempts: attempt, error: hookError, now: now, in: db)
+          }
         }
       }
-      report(record.message, observed, since: started, afterCommit)
+      report(record.message, observed, since: started, afterCommit, span: span, error: error)
       if let due = parkedUntil {
         result.parked += 1
         result.earliestDue = min(result.earliestDue ?? due, due)
@@ -131,43 +142,49 @@ struct RecordProcessor: Sendable {
       let attempt = entry.attempts + 1
       let error: SagaError
       let started = ContinuousClock.now
-      switch try run(entry.message, now: now, in: db, afterCommit) {
+      let (outcome, span) = try run(entry.message, attempt: attempt, now: now, in: db, afterCommit)
+      switch outcome {
       case .applied:
         try RetrySchedule.delete(id: entry.id, in: db)
         result.succeeded += 1
-        report(entry.message, .applied, since: started, afterCommit)
+        report(entry.message, .applied, since: started, afterCommit, span: span)
         logger.info("retry succeeded", metadata: metadata(entry.message, attempts: attempt))
         continue
       case .duplicate:
         try RetrySchedule.delete(id: entry.id, in: db)
         result.duplicates += 1
-        report(entry.message, .duplicate, since: started, afterCommit)
+        report(entry.message, .duplicate, since: started, afterCommit, span: span)
         continue
       case .failed(let failure):
         error = failure
       }
       if error.isRetriable && policy.allowsAnotherAttempt(after: attempt) {
-        try reschedule(entry, attempts: attempt, error: error, now: now, in: db)
+        try InstrumentationContext.withValue(span?.context) {
+          try reschedule(entry, attempts: attempt, error: error, now: now, in: db)
+        }
         result.rescheduled += 1
-        report(entry.message, .retried, since: started, afterCommit)
+        report(entry.message, .retried, since: started, afterCommit, span: span, error: error)
         continue
       }
       let record = Record(message: entry.message, timestampType: entry.timestampType)
       let deadLetterClass: DeadLetterClass = error.isRetriable ? .exhausted : .permanent
-      switch try deadLetterOutcome(
-        record, error: error, as: deadLetterClass, attempts: attempt, now: now, in: db, afterCommit: afterCommit)
-      {
+      let deadLettered = try InstrumentationContext.withValue(span?.context) {
+        try deadLetterOutcome(
+          record, error: error, as: deadLetterClass, attempts: attempt, now: now, in: db, afterCommit: afterCommit,
+          trace: span.flatMap { tracer?.trace(of: $0) })
+      }
+      switch deadLettered {
       case .written:
         result.deadLettered += 1
         try RetrySchedule.delete(id: entry.id, in: db)
-        report(entry.message, .deadLettered, since: started, afterCommit)
+        report(entry.message, .deadLettered, since: started, afterCommit, span: span, error: error)
       case .alreadyDeadLettered:
         try RetrySchedule.delete(id: entry.id, in: db)
-        report(entry.message, .duplicate, since: started, afterCommit)
+        report(entry.message, .duplicate, since: started, afterCommit, span: span, error: error)
       case .deferred(let hookError):
         try reschedule(entry, attempts: attempt, error: hookError, now: now, in: db)
         result.rescheduled += 1
-        report(entry.message, .retried, since: started, afterCommit)
+        report(entry.message, .retried, since: started, afterCommit, span: span, error: hookError)
       }
     }
     return result
@@ -177,38 +194,66 @@ struct RecordProcessor: Sendable {
   /// commits: a rolled-back batch runs again and must not count twice.
   private func report(
     _ message: InboundMessage, _ result: RecordResult, since started: ContinuousClock.Instant,
-    _ afterCommit: CommitActions?
+    _ afterCommit: CommitActions?, span: (any Span)? = nil, error: SagaError? = nil
   ) {
+    if let span { finish(span, result, error: error, afterCommit) }
     guard let metrics else { return }
     let topic = message.topic
     let duration = started.duration(to: .now)
     CommitActions.schedule({ metrics.record(topic: topic, result: result, duration: duration) }, on: afterCommit)
   }
 
+  /// Records how the run ended on its span, which ends once the transaction commits: a
+  /// rolled-back batch that runs again leaves no span of its first try.
+  private func finish(_ span: any Span, _ result: RecordResult, error: SagaError?, _ afterCommit: CommitActions?) {
+    span.attributes["sagad.outcome"] = result.rawValue
+    if let error {
+      span.recordError(error)
+      span.attributes["error.type"] = error.code.description
+      span.attributes["sagad.failure_class"] = error.isRetriable ? "transient" : "permanent"
+      span.setStatus(SpanStatus(code: .error, message: "\(result.rawValue): \(error.code)"))
+    }
+    CommitActions.schedule({ span.end() }, on: afterCommit)
+  }
+
   /// One run of `message`: inbox claim and handler in a savepoint, rolled back on failure.
+  /// With tracing, under a consumer span (returned, for `report` to end) whose context the
+  /// handler's log lines and emitted events carry, and a child span for the savepoint.
   private func run(
-    _ message: InboundMessage, now: Date, in db: Database, _ afterCommit: CommitActions?
-  ) throws -> RunOutcome {
+    _ message: InboundMessage, attempt: Int, now: Date, in db: Database, _ afterCommit: CommitActions?
+  ) throws -> (RunOutcome, (any Span)?) {
     var outcome = RunOutcome.applied
     let group = self.group
-    try db.inCachedSavepoint {
-      do {
-        let claimed = try Inbox.claim(
-          group: group, eventId: message.deduplicationKey, topic: message.topic, partition: message.partition,
-          offset: message.offset, at: now, in: db)
-        guard claimed else {
-          outcome = .duplicate
+    let span = tracer?.processSpan(message, group: group, service: service, attempt: attempt)
+    let trace = span.flatMap { tracer?.trace(of: $0) }
+    let transaction = span.map { span in
+      let child = tracer!.startSpan("handle \(message.topic)", parent: span.context, kind: .internal)
+      child.attributes["db.system.name"] = "sqlite"
+      return child
+    }
+    defer { transaction?.end() }
+    try InstrumentationContext.withValue(span?.context) {
+      try db.inCachedSavepoint {
+        do {
+          let claimed = try Inbox.claim(
+            group: group, eventId: message.deduplicationKey, topic: message.topic, partition: message.partition,
+            offset: message.offset, at: now, in: db)
+          guard claimed else {
+            outcome = .duplicate
+            return .commit
+          }
+          let context = MessageContext(
+            envelope: message.envelope, service: service, now: now, afterCommit: afterCommit, trace: trace)
+          try handler.handle(message, context: context, in: db)
           return .commit
+        } catch {
+          outcome = .failed(SagaError.storage(error))
+          transaction?.recordError(error)
+          return .rollback
         }
-        let context = MessageContext(envelope: message.envelope, service: service, now: now, afterCommit: afterCommit)
-        try handler.handle(message, context: context, in: db)
-        return .commit
-      } catch {
-        outcome = .failed(SagaError.storage(error))
-        return .rollback
       }
     }
-    return outcome
+    return (outcome, span)
   }
 
   /// Parks `record` after `attempts` runs; returns its due time, or nil when it was parked
@@ -246,7 +291,7 @@ struct RecordProcessor: Sendable {
   /// the outbox, all in one savepoint; does nothing for a record dead-lettered before.
   func deadLetterOutcome(
     _ record: Record, error: SagaError, as deadLetterClass: DeadLetterClass, attempts: Int, now: Date,
-    in db: Database, afterCommit: CommitActions? = nil
+    in db: Database, afterCommit: CommitActions? = nil, trace: TraceContext? = nil
   ) throws -> DeadLetterOutcome {
     let letter = DeadLetter(
       message: record.message, consumerGroup: group, timestampType: record.timestampType, error: error,
@@ -257,7 +302,7 @@ struct RecordProcessor: Sendable {
       guard try DeadLetters.mark(letter, at: now, in: db) else { return .commit }
       do {
         let context = MessageContext(
-          envelope: record.message.envelope, service: service, now: now, afterCommit: afterCommit)
+          envelope: record.message.envelope, service: service, now: now, afterCommit: afterCommit, trace: trace)
         try handler.deadLettered(record.message, error: error, attempts: attempts, context: context, in: db)
       } catch {
         hookError = SagaError.storage(error)

@@ -13,12 +13,20 @@ public struct MessageContext: Sendable {
   public let now: Date
   /// The worker's transaction's after-commit work; nil runs `onCommit` actions at once.
   public let afterCommit: CommitActions?
+  /// With tracing on, the context of the span handling the record: what the events it
+  /// emits carry, so that their send spans are its children. Nil: each event gets a child
+  /// of the record's own `traceparent` (Docs/tracing.md).
+  public let trace: TraceContext?
 
-  public init(envelope: ReceivedEnvelope, service: SagaService, now: Date = Date(), afterCommit: CommitActions? = nil) {
+  public init(
+    envelope: ReceivedEnvelope, service: SagaService, now: Date = Date(), afterCommit: CommitActions? = nil,
+    trace: TraceContext? = nil
+  ) {
     self.envelope = envelope
     self.service = service
     self.now = now
     self.afterCommit = afterCommit
+    self.trace = trace
   }
 
   /// Runs `action` once the transaction this record is handled in has committed; for
@@ -35,6 +43,11 @@ public struct MessageContext: Sendable {
   ) throws(SagaError) -> Int64 {
     var envelope = EventEnvelope(
       following: self.envelope, eventType: E.eventType, producer: service.producerName, occurredAt: now)
+    if let trace {
+      envelope.trace = trace
+      // A record without a correlation id started a trace here: its id is the saga's.
+      if self.envelope.correlationId == nil { envelope.correlationId = trace.traceId }
+    }
     envelope.extraHeaders = extraHeaders
     return try EventOutbox.append(event, envelope: envelope, in: db)
   }

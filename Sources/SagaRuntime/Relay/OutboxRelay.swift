@@ -6,6 +6,7 @@ public import SagaKafka
 public import SagaStorage
 public import ServiceLifecycle
 import Synchronization
+import Tracing
 
 /// Publishes one service database's outbox (Docs/design.md, "Outbox relay"): woken right after each
 /// commit that wrote rows, it reads unsent rows in id order, hands them to the
@@ -49,6 +50,8 @@ public final class OutboxRelay: Service, Sendable {
   /// Row ids handed to the producer and not yet settled, and ids being discarded: a discard
   /// and a round never take the same row.
   private let handover = Mutex(Handover())
+  /// Traces every row published as a producer span (Docs/tracing.md); nil traces nothing.
+  private let tracer: SagaTracer?
   private let settings: RelaySettings
   private let logger: Logger
   private let counters = Mutex(RelayStatistics())
@@ -66,10 +69,12 @@ public final class OutboxRelay: Service, Sendable {
   public init(
     name: String, database: SagaDatabase, producer: KafkaProducer, settings: RelaySettings = RelaySettings(),
     wakeup: Wakeup = Wakeup(), failpoints: Failpoints = .disabled, clock: SagaClock = .continuous,
-    metrics: (any MetricsFactory)? = nil, deadLetters: DeadLetterStore? = nil, logger: Logger
+    metrics: (any MetricsFactory)? = nil, deadLetters: DeadLetterStore? = nil, tracer: SagaTracer? = nil,
+    logger: Logger
   ) {
     self.name = name
     self.deadLetters = deadLetters
+    self.tracer = tracer
     self.metrics = RelayMetrics(service: name, factory: metrics)
     self.clock = clock
     self.database = database
@@ -188,10 +193,12 @@ public final class OutboxRelay: Service, Sendable {
     try await failpoints.hitAsync(.outboxPublish)
     let rows = take(read)
     guard !rows.isEmpty else { return nil }
+    let (messages, spans) = traced(rows)
     do {
-      let tickets = try await producer.send(rows.map(kafkaMessage))
-      return RelayRound(ids: rows.map(\.id), tickets: tickets, sentAt: clock.now)
+      let tickets = try await producer.send(messages)
+      return RelayRound(ids: rows.map(\.id), tickets: tickets, sentAt: clock.now, spans: spans)
     } catch {
+      for span in spans { span.end() }
       release(rows.map(\.id))
       throw error
     }
@@ -308,14 +315,17 @@ public final class OutboxRelay: Service, Sendable {
     let rows = take(read)
     guard !rows.isEmpty else { return (0, 0) }
     let tickets: [KafkaDeliveryTicket]
+    let (messages, spans) = traced(rows)
     do {
-      tickets = try await producer.send(rows.map(kafkaMessage))
+      tickets = try await producer.send(messages)
     } catch {
+      for span in spans { span.end() }
       release(rows.map(\.id))
       throw error
     }
     var reports: [KafkaDeliveryReport] = []
     for ticket in tickets { reports.append(await ticket.report) }
+    RelayRound.finish(spans, reports)
     let settled = try await settle([(rows.map(\.id), reports)])
     return (settled.sent, settled.failed)
   }
@@ -367,6 +377,31 @@ public final class OutboxRelay: Service, Sendable {
       "outbox row discarded",
       metadata: ["row": "\(id)", "topic": "\(entry.record.topic)", "deadLetter": "\(letter.id)", "note": "\(note)"])
     return (try await self.entry(id: id) ?? entry, letter)
+  }
+
+  /// The records for `rows`; with tracing, each under a producer span of its own (child of
+  /// the span that wrote the row), whose context replaces the row's `traceparent`. A dead
+  /// letter keeps the failed record's headers byte for byte, its `traceparent` too.
+  private func traced(_ rows: [OutboxRecord]) -> ([KafkaProducerMessage], [any Span]) {
+    guard let tracer else { return (rows.map(kafkaMessage), []) }
+    var messages: [KafkaProducerMessage] = []
+    var spans: [any Span] = []
+    messages.reserveCapacity(rows.count)
+    spans.reserveCapacity(rows.count)
+    for row in rows {
+      var message = kafkaMessage(row)
+      let stored = row.headers.last(named: HeaderName.traceparent)?.text
+      let span = tracer.sendSpan(
+        topic: row.topic, key: row.key, eventId: row.headers.last(named: HeaderName.eventId)?.text,
+        traceparent: stored, service: name)
+      if !row.topic.hasSuffix(SagaTopic.deadLetterSuffix), let trace = tracer.trace(of: span) {
+        message.headers.removeAll { $0.name == HeaderName.traceparent }
+        message.headers.append(RecordHeader(name: HeaderName.traceparent, value: trace.traceparent))
+      }
+      messages.append(message)
+      spans.append(span)
+    }
+    return (messages, spans)
   }
 
   /// The record for `row`. A saga event also gets Spring's `__TypeId__` here, at the

@@ -1,6 +1,7 @@
 import SagaCore
 import SagaKafka
 import Synchronization
+import Tracing
 
 /// Outbox rows the relay has handed to the producer in one go, with their tickets. A
 /// watcher task collects the delivery reports, so that the relay can go on publishing
@@ -12,14 +13,31 @@ final class RelayRound: Sendable {
   let sentAt: SagaClock.Instant
   private let collected = Mutex<[KafkaDeliveryReport]?>(nil)
 
-  /// Starts watching `tickets`, handed to the producer at `sentAt` on the relay's clock.
-  init(ids: [Int64], tickets: [KafkaDeliveryTicket], sentAt: SagaClock.Instant) {
+  /// Starts watching `tickets`, handed to the producer at `sentAt` on the relay's clock;
+  /// `spans` (one per ticket, or none) end with their delivery reports.
+  init(ids: [Int64], tickets: [KafkaDeliveryTicket], sentAt: SagaClock.Instant, spans: [any Span] = []) {
     self.ids = ids
     self.tickets = tickets
     self.sentAt = sentAt
     Task { [self] in
       let reports = await self.reports
+      Self.finish(spans, reports)
       self.collected.withLock { $0 = reports }
+    }
+  }
+
+  /// Ends each send span with what its delivery report says: the partition and offset
+  /// Kafka gave the record, or the error.
+  static func finish(_ spans: [any Span], _ reports: [KafkaDeliveryReport]) {
+    for (span, report) in zip(spans, reports) {
+      span.attributes["messaging.destination.partition.id"] = "\(report.partition)"
+      if let offset = report.offset { span.attributes["messaging.kafka.offset"] = offset }
+      if !report.isPersisted {
+        let error = report.error.map { "\($0)" } ?? "\(report.status)"
+        span.attributes["error.type"] = report.error.map { $0.code.name } ?? "\(report.status)"
+        span.setStatus(SpanStatus(code: .error, message: error))
+      }
+      span.end()
     }
   }
 

@@ -152,7 +152,7 @@ struct CommandLineTests {
         == "Error: Missing expected argument '--schedule <S>'\n"
         + "Help:  --schedule <S>  The concert schedule's id.\n"
         + "Usage: sagactl pay [--socket <path>] [--json] [--timeout <seconds>] --user <U> --schedule <S> "
-        + "[--seat <N>] --amount <A>\n"
+        + "[--seat <N>] --amount <A> [--traceparent <TP>]\n"
         + "  See 'sagactl pay --help' for more information.")
     #expect(usageError("balance", "abc")?.hasPrefix("Error: The value 'abc' is invalid for '<user>'\n") == true)
     #expect(usageError("balance", "1", "2")?.hasPrefix("Error: Unexpected argument '2'\n") == true)

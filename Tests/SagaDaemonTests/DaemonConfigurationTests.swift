@@ -161,12 +161,32 @@ struct DaemonConfigurationTests {
       ("SAGAD_PEERS_POINTS", "camel", "peers.points"),
       ("SAGAD_SPRING_TYPE_ID_COMPENSATE_PAYMENT", "Compensate-Payment", "spring.type_id.compensate_payment"),
       ("SAGAD_SPRING_TYPE_PACKAGE", "com..example", "spring.type_package"),
+      ("SAGAD_TRACING_OTLP_ENDPOINT", "collector:4318", "tracing.otlp.endpoint"),
+      ("SAGAD_TRACING_SAMPLE_RATIO", "1.5", "tracing.sample_ratio"),
+      ("SAGAD_TRACING_MAX_QUEUE", "0", "tracing.max_queue"),
     ]
     for (variable, value, key) in cases {
       #expect(await refusedKey([variable: value]) == key, "\(variable)=\(value)")
     }
     #expect(await refusedKey(file: "consumer:\n  batch_max: [1, 2]\n") == "consumer.batch_max")
     #expect(await refusedKey(file: "- a\n- b\n") == "--config")
+  }
+
+  @Test("tracing.*: off by default; an endpoint is a base URL, spans go to its /v1/traces")
+  func tracing() async throws {
+    let defaults = try await load()
+    #expect(defaults.tracing == TracingSettings())
+    #expect(defaults.tracing.endpoint == nil)
+    let set = try await load([
+      "SAGAD_TRACING_OTLP_ENDPOINT": "http://collector:4318", "SAGAD_TRACING_SAMPLE_RATIO": "0.25",
+      "SAGAD_TRACING_SERVICE_NAME": "sagad-eu",
+    ])
+    #expect(set.tracing.endpoint == "http://collector:4318")
+    #expect(set.tracing.sampleRatio == 0.25)
+    #expect(set.tracing.serviceName == "sagad-eu")
+    #expect(TracingBackend.tracesURL("http://collector:4318") == "http://collector:4318/v1/traces")
+    #expect(TracingBackend.tracesURL("http://collector:4318/") == "http://collector:4318/v1/traces")
+    #expect(TracingBackend.tracesURL("https://c/v1/traces") == "https://c/v1/traces")
   }
 
   @Test("peers.* and spring.*: the settings the interop with the report's Spring services needs")

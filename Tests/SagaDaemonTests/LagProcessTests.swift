@@ -88,8 +88,10 @@ struct LagProcessTests {
       """.write(toFile: config, atomically: true, encoding: .utf8)
     }
 
-    func start() async throws -> ChildProcess {
-      let child = try ChildProcess(try sagadBinary(), ["--config", config], pipeStdin: false)
+    /// `environment` adds to the test's own (tracing, OpenTelemetry variables).
+    func start(environment: [String: String?] = [:]) async throws -> ChildProcess {
+      let child = try ChildProcess(
+        try sagadBinary(), ["--config", config], pipeStdin: false, environment: environment)
       do {
         try await waitForAdminSocket(socket, of: child)
       } catch {

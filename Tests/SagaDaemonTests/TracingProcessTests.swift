@@ -47,6 +47,61 @@ struct TracingProcessTests {
     return spans.first { $0.name == name && parents.contains($0.parentSpanId) }
   }
 
+  @Test("split roles: one trace crosses the Payments sagad and the Points sagad, each span from its own process")
+  func splitRoles() async throws {
+    let receiver = try await OTLPReceiverProcess.start()
+    defer { receiver.child.killIfRunning() }
+    let broker = try await DevBrokerProcess.start()
+    defer { broker.cleanUp() }
+    let tracing: [String: String?] = [
+      "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint, "OTEL_BSP_SCHEDULE_DELAY": "200",
+    ]
+    let paymentsNode = try LagProcessTests.SplitNode(role: "payments", broker: broker.bootstrap)
+    let pointsNode = try LagProcessTests.SplitNode(role: "points", broker: broker.bootstrap)
+    let paymentsDaemon = try await paymentsNode.start(environment: tracing)
+    defer { paymentsDaemon.killIfRunning() }
+    let pointsDaemon = try await pointsNode.start(environment: tracing)
+    defer { pointsDaemon.killIfRunning() }
+    do {
+      let payments = try await connectAdmin(paymentsNode.socket, of: paymentsDaemon)
+      let points = try await connectAdmin(pointsNode.socket, of: pointsDaemon)
+      #expect(try await payments.send("user add 1 --balance 100000 --no-points").code == .ok)
+      #expect(try await points.send("user add 1").code == .ok)
+      // The caller's own trace: pay continues it.
+      let caller = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+      let paid = try decodeReply(
+        AdminJSON.Paid.self,
+        try await payments.send("pay --user 1 --schedule 1 --amount 50000 --traceparent \(caller) --json"))
+      #expect(paid.correlationId == "4bf92f3577b34da6a3ce929d0e0e4736", "the caller's trace id is the saga's")
+      try await eventually("REWARDED", timeout: .seconds(60)) {
+        try decodeReply(AdminJSON.Payment.self, try await payments.send("payment 1 --json")).status == "REWARDED"
+      }
+      let spans = try await Self.waitForTrace(
+        receiver, paid.correlationId,
+        names: [
+          "pay", "send reservation-completed", "process reservation-completed", "send point-reward-completed",
+          "process point-reward-completed",
+        ])
+      let pay = try #require(spans.first { $0.name == "pay" })
+      #expect(pay.parentSpanId == "00f067aa0ba902b7", "pay is the caller's child")
+      let ids = Set(spans.map(\.spanId))
+      #expect(spans.filter { !ids.contains($0.parentSpanId) }.map(\.name) == ["pay"], "one tree under the caller")
+      func roles(_ name: String) -> Set<String> {
+        Set(spans.filter { $0.name == name }.compactMap { $0.resource["sagad.roles"]?.text })
+      }
+      #expect(roles("pay") == ["payments"])
+      #expect(roles("send reservation-completed") == ["payments"])
+      #expect(roles("process reservation-completed") == ["points"])
+      #expect(roles("send point-reward-completed") == ["points"])
+      #expect(roles("process point-reward-completed") == ["payments"])
+      #expect(Set(spans.compactMap { $0.resource["service.instance.id"]?.text }).count == 2)
+    } catch {
+      Issue.record(
+        "payments:\n\(paymentsDaemon.stderr.text.suffix(2000))\npoints:\n\(pointsDaemon.stderr.text.suffix(2000))")
+      throw error
+    }
+  }
+
   @Test(
     "a reward, a compensation and a dead letter: one tree each across both services; the collector gone, sagas go on")
   func sagasAsTraces() async throws {

@@ -7,13 +7,15 @@
 #   3. the report-style baseline: consumer.batch_max 1 (a transaction and a synchronous
 #      offset commit per message), outbox polled every BENCH_BASELINE_POLL instead of woken
 #      on commit, no group commit for pay; at full speed.
-# For 2 and 3: sagas/s, p50/p99/max payment → reward latency, CPU seconds per 1,000 sagas of
+#   4. the defaults with every saga traced (tracing.sample_ratio 1.0) to an OTLP/HTTP sink on
+#      loopback that reads and discards the exports: what tracing costs sagad.
+# For 2 to 4: sagas/s, p50/p99/max payment → reward latency, CPU seconds per 1,000 sagas of
 # sagad and of the broker (/proc/<pid>/stat), peak RSS (VmHWM). One table with the targets;
 # the run is written as JSON to bench/results/saga-<UTC timestamp>.json.
 #
 #   BENCH_PAYMENTS (20000)  BENCH_BASELINE_PAYMENTS (5000)  BENCH_USERS (1000)  BENCH_RATE (1000)
 #   BENCH_CONCURRENCY (32)  BENCH_BASELINE_POLL (5s)  BENCH_KAFKA_MESSAGES (100000)
-#   BENCH_SQLITE_SINGLE (2000)  BENCH_SQLITE_BATCHED (50000)  BENCH_LEGS (limits,defaults,paced,baseline)
+#   BENCH_SQLITE_SINGLE (2000)  BENCH_SQLITE_BATCHED (50000)  BENCH_LEGS (limits,defaults,paced,baseline,traced)
 #   BENCH_STATE (a temp dir under ./.bench: the databases live on the repository's disk)
 #   SWIFT  SCRATCH (.build)
 set -euo pipefail
@@ -28,7 +30,7 @@ poll=${BENCH_BASELINE_POLL:-5s}
 kafka_messages=${BENCH_KAFKA_MESSAGES:-100000}
 sqlite_single=${BENCH_SQLITE_SINGLE:-2000}
 sqlite_batched=${BENCH_SQLITE_BATCHED:-50000}
-legs=${BENCH_LEGS:-limits,defaults,paced,baseline}
+legs=${BENCH_LEGS:-limits,defaults,paced,baseline,traced}
 swift=${SWIFT:-swift}
 scratch=${SCRATCH:-.build}
 
@@ -182,6 +184,7 @@ PY
 defaults='null'
 paced='null'
 baseline='null'
+traced='null'
 if has_leg defaults; then
   echo "sagad, defaults: $payments payments at full speed" >&2
   defaults=$(run_sagad defaults "" --payments "$payments")
@@ -201,9 +204,41 @@ payments:
   group_commit: false" --payments "$baseline_payments" --settle-timeout 600)
 fi
 
+if has_leg traced; then
+  # The defaults with every saga traced (tracing.sample_ratio 1.0) to an OTLP/HTTP sink on
+  # loopback that reads each export and answers 200 without decoding it: what the spans cost
+  # sagad, not what a collector costs (Docs/tracing.md).
+  sink_dir="$work/otlp-sink"
+  mkdir -p "$sink_dir"
+  python3 - "$sink_dir/port" <<'PY' &
+import sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+class Sink(BaseHTTPRequestHandler):
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+    def log_message(self, *args):
+        pass
+server = ThreadingHTTPServer(("127.0.0.1", 0), Sink)
+open(sys.argv[1], "w").write(str(server.server_address[1]))
+server.serve_forever()
+PY
+  sink_pid=$!
+  pids+=("$sink_pid")
+  for _ in $(seq 1 100); do [[ -s "$sink_dir/port" ]] && break; sleep 0.05; done
+  echo "sagad, defaults, every saga traced: $payments payments at full speed" >&2
+  traced=$(run_sagad traced "tracing:
+  otlp:
+    endpoint: http://127.0.0.1:$(cat "$sink_dir/port")
+  sample_ratio: 1.0" --payments "$payments")
+  stop "$sink_pid"
+fi
+
 mkdir -p bench/results
 result="bench/results/saga-$(date -u +%Y%m%dT%H%M%SZ).json"
-python3 - "$result" "$limits" "$defaults" "$paced" "$baseline" <<PY
+python3 - "$result" "$limits" "$defaults" "$paced" "$baseline" "$traced" <<PY
 import json, os, platform, subprocess, sys
 def out(*command):
     try:
@@ -211,7 +246,7 @@ def out(*command):
     except OSError:
         return ""
 model = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "")
-limits, defaults, paced, baseline = (json.loads(a) for a in sys.argv[2:6])
+limits, defaults, paced, baseline, traced = (json.loads(a) for a in sys.argv[2:7])
 run = {
   "benchmark": "saga-process", "payments": $payments, "baselinePayments": $baseline_payments, "users": $users,
   "rate": $rate, "concurrency": $concurrency, "baselinePoll": "$poll", "synchronous": "full",
@@ -219,7 +254,7 @@ run = {
   "loadAverage": os.getloadavg()[0],
   "machine": {"cpus": os.cpu_count(), "cpu": model, "kernel": platform.release(),
               "librdkafka": out("pkg-config", "--modversion", "rdkafka"), "sqlite": out("pkg-config", "--modversion", "sqlite3")},
-  "limits": limits, "defaults": defaults, "paced": paced, "baseline": baseline,
+  "limits": limits, "defaults": defaults, "paced": paced, "baseline": baseline, "traced": traced,
 }
 json.dump(run, open(sys.argv[1], "w"), indent=2)
 
@@ -234,7 +269,8 @@ if limits:
     print(f"  SQLite {int(s['batchSize'])} pay/txn      {f(s['batchedRowsPerSecond']):>12} rows/s  = {f(s['batchedPaymentsPerSecond'])} pay-like writes/s")
 print()
 print(f"{'run':<26}{'sagas/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}{'CPU s/1k':>10}{'broker':>8}{'RSS MB':>8}  outcomes")
-for label, r in ((f"defaults, full speed", defaults), (f"defaults, at $rate/s", paced), ("baseline, full speed", baseline)):
+for label, r in ((f"defaults, full speed", defaults), (f"defaults, at $rate/s", paced), ("baseline, full speed", baseline),
+                 ("traced (ratio 1.0)", traced)):
     if not r:
         continue
     print(f"{label:<26}{f(r['sagasPerSecond']):>10}{f(r['p50Ms'], 1):>9}{f(r['p99Ms'], 1):>9}{f(r['maxMs'], 1):>9}"
@@ -251,6 +287,10 @@ ratio = defaults and baseline and defaults["sagasPerSecond"] / max(baseline["sag
 row("≥ 10 × baseline sagas/s", "-" if not ratio else f"{ratio:,.1f} ×", ratio and ratio >= 10)
 row("p99 ≤ 50 ms at $rate/s", "-" if not paced else f"{paced['p99Ms']:,.1f} ms",
     paced and paced["p99Ms"] <= 50 and paced["sagasPerSecond"] >= 0.95 * $rate)
+if defaults and traced:
+    extra = traced["sagadCpuSecondsPer1000"] - defaults["sagadCpuSecondsPer1000"]
+    print(f"tracing at ratio 1.0 costs {extra:+.2f} CPU-s per 1,000 sagas "
+          f"({traced['sagasPerSecond'] / max(defaults['sagasPerSecond'], 1e-9):.0%} of the untraced rate)")
 row("peak RSS ≤ 200 MB (defaults runs)", "-" if not rss else f"{max(rss):,.0f} MB", (max(rss) <= 200) if rss else None)
 print("  (RSS flat over a 10-minute soak: not measured by make bench)")
 load = os.getloadavg()[0]

@@ -101,12 +101,12 @@ struct RecordProcessor: Sendable {
       var parkedUntil: Date?
       var observed = RecordResult.retried
       if retriable {
-        parkedUntil = try InstrumentationContext.withValue(span?.context) {
+        parkedUntil = try within(span) {
           try park(record, attempts: attempt, error: error, now: now, in: db)
         }
       } else {
         let deadLetterClass: DeadLetterClass = error.isRetriable ? .exhausted : .permanent
-        let outcome = try InstrumentationContext.withValue(span?.context) {
+        let outcome = try within(span) {
           try deadLetterOutcome(
             record, error: error, as: deadLetterClass, attempts: attempt, now: now, in: db, afterCommit: afterCommit,
             trace: span.flatMap { tracer?.trace(of: $0) })
@@ -118,7 +118,7 @@ struct RecordProcessor: Sendable {
         case .alreadyDeadLettered: observed = .duplicate
         // The hook could not run now: park the record, so its dead-lettering is tried again.
         case .deferred(let hookError):
-          parkedUntil = try InstrumentationContext.withValue(span?.context) {
+          parkedUntil = try within(span) {
             try park(record, attempts: attempt, error: hookError, now: now, in: db)
           }
         }
@@ -159,7 +159,7 @@ struct RecordProcessor: Sendable {
         error = failure
       }
       if error.isRetriable && policy.allowsAnotherAttempt(after: attempt) {
-        try InstrumentationContext.withValue(span?.context) {
+        try within(span) {
           try reschedule(entry, attempts: attempt, error: error, now: now, in: db)
         }
         result.rescheduled += 1
@@ -168,7 +168,7 @@ struct RecordProcessor: Sendable {
       }
       let record = Record(message: entry.message, timestampType: entry.timestampType)
       let deadLetterClass: DeadLetterClass = error.isRetriable ? .exhausted : .permanent
-      let deadLettered = try InstrumentationContext.withValue(span?.context) {
+      let deadLettered = try within(span) {
         try deadLetterOutcome(
           record, error: error, as: deadLetterClass, attempts: attempt, now: now, in: db, afterCommit: afterCommit,
           trace: span.flatMap { tracer?.trace(of: $0) })
@@ -203,6 +203,13 @@ struct RecordProcessor: Sendable {
     CommitActions.schedule({ metrics.record(topic: topic, result: result, duration: duration) }, on: afterCommit)
   }
 
+  /// Runs `body` with `span` as the current context (its log lines then carry its ids); with
+  /// tracing off, just runs it: no task-local binding per record.
+  private func within<T>(_ span: (any Span)?, _ body: () throws -> T) rethrows -> T {
+    guard let span else { return try body() }
+    return try InstrumentationContext.withValue(span.context, operation: body)
+  }
+
   /// Records how the run ended on its span, which ends once the transaction commits: a
   /// rolled-back batch that runs again leaves no span of its first try.
   private func finish(_ span: any Span, _ result: RecordResult, error: SagaError?, _ afterCommit: CommitActions?) {
@@ -232,7 +239,7 @@ struct RecordProcessor: Sendable {
       return child
     }
     defer { transaction?.end() }
-    try InstrumentationContext.withValue(span?.context) {
+    try within(span) {
       try db.inCachedSavepoint {
         do {
           let claimed = try Inbox.claim(

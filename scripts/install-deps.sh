@@ -11,6 +11,8 @@
 #   make            the entry point (`make run`, `make test`)
 #   gdb             scripts/test-phase.sh prints the stacks of a hung test process with it
 #   python3-venv    the OTLP receiver of the tracing tests runs in a venv of its own (below)
+#   postgresql      Debian's server and psql: the PostgreSQL tests start a throwaway server of their own
+#                   (initdb into a temp dir, a free loopback port); the cluster the package makes is not used
 #   systemd         only if `systemd-analyze` is missing (unit checks); it usually is present
 #
 # Then, from PyPI, OpenTelemetry's own protobuf definitions (opentelemetry-proto, pinned) into a venv at
@@ -26,7 +28,7 @@
 # /usr/sbin/policy-rc.d answering 101, only if none exists). SAGAD_DEPS_START_SERVICES=1 turns that off.
 set -euo pipefail
 
-readonly PACKAGES=(librdkafka-dev libsqlite3-dev kcat socat prometheus python3 python3-confluent-kafka python3-venv pkg-config make gdb)
+readonly PACKAGES=(librdkafka-dev libsqlite3-dev kcat socat prometheus python3 python3-confluent-kafka python3-venv postgresql pkg-config make gdb)
 readonly OTLP_PROTO_VERSION=1.45.2
 readonly PEERS_VENV=${SAGAD_PEERS_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/sagad/otlp-peer}
 

@@ -129,12 +129,10 @@ struct LagProcessTests {
     let payments = 240
     let broker = try await DevBrokerProcess.start(["--partitions", "2"])
     defer { broker.cleanUp() }
-    let paymentsNode = try SplitNode(role: "payments", broker: broker.bootstrap)
-    let pointsNode = try SplitNode(role: "points", broker: broker.bootstrap)
-    let paymentsDaemon = try await paymentsNode.start()
-    defer { paymentsDaemon.killIfRunning() }
-    let pointsDaemon = try await pointsNode.start()
-    defer { pointsDaemon.killIfRunning() }
+    let pair = try await SplitPair.start(broker: broker.bootstrap)
+    defer { pair.stop() }
+    let (paymentsNode, pointsNode) = (pair.payments, pair.points)
+    let (paymentsDaemon, pointsDaemon) = (pair.paymentsDaemon, pair.pointsDaemon)
     do {
       let client = try await connectAdmin(paymentsNode.socket, of: paymentsDaemon)
       let pointsClient = try await connectAdmin(pointsNode.socket, of: pointsDaemon)
@@ -179,8 +177,7 @@ struct LagProcessTests {
       paymentsDaemon.signal(SIGTERM)
       #expect(try await paymentsDaemon.waitForExit(timeout: .seconds(30)) == 0)
     } catch {
-      Issue.record("payments sagad stderr:\n\(paymentsDaemon.stderr.text.suffix(3000))")
-      Issue.record("points sagad stderr:\n\(pointsDaemon.stderr.text.suffix(3000))")
+      Issue.record("\(pair.stderr)")
       throw error
     }
   }

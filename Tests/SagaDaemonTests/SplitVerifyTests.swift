@@ -11,12 +11,10 @@ struct SplitVerifyTests {
   func forgedRewardAcrossTwoSagads() async throws {
     let broker = try await DevBrokerProcess.start()
     defer { broker.cleanUp() }
-    let paymentsNode = try LagProcessTests.SplitNode(role: "payments", broker: broker.bootstrap)
-    let pointsNode = try LagProcessTests.SplitNode(role: "points", broker: broker.bootstrap)
-    let paymentsDaemon = try await paymentsNode.start()
-    defer { paymentsDaemon.killIfRunning() }
-    let pointsDaemon = try await pointsNode.start()
-    defer { pointsDaemon.killIfRunning() }
+    let pair = try await SplitPair.start(broker: broker.bootstrap)
+    defer { pair.stop() }
+    let (paymentsNode, pointsNode) = (pair.payments, pair.points)
+    let (paymentsDaemon, pointsDaemon) = (pair.paymentsDaemon, pair.pointsDaemon)
     do {
       let payments = try await connectAdmin(paymentsNode.socket, of: paymentsDaemon)
       let points = try await connectAdmin(pointsNode.socket, of: pointsDaemon)
@@ -56,8 +54,7 @@ struct SplitVerifyTests {
       let nobody = try await payments.send("verify --peer /nonexistent/sagad.sock")
       #expect(nobody.code == .unavailable, "\(nobody.lines)")
     } catch {
-      Issue.record(
-        "payments:\n\(paymentsDaemon.stderr.text.suffix(2000))\npoints:\n\(pointsDaemon.stderr.text.suffix(2000))")
+      Issue.record("\(pair.stderr)")
       throw error
     }
   }

@@ -56,13 +56,11 @@ struct TracingProcessTests {
     let tracing: [String: String?] = [
       "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint, "OTEL_BSP_SCHEDULE_DELAY": "200",
     ]
-    let paymentsNode = try LagProcessTests.SplitNode(role: "payments", broker: broker.bootstrap)
-    let pointsNode = try LagProcessTests.SplitNode(role: "points", broker: broker.bootstrap)
-    let paymentsDaemon = try await paymentsNode.start(environment: tracing)
-    defer { paymentsDaemon.killIfRunning() }
-    let pointsDaemon = try await pointsNode.start(environment: tracing)
-    defer { pointsDaemon.killIfRunning() }
+    let pair = try await SplitPair.start(broker: broker.bootstrap, environment: tracing)
+    defer { pair.stop() }
     do {
+      let (paymentsNode, pointsNode) = (pair.payments, pair.points)
+      let (paymentsDaemon, pointsDaemon) = (pair.paymentsDaemon, pair.pointsDaemon)
       let payments = try await connectAdmin(paymentsNode.socket, of: paymentsDaemon)
       let points = try await connectAdmin(pointsNode.socket, of: pointsDaemon)
       #expect(try await payments.send("user add 1 --balance 100000 --no-points").code == .ok)
@@ -96,8 +94,7 @@ struct TracingProcessTests {
       #expect(roles("process point-reward-completed") == ["payments"])
       #expect(Set(spans.compactMap { $0.resource["service.instance.id"]?.text }).count == 2)
     } catch {
-      Issue.record(
-        "payments:\n\(paymentsDaemon.stderr.text.suffix(2000))\npoints:\n\(pointsDaemon.stderr.text.suffix(2000))")
+      Issue.record("\(pair.stderr)")
       throw error
     }
   }

@@ -1,0 +1,29 @@
+import Foundation
+import SagaTestSupport
+import Testing
+
+/// The throwaway PostgreSQL server the storage tests will run against (issue 14): Debian's
+/// server, started by the test on a free loopback port, not as root, and stopped by its pid.
+@Suite("PostgreSQL test server", .timeLimit(.minutes(2)))
+struct PostgresServerTests {
+  @Test("starts on a free loopback port with fsync on, answers as sagad, and stops by its own pid")
+  func startAndStop() async throws {
+    let server = try await PostgresServer.start()
+    defer { server.stop() }
+    #expect(try server.psql("SELECT 1") == "1")
+    #expect(try server.psql("SELECT current_database() || ' ' || current_user") == "sagad sagad")
+    #expect(try server.psql("SHOW fsync") == "on")
+    #expect(try server.psql("SHOW listen_addresses") == "127.0.0.1")
+    #expect(try server.psql("SHOW port") == String(server.port))
+    // The server refuses to run as root: as root, the test runs it as Debian's postgres user.
+    let owner = try FileManager.default.attributesOfItem(atPath: server.dataDirectory)[.ownerAccountName] as? String
+    #expect(owner == (geteuid() == 0 ? "postgres" : NSUserName()))
+    #expect(
+      try server.psql("CREATE TABLE t (id bigint PRIMARY KEY); INSERT INTO t VALUES (7); SELECT id FROM t") == "7")
+
+    server.stop()
+    #expect(!server.isRunning)
+    #expect(throws: PostgresServer.Failure.self) { try server.psql("SELECT 1") }
+    #expect(server.logText.contains("database system is shut down"))
+  }
+}

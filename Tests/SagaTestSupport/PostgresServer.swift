@@ -1,0 +1,198 @@
+public import Foundation
+import Synchronization
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// A throwaway PostgreSQL server for tests (Docs/development.md, "PostgreSQL in tests"):
+/// Debian's server (`scripts/install-deps.sh` installs `postgresql`), `initdb` into a fresh
+/// temporary directory on a free loopback port. The server refuses to run as root, so a test
+/// running as root runs it as Debian's `postgres` user. It listens on 127.0.0.1 only, trusts
+/// the database user `sagad`, keeps `fsync` on, and is stopped by its own pid: nothing the
+/// test did not start is touched.
+public final class PostgresServer: Sendable {
+  public let directory: TemporaryDirectory
+  public let port: Int
+  /// The server's process (`postgres -D …`).
+  public let pid: pid_t
+  private let process: SpawnedProcess
+  /// What the server logged so far (its stderr), for a failing test's record.
+  private let log = Mutex("")
+  private let binaries: URL
+
+  /// `postgres://sagad@127.0.0.1:<port>/sagad`: a libpq URL of the test database.
+  public var url: String { "postgres://sagad@127.0.0.1:\(port)/sagad" }
+  public var dataDirectory: String { directory.path + "/data" }
+
+  /// Debian's PostgreSQL programs: the highest version under /usr/lib/postgresql.
+  public static func binaries() throws -> URL {
+    let root = "/usr/lib/postgresql"
+    let versions = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
+    guard let version = versions.compactMap(Int.init).max(),
+      FileManager.default.isExecutableFile(atPath: "\(root)/\(version)/bin/initdb")
+    else {
+      throw Failure("no \(root)/*/bin/initdb: install Debian's postgresql (scripts/install-deps.sh does)")
+    }
+    return URL(fileURLWithPath: "\(root)/\(version)/bin")
+  }
+
+  /// Initialises a cluster and starts the server; returns once it accepts connections and
+  /// the database `sagad` exists.
+  public static func start() async throws -> PostgresServer {
+    let binaries = try binaries()
+    let directory = try TemporaryDirectory()
+    // The server's user must reach its data directory inside the test's private temp dir.
+    chmod(directory.path, 0o711)
+    let data = directory.path + "/data"
+    try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: false)
+    let owner = try serverUser()
+    if let owner { chown(data, owner.uid, owner.gid) }
+    let (status, output) = try SpawnedProcess.run(
+      asServerUser(owner, binaries.appendingPathComponent("initdb").path),
+      asServerArguments(
+        owner,
+        [
+          binaries.appendingPathComponent("initdb").path, "-D", data, "-U", "sagad", "--auth=trust", "-E", "UTF8",
+          "--no-sync",
+        ]))
+    guard status == .exited(0) else { throw Failure("initdb failed: \(output.suffix(2000))") }
+
+    var lastError: (any Error)?
+    // A port found free can be taken before the server binds it: try a few.
+    for _ in 0..<5 {
+      let port = try freePort()
+      let command = [
+        binaries.appendingPathComponent("postgres").path, "-D", data, "-p", String(port), "-k", data, "-c",
+        "listen_addresses=127.0.0.1", "-c", "fsync=on", "-c", "logging_collector=off",
+      ]
+      let process = try SpawnedProcess(
+        path: asServerUser(owner, command[0]), arguments: asServerArguments(owner, command), pipeStdin: false)
+      let server = PostgresServer(
+        directory: directory, port: port, process: process, binaries: binaries)
+      do {
+        try await eventually("PostgreSQL on port \(port) to accept connections", timeout: .seconds(60)) {
+          server.drainLog()
+          guard process.isRunning else { throw Failure("postgres exited: \(server.logText.suffix(2000))") }
+          return server.logText.contains("database system is ready to accept connections")
+        }
+        try server.psql("CREATE DATABASE sagad", database: "postgres")
+        return server
+      } catch {
+        lastError = error
+        server.stop()
+        guard server.logText.contains("Address already in use") else { throw error }
+      }
+    }
+    throw lastError ?? Failure("postgres found no free port")
+  }
+
+  private init(directory: TemporaryDirectory, port: Int, process: SpawnedProcess, binaries: URL) {
+    self.directory = directory
+    self.port = port
+    self.process = process
+    self.pid = process.pid
+    self.binaries = binaries
+    _ = fcntl(process.stderrDescriptor, F_SETFL, fcntl(process.stderrDescriptor, F_GETFL) | O_NONBLOCK)
+  }
+
+  deinit { stop() }
+
+  /// What the server logged so far.
+  public var logText: String {
+    drainLog()
+    return log.withLock { $0 }
+  }
+
+  public var isRunning: Bool { process.isRunning }
+
+  /// Runs `sql` with `psql` on `database` as user `sagad`; returns what it printed
+  /// (unaligned, tuples only). Throws with psql's error when it fails.
+  @discardableResult
+  public func psql(_ sql: String, database: String = "sagad") throws -> String {
+    let (status, output) = try SpawnedProcess.run(
+      binaries.appendingPathComponent("psql").path,
+      [
+        "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", String(port), "-U", "sagad", "-d",
+        database, "-c", sql,
+      ])
+    guard status == .exited(0) else { throw Failure("psql failed: \(output.suffix(2000))") }
+    return output.trimmingCharacters(in: .whitespacesAndNewlines)
+  }
+
+  /// Fast shutdown (SIGINT: roll back open transactions, then exit), by the server's own pid;
+  /// SIGKILL if it is still there after 30 s. Idempotent.
+  public func stop() {
+    guard process.isRunning else { return }
+    process.signal(SIGINT)
+    let deadline = ContinuousClock.now + .seconds(30)
+    while process.isRunning && ContinuousClock.now < deadline { usleep(20_000) }
+    if process.isRunning {
+      process.signal(SIGKILL)
+      _ = process.waitUntilExit()
+    }
+  }
+
+  /// Stops the server abruptly (`kill -9`): what a crash or `pg_ctl stop -m immediate` leaves.
+  public func kill() {
+    process.signal(SIGKILL)
+    _ = process.waitUntilExit()
+  }
+
+  private func drainLog() {
+    var chunk = [UInt8](repeating: 0, count: 8192)
+    while true {
+      let count = chunk.withUnsafeMutableBytes { read(process.stderrDescriptor, $0.baseAddress, $0.count) }
+      guard count > 0 else { return }
+      let text = String(decoding: chunk[..<count], as: UTF8.self)
+      log.withLock { $0 += text }
+    }
+  }
+
+  /// Debian's `postgres` user when the test runs as root; nil otherwise (the server runs as
+  /// the test's own user).
+  private static func serverUser() throws -> (uid: uid_t, gid: gid_t)? {
+    guard geteuid() == 0 else { return nil }
+    guard let entry = getpwnam("postgres") else {
+      throw Failure("no user postgres to run the server as (Debian's postgresql package creates it)")
+    }
+    return (entry.pointee.pw_uid, entry.pointee.pw_gid)
+  }
+
+  /// `setpriv` runs the command as `owner` (util-linux, on every Debian); else the command.
+  private static func asServerUser(_ owner: (uid: uid_t, gid: gid_t)?, _ command: String) -> String {
+    owner == nil ? command : "/usr/bin/setpriv"
+  }
+
+  private static func asServerArguments(_ owner: (uid: uid_t, gid: gid_t)?, _ command: [String]) -> [String] {
+    guard let owner else { return Array(command.dropFirst()) }
+    return ["--reuid=\(owner.uid)", "--regid=\(owner.gid)", "--clear-groups", "--"] + command
+  }
+
+  /// A loopback port nobody listens on right now.
+  private static func freePort() throws -> Int {
+    let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard descriptor >= 0 else { throw Failure("socket: errno \(errno)") }
+    defer { close(descriptor) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = 0
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+        bind(descriptor, pointer, length) == 0 && getsockname(descriptor, pointer, &length) == 0
+      }
+    }
+    guard bound else { throw Failure("bind 127.0.0.1:0: errno \(errno)") }
+    return Int(UInt16(bigEndian: address.sin_port))
+  }
+}
+
+extension PostgresServer {
+  /// Why the test server could not be set up or asked.
+  public struct Failure: Error, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
+  }
+}

@@ -92,7 +92,7 @@ struct ConsumerLagSamplerTests {
   @Test("an unreachable broker ends a sample (the admin timeouts) and leaves no reading")
   func unreachableBroker() async throws {
     // A port nothing listens on: bound, then closed.
-    let port = try Self.closedPort()
+    let port = try LoopbackPort.unused()
     let admin = try KafkaAdmin(bootstrapServers: "127.0.0.1:\(port)", logger: quietLogger)
     defer { Task { await admin.close() } }
     let sampler = ConsumerLagSampler(
@@ -125,24 +125,5 @@ struct ConsumerLagSamplerTests {
       await consumer.close()
       throw error
     }
-  }
-
-  /// A loopback port that was free a moment ago and has no listener.
-  static func closedPort() throws -> UInt16 {
-    let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard descriptor >= 0 else { throw TestFailure("socket: errno \(errno)") }
-    defer { close(descriptor) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafeMutablePointer(to: &address) { pointer in
-      pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { raw in
-        bind(descriptor, raw, length) == 0 && getsockname(descriptor, raw, &length) == 0
-      }
-    }
-    guard bound else { throw TestFailure("bind: errno \(errno)") }
-    return UInt16(bigEndian: address.sin_port)
   }
 }

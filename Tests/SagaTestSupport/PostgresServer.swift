@@ -61,7 +61,7 @@ public final class PostgresServer: Sendable {
     var lastError: (any Error)?
     // A port found free can be taken before the server binds it: try a few.
     for _ in 0..<5 {
-      let port = try freePort()
+      let port = Int(try LoopbackPort.unused())
       let command = [
         binaries.appendingPathComponent("postgres").path, "-D", data, "-p", String(port), "-k", data, "-c",
         "listen_addresses=127.0.0.1", "-c", "fsync=on", "-c", "logging_collector=off",
@@ -167,25 +167,6 @@ public final class PostgresServer: Sendable {
   private static func asServerArguments(_ owner: (uid: uid_t, gid: gid_t)?, _ command: [String]) -> [String] {
     guard let owner else { return Array(command.dropFirst()) }
     return ["--reuid=\(owner.uid)", "--regid=\(owner.gid)", "--clear-groups", "--"] + command
-  }
-
-  /// A loopback port nobody listens on right now.
-  private static func freePort() throws -> Int {
-    let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard descriptor >= 0 else { throw Failure("socket: errno \(errno)") }
-    defer { close(descriptor) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafeMutablePointer(to: &address) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-        bind(descriptor, pointer, length) == 0 && getsockname(descriptor, pointer, &length) == 0
-      }
-    }
-    guard bound else { throw Failure("bind 127.0.0.1:0: errno \(errno)") }
-    return Int(UInt16(bigEndian: address.sin_port))
   }
 }
 

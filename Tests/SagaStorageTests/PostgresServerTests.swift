@@ -10,20 +10,21 @@ struct PostgresServerTests {
   func startAndStop() async throws {
     let server = try await PostgresServer.start()
     defer { server.stop() }
-    #expect(try server.psql("SELECT 1") == "1")
-    #expect(try server.psql("SELECT current_database() || ' ' || current_user") == "sagad sagad")
-    #expect(try server.psql("SHOW fsync") == "on")
-    #expect(try server.psql("SHOW listen_addresses") == "127.0.0.1")
-    #expect(try server.psql("SHOW port") == String(server.port))
+    #expect(try await server.psql("SELECT 1") == "1")
+    #expect(try await server.psql("SELECT current_database() || ' ' || current_user") == "sagad sagad")
+    #expect(try await server.psql("SHOW fsync") == "on")
+    #expect(try await server.psql("SHOW listen_addresses") == "127.0.0.1")
+    #expect(try await server.psql("SHOW port") == String(server.port))
     // The server refuses to run as root: as root, the test runs it as Debian's postgres user.
     let owner = try FileManager.default.attributesOfItem(atPath: server.dataDirectory)[.ownerAccountName] as? String
     #expect(owner == (geteuid() == 0 ? "postgres" : NSUserName()))
     #expect(
-      try server.psql("CREATE TABLE t (id bigint PRIMARY KEY); INSERT INTO t VALUES (7); SELECT id FROM t") == "7")
+      try await server.psql("CREATE TABLE t (id bigint PRIMARY KEY); INSERT INTO t VALUES (7); SELECT id FROM t") == "7"
+    )
 
     server.stop()
     #expect(!server.isRunning)
-    #expect(throws: PostgresServer.Failure.self) { try server.psql("SELECT 1") }
+    await #expect(throws: PostgresServer.Failure.self) { try await server.psql("SELECT 1") }
     #expect(server.logText.contains("database system is shut down"))
   }
 }

@@ -48,14 +48,13 @@ public final class PostgresServer: Sendable {
     try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: false)
     let owner = try serverUser()
     if let owner { chown(data, owner.uid, owner.gid) }
-    let (status, output) = try SpawnedProcess.run(
-      asServerUser(owner, binaries.appendingPathComponent("initdb").path),
-      asServerArguments(
-        owner,
-        [
-          binaries.appendingPathComponent("initdb").path, "-D", data, "-U", "sagad", "--auth=trust", "-E", "UTF8",
-          "--no-sync",
-        ]))
+    let initdb = [
+      binaries.appendingPathComponent("initdb").path, "-D", data, "-U", "sagad", "--auth=trust", "-E", "UTF8",
+      "--no-sync",
+    ]
+    let (status, output) = try await offPool {
+      try SpawnedProcess.run(asServerUser(owner, initdb[0]), asServerArguments(owner, initdb))
+    }
     guard status == .exited(0) else { throw Failure("initdb failed: \(output.suffix(2000))") }
 
     var lastError: (any Error)?
@@ -76,7 +75,7 @@ public final class PostgresServer: Sendable {
           guard process.isRunning else { throw Failure("postgres exited: \(server.logText.suffix(2000))") }
           return server.logText.contains("database system is ready to accept connections")
         }
-        try server.psql("CREATE DATABASE sagad", database: "postgres")
+        try await server.psql("CREATE DATABASE sagad", database: "postgres")
         return server
       } catch {
         lastError = error
@@ -107,17 +106,27 @@ public final class PostgresServer: Sendable {
   public var isRunning: Bool { process.isRunning }
 
   /// Runs `sql` with `psql` on `database` as user `sagad`; returns what it printed
-  /// (unaligned, tuples only). Throws with psql's error when it fails.
+  /// (unaligned, tuples only). Throws with psql's error when it fails. psql runs on a thread
+  /// of its own: a test waiting for it must not hold one of the cooperative pool's few threads.
   @discardableResult
-  public func psql(_ sql: String, database: String = "sagad") throws -> String {
-    let (status, output) = try SpawnedProcess.run(
-      binaries.appendingPathComponent("psql").path,
-      [
-        "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", String(port), "-U", "sagad", "-d",
-        database, "-c", sql,
-      ])
+  public func psql(_ sql: String, database: String = "sagad") async throws -> String {
+    let psql = binaries.appendingPathComponent("psql").path
+    let arguments = [
+      "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", String(port), "-U", "sagad", "-d",
+      database, "-c", sql,
+    ]
+    let (status, output) = try await Self.offPool { try SpawnedProcess.run(psql, arguments) }
     guard status == .exited(0) else { throw Failure("psql failed: \(output.suffix(2000))") }
     return output.trimmingCharacters(in: .whitespacesAndNewlines)
+  }
+
+  /// Runs `body`, which blocks (a child process to its end), on a thread of its own rather
+  /// than on Swift's cooperative pool: with two cores that pool has two threads, and every
+  /// other test running meanwhile would wait for them.
+  private static func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+      Thread { continuation.resume(with: Result { try body() }) }.start()
+    }
   }
 
   /// Fast shutdown (SIGINT: roll back open transactions, then exit), by the server's own pid;

@@ -34,6 +34,8 @@ let package = Package(
     // daemon, without its gRPC exporter (a much larger build).
     .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
     .package(url: "https://github.com/swift-otel/swift-otel.git", from: "1.6.0", traits: ["OTLPHTTP"]),
+    // The PostgreSQL storage engine (issue 14).
+    .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
   ],
   targets: [
     .systemLibrary(
@@ -48,7 +50,10 @@ let package = Package(
     .target(name: "SagaCore"),
     .target(
       name: "SagaStorage",
-      dependencies: ["SagaCore", .product(name: "GRDB", package: "GRDB.swift")]
+      dependencies: [
+        "SagaCore", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
+        .product(name: "NIOCore", package: "swift-nio"), .product(name: "PostgresNIO", package: "postgres-nio"),
+      ]
     ),
     // Generic: the consume loop, relays, retries, dead letters, supervision. It knows no service.
     .target(
@@ -148,7 +153,11 @@ let package = Package(
     ),
     .testTarget(
       name: "SagaStorageTests",
-      dependencies: ["SagaStorage", "SagaTestSupport", .product(name: "GRDB", package: "GRDB.swift")]
+      dependencies: [
+        "SagaStorage", "SagaTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+        .product(name: "Logging", package: "swift-log"), .product(name: "NIOPosix", package: "swift-nio"),
+        .product(name: "PostgresNIO", package: "postgres-nio"),
+      ]
     ),
     .testTarget(
       name: "PointsTests",

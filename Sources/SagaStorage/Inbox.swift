@@ -1,5 +1,4 @@
 public import Foundation
-public import GRDB
 
 /// The inbox (Docs/design.md, "Local transaction per batch"): one row per event a consumer group has applied,
 /// written in the same transaction as the event's effects. Kafka redelivers after a
@@ -15,37 +14,44 @@ public enum Inbox {
   /// the claim.
   public static func claim(
     group: String, eventId: String, topic: String, partition: Int32, offset: Int64,
-    at now: Date = Date(), in db: Database
+    at now: Date = Date(), in db: some SQLConnection
   ) throws -> Bool {
-    // One statement, no read-then-write race: the primary key decides. Cached on the
-    // connection, since every consumed record runs it.
-    try db.cachedStatement(
-      sql: """
-        INSERT OR IGNORE INTO inbox (consumer_group, event_id, topic, "partition", "offset", processed_at)
-        VALUES (?, ?, ?, ?, ?, ?)
-        """
-    ).execute(arguments: [group, eventId, topic, partition, offset, now.millisecondsSinceEpoch])
-    return db.changesCount == 1
+    // One statement, no read-then-write race: the primary key decides (the loser of two
+    // instances racing for one redelivered record inserts nothing).
+    try db.execute(
+      db.engine == .sqlite ? claimSQLite : claimPostgres,
+      [
+        .text(group), .text(eventId), .text(topic), .integer(Int64(partition)), .integer(offset),
+        .integer(now.millisecondsSinceEpoch),
+      ]) == 1
   }
 
+  private static let claimSQLite = """
+    INSERT OR IGNORE INTO inbox (consumer_group, event_id, topic, "partition", "offset", processed_at)
+    VALUES (?, ?, ?, ?, ?, ?)
+    """
+  private static let claimPostgres = """
+    INSERT INTO inbox (consumer_group, event_id, topic, "partition", "offset", processed_at)
+    VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
+    """
+
   /// Whether `group` has already applied `eventId`, without claiming it.
-  public static func contains(group: String, eventId: String, in db: Database) throws -> Bool {
-    try Bool.fetchOne(
-      db, sql: "SELECT EXISTS (SELECT 1 FROM inbox WHERE consumer_group = ? AND event_id = ?)",
-      arguments: [group, eventId]) ?? false
+  public static func contains(group: String, eventId: String, in db: some SQLConnection) throws -> Bool {
+    try db.scalar(
+      "SELECT EXISTS (SELECT 1 FROM inbox WHERE consumer_group = ? AND event_id = ?)",
+      [.text(group), .text(eventId)])?.bool ?? false
   }
 
   /// Forgets events processed before `cutoff` and returns how many. After this a
   /// very late redelivery is applied again, so the retention must exceed any
   /// redelivery delay; the services' business keys remain the last line of defence.
   @discardableResult
-  public static func purge(olderThan cutoff: Date, in db: Database) throws -> Int {
-    try db.execute(sql: "DELETE FROM inbox WHERE processed_at < ?", arguments: [cutoff.millisecondsSinceEpoch])
-    return db.changesCount
+  public static func purge(olderThan cutoff: Date, in db: some SQLConnection) throws -> Int {
+    try db.execute("DELETE FROM inbox WHERE processed_at < ?", [.integer(cutoff.millisecondsSinceEpoch)])
   }
 
   /// How many events the inbox remembers, for tests and diagnostics.
-  public static func count(in db: Database) throws -> Int {
-    try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM inbox") ?? 0
+  public static func count(in db: some SQLConnection) throws -> Int {
+    Int(try db.scalar("SELECT COUNT(*) FROM inbox")?.integer ?? 0)
   }
 }

@@ -53,7 +53,7 @@ struct InboxConformanceTests {
   func postgres() async throws {
     let server = try await PostgresServer.start()
     defer { server.stop() }
-    try server.psql(Self.postgresInbox)
+    try await server.psql(Self.postgresInbox)
     let logger = Logger(label: "inbox-conformance")
     let loops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     let pool = NIOThreadPool(numberOfThreads: 1)

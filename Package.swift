@@ -34,8 +34,10 @@ let package = Package(
     // daemon, without its gRPC exporter (a much larger build).
     .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
     .package(url: "https://github.com/swift-otel/swift-otel.git", from: "1.6.0", traits: ["OTLPHTTP"]),
-    // The PostgreSQL storage engine (issue 14).
+    // The PostgreSQL storage engine (Docs/storage-engines.md), and its TLS (already in the graph
+    // through postgres-nio).
     .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+    .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
   ],
   targets: [
     .systemLibrary(
@@ -52,7 +54,8 @@ let package = Package(
       name: "SagaStorage",
       dependencies: [
         "SagaCore", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
-        .product(name: "NIOCore", package: "swift-nio"), .product(name: "PostgresNIO", package: "postgres-nio"),
+        .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+        .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "PostgresNIO", package: "postgres-nio"),
       ]
     ),
     // Generic: the consume loop, relays, retries, dead letters, supervision. It knows no service.

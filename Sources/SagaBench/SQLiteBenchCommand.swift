@@ -40,9 +40,8 @@ struct SQLiteBenchCommand: AsyncParsableCommand {
     let userCount = Int64(users)
     try await database.write { db in
       for user in 1...userCount {
-        try db.execute(sql: "INSERT INTO users (id, created_at) VALUES (?, 0)", arguments: [user])
-        try db.execute(
-          sql: "INSERT INTO wallets (user_id, balance, updated_at) VALUES (?, ?, 0)", arguments: [user, Int64.max / 4])
+        try db.execute("INSERT INTO users (id, created_at) VALUES (?, 0)", [user])
+        try db.execute("INSERT INTO wallets (user_id, balance, updated_at) VALUES (?, ?, 0)", [user, Int64.max / 4])
       }
     }
     // A payload of the size of a ReservationCompleted body with its envelope.
@@ -72,7 +71,7 @@ struct SQLiteBenchCommand: AsyncParsableCommand {
       written += count
     }
     let batchedSeconds = Self.seconds(clock.now - start)
-    try database.close()
+    try await database.close()
 
     let rows = Double(Self.rowsPerPayment)
     let result: [String: Double] = [
@@ -89,38 +88,34 @@ struct SQLiteBenchCommand: AsyncParsableCommand {
   }
 
   /// The rows of one `pay`, through cached statements as `PayWriter` does.
-  private static func payLike(_ index: Int64, users: Int64, payload: [UInt8], in db: Database) throws {
+  private static func payLike(_ index: Int64, users: Int64, payload: [UInt8], in db: some SQLConnection) throws {
     let user = index % users + 1
     let (schedule, amount, now) = (index + 1, 10_000 + index % 1_000, Int64(Date().timeIntervalSince1970 * 1000))
-    try db.cachedStatement(
-      sql: """
-        INSERT INTO reservations (user_id, schedule_id, seat, status, created_at, updated_at)
-        VALUES (?, ?, NULL, 'RESERVED', ?, ?)
-        """
-    ).execute(arguments: [user, schedule, now, now])
-    let reservation = db.lastInsertedRowID
-    try db.cachedStatement(
-      sql: """
-        INSERT INTO payments (user_id, reservation_id, schedule_id, amount, status, trace_id, traceparent,
-                              correlation_id, created_at, updated_at)
-        VALUES (?, ?, ?, ?, 'PAID', ?, ?, ?, ?, ?)
-        """
-    ).execute(arguments: [
-      user, reservation, schedule, amount, "0af7651916cd43dd8448eb211c80319c",
-      "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", "payment-\(index)", now, now,
-    ])
-    let payment = db.lastInsertedRowID
-    try db.cachedStatement(sql: "UPDATE wallets SET balance = balance - ?, updated_at = ? WHERE user_id = ?")
-      .execute(arguments: [amount, now, user])
-    try db.cachedStatement(
-      sql: "INSERT INTO wallet_ledger (user_id, amount, kind, payment_id, created_at) VALUES (?, ?, 'payment', ?, ?)"
-    ).execute(arguments: [user, -amount, payment, now])
-    try db.cachedStatement(
-      sql: "INSERT INTO outbox (topic, message_key, payload, created_at) VALUES (?, ?, ?, ?)"
-    ).execute(arguments: ["reservation-completed", String(user), Data(payload), now])
-    try db.cachedStatement(
-      sql: "INSERT INTO saga_steps (payment_id, at, step, event_id, outcome) VALUES (?, ?, 'PAYMENT_ACCEPTED', ?, ?)"
-    ).execute(arguments: [payment, now, UUID().uuidString.lowercased(), "PAID: \(amount) KRW deducted"])
+    let reservation = try db.insertReturningID(
+      """
+      INSERT INTO reservations (user_id, schedule_id, seat, status, created_at, updated_at)
+      VALUES (?, ?, NULL, 'RESERVED', ?, ?)
+      """, [user, schedule, now, now])
+    let payment = try db.insertReturningID(
+      """
+      INSERT INTO payments (user_id, reservation_id, schedule_id, amount, status, trace_id, traceparent,
+                            correlation_id, created_at, updated_at)
+      VALUES (?, ?, ?, ?, 'PAID', ?, ?, ?, ?, ?)
+      """,
+      [
+        user, reservation, schedule, amount, "0af7651916cd43dd8448eb211c80319c",
+        "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", "payment-\(index)", now, now,
+      ])
+    try db.execute("UPDATE wallets SET balance = balance - ?, updated_at = ? WHERE user_id = ?", [amount, now, user])
+    try db.execute(
+      "INSERT INTO wallet_ledger (user_id, amount, kind, payment_id, created_at) VALUES (?, ?, 'payment', ?, ?)",
+      [user, -amount, payment, now])
+    try db.execute(
+      "INSERT INTO outbox (topic, message_key, payload, created_at) VALUES (?, ?, ?, ?)",
+      ["reservation-completed", String(user), Data(payload), now])
+    try db.execute(
+      "INSERT INTO saga_steps (payment_id, at, step, event_id, outcome) VALUES (?, ?, 'PAYMENT_ACCEPTED', ?, ?)",
+      [payment, now, UUID().uuidString.lowercased(), "PAID: \(amount) KRW deducted"])
   }
 
   private static func seconds(_ duration: Duration) -> Double {

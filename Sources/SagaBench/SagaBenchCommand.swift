@@ -92,7 +92,7 @@ struct SagaBenchCommand: AsyncParsableCommand {
     var finished = 0
     while clock.now - start < .seconds(600) {
       finished = try await paymentsService.database.storage.read { db in
-        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM payments WHERE status = 'REWARDED'") ?? 0
+        try db.value(Int.self, "SELECT COUNT(*) FROM payments WHERE status = 'REWARDED'") ?? 0
       }
       if finished >= total { break }
       if let failure = stopped.withLock({ $0 }) {
@@ -106,12 +106,12 @@ struct SagaBenchCommand: AsyncParsableCommand {
     // both in ms on this machine's clock.
     let paidAt = try await paymentsService.database.storage.read { db in
       try Dictionary(
-        uniqueKeysWithValues: Row.fetchAll(db, sql: "SELECT id, created_at FROM payments").map {
+        uniqueKeysWithValues: db.query("SELECT id, created_at FROM payments").map {
           (($0["id"] as Int64?) ?? 0, ($0["created_at"] as Int64?) ?? 0)
         })
     }
     let rewardedAt = try await pointsService.database.storage.read { db in
-      try Row.fetchAll(db, sql: "SELECT payment_id, created_at FROM point_ledger").map {
+      try db.query("SELECT payment_id, created_at FROM point_ledger").map {
         (($0["payment_id"] as Int64?) ?? 0, ($0["created_at"] as Int64?) ?? 0)
       }
     }

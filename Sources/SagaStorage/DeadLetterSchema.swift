@@ -62,13 +62,13 @@ enum DeadLetterSchema {
     return String(decoding: try encoder.encode(headers.map(StoredHeader.init)), as: UTF8.self)
   }
 
-  static func decode(_ text: String, id: Int64, in db: Database) throws -> [RecordHeader] {
+  static func decode(_ text: String, id: Int64, in db: some SQLConnection) throws -> [RecordHeader] {
     if text == "[]" { return [] }
     do {
       return try JSONDecoder().decode([StoredHeader].self, from: Data(text.utf8)).map(\.header)
     } catch {
       throw StorageError(
-        kind: .corrupt, code: ResultCode.SQLITE_CORRUPT.rawValue, path: SagaDatabase.path(of: db),
+        kind: .corrupt, code: 11, path: db.location,
         message: "dead_letters row \(id): headers are not a JSON array of {name, text|base64}: \(text.prefix(200))")
     }
   }

@@ -1,5 +1,4 @@
 public import Foundation
-public import GRDB
 import SagaCore
 
 /// The dead-letter store (issue 4 item 2): every record of the `.DLT` topics, stored once
@@ -30,24 +29,23 @@ public final class DeadLetterStore: Sendable {
 
   /// Stores `letter` unless a row with its DLT coordinates exists; true if it was new.
   /// The first record wins: a redelivered DLT record never changes a row.
-  public static func record(_ letter: ReceivedDeadLetter, at now: Date, in db: Database) throws -> Bool {
+  public static func record(_ letter: ReceivedDeadLetter, at now: Date, in db: some SQLConnection) throws -> Bool {
     let failure = DeadLetterFailure(headers: letter.headers)
-    try db.execute(
-      sql: """
-        INSERT OR IGNORE INTO dead_letters
-          (dlt_topic, dlt_partition, dlt_offset, dlt_timestamp, original_topic, original_partition, original_offset,
-           original_timestamp, original_consumer_group, message_key, value, headers, reason, reason_code,
-           failure_class, attempts, error_type, event_id, first_seen_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-        """,
-      arguments: [
+    return try db.execute(
+      """
+      INSERT INTO dead_letters
+        (dlt_topic, dlt_partition, dlt_offset, dlt_timestamp, original_topic, original_partition, original_offset,
+         original_timestamp, original_consumer_group, message_key, value, headers, reason, reason_code,
+         failure_class, attempts, error_type, event_id, first_seen_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
+      """,
+      [
         letter.topic, letter.partition, letter.offset, letter.timestampMilliseconds, failure.originalTopic,
         failure.originalPartition, failure.originalOffset, failure.originalTimestampMilliseconds,
-        failure.originalConsumerGroup, letter.key.map { Data($0) }, letter.value.map { Data($0) },
+        failure.originalConsumerGroup, letter.key.map(SQLValue.blob), letter.value.map(SQLValue.blob),
         try DeadLetterSchema.encode(letter.headers), failure.reason, failure.reasonCode, failure.failureClass,
         failure.attempts, failure.errorType, failure.eventId, now.millisecondsSinceEpoch,
-      ])
-    return db.changesCount == 1
+      ]) == 1
   }
 
   /// Stores outbox row `row` of `service`, which is not going to be published, as a dead
@@ -64,20 +62,20 @@ public final class DeadLetterStore: Sendable {
     let origin = "outbox:\(service):\(row.id)"
     let letter = Self.unsentLetter(row, why: why, discarded: discardNote != nil)
     return try await database.write { db in
-      let find = { try Row.fetchOne(db, sql: "SELECT * FROM dead_letters WHERE origin = ?", arguments: [origin]) }
+      let find = { try db.query("SELECT * FROM dead_letters WHERE origin = ?", [origin]).first }
       if let stored = try find() { return try Self.deadLetter(stored, in: db) }
       // AUTOINCREMENT ids are never reused, so minus the next one is an offset no other
       // letter of this topic and partition has.
-      let next = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(id), 0) + 1 FROM dead_letters") ?? 1
+      let next = try db.value(Int64.self, "SELECT COALESCE(MAX(id), 0) + 1 FROM dead_letters") ?? 1
       var received = letter
       received.offset = -next
       if try Self.record(received, at: now, in: db) {
         try db.execute(
-          sql: """
-            UPDATE dead_letters SET origin = ?, status = ?, discarded_at = ?, discard_note = ?
-            WHERE dlt_topic = ? AND dlt_partition = ? AND dlt_offset = ?
-            """,
-          arguments: [
+          """
+          UPDATE dead_letters SET origin = ?, status = ?, discarded_at = ?, discard_note = ?
+          WHERE dlt_topic = ? AND dlt_partition = ? AND dlt_offset = ?
+          """,
+          [
             origin, discardNote == nil ? "pending" : "discarded",
             discardNote == nil ? nil : now.millisecondsSinceEpoch, discardNote, received.topic, received.partition,
             received.offset,
@@ -85,7 +83,7 @@ public final class DeadLetterStore: Sendable {
       }
       guard let stored = try find() else {
         throw StorageError(
-          kind: .corrupt, code: ResultCode.SQLITE_CORRUPT.rawValue, path: SagaDatabase.path(of: db),
+          kind: .corrupt, code: 11, path: db.location,
           message: "dead letter of \(origin) was not stored")
       }
       return try Self.deadLetter(stored, in: db)
@@ -127,66 +125,62 @@ public final class DeadLetterStore: Sendable {
     try await database.read { db in try Self.list(filter, limit: limit, afterId: afterId, in: db) }
   }
 
-  public static func list(_ filter: DeadLetterFilter, limit: Int, afterId: Int64?, in db: Database) throws
+  public static func list(_ filter: DeadLetterFilter, limit: Int, afterId: Int64?, in db: some SQLConnection) throws
     -> [StoredDeadLetter]
   {
     var conditions = ["id > ?"]
-    var arguments: StatementArguments = [afterId ?? 0]
+    var arguments: [any SQLBindable] = [afterId ?? 0]
     if let topic = filter.topic {
       // The original topic, or the DLT topic, also of a record without kafka_dlt headers.
       conditions.append("(original_topic = ? OR dlt_topic = ? OR (original_topic IS NULL AND dlt_topic = ?))")
-      _ = arguments.append(contentsOf: [topic, topic, topic + ".DLT"])
+      arguments += [topic, topic, topic + ".DLT"]
     }
     if let reason = filter.reason, !reason.isEmpty {
-      conditions.append("(reason_code = ? OR instr(lower(reason), lower(?)) > 0)")
-      _ = arguments.append(contentsOf: [reason, reason])
+      let find = db.engine == .sqlite ? "instr" : "strpos"
+      conditions.append("(reason_code = ? OR \(find)(lower(reason), lower(?)) > 0)")
+      arguments += [reason, reason]
     }
     if let since = filter.since {
       conditions.append("first_seen_at >= ?")
-      _ = arguments.append(contentsOf: [since.millisecondsSinceEpoch])
+      arguments.append(since.millisecondsSinceEpoch)
     }
     if let status = filter.status {
       conditions.append("status = ?")
-      _ = arguments.append(contentsOf: [status.rawValue])
+      arguments.append(status.rawValue)
     }
-    _ = arguments.append(contentsOf: [max(0, limit)])
-    let rows = try Row.fetchAll(
-      db,
-      sql: "SELECT * FROM dead_letters WHERE \(conditions.joined(separator: " AND ")) ORDER BY id LIMIT ?",
-      arguments: arguments)
+    arguments.append(max(0, limit))
+    let rows = try db.query(
+      "SELECT * FROM dead_letters WHERE \(conditions.joined(separator: " AND ")) ORDER BY id LIMIT ?", arguments)
     return try rows.map { try deadLetter($0, in: db) }
   }
 
   /// The dead letter with `id`, or nil.
   public func deadLetter(id: Int64) async throws -> StoredDeadLetter? {
     try await database.read { db in
-      try Row.fetchOne(db, sql: "SELECT * FROM dead_letters WHERE id = ?", arguments: [id]).map {
-        try Self.deadLetter($0, in: db)
-      }
+      try db.query("SELECT * FROM dead_letters WHERE id = ?", [id]).first.map { try Self.deadLetter($0, in: db) }
     }
   }
 
   /// How many dead letters are stored in all.
   public func count() async throws -> Int {
-    try await database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM dead_letters") ?? 0 }
+    try await database.read { db in try db.value(Int.self, "SELECT COUNT(*) FROM dead_letters") ?? 0 }
   }
 
   /// Pending dead letters per original topic (`replayTopic`), for `status` and the
   /// `sagad_dead_letters_pending{topic}` gauge.
   public func pendingCounts() async throws -> [String: Int] {
     try await database.read { db in
-      let rows = try Row.fetchAll(
-        db,
-        sql: """
-          SELECT original_topic, dlt_topic, COUNT(*) AS pending FROM dead_letters
-          WHERE status = 'pending' GROUP BY original_topic, dlt_topic
-          """)
+      let rows = try db.query(
+        """
+        SELECT original_topic, dlt_topic, COUNT(*) AS pending FROM dead_letters
+        WHERE status = 'pending' GROUP BY original_topic, dlt_topic
+        """)
       var counts: [String: Int] = [:]
       for row in rows {
-        let dltTopic: String = row["dlt_topic"]
+        let dltTopic: String = try row.decode(1)
         let topic: String =
-          row["original_topic"] ?? (dltTopic.hasSuffix(".DLT") ? String(dltTopic.dropLast(4)) : dltTopic)
-        counts[topic, default: 0] += row["pending"] as Int
+          try row.optional(0) ?? (dltTopic.hasSuffix(".DLT") ? String(dltTopic.dropLast(4)) : dltTopic)
+        counts[topic, default: 0] += try row.decode(2, as: Int.self)
       }
       return counts
     }
@@ -201,12 +195,12 @@ public final class DeadLetterStore: Sendable {
     try await database.write { db in
       for id in ids {
         try db.execute(
-          sql: """
-            UPDATE dead_letters SET replay_count = replay_count + 1, last_replayed_at = ?,
-              status = CASE WHEN status = 'discarded' THEN status ELSE 'replayed' END
-            WHERE id = ?
-            """,
-          arguments: [now.millisecondsSinceEpoch, id])
+          """
+          UPDATE dead_letters SET replay_count = replay_count + 1, last_replayed_at = ?,
+            status = CASE WHEN status = 'discarded' THEN status ELSE 'replayed' END
+          WHERE id = ?
+          """,
+          [now.millisecondsSinceEpoch, id])
       }
     }
   }
@@ -215,36 +209,40 @@ public final class DeadLetterStore: Sendable {
   /// dead letter has that id. Discarding again replaces the note.
   public func discard(id: Int64, note: String, at now: Date = Date()) async throws -> StoredDeadLetter? {
     try await database.write { db in
-      try db.execute(
-        sql: "UPDATE dead_letters SET status = 'discarded', discarded_at = ?, discard_note = ? WHERE id = ?",
-        arguments: [now.millisecondsSinceEpoch, note, id])
-      guard db.changesCount == 1 else { return nil }
-      return try Row.fetchOne(db, sql: "SELECT * FROM dead_letters WHERE id = ?", arguments: [id]).map {
+      let changed = try db.execute(
+        "UPDATE dead_letters SET status = 'discarded', discarded_at = ?, discard_note = ? WHERE id = ?",
+        [now.millisecondsSinceEpoch, note, id])
+      guard changed == 1 else { return nil }
+      return try db.query("SELECT * FROM dead_letters WHERE id = ?", [id]).first.map {
         try Self.deadLetter($0, in: db)
       }
     }
   }
 
-  private static func deadLetter(_ row: Row, in db: Database) throws -> StoredDeadLetter {
-    let id: Int64 = row["id"]
-    let key: Data? = row["message_key"]
-    let value: Data? = row["value"]
-    let status: String = row["status"]
-    let date = { (column: String) -> Date? in
-      (row[column] as Int64?).map { Date(millisecondsSinceEpoch: $0) }
+  /// A `SELECT *` row, by column name: the table grew columns over its migrations, and this
+  /// is an operator's path, not a hot one.
+  private static func deadLetter(_ row: SQLRow, in db: some SQLConnection) throws -> StoredDeadLetter {
+    let id: Int64 = try row.decode("id")
+    let key = try row.optional("message_key", as: Data.self)
+    let value = try row.optional("value", as: Data.self)
+    let status: String = try row.decode("status")
+    let date = { (column: String) throws -> Date? in
+      try row.optional(column, as: Int64.self).map { Date(millisecondsSinceEpoch: $0) }
     }
     return StoredDeadLetter(
-      id: id, topic: row["dlt_topic"], partition: row["dlt_partition"], offset: row["dlt_offset"],
-      timestampMilliseconds: row["dlt_timestamp"], originalTopic: row["original_topic"],
-      originalPartition: row["original_partition"], originalOffset: row["original_offset"],
-      originalTimestampMilliseconds: row["original_timestamp"], originalConsumerGroup: row["original_consumer_group"],
+      id: id, topic: try row.decode("dlt_topic"), partition: try row.decode("dlt_partition"),
+      offset: try row.decode("dlt_offset"), timestampMilliseconds: try row.optional("dlt_timestamp"),
+      originalTopic: try row.optional("original_topic"), originalPartition: try row.optional("original_partition"),
+      originalOffset: try row.optional("original_offset"),
+      originalTimestampMilliseconds: try row.optional("original_timestamp"),
+      originalConsumerGroup: try row.optional("original_consumer_group"),
       key: key.map { [UInt8]($0) }, value: value.map { [UInt8]($0) },
-      headers: try DeadLetterSchema.decode(row["headers"], id: id, in: db), reason: row["reason"],
-      reasonCode: row["reason_code"], failureClass: row["failure_class"], attempts: row["attempts"],
-      errorType: row["error_type"], eventId: row["event_id"],
-      firstSeenAt: Date(millisecondsSinceEpoch: row["first_seen_at"]),
-      status: DeadLetterStatus(rawValue: status) ?? .pending, replayCount: row["replay_count"],
-      lastReplayedAt: date("last_replayed_at"), discardedAt: date("discarded_at"), discardNote: row["discard_note"],
-      origin: row["origin"])
+      headers: try DeadLetterSchema.decode(row.decode("headers"), id: id, in: db), reason: try row.decode("reason"),
+      reasonCode: try row.optional("reason_code"), failureClass: try row.optional("failure_class"),
+      attempts: try row.optional("attempts"), errorType: try row.optional("error_type"),
+      eventId: try row.optional("event_id"), firstSeenAt: Date(millisecondsSinceEpoch: try row.decode("first_seen_at")),
+      status: DeadLetterStatus(rawValue: status) ?? .pending, replayCount: try row.decode("replay_count"),
+      lastReplayedAt: try date("last_replayed_at"), discardedAt: try date("discarded_at"),
+      discardNote: try row.optional("discard_note"), origin: try row.optional("origin"))
   }
 }

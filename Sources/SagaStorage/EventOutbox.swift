@@ -1,4 +1,4 @@
-public import GRDB
+import GRDB
 public import SagaCore
 
 /// Saga events into the outbox: the JSON body with the report's field names, keyed by
@@ -7,7 +7,7 @@ public enum EventOutbox {
   /// Appends `event` inside the caller's transaction. Returns the outbox row id.
   @discardableResult
   public static func append<E: SagaEvent>(
-    _ event: E, envelope: EventEnvelope, in db: Database
+    _ event: E, envelope: EventEnvelope, in db: some SQLConnection
   ) throws(SagaError) -> Int64 {
     let message = OutboxMessage(
       topic: E.topic.rawValue, key: event.messageKey, payload: EventCodec.encode(event),

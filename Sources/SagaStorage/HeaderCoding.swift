@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import SagaCore
 
 /// Header lists are stored as a JSON array of `[name, value]` pairs (the outbox's
@@ -22,12 +21,13 @@ enum HeaderCoding {
 
   /// `row` names the row in the error: a malformed column can only come from
   /// someone editing the database by hand, who needs to find it.
-  static func decode(_ text: String, row: @autoclosure () -> String, in db: Database) throws -> [RecordHeader] {
+  static func decode(_ text: String, row: @autoclosure () -> String, in db: some SQLConnection) throws -> [RecordHeader]
+  {
     if text == "[]" { return [] }
     if let headers = HeaderJSON.decode(text) { return headers }
     guard let columns = try? JSONDecoder().decode([ColumnHeader].self, from: Data(text.utf8)) else {
       throw StorageError(
-        kind: .corrupt, code: ResultCode.SQLITE_CORRUPT.rawValue, path: SagaDatabase.path(of: db),
+        kind: .corrupt, code: 11, path: db.location,
         message:
           "\(row()): headers are not a JSON array of [name, value] pairs and {name, base64} objects:"
           + " \(text.prefix(200))")

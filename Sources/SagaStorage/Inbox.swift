@@ -19,27 +19,18 @@ public enum Inbox {
     // One statement, no read-then-write race: the primary key decides (the loser of two
     // instances racing for one redelivered record inserts nothing).
     try db.execute(
-      db.engine == .sqlite ? claimSQLite : claimPostgres,
-      [
-        .text(group), .text(eventId), .text(topic), .integer(Int64(partition)), .integer(offset),
-        .integer(now.millisecondsSinceEpoch),
-      ]) == 1
+      """
+      INSERT INTO inbox (consumer_group, event_id, topic, "partition", "offset", processed_at)
+      VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
+      """,
+      [group, eventId, topic, partition, offset, now.millisecondsSinceEpoch]) == 1
   }
-
-  private static let claimSQLite = """
-    INSERT OR IGNORE INTO inbox (consumer_group, event_id, topic, "partition", "offset", processed_at)
-    VALUES (?, ?, ?, ?, ?, ?)
-    """
-  private static let claimPostgres = """
-    INSERT INTO inbox (consumer_group, event_id, topic, "partition", "offset", processed_at)
-    VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
-    """
 
   /// Whether `group` has already applied `eventId`, without claiming it.
   public static func contains(group: String, eventId: String, in db: some SQLConnection) throws -> Bool {
-    try db.scalar(
-      "SELECT EXISTS (SELECT 1 FROM inbox WHERE consumer_group = ? AND event_id = ?)",
-      [.text(group), .text(eventId)])?.bool ?? false
+    try db.value(
+      Bool.self, "SELECT EXISTS (SELECT 1 FROM inbox WHERE consumer_group = ? AND event_id = ?)", [group, eventId]
+    ) ?? false
   }
 
   /// Forgets events processed before `cutoff` and returns how many. After this a
@@ -47,11 +38,11 @@ public enum Inbox {
   /// redelivery delay; the services' business keys remain the last line of defence.
   @discardableResult
   public static func purge(olderThan cutoff: Date, in db: some SQLConnection) throws -> Int {
-    try db.execute("DELETE FROM inbox WHERE processed_at < ?", [.integer(cutoff.millisecondsSinceEpoch)])
+    try db.execute("DELETE FROM inbox WHERE processed_at < ?", [cutoff.millisecondsSinceEpoch])
   }
 
   /// How many events the inbox remembers, for tests and diagnostics.
   public static func count(in db: some SQLConnection) throws -> Int {
-    Int(try db.scalar("SELECT COUNT(*) FROM inbox")?.integer ?? 0)
+    try db.value(Int.self, "SELECT COUNT(*) FROM inbox") ?? 0
   }
 }

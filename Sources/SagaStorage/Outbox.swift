@@ -1,75 +1,76 @@
 public import Foundation
-public import GRDB
 import SagaCore
 
 /// The transactional outbox (Docs/design.md, "Outbox relay"): a service appends the events it emits
 /// in the same transaction as its state change, and the relay publishes the rows in
 /// id order and marks them sent only once Kafka has persisted them.
 ///
-/// Every function takes the caller's `Database`, so it runs inside whatever
+/// Every function takes the caller's connection, so it runs inside whatever
 /// transaction or savepoint the caller has open.
 public enum Outbox {
   /// Appends `message` and returns its id. Rolled back with the caller's transaction.
   @discardableResult
-  public static func append(_ message: OutboxMessage, at now: Date = Date(), in db: Database) throws -> Int64 {
+  public static func append(_ message: OutboxMessage, at now: Date = Date(), in db: some SQLConnection) throws -> Int64
+  {
     let columns = OutboxHeaderColumns(splitting: message.headers)
     let envelope = columns.envelope
-    // Cached on the connection: every event a service emits runs it.
-    try db.cachedStatement(
-      sql: """
-        INSERT INTO outbox (
-          topic, message_key, payload, event_id, event_type, event_version, traceparent, correlation_id, producer,
-          occurred_at, extra_headers, created_at, attempts)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)
-        """
-    ).execute(arguments: [
-      message.topic, keyColumn(message.keyContent), Data(message.payload), envelope?[0], envelope?[1], envelope?[2],
-      envelope?[3], envelope?[4], envelope?[5], envelope?[6], try HeaderCoding.encode(columns.extras),
-      now.millisecondsSinceEpoch,
-    ])
-    return db.lastInsertedRowID
+    // Every event a service emits runs it (cached on SQLite's connection).
+    return try db.insertReturningID(
+      """
+      INSERT INTO outbox (
+        topic, message_key, payload, event_id, event_type, event_version, traceparent, correlation_id, producer,
+        occurred_at, extra_headers, created_at, attempts)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)
+      """,
+      [
+        message.topic, keyColumn(message.keyContent, db.engine), SQLValue.blob(message.payload), envelope?[0],
+        envelope?[1],
+        envelope?[2], envelope?[3], envelope?[4], envelope?[5], envelope?[6], try HeaderCoding.encode(columns.extras),
+        now.millisecondsSinceEpoch,
+      ])
   }
 
   /// Up to `limit` unsent rows with an id above `after`, oldest id first. Reads only
   /// the partial index of unsent rows, so sent rows kept for retention cost nothing
   /// here. `after` lets a relay skip rows it has handed to the producer already.
-  public static func pending(limit: Int, after: Int64 = 0, in db: Database) throws -> [OutboxRecord] {
-    let rows = try Row.fetchAll(
-      db.cachedStatement(
-        sql: """
-          SELECT id, topic, message_key, payload, created_at, attempts, extra_headers,
-                 event_id, event_type, event_version, traceparent, correlation_id, producer, occurred_at
-          FROM outbox INDEXED BY outbox_unsent
-          WHERE sent_at IS NULL AND id > ? ORDER BY id LIMIT ?
-          """),
-      arguments: [after, limit])
-    // Columns by position, in the SELECT's order: by name, GRDB lowercases and compares
-    // every column name for each lookup, and the relay reads every row it publishes.
+  public static func pending(limit: Int, after: Int64 = 0, in db: some SQLConnection) throws -> [OutboxRecord] {
+    // SQLite's planner is told the partial index: the relay's scan must never become a
+    // table scan however many sent rows retention keeps. PostgreSQL picks it by itself.
+    let rows = try db.query(
+      """
+      SELECT id, topic, message_key, payload, created_at, attempts, extra_headers,
+             event_id, event_type, event_version, traceparent, correlation_id, producer, occurred_at
+      FROM outbox \(db.engine == .sqlite ? "INDEXED BY outbox_unsent" : "")
+      WHERE sent_at IS NULL AND id > ? ORDER BY id LIMIT ?
+      """,
+      [after, limit])
+    // Columns by position, in the SELECT's order: the relay reads every row it publishes.
     return try rows.map { row in
-      let id: Int64 = row[0]
-      let payload: Data = row[3] ?? Data()
+      let id: Int64 = try row.decode(0)
       let message = OutboxMessage(
-        topic: row[1], keyContent: key(row[2]), payload: [UInt8](payload),
+        topic: try row.decode(1), keyContent: key(row.values[2]), payload: bytes(row.values[3]),
         headers: try headers(row, extrasAt: 6, envelopeAt: 7, name: "outbox row \(id)", in: db))
       return OutboxRecord(
-        id: id, message: message, createdAt: Date(millisecondsSinceEpoch: row[4]), attempts: row[5])
+        id: id, message: message, createdAt: Date(millisecondsSinceEpoch: try row.decode(4)),
+        attempts: try row.decode(5))
     }
   }
 
   /// The headers of a row read with `extra_headers` at `extrasAt` and the seven envelope
   /// columns from `envelopeAt` on: a NULL `event_id` means the row has no envelope.
   private static func headers(
-    _ row: Row, extrasAt extrasIndex: Int, envelopeAt first: Int, name: @autoclosure () -> String, in db: Database
+    _ row: SQLRow, extrasAt extrasIndex: Int, envelopeAt first: Int, name: @autoclosure () -> String,
+    in db: some SQLConnection
   ) throws -> [RecordHeader] {
-    let extras = try HeaderCoding.decode(row[extrasIndex], row: name(), in: db)
+    let extras = try HeaderCoding.decode(row.decode(extrasIndex), row: name(), in: db)
     guard !row.hasNull(atIndex: first) else { return extras }
     // Straight into the one array the relay publishes: no intermediate list per row.
     var headers: [RecordHeader] = []
     headers.reserveCapacity(HeaderName.envelope.count + extras.count)
     for (offset, header) in HeaderName.envelope.enumerated() {
-      guard let value = row[first + offset] as String? else {
+      guard let value = try row.optional(first + offset, as: String.self) else {
         throw StorageError(
-          kind: .corrupt, code: ResultCode.SQLITE_CORRUPT.rawValue, path: SagaDatabase.path(of: db),
+          kind: .corrupt, code: 11, path: db.location,
           message: "\(name()): event_id is set but \(OutboxHeaderColumns.envelopeColumns[offset]) is NULL")
       }
       headers.append(RecordHeader(name: header, value: value))
@@ -81,21 +82,31 @@ public enum Outbox {
   /// Marks rows sent at `now`; rows already sent keep their first time. Returns
   /// how many rows changed.
   @discardableResult
-  public static func markSent(ids: some Collection<Int64>, at now: Date = Date(), in db: Database) throws -> Int {
+  public static func markSent(ids: some Collection<Int64>, at now: Date = Date(), in db: some SQLConnection) throws
+    -> Int
+  {
     guard !ids.isEmpty else { return 0 }
-    // The ids travel as one JSON array: a single statement, cached on the connection,
-    // whatever their number (an `IN (?, ?, …)` list is new SQL for every count and is
-    // capped by SQLite's parameter limit). Every relay round runs it on the writer.
-    try db.cachedStatement(
-      sql: "UPDATE outbox SET sent_at = ? WHERE sent_at IS NULL AND id IN (SELECT value FROM json_each(?))"
-    ).execute(arguments: [now.millisecondsSinceEpoch, "[" + ids.map(String.init).joined(separator: ",") + "]"])
-    return db.changesCount
+    // The ids travel as one array: a single statement, cached on the connection, whatever
+    // their number (an `IN (?, ?, …)` list is new SQL for every count and is capped by
+    // SQLite's parameter limit). Every relay round runs it on the writer.
+    let list = ids.map(String.init).joined(separator: ",")
+    return switch db.engine {
+    case .sqlite:
+      try db.execute(
+        "UPDATE outbox SET sent_at = ? WHERE sent_at IS NULL AND id IN (SELECT value FROM json_each(?))",
+        [now.millisecondsSinceEpoch, "[" + list + "]"])
+    case .postgres:
+      try db.execute(
+        "UPDATE outbox SET sent_at = ? WHERE sent_at IS NULL AND id = ANY(CAST(? AS BIGINT[]))",
+        [now.millisecondsSinceEpoch, "{" + list + "}"])
+    }
   }
 
   /// Counts a failed publish attempt on unsent rows, for the relay's logs and
   /// metrics, with the error (`sagactl outbox list`); the rows stay pending.
   @discardableResult
-  public static func recordFailedAttempt(ids: some Collection<Int64>, error: String? = nil, in db: Database) throws
+  public static func recordFailedAttempt(ids: some Collection<Int64>, error: String? = nil, in db: some SQLConnection)
+    throws
     -> Int
   {
     try updateInChunks(ids, in: db) { placeholders in
@@ -104,7 +115,7 @@ public enum Outbox {
         UPDATE outbox SET attempts = attempts + 1, last_error = coalesce(?, last_error)
         WHERE sent_at IS NULL AND id IN (\(placeholders))
         """,
-        [error.map { String($0.prefix(1_000)) } as (any DatabaseValueConvertible)?]
+        [error.map { String($0.prefix(1_000)) }]
       )
     }
   }
@@ -113,118 +124,120 @@ public enum Outbox {
   /// it leaves the relay's queue and is purged with the sent rows. False if the row does not
   /// exist or is no longer pending.
   @discardableResult
-  public static func close(id: Int64, reason: String, at now: Date, in db: Database) throws -> Bool {
+  public static func close(id: Int64, reason: String, at now: Date, in db: some SQLConnection) throws -> Bool {
     try db.execute(
-      sql: "UPDATE outbox SET sent_at = ?, closed_reason = ? WHERE id = ? AND sent_at IS NULL",
-      arguments: [now.millisecondsSinceEpoch, String(reason.prefix(1_000)), id])
-    return db.changesCount == 1
+      "UPDATE outbox SET sent_at = ?, closed_reason = ? WHERE id = ? AND sent_at IS NULL",
+      [now.millisecondsSinceEpoch, String(reason.prefix(1_000)), id]) == 1
   }
 
   /// Up to `limit` rows with an id above `after`, oldest first: only the pending ones, or
   /// (`includeDone`) every row retention still keeps, sent and closed ones too.
-  public static func entries(includeDone: Bool, limit: Int, after: Int64 = 0, in db: Database) throws
+  public static func entries(includeDone: Bool, limit: Int, after: Int64 = 0, in db: some SQLConnection) throws
     -> [OutboxEntry]
   {
     let filter = includeDone ? "" : "sent_at IS NULL AND "
-    let rows = try Row.fetchAll(
-      db,
-      sql: """
-        SELECT id, topic, message_key, payload, created_at, attempts, extra_headers,
-               event_id, event_type, event_version, traceparent, correlation_id, producer, occurred_at,
-               sent_at, closed_reason, last_error
-        FROM outbox WHERE \(filter)id > ? ORDER BY id LIMIT ?
-        """,
-      arguments: [after, limit])
+    let rows = try db.query(
+      """
+      SELECT id, topic, message_key, payload, created_at, attempts, extra_headers,
+             event_id, event_type, event_version, traceparent, correlation_id, producer, occurred_at,
+             sent_at, closed_reason, last_error
+      FROM outbox WHERE \(filter)id > ? ORDER BY id LIMIT ?
+      """,
+      [after, limit])
     return try rows.map { try entry($0, in: db) }
   }
 
   /// Row `id` in whatever state, or nil once purged (or never written).
-  public static func entry(id: Int64, in db: Database) throws -> OutboxEntry? {
-    try Row.fetchOne(
-      db,
-      sql: """
-        SELECT id, topic, message_key, payload, created_at, attempts, extra_headers,
-               event_id, event_type, event_version, traceparent, correlation_id, producer, occurred_at,
-               sent_at, closed_reason, last_error
-        FROM outbox WHERE id = ?
-        """,
-      arguments: [id]
-    ).map { try entry($0, in: db) }
+  public static func entry(id: Int64, in db: some SQLConnection) throws -> OutboxEntry? {
+    try db.query(
+      """
+      SELECT id, topic, message_key, payload, created_at, attempts, extra_headers,
+             event_id, event_type, event_version, traceparent, correlation_id, producer, occurred_at,
+             sent_at, closed_reason, last_error
+      FROM outbox WHERE id = ?
+      """,
+      [id]
+    ).first.map { try entry($0, in: db) }
   }
 
-  private static func entry(_ row: Row, in db: Database) throws -> OutboxEntry {
-    let id: Int64 = row[0]
-    let payload: Data = row[3] ?? Data()
+  private static func entry(_ row: SQLRow, in db: some SQLConnection) throws -> OutboxEntry {
+    let id: Int64 = try row.decode(0)
     let message = OutboxMessage(
-      topic: row[1], keyContent: key(row[2]), payload: [UInt8](payload),
+      topic: try row.decode(1), keyContent: key(row.values[2]), payload: bytes(row.values[3]),
       headers: try headers(row, extrasAt: 6, envelopeAt: 7, name: "outbox row \(id)", in: db))
     let record = OutboxRecord(
-      id: id, message: message, createdAt: Date(millisecondsSinceEpoch: row[4]), attempts: row[5])
+      id: id, message: message, createdAt: Date(millisecondsSinceEpoch: try row.decode(4)),
+      attempts: try row.decode(5))
     return OutboxEntry(
-      record: record, sentAt: (row[14] as Int64?).map(Date.init(millisecondsSinceEpoch:)), closedReason: row[15],
-      lastError: row[16])
+      record: record, sentAt: try row.optional(14, as: Int64.self).map(Date.init(millisecondsSinceEpoch:)),
+      closedReason: try row.optional(15), lastError: try row.optional(16))
   }
 
   /// Deletes rows sent before `cutoff` and returns how many. Unsent rows are never
   /// deleted, however old: they are messages still owed to Kafka.
   @discardableResult
-  public static func purgeSent(olderThan cutoff: Date, in db: Database) throws -> Int {
+  public static func purgeSent(olderThan cutoff: Date, in db: some SQLConnection) throws -> Int {
     try db.execute(
-      sql: "DELETE FROM outbox WHERE sent_at IS NOT NULL AND sent_at < ?",
-      arguments: [cutoff.millisecondsSinceEpoch])
-    return db.changesCount
+      "DELETE FROM outbox WHERE sent_at IS NOT NULL AND sent_at < ?", [cutoff.millisecondsSinceEpoch])
   }
 
   /// How many rows wait to be published (`sagad_outbox_pending`).
-  public static func pendingCount(in db: Database) throws -> Int {
-    try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL") ?? 0
+  public static func pendingCount(in db: some SQLConnection) throws -> Int {
+    try db.value(Int.self, "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL") ?? 0
   }
 
   /// When the longest-waiting unsent row was appended, or nil when none waits
   /// (`sagad_outbox_oldest_age_seconds`). Taken from the lowest id rather than
   /// `MIN(created_at)` so it stays one index probe while a broker outage piles up
   /// rows; the two differ only if the wall clock stepped back.
-  public static func oldestPendingCreatedAt(in db: Database) throws -> Date? {
-    try Int64.fetchOne(
-      db, sql: "SELECT created_at FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT 1"
-    ).map(Date.init(millisecondsSinceEpoch:))
+  public static func oldestPendingCreatedAt(in db: some SQLConnection) throws -> Date? {
+    try db.value(Int64.self, "SELECT created_at FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT 1")
+      .map(Date.init(millisecondsSinceEpoch:))
   }
 
   /// `message_key` holds a text key as TEXT, as it always did, and a key that is not
   /// UTF-8 (a dead letter's copy of a peer's key) as a BLOB, so no byte is lost.
-  private static func keyColumn(_ key: RecordBytes) -> (any DatabaseValueConvertible)? {
+  /// PostgreSQL types its columns strictly, so there `message_key` is BYTEA and every key is
+  /// bytes (read back as text when they are UTF-8).
+  private static func keyColumn(_ key: RecordBytes, _ engine: SQLEngine) -> SQLValue {
     switch key {
-    case .text(let text): text
-    case .binary(let bytes): Data(bytes)
-    case .null: nil
+    case .text(let text): engine == .sqlite ? .text(text) : .blob(Array(text.utf8))
+    case .binary(let bytes): .blob(bytes)
+    case .null: .null
     }
   }
 
-  private static func key(_ column: DatabaseValue) -> RecordBytes {
-    switch column.storage {
-    case .string(let text): .text(text)
-    case .blob(let data): RecordBytes([UInt8](data))
+  private static func key(_ column: SQLValue) -> RecordBytes {
+    switch column {
+    case .text(let text): .text(text)
+    case .blob(let data): RecordBytes(data)
     // TEXT affinity stores numbers as text; these two are there for completeness.
-    case .int64(let number): .text(String(number))
-    case .double(let number): .text(String(number))
+    case .integer(let number): .text(String(number))
+    case .real(let number): .text(String(number))
     case .null: .null
+    }
+  }
+
+  private static func bytes(_ column: SQLValue) -> [UInt8] {
+    switch column {
+    case .blob(let bytes): bytes
+    case .text(let text): Array(text.utf8)
+    default: []
     }
   }
 
   /// SQLite caps bound parameters per statement (32,766 here); a relay batch can
   /// be larger, so ids go in chunks well below the cap.
   private static func updateInChunks(
-    _ ids: some Collection<Int64>, in db: Database,
-    statement: (String) -> (String, [(any DatabaseValueConvertible)?])
+    _ ids: some Collection<Int64>, in db: some SQLConnection,
+    statement: (String) -> (String, [any SQLBindable])
   ) throws -> Int {
     var changed = 0
     let all = Array(ids)
     for start in stride(from: 0, to: all.count, by: 500) {
       let chunk = all[start..<min(start + 500, all.count)]
       let (sql, leading) = statement(Array(repeating: "?", count: chunk.count).joined(separator: ","))
-      let arguments = StatementArguments(leading + chunk.map { $0 as (any DatabaseValueConvertible)? })
-      try db.execute(sql: sql, arguments: arguments)
-      changed += db.changesCount
+      changed += try db.execute(sql, leading + chunk.map { $0 as any SQLBindable })
     }
     return changed
   }

@@ -1,5 +1,4 @@
 public import Foundation
-public import GRDB
 
 /// How long the bookkeeping rows of a service database are kept (`outbox.retention`,
 /// `inbox.retention`, `timeline.retention`). Without it they would grow for as long as
@@ -48,14 +47,15 @@ public struct PurgeResult: Sendable, Equatable {
 /// for an operator.
 public enum Retention {
   /// Runs every purge in the caller's transaction.
-  public static func purge(_ policy: RetentionPolicy, now: Date = Date(), in db: Database) throws -> PurgeResult {
+  public static func purge(_ policy: RetentionPolicy, now: Date = Date(), in db: some SQLConnection) throws
+    -> PurgeResult
+  {
     let inboxCutoff = now.subtracting(policy.inbox)
     var result = PurgeResult(
       outboxRows: try Outbox.purgeSent(olderThan: now.subtracting(policy.outbox), in: db),
       inboxRows: try Inbox.purge(olderThan: inboxCutoff, in: db))
-    try db.execute(
-      sql: "DELETE FROM dead_lettered WHERE dead_lettered_at < ?", arguments: [inboxCutoff.millisecondsSinceEpoch])
-    result.deadLetterMarks = db.changesCount
+    result.deadLetterMarks = try db.execute(
+      "DELETE FROM dead_lettered WHERE dead_lettered_at < ?", [inboxCutoff.millisecondsSinceEpoch])
     for table in policy.timelineTables {
       result.timelineRows += try purgeTimeline(table, olderThan: now.subtracting(policy.timeline), in: db)
     }
@@ -65,16 +65,12 @@ public enum Retention {
   /// Steps are appended in time order, so the first step young enough bounds the old
   /// ones: found in rowid order it costs a read of the rows about to go (the table has no
   /// index on `at`, and one would cost every step a second insert), then a rowid range delete.
-  private static func purgeTimeline(_ table: String, olderThan cutoff: Date, in db: Database) throws -> Int {
+  private static func purgeTimeline(_ table: String, olderThan cutoff: Date, in db: some SQLConnection) throws -> Int {
     let millis = cutoff.millisecondsSinceEpoch
-    if let firstKept = try Int64.fetchOne(
-      db, sql: "SELECT id FROM \(table) WHERE at >= ? ORDER BY id LIMIT 1", arguments: [millis])
-    {
-      try db.execute(sql: "DELETE FROM \(table) WHERE id < ?", arguments: [firstKept])
-    } else {
-      try db.execute(sql: "DELETE FROM \(table) WHERE at < ?", arguments: [millis])
+    if let firstKept = try db.value(Int64.self, "SELECT id FROM \(table) WHERE at >= ? ORDER BY id LIMIT 1", [millis]) {
+      return try db.execute("DELETE FROM \(table) WHERE id < ?", [firstKept])
     }
-    return db.changesCount
+    return try db.execute("DELETE FROM \(table) WHERE at < ?", [millis])
   }
 }
 

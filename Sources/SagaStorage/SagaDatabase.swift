@@ -1,11 +1,12 @@
 import Foundation
 public import GRDB
 
-/// One service's SQLite database: a GRDB `DatabasePool` on one file (an in-memory
-/// `DatabaseQueue` in unit tests), with the storage tables (outbox, inbox, retry schedule,
-/// dead-letter marks) and the service's own schema migrated on open. It is what the
-/// runtime's relay and workers use; each service wraps it in its `ServiceDatabase`
-/// (`PaymentsDatabase`, `PointsDatabase`), whose schema owns the service's migrations.
+/// One service's database: on SQLite a GRDB `DatabasePool` on one file (an in-memory
+/// `DatabaseQueue` in unit tests), on PostgreSQL a schema of its own (``PostgresEngine``),
+/// with the storage tables (outbox, inbox, retry schedule, dead-letter marks) and the
+/// service's own schema migrated on open. It is what the runtime's relay and workers use;
+/// each service wraps it in its `ServiceDatabase` (`PaymentsDatabase`, `PointsDatabase`),
+/// whose schema owns the service's migrations. The stores see only ``SQLConnection``.
 ///
 /// ## Durability: WAL and `synchronous=FULL` by default
 ///
@@ -26,18 +27,40 @@ public import GRDB
 /// can vanish. Choose `normal` only on hosts whose storage has power-loss
 /// protection, or for benchmarks and development.
 ///
-/// All access is through GRDB's async APIs (``write(_:)``, ``read(_:)``, or
-/// ``writer`` and ``reader`` directly), which run the closure on GRDB's own
-/// dispatch queues and suspend the caller, so a slow fsync never blocks a thread of
+/// All access is through ``write(_:)`` and ``read(_:)``, which run the closure on a thread
+/// of the engine's own (GRDB's dispatch queues, or the PostgreSQL engine's thread pool) and
+/// suspend the caller, so a slow fsync or a server round trip never blocks a thread of
 /// Swift's cooperative pool.
 public final class SagaDatabase: Sendable {
-  /// The absolute path of the database file, as errors name it (`:memory:` for an
-  /// in-memory database).
+  /// Where the data is, as errors name it: the absolute path of the SQLite file (`:memory:`
+  /// for an in-memory database), or the PostgreSQL URL (without password) and schema.
   public let path: String
-  /// The single writer connection, for transactions that GRDB manages.
-  public let writer: any DatabaseWriter
-  /// Where reads go; on a pool, reads never wait for the writer.
-  public var reader: any DatabaseReader { writer }
+  private let backend: Backend
+
+  private enum Backend: Sendable {
+    case sqlite(any DatabaseWriter)
+    case postgres(PostgresEngine)
+  }
+
+  /// The engine this database runs on.
+  public var engine: SQLEngine {
+    switch backend {
+    case .sqlite: .sqlite
+    case .postgres: .postgres
+    }
+  }
+
+  /// The SQLite writer (GRDB's), for tests and SQLite-only tools; nil on PostgreSQL.
+  public var sqlite: (any DatabaseWriter)? {
+    if case .sqlite(let writer) = backend { return writer }
+    return nil
+  }
+
+  /// A database on PostgreSQL, already migrated (``PostgresEngine/open(_:schema:migrations:logger:)``).
+  public init(postgres engine: PostgresEngine) {
+    path = engine.location
+    backend = .postgres(engine)
+  }
 
   /// Opens (creating if needed) the database at `configuration.path` and runs the
   /// storage migrations followed by those `migrations` registers.
@@ -62,7 +85,7 @@ public final class SagaDatabase: Sendable {
   public init(_ writer: any DatabaseWriter, migrator: DatabaseMigrator) throws {
     let path = writer.path
     self.path = path
-    self.writer = writer
+    backend = .sqlite(writer)
     do {
       try migrator.migrate(writer)
       // SQLite opens a file it cannot write read-only without a word (a filesystem
@@ -130,34 +153,49 @@ public final class SagaDatabase: Sendable {
     }
   }
 
-  /// Runs `updates` in one IMMEDIATE transaction, committed if it returns and
-  /// rolled back if it throws.
-  /// - Throws: ``StorageError`` for SQLite failures, or what `updates` threw.
-  public func write<T: Sendable>(_ updates: @Sendable (Database) throws -> T) async throws -> T {
-    do {
-      return try await writer.write(updates)
-    } catch {
-      throw StorageError.mapping(error, path: path)
+  /// Runs `updates` in one write transaction (SQLite: IMMEDIATE; PostgreSQL: READ
+  /// COMMITTED), committed if it returns and rolled back if it throws.
+  /// - Throws: ``StorageError`` for the engine's failures, or what `updates` threw.
+  public func write<T: Sendable>(_ updates: @Sendable (any SQLConnection) throws -> T) async throws -> T {
+    switch backend {
+    case .sqlite(let writer):
+      do {
+        return try await writer.write { db in try updates(db) }
+      } catch {
+        throw StorageError.mapping(error, path: path)
+      }
+    case .postgres(let engine):
+      return try await engine.write(updates)
     }
   }
 
   /// Runs `value` in a read transaction that sees one committed state.
-  /// - Throws: ``StorageError`` for SQLite failures, or what `value` threw.
-  public func read<T: Sendable>(_ value: @Sendable (Database) throws -> T) async throws -> T {
-    do {
-      return try await writer.read(value)
-    } catch {
-      throw StorageError.mapping(error, path: path)
+  /// - Throws: ``StorageError`` for the engine's failures, or what `value` threw.
+  public func read<T: Sendable>(_ value: @Sendable (any SQLConnection) throws -> T) async throws -> T {
+    switch backend {
+    case .sqlite(let writer):
+      do {
+        return try await writer.read { db in try value(db) }
+      } catch {
+        throw StorageError.mapping(error, path: path)
+      }
+    case .postgres(let engine):
+      return try await engine.read(value)
     }
   }
 
-  /// Closes every connection; later accesses fail. Optional: the connections
+  /// Closes every connection; later accesses fail. Optional for SQLite: the connections
   /// also close when the last reference goes away.
-  public func close() throws {
-    do {
-      try writer.close()
-    } catch {
-      throw StorageError.mapping(error, path: path)
+  public func close() async throws {
+    switch backend {
+    case .sqlite(let writer):
+      do {
+        try writer.close()
+      } catch {
+        throw StorageError.mapping(error, path: path)
+      }
+    case .postgres(let engine):
+      await engine.close()
     }
   }
 

@@ -1,4 +1,5 @@
 public import GRDB
+public import Logging
 
 /// One service's database (GRDB's AppDatabase pattern): it owns the migrations (the storage
 /// tables, then `Schema`'s) and takes any `DatabaseWriter`: the file pool
@@ -24,6 +25,25 @@ public final class ServiceDatabase<Schema: ServiceSchema>: Sendable {
     try self.init(SagaDatabase.openPool(configuration))
   }
 
+  /// Opens the service's schema on PostgreSQL, creating and migrating it if needed.
+  /// - Throws: `StorageError` (`.unavailable` while the server cannot be reached).
+  public static func open(
+    postgres configuration: PostgresStorageConfiguration, logger: Logger
+  ) async throws -> ServiceDatabase {
+    let engine = try await PostgresEngine.open(
+      configuration, schema: Schema.postgresSchema, migrations: postgresMigrations, logger: logger)
+    return ServiceDatabase(storage: SagaDatabase(postgres: engine))
+  }
+
+  /// Every PostgreSQL migration of the service's schema: the storage tables', then `Schema`'s.
+  public static var postgresMigrations: [PostgresMigration] {
+    StorageMigrations.postgres + Schema.postgresMigrations
+  }
+
+  private init(storage: SagaDatabase) {
+    self.storage = storage
+  }
+
   /// Every migration of the service's database, in order: the storage tables, then
   /// `Schema`'s (identifiers never change: existing databases open as they are).
   public static var migrator: DatabaseMigrator {
@@ -31,12 +51,12 @@ public final class ServiceDatabase<Schema: ServiceSchema>: Sendable {
   }
 
   /// Runs `updates` in one write transaction; see `SagaDatabase.write(_:)`.
-  public func write<T: Sendable>(_ updates: @Sendable (Database) throws -> T) async throws -> T {
+  public func write<T: Sendable>(_ updates: @Sendable (any SQLConnection) throws -> T) async throws -> T {
     try await storage.write(updates)
   }
 
   /// Runs `value` in a read transaction; see `SagaDatabase.read(_:)`.
-  public func read<T: Sendable>(_ value: @Sendable (Database) throws -> T) async throws -> T {
+  public func read<T: Sendable>(_ value: @Sendable (any SQLConnection) throws -> T) async throws -> T {
     try await storage.read(value)
   }
 }

@@ -1,6 +1,7 @@
 public import GRDB
+import PostgresNIO
 
-/// An SQLite failure, classified so that callers can decide between retrying the
+/// A storage failure (SQLite's or PostgreSQL's), classified so that callers can decide between retrying the
 /// transaction, stopping the worker, and blaming the data.
 ///
 /// Every error that ``SagaDatabase`` lets out of `init`, `read` and `write` and
@@ -33,6 +34,9 @@ public struct StorageError: Error, Sendable, Equatable, CustomStringConvertible 
     case outOfMemory
     /// A constraint of the schema rejected the data (`SQLITE_CONSTRAINT`).
     case constraint
+    /// The database server cannot be reached or is shutting down (PostgreSQL only): the
+    /// connection is gone, so the transaction did not happen; it goes through once it is back.
+    case unavailable
     /// Anything else: usually a bug in an SQL statement.
     case other
   }
@@ -43,8 +47,10 @@ public struct StorageError: Error, Sendable, Equatable, CustomStringConvertible 
   public let code: Int32
   /// The database file the error happened on.
   public let path: String
-  /// SQLite's message, with the statement when there was one.
+  /// The engine's message, with the statement when there was one.
   public let message: String
+  /// PostgreSQL's SQLSTATE (`23505`, `40001`, …); nil for SQLite, whose code is ``code``.
+  public let sqlState: String?
 
   /// Whether running the same transaction again, after a backoff, can succeed.
   ///
@@ -65,7 +71,7 @@ public struct StorageError: Error, Sendable, Equatable, CustomStringConvertible 
   /// * constraint and other: the same statement with the same data fails again.
   public var isRetriable: Bool {
     switch kind {
-    case .busy, .locked, .outOfMemory: true
+    case .busy, .locked, .outOfMemory, .unavailable: true
     case .ioError: !Self.permanentIOErrors.contains(code)
     case .full, .readOnly, .corrupt, .cannotOpen, .constraint, .other: false
     }
@@ -82,7 +88,8 @@ public struct StorageError: Error, Sendable, Equatable, CustomStringConvertible 
 
   public var description: String {
     let verdict = isRetriable ? "retriable" : "not retriable"
-    return "storage error on \(path): \(message) (SQLite code \(code), \(kind), \(verdict))"
+    let code = sqlState.map { "SQLSTATE \($0)" } ?? "SQLite code \(code)"
+    return "storage error on \(path): \(message) (\(code), \(kind), \(verdict))"
   }
 
   /// Classifies an SQLite error raised on the database file at `path`.
@@ -96,18 +103,29 @@ public struct StorageError: Error, Sendable, Equatable, CustomStringConvertible 
     )
   }
 
-  public init(kind: Kind, code: Int32, path: String, message: String) {
+  public init(kind: Kind, code: Int32, path: String, message: String, sqlState: String? = nil) {
     self.kind = kind
     self.code = code
     self.path = path
     self.message = message
+    self.sqlState = sqlState
   }
 
-  /// `error` as a `StorageError` if it came from SQLite, else unchanged, so that a
-  /// domain error thrown inside a transaction keeps its type.
+  /// `error` as a `StorageError` if it came from SQLite or PostgreSQL, else unchanged, so
+  /// that a domain error thrown inside a transaction keeps its type.
   public static func mapping(_ error: any Error, path: String) -> any Error {
-    guard let databaseError = error as? DatabaseError else { return error }
-    return StorageError(databaseError, path: path)
+    if let databaseError = error as? DatabaseError { return StorageError(databaseError, path: path) }
+    if error is PSQLError { return StorageError(postgres: error, location: path) }
+    return error
+  }
+
+  /// `error` as a `StorageError` when it came from either engine (inside a transaction SQLite
+  /// throws GRDB's errors), else nil.
+  public static func classifying(_ error: any Error) -> StorageError? {
+    if let error = error as? StorageError { return error }
+    if let error = error as? DatabaseError { return StorageError(error, path: "") }
+    if error is PSQLError { return StorageError(postgres: error, location: "") }
+    return nil
   }
 
   private static func kind(of primary: ResultCode) -> Kind {

@@ -27,7 +27,7 @@ struct GroupHarness: Sendable {
   }
 
   func count(_ sql: String) async throws -> Int {
-    try await database.read { db in try Int.fetchOne(db, sql: sql) ?? 0 }
+    try await database.read { db in try db.value(Int.self, sql) ?? 0 }
   }
 
   /// Pays `requests` as ONE group, in this order: holds the writer, lets a first request
@@ -35,7 +35,7 @@ struct GroupHarness: Sendable {
   /// one, then lets the writer go.
   func payInOneGroup(_ requests: [PayRequest]) async throws -> [Result<PayResult, PaymentsError>] {
     let hold = WriterHold()
-    let holder = Task { try await database.writer.writeWithoutTransaction { _ in hold.block() } }
+    let holder = Task { try await database.sqlite!.writeWithoutTransaction { _ in hold.block() } }
     try await poll { hold.isHolding }
     let schedule = Int64(service.payStatistics.requests + 1_000)
     let plug = Task { try await service.pay(PayRequest(userId: 99, scheduleId: schedule, amount: 1)) }
@@ -87,8 +87,8 @@ final class CommitGate: TransactionObserver, Sendable {
     state.withLock { $0.waiting = true }
     while !state.withLock({ $0.released }) { usleep(1_000) }
   }
-  func databaseDidCommit(_ db: Database) {}
-  func databaseDidRollback(_ db: Database) {}
+  func databaseDidCommit(_ db: some SQLConnection) {}
+  func databaseDidRollback(_ db: some SQLConnection) {}
 }
 
 final class Recorder<Value: Sendable>: Sendable {

@@ -32,7 +32,7 @@ struct GroupCommitTests {
       #expect(harness.commits.all.suffix(2) == [1, 3])
 
       // Durable: a fresh connection to the file sees exactly the three payments (and the plug).
-      try harness.database.close()
+      try await harness.database.close()
       let reopened = try PaymentsDatabase(opening: StorageConfiguration(path: harness.database.path))
       let service = PaymentsService(database: reopened)
       #expect(try await service.balance(userId: 1) == 50_000)
@@ -43,7 +43,7 @@ struct GroupCommitTests {
       }
       let counts = try await reopened.storage.read { db in
         try ["payments", "reservations", "outbox", "saga_steps"].map {
-          try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \($0)") ?? -1
+          try db.value(Int.self, "SELECT COUNT(*) FROM \($0)") ?? -1
         }
       }
       #expect(counts == [4, 4, 4, 4])
@@ -77,7 +77,7 @@ struct GroupCommitTests {
     try await GroupHarness.run { harness in
       for user in 1...3 { try await harness.service.addUser(id: Int64(user), initialBalance: 100_000) }
       let gate = CommitGate()
-      try await harness.database.writer.writeWithoutTransaction { db in db.add(transactionObserver: gate) }
+      try await harness.database.sqlite!.writeWithoutTransaction { db in db.add(transactionObserver: gate) }
       gate.arm()
       let answered = Recorder<Int64>()
       let payers = (1...3).map { user in
@@ -108,17 +108,17 @@ struct GroupCommitTests {
     try await GroupHarness.run { harness in
       for user in [1, 7, 3] { try await harness.service.addUser(id: Int64(user), initialBalance: 100_000) }
       // An SQL error (not a business refusal) whenever user 7 pays, on the writer only.
-      try await harness.database.writer.writeWithoutTransaction { db in
+      try await harness.database.sqlite!.writeWithoutTransaction { db in
         db.add(
           function: DatabaseFunction("test_fail_for_user_7", argumentCount: 1, pure: false) { values in
             if Int64.fromDatabaseValue(values[0]) == 7 { throw InjectedFailure() }
             return nil
           })
         try db.execute(
-          sql: """
-            CREATE TEMP TRIGGER fail_user_7 BEFORE INSERT ON payments
-            BEGIN SELECT test_fail_for_user_7(NEW.user_id); END
-            """)
+          """
+          CREATE TEMP TRIGGER fail_user_7 BEFORE INSERT ON payments
+          BEGIN SELECT test_fail_for_user_7(NEW.user_id); END
+          """)
       }
       let results = try await harness.payInOneGroup([
         PayRequest(userId: 1, scheduleId: 1, amount: 1_000), PayRequest(userId: 7, scheduleId: 1, amount: 1_000),

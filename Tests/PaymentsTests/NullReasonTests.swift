@@ -69,33 +69,33 @@ struct NullReasonTests {
     try PaymentsDatabase.migrator.migrate(old, upTo: "payments-v2-recovery")
     try await old.write { db in
       try db.execute(
-        sql: """
-          INSERT INTO users (id, created_at) VALUES (1, 0);
-          INSERT INTO reservations (id, user_id, schedule_id, seat, status, created_at, updated_at)
-            VALUES (7, 1, 10, 'A-1', 'CANCELLED', 0, 0);
-          INSERT INTO payments (id, user_id, reservation_id, schedule_id, amount, status, trace_id, correlation_id,
-                                created_at, updated_at)
-            VALUES (3, 1, 7, 10, 500, 'REFUNDED', 't', 'c', 0, 0);
-          INSERT INTO refunds (id, payment_id, amount, reason, created_at) VALUES (5, 3, 500, 'no account', 9);
-          """)
+        """
+        INSERT INTO users (id, created_at) VALUES (1, 0);
+        INSERT INTO reservations (id, user_id, schedule_id, seat, status, created_at, updated_at)
+          VALUES (7, 1, 10, 'A-1', 'CANCELLED', 0, 0);
+        INSERT INTO payments (id, user_id, reservation_id, schedule_id, amount, status, trace_id, correlation_id,
+                              created_at, updated_at)
+          VALUES (3, 1, 7, 10, 500, 'REFUNDED', 't', 'c', 0, 0);
+        INSERT INTO refunds (id, payment_id, amount, reason, created_at) VALUES (5, 3, 500, 'no account', 9);
+        """)
       #expect(throws: DatabaseError.self) {
-        try db.execute(sql: "UPDATE refunds SET reason = NULL WHERE id = 5")
+        try db.execute("UPDATE refunds SET reason = NULL WHERE id = 5")
       }
     }
 
     let upgraded = try PaymentsDatabase(old).storage
     try await upgraded.write { db in
       let row = try #require(
-        try Row.fetchOne(db, sql: "SELECT id, payment_id, amount, reason, created_at FROM refunds"))
+        try db.query("SELECT id, payment_id, amount, reason, created_at FROM refunds").first)
       #expect(row["id"] == 5 as Int64 && row["payment_id"] == 3 as Int64 && row["amount"] == 500 as Int64)
       #expect(row["reason"] == "no account" && row["created_at"] == 9 as Int64)
-      try db.execute(sql: "UPDATE refunds SET reason = NULL WHERE id = 5")
+      try db.execute("UPDATE refunds SET reason = NULL WHERE id = 5")
       // Still one refund per payment, of a positive amount.
       #expect(throws: DatabaseError.self) {
-        try db.execute(sql: "INSERT INTO refunds (payment_id, amount, reason, created_at) VALUES (3, 500, NULL, 10)")
+        try db.execute("INSERT INTO refunds (payment_id, amount, reason, created_at) VALUES (3, 500, NULL, 10)")
       }
       #expect(throws: DatabaseError.self) {
-        try db.execute(sql: "INSERT INTO refunds (payment_id, amount, reason, created_at) VALUES (4, 0, NULL, 10)")
+        try db.execute("INSERT INTO refunds (payment_id, amount, reason, created_at) VALUES (4, 0, NULL, 10)")
       }
     }
   }

@@ -88,7 +88,7 @@ struct StuckSagaSweeperTests {
     #expect(steps.filter { $0 == .republished }.count == 3)
     #expect(steps.filter { $0 == .stuckReported }.count == 1)
     let announcements = try await payments.database.storage.read { db in
-      try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE topic = 'reservation-completed'") ?? 0
+      try db.value(Int.self, "SELECT COUNT(*) FROM outbox WHERE topic = 'reservation-completed'") ?? 0
     }
     #expect(announcements == 1 + 3)
     #expect(sweeper.statistics.stuck == 1 && sweeper.statistics.reported == 1)

@@ -56,7 +56,7 @@ struct PaymentsHarness: Sendable {
 
   /// The single integer `sql` selects.
   func count(_ sql: String) async throws -> Int {
-    try await database.read { db in try Int.fetchOne(db, sql: sql) ?? 0 }
+    try await database.read { db in try db.value(Int.self, sql) ?? 0 }
   }
 
   func status(_ paymentId: Int64) async throws -> PaymentStatus? {

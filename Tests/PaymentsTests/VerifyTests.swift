@@ -30,17 +30,16 @@ struct VerifyTests {
         inbound(CompensatePayment(paymentId: payments[2].paymentId, userId: 3, refundAmount: 1, reason: "x")))
       #expect(try await harness.service.verify() == [])
 
-      try await harness.database.write { db in
-        try db.execute(sql: "UPDATE wallets SET balance = balance + 1 WHERE user_id = 1")
+      _ = try await harness.database.write { db in
+        try db.execute("UPDATE wallets SET balance = balance + 1 WHERE user_id = 1")
       }
       let violations = try await harness.service.verify()
       #expect(violations == ["user 1: balance 50001 KRW but ledger sums to 50000 KRW"])
 
       try await harness.database.write { db in
-        try db.execute(sql: "UPDATE wallets SET balance = balance - 1 WHERE user_id = 1")
-        try db.execute(
-          sql: "UPDATE reservations SET status = 'RESERVED' WHERE id = ?", arguments: [payments[1].reservationId])
-        try db.execute(sql: "DELETE FROM refunds WHERE payment_id = ?", arguments: [payments[1].paymentId])
+        try db.execute("UPDATE wallets SET balance = balance - 1 WHERE user_id = 1")
+        try db.execute("UPDATE reservations SET status = 'RESERVED' WHERE id = ?", [payments[1].reservationId])
+        try db.execute("DELETE FROM refunds WHERE payment_id = ?", [payments[1].paymentId])
       }
       let refundViolations = try await harness.service.verify()
       #expect(refundViolations.count == 2)

@@ -77,8 +77,8 @@ struct FailureTests {
     try await withPoints { points in
       try await points.service.enroll(userId: userId)
       let nearlyFull = Int64.max - 50
-      try await points.database.write { db in
-        try db.execute(sql: "UPDATE point_accounts SET balance = ? WHERE user_id = ?", arguments: [nearlyFull, userId])
+      _ = try await points.database.write { db in
+        try db.execute("UPDATE point_accounts SET balance = ? WHERE user_id = ?", [nearlyFull, userId])
       }
       let recorder = OutcomeRecorder()
       try await points.handle(message(reservationCompleted(paidAmount: 1_000)), with: recorder.handler())

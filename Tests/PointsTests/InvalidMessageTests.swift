@@ -93,7 +93,7 @@ struct InvalidMessageTests {
   func sqlError() async throws {
     try await withPoints { points in
       try await points.service.enroll(userId: userId)
-      try await points.database.write { db in try db.execute(sql: "DROP TABLE reward_failures") }
+      _ = try await points.database.write { db in try db.execute("DROP TABLE reward_failures") }
       let error = await #expect(throws: SagaError.self) {
         try await points.handle(message(reservationCompleted(paidAmount: 1_000)))
       }
@@ -112,13 +112,13 @@ struct InvalidMessageTests {
       var lockerConfiguration = Configuration()
       lockerConfiguration.allowsUnsafeTransactions = true
       let locker = try DatabaseQueue(path: points.database.path, configuration: lockerConfiguration)
-      try locker.inDatabase { db in try db.execute(sql: "BEGIN IMMEDIATE") }
-      defer { try? locker.inDatabase { db in try db.execute(sql: "ROLLBACK") } }
+      _ = try locker.inDatabase { db in try db.execute("BEGIN IMMEDIATE") }
+      defer { _ = try? locker.inDatabase { db in try db.execute("ROLLBACK") } }
 
       let record = message(reservationCompleted(paidAmount: 1_000))
       // Autocommit mode, so the lock is wanted by the handler's first write, not by BEGIN.
       let error = await #expect(throws: SagaError.self) {
-        try await impatient.writer.writeWithoutTransaction { db in
+        try await impatient.sqlite!.writeWithoutTransaction { db in
           try ReservationCompletedHandler().handle(
             record, context: MessageContext(envelope: record.envelope, service: .points), in: db)
         }

@@ -20,7 +20,7 @@ struct PointsServiceTests {
       #expect(try await points.service.isEnrolled(userId: userId))
       #expect(try await points.service.balance(userId: userId) == 5_000)
       let enrolledAt = try await points.database.read { db in
-        try Int64.fetchOne(db, sql: "SELECT enrolled_at FROM point_accounts WHERE user_id = ?", arguments: [userId])
+        try db.value(Int64.self, "SELECT enrolled_at FROM point_accounts WHERE user_id = ?", [userId])
       }
       #expect(enrolledAt == RFC3339Timestamp.milliseconds(of: referenceDate))
       #expect(try await points.count("point_accounts") == 1)
@@ -52,16 +52,16 @@ struct PointsServiceTests {
       try await points.handle(message(reservationCompleted(paidAmount: 50_000)))
       await #expect(throws: (any Error).self) {
         try await points.database.write { db in
-          try db.execute(sql: "UPDATE point_accounts SET balance = -1 WHERE user_id = ?", arguments: [userId])
+          try db.execute("UPDATE point_accounts SET balance = -1 WHERE user_id = ?", [userId])
         }
       }
       await #expect(throws: (any Error).self) {
         try await points.database.write { db in
           try db.execute(
-            sql: """
-              INSERT INTO point_ledger (user_id, payment_id, reservation_id, paid_amount, amount, created_at)
-              VALUES (?, ?, 1, 0, 0, 0)
-              """, arguments: [userId, paymentId])
+            """
+            INSERT INTO point_ledger (user_id, payment_id, reservation_id, paid_amount, amount, created_at)
+            VALUES (?, ?, 1, 0, 0, 0)
+            """, [userId, paymentId])
         }
       }
       #expect(try await points.service.balance(userId: userId) == 5_000)
@@ -79,8 +79,8 @@ struct PointsServiceTests {
       #expect(try await points.service.verify() == [])
 
       try await points.database.write { db in
-        try db.execute(sql: "UPDATE point_accounts SET balance = balance + 1 WHERE user_id = ?", arguments: [userId])
-        try db.execute(sql: "UPDATE point_accounts SET balance = 300 WHERE user_id = 8")
+        try db.execute("UPDATE point_accounts SET balance = balance + 1 WHERE user_id = ?", [userId])
+        try db.execute("UPDATE point_accounts SET balance = 300 WHERE user_id = 8")
       }
       let problems = try await points.service.verify()
       #expect(problems.count == 2)
@@ -95,12 +95,12 @@ struct PointsServiceTests {
       try await points.handle(message(reservationCompleted(paidAmount: 50_000)))
       try await points.service.enroll(userId: userId)
       // Only a hand edit can get here: the handler checks both tables before deciding.
-      try await points.database.write { db in
+      _ = try await points.database.write { db in
         try db.execute(
-          sql: """
-            INSERT INTO point_ledger (user_id, payment_id, reservation_id, paid_amount, amount, created_at)
-            VALUES (?, ?, ?, 50000, 0, 0)
-            """, arguments: [userId, paymentId, reservationId])
+          """
+          INSERT INTO point_ledger (user_id, payment_id, reservation_id, paid_amount, amount, created_at)
+          VALUES (?, ?, ?, 50000, 0, 0)
+          """, [userId, paymentId, reservationId])
       }
       let problems = try await points.service.verify()
       #expect(problems.count == 1)
@@ -119,7 +119,7 @@ struct PointsServiceTests {
       try await service.enroll(userId: userId)
       try await points.handle(message(reservationCompleted(paidAmount: 50_000)))
       try await points.handle(message(reservationCompleted(paidAmount: 50_000, userId: 8)))
-      try service.database.storage.close()
+      try await service.database.storage.close()
     }
     let reopened = try PointsService(opening: configuration)
     #expect(try await reopened.balance(userId: userId) == 5_000)

@@ -36,7 +36,7 @@ struct PointsFixture {
   }
 
   func count(_ table: String) async throws -> Int {
-    try await database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(table)") ?? 0 }
+    try await database.read { db in try db.value(Int.self, "SELECT COUNT(*) FROM \(table)") ?? 0 }
   }
 
   /// Every row of `tables`, to prove that nothing changed.
@@ -45,7 +45,7 @@ struct PointsFixture {
   {
     try await database.read { db in
       try tables.map { table in
-        try Row.fetchAll(db, sql: "SELECT * FROM \(table) ORDER BY 1").map(\.description)
+        try db.query("SELECT * FROM \(table) ORDER BY 1").map { "\($0.values)" }
       }
     }
   }

@@ -58,15 +58,13 @@ struct AdminSagaVerifyTests {
     func reservationCompleted(_ paymentId: Int64) async throws -> InboundMessage {
       // The envelope's seven columns, then the extra headers' [name, value] pairs.
       let found = try await payments.database.read { db -> (Int64, Data, String, String)? in
-        try Row.fetchOne(
-          db,
-          sql: """
-            SELECT id, payload, json_array(event_id, event_type, event_version, traceparent, correlation_id,
-                                           producer, occurred_at) AS envelope, extra_headers
-            FROM outbox WHERE topic = ? AND message_key = ?
-            """,
-          arguments: [SagaTopic.reservationCompleted.rawValue, String(paymentId)]
-        ).map { row in (row["id"], row["payload"], row["envelope"], row["extra_headers"]) }
+        try db.query(
+          """
+          SELECT id, payload, json_array(event_id, event_type, event_version, traceparent, correlation_id,
+                                         producer, occurred_at) AS envelope, extra_headers
+          FROM outbox WHERE topic = ? AND message_key = ?
+          """, [SagaTopic.reservationCompleted.rawValue, String(paymentId)]
+        ).first.map { row in (row["id"], row["payload"], row["envelope"], row["extra_headers"]) }
       }
       let (id, payload, envelope, extras) = try #require(found)
       let values = try JSONDecoder().decode([String].self, from: Data(envelope.utf8))
@@ -206,11 +204,11 @@ struct AdminSagaVerifyTests {
     try await rig.points.enroll(userId: 2)
     try await rig.points.database.write { db in
       try db.execute(
-        sql: """
-          INSERT INTO point_ledger (user_id, payment_id, reservation_id, paid_amount, amount, created_at)
-          VALUES (2, ?, ?, 20000, 2000, 0);
-          UPDATE point_accounts SET balance = balance + 2000 WHERE user_id = 2;
-          """, arguments: [refunded.paymentId, refunded.reservationId])
+        """
+        INSERT INTO point_ledger (user_id, payment_id, reservation_id, paid_amount, amount, created_at)
+        VALUES (2, ?, ?, 20000, 2000, 0)
+        """, [refunded.paymentId, refunded.reservationId])
+      try db.execute("UPDATE point_accounts SET balance = balance + 2000 WHERE user_id = 2")
     }
     #expect(try await rig.points.verify().isEmpty)
     #expect(try await rig.payments.verify().isEmpty)
@@ -225,11 +223,8 @@ struct AdminSagaVerifyTests {
 
     // The rewarded payment's reward changed by hand (balance kept in step): not the rule's amount.
     try await rig.points.database.write { db in
-      try db.execute(
-        sql: """
-          UPDATE point_ledger SET amount = 4000 WHERE payment_id = ?;
-          UPDATE point_accounts SET balance = balance - 1000 WHERE user_id = 1;
-          """, arguments: [rewarded.paymentId])
+      try db.execute("UPDATE point_ledger SET amount = 4000 WHERE payment_id = ?", [rewarded.paymentId])
+      try db.execute("UPDATE point_accounts SET balance = balance - 1000 WHERE user_id = 1")
     }
     let wrong = try await rig.run("verify")
     #expect(wrong.code == .verifyFailed)
@@ -240,11 +235,8 @@ struct AdminSagaVerifyTests {
 
     // And gone altogether.
     try await rig.points.database.write { db in
-      try db.execute(
-        sql: """
-          DELETE FROM point_ledger WHERE payment_id = ?;
-          UPDATE point_accounts SET balance = balance - 4000 WHERE user_id = 1;
-          """, arguments: [rewarded.paymentId])
+      try db.execute("DELETE FROM point_ledger WHERE payment_id = ?", [rewarded.paymentId])
+      try db.execute("UPDATE point_accounts SET balance = balance - 4000 WHERE user_id = 1")
     }
     let missing = try await rig.run("verify")
     #expect(
@@ -286,8 +278,8 @@ struct AdminSagaVerifyTests {
 
     // With Points alone: a reward that is not the rule's amount for its own paidAmount.
     try await rig.points.database.write { db in
-      try db.execute(sql: "UPDATE point_ledger SET amount = amount + 100 WHERE payment_id = 9001")
-      try db.execute(sql: "UPDATE point_accounts SET balance = balance + 100 WHERE user_id = 1")
+      try db.execute("UPDATE point_ledger SET amount = amount + 100 WHERE payment_id = 9001")
+      try db.execute("UPDATE point_accounts SET balance = balance + 100 WHERE user_id = 1")
     }
     let pointsOnly = AdminCommands(version: "9.9.9", roles: ["points"], payments: nil, points: rig.points, pay: nil)
     let alone = await pointsOnly.execute(try AdminRequest.parse("verify"))

@@ -104,7 +104,7 @@ struct BrokerOutageTests {
     }
 
     func count(_ database: SagaDatabase, _ sql: String) async throws -> Int {
-      try await database.read { db in try Int.fetchOne(db, sql: sql) ?? 0 }
+      try await database.read { db in try db.value(Int.self, sql) ?? 0 }
     }
 
     /// The node's relays, workers and tasks, for a failure message.
@@ -210,7 +210,7 @@ struct BrokerOutageTests {
     #expect(producers.deliveriesFail ? resent > 0 : resent == 0, "\(resent) rows sent after a failed attempt")
 
     let outcomes = try await payments.database.read { db in
-      try Row.fetchAll(db, sql: "SELECT id, amount, status, reward_amount FROM payments").map { row in
+      try db.query("SELECT id, amount, status, reward_amount FROM payments").map { row in
         Outcome(id: row[0], amount: row[1], status: row[2], rewardAmount: row[3])
       }
     }
@@ -227,7 +227,7 @@ struct BrokerOutageTests {
 
     // Exactly one reward per rewarded payment, of the rule's amount, and none for the others.
     let rewards = try await points.database.read { db in
-      try Row.fetchAll(db, sql: "SELECT payment_id, COUNT(*), SUM(amount) FROM point_ledger GROUP BY payment_id")
+      try db.query("SELECT payment_id, COUNT(*), SUM(amount) FROM point_ledger GROUP BY payment_id")
         .map { row in (paymentId: row[0] as Int64, count: row[1] as Int, points: row[2] as Int64) }
     }
     #expect(Set(rewards.map(\.paymentId)) == Set(rewarded.map(\.id)))
@@ -243,7 +243,7 @@ struct BrokerOutageTests {
 
     // Exactly one refund (and one recorded reward failure) per refunded payment.
     let refunds = try await payments.database.read { db in
-      try Row.fetchAll(db, sql: "SELECT payment_id, COUNT(*) FROM refunds GROUP BY payment_id")
+      try db.query("SELECT payment_id, COUNT(*) FROM refunds GROUP BY payment_id")
         .map { row in (paymentId: row[0] as Int64, count: row[1] as Int) }
     }
     #expect(Set(refunds.map(\.paymentId)) == refundedIDs)
@@ -256,7 +256,7 @@ struct BrokerOutageTests {
 
     // Each event was written to an outbox once; none was dead-lettered or re-announced.
     let emitted = try await points.database.read { db in
-      try Row.fetchAll(db, sql: "SELECT topic, COUNT(*) FROM outbox GROUP BY topic")
+      try db.query("SELECT topic, COUNT(*) FROM outbox GROUP BY topic")
         .map { row in (row[0] as String, row[1] as Int) }
     }
     #expect(

@@ -76,7 +76,7 @@ struct CompensationFailureFlowTests {
       #expect(try await payments.balance(userId: 2) == 100_000)
       #expect(try await payments.balance(userId: 3) == 100_000)
       let refunds = try await payments.database.read { db in
-        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM wallet_ledger WHERE kind = 'refund'") ?? 0
+        try db.value(Int.self, "SELECT COUNT(*) FROM wallet_ledger WHERE kind = 'refund'") ?? 0
       }
       #expect(refunds == 2)
       #expect(try await payments.openCompensationCount() == 0)

@@ -43,14 +43,16 @@ struct ReliabilityAudit {
     // No corruption, whatever the scenario did to the process or its disk.
     for path in Set([paymentsDatabase, pointsDatabase] + deadLetterDatabases).sorted()
     where FileManager.default.fileExists(atPath: path) {
-      let result = try open(path).read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check") }
+      let result = try open(path).read { db in
+        try db.query("PRAGMA integrity_check").map { try $0.decode(0, as: String.self) }
+      }
       if result != ["ok"] { violations.append("\(path): integrity_check says \(result.prefix(5))") }
     }
     let payments = try open(paymentsDatabase)
     let points = try open(pointsDatabase)
 
     let rows = try payments.read { db in
-      try Row.fetchAll(db, sql: "SELECT id, user_id, schedule_id, amount, status, reward_amount FROM payments").map {
+      try db.query("SELECT id, user_id, schedule_id, amount, status, reward_amount FROM payments").map {
         PaymentRow(
           id: $0["id"], userId: $0["user_id"], scheduleId: $0["schedule_id"], amount: $0["amount"],
           status: $0["status"], rewardAmount: $0["reward_amount"])
@@ -81,25 +83,22 @@ struct ReliabilityAudit {
     // Money.
     let money = try payments.read { db in
       (
-        charges: try Int64.fetchOne(db, sql: "SELECT COALESCE(SUM(amount), 0) FROM wallet_ledger WHERE kind = 'charge'")
+        charges: try db.value(Int64.self, "SELECT COALESCE(SUM(amount), 0) FROM wallet_ledger WHERE kind = 'charge'")
           ?? 0,
-        wallets: try Int64.fetchOne(db, sql: "SELECT COALESCE(SUM(balance), 0) FROM wallets") ?? 0,
-        drifted: try Row.fetchAll(
-          db,
-          sql: """
-            SELECT w.user_id, w.balance, COALESCE(SUM(l.amount), 0) AS ledger FROM wallets w
-            LEFT JOIN wallet_ledger l ON l.user_id = w.user_id GROUP BY w.user_id HAVING w.balance != ledger
-            """
+        wallets: try db.value(Int64.self, "SELECT COALESCE(SUM(balance), 0) FROM wallets") ?? 0,
+        drifted: try db.query(
+          """
+          SELECT w.user_id, w.balance, COALESCE(SUM(l.amount), 0) AS ledger FROM wallets w
+          LEFT JOIN wallet_ledger l ON l.user_id = w.user_id GROUP BY w.user_id HAVING w.balance != ledger
+          """
         ).map {
           "wallet of user \($0["user_id"] as Int64) is \($0["balance"] as Int64), its ledger \($0["ledger"] as Int64)"
         },
-        refunds: try Row.fetchAll(db, sql: "SELECT payment_id, amount FROM refunds").map {
+        refunds: try db.query("SELECT payment_id, amount FROM refunds").map {
           ($0["payment_id"] as Int64, $0["amount"] as Int64)
         },
-        ledger: try Row.fetchAll(
-          db, sql: "SELECT payment_id, kind, amount FROM wallet_ledger WHERE payment_id IS NOT NULL"
-        )
-        .map { ($0["payment_id"] as Int64, $0["kind"] as String, $0["amount"] as Int64) }
+        ledger: try db.query("SELECT payment_id, kind, amount FROM wallet_ledger WHERE payment_id IS NOT NULL")
+          .map { ($0["payment_id"] as Int64, $0["kind"] as String, $0["amount"] as Int64) }
       )
     }
     let notRefunded = rows.filter { $0.status != "REFUNDED" }.reduce(0) { $0 + $1.amount }
@@ -138,15 +137,14 @@ struct ReliabilityAudit {
     // Rewards: exactly for REWARDED, one each, of the rule's amount.
     let rewards = try points.read { db in
       (
-        ledger: try Row.fetchAll(db, sql: "SELECT payment_id, user_id, amount FROM point_ledger").map {
+        ledger: try db.query("SELECT payment_id, user_id, amount FROM point_ledger").map {
           ($0["payment_id"] as Int64, $0["user_id"] as Int64, $0["amount"] as Int64)
         },
-        drifted: try Row.fetchAll(
-          db,
-          sql: """
-            SELECT a.user_id, a.balance, COALESCE(SUM(l.amount), 0) AS ledger FROM point_accounts a
-            LEFT JOIN point_ledger l ON l.user_id = a.user_id GROUP BY a.user_id HAVING a.balance != ledger
-            """
+        drifted: try db.query(
+          """
+          SELECT a.user_id, a.balance, COALESCE(SUM(l.amount), 0) AS ledger FROM point_accounts a
+          LEFT JOIN point_ledger l ON l.user_id = a.user_id GROUP BY a.user_id HAVING a.balance != ledger
+          """
         ).map {
           "points of user \($0["user_id"] as Int64) are \($0["balance"] as Int64), their ledger \($0["ledger"] as Int64)"
         },
@@ -180,7 +178,7 @@ struct ReliabilityAudit {
     for path in deadLetterDatabases where FileManager.default.fileExists(atPath: path) {
       let store = try open(path)
       let letters = try store.read { db in
-        try Row.fetchAll(db, sql: "SELECT id, original_topic, value FROM dead_letters").map {
+        try db.query("SELECT id, original_topic, value FROM dead_letters").map {
           ($0["id"] as Int64, $0["original_topic"] as String?, $0["value"] as Data?)
         }
       }

@@ -47,7 +47,7 @@ enum ReliabilityAuditSelfCheck {
       configuration.foreignKeysEnabled = false
       let queue = try DatabaseQueue(path: copy.path + "/" + damage.database, configuration: configuration)
       try queue.write { db in
-        try db.execute(sql: damage.sql)
+        try db.execute(damage.sql)
         #expect(db.changesCount == 1, "damage '\(damage.what)' changed \(db.changesCount) rows")
       }
       try queue.close()

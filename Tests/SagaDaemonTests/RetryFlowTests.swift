@@ -57,7 +57,7 @@ struct RetryFlowTests {
       #expect(try await harness.pointsOutbox("reservation-completed.DLT") == 0)
       #expect(try await harness.pointsOutbox("compensate-payment") == 0)
       let refunds = try await harness.payments.database.read { db in
-        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM refunds") ?? 0
+        try db.value(Int.self, "SELECT COUNT(*) FROM refunds") ?? 0
       }
       #expect(refunds == 0)
       #expect(try await harness.payments.verify().isEmpty)
@@ -102,7 +102,7 @@ struct RetryFlowTests {
       #expect(failure.reasonCode == .injectedTransient)
       #expect(failure.reason.contains("gave up after 3 attempts"))
       let refunds = try await harness.payments.database.read { db in
-        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM refunds WHERE payment_id = ?", arguments: [paid.paymentId])
+        try db.value(Int.self, "SELECT COUNT(*) FROM refunds WHERE payment_id = ?", [paid.paymentId])
       }
       #expect(refunds == 1)
       let stats = harness.pointsWorker.statistics
@@ -200,7 +200,7 @@ extension SagaHarness {
   /// event or dead letter (retention keeps sent rows for a day).
   func pointsOutbox(_ topic: String) async throws -> Int {
     try await points.database.read { db in
-      try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox WHERE topic = ?", arguments: [topic]) ?? 0
+      try db.value(Int.self, "SELECT COUNT(*) FROM outbox WHERE topic = ?", [topic]) ?? 0
     }
   }
 

@@ -55,7 +55,7 @@ struct SagaFlowTests {
       #expect(view.reservationStatus == .cancelled)
       #expect(try await harness.payments.balance(userId: 2) == 100_000)
       let refunds = try await harness.payments.database.read { db in
-        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM refunds WHERE payment_id = ?", arguments: [paid.paymentId])
+        try db.value(Int.self, "SELECT COUNT(*) FROM refunds WHERE payment_id = ?", [paid.paymentId])
       }
       #expect(refunds == 1)
       let kcat = try requiredTool("kcat")
@@ -138,23 +138,23 @@ struct SagaFlowTests {
   /// Balances, ledgers and states that a replay must leave exactly as they were.
   private func snapshot(_ harness: SagaHarness) async throws -> [String] {
     let payments = try await harness.payments.database.read { db in
-      try String.fetchAll(
-        db,
-        sql: """
-          SELECT 'wallet ' || user_id || ' ' || balance FROM wallets
-          UNION ALL SELECT 'ledger ' || COUNT(*) || ' ' || SUM(amount) FROM wallet_ledger
-          UNION ALL SELECT 'payment ' || id || ' ' || status FROM payments
-          UNION ALL SELECT 'refunds ' || COUNT(*) FROM refunds
-          """)
+      try db.query(
+        """
+        SELECT 'wallet ' || user_id || ' ' || balance FROM wallets
+        UNION ALL SELECT 'ledger ' || COUNT(*) || ' ' || SUM(amount) FROM wallet_ledger
+        UNION ALL SELECT 'payment ' || id || ' ' || status FROM payments
+        UNION ALL SELECT 'refunds ' || COUNT(*) FROM refunds
+        """
+      ).map { try $0.decode(0, as: String.self) }
     }
     let points = try await harness.points.database.read { db in
-      try String.fetchAll(
-        db,
-        sql: """
-          SELECT 'account ' || user_id || ' ' || balance FROM point_accounts
-          UNION ALL SELECT 'points ' || COUNT(*) FROM point_ledger
-          UNION ALL SELECT 'failures ' || COUNT(*) FROM reward_failures
-          """)
+      try db.query(
+        """
+        SELECT 'account ' || user_id || ' ' || balance FROM point_accounts
+        UNION ALL SELECT 'points ' || COUNT(*) FROM point_ledger
+        UNION ALL SELECT 'failures ' || COUNT(*) FROM reward_failures
+        """
+      ).map { try $0.decode(0, as: String.self) }
     }
     return (payments + points).sorted()
   }

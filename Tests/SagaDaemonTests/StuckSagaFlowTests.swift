@@ -34,7 +34,7 @@ struct StuckSagaFlowTests {
   }
 
   private static func loseFirstOutcome(_ harness: SagaHarness) async throws {
-    try await harness.points.database.write { db in try db.execute(sql: Self.loseFirstOutcome) }
+    _ = try await harness.points.database.write { db in try db.execute(Self.loseFirstOutcome) }
   }
 
   @Test(
@@ -56,11 +56,11 @@ struct StuckSagaFlowTests {
         try await payments.payment(id: paid.paymentId)?.status == .rewarded
       }
       let lost = try await points.database.read { db in
-        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM test_lost_outcomes") ?? 0
+        try db.value(Int.self, "SELECT COUNT(*) FROM test_lost_outcomes") ?? 0
       }
       #expect(lost == 1, "the first outcome event was dropped")
       let ledger = try await points.database.read { db in
-        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM point_ledger") ?? 0
+        try db.value(Int.self, "SELECT COUNT(*) FROM point_ledger") ?? 0
       }
       #expect(ledger == 1, "one reward, however often the saga was announced")
       #expect(try await points.balance(userId: 1) == 5_000)

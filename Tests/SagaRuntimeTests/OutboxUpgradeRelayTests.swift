@@ -31,8 +31,8 @@ struct OutboxUpgradeRelayTests {
       try old.write { db in
         for (index, column) in columns.enumerated() {
           try db.execute(
-            sql: "INSERT INTO outbox (topic, message_key, payload, headers, created_at) VALUES (?, 'k', ?, ?, 0)",
-            arguments: [RelayFixture.topic, Data("m\(index)".utf8), column])
+            "INSERT INTO outbox (topic, message_key, payload, headers, created_at) VALUES (?, 'k', ?, ?, 0)",
+            [RelayFixture.topic, Data("m\(index)".utf8), column])
         }
       }
       try old.close()

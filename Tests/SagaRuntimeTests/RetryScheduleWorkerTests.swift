@@ -28,7 +28,7 @@ final class ScriptedHandler: SagaMessageHandler {
     state = Mutex(State(failures: failures))
   }
 
-  func handle(_ message: InboundMessage, context: MessageContext, in db: Database) throws(SagaError) {
+  func handle(_ message: InboundMessage, context: MessageContext, in db: any SQLConnection) throws(SagaError) {
     let event = try EventCodec.decode(ReservationCompleted.self, from: message.value ?? [])
     let fail = state.withLock { state in
       state.runs[event.paymentId, default: 0] += 1
@@ -39,8 +39,7 @@ final class ScriptedHandler: SagaMessageHandler {
     }
     if fail { throw SagaError(.injectedTransient, "scripted failure of payment \(event.paymentId)") }
     do {
-      try db.execute(
-        sql: "INSERT INTO applied (payment_id, paid) VALUES (?, ?)", arguments: [event.paymentId, event.paidAmount])
+      try db.execute("INSERT INTO applied (payment_id, paid) VALUES (?, ?)", [event.paymentId, event.paidAmount])
     } catch {
       throw SagaError.storage(error)
     }
@@ -48,7 +47,7 @@ final class ScriptedHandler: SagaMessageHandler {
   }
 
   func deadLettered(
-    _ message: InboundMessage, error: SagaError, attempts: Int, context: MessageContext, in db: Database
+    _ message: InboundMessage, error: SagaError, attempts: Int, context: MessageContext, in db: any SQLConnection
   ) throws(SagaError) {
     let paymentId = try? EventCodec.decode(ReservationCompleted.self, from: message.value ?? []).paymentId
     let fail = state.withLock { state in

@@ -25,11 +25,11 @@ final class RecordingHandler: SagaMessageHandler {
 
   static func migrations(_ migrator: inout DatabaseMigrator) {
     migrator.registerMigration("test-applied") { db in
-      try db.execute(sql: "CREATE TABLE applied (payment_id INTEGER PRIMARY KEY, paid INTEGER NOT NULL)")
+      try db.execute("CREATE TABLE applied (payment_id INTEGER PRIMARY KEY, paid INTEGER NOT NULL)")
     }
   }
 
-  func handle(_ message: InboundMessage, context: MessageContext, in db: Database) throws(SagaError) {
+  func handle(_ message: InboundMessage, context: MessageContext, in db: any SQLConnection) throws(SagaError) {
     let event = try EventCodec.decode(ReservationCompleted.self, from: message.value ?? [])
     let fail = transientFailures.withLock { remaining in
       defer { remaining = max(remaining - 1, 0) }
@@ -37,8 +37,7 @@ final class RecordingHandler: SagaMessageHandler {
     }
     if fail { throw SagaError(.injectedTransient, "injected") }
     do {
-      try db.execute(
-        sql: "INSERT INTO applied (payment_id, paid) VALUES (?, ?)", arguments: [event.paymentId, event.paidAmount])
+      try db.execute("INSERT INTO applied (payment_id, paid) VALUES (?, ?)", [event.paymentId, event.paidAmount])
     } catch {
       throw SagaError.storage(error)
     }
@@ -50,7 +49,7 @@ final class RecordingHandler: SagaMessageHandler {
 }
 
 func appliedCount(_ database: SagaDatabase) async throws -> Int {
-  try await database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM applied") ?? 0 }
+  try await database.read { db in try db.value(Int.self, "SELECT COUNT(*) FROM applied") ?? 0 }
 }
 
 func reservationCompleted(_ paymentId: Int64, paid: Int64 = 10_000) -> KafkaProducerMessage {

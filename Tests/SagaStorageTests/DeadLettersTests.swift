@@ -215,41 +215,41 @@ struct DeadLettersTests {
       let path = directory.appending("old.sqlite").path
       // The schema as the saga issue left it: the v1 storage migrations, one recorded failure.
       let old = try DatabaseQueue(path: path)
-      try await old.write { db in
+      _ = try await old.write { db in
         try db.execute(
-          sql: """
-            CREATE TABLE grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY);
-            INSERT INTO grdb_migrations VALUES ('storage-v1-outbox'), ('storage-v1-inbox'),
-              ('storage-v1-failed-messages');
-            CREATE TABLE outbox (
-              id INTEGER PRIMARY KEY AUTOINCREMENT, topic TEXT NOT NULL, message_key TEXT, payload BLOB NOT NULL,
-              headers TEXT NOT NULL DEFAULT '[]', created_at INTEGER NOT NULL, sent_at INTEGER,
-              attempts INTEGER NOT NULL DEFAULT 0);
-            CREATE INDEX outbox_unsent ON outbox(id) WHERE sent_at IS NULL;
-            CREATE INDEX outbox_sent_at ON outbox(sent_at) WHERE sent_at IS NOT NULL;
-            CREATE TABLE inbox (
-              consumer_group TEXT NOT NULL, event_id TEXT NOT NULL, topic TEXT NOT NULL,
-              "partition" INTEGER NOT NULL, "offset" INTEGER NOT NULL, processed_at INTEGER NOT NULL,
-              PRIMARY KEY (consumer_group, event_id)) WITHOUT ROWID;
-            CREATE INDEX inbox_processed_at ON inbox(processed_at);
-            CREATE TABLE failed_messages (
-              id INTEGER PRIMARY KEY, consumer_group TEXT NOT NULL, topic TEXT NOT NULL,
-              "partition" INTEGER NOT NULL, "offset" INTEGER NOT NULL, message_key TEXT, payload BLOB NOT NULL,
-              headers TEXT NOT NULL DEFAULT '[]', reason_code TEXT NOT NULL, reason TEXT NOT NULL,
-              failed_at INTEGER NOT NULL, UNIQUE (consumer_group, topic, "partition", "offset"));
-            INSERT INTO failed_messages
-              (consumer_group, topic, "partition", "offset", message_key, payload, headers, reason_code, reason,
-               failed_at)
-            VALUES ('points-service', 'reservation-completed', 1, 17, '42', CAST('oops' AS BLOB),
-                    '[["eventType","ReservationCompleted"]]', 'invalid-json', 'body is not JSON', 1767225600000);
-            """)
+          """
+          CREATE TABLE grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY);
+          INSERT INTO grdb_migrations VALUES ('storage-v1-outbox'), ('storage-v1-inbox'),
+            ('storage-v1-failed-messages');
+          CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY AUTOINCREMENT, topic TEXT NOT NULL, message_key TEXT, payload BLOB NOT NULL,
+            headers TEXT NOT NULL DEFAULT '[]', created_at INTEGER NOT NULL, sent_at INTEGER,
+            attempts INTEGER NOT NULL DEFAULT 0);
+          CREATE INDEX outbox_unsent ON outbox(id) WHERE sent_at IS NULL;
+          CREATE INDEX outbox_sent_at ON outbox(sent_at) WHERE sent_at IS NOT NULL;
+          CREATE TABLE inbox (
+            consumer_group TEXT NOT NULL, event_id TEXT NOT NULL, topic TEXT NOT NULL,
+            "partition" INTEGER NOT NULL, "offset" INTEGER NOT NULL, processed_at INTEGER NOT NULL,
+            PRIMARY KEY (consumer_group, event_id)) WITHOUT ROWID;
+          CREATE INDEX inbox_processed_at ON inbox(processed_at);
+          CREATE TABLE failed_messages (
+            id INTEGER PRIMARY KEY, consumer_group TEXT NOT NULL, topic TEXT NOT NULL,
+            "partition" INTEGER NOT NULL, "offset" INTEGER NOT NULL, message_key TEXT, payload BLOB NOT NULL,
+            headers TEXT NOT NULL DEFAULT '[]', reason_code TEXT NOT NULL, reason TEXT NOT NULL,
+            failed_at INTEGER NOT NULL, UNIQUE (consumer_group, topic, "partition", "offset"));
+          INSERT INTO failed_messages
+            (consumer_group, topic, "partition", "offset", message_key, payload, headers, reason_code, reason,
+             failed_at)
+          VALUES ('points-service', 'reservation-completed', 1, 17, '42', CAST('oops' AS BLOB),
+                  '[["eventType","ReservationCompleted"]]', 'invalid-json', 'body is not JSON', 1767225600000);
+          """)
       }
       try old.close()
 
       let upgraded = try SagaDatabase(StorageConfiguration(path: path))
       let (tables, outbox, marked) = try await upgraded.read { db in
         (
-          try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'"),
+          try db.query("SELECT name FROM sqlite_master WHERE type = 'table'").map { try $0.decode(0, as: String.self) },
           try Outbox.pending(limit: 10, in: db),
           try DeadLetters.contains(
             group: "points-service", topic: "reservation-completed", partition: 1, offset: 17, in: db)

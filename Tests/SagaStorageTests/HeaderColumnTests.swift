@@ -23,8 +23,8 @@ struct HeaderColumnTests {
       #expect(read.first?.headers == headers)
       let extracted = try await database.read { db in
         try (0..<values.count).map { index in
-          try String.fetchOne(
-            db, sql: "SELECT json_extract(extra_headers, '$[\(index)][1]') FROM outbox WHERE id = ?", arguments: [id])
+          try db.value(
+            String.self, "SELECT json_extract(extra_headers, '$[\(index)][1]') FROM outbox WHERE id = ?", [id])
         }
       }
       // json_extract hands back text as a C string, so the value with a NUL is cut there;
@@ -41,8 +41,8 @@ struct HeaderColumnTests {
         try Outbox.append(OutboxMessage(topic: "t", key: nil, payload: [], headers: []), in: db)
       }
       let column = #"[ ["a\/b", "\u00e9\ud83c\udf9f\n"] , ["x","y\"\\"] ]"#
-      try await database.write { db in
-        try db.execute(sql: "UPDATE outbox SET extra_headers = ? WHERE id = ?", arguments: [column, id])
+      _ = try await database.write { db in
+        try db.execute("UPDATE outbox SET extra_headers = ? WHERE id = ?", [column, id])
       }
       let read = try await database.read { db in try Outbox.pending(limit: 1, in: db) }
       #expect(
@@ -76,15 +76,14 @@ struct HeaderColumnTests {
       #expect(read[0].headers[3].bytes == [0x00, 0x00, 0x00, 0x03] && read[0].headers[4].bytes == [])
 
       let column = try await database.read { db in
-        try Row.fetchOne(
-          db,
-          sql: """
-            SELECT typeof(message_key), (SELECT typeof(message_key) FROM outbox WHERE id = ?),
-                   json_extract(extra_headers, '$[0][1]'), json_extract(extra_headers, '$[1].base64'),
-                   json_type(extra_headers, '$[2]'), json_extract(extra_headers, '$[2].base64')
-            FROM outbox WHERE id = ?
-            """, arguments: [textKey, binaryKey]
-        ).map { row in (0..<6).map { row[$0] as String? } }
+        try db.query(
+          """
+          SELECT typeof(message_key), (SELECT typeof(message_key) FROM outbox WHERE id = ?),
+                 json_extract(extra_headers, '$[0][1]'), json_extract(extra_headers, '$[1].base64'),
+                 json_type(extra_headers, '$[2]'), json_extract(extra_headers, '$[2].base64')
+          FROM outbox WHERE id = ?
+          """, [textKey, binaryKey]
+        ).first.map { row in (0..<6).map { row[$0] as String? } }
       }
       #expect(column?[0] == "blob" && column?[1] == "text")
       #expect(column?[2] == "5b1c", "text values stay [name, value] pairs that json_each reads")
@@ -100,8 +99,8 @@ struct HeaderColumnTests {
         try Outbox.append(OutboxMessage(topic: "t", key: nil, payload: []), in: db)
       }
       let column = #"[["a","b"], {"name":"c","text":"d"}, {"base64":"AAE=","name":"e"}, {"name":"f"}]"#
-      try await database.write { db in
-        try db.execute(sql: "UPDATE outbox SET extra_headers = ? WHERE id = ?", arguments: [column, id])
+      _ = try await database.write { db in
+        try db.execute("UPDATE outbox SET extra_headers = ? WHERE id = ?", [column, id])
       }
       let read = try await database.read { db in try Outbox.pending(limit: 1, in: db) }
       #expect(
@@ -109,9 +108,8 @@ struct HeaderColumnTests {
           RecordHeader(name: "a", value: "b"), RecordHeader(name: "c", value: "d"),
           RecordHeader(name: "e", bytes: [0x00, 0x01]), RecordHeader(name: "f", bytes: nil),
         ])
-      try await database.write { db in
-        try db.execute(
-          sql: "UPDATE outbox SET extra_headers = ? WHERE id = ?", arguments: [#"[{"name":"e","base64":"%%"}]"#, id])
+      _ = try await database.write { db in
+        try db.execute("UPDATE outbox SET extra_headers = ? WHERE id = ?", [#"[{"name":"e","base64":"%%"}]"#, id])
       }
       await #expect(throws: StorageError.self) {
         _ = try await database.read { db in try Outbox.pending(limit: 1, in: db) }
@@ -135,34 +133,36 @@ struct HeaderColumnTests {
     struct Failure: Error {}
     try await withDatabase { database in
       try await database.write { db in
-        try db.execute(sql: "CREATE TABLE t (v INTEGER)")
-        try db.inCachedSavepoint {
-          try db.execute(sql: "INSERT INTO t VALUES (1)")
+        try db.execute("CREATE TABLE t (v INTEGER)")
+        try db.savepoint {
+          try db.execute("INSERT INTO t VALUES (1)")
           return .commit
         }
-        try db.inCachedSavepoint {
-          try db.execute(sql: "INSERT INTO t VALUES (2)")
+        try db.savepoint {
+          try db.execute("INSERT INTO t VALUES (2)")
           return .rollback
         }
         #expect(throws: Failure.self) {
-          try db.inCachedSavepoint {
-            try db.execute(sql: "INSERT INTO t VALUES (3)")
+          try db.savepoint {
+            try db.execute("INSERT INTO t VALUES (3)")
             throw Failure()
           }
         }
-        try db.inCachedSavepoint {
-          try db.execute(sql: "INSERT INTO t VALUES (4)")
+        try db.savepoint {
+          try db.execute("INSERT INTO t VALUES (4)")
           return .commit
         }
       }
       // Outside a transaction it opens one.
-      try await database.writer.writeWithoutTransaction { db in
-        try db.inCachedSavepoint {
-          try db.execute(sql: "INSERT INTO t VALUES (5)")
+      try await database.sqlite!.writeWithoutTransaction { db in
+        try db.savepoint {
+          try db.execute("INSERT INTO t VALUES (5)")
           return .commit
         }
       }
-      let values = try await database.read { db in try Int.fetchAll(db, sql: "SELECT v FROM t ORDER BY v") }
+      let values = try await database.read { db in
+        try db.query("SELECT v FROM t ORDER BY v").map { try $0.decode(0, as: Int.self) }
+      }
       #expect(values == [1, 4, 5])
     }
   }

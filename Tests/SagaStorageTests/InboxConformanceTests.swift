@@ -46,7 +46,7 @@ struct InboxConformanceTests {
   @Test("SQLite, in memory, migrated as a service database is")
   func sqlite() throws {
     let database = try SagaDatabase(DatabaseQueue(), migrator: SagaDatabase.migrator(storageTables: true) { _ in })
-    #expect(try database.writer.write { db in try Self.scenario(db) } == Self.expected)
+    #expect(try database.sqlite!.write { db in try Self.scenario(db) } == Self.expected)
   }
 
   @Test("PostgreSQL, a throwaway server, through PostgresNIO on a thread of its own")

@@ -24,7 +24,7 @@ struct OutboxTests {
   func appendRollsBackWithSavepoint() async throws {
     try await withDatabase { database in
       try await database.write { db in
-        try db.inSavepoint {
+        try db.savepoint {
           _ = try Outbox.append(message(key: "1"), in: db)
           return .rollback
         }
@@ -77,7 +77,7 @@ struct OutboxTests {
       let (pending, sentAt) = try await database.read { db in
         (
           try Outbox.pending(limit: 10, in: db).map(\.id),
-          try Int64.fetchOne(db, sql: "SELECT sent_at FROM outbox WHERE id = ?", arguments: [ids[0]])
+          try db.value(Int64.self, "SELECT sent_at FROM outbox WHERE id = ?", [ids[0]])
         )
       }
       #expect(pending == [ids[1]])
@@ -115,7 +115,9 @@ struct OutboxTests {
         try Outbox.purgeSent(olderThan: referenceDate.addingTimeInterval(3_600), in: db)
       }
       #expect(purged == 1)
-      let remaining = try await database.read { db in try Int64.fetchAll(db, sql: "SELECT id FROM outbox ORDER BY id") }
+      let remaining = try await database.read { db in
+        try db.query("SELECT id FROM outbox ORDER BY id").map { try $0.decode(0, as: Int64.self) }
+      }
       #expect(remaining == [ids[1], ids[2]])
     }
   }
@@ -164,7 +166,7 @@ struct OutboxTests {
           "SELECT created_at FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT 1",
           "DELETE FROM outbox WHERE sent_at IS NOT NULL AND sent_at < 0",
         ].map { sql in
-          try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN \(sql)").map { $0["detail"] as String }.joined(separator: "; ")
+          try db.query("EXPLAIN QUERY PLAN \(sql)").map { $0["detail"] as String }.joined(separator: "; ")
         }
       }
       #expect(plans[0].contains("outbox_unsent"), "\(plans[0])")
@@ -178,7 +180,7 @@ struct OutboxTests {
     try await withDatabase { database in
       let id = try await database.write { db in
         let id = try Outbox.append(message(), in: db)
-        try db.execute(sql: "UPDATE outbox SET extra_headers = '{\"not\": \"pairs\"}' WHERE id = ?", arguments: [id])
+        try db.execute("UPDATE outbox SET extra_headers = '{\"not\": \"pairs\"}' WHERE id = ?", [id])
         return id
       }
       let error = await #expect(throws: StorageError.self) {

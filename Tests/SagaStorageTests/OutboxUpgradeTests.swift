@@ -48,12 +48,12 @@ struct OutboxUpgradeTests {
     try await queue.write { db in
       for (headers, column) in zip(Self.stored, columns) {
         try db.execute(
-          sql: "INSERT INTO outbox (topic, message_key, payload, headers, created_at) VALUES ('t', 'k', x'7b7d', ?, 0)",
-          arguments: [column ?? Self.oldColumn(headers)])
+          "INSERT INTO outbox (topic, message_key, payload, headers, created_at) VALUES ('t', 'k', x'7b7d', ?, 0)",
+          [column ?? Self.oldColumn(headers)])
       }
     }
     let upgraded = try SagaDatabase(queue, migrator: migrator)
-    let (read, eventIds, hasOldColumn) = try await upgraded.read { db in
+    let (read, eventIds, hasOldColumn) = try await upgraded.sqlite!.read { db in
       (
         try Outbox.pending(limit: 10, in: db),
         try String?.fetchAll(db, sql: "SELECT event_id FROM outbox ORDER BY id"),
@@ -74,14 +74,13 @@ struct OutboxUpgradeTests {
       }
       let (values, read) = try await database.read { db in
         (
-          try Row.fetchOne(
-            db,
-            sql: """
-              SELECT event_id, event_type, event_version, traceparent, correlation_id, producer, occurred_at,
-                     extra_headers
-              FROM outbox WHERE id = ?
-              """, arguments: [id]
-          ).map { row in row.map { String.fromDatabaseValue($0.1) ?? "<null>" } },
+          try db.query(
+            """
+            SELECT event_id, event_type, event_version, traceparent, correlation_id, producer, occurred_at,
+                   extra_headers
+            FROM outbox WHERE id = ?
+            """, [id]
+          ).first.map { row in row.values.map { $0.text ?? "<null>" } },
           try Outbox.pending(limit: 1, in: db)
         )
       }

@@ -30,11 +30,11 @@ struct RetentionTests {
           _ = try DeadLetters.mark(letter, at: now.addingTimeInterval(-age), in: db)
         }
         // A service's timeline table: steps of 40, 31, 29 and 1 days ago, in insertion order.
-        try db.execute(sql: "CREATE TABLE steps (id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL)")
+        try db.execute("CREATE TABLE steps (id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL)")
         for days in [40.0, 31, 29, 1] {
           try db.execute(
-            sql: "INSERT INTO steps (at) VALUES (?)",
-            arguments: [Int64(now.addingTimeInterval(-days * 86_400).timeIntervalSince1970 * 1000)])
+            "INSERT INTO steps (at) VALUES (?)",
+            [Int64(now.addingTimeInterval(-days * 86_400).timeIntervalSince1970 * 1000)])
         }
       }
 
@@ -46,10 +46,10 @@ struct RetentionTests {
 
       let (outboxRows, inboxIds, marks, steps) = try await database.read { db in
         (
-          try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox"),
-          try String.fetchAll(db, sql: "SELECT event_id FROM inbox"),
+          try db.value(Int.self, "SELECT COUNT(*) FROM outbox"),
+          try db.query("SELECT event_id FROM inbox").map { try $0.decode(0, as: String.self) },
           try DeadLetters.count(in: db),
-          try Int64.fetchAll(db, sql: "SELECT id FROM steps ORDER BY id")
+          try db.query("SELECT id FROM steps ORDER BY id").map { try $0.decode(0, as: Int64.self) }
         )
       }
       #expect(outboxRows == 2)

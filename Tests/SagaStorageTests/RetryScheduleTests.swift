@@ -20,7 +20,9 @@ struct RetryScheduleTests {
       ], timestampMilliseconds: 1_700_000_000_123)
   }
 
-  private static func park(_ offset: Int64, due: TimeInterval, group: String = "points-service", in db: Database)
+  private static func park(
+    _ offset: Int64, due: TimeInterval, group: String = "points-service", in db: some SQLConnection
+  )
     throws -> Bool
   {
     try RetrySchedule.park(
@@ -108,7 +110,7 @@ struct RetryScheduleTests {
       let configuration = StorageConfiguration(path: directory.appending("db.sqlite").path)
       let first = try SagaDatabase(configuration)
       _ = try await first.write { db in try Self.park(11, due: 3, in: db) }
-      try first.close()
+      try await first.close()
       let second = try SagaDatabase(configuration)
       let entries = try await second.read { db in try RetrySchedule.list(limit: 10, in: db) }
       #expect(entries.map(\.message.offset) == [11])

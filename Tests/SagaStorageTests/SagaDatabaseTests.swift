@@ -13,13 +13,14 @@ struct SagaDatabaseTests {
 
   private static func serviceMigrations(_ migrator: inout DatabaseMigrator) {
     migrator.registerMigration("test-v1-widgets") { db in
-      try db.execute(sql: "CREATE TABLE widgets (id INTEGER PRIMARY KEY, name TEXT NOT NULL)")
+      try db.execute("CREATE TABLE widgets (id INTEGER PRIMARY KEY, name TEXT NOT NULL)")
     }
   }
 
   private static func schemaNames(type: String, in db: SagaDatabase) async throws -> Set<String> {
     try await db.read { db in
-      Set(try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = ?", arguments: [type]))
+      Set(
+        try db.query("SELECT name FROM sqlite_master WHERE type = ?", [type]).map { try $0.decode(0, as: String.self) })
     }
   }
 
@@ -43,27 +44,32 @@ struct SagaDatabaseTests {
       let configuration = StorageConfiguration(path: directory.appending("db.sqlite").path)
       let first = try SagaDatabase(configuration, migrations: Self.serviceMigrations)
       try await first.write { db in
-        try db.execute(sql: "INSERT INTO widgets (name) VALUES ('kept')")
+        try db.execute("INSERT INTO widgets (name) VALUES ('kept')")
         _ = try Outbox.append(message(), in: db)
       }
-      try first.close()
+      try await first.close()
 
       let second = try SagaDatabase(configuration, migrations: Self.serviceMigrations)
       let (widgets, pending) = try await second.read { db in
-        (try String.fetchAll(db, sql: "SELECT name FROM widgets"), try Outbox.pendingCount(in: db))
+        (
+          try db.query("SELECT name FROM widgets").map { try $0.decode(0, as: String.self) },
+          try Outbox.pendingCount(in: db)
+        )
       }
       #expect(widgets == ["kept"])
       #expect(pending == 1)
-      try second.close()
+      try await second.close()
 
       let third = try SagaDatabase(configuration) { migrator in
         Self.serviceMigrations(&migrator)
         migrator.registerMigration("test-v2-gadgets") { db in
-          try db.execute(sql: "CREATE TABLE gadgets (id INTEGER PRIMARY KEY)")
+          try db.execute("CREATE TABLE gadgets (id INTEGER PRIMARY KEY)")
         }
       }
       let applied = try await third.read { db in
-        try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY identifier")
+        try db.query("SELECT identifier FROM grdb_migrations ORDER BY identifier").map {
+          try $0.decode(0, as: String.self)
+        }
       }
       #expect(
         applied == [
@@ -80,8 +86,8 @@ struct SagaDatabaseTests {
     try await withDatabase(synchronous: level) { database in
       // The writer is what makes commits durable; GRDB's WAL set-up would
       // otherwise leave it at NORMAL, which this test exists to catch.
-      let onWriter = try await database.writer.write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") }
-      let onReader = try await database.read { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") }
+      let onWriter = try await database.sqlite!.write { db in try db.value(Int.self, "PRAGMA synchronous") }
+      let onReader = try await database.read { db in try db.value(Int.self, "PRAGMA synchronous") }
       #expect(onWriter == level.pragmaValue)
       #expect(onReader == level.pragmaValue)
     }
@@ -99,11 +105,11 @@ struct SagaDatabaseTests {
     try await TemporaryDirectory.with { directory in
       let database = try SagaDatabase(
         StorageConfiguration(path: directory.appending("db.sqlite").path, busyTimeout: .seconds(3)))
-      let (journal, foreignKeys, busyTimeout) = try await database.writer.write { db in
+      let (journal, foreignKeys, busyTimeout) = try await database.sqlite!.write { db in
         (
-          try String.fetchOne(db, sql: "PRAGMA journal_mode"),
-          try Int.fetchOne(db, sql: "PRAGMA foreign_keys"),
-          try Int.fetchOne(db, sql: "PRAGMA busy_timeout")
+          try db.value(String.self, "PRAGMA journal_mode"),
+          try db.value(Int.self, "PRAGMA foreign_keys"),
+          try db.value(Int.self, "PRAGMA busy_timeout")
         )
       }
       #expect(journal == "wal")
@@ -117,11 +123,11 @@ struct SagaDatabaseTests {
     try await withDatabase(migrations: Self.serviceMigrations) { database in
       await #expect(throws: InjectedFailure()) {
         try await database.write { db in
-          try db.execute(sql: "INSERT INTO widgets (name) VALUES ('lost')")
+          try db.execute("INSERT INTO widgets (name) VALUES ('lost')")
           throw InjectedFailure()
         }
       }
-      let count = try await database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM widgets") }
+      let count = try await database.read { db in try db.value(Int.self, "SELECT COUNT(*) FROM widgets") }
       #expect(count == 0)
     }
   }

@@ -54,7 +54,7 @@ struct StorageErrorTests {
       var holderConfiguration = Configuration()
       holderConfiguration.allowsUnsafeTransactions = true
       let holder = try DatabasePool(path: path, configuration: holderConfiguration)
-      try await holder.writeWithoutTransaction { db in try db.execute(sql: "BEGIN IMMEDIATE") }
+      _ = try await holder.writeWithoutTransaction { db in try db.execute("BEGIN IMMEDIATE") }
 
       let error = await #expect(throws: StorageError.self) {
         try await database.write { db in _ = try Outbox.append(message(), in: db) }
@@ -65,7 +65,7 @@ struct StorageErrorTests {
       let pending = try await pendingCount(database)
       #expect(pending == 0)
 
-      try await holder.writeWithoutTransaction { db in try db.execute(sql: "ROLLBACK") }
+      _ = try await holder.writeWithoutTransaction { db in try db.execute("ROLLBACK") }
       try await database.write { db in _ = try Outbox.append(message(), in: db) }
       let pendingAfterRetry = try await pendingCount(database)
       #expect(pendingAfterRetry == 1)
@@ -79,10 +79,10 @@ struct StorageErrorTests {
         try await database.write { db in
           for _ in 0..<2 {
             try db.execute(
-              sql: """
-                INSERT INTO inbox (consumer_group, event_id, topic, "partition", "offset", processed_at)
-                VALUES ('g', 'e', 't', 0, 0, 0)
-                """)
+              """
+              INSERT INTO inbox (consumer_group, event_id, topic, "partition", "offset", processed_at)
+              VALUES ('g', 'e', 't', 0, 0, 0)
+              """)
           }
         }
       }
@@ -124,13 +124,13 @@ struct StorageErrorTests {
       // Copied while the first one is open: the database with its -wal and -shm as a
       // crash leaves them, migrations applied, so opening it needs no write at all.
       let open = try SagaDatabase(StorageConfiguration(path: original))
-      try await open.write { db in try db.execute(sql: "CREATE TABLE marker (id INTEGER)") }
+      _ = try await open.write { db in try db.execute("CREATE TABLE marker (id INTEGER)") }
       let files = ["payments.sqlite", "payments.sqlite-wal", "payments.sqlite-shm"]
       for file in files {
         try FileManager.default.copyItem(
           at: directory.appending(file), to: copy.appendingPathComponent(file))
       }
-      try open.close()
+      try await open.close()
       let locked = files.map { copy.appendingPathComponent($0) } + [copy]
       for url in locked { try ReadOnlyDirectory.lock(url) }
       defer { for url in locked.reversed() { ReadOnlyDirectory.unlock(url) } }

@@ -25,10 +25,10 @@ public enum ServiceDatabaseChecks<Schema: ServiceSchema> {
     let directory = try TemporaryDirectory()
     defer { withExtendedLifetime(directory) {} }
     let onDisk = try ServiceDatabase<Schema>(opening: StorageConfiguration(path: directory.path + "/" + fileName))
-    let (journal, synchronous, foreignKeys) = try await onDisk.storage.writer.write { db in
+    let (journal, synchronous, foreignKeys) = try await onDisk.storage.sqlite!.write { db in
       (
-        try String.fetchOne(db, sql: "PRAGMA journal_mode"), try Int.fetchOne(db, sql: "PRAGMA synchronous"),
-        try Bool.fetchOne(db, sql: "PRAGMA foreign_keys")
+        try db.value(String.self, "PRAGMA journal_mode"), try db.value(Int.self, "PRAGMA synchronous"),
+        try db.value(Bool.self, "PRAGMA foreign_keys")
       )
     }
     #expect(journal == "wal", sourceLocation: sourceLocation)
@@ -55,7 +55,7 @@ public enum ServiceDatabaseChecks<Schema: ServiceSchema> {
     let queue = try DatabaseQueue()
     let first = try ServiceDatabase<Schema>(queue)
     let applied = try await first.storage.read { db in
-      try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY rowid")
+      try db.query("SELECT identifier FROM grdb_migrations ORDER BY rowid").map { try $0.decode(0, as: String.self) }
     }
     #expect(applied == migrations, sourceLocation: sourceLocation)
     let schema = try await Self.schema(first)
@@ -65,12 +65,12 @@ public enum ServiceDatabaseChecks<Schema: ServiceSchema> {
   /// Every table, index and trigger with its SQL, in a stable order.
   private static func schema(_ database: ServiceDatabase<Schema>) async throws -> [String] {
     try await database.storage.read { db in
-      try String.fetchAll(
-        db,
-        sql: """
-          SELECT type || ' ' || name || ': ' || COALESCE(sql, '') FROM sqlite_master
-          WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name
-          """)
+      try db.query(
+        """
+        SELECT type || ' ' || name || ': ' || COALESCE(sql, '') FROM sqlite_master
+        WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name
+        """
+      ).map { try $0.decode(0, as: String.self) }
     }
   }
 }

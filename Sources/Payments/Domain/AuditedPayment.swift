@@ -1,4 +1,4 @@
-import GRDB
+import SagaStorage
 
 /// A payment as `verify` compares it with Points' records when it can see both services
 /// (Docs/admin-protocol.md, `verify`): who paid how much, and how the saga stands.

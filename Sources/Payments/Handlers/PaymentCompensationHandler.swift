@@ -1,8 +1,7 @@
 import Foundation
-public import GRDB
 public import SagaCore
 public import SagaRuntime
-import SagaStorage
+public import SagaStorage
 
 /// Applies Points' compensation requests (group `payment-compensation-service`, topic
 /// `compensate-payment`): refunds exactly the paid amount, once.
@@ -40,7 +39,7 @@ public struct PaymentCompensationHandler: SagaMessageHandler {
     self.metrics = metrics
   }
 
-  public func handle(_ message: InboundMessage, context: MessageContext, in db: Database) throws(SagaError) {
+  public func handle(_ message: InboundMessage, context: MessageContext, in db: any SQLConnection) throws(SagaError) {
     guard message.topic == SagaTopic.compensatePayment.rawValue else {
       throw SagaError(.internalError, "\(consumerGroup.rawValue) does not consume \(message.coordinates)")
     }
@@ -60,7 +59,7 @@ public struct PaymentCompensationHandler: SagaMessageHandler {
   /// sees it in `compensations list` rather than only in the DLT. A body that does not
   /// decode names no payment to park and is left to the DLT alone.
   public func deadLettered(
-    _ message: InboundMessage, error: SagaError, attempts: Int, context: MessageContext, in db: Database
+    _ message: InboundMessage, error: SagaError, attempts: Int, context: MessageContext, in db: any SQLConnection
   ) throws(SagaError) {
     guard message.topic == SagaTopic.compensatePayment.rawValue,
       let event = try? EventCodec.decode(CompensatePayment.self, from: message.value ?? [])
@@ -89,7 +88,7 @@ public struct PaymentCompensationHandler: SagaMessageHandler {
   }
 
   private func compensate(
-    _ event: CompensatePayment, message: InboundMessage, context: MessageContext, in db: Database
+    _ event: CompensatePayment, message: InboundMessage, context: MessageContext, in db: any SQLConnection
   ) throws -> CompensationOutcome {
     let now = context.now
     let payment = try PaymentView.fetch(id: event.paymentId, in: db)
@@ -116,7 +115,7 @@ public struct PaymentCompensationHandler: SagaMessageHandler {
   }
 
   private func refund(
-    _ payment: PaymentView, event: CompensatePayment, message: InboundMessage, at now: Date, in db: Database
+    _ payment: PaymentView, event: CompensatePayment, message: InboundMessage, at now: Date, in db: any SQLConnection
   ) throws -> CompensationOutcome {
     let balance = try CompensationRefund.apply(
       payment, reason: event.reason, failpoints: failpoints, at: now, in: db)
@@ -129,7 +128,7 @@ public struct PaymentCompensationHandler: SagaMessageHandler {
   }
 
   private func duplicate(
-    _ event: CompensatePayment, message: InboundMessage, state: String, at now: Date, in db: Database
+    _ event: CompensatePayment, message: InboundMessage, state: String, at now: Date, in db: any SQLConnection
   ) throws -> CompensationOutcome {
     try SagaStep.record(
       .compensationDuplicate, paymentId: event.paymentId,
@@ -142,7 +141,7 @@ public struct PaymentCompensationHandler: SagaMessageHandler {
   /// `CompensationFailed` for operators and alerting, and a step, all in this transaction.
   private func park(
     _ event: CompensatePayment, payment: PaymentView?, _ failure: SagaError, message: InboundMessage,
-    context: MessageContext, in db: Database
+    context: MessageContext, in db: any SQLConnection
   ) throws -> CompensationOutcome {
     let now = context.now
     let reason = failure.description

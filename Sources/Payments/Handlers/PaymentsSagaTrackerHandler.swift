@@ -1,8 +1,7 @@
 import Foundation
-public import GRDB
 public import SagaCore
 public import SagaRuntime
-import SagaStorage
+public import SagaStorage
 
 /// Follows the reward half of the saga (group `payments-saga-tracker`, topics
 /// `point-reward-completed` and `point-reward-failed`): `PAID` → `REWARDED` with the
@@ -20,7 +19,7 @@ public struct PaymentsSagaTrackerHandler: SagaMessageHandler {
 
   public init() {}
 
-  public func handle(_ message: InboundMessage, context: MessageContext, in db: Database) throws(SagaError) {
+  public func handle(_ message: InboundMessage, context: MessageContext, in db: any SQLConnection) throws(SagaError) {
     switch SagaTopic(rawValue: message.topic) {
     case .pointRewardCompleted:
       let event = try EventCodec.decode(PointRewardCompleted.self, from: message.value ?? [])
@@ -43,7 +42,7 @@ public struct PaymentsSagaTrackerHandler: SagaMessageHandler {
   }
 
   private func completed(
-    _ event: PointRewardCompleted, message: InboundMessage, at now: Date, in db: Database
+    _ event: PointRewardCompleted, message: InboundMessage, at now: Date, in db: any SQLConnection
   ) throws {
     // The report's Points service sends no paymentId: correlate by the reservation.
     let payment: PaymentView?
@@ -72,7 +71,9 @@ public struct PaymentsSagaTrackerHandler: SagaMessageHandler {
       at: now, in: db)
   }
 
-  private func failed(_ event: PointRewardFailed, message: InboundMessage, at now: Date, in db: Database) throws {
+  private func failed(_ event: PointRewardFailed, message: InboundMessage, at now: Date, in db: any SQLConnection)
+    throws
+  {
     guard let payment = try PaymentView.fetch(id: event.paymentId, in: db) else {
       throw SagaError(
         .unknownPayment, "PointRewardFailed names payment \(event.paymentId): no such payment",
@@ -104,7 +105,7 @@ public struct PaymentsSagaTrackerHandler: SagaMessageHandler {
   }
 
   private static func ignore(
-    _ message: InboundMessage, payment: PaymentView, summary: String, at now: Date, in db: Database
+    _ message: InboundMessage, payment: PaymentView, summary: String, at now: Date, in db: any SQLConnection
   ) throws {
     try SagaStep.record(
       .lateEventIgnored, paymentId: payment.paymentId, outcome: "ignored (state \(payment.status)): \(summary)",

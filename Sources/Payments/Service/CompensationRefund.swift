@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import SagaCore
 import SagaStorage
 
@@ -46,11 +45,11 @@ enum CompensationRefund {
   /// - Throws: the failpoint's error; a transient `SagaError` for busy or failing storage;
   ///   a permanent one for anything else (a missing wallet, an overflow, a constraint).
   static func apply(
-    _ payment: PaymentView, reason: String?, failpoints: Failpoints, at now: Date, in db: Database
+    _ payment: PaymentView, reason: String?, failpoints: Failpoints, at now: Date, in db: some SQLConnection
   ) throws(SagaError) -> Int64 {
     var balance: Int64 = 0
     do {
-      try db.inCachedSavepoint {
+      try db.savepoint {
         try failpoints.hit(.paymentsRefund)
         balance = try Wallet.post(
           .refund, userId: payment.userId, amount: payment.amount, paymentId: payment.paymentId, at: now, in: db)

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import SagaCore
 import SagaStorage
 import Synchronization
@@ -115,9 +114,9 @@ final class PayGroupCommit: Sendable {
 
   /// One request in its savepoint. A refusal is the caller's answer; any other error is
   /// thrown, which rolls back the whole transaction (it may be broken already).
-  private static func apply(_ job: Job, in db: Database) throws -> Outcome {
+  private static func apply(_ job: Job, in db: some SQLConnection) throws -> Outcome {
     var outcome: Outcome = .failure(PaymentsError(.internalError, "pay produced no outcome"))
-    try db.inCachedSavepoint {
+    try db.savepoint {
       do {
         outcome = .success(try PayWriter.apply(job.request, envelope: job.envelope, at: job.now, in: db))
         return .commit
@@ -129,13 +128,13 @@ final class PayGroupCommit: Sendable {
     return outcome
   }
 
-  /// Errors that undo one statement and leave the transaction usable: the service's own
-  /// refusals and constraint violations. SQLite may roll back the whole transaction on
-  /// I/O, full, busy or out-of-memory errors, so those abort the group.
+  /// Errors that undo one statement and leave the transaction usable once its savepoint
+  /// rolled back: the service's own refusals and constraint violations (of either engine).
+  /// SQLite may roll back the whole transaction on I/O, full, busy or out-of-memory errors,
+  /// and a lost PostgreSQL connection takes it along, so those abort the group.
   private static func isRequestScoped(_ error: any Error) -> Bool {
     if error is PaymentsError { return true }
-    if let error = error as? DatabaseError { return error.resultCode == .SQLITE_CONSTRAINT }
-    return false
+    return StorageError.classifying(error)?.kind == .constraint
   }
 
   private func deliver(_ outcomes: [Outcome], to group: [Job], committed: Bool) {

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import SagaCore
 import SagaStorage
 
@@ -10,7 +9,9 @@ import SagaStorage
 /// Statements are cached on the writer connection: parsing them anew for every request
 /// (with GRDB's authorizer tracking each column) cost more CPU than running them.
 enum PayWriter {
-  static func apply(_ request: PayRequest, envelope: EventEnvelope, at now: Date, in db: Database) throws -> PayResult {
+  static func apply(_ request: PayRequest, envelope: EventEnvelope, at now: Date, in db: some SQLConnection) throws
+    -> PayResult
+  {
     // The key first: a retry of a payment that emptied the wallet is a duplicate, not
     // an insufficient balance. It also sees an earlier request of the same group, whose
     // savepoint is already released into the transaction.
@@ -36,7 +37,7 @@ enum PayWriter {
   }
 
   private static func insertPayment(
-    _ request: PayRequest, envelope: EventEnvelope, at now: Date, in db: Database
+    _ request: PayRequest, envelope: EventEnvelope, at now: Date, in db: some SQLConnection
   ) throws -> PayResult {
     // Checked here for a clear message; Wallet.post and the CHECK constraint would
     // refuse the debit anyway.

@@ -1,6 +1,6 @@
 import Foundation
-import GRDB
 import SagaCore
+import SagaStorage
 
 /// Operations on parked compensations (Docs/design.md, "Compensation"): list them, retry the refund once
 /// the cause is fixed, or resolve one that an operator handled outside sagad.
@@ -124,7 +124,7 @@ extension PaymentsService {
   }
 
   /// The open record of `paymentId`, or the error that explains why there is none.
-  private static func openRecord(paymentId: Int64, in db: Database) throws -> CompensationFailureRecord {
+  private static func openRecord(paymentId: Int64, in db: some SQLConnection) throws -> CompensationFailureRecord {
     guard let record = try CompensationFailureRecord.latest(paymentId: paymentId, in: db) else {
       throw PaymentsError(.compensationNotFound, "payment \(paymentId) has no parked compensation")
     }

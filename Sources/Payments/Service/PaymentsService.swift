@@ -1,5 +1,4 @@
 public import Foundation
-import GRDB
 public import SagaCore
 public import SagaStorage
 
@@ -147,7 +146,7 @@ public final class PaymentsService: Sendable {
     guard value > 0 else { throw PaymentsError(code, "the \(what) must be greater than 0, got \(value)") }
   }
 
-  func write<T: Sendable>(_ updates: @Sendable (Database) throws -> T) async throws(PaymentsError) -> T {
+  func write<T: Sendable>(_ updates: @Sendable (any SQLConnection) throws -> T) async throws(PaymentsError) -> T {
     do {
       return try await database.write(updates)
     } catch {
@@ -155,7 +154,7 @@ public final class PaymentsService: Sendable {
     }
   }
 
-  func read<T: Sendable>(_ value: @Sendable (Database) throws -> T) async throws(PaymentsError) -> T {
+  func read<T: Sendable>(_ value: @Sendable (any SQLConnection) throws -> T) async throws(PaymentsError) -> T {
     do {
       return try await database.read(value)
     } catch {

@@ -1,6 +1,6 @@
 import Foundation
-import GRDB
 import SagaCore
+import SagaStorage
 
 /// The SQL behind `PaymentView`: the payments, their reservations and refunds, read and
 /// written inside the caller's transaction (the consume loop's or the service's).
@@ -21,104 +21,102 @@ extension PaymentView {
   private static let byKey = select + " WHERE p.user_id = ? AND p.schedule_id = ?"
 
   /// The payment with id `paymentId`, if any.
-  static func fetch(id paymentId: Int64, in db: Database) throws -> PaymentView? {
-    try Row.fetchOne(db.cachedStatement(sql: byId), arguments: [paymentId]).map(decode)
+  static func fetch(id paymentId: Int64, in db: some SQLConnection) throws -> PaymentView? {
+    try db.query(byId, [paymentId]).first.map(decode)
   }
 
   /// The payment of reservation `reservationId` (one per reservation), if any.
-  static func fetch(reservationId: Int64, in db: Database) throws -> PaymentView? {
-    try Row.fetchOne(db.cachedStatement(sql: byReservation), arguments: [reservationId]).map(decode)
+  static func fetch(reservationId: Int64, in db: some SQLConnection) throws -> PaymentView? {
+    try db.query(byReservation, [reservationId]).first.map(decode)
   }
 
   /// The payment holding the idempotency key (userId, scheduleId), if any.
-  static func fetch(userId: Int64, scheduleId: Int64, in db: Database) throws -> PaymentView? {
-    try Row.fetchOne(db.cachedStatement(sql: byKey), arguments: [userId, scheduleId]).map(decode)
+  static func fetch(userId: Int64, scheduleId: Int64, in db: some SQLConnection) throws -> PaymentView? {
+    try db.query(byKey, [userId, scheduleId]).first.map(decode)
   }
 
   /// Whether a payment holds the idempotency key: one index probe, no join, for `pay`,
   /// where the answer is almost always no.
-  static func exists(userId: Int64, scheduleId: Int64, in db: Database) throws -> Bool {
-    try Bool.fetchOne(
-      db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM payments WHERE user_id = ? AND schedule_id = ?)"),
-      arguments: [userId, scheduleId]) ?? false
+  static func exists(userId: Int64, scheduleId: Int64, in db: some SQLConnection) throws -> Bool {
+    try db.value(
+      Bool.self, "SELECT EXISTS (SELECT 1 FROM payments WHERE user_id = ? AND schedule_id = ?)", [userId, scheduleId])
+      ?? false
   }
 
   /// Whether `seat` of `scheduleId` is held by a reservation (a cancelled one frees it).
-  static func isSeatReserved(_ seat: String, scheduleId: Int64, in db: Database) throws -> Bool {
-    try Bool.fetchOne(
-      db.cachedStatement(
-        sql: "SELECT EXISTS (SELECT 1 FROM reservations WHERE schedule_id = ? AND seat = ? AND status = 'RESERVED')"),
-      arguments: [scheduleId, seat]) ?? false
+  static func isSeatReserved(_ seat: String, scheduleId: Int64, in db: some SQLConnection) throws -> Bool {
+    try db.value(
+      Bool.self,
+      "SELECT EXISTS (SELECT 1 FROM reservations WHERE schedule_id = ? AND seat = ? AND status = 'RESERVED')",
+      [scheduleId, seat]) ?? false
   }
 
   /// Writes the reservation and the `PAID` payment of `request`, the payment under
   /// `envelope`'s trace and correlation id. Returns their ids.
   static func insert(
-    _ request: PayRequest, envelope: EventEnvelope, at now: Date, in db: Database
+    _ request: PayRequest, envelope: EventEnvelope, at now: Date, in db: some SQLConnection
   ) throws -> (reservationId: Int64, paymentId: Int64) {
     let millis = now.paymentsMilliseconds
-    try db.cachedStatement(
-      sql: """
-        INSERT INTO reservations (user_id, schedule_id, seat, status, created_at, updated_at)
-        VALUES (?, ?, ?, ?, ?, ?)
-        """
-    ).execute(arguments: [
-      request.userId, request.scheduleId, request.seat, ReservationStatus.reserved.rawValue, millis, millis,
-    ])
-    let reservationId = db.lastInsertedRowID
-    try db.cachedStatement(
-      sql: """
-        INSERT INTO payments (user_id, reservation_id, schedule_id, amount, status, trace_id, traceparent,
-                              correlation_id, created_at, updated_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-        """
-    ).execute(arguments: [
-      request.userId, reservationId, request.scheduleId, request.amount, PaymentStatus.paid.rawValue,
-      envelope.trace.traceId, envelope.trace.traceparent, envelope.correlationId, millis, millis,
-    ])
-    return (reservationId, db.lastInsertedRowID)
+    let reservationId = try db.insertReturningID(
+      """
+      INSERT INTO reservations (user_id, schedule_id, seat, status, created_at, updated_at)
+      VALUES (?, ?, ?, ?, ?, ?)
+      """,
+      [
+        request.userId, request.scheduleId, request.seat, ReservationStatus.reserved.rawValue, millis, millis,
+      ])
+    let paymentId = try db.insertReturningID(
+      """
+      INSERT INTO payments (user_id, reservation_id, schedule_id, amount, status, trace_id, traceparent,
+                            correlation_id, created_at, updated_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      """,
+      [
+        request.userId, reservationId, request.scheduleId, request.amount, PaymentStatus.paid.rawValue,
+        envelope.trace.traceId, envelope.trace.traceparent, envelope.correlationId, millis, millis,
+      ])
+    return (reservationId, paymentId)
   }
 
   /// Moves the payment to `REWARDED` with what Points reported.
   static func setRewarded(
-    paymentId: Int64, rewardAmount: Int64, pointId: Int64, at now: Date, in db: Database
+    paymentId: Int64, rewardAmount: Int64, pointId: Int64, at now: Date, in db: some SQLConnection
   ) throws {
-    try db.cachedStatement(
-      sql: "UPDATE payments SET status = ?, reward_amount = ?, point_id = ?, updated_at = ? WHERE id = ?"
-    ).execute(arguments: [
-      PaymentStatus.rewarded.rawValue, rewardAmount, pointId, now.paymentsMilliseconds, paymentId,
-    ])
+    try db.execute(
+      "UPDATE payments SET status = ?, reward_amount = ?, point_id = ?, updated_at = ? WHERE id = ?",
+      [
+        PaymentStatus.rewarded.rawValue, rewardAmount, pointId, now.paymentsMilliseconds, paymentId,
+      ])
   }
 
   /// Records the refund of `payment` (the `refunds` row, unique per payment), moves it to
   /// `REFUNDED` and cancels its reservation. The wallet is `Wallet.post`'s business.
-  static func recordRefund(of payment: PaymentView, reason: String?, at now: Date, in db: Database) throws {
+  static func recordRefund(of payment: PaymentView, reason: String?, at now: Date, in db: some SQLConnection) throws {
     let millis = now.paymentsMilliseconds
     try db.execute(
-      sql: "INSERT INTO refunds (payment_id, amount, reason, created_at) VALUES (?, ?, ?, ?)",
-      arguments: [payment.paymentId, payment.amount, reason, millis])
+      "INSERT INTO refunds (payment_id, amount, reason, created_at) VALUES (?, ?, ?, ?)",
+      [payment.paymentId, payment.amount, reason, millis])
     try setStatus(.refunded, paymentId: payment.paymentId, at: now, in: db)
     try db.execute(
-      sql: "UPDATE reservations SET status = ?, updated_at = ? WHERE id = ?",
-      arguments: [ReservationStatus.cancelled.rawValue, millis, payment.reservationId])
+      "UPDATE reservations SET status = ?, updated_at = ? WHERE id = ?",
+      [ReservationStatus.cancelled.rawValue, millis, payment.reservationId])
   }
 
   /// Moves the payment to `status`, stamping `updated_at`.
   static func setStatus(
-    _ status: PaymentStatus, paymentId: Int64, failureReason: String? = nil, at now: Date, in db: Database
+    _ status: PaymentStatus, paymentId: Int64, failureReason: String? = nil, at now: Date, in db: some SQLConnection
   ) throws {
-    try db.cachedStatement(
-      sql: """
-        UPDATE payments SET status = ?, failure_reason = COALESCE(?, failure_reason), updated_at = ?
-        WHERE id = ?
-        """
-    ).execute(arguments: [status.rawValue, failureReason, now.paymentsMilliseconds, paymentId])
+    try db.execute(
+      """
+      UPDATE payments SET status = ?, failure_reason = COALESCE(?, failure_reason), updated_at = ?
+      WHERE id = ?
+      """, [status.rawValue, failureReason, now.paymentsMilliseconds, paymentId])
   }
 
   /// Reads the columns by position, in the order of `select`: by name, GRDB compares
   /// each name case-insensitively against every column (lowercasing both), which cost
   /// more than the query on the saga's hot path.
-  private static func decode(_ row: Row) throws -> PaymentView {
+  private static func decode(_ row: SQLRow) throws -> PaymentView {
     let id: Int64 = row[0]
     // The CHECK constraints admit only known values; a stranger means the file was
     // edited by hand, which an operator needs to hear about rather than a default.

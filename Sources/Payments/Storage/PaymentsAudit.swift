@@ -1,4 +1,4 @@
-import GRDB
+import SagaStorage
 
 /// The money invariants of the Payments database, checked by `PaymentsService.verify()`
 /// (tests, `sagactl verify`, after a crash drill). Each check is one query returning one
@@ -65,7 +65,7 @@ enum PaymentsAudit {
     """,
   ]
 
-  static func violations(in db: Database) throws -> [String] {
-    try checks.flatMap { sql in try String.fetchAll(db, sql: sql) }
+  static func violations(in db: some SQLConnection) throws -> [String] {
+    try checks.flatMap { sql in try db.query(sql).map { try $0.decode(0, as: String.self) } }
   }
 }

@@ -14,6 +14,8 @@ public enum PaymentsSchema: ServiceSchema {
   /// The saga timeline (`sagactl saga`), purged after `timeline.retention`.
   public static let timelineTable = "saga_steps"
 
+  public static let postgresSchema = "payments"
+
   /// Registers the Payments migrations in `migrator`.
   public static func register(in migrator: inout DatabaseMigrator) {
     migrator.registerMigration("payments-v1") { db in

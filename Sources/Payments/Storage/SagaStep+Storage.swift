@@ -1,35 +1,33 @@
 import Foundation
-import GRDB
 import SagaCore
+import SagaStorage
 
 /// The SQL of the saga timeline (`saga_steps`).
 extension SagaStep {
   /// Appends a step for `paymentId`, caused by `message` when there is one.
   static func record(
     _ step: Kind, paymentId: Int64, outcome: String, message: InboundMessage? = nil, eventId: String? = nil,
-    at now: Date, in db: Database
+    at now: Date, in db: some SQLConnection
   ) throws {
     // Cached: one step per pay and per saga event.
-    try db.cachedStatement(
-      sql: """
-        INSERT INTO saga_steps (payment_id, at, step, topic, "partition", "offset", event_id, outcome)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-        """
-    ).execute(arguments: [
-      paymentId, now.paymentsMilliseconds, step.rawValue, message?.topic, message?.partition, message?.offset,
-      eventId ?? message?.envelope.eventId.map(\.lowercasedText), outcome,
-    ])
+    try db.execute(
+      """
+      INSERT INTO saga_steps (payment_id, at, step, topic, "partition", "offset", event_id, outcome)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+      """,
+      [
+        paymentId, now.paymentsMilliseconds, step.rawValue, message?.topic, message?.partition, message?.offset,
+        eventId ?? message?.envelope.eventId.map(\.lowercasedText), outcome,
+      ])
   }
 
   /// The timeline of `paymentId`, oldest first.
-  static func fetchAll(paymentId: Int64, in db: Database) throws -> [SagaStep] {
-    try Row.fetchAll(
-      db,
-      sql: """
-        SELECT id, payment_id, at, step, topic, "partition", "offset", event_id, outcome
-        FROM saga_steps WHERE payment_id = ? ORDER BY id
-        """,
-      arguments: [paymentId]
+  static func fetchAll(paymentId: Int64, in db: some SQLConnection) throws -> [SagaStep] {
+    try db.query(
+      """
+      SELECT id, payment_id, at, step, topic, "partition", "offset", event_id, outcome
+      FROM saga_steps WHERE payment_id = ? ORDER BY id
+      """, [paymentId]
     ).map { row in
       let id: Int64 = row["id"]
       guard let step = Kind(rawValue: row["step"]) else {

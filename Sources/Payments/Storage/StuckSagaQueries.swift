@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import SagaCore
 import SagaStorage
 
@@ -27,20 +26,18 @@ enum StuckSagaQueries {
 
   /// Sagas whose last change and last re-announcement are at or before `cutoff`, except
   /// those already reported at the current limit.
-  static func due(cutoff: Int64, maxRepublish: Int, limit: Int, in db: Database) throws -> [Candidate] {
-    try Row.fetchAll(
-      db,
-      sql: select + """
-         AND MAX(p.updated_at, COALESCE(r.last_republished_at, 0)) <= ?
+  static func due(cutoff: Int64, maxRepublish: Int, limit: Int, in db: some SQLConnection) throws -> [Candidate] {
+    try db.query(
+      select + """
+         AND p.updated_at <= ? AND COALESCE(r.last_republished_at, 0) <= ?
          AND (COALESCE(r.republish_count, 0) < ? OR r.reported_at IS NULL)
         ORDER BY p.id LIMIT ?
-        """,
-      arguments: [cutoff, maxRepublish, limit]
+        """, [cutoff, cutoff, maxRepublish, limit]
     ).map { row in try Candidate(saga: decode(row), traceId: row[11], traceparent: row[12], eventId: row[14]) }
   }
 
   /// Writes the re-announcement (outbox row, counter, saga step).
-  static func republish(_ candidate: Candidate, maxRepublish: Int, at now: Date, in db: Database) throws {
+  static func republish(_ candidate: Candidate, maxRepublish: Int, at now: Date, in db: some SQLConnection) throws {
     let saga = candidate.saga
     let trace =
       candidate.traceparent.flatMap(TraceContext.init(traceparent:))
@@ -58,14 +55,13 @@ enum StuckSagaQueries {
         paymentId: saga.paymentId, userId: saga.userId, reservationId: saga.reservationId, paidAmount: saga.amount),
       envelope: envelope, in: db)
     try db.execute(
-      sql: """
-        INSERT INTO saga_republishes (payment_id, republish_count, last_republished_at, reported_at)
-        VALUES (?, ?, ?, NULL)
-        ON CONFLICT (payment_id) DO UPDATE SET
-          republish_count = excluded.republish_count, last_republished_at = excluded.last_republished_at,
-          reported_at = NULL
-        """,
-      arguments: [saga.paymentId, saga.republishCount, now.paymentsMilliseconds])
+      """
+      INSERT INTO saga_republishes (payment_id, republish_count, last_republished_at, reported_at)
+      VALUES (?, ?, ?, NULL)
+      ON CONFLICT (payment_id) DO UPDATE SET
+        republish_count = excluded.republish_count, last_republished_at = excluded.last_republished_at,
+        reported_at = NULL
+      """, [saga.paymentId, saga.republishCount, now.paymentsMilliseconds])
     let since = RFC3339Timestamp.format(saga.updatedAt)
     try SagaStep.record(
       .republished, paymentId: saga.paymentId,
@@ -75,53 +71,51 @@ enum StuckSagaQueries {
   }
 
   /// Marks the saga reported, so it is logged once and listed by `stuckSagas()`.
-  static func report(_ saga: StuckSaga, at now: Date, in db: Database) throws {
+  static func report(_ saga: StuckSaga, at now: Date, in db: some SQLConnection) throws {
     let millis = now.paymentsMilliseconds
     try db.execute(
-      sql: """
-        INSERT INTO saga_republishes (payment_id, republish_count, last_republished_at, reported_at, reason)
-        VALUES (?, ?, ?, ?, ?)
-        ON CONFLICT (payment_id) DO UPDATE SET reported_at = excluded.reported_at, reason = excluded.reason
-        """,
-      arguments: [saga.paymentId, saga.republishCount, millis, millis, saga.reason])
+      """
+      INSERT INTO saga_republishes (payment_id, republish_count, last_republished_at, reported_at, reason)
+      VALUES (?, ?, ?, ?, ?)
+      ON CONFLICT (payment_id) DO UPDATE SET reported_at = excluded.reported_at, reason = excluded.reason
+      """, [saga.paymentId, saga.republishCount, millis, millis, saga.reason])
     try SagaStep.record(
       .stuckReported, paymentId: saga.paymentId,
       outcome: "still \(saga.status): reported, an operator must look; \(saga.reason ?? "no outcome")", at: now, in: db)
   }
 
-  static func fetchAll(includeRepublishing: Bool, in db: Database) throws -> [StuckSaga] {
-    try Row.fetchAll(
-      db,
-      sql: select
+  static func fetchAll(includeRepublishing: Bool, in db: some SQLConnection) throws -> [StuckSaga] {
+    try db.query(
+      select
         + (includeRepublishing ? " AND r.payment_id IS NOT NULL" : " AND r.reported_at IS NOT NULL")
         + " ORDER BY p.id"
     ).map(decode)
   }
 
   /// Sagas without an outcome last changed at or before `cutoff`, and their total count.
-  static func unfinished(cutoff: Int64, limit: Int, in db: Database) throws -> (sagas: [StuckSaga], total: Int) {
-    let sagas = try Row.fetchAll(
-      db, sql: select + " AND p.updated_at <= ? ORDER BY p.id LIMIT ?", arguments: [cutoff, limit]
-    ).map(decode)
+  static func unfinished(cutoff: Int64, limit: Int, in db: some SQLConnection) throws -> (
+    sagas: [StuckSaga], total: Int
+  ) {
+    let sagas = try db.query(select + " AND p.updated_at <= ? ORDER BY p.id LIMIT ?", [cutoff, limit]).map(decode)
     let total =
       sagas.count < limit
       ? sagas.count
-      : try Int.fetchOne(
-        db, sql: "SELECT COUNT(*) FROM payments WHERE status IN ('PAID', 'REWARD_FAILED') AND updated_at <= ?",
-        arguments: [cutoff]) ?? 0
+      : try db.value(
+        Int.self, "SELECT COUNT(*) FROM payments WHERE status IN ('PAID', 'REWARD_FAILED') AND updated_at <= ?",
+        [cutoff]) ?? 0
     return (sagas, total)
   }
 
-  static func reportedCount(in db: Database) throws -> Int {
-    try Int.fetchOne(
-      db,
-      sql: """
-        SELECT COUNT(*) FROM saga_republishes r JOIN payments p ON p.id = r.payment_id
-        WHERE r.reported_at IS NOT NULL AND p.status IN ('PAID', 'REWARD_FAILED')
-        """) ?? 0
+  static func reportedCount(in db: some SQLConnection) throws -> Int {
+    try db.value(
+      Int.self,
+      """
+      SELECT COUNT(*) FROM saga_republishes r JOIN payments p ON p.id = r.payment_id
+      WHERE r.reported_at IS NOT NULL AND p.status IN ('PAID', 'REWARD_FAILED')
+      """) ?? 0
   }
 
-  private static func decode(_ row: Row) throws -> StuckSaga {
+  private static func decode(_ row: SQLRow) throws -> StuckSaga {
     let id: Int64 = row[0]
     guard let status = PaymentStatus(rawValue: row[4]) else {
       throw PaymentsError(.internalError, "payment \(id) has an unknown status")

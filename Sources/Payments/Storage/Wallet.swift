@@ -1,5 +1,5 @@
 import Foundation
-import GRDB
+import SagaStorage
 
 /// Balance changes, always as a pair: a `wallet_ledger` row and the wallet's new
 /// balance, in the caller's transaction. Nothing else writes `wallets.balance`, which is
@@ -16,21 +16,20 @@ enum Wallet {
   }
 
   /// Whether user `id` exists.
-  static func userExists(_ id: Int64, in db: Database) throws -> Bool {
-    try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM users WHERE id = ?)", arguments: [id]) ?? false
+  static func userExists(_ id: Int64, in db: some SQLConnection) throws -> Bool {
+    try db.value(Bool.self, "SELECT EXISTS (SELECT 1 FROM users WHERE id = ?)", [id]) ?? false
   }
 
   /// Creates user `userId` with an empty wallet.
-  static func open(userId: Int64, at now: Date, in db: Database) throws {
+  static func open(userId: Int64, at now: Date, in db: some SQLConnection) throws {
     let millis = now.paymentsMilliseconds
-    try db.execute(sql: "INSERT INTO users (id, created_at) VALUES (?, ?)", arguments: [userId, millis])
-    try db.execute(
-      sql: "INSERT INTO wallets (user_id, balance, updated_at) VALUES (?, 0, ?)", arguments: [userId, millis])
+    try db.execute("INSERT INTO users (id, created_at) VALUES (?, ?)", [userId, millis])
+    try db.execute("INSERT INTO wallets (user_id, balance, updated_at) VALUES (?, 0, ?)", [userId, millis])
   }
 
   /// The balance of `userId`, or nil when the user has no wallet.
-  static func balance(userId: Int64, in db: Database) throws -> Int64? {
-    try Int64.fetchOne(db.cachedStatement(sql: "SELECT balance FROM wallets WHERE user_id = ?"), arguments: [userId])
+  static func balance(userId: Int64, in db: some SQLConnection) throws -> Int64? {
+    try db.value(Int64.self, "SELECT balance FROM wallets WHERE user_id = ?", [userId])
   }
 
   /// Adds `amount` (negative for a debit) to the wallet of `userId` and writes its ledger
@@ -41,7 +40,7 @@ enum Wallet {
   @discardableResult
   static func post(
     _ kind: EntryKind, userId: Int64, amount: Int64, paymentId: Int64? = nil, balance: Int64? = nil, at now: Date,
-    in db: Database
+    in db: some SQLConnection
   ) throws -> Int64 {
     guard let balance = try balance ?? self.balance(userId: userId, in: db) else {
       throw PaymentsError(.userNotFound, "user \(userId) has no wallet")
@@ -57,11 +56,10 @@ enum Wallet {
     }
     let millis = now.paymentsMilliseconds
     // Cached: every payment and refund runs both.
-    try db.cachedStatement(
-      sql: "INSERT INTO wallet_ledger (user_id, amount, kind, payment_id, created_at) VALUES (?, ?, ?, ?, ?)"
-    ).execute(arguments: [userId, amount, kind.rawValue, paymentId, millis])
-    try db.cachedStatement(sql: "UPDATE wallets SET balance = ?, updated_at = ? WHERE user_id = ?")
-      .execute(arguments: [newBalance, millis, userId])
+    try db.execute(
+      "INSERT INTO wallet_ledger (user_id, amount, kind, payment_id, created_at) VALUES (?, ?, ?, ?, ?)",
+      [userId, amount, kind.rawValue, paymentId, millis])
+    try db.execute("UPDATE wallets SET balance = ?, updated_at = ? WHERE user_id = ?", [newBalance, millis, userId])
     return newBalance
   }
 }

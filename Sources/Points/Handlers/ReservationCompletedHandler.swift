@@ -1,8 +1,7 @@
 import Foundation
-public import GRDB
 public import SagaCore
 public import SagaRuntime
-import SagaStorage
+public import SagaStorage
 
 /// Points' consumer of `reservation-completed` (group `points-service`): credits the reward
 /// and announces it, or records a permanent failure and asks Payments to compensate.
@@ -51,7 +50,7 @@ public struct ReservationCompletedHandler: SagaMessageHandler {
   /// - Throws: the codec's permanent `SagaError` for an invalid body (`invalid-json`,
   ///   `missing-field`, `wrong-type`, `invalid-value`, `unsupported-version`), or
   ///   `SagaError.storage(_:)` for a database failure.
-  public func handle(_ message: InboundMessage, context: MessageContext, in db: Database) throws(SagaError) {
+  public func handle(_ message: InboundMessage, context: MessageContext, in db: any SQLConnection) throws(SagaError) {
     // A tombstone (no value) is as unparseable as an empty body.
     try process(message, context: context, in: db)
   }
@@ -59,7 +58,7 @@ public struct ReservationCompletedHandler: SagaMessageHandler {
   /// `handle(_:context:in:)`, returning what was decided (for a wrapper that measures
   /// rewards). Records the step `sagactl saga` shows, with where `message` was read.
   @discardableResult
-  public func process(_ message: InboundMessage, context: MessageContext, in db: Database) throws(SagaError)
+  public func process(_ message: InboundMessage, context: MessageContext, in db: any SQLConnection) throws(SagaError)
     -> RewardOutcome
   {
     let event = try EventCodec.decode(ReservationCompleted.self, from: message.value ?? [])
@@ -73,7 +72,7 @@ public struct ReservationCompletedHandler: SagaMessageHandler {
   /// payment is refunded) while the message waits in the DLT. An invalid body has no saga
   /// to decide, and an outcome recorded already (under another event id) stands.
   public func deadLettered(
-    _ message: InboundMessage, error: SagaError, attempts: Int, context: MessageContext, in db: Database
+    _ message: InboundMessage, error: SagaError, attempts: Int, context: MessageContext, in db: any SQLConnection
   ) throws(SagaError) {
     guard error.isRetriable,
       let event = try? EventCodec.decode(ReservationCompleted.self, from: message.value ?? []),
@@ -100,14 +99,14 @@ public struct ReservationCompletedHandler: SagaMessageHandler {
   ///   or `SagaError.storage(_:)` for a database failure.
   @discardableResult
   public func handle(
-    _ event: ReservationCompleted, context: MessageContext, in db: Database
+    _ event: ReservationCompleted, context: MessageContext, in db: any SQLConnection
   ) throws(SagaError) -> RewardOutcome {
     try apply(event, message: nil, context: context, in: db)
   }
 
   /// `handle(_:context:in:)`, recording the step of `message` for `sagactl saga` when given.
   private func apply(
-    _ event: ReservationCompleted, message: InboundMessage?, context: MessageContext, in db: Database
+    _ event: ReservationCompleted, message: InboundMessage?, context: MessageContext, in db: any SQLConnection
   ) throws(SagaError) -> RewardOutcome {
     guard event.paidAmount >= 0 else {
       throw SagaError(
@@ -133,13 +132,15 @@ public struct ReservationCompletedHandler: SagaMessageHandler {
     var text: String
     var outboxIds: [Int64]
 
-    func record(_ event: ReservationCompleted, message: InboundMessage, at now: Date, in db: Database) throws {
+    func record(_ event: ReservationCompleted, message: InboundMessage, at now: Date, in db: any SQLConnection) throws {
       try PointsSagaStep.record(
         step, paymentId: event.paymentId, message: message, outcome: text, outboxIds: outboxIds, at: now, in: db)
     }
   }
 
-  private func decide(_ event: ReservationCompleted, context: MessageContext, in db: Database) throws -> Decision {
+  private func decide(_ event: ReservationCompleted, context: MessageContext, in db: any SQLConnection) throws
+    -> Decision
+  {
     // Duplicates first, before anything else can differ: the outcome was decided once and
     // is only re-announced, with the recorded values even if this copy of the event
     // disagrees (the first copy is the one the decision was made on).
@@ -189,7 +190,7 @@ public struct ReservationCompletedHandler: SagaMessageHandler {
 
   /// Records the failure and writes its two events, all in the current transaction.
   private func fail(
-    _ event: ReservationCompleted, _ error: SagaError, context: MessageContext, in db: Database
+    _ event: ReservationCompleted, _ error: SagaError, context: MessageContext, in db: any SQLConnection
   ) throws -> Decision {
     let failure = try PointsStore.recordFailure(event, error: error, at: context.now, in: db)
     let ids = try announce(failure, context: context, in: db)
@@ -200,7 +201,7 @@ public struct ReservationCompletedHandler: SagaMessageHandler {
 
   /// The failure first, then the compensation, as the report's service sends them.
   /// Returns the two outbox row ids.
-  private func announce(_ failure: RewardFailure, context: MessageContext, in db: Database) throws -> [Int64] {
+  private func announce(_ failure: RewardFailure, context: MessageContext, in db: any SQLConnection) throws -> [Int64] {
     [try context.emit(failure.failedEvent, in: db), try context.emit(failure.compensation, in: db)]
   }
 }

@@ -1,7 +1,7 @@
 import Foundation
-import GRDB
 import SagaCore
 import SagaRuntime
+import SagaStorage
 
 /// Points' `reservation-completed` handler with the reward latency measured around it
 /// (`sagad_reward_latency_seconds`): from the event's `occurredAt` header, written when the
@@ -14,7 +14,7 @@ struct RewardTimingHandler: SagaMessageHandler {
 
   /// What `ReservationCompletedHandler.handle(_:context:in:)` does, through the entry point
   /// that returns the outcome.
-  func handle(_ message: InboundMessage, context: MessageContext, in db: Database) throws(SagaError) {
+  func handle(_ message: InboundMessage, context: MessageContext, in db: any SQLConnection) throws(SagaError) {
     guard case .rewarded = try inner.process(message, context: context, in: db) else { return }
     let start =
       context.envelope.occurredAt
@@ -25,7 +25,7 @@ struct RewardTimingHandler: SagaMessageHandler {
   }
 
   func deadLettered(
-    _ message: InboundMessage, error: SagaError, attempts: Int, context: MessageContext, in db: Database
+    _ message: InboundMessage, error: SagaError, attempts: Int, context: MessageContext, in db: any SQLConnection
   ) throws(SagaError) {
     try inner.deadLettered(message, error: error, attempts: attempts, context: context, in: db)
   }

@@ -1,5 +1,4 @@
 public import Foundation
-import GRDB
 public import SagaCore
 public import SagaStorage
 
@@ -79,7 +78,7 @@ public final class PointsService: Sendable {
     }
   }
 
-  private func read<T: Sendable>(_ body: @Sendable (Database) throws -> T) async throws(SagaError) -> T {
+  private func read<T: Sendable>(_ body: @Sendable (any SQLConnection) throws -> T) async throws(SagaError) -> T {
     do {
       return try await database.read(body)
     } catch {
@@ -87,7 +86,7 @@ public final class PointsService: Sendable {
     }
   }
 
-  private func write<T: Sendable>(_ body: @Sendable (Database) throws -> T) async throws(SagaError) -> T {
+  private func write<T: Sendable>(_ body: @Sendable (any SQLConnection) throws -> T) async throws(SagaError) -> T {
     do {
       return try await database.write(body)
     } catch {

@@ -1,41 +1,39 @@
 import Foundation
-import GRDB
 import SagaCore
+import SagaStorage
 
 /// The SQL of Points' saga timeline (`point_saga_steps`, and the outbox rows it names).
 extension PointsSagaStep {
   /// Records the decision on `message` for `paymentId`, with the outbox rows it wrote.
   static func record(
     _ step: Kind, paymentId: Int64, message: InboundMessage, outcome: String, outboxIds: [Int64], at now: Date,
-    in db: Database
+    in db: some SQLConnection
   ) throws {
     // Cached: one row per ReservationCompleted handled, on the consume loop's hot path.
-    try db.cachedStatement(
-      sql: """
-        INSERT INTO point_saga_steps
-          (payment_id, at, step, topic, "partition", "offset", event_id, outcome, outbox_ids)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-        """
-    ).execute(arguments: [
-      paymentId, RFC3339Timestamp.milliseconds(of: now), step.rawValue, message.topic, message.partition,
-      message.offset, message.envelope.eventId.map(\.lowercasedText), outcome,
-      "[" + outboxIds.map(String.init).joined(separator: ",") + "]",
-    ])
+    try db.execute(
+      """
+      INSERT INTO point_saga_steps
+        (payment_id, at, step, topic, "partition", "offset", event_id, outcome, outbox_ids)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+      """,
+      [
+        paymentId, RFC3339Timestamp.milliseconds(of: now), step.rawValue, message.topic, message.partition,
+        message.offset, message.envelope.eventId.map(\.lowercasedText), outcome,
+        "[" + outboxIds.map(String.init).joined(separator: ",") + "]",
+      ])
   }
 
   /// The Points timeline of `paymentId` in time order: each decision, then the outbox rows
   /// it wrote. A row is stamped with the time it was written, not sent: the relay records
   /// Kafka's confirmation after the fact, often after Payments has already read the event,
   /// which would put the answer after its effect. Rows purged by retention are not listed.
-  static func fetchAll(paymentId: Int64, in db: Database) throws -> [PointsSagaStep] {
+  static func fetchAll(paymentId: Int64, in db: some SQLConnection) throws -> [PointsSagaStep] {
     var steps: [PointsSagaStep] = []
-    let rows = try Row.fetchAll(
-      db,
-      sql: """
-        SELECT at, step, topic, "partition", "offset", event_id, outcome, outbox_ids
-        FROM point_saga_steps WHERE payment_id = ? ORDER BY id
-        """,
-      arguments: [paymentId])
+    let rows = try db.query(
+      """
+      SELECT at, step, topic, "partition", "offset", event_id, outcome, outbox_ids
+      FROM point_saga_steps WHERE payment_id = ? ORDER BY id
+      """, [paymentId])
     for row in rows {
       guard let kind = Kind(rawValue: row["step"]) else {
         throw SagaError(.internalError, "a Points saga step of payment \(paymentId) has an unknown kind")
@@ -49,15 +47,18 @@ extension PointsSagaStep {
     return steps.enumerated().sorted { ($0.element.at, $0.offset) < ($1.element.at, $1.offset) }.map(\.element)
   }
 
-  private static func published(outboxIds: String, in db: Database) throws -> [PointsSagaStep] {
+  private static func published(outboxIds: String, in db: some SQLConnection) throws -> [PointsSagaStep] {
     guard outboxIds != "[]" else { return [] }
-    return try Row.fetchAll(
-      db,
-      sql: """
-        SELECT o.topic, o.created_at, o.sent_at, o.attempts, o.event_id
-        FROM outbox o WHERE o.id IN (SELECT value FROM json_each(?)) ORDER BY o.id
-        """,
-      arguments: [outboxIds]
+    // The column is a JSON array; PostgreSQL takes the same numbers as an array literal.
+    let (ids, list) =
+      db.engine == .sqlite
+      ? ("SELECT value FROM json_each(?)", outboxIds)
+      : ("SELECT unnest(CAST(? AS BIGINT[]))", "{" + outboxIds.dropFirst().dropLast() + "}")
+    return try db.query(
+      """
+      SELECT o.topic, o.created_at, o.sent_at, o.attempts, o.event_id
+      FROM outbox o WHERE o.id IN (\(ids)) ORDER BY o.id
+      """, [list]
     ).map { row in
       let topic: String = row["topic"]
       let event = EventType.allCases.first { $0.topic.rawValue == topic }.map(\.rawValue) ?? "event"

@@ -9,6 +9,8 @@ public enum PointsSchema: ServiceSchema {
   /// Points' half of the saga timeline (`sagactl saga`), purged after `timeline.retention`.
   public static let timelineTable = "point_saga_steps"
 
+  public static let postgresSchema = "points"
+
   /// Registers the Points migrations. Identifiers start with `points-` so they never collide
   /// with the storage migrations or with Payments' (the two services may share a file in tests).
   public static func register(in migrator: inout DatabaseMigrator) {

@@ -1,6 +1,6 @@
 import Foundation
-import GRDB
 import SagaCore
+import SagaStorage
 
 /// The SQL of the Points tables, shared by the handler (inside the consume loop's
 /// transaction) and `PointsService` (operator reads). Every function runs in whatever
@@ -8,27 +8,25 @@ import SagaCore
 /// batch transaction runs them once per message, thousands of times a second.
 enum PointsStore {
   /// The account's balance, or nil when the user is not enrolled.
-  static func balance(userId: Int64, in db: Database) throws -> Int64? {
-    let statement = try db.cachedStatement(sql: "SELECT balance FROM point_accounts WHERE user_id = ?")
-    return try Int64.fetchOne(statement, arguments: [userId])
+  static func balance(userId: Int64, in db: some SQLConnection) throws -> Int64? {
+    try db.value(Int64.self, "SELECT balance FROM point_accounts WHERE user_id = ?", [userId])
   }
 
   /// Creates an empty account unless one exists; true when it was created.
-  static func enroll(userId: Int64, at now: Date, in db: Database) throws -> Bool {
+  static func enroll(userId: Int64, at now: Date, in db: some SQLConnection) throws -> Bool {
     try db.execute(
-      sql: "INSERT INTO point_accounts (user_id, balance, enrolled_at) VALUES (?, 0, ?) ON CONFLICT DO NOTHING",
-      arguments: [userId, RFC3339Timestamp.milliseconds(of: now)])
-    return db.changesCount == 1
+      "INSERT INTO point_accounts (user_id, balance, enrolled_at) VALUES (?, 0, ?) ON CONFLICT DO NOTHING",
+      [userId, RFC3339Timestamp.milliseconds(of: now)]) == 1
   }
 
   /// The reward recorded for (user, payment), if any.
-  static func reward(userId: Int64, paymentId: Int64, in db: Database) throws -> PointReward? {
-    let statement = try db.cachedStatement(
-      sql: """
-        SELECT id, user_id, payment_id, reservation_id, paid_amount, amount, created_at
-        FROM point_ledger WHERE user_id = ? AND payment_id = ?
-        """)
-    return try Row.fetchOne(statement, arguments: [userId, paymentId]).map { row in
+  static func reward(userId: Int64, paymentId: Int64, in db: some SQLConnection) throws -> PointReward? {
+    try db.query(
+      """
+      SELECT id, user_id, payment_id, reservation_id, paid_amount, amount, created_at
+      FROM point_ledger WHERE user_id = ? AND payment_id = ?
+      """, [userId, paymentId]
+    ).first.map { row in
       PointReward(
         pointId: row["id"], userId: row["user_id"], paymentId: row["payment_id"],
         reservationId: row["reservation_id"], paidAmount: row["paid_amount"], amount: row["amount"],
@@ -37,13 +35,13 @@ enum PointsStore {
   }
 
   /// The failure recorded for (user, payment), if any.
-  static func failure(userId: Int64, paymentId: Int64, in db: Database) throws -> RewardFailure? {
-    let statement = try db.cachedStatement(
-      sql: """
-        SELECT id, user_id, payment_id, reservation_id, paid_amount, reason_code, reason, failed_at
-        FROM reward_failures WHERE user_id = ? AND payment_id = ?
-        """)
-    return try Row.fetchOne(statement, arguments: [userId, paymentId]).map { row in
+  static func failure(userId: Int64, paymentId: Int64, in db: some SQLConnection) throws -> RewardFailure? {
+    try db.query(
+      """
+      SELECT id, user_id, payment_id, reservation_id, paid_amount, reason_code, reason, failed_at
+      FROM reward_failures WHERE user_id = ? AND payment_id = ?
+      """, [userId, paymentId]
+    ).first.map { row in
       RewardFailure(
         id: row["id"], userId: row["user_id"], paymentId: row["payment_id"], reservationId: row["reservation_id"],
         paidAmount: row["paid_amount"], reasonCode: SagaError.Code(rawValue: row["reason_code"]),
@@ -52,16 +50,13 @@ enum PointsStore {
   }
 
   /// Every reward and every failure, by payment id: two scans.
-  static func auditEntries(in db: Database) throws -> [PointsAuditEntry] {
+  static func auditEntries(in db: some SQLConnection) throws -> [PointsAuditEntry] {
     var entries: [PointsAuditEntry] = []
-    let rewards = try Row.fetchCursor(
-      db, sql: "SELECT payment_id, user_id, paid_amount, amount FROM point_ledger ORDER BY payment_id, id")
-    while let row = try rewards.next() {
+    for row in try db.query("SELECT payment_id, user_id, paid_amount, amount FROM point_ledger ORDER BY payment_id, id")
+    {
       entries.append(PointsAuditEntry(paymentId: row[0], userId: row[1], paidAmount: row[2], rewardedPoints: row[3]))
     }
-    let failures = try Row.fetchCursor(
-      db, sql: "SELECT payment_id, user_id, paid_amount FROM reward_failures ORDER BY payment_id, id")
-    while let row = try failures.next() {
+    for row in try db.query("SELECT payment_id, user_id, paid_amount FROM reward_failures ORDER BY payment_id, id") {
       entries.append(PointsAuditEntry(paymentId: row[0], userId: row[1], paidAmount: row[2], rewardedPoints: nil))
     }
     return entries
@@ -70,20 +65,15 @@ enum PointsStore {
   /// Writes the ledger row and raises the balance by `amount`; the caller has checked that
   /// the account exists and that the sum fits in `Int64`.
   static func credit(
-    _ event: ReservationCompleted, amount: Int64, at now: Date, in db: Database
+    _ event: ReservationCompleted, amount: Int64, at now: Date, in db: some SQLConnection
   ) throws -> PointReward {
     let createdAt = RFC3339Timestamp.milliseconds(of: now)
-    let insert = try db.cachedStatement(
-      sql: """
-        INSERT INTO point_ledger (user_id, payment_id, reservation_id, paid_amount, amount, created_at)
-        VALUES (?, ?, ?, ?, ?, ?)
-        """)
-    try insert.execute(arguments: [
-      event.userId, event.paymentId, event.reservationId, event.paidAmount, amount, createdAt,
-    ])
-    let pointId = db.lastInsertedRowID
-    let update = try db.cachedStatement(sql: "UPDATE point_accounts SET balance = balance + ? WHERE user_id = ?")
-    try update.execute(arguments: [amount, event.userId])
+    let pointId = try db.insertReturningID(
+      """
+      INSERT INTO point_ledger (user_id, payment_id, reservation_id, paid_amount, amount, created_at)
+      VALUES (?, ?, ?, ?, ?, ?)
+      """, [event.userId, event.paymentId, event.reservationId, event.paidAmount, amount, createdAt])
+    try db.execute("UPDATE point_accounts SET balance = balance + ? WHERE user_id = ?", [amount, event.userId])
     return PointReward(
       pointId: pointId, userId: event.userId, paymentId: event.paymentId, reservationId: event.reservationId,
       paidAmount: event.paidAmount, amount: amount, createdAt: RFC3339Timestamp.date(milliseconds: createdAt))
@@ -91,37 +81,36 @@ enum PointsStore {
 
   /// Records that the reward for `event` failed for good because of `error`.
   static func recordFailure(
-    _ event: ReservationCompleted, error: SagaError, at now: Date, in db: Database
+    _ event: ReservationCompleted, error: SagaError, at now: Date, in db: some SQLConnection
   ) throws -> RewardFailure {
     let failedAt = RFC3339Timestamp.milliseconds(of: now)
-    try db.execute(
-      sql: """
-        INSERT INTO reward_failures
-          (user_id, payment_id, reservation_id, paid_amount, reason_code, reason, failed_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?)
-        """,
-      arguments: [
+    let id = try db.insertReturningID(
+      """
+      INSERT INTO reward_failures
+        (user_id, payment_id, reservation_id, paid_amount, reason_code, reason, failed_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?)
+      """,
+      [
         event.userId, event.paymentId, event.reservationId, event.paidAmount, error.code.rawValue, error.message,
         failedAt,
       ])
     return RewardFailure(
-      id: db.lastInsertedRowID, userId: event.userId, paymentId: event.paymentId,
+      id: id, userId: event.userId, paymentId: event.paymentId,
       reservationId: event.reservationId, paidAmount: event.paidAmount, reasonCode: error.code,
       reason: error.message, failedAt: RFC3339Timestamp.date(milliseconds: failedAt))
   }
 
   /// Every broken invariant, one sentence each; empty when the tables agree.
-  static func inconsistencies(in db: Database) throws -> [String] {
+  static func inconsistencies(in db: some SQLConnection) throws -> [String] {
     var problems: [String] = []
-    let balances = try Row.fetchAll(
-      db,
-      sql: """
-        SELECT a.user_id, a.balance, COALESCE(SUM(l.amount), 0) AS ledger_total, COUNT(l.id) AS rows
-        FROM point_accounts a LEFT JOIN point_ledger l ON l.user_id = a.user_id
-        GROUP BY a.user_id
-        HAVING a.balance != COALESCE(SUM(l.amount), 0)
-        ORDER BY a.user_id
-        """)
+    let balances = try db.query(
+      """
+      SELECT a.user_id, a.balance, COALESCE(SUM(l.amount), 0) AS ledger_total, COUNT(l.id) AS rows
+      FROM point_accounts a LEFT JOIN point_ledger l ON l.user_id = a.user_id
+      GROUP BY a.user_id
+      HAVING a.balance != COALESCE(SUM(l.amount), 0)
+      ORDER BY a.user_id
+      """)
     for row in balances {
       let userId: Int64 = row["user_id"]
       let balance: Int64 = row["balance"]
@@ -129,13 +118,12 @@ enum PointsStore {
       let rows: Int64 = row["rows"]
       problems.append("user \(userId): balance \(balance) differs from the sum \(total) of its \(rows) ledger rows")
     }
-    let both = try Row.fetchAll(
-      db,
-      sql: """
-        SELECT l.user_id, l.payment_id, l.id AS point_id, f.reason_code
-        FROM point_ledger l JOIN reward_failures f ON f.user_id = l.user_id AND f.payment_id = l.payment_id
-        ORDER BY l.user_id, l.payment_id
-        """)
+    let both = try db.query(
+      """
+      SELECT l.user_id, l.payment_id, l.id AS point_id, f.reason_code
+      FROM point_ledger l JOIN reward_failures f ON f.user_id = l.user_id AND f.payment_id = l.payment_id
+      ORDER BY l.user_id, l.payment_id
+      """)
     for row in both {
       let userId: Int64 = row["user_id"]
       let paymentId: Int64 = row["payment_id"]

@@ -1,6 +1,5 @@
 public import CoreMetrics
 import Foundation
-import GRDB
 public import Logging
 public import SagaCore
 public import SagaKafka

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Logging
 import SagaCore
 import SagaStorage
@@ -72,7 +71,8 @@ struct RecordProcessor: Sendable {
   /// Stops early only for an in-place retry (see ``BatchResult/retryInPlace``).
   /// Metrics wait in `afterCommit` (nil: counted at once) until the transaction commits.
   func apply(
-    _ records: ArraySlice<Record>, firstAttempt: Int, now: Date, in db: Database, afterCommit: CommitActions? = nil
+    _ records: ArraySlice<Record>, firstAttempt: Int, now: Date, in db: any SQLConnection,
+    afterCommit: CommitActions? = nil
   ) throws -> BatchResult {
     var result = BatchResult()
     for (index, record) in records.enumerated() {
@@ -135,7 +135,7 @@ struct RecordProcessor: Sendable {
   /// Runs the due `entries` once each: success or a duplicate removes the entry, a
   /// transient failure with attempts left reschedules it, anything else dead-letters it.
   func runDue(
-    _ entries: [RetryEntry], now: Date, in db: Database, afterCommit: CommitActions? = nil
+    _ entries: [RetryEntry], now: Date, in db: any SQLConnection, afterCommit: CommitActions? = nil
   ) throws -> DueResult {
     var result = DueResult()
     for entry in entries {
@@ -227,7 +227,7 @@ struct RecordProcessor: Sendable {
   /// With tracing, under a consumer span (returned, for `report` to end) whose context the
   /// handler's log lines and emitted events carry, and a child span for the savepoint.
   private func run(
-    _ message: InboundMessage, attempt: Int, now: Date, in db: Database, _ afterCommit: CommitActions?
+    _ message: InboundMessage, attempt: Int, now: Date, in db: any SQLConnection, _ afterCommit: CommitActions?
   ) throws -> (RunOutcome, (any Span)?) {
     var outcome = RunOutcome.applied
     let group = self.group
@@ -235,12 +235,12 @@ struct RecordProcessor: Sendable {
     let trace = span.flatMap { tracer?.trace(of: $0) }
     let transaction = span.map { span in
       let child = tracer!.startSpan("handle \(message.topic)", parent: span.context, kind: .internal)
-      child.attributes["db.system.name"] = "sqlite"
+      child.attributes["db.system.name"] = db.engine == .sqlite ? "sqlite" : "postgresql"
       return child
     }
     defer { transaction?.end() }
     try within(span) {
-      try db.inCachedSavepoint {
+      try db.savepoint {
         do {
           let claimed = try Inbox.claim(
             group: group, eventId: message.deduplicationKey, topic: message.topic, partition: message.partition,
@@ -265,7 +265,9 @@ struct RecordProcessor: Sendable {
 
   /// Parks `record` after `attempts` runs; returns its due time, or nil when it was parked
   /// already (a redelivery: the first entry stands).
-  private func park(_ record: Record, attempts: Int, error: SagaError, now: Date, in db: Database) throws -> Date? {
+  private func park(_ record: Record, attempts: Int, error: SagaError, now: Date, in db: any SQLConnection) throws
+    -> Date?
+  {
     let delay = policy.delay(beforeAttempt: attempts + 1)
     let due = now.adding(delay)
     let parked = try RetrySchedule.park(
@@ -284,7 +286,9 @@ struct RecordProcessor: Sendable {
     return parked ? due : nil
   }
 
-  private func reschedule(_ entry: RetryEntry, attempts: Int, error: SagaError, now: Date, in db: Database) throws {
+  private func reschedule(_ entry: RetryEntry, attempts: Int, error: SagaError, now: Date, in db: any SQLConnection)
+    throws
+  {
     let delay = policy.delay(beforeAttempt: attempts + 1)
     try RetrySchedule.reschedule(id: entry.id, attempts: attempts, error: error, dueAt: now.adding(delay), in: db)
     var metadata = metadata(entry.message, attempts: attempts)
@@ -298,14 +302,14 @@ struct RecordProcessor: Sendable {
   /// the outbox, all in one savepoint; does nothing for a record dead-lettered before.
   func deadLetterOutcome(
     _ record: Record, error: SagaError, as deadLetterClass: DeadLetterClass, attempts: Int, now: Date,
-    in db: Database, afterCommit: CommitActions? = nil, trace: TraceContext? = nil
+    in db: any SQLConnection, afterCommit: CommitActions? = nil, trace: TraceContext? = nil
   ) throws -> DeadLetterOutcome {
     let letter = DeadLetter(
       message: record.message, consumerGroup: group, timestampType: record.timestampType, error: error,
       failureClass: deadLetterClass, attempts: attempts)
     var hookError: SagaError?
     var outcome = DeadLetterOutcome.alreadyDeadLettered
-    try db.inCachedSavepoint {
+    try db.savepoint {
       guard try DeadLetters.mark(letter, at: now, in: db) else { return .commit }
       do {
         let context = MessageContext(
@@ -331,7 +335,7 @@ struct RecordProcessor: Sendable {
       }
       // A bug in the hook must not keep the record from the DLT: write it without the hook.
       logger.error("dead-letter hook failed, dead-lettering without it", metadata: metadata)
-      try db.inCachedSavepoint {
+      try db.savepoint {
         guard try DeadLetters.mark(letter, at: now, in: db) else { return .commit }
         try DeadLetters.publish(letter, at: now, in: db)
         outcome = .written

@@ -1,7 +1,6 @@
 public import Foundation
-public import GRDB
 public import SagaCore
-import SagaStorage
+public import SagaStorage
 
 /// Per-record context handed to a `SagaMessageHandler`.
 public struct MessageContext: Sendable {
@@ -39,7 +38,7 @@ public struct MessageContext: Sendable {
   /// trace and correlation id. Returns the outbox row id.
   @discardableResult
   public func emit<E: SagaEvent>(
-    _ event: E, extraHeaders: [RecordHeader] = [], in db: Database
+    _ event: E, extraHeaders: [RecordHeader] = [], in db: any SQLConnection
   ) throws(SagaError) -> Int64 {
     var envelope = EventEnvelope(
       following: self.envelope, eventType: E.eventType, producer: service.producerName, occurredAt: now)

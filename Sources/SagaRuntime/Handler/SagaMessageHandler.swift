@@ -1,5 +1,5 @@
-public import GRDB
 public import SagaCore
+public import SagaStorage
 
 /// What a service plugs into the consume loop: one method applied to each record
 /// inside the worker's write transaction (a savepoint of it), after the inbox has ruled
@@ -14,7 +14,7 @@ public protocol SagaMessageHandler: Sendable {
   /// The consumer group (and so the topics) this handler serves.
   var consumerGroup: SagaConsumerGroup { get }
 
-  func handle(_ message: InboundMessage, context: MessageContext, in db: Database) throws(SagaError)
+  func handle(_ message: InboundMessage, context: MessageContext, in db: any SQLConnection) throws(SagaError)
 
   /// Called once when the loop dead-letters `message`, in the transaction (a savepoint of
   /// it) that writes the dead letter to the outbox, after `attempts` runs ended in `error`
@@ -23,12 +23,12 @@ public protocol SagaMessageHandler: Sendable {
   /// default does nothing. Throwing rolls back the dead letter too: a transient error
   /// retries the dead-lettering later, a permanent one dead-letters without the hook.
   func deadLettered(
-    _ message: InboundMessage, error: SagaError, attempts: Int, context: MessageContext, in db: Database
+    _ message: InboundMessage, error: SagaError, attempts: Int, context: MessageContext, in db: any SQLConnection
   ) throws(SagaError)
 }
 
 extension SagaMessageHandler {
   public func deadLettered(
-    _ message: InboundMessage, error: SagaError, attempts: Int, context: MessageContext, in db: Database
+    _ message: InboundMessage, error: SagaError, attempts: Int, context: MessageContext, in db: any SQLConnection
   ) throws(SagaError) {}
 }

@@ -1,17 +1,32 @@
-/// The storage seam (Docs/architecture.md, "Storage engines"; issue 14): one connection inside
-/// a transaction, SQLite's or PostgreSQL's, which the stores run their SQL on. Statements use
-/// `?` placeholders; where the engines' SQL differs, a store asks `engine`. Synchronous, as
-/// the stores are: they run inside `write { }` on a thread of the engine's own (GRDB's writer
-/// queue, or the PostgreSQL engine's pool), never on the cooperative pool.
+/// The storage seam (Docs/storage-engines.md): one connection inside a transaction, SQLite's or
+/// PostgreSQL's, which the stores run their SQL on. Statements use `?` placeholders; where the
+/// engines' SQL differs, a store asks `engine`. Synchronous, as the stores are: they run inside
+/// `SagaDatabase.write { }` on a thread of the engine's own (GRDB's writer queue, or the
+/// PostgreSQL engine's thread pool), never on Swift's cooperative pool.
 public protocol SQLConnection {
   var engine: SQLEngine { get }
 
+  /// Where the data lives, for error messages: the SQLite file, or the PostgreSQL schema.
+  var location: String { get }
+
   /// Runs a statement; returns how many rows it changed.
   @discardableResult
-  func execute(_ sql: String, _ arguments: [SQLValue]) throws -> Int
+  func execute(_ sql: String, _ arguments: [any SQLBindable]) throws -> Int
 
-  /// Runs a query; returns its rows, each row's values in column order.
-  func query(_ sql: String, _ arguments: [SQLValue]) throws -> [[SQLValue]]
+  /// Runs a query; returns its rows.
+  func query(_ sql: String, _ arguments: [any SQLBindable]) throws -> [SQLRow]
+
+  /// Runs `body` in a savepoint of the current transaction: released when it returns
+  /// `.commit`, rolled back when it returns `.rollback` or throws (and then rethrown). The
+  /// consume loop and `pay` open one per record or request, so one bad record does not undo
+  /// its batch.
+  func savepoint(_ body: () throws -> SavepointCompletion) throws
+}
+
+/// How a savepoint's body ends.
+public enum SavepointCompletion: Sendable {
+  case commit
+  case rollback
 }
 
 /// The storage engines sagad runs on (`storage.engine`).
@@ -21,8 +36,25 @@ public enum SQLEngine: String, Sendable, Hashable, CaseIterable {
 }
 
 extension SQLConnection {
-  /// The first column of the first row, if any.
-  public func scalar(_ sql: String, _ arguments: [SQLValue] = []) throws -> SQLValue? {
-    try query(sql, arguments).first?.first
+  @discardableResult
+  public func execute(_ sql: String) throws -> Int { try execute(sql, []) }
+
+  public func query(_ sql: String) throws -> [SQLRow] { try query(sql, []) }
+
+  /// The first column of the first row, nil when there is no row or it is NULL.
+  public func value<T: SQLColumnValue>(
+    _ type: T.Type = T.self, _ sql: String, _ arguments: [any SQLBindable] = []
+  ) throws -> T? {
+    guard let row = try query(sql, arguments).first, !row.values.isEmpty else { return nil }
+    return try row.optional(0)
+  }
+
+  /// Runs an `INSERT` and returns the `id` it assigned (`RETURNING id`, which both engines speak;
+  /// SQLite's last-row-id would not carry over).
+  public func insertReturningID(_ sql: String, _ arguments: [any SQLBindable]) throws -> Int64 {
+    guard let row = try query(sql + " RETURNING id", arguments).first else {
+      throw StorageError(kind: .other, code: 0, path: location, message: "INSERT returned no id: \(sql)")
+    }
+    return try row.decode(0)
   }
 }

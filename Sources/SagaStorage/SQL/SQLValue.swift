@@ -6,6 +6,8 @@ public enum SQLValue: Sendable, Hashable {
   case text(String)
   case blob([UInt8])
 
+  public var isNull: Bool { self == .null }
+
   public var integer: Int64? {
     switch self {
     case .integer(let value): value
@@ -19,11 +21,12 @@ public enum SQLValue: Sendable, Hashable {
     return nil
   }
 
-  /// SQLite has no booleans: 0 and 1; PostgreSQL's `EXISTS` answers with `t`/`f`, read as 1/0.
+  /// SQLite has no booleans: 0 and 1; PostgreSQL's `EXISTS` answers `true`/`false`, read as 1/0.
   public var bool: Bool? { integer.map { $0 != 0 } }
 }
 
-extension SQLValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral {
+extension SQLValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByNilLiteral {
   public init(stringLiteral value: String) { self = .text(value) }
   public init(integerLiteral value: Int64) { self = .integer(value) }
+  public init(nilLiteral: ()) { self = .null }
 }

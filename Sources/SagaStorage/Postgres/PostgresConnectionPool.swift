@@ -1,0 +1,76 @@
+/// A fixed number of PostgreSQL connections for one service, each used by one transaction at a
+/// time: `acquire` hands out an idle one, opens one while fewer than `size` are open, or waits
+/// for a release. A connection the server or the network closed is dropped when it comes back,
+/// and the next `acquire` opens a new one, so a restarted server heals the pool by itself.
+actor PostgresConnectionPool {
+  private let size: Int
+  private let connect: @Sendable () async throws -> PostgresSQLConnection
+  private var idle: [PostgresSQLConnection] = []
+  private var open = 0
+  private var waiters: [CheckedContinuation<PostgresSQLConnection, any Error>] = []
+  private var closed = false
+
+  init(size: Int, connect: @escaping @Sendable () async throws -> PostgresSQLConnection) {
+    self.size = max(1, size)
+    self.connect = connect
+  }
+
+  func acquire() async throws -> PostgresSQLConnection {
+    if closed { throw StorageError(kind: .unavailable, code: 0, path: "", message: "the connection pool is closed") }
+    while let connection = idle.popLast() {
+      if !connection.isClosed { return connection }
+      open -= 1
+    }
+    if open < size {
+      open += 1
+      do {
+        return try await connect()
+      } catch {
+        open -= 1
+        throw error
+      }
+    }
+    return try await withCheckedThrowingContinuation { waiters.append($0) }
+  }
+
+  func release(_ connection: PostgresSQLConnection) {
+    guard !connection.isClosed, !closed else {
+      open -= 1
+      if !connection.isClosed { Task { try? await connection.connection.close() } }
+      serveWaiterWithNewConnection()
+      return
+    }
+    if waiters.isEmpty {
+      idle.append(connection)
+    } else {
+      waiters.removeFirst().resume(returning: connection)
+    }
+  }
+
+  /// Closes the idle connections, fails the waiters; connections in use close when released.
+  func close() async {
+    closed = true
+    for waiter in waiters {
+      waiter.resume(throwing: StorageError(kind: .unavailable, code: 0, path: "", message: "the pool closed"))
+    }
+    waiters = []
+    let connections = idle
+    idle = []
+    open -= connections.count
+    for connection in connections { try? await connection.connection.close() }
+  }
+
+  private func serveWaiterWithNewConnection() {
+    guard !waiters.isEmpty, !closed else { return }
+    let waiter = waiters.removeFirst()
+    open += 1
+    Task {
+      do {
+        waiter.resume(returning: try await connect())
+      } catch {
+        open -= 1
+        waiter.resume(throwing: error)
+      }
+    }
+  }
+}

@@ -1,0 +1,145 @@
+import Foundation
+public import Logging
+import NIOCore
+import NIOPosix
+import NIOSSL
+import PostgresNIO
+import Synchronization
+
+/// One service's state in PostgreSQL (Docs/storage-engines.md): a schema of its own, a pool of
+/// connections whose `search_path` is that schema, and a thread pool on which the stores'
+/// synchronous code runs each transaction, blocking only those threads while the server
+/// answers (never Swift's cooperative pool, never an event loop).
+public final class PostgresEngine: Sendable {
+  public let configuration: PostgresStorageConfiguration
+  public let schema: String
+  private let pool: PostgresConnectionPool
+  private let threads: NIOThreadPool
+  private let logger: Logger
+
+  /// Where errors say the data is.
+  public var location: String { "\(configuration.redactedURL) schema \(schema)" }
+
+  /// Connects (one connection, to fail early on a wrong URL or password), creates the schema
+  /// and runs `migrations` under an advisory lock (see ``PostgresMigrator``).
+  /// - Throws: ``StorageError``: `.unavailable` while the server cannot be reached (the
+  ///   caller may wait and retry), `.cannotOpen` for a refused login or a missing database,
+  ///   `.other` for a schema newer than this binary.
+  public static func open(
+    _ configuration: PostgresStorageConfiguration, schema: String, migrations: [PostgresMigration], logger: Logger
+  ) async throws -> PostgresEngine {
+    let engine = PostgresEngine(configuration, schema: schema, logger: logger)
+    do {
+      let connection = try await engine.pool.acquire()
+      let migrator = PostgresMigrator(schema: schema, migrations: migrations, location: engine.location)
+      do {
+        try await engine.threads.runIfActive { try migrator.migrate(connection) }
+      } catch {
+        await engine.pool.release(connection)
+        throw error
+      }
+      await engine.pool.release(connection)
+    } catch {
+      await engine.close()
+      throw StorageError(postgres: error, location: engine.location)
+    }
+    return engine
+  }
+
+  private init(_ configuration: PostgresStorageConfiguration, schema: String, logger: Logger) {
+    self.configuration = configuration
+    self.schema = schema
+    self.logger = logger
+    let threads = NIOThreadPool(numberOfThreads: max(1, configuration.poolSize))
+    threads.start()
+    self.threads = threads
+    let location = "\(configuration.redactedURL) schema \(schema)"
+    pool = PostgresConnectionPool(size: configuration.poolSize) { [configuration, schema, logger] in
+      try await Self.connect(configuration, schema: schema, location: location, logger: logger)
+    }
+  }
+
+  /// Runs `updates` in one transaction (READ COMMITTED, PostgreSQL's default: the stores'
+  /// statements are written so that concurrent instances meet on unique keys and row locks),
+  /// committed if it returns, rolled back if it throws.
+  public func write<T: Sendable>(_ updates: @Sendable (any SQLConnection) throws -> T) async throws -> T {
+    try await transaction("BEGIN", updates)
+  }
+
+  /// Runs `value` in a read-only transaction that sees one snapshot.
+  public func read<T: Sendable>(_ value: @Sendable (any SQLConnection) throws -> T) async throws -> T {
+    try await transaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", value)
+  }
+
+  public func close() async {
+    await pool.close()
+    try? await threads.shutdownGracefully()
+  }
+
+  private func transaction<T: Sendable>(
+    _ begin: String, _ body: @Sendable (any SQLConnection) throws -> T
+  ) async throws -> T {
+    let connection: PostgresSQLConnection
+    do {
+      connection = try await pool.acquire()
+    } catch {
+      throw StorageError(postgres: error, location: location)
+    }
+    do {
+      let value = try await withoutActuallyEscaping(body) { body in
+        try await threads.runIfActive {
+          try connection.execute(begin)
+          let value: T
+          do {
+            value = try body(connection)
+          } catch {
+            _ = try? connection.execute("ROLLBACK")
+            throw error
+          }
+          try connection.commit()
+          return value
+        }
+      }
+      await pool.release(connection)
+      return value
+    } catch {
+      await pool.release(connection)
+      throw StorageError.mapping(error, path: location)
+    }
+  }
+
+  private static func connect(
+    _ configuration: PostgresStorageConfiguration, schema: String, location: String, logger: Logger
+  ) async throws -> PostgresSQLConnection {
+    var options = PostgresConnection.Configuration.Options()
+    options.connectTimeout = .milliseconds(Int64(configuration.connectTimeout.timeInterval * 1_000))
+    let timeout = Int64(configuration.statementTimeout.timeInterval * 1_000)
+    options.additionalStartupParameters = [
+      ("search_path", schema), ("statement_timeout", "\(timeout)"),
+      ("application_name", configuration.applicationName),
+    ]
+    var connection = PostgresConnection.Configuration(
+      host: configuration.host, port: configuration.port, username: configuration.user,
+      password: configuration.password, database: configuration.database, tls: try tls(configuration.sslMode))
+    connection.options = options
+    do {
+      let opened = try await PostgresConnection.connect(
+        on: MultiThreadedEventLoopGroup.singleton.next(), configuration: connection,
+        id: nextConnectionID.add(1, ordering: .relaxed).newValue, logger: logger)
+      return PostgresSQLConnection(opened, schema: schema, logger: logger)
+    } catch {
+      throw StorageError(postgres: error, location: location)
+    }
+  }
+
+  private static func tls(_ mode: PostgresStorageConfiguration.SSLMode) throws -> PostgresConnection.Configuration.TLS {
+    switch mode {
+    case .disable: return .disable
+    case .prefer: return .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
+    case .require: return .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+    }
+  }
+
+  /// Connection ids for PostgresNIO's logs.
+  private static let nextConnectionID = Atomic<Int>(0)
+}

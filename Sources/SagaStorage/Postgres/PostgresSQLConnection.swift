@@ -1,0 +1,162 @@
+import Foundation
+public import Logging
+import NIOCore
+public import PostgresNIO
+import Synchronization
+
+/// PostgreSQL's side of the seam: one PostgresNIO connection used synchronously, so that the
+/// stores' code is the same for both engines. Every call blocks until the server answers: it
+/// runs on a thread of the engine's own pool (`PostgresEngine`), never on an event loop or
+/// Swift's cooperative pool. `?` placeholders become `$1`, `$2`, … (converted once per statement).
+public final class PostgresSQLConnection: SQLConnection, Sendable {
+  public let connection: PostgresConnection
+  /// The service's schema (`search_path`), for error messages.
+  public let schema: String
+  private let logger: Logger
+
+  public init(_ connection: PostgresConnection, schema: String = "public", logger: Logger) {
+    self.connection = connection
+    self.schema = schema
+    self.logger = logger
+  }
+
+  public var engine: SQLEngine { .postgres }
+
+  public var location: String { "PostgreSQL schema \(schema)" }
+
+  /// Whether the connection is gone (server restart, network): the engine then opens a new one.
+  public var isClosed: Bool { connection.isClosed }
+
+  @discardableResult
+  public func execute(_ sql: String, _ arguments: [any SQLBindable]) throws -> Int {
+    try run(sql, arguments).metadata.rows ?? 0
+  }
+
+  public func query(_ sql: String, _ arguments: [any SQLBindable]) throws -> [SQLRow] {
+    let result = try run(sql, arguments)
+    let columns = SQLColumnNames(result.rows.first.map { row in row.map(\.columnName) } ?? [])
+    do {
+      return try result.rows.map { row in SQLRow(try row.map(Self.value), columns: columns) }
+    } catch {
+      throw StorageError(postgres: error, location: location)
+    }
+  }
+
+  public func savepoint(_ body: () throws -> SavepointCompletion) throws {
+    try execute("SAVEPOINT saga")
+    var firstError: (any Error)?
+    var rollback = true
+    do {
+      rollback = try body() == .rollback
+    } catch {
+      firstError = error
+    }
+    if !rollback {
+      try execute("RELEASE SAVEPOINT saga")
+      return
+    }
+    do {
+      // A failed statement aborts the whole transaction in PostgreSQL until it rolls back to
+      // the savepoint: this is what lets the batch go on after one record's failure.
+      try execute("ROLLBACK TO SAVEPOINT saga")
+      try execute("RELEASE SAVEPOINT saga")
+    } catch {
+      if firstError == nil { firstError = error }
+    }
+    if let firstError { throw firstError }
+  }
+
+  /// Commits the open transaction. PostgreSQL answers a COMMIT of a transaction that a failed
+  /// statement aborted with ROLLBACK and no error: that must not pass for a commit.
+  public func commit() throws {
+    let tag: String
+    do {
+      tag = try connection.query(PostgresQuery(unsafeSQL: "COMMIT"), logger: logger).wait().metadata.command
+    } catch {
+      throw StorageError(postgres: error, location: location, statement: "COMMIT")
+    }
+    guard tag == "COMMIT" else {
+      throw StorageError(
+        kind: .other, code: 0, path: location,
+        message: "the transaction was aborted by an earlier failed statement and rolled back (COMMIT answered \(tag))")
+    }
+  }
+
+  /// Runs `sql` as one simple-protocol string (several statements allowed, no parameters):
+  /// migrations and session settings.
+  public func executeScript(_ sql: String) throws {
+    do {
+      _ = try connection.simpleQuery(sql).wait()
+    } catch {
+      throw StorageError(postgres: error, location: location)
+    }
+  }
+
+  private func run(_ sql: String, _ arguments: [any SQLBindable]) throws -> PostgresQueryResult {
+    var binds = PostgresBindings(capacity: arguments.count)
+    for argument in arguments {
+      switch argument.sqlValue {
+      case .null: binds.appendNull()
+      case .integer(let number): binds.append(number)
+      case .real(let number): binds.append(number)
+      case .text(let text): binds.append(text)
+      case .blob(let bytes): binds.append(ByteBuffer(bytes: bytes))
+      }
+    }
+    let query = PostgresQuery(unsafeSQL: Self.numbered(sql), binds: binds)
+    do {
+      return try connection.query(query, logger: logger).wait()
+    } catch {
+      throw StorageError(postgres: error, location: location, statement: sql)
+    }
+  }
+
+  private static let numberedCache = Mutex<[String: String]>([:])
+
+  /// `?` → `$n`, outside quoted strings and identifiers; the stores' statements are a fixed
+  /// set, so each is converted once.
+  static func numbered(_ sql: String) -> String {
+    if let cached = numberedCache.withLock({ $0[sql] }) { return cached }
+    var out = ""
+    out.reserveCapacity(sql.utf8.count + 8)
+    var index = 0
+    var quote: Character?
+    for character in sql {
+      if let open = quote {
+        if character == open { quote = nil }
+        out.append(character)
+      } else if character == "'" || character == "\"" {
+        quote = character
+        out.append(character)
+      } else if character == "?" {
+        index += 1
+        out += "$\(index)"
+      } else {
+        out.append(character)
+      }
+    }
+    // Statements built from a variable list (`IN (?, ?, …)` chunks) are few shapes too.
+    numberedCache.withLock { cache in
+      if cache.count < 4_096 { cache[sql] = out }
+    }
+    return out
+  }
+
+  private static func value(_ cell: PostgresCell) throws -> SQLValue {
+    guard cell.bytes != nil else { return .null }
+    switch cell.dataType {
+    case .int2, .int4, .int8: return .integer(try cell.decode(Int64.self))
+    case .bool: return .integer(try cell.decode(Bool.self) ? 1 : 0)
+    case .float4, .float8: return .real(try cell.decode(Double.self))
+    case .numeric:
+      // `SUM` of a BIGINT column is NUMERIC; the audits sum amounts, which are whole numbers.
+      let number = NSDecimalNumber(decimal: try cell.decode(Decimal.self))
+      return number.doubleValue.rounded() == number.doubleValue
+        ? .integer(number.int64Value) : .real(number.doubleValue)
+    case .bytea:
+      let buffer = try cell.decode(ByteBuffer.self)
+      return .blob(Array(buffer.readableBytesView))
+    default: return .text(try cell.decode(String.self))
+    }
+  }
+}

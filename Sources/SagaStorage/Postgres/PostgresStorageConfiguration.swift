@@ -1,0 +1,97 @@
+import Foundation
+
+/// Where and how sagad keeps its state in PostgreSQL (`storage.postgres.*`,
+/// Docs/configuration.md; Docs/storage-engines.md for the model).
+public struct PostgresStorageConfiguration: Sendable, Equatable {
+  /// libpq's `sslmode`, the values that make sense for a client without a CA file of its own.
+  public enum SSLMode: String, Sendable, Equatable, CaseIterable {
+    /// Plain TCP; for loopback and private networks.
+    case disable
+    /// TLS when the server offers it, plain otherwise (libpq's default).
+    case prefer
+    /// TLS or no connection, verifying the server's certificate and name against the
+    /// system's trust store.
+    case require
+  }
+
+  public var host: String
+  public var port: Int
+  public var user: String
+  /// Never logged nor shown: `description` and `check-config` print the URL without it.
+  public var password: String?
+  public var database: String
+  public var sslMode: SSLMode
+  /// Connections per service (each a transaction at a time).
+  public var poolSize: Int
+  /// The server cancels a statement that runs longer (PostgreSQL's `statement_timeout`);
+  /// the transaction then fails as retriable.
+  public var statementTimeout: Duration
+  /// How long opening one connection may take.
+  public var connectTimeout: Duration
+  /// `application_name`, so `pg_stat_activity` shows which instance holds what.
+  public var applicationName: String
+
+  public init(
+    host: String = "127.0.0.1", port: Int = 5432, user: String = "sagad", password: String? = nil,
+    database: String = "sagad", sslMode: SSLMode = .prefer, poolSize: Int = 4,
+    statementTimeout: Duration = .seconds(30), connectTimeout: Duration = .seconds(5),
+    applicationName: String = "sagad"
+  ) {
+    self.host = host
+    self.port = port
+    self.user = user
+    self.password = password
+    self.database = database
+    self.sslMode = sslMode
+    self.poolSize = poolSize
+    self.statementTimeout = statementTimeout
+    self.connectTimeout = connectTimeout
+    self.applicationName = applicationName
+  }
+
+  /// Reads a libpq-style URL: `postgres[ql]://user[:password]@host[:port]/database[?sslmode=…]`.
+  /// - Throws: ``PostgresURLError`` naming what is wrong (never echoing the password).
+  public init(url text: String) throws(PostgresURLError) {
+    guard let components = URLComponents(string: text),
+      let scheme = components.scheme, scheme == "postgres" || scheme == "postgresql"
+    else { throw PostgresURLError("not a postgres:// or postgresql:// URL") }
+    guard let host = components.host, !host.isEmpty else { throw PostgresURLError("the URL names no host") }
+    self.init(host: host)
+    if let port = components.port {
+      guard (1...65_535).contains(port) else { throw PostgresURLError("port \(port) is out of range") }
+      self.port = port
+    }
+    if let user = components.user, !user.isEmpty { self.user = user.removingPercentEncoding ?? user }
+    password = components.password.map { $0.removingPercentEncoding ?? $0 }
+    let path = components.path.hasPrefix("/") ? String(components.path.dropFirst()) : components.path
+    if !path.isEmpty { database = path.removingPercentEncoding ?? path }
+    for item in components.queryItems ?? [] {
+      switch item.name {
+      case "sslmode":
+        guard let value = item.value, let mode = SSLMode(rawValue: value) else {
+          throw PostgresURLError(
+            "sslmode \(item.value ?? "") is not one of \(SSLMode.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        sslMode = mode
+      case "application_name":
+        applicationName = item.value ?? applicationName
+      default:
+        throw PostgresURLError("unknown URL parameter \(item.name) (sagad reads sslmode and application_name)")
+      }
+    }
+  }
+
+  /// The URL without its password, for logs, `status` and `check-config`.
+  public var redactedURL: String {
+    "postgres://\(user)@\(host):\(port)/\(database)?sslmode=\(sslMode.rawValue)"
+  }
+}
+
+/// A `storage.postgres.url` sagad cannot use.
+public struct PostgresURLError: Error, Sendable, Equatable, CustomStringConvertible {
+  public let reason: String
+
+  public init(_ reason: String) { self.reason = reason }
+
+  public var description: String { reason }
+}

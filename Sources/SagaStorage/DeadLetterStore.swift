@@ -1,4 +1,5 @@
 public import Foundation
+public import Logging
 import SagaCore
 
 /// The dead-letter store (issue 4 item 2): every record of the `.DLT` topics, stored once
@@ -11,6 +12,20 @@ public final class DeadLetterStore: Sendable {
   /// - Throws: ``StorageError`` naming the file.
   public init(_ configuration: StorageConfiguration) throws {
     database = try SagaDatabase(configuration, storageTables: false, migrations: DeadLetterSchema.register(in:))
+  }
+
+  /// The store in PostgreSQL, schema `dead_letters`, created and migrated if needed.
+  /// - Throws: ``StorageError`` (`.unavailable` while the server cannot be reached).
+  public static func open(postgres configuration: PostgresStorageConfiguration, logger: Logger) async throws
+    -> DeadLetterStore
+  {
+    let engine = try await PostgresEngine.open(
+      configuration, schema: "dead_letters", migrations: DeadLetterSchema.postgres, logger: logger)
+    return DeadLetterStore(database: SagaDatabase(postgres: engine))
+  }
+
+  private init(database: SagaDatabase) {
+    self.database = database
   }
 
   // MARK: Storing

@@ -16,10 +16,13 @@ struct ConfigSources: Sendable {
   var fileKeys: [String: (shape: Shape, line: Int?)] = [:]
   /// Configuration keys set by the environment, by key name → variable name.
   var environmentKeys: [String: String] = [:]
+  /// libpq's `PGPASSWORD`, the PostgreSQL password when `storage.postgres.password_file` is unset.
+  var postgresPassword: String?
 
   /// Reads `file` (nil: none) and `environment`; throws the first unknown or malformed key.
   init(file: String?, environment: [String: String]) throws(DaemonConfiguration.Invalid) {
     if let file { try readFile(file) }
+    postgresPassword = environment["PGPASSWORD"].flatMap { $0.isEmpty ? nil : $0 }
     try readEnvironment(environment)
   }
 

@@ -144,6 +144,26 @@ extension DaemonConfigKey {
     DaemonConfigKey(
       "storage.synchronous", .choice(["full", "normal"]), "full", "SQLite synchronous mode of the databases"),
     DaemonConfigKey(
+      "storage.engine", .choice(["sqlite", "postgres"]), "sqlite",
+      "where the services keep their state: SQLite files in state_dir, or one PostgreSQL database that several instances per role share"
+    ),
+    DaemonConfigKey(
+      "storage.postgres.url", .text, "",
+      "with storage.engine postgres: postgres://user@host:port/database?sslmode=disable|prefer|require (no password in it)"
+    ),
+    DaemonConfigKey(
+      "storage.postgres.password_file", .text, "",
+      "file whose first line is the PostgreSQL password (mode 0600); else PGPASSWORD, else none"),
+    DaemonConfigKey(
+      "storage.postgres.pool_size", .integer(1...64), "4",
+      "connections per schema (payments, points, dead_letters) and instance; each runs one transaction at a time"),
+    DaemonConfigKey(
+      "storage.postgres.statement_timeout", .duration(min: .milliseconds(100), max: .seconds(3600)), "30s",
+      "the server cancels a statement running longer; the transaction is retried as storage unavailable"),
+    DaemonConfigKey(
+      "storage.postgres.connect_timeout", .duration(min: .milliseconds(100), max: .seconds(600)), "5s",
+      "how long opening one connection may take"),
+    DaemonConfigKey(
       "supervisor.max_restarts", .integer(0...10_000), "5",
       "restarts of a task within supervisor.window before it is marked failed"),
     DaemonConfigKey(
@@ -208,5 +228,6 @@ extension DaemonConfigKey {
     "SAGAD_BINARY",  // the tests' sagad
     "SAGAD_DEPS_START_SERVICES",  // scripts/install-deps.sh
     "SAGAD_PEERS_VENV",  // scripts/install-deps.sh: the tracing tests' OTLP receiver
+    "SAGAD_TEST_POSTGRES_URL",  // tests: a PostgreSQL server of the caller's instead of a throwaway one
   ]
 }

@@ -108,6 +108,7 @@ extension DaemonConfiguration {
     case "full": node.synchronous = .full
     default: break
     }
+    node.postgres = try PostgresSettings.read(&values)
     let rate = try values.integer("reward.rate_bp") ?? 1_000
     let unit = try values.integer("reward.unit") ?? 100
     do {

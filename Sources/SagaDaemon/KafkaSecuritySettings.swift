@@ -55,7 +55,7 @@ struct KafkaSecuritySettings: Sendable, Equatable {
   }
 
   /// The first line of the file at `path`, without its line ending.
-  private static func secret(_ path: String, key: String) throws(DaemonConfiguration.Invalid) -> String {
+  static func secret(_ path: String, key: String) throws(DaemonConfiguration.Invalid) -> String {
     guard let data = FileManager.default.contents(atPath: path) else {
       throw .init(key: key, reason: "cannot read \(path)")
     }

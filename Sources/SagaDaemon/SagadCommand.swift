@@ -68,8 +68,12 @@ public struct SagadCommand: AsyncParsableCommand {
       settings: loaded.tracing, environment: ProcessInfo.processInfo.environment,
       roles: node.roles.map(\.rawValue).sorted(),
       diagnostics: TracingDiagnostics.State(factory: metrics.factory, logger: logger))
+    // PostgreSQL: waits here while the server is unreachable; systemd is told why.
+    let storage = try await NodeStorage.open(node, logger: logger) { error, delay in
+      _ = SdNotify().status("waiting for PostgreSQL (\(error.message)); next attempt in \(delay)")
+    }
     let saga = try SagaNode(
-      configuration: node, metrics: metrics.factory, tracer: tracing?.tracer, logger: logger)
+      configuration: node, storage: storage, metrics: metrics.factory, tracer: tracing?.tracer, logger: logger)
     // After the node opened (or created) its databases, so they are covered too.
     try permissions.apply(logger: logger)
     let control = DaemonControl(

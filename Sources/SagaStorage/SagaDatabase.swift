@@ -156,7 +156,7 @@ public final class SagaDatabase: Sendable {
   /// Runs `updates` in one write transaction (SQLite: IMMEDIATE; PostgreSQL: READ
   /// COMMITTED), committed if it returns and rolled back if it throws.
   /// - Throws: ``StorageError`` for the engine's failures, or what `updates` threw.
-  public func write<T: Sendable>(_ updates: @Sendable (any SQLConnection) throws -> T) async throws -> T {
+  public func write<T: Sendable>(_ updates: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T {
     switch backend {
     case .sqlite(let writer):
       do {
@@ -171,7 +171,7 @@ public final class SagaDatabase: Sendable {
 
   /// Runs `value` in a read transaction that sees one committed state.
   /// - Throws: ``StorageError`` for the engine's failures, or what `value` threw.
-  public func read<T: Sendable>(_ value: @Sendable (any SQLConnection) throws -> T) async throws -> T {
+  public func read<T: Sendable>(_ value: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T {
     switch backend {
     case .sqlite(let writer):
       do {

@@ -51,12 +51,12 @@ public final class ServiceDatabase<Schema: ServiceSchema>: Sendable {
   }
 
   /// Runs `updates` in one write transaction; see `SagaDatabase.write(_:)`.
-  public func write<T: Sendable>(_ updates: @Sendable (any SQLConnection) throws -> T) async throws -> T {
+  public func write<T: Sendable>(_ updates: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T {
     try await storage.write(updates)
   }
 
   /// Runs `value` in a read transaction; see `SagaDatabase.read(_:)`.
-  public func read<T: Sendable>(_ value: @Sendable (any SQLConnection) throws -> T) async throws -> T {
+  public func read<T: Sendable>(_ value: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T {
     try await storage.read(value)
   }
 }

@@ -1,5 +1,6 @@
 public import SagaCore
 public import SagaRuntime
+public import SagaStorage
 
 /// The Payments role of a node, assembled from the runtime's factories: its database, the
 /// `payments` relay, the `payments-saga-tracker` and `payment-compensation` workers, the
@@ -30,9 +31,11 @@ public struct PaymentsRole: Sendable {
   /// Opens the database and creates the role's relay, workers and sweeper, which count
   /// their payments and compensations into `factory.metrics`.
   /// - Throws: `StorageError` when the database cannot be opened, `KafkaError` for a client.
-  public init(settings: Settings, factory: RuntimeFactory) throws {
+  /// - Parameter database: opened by the composition root (PostgreSQL); nil: the SQLite file
+  ///   `settings.databasePath`.
+  public init(settings: Settings, database: PaymentsDatabase? = nil, factory: RuntimeFactory) throws {
     let metrics = PaymentsMetrics(factory: factory.metrics)
-    let database = try PaymentsDatabase(factory.openDatabase(path: settings.databasePath))
+    let database = try database ?? PaymentsDatabase(factory.openDatabase(path: settings.databasePath))
     let relay = try factory.relay(
       "payments", database: database.storage, timelineTables: [PaymentsDatabase.timelineTable])
     // Once per committed pay group, so ReservationCompleted leaves at once rather than

@@ -118,14 +118,14 @@ public final class PaymentsService: Sendable {
   /// The balance of `userId` in KRW.
   /// - Throws: `user-not-found`.
   public func balance(userId: Int64) async throws(PaymentsError) -> Int64 {
-    let balance = try await read { db in try Wallet.balance(userId: userId, in: db) }
+    let balance = try await read { db in try Wallet.balance(userId: userId, forUpdate: false, in: db) }
     guard let balance else { throw PaymentsError(.userNotFound, "user \(userId) does not exist") }
     return balance
   }
 
   /// Payment `id` with its reservation state, or nil when there is none.
   public func payment(id: Int64) async throws(PaymentsError) -> PaymentView? {
-    try await read { db in try PaymentView.fetch(id: id, in: db) }
+    try await read { db in try PaymentView.fetch(id: id, forUpdate: false, in: db) }
   }
 
   /// The saga timeline of payment `paymentId`, oldest first (empty for an unknown id
@@ -146,7 +146,9 @@ public final class PaymentsService: Sendable {
     guard value > 0 else { throw PaymentsError(code, "the \(what) must be greater than 0, got \(value)") }
   }
 
-  func write<T: Sendable>(_ updates: @Sendable (any SQLConnection) throws -> T) async throws(PaymentsError) -> T {
+  func write<T: Sendable>(_ updates: @escaping @Sendable (any SQLConnection) throws -> T) async throws(PaymentsError)
+    -> T
+  {
     do {
       return try await database.write(updates)
     } catch {
@@ -154,7 +156,8 @@ public final class PaymentsService: Sendable {
     }
   }
 
-  func read<T: Sendable>(_ value: @Sendable (any SQLConnection) throws -> T) async throws(PaymentsError) -> T {
+  func read<T: Sendable>(_ value: @escaping @Sendable (any SQLConnection) throws -> T) async throws(PaymentsError) -> T
+  {
     do {
       return try await database.read(value)
     } catch {

@@ -20,14 +20,23 @@ extension PaymentView {
   private static let byReservation = select + " WHERE p.reservation_id = ?"
   private static let byKey = select + " WHERE p.user_id = ? AND p.schedule_id = ?"
 
-  /// The payment with id `paymentId`, if any.
-  static func fetch(id paymentId: Int64, in db: some SQLConnection) throws -> PaymentView? {
-    try db.query(byId, [paymentId]).first.map(decode)
+  /// The payment with id `paymentId`, if any. `forUpdate` (every caller inside a write
+  /// transaction): on PostgreSQL the payment's row stays locked until the transaction ends,
+  /// so two transactions that decide from its status (a compensation and the tracker, on two
+  /// workers or two instances) take turns instead of overwriting each other's outcome. SQLite
+  /// has one writer at a time, which already serialises them.
+  static func fetch(id paymentId: Int64, forUpdate: Bool = true, in db: some SQLConnection) throws -> PaymentView? {
+    try db.query(byId + lock(forUpdate, db), [paymentId]).first.map(decode)
   }
 
-  /// The payment of reservation `reservationId` (one per reservation), if any.
-  static func fetch(reservationId: Int64, in db: some SQLConnection) throws -> PaymentView? {
-    try db.query(byReservation, [reservationId]).first.map(decode)
+  /// The payment of reservation `reservationId` (one per reservation), if any; `forUpdate` as
+  /// in `fetch(id:)`.
+  static func fetch(reservationId: Int64, forUpdate: Bool = true, in db: some SQLConnection) throws -> PaymentView? {
+    try db.query(byReservation + lock(forUpdate, db), [reservationId]).first.map(decode)
+  }
+
+  private static func lock(_ forUpdate: Bool, _ db: some SQLConnection) -> String {
+    forUpdate && db.engine == .postgres ? " FOR UPDATE OF p" : ""
   }
 
   /// The payment holding the idempotency key (userId, scheduleId), if any.

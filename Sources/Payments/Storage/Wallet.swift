@@ -28,8 +28,12 @@ enum Wallet {
   }
 
   /// The balance of `userId`, or nil when the user has no wallet.
-  static func balance(userId: Int64, in db: some SQLConnection) throws -> Int64? {
-    try db.value(Int64.self, "SELECT balance FROM wallets WHERE user_id = ?", [userId])
+  /// `forUpdate` (inside a write transaction): on PostgreSQL the wallet's row stays locked
+  /// until the transaction ends, because `post` writes the balance it computed from this read;
+  /// two instances paying for one user must not both start from the same balance.
+  static func balance(userId: Int64, forUpdate: Bool = true, in db: some SQLConnection) throws -> Int64? {
+    let lock = forUpdate && db.engine == .postgres ? " FOR UPDATE" : ""
+    return try db.value(Int64.self, "SELECT balance FROM wallets WHERE user_id = ?" + lock, [userId])
   }
 
   /// Adds `amount` (negative for a debit) to the wallet of `userId` and writes its ledger

@@ -1,5 +1,6 @@
 public import SagaCore
 public import SagaRuntime
+public import SagaStorage
 
 /// The Points role of a node, assembled from the runtime's factories: its database, the
 /// `points` relay, the `points` worker (group `points-service`) and the
@@ -23,11 +24,12 @@ public struct PointsRole: Sendable {
   public let service: PointsService
   public let parts: RoleParts
 
-  /// Opens the database and creates the role's relay and worker, which counts its rewards
-  /// and their latency (`RewardTimingHandler`) into `factory.metrics`.
+  /// Creates the role's relay and worker on `database` (opened by the composition root; nil:
+  /// the SQLite file `settings.databasePath`), which count rewards and their latency
+  /// (`RewardTimingHandler`) into `factory.metrics`.
   /// - Throws: `StorageError` when the database cannot be opened, `KafkaError` for a client.
-  public init(settings: Settings, factory: RuntimeFactory) throws {
-    let database = try PointsDatabase(factory.openDatabase(path: settings.databasePath))
+  public init(settings: Settings, database: PointsDatabase? = nil, factory: RuntimeFactory) throws {
+    let database = try database ?? PointsDatabase(factory.openDatabase(path: settings.databasePath))
     service = PointsService(database: database)
     let relay = try factory.relay("points", database: database.storage, timelineTables: [PointsDatabase.timelineTable])
     let handler = ReservationCompletedHandler(

@@ -78,7 +78,9 @@ public final class PointsService: Sendable {
     }
   }
 
-  private func read<T: Sendable>(_ body: @Sendable (any SQLConnection) throws -> T) async throws(SagaError) -> T {
+  private func read<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws(SagaError)
+    -> T
+  {
     do {
       return try await database.read(body)
     } catch {
@@ -86,7 +88,9 @@ public final class PointsService: Sendable {
     }
   }
 
-  private func write<T: Sendable>(_ body: @Sendable (any SQLConnection) throws -> T) async throws(SagaError) -> T {
+  private func write<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws(SagaError)
+    -> T
+  {
     do {
       return try await database.write(body)
     } catch {

@@ -39,17 +39,20 @@ public final class SagaNode: Service, Sendable {
   ///   - metrics: where the node's components record their metrics; nil: the process's
   ///     bootstrapped factory.
   ///   - tracer: where `pay`, every record handled and every row published are traced; nil: off.
+  ///   - storage: the databases `NodeStorage.open` opened (PostgreSQL); empty: the SQLite
+  ///     files of the state directory, opened here.
   public init(
-    configuration: SagaNodeConfiguration, hooks: WorkerHooks = WorkerHooks(),
+    configuration: SagaNodeConfiguration, storage: NodeStorage = NodeStorage(), hooks: WorkerHooks = WorkerHooks(),
     metrics: (any MetricsFactory)? = nil, tracer: SagaTracer? = nil, logger: Logger
   ) throws {
     self.configuration = configuration
     self.tracer = tracer
     let factory = try RuntimeFactory(
-      settings: configuration.runtime, hooks: hooks, metrics: metrics, tracer: tracer, logger: logger)
+      settings: configuration.runtime, hooks: hooks, metrics: metrics, tracer: tracer,
+      deadLetters: storage.deadLetters, logger: logger)
     var parts = RoleParts()
     if configuration.roles.contains(.payments) {
-      let role = try PaymentsRole(settings: configuration.payments, factory: factory)
+      let role = try PaymentsRole(settings: configuration.payments, database: storage.payments, factory: factory)
       payments = role.service
       sweeper = role.sweeper
       parts = parts + role.parts
@@ -58,7 +61,7 @@ public final class SagaNode: Service, Sendable {
       sweeper = nil
     }
     if configuration.roles.contains(.points) {
-      let role = try PointsRole(settings: configuration.points, factory: factory)
+      let role = try PointsRole(settings: configuration.points, database: storage.points, factory: factory)
       points = role.service
       parts = parts + role.parts
     } else {

@@ -2,6 +2,7 @@ public import Payments
 public import Points
 public import SagaCore
 public import SagaRuntime
+public import SagaStorage
 
 /// What one sagad process runs (Docs/architecture.md, "Parts"): which services, where their
 /// databases live, which brokers they talk to, and how they batch and retry. The
@@ -33,6 +34,9 @@ public struct SagaNodeConfiguration: Sendable {
   /// What runs Payments when this node runs Points (`peers.payments`): toward a peer
   /// without idempotency a duplicate does not send `CompensatePayment` again.
   public var paymentsPeer = PeerKind.sagad
+  /// Where the services keep their state (`storage.engine`): nil, SQLite files in the state
+  /// directory; else one PostgreSQL database shared by every instance (Docs/storage-engines.md).
+  public var postgres: PostgresStorageConfiguration?
 
   /// - Parameters:
   ///   - stateDirectory: holds `payments.sqlite`, `points.sqlite` and `dlt.sqlite`.

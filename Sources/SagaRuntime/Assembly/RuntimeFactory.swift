@@ -32,9 +32,11 @@ public final class RuntimeFactory {
   ///   - hooks: given to every consume worker (tests, fault injection).
   ///   - metrics: where the workers count their records; nil: the process's bootstrapped factory.
   /// - Throws: `SagaError` for an invalid `settings.retry`, before anything is created.
+  ///   - deadLetters: the node's dead-letter store when the composition root opened it
+  ///     (PostgreSQL); nil: `dlt.sqlite` in the state directory, opened on first use.
   public init(
     settings: RuntimeSettings, hooks: WorkerHooks = WorkerHooks(), metrics: (any MetricsFactory)? = nil,
-    tracer: SagaTracer? = nil, logger: Logger
+    tracer: SagaTracer? = nil, deadLetters: DeadLetterStore? = nil, logger: Logger
   ) throws(SagaError) {
     // A bad retry.* value is refused here, before anything starts.
     _ = try settings.retry.validated()
@@ -44,6 +46,7 @@ public final class RuntimeFactory {
     self.tracer = tracer
     self.logger = logger
     self.failpoints = Failpoints(enabled: settings.failpointsEnabled)
+    openedDeadLetters = deadLetters
   }
 
   /// Opens (creating if needed) the database file at `path` as this node runs every one

@@ -62,12 +62,12 @@ public final class PostgresEngine: Sendable {
   /// Runs `updates` in one transaction (READ COMMITTED, PostgreSQL's default: the stores'
   /// statements are written so that concurrent instances meet on unique keys and row locks),
   /// committed if it returns, rolled back if it throws.
-  public func write<T: Sendable>(_ updates: @Sendable (any SQLConnection) throws -> T) async throws -> T {
+  public func write<T: Sendable>(_ updates: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T {
     try await transaction("BEGIN", updates)
   }
 
   /// Runs `value` in a read-only transaction that sees one snapshot.
-  public func read<T: Sendable>(_ value: @Sendable (any SQLConnection) throws -> T) async throws -> T {
+  public func read<T: Sendable>(_ value: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T {
     try await transaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", value)
   }
 
@@ -77,7 +77,7 @@ public final class PostgresEngine: Sendable {
   }
 
   private func transaction<T: Sendable>(
-    _ begin: String, _ body: @Sendable (any SQLConnection) throws -> T
+    _ begin: String, _ body: @escaping @Sendable (any SQLConnection) throws -> T
   ) async throws -> T {
     let connection: PostgresSQLConnection
     do {
@@ -86,19 +86,19 @@ public final class PostgresEngine: Sendable {
       throw StorageError(postgres: error, location: location)
     }
     do {
-      let value = try await withoutActuallyEscaping(body) { body in
-        try await threads.runIfActive {
-          try connection.execute(begin)
-          let value: T
-          do {
-            value = try body(connection)
-          } catch {
-            _ = try? connection.execute("ROLLBACK")
-            throw error
-          }
-          try connection.commit()
-          return value
+      // The pool's thread may release its closure (and `body`) after this task resumed, so
+      // `body` escapes for real.
+      let value = try await threads.runIfActive {
+        try connection.execute(begin)
+        let value: T
+        do {
+          value = try body(connection)
+        } catch {
+          _ = try? connection.execute("ROLLBACK")
+          throw error
         }
+        try connection.commit()
+        return value
       }
       await pool.release(connection)
       return value

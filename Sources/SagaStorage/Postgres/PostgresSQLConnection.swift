@@ -82,14 +82,47 @@ public final class PostgresSQLConnection: SQLConnection, Sendable {
     }
   }
 
-  /// Runs `sql` as one simple-protocol string (several statements allowed, no parameters):
-  /// migrations and session settings.
+  /// Runs a script of several statements (migrations), one statement at a time: PostgresNIO
+  /// speaks the extended protocol only, which takes one statement per message. Statements end
+  /// at a `;` outside quotes; the scripts hold no functions or triggers with bodies.
   public func executeScript(_ sql: String) throws {
-    do {
-      _ = try connection.simpleQuery(sql).wait()
-    } catch {
-      throw StorageError(postgres: error, location: location)
+    for statement in Self.statements(sql) { try execute(statement) }
+  }
+
+  static func statements(_ script: String) -> [String] {
+    var statements: [String] = []
+    var current = ""
+    var quote: Character?
+    var comment = false
+    var previous: Character?
+    for character in script {
+      if comment {
+        if character == "\n" { comment = false }
+        previous = character
+        continue
+      }
+      if let open = quote {
+        if character == open { quote = nil }
+      } else if character == "'" || character == "\"" {
+        quote = character
+      } else if character == "-", previous == "-" {
+        current.removeLast()
+        comment = true
+        previous = nil
+        continue
+      } else if character == ";" {
+        let statement = current.trimmingCharacters(in: .whitespacesAndNewlines)
+        if !statement.isEmpty { statements.append(statement) }
+        current = ""
+        previous = character
+        continue
+      }
+      current.append(character)
+      previous = character
     }
+    let last = current.trimmingCharacters(in: .whitespacesAndNewlines)
+    if !last.isEmpty { statements.append(last) }
+    return statements
   }
 
   private func run(_ sql: String, _ arguments: [any SQLBindable]) throws -> PostgresQueryResult {

@@ -50,6 +50,13 @@ public final class SagaDatabase: Sendable {
     }
   }
 
+  /// A lease named `name` among the instances sharing this database; nil on SQLite, where a
+  /// database has one instance.
+  public func lease(named name: String) -> (any DatabaseLease)? {
+    if case .postgres(let engine) = backend { return engine.lease(named: name) }
+    return nil
+  }
+
   /// The SQLite writer (GRDB's), for tests and SQLite-only tools; nil on PostgreSQL.
   public var sqlite: (any DatabaseWriter)? {
     if case .sqlite(let writer) = backend { return writer }

@@ -2,6 +2,7 @@ import Foundation
 public import Logging
 public import SagaCore
 public import SagaRuntime
+import SagaStorage
 public import ServiceLifecycle
 import Synchronization
 
@@ -25,6 +26,8 @@ public final class StuckSagaSweeper: Service, Sendable {
   private let clock: SagaClock
   private let logger: Logger
   private let state: Mutex<(settings: SweeperSettings, stats: SweeperStatistics)>
+  /// Several instances on one PostgreSQL database: only the holder sweeps. Nil on SQLite.
+  private let lease: (any DatabaseLease)?
 
   /// - Parameters:
   ///   - relayWakeup: the Payments relay's, signalled when a sweep wrote outbox rows.
@@ -42,7 +45,10 @@ public final class StuckSagaSweeper: Service, Sendable {
     var logger = logger
     logger[metadataKey: "service"] = "\(name)"
     self.logger = logger
-    self.state = Mutex((settings, SweeperStatistics()))
+    self.lease = payments.database.storage.lease(named: "sweeper payments")
+    var statistics = SweeperStatistics()
+    statistics.leaseHeld = lease == nil ? nil : false
+    self.state = Mutex((settings, statistics))
   }
 
   /// The settings in force; `update` changes them for the next sweep (SIGHUP reload).
@@ -59,6 +65,14 @@ public final class StuckSagaSweeper: Service, Sendable {
     do {
       try await cancelWhenGracefulShutdown {
         while !Task.isCancelled {
+          if let lease = self.lease {
+            let held = await lease.tryAcquire()
+            self.state.withLock { $0.stats.leaseHeld = held }
+            guard held else {
+              try await self.clock.sleep(for: min(self.settings.interval, .seconds(1)))
+              continue
+            }
+          }
           do {
             try await self.sweep()
           } catch {
@@ -73,6 +87,7 @@ public final class StuckSagaSweeper: Service, Sendable {
     } catch is CancellationError {
       // Graceful shutdown.
     }
+    await lease?.release()
     logger.info("stopped")
   }
 

@@ -12,4 +12,7 @@ public struct SweeperStatistics: Sendable, Equatable {
   public var stuck = 0
   public var lastSweepAt: Date?
   public var lastError: String?
+  /// Whether this instance holds the sweeper's lease (PostgreSQL, several instances: one
+  /// sweeps); nil without one.
+  public var leaseHeld: Bool?
 }

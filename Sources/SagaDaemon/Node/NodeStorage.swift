@@ -31,7 +31,12 @@ public struct NodeStorage: Sendable {
     waiting: @escaping @Sendable (StorageError, Duration) -> Void = { _, _ in }
   ) async throws -> NodeStorage {
     // SQLite: the roles open their files as they are built (synchronously, in the state directory).
-    guard let postgres = configuration.postgres else { return NodeStorage() }
+    guard var postgres = configuration.postgres else { return NodeStorage() }
+    // Each instance's sessions carry its name, so `status` (pg_stat_activity) tells the
+    // instances apart and names the holder of each lease.
+    if postgres.applicationName == PostgresStorageConfiguration().applicationName {
+      postgres.applicationName = instanceName
+    }
     let open = Reconnecting(configuration: postgres, logger: logger, waiting: waiting)
     var storage = NodeStorage()
     if configuration.roles.contains(.payments) {
@@ -44,6 +49,11 @@ public struct NodeStorage: Sendable {
     logger.info(
       "storage: PostgreSQL", metadata: ["url": "\(postgres.redactedURL)", "pool": "\(postgres.poolSize) per schema"])
     return storage
+  }
+
+  /// `sagad@<host>:<pid>`: this process among the instances sharing a database.
+  public static var instanceName: String {
+    String("sagad@\(ProcessInfo.processInfo.hostName):\(getpid())".prefix(63))
   }
 
   /// Retries an opening while the server is unreachable: 1 s, doubling, at most 30 s apart.

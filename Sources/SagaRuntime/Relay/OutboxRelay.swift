@@ -61,6 +61,10 @@ public final class OutboxRelay: Service, Sendable {
   private let failpoints: Failpoints
   /// What idle waits, settle delays and back-offs pass on; its wall time dates the purge.
   private let clock: SagaClock
+  /// On a database several instances share (PostgreSQL), the relay publishes only while it
+  /// holds this lease, so one relay per service keeps the outbox's order per key; nil: the
+  /// only instance (SQLite).
+  private let lease: (any DatabaseLease)?
 
   /// - Parameters:
   ///   - clock: tests advance a manual one instead of waiting out an idle interval.
@@ -82,6 +86,7 @@ public final class OutboxRelay: Service, Sendable {
     self.settings = settings
     self.wakeup = wakeup
     self.failpoints = failpoints
+    self.lease = database.lease(named: "relay \(name)")
     var logger = logger
     logger[metadataKey: "relay"] = "\(name)"
     self.logger = logger
@@ -90,7 +95,29 @@ public final class OutboxRelay: Service, Sendable {
   public var statistics: RelayStatistics { counters.withLock { $0 } }
 
   public func run() async throws {
-    guard settings.wakeOnCommit else { return await poll() }
+    guard let lease else { return await lead(nil) }
+    counters.withLock { $0.leaseHeld = false }
+    await withGracefulShutdownHandler {
+      while !Task.isCancelled && !Task.isShuttingDownGracefully {
+        guard await lease.tryAcquire() else {
+          // A standby: another instance publishes. It asks again every second.
+          await pollStop.wait(timeout: .seconds(1), clock: clock)
+          continue
+        }
+        counters.withLock { $0.leaseHeld = true }
+        logger.notice("relay lease taken: this instance publishes the outbox", metadata: ["lease": "\(lease.name)"])
+        await lead(lease)
+        counters.withLock { $0.leaseHeld = false }
+      }
+    } onGracefulShutdown: {
+      self.pollStop.signal()
+    }
+    await lease.release()
+  }
+
+  /// Publishes while `lease` (if any) is held: the relay's loop proper.
+  private func lead(_ lease: (any DatabaseLease)?) async {
+    guard settings.wakeOnCommit else { return await poll(lease) }
     var backoff = settings.initialBackoff
     var lastPurge = clock.now
     var inFlight: [RelayRound] = []
@@ -99,6 +126,7 @@ public final class OutboxRelay: Service, Sendable {
     var recovering = false
     await withGracefulShutdownHandler {
       while !Task.isCancelled && !Task.isShuttingDownGracefully {
+        if let lease, await !lease.check() { break }
         do {
           let settled = try await settleCompleted(&inFlight)
           if settled.failed > 0 { recovering = true }
@@ -147,10 +175,11 @@ public final class OutboxRelay: Service, Sendable {
   /// `wakeOnCommit` off (the report's design, the benchmarks' baseline): every
   /// `idleInterval`, publish everything pending in unpipelined rounds, then sleep; commits
   /// signalling `wakeup` do not shorten the sleep, only shutdown does.
-  private func poll() async {
+  private func poll(_ lease: (any DatabaseLease)?) async {
     var lastPurge = clock.now
     await withGracefulShutdownHandler {
       while !Task.isCancelled && !Task.isShuttingDownGracefully {
+        if let lease, await !lease.check() { break }
         do {
           while try await publishRound().sent == settings.batchMax {}
           if clock.now - lastPurge > settings.purgeInterval {

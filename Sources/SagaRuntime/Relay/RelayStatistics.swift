@@ -5,4 +5,7 @@ public struct RelayStatistics: Sendable, Equatable {
   /// Rows that could never be sent, closed and stored in the dead-letter store instead.
   public var deadLettered = 0
   public var lastError: String?
+  /// Whether this instance holds the relay's lease (PostgreSQL, several instances); nil
+  /// without one: the relay always publishes.
+  public var leaseHeld: Bool?
 }

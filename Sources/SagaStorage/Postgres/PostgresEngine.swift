@@ -71,6 +71,11 @@ public final class PostgresEngine: Sendable {
     try await transaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", value)
   }
 
+  /// A lease named `name` in this engine's database (see ``PostgresLease``).
+  public func lease(named name: String) -> PostgresLease {
+    PostgresLease(name: name, configuration: configuration, logger: logger)
+  }
+
   public func close() async {
     await pool.close()
     try? await threads.shutdownGracefully()
@@ -132,7 +137,7 @@ public final class PostgresEngine: Sendable {
     }
   }
 
-  private static func tls(_ mode: PostgresStorageConfiguration.SSLMode) throws -> PostgresConnection.Configuration.TLS {
+  static func tls(_ mode: PostgresStorageConfiguration.SSLMode) throws -> PostgresConnection.Configuration.TLS {
     switch mode {
     case .disable: return .disable
     case .prefer: return .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))

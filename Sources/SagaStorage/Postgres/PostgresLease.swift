@@ -1,0 +1,103 @@
+import Foundation
+import Logging
+import NIOPosix
+import PostgresNIO
+
+/// A lease held as a PostgreSQL session advisory lock (Docs/storage-engines.md, "Leases"): the
+/// outbox relay of a service and the stuck-saga sweeper run in one instance at a time, the
+/// holder of the lock. The lock lives on a connection of its own, outside the pool: it is
+/// released by the server the moment that session ends, so a holder that dies, or whose
+/// connection breaks, frees it for a standby within seconds (the session's TCP keepalives
+/// bound how long a silent network partition keeps it). The holder pings its session at most
+/// once a second, and gives the lease up as soon as the session is gone.
+public actor PostgresLease: DatabaseLease {
+  public nonisolated let name: String
+  private let key: String
+  private let configuration: PostgresStorageConfiguration
+  private let logger: Logger
+  private var connection: PostgresConnection?
+  private var held = false
+  private var lastCheck = ContinuousClock.now
+
+  init(name: String, configuration: PostgresStorageConfiguration, logger: Logger) {
+    self.name = name
+    self.key = "sagad lease \(name)"
+    self.configuration = configuration
+    self.logger = logger
+  }
+
+  public func tryAcquire() async -> Bool {
+    if held, await check() { return true }
+    do {
+      let connection = try await session()
+      let rows = try await connection.query(
+        "SELECT pg_try_advisory_lock(hashtext(\(key)))", logger: logger
+      ).collect()
+      held = try rows.first?.decode(Bool.self) ?? false
+      lastCheck = .now
+    } catch {
+      logger.debug("lease not taken", metadata: ["lease": "\(name)", "error": "\(String(reflecting: error))"])
+      await drop()
+    }
+    return held
+  }
+
+  public func check() async -> Bool {
+    guard held, let connection, !connection.isClosed else {
+      if held { await lost("its session closed") }
+      return false
+    }
+    guard ContinuousClock.now - lastCheck >= .seconds(1) else { return true }
+    do {
+      _ = try await connection.query("SELECT 1", logger: logger).collect()
+      lastCheck = .now
+      return true
+    } catch {
+      await lost("its session does not answer: \(String(reflecting: error))")
+      return false
+    }
+  }
+
+  public func release() async {
+    if held, let connection {
+      _ = try? await connection.query("SELECT pg_advisory_unlock(hashtext(\(key)))", logger: logger).collect()
+    }
+    held = false
+  }
+
+  public func close() async {
+    held = false
+    await drop()
+  }
+
+  private func lost(_ why: String) async {
+    logger.warning("lease lost: another instance may take it over", metadata: ["lease": "\(name)", "why": "\(why)"])
+    held = false
+    await drop()
+  }
+
+  private func drop() async {
+    if let connection { try? await connection.close() }
+    connection = nil
+  }
+
+  private func session() async throws -> PostgresConnection {
+    if let connection, !connection.isClosed { return connection }
+    var options = PostgresConnection.Configuration.Options()
+    options.connectTimeout = .milliseconds(Int64(configuration.connectTimeout.timeInterval * 1_000))
+    // The server notices a silent peer after ~5 + 3 × 2 s and ends the session, freeing the lock.
+    options.additionalStartupParameters = [
+      ("application_name", configuration.applicationName), ("tcp_keepalives_idle", "5"),
+      ("tcp_keepalives_interval", "2"), ("tcp_keepalives_count", "3"),
+    ]
+    var settings = PostgresConnection.Configuration(
+      host: configuration.host, port: configuration.port, username: configuration.user,
+      password: configuration.password, database: configuration.database,
+      tls: try PostgresEngine.tls(configuration.sslMode))
+    settings.options = options
+    let opened = try await PostgresConnection.connect(
+      on: MultiThreadedEventLoopGroup.singleton.next(), configuration: settings, id: 0, logger: logger)
+    connection = opened
+    return opened
+  }
+}

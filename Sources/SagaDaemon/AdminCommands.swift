@@ -166,30 +166,42 @@ struct AdminCommands: Sendable {
       return AdminJSON.Relay(
         name: relay.name, sent: stats.sent, failedAttempts: stats.failedAttempts, lastError: stats.lastError)
     }
+    // The database may be down (PostgreSQL restarting): status still answers with what the
+    // process knows, the storage marked unreachable and its counts left out.
+    var storageError: String?
     var outbox: [AdminJSON.Outbox] = []
-    let databases = [("payments", payments?.database.storage), ("points", points?.database.storage)]
-    for case (let service, let database?) in databases {
-      let (pending, oldest) = try await database.read { db in
-        (try Outbox.pendingCount(in: db), try Outbox.oldestPendingCreatedAt(in: db))
+    var stuck = 0
+    var parked = 0
+    var deadLettersPending: [String: Int] = [:]
+    do {
+      let databases = [("payments", payments?.database.storage), ("points", points?.database.storage)]
+      for case (let service, let database?) in databases {
+        let (pending, oldest) = try await database.read { db in
+          (try Outbox.pendingCount(in: db), try Outbox.oldestPendingCreatedAt(in: db))
+        }
+        outbox.append(
+          AdminJSON.Outbox(
+            service: service, pending: pending,
+            oldestPendingSeconds: oldest.map { max(0, Date().timeIntervalSince($0)) }))
       }
-      outbox.append(
-        AdminJSON.Outbox(
-          service: service, pending: pending,
-          oldestPendingSeconds: oldest.map { max(0, Date().timeIntervalSince($0)) }))
+      stuck = try await payments?.stuckSagaCount() ?? 0
+      parked = try await payments?.openCompensationCount() ?? 0
+      deadLettersPending = try await deadLetters?.pendingCounts() ?? [:]
+    } catch {
+      storageError = "\(error)"
     }
-    let stuck = try await payments?.stuckSagaCount() ?? 0
-    let parked = try await payments?.openCompensationCount() ?? 0
-    let deadLettersPending = try await deadLetters?.pendingCounts() ?? [:]
+    let storage = await storageDocument(error: storageError)
     if request.json {
       return try Self.json(
         AdminJSON.Status(
           version: version, roles: roles, workers: workers, relays: relays, outbox: outbox, tasks: taskDocuments(),
           stuckSagas: stuck, openCompensations: parked,
-          deadLettersPending: deadLettersPending.values.reduce(0, +), kafka: kafkaDocument()))
+          deadLettersPending: deadLettersPending.values.reduce(0, +), kafka: kafkaDocument(), storage: storage))
     }
     var out = ReplyBuilder()
     out.text("sagad \(version), roles: \(roles.joined(separator: ", "))")
     if let kafka = kafkaDocument() { out.text(Self.kafkaLine(kafka)) }
+    if let storage { Self.storageLines(&out, storage) }
     if payments != nil { out.text("stuck sagas: \(stuck), open compensations: \(parked)") }
     if deadLetters != nil {
       let topics = deadLettersPending.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }

@@ -14,9 +14,11 @@ import Synchronization
 public final class PostgresServer: Sendable {
   public let directory: TemporaryDirectory
   public let port: Int
-  /// The server's process (`postgres -D …`).
-  public let pid: pid_t
-  private let process: SpawnedProcess
+  /// The server's process (`postgres -D …`); a new one after `restartImmediately()`.
+  private let current: Mutex<SpawnedProcess>
+  private var process: SpawnedProcess { current.withLock { $0 } }
+  /// The postmaster's pid.
+  public var pid: pid_t { process.pid }
   /// What the server logged so far (its stderr), for a failing test's record.
   private let log = Mutex("")
   private let binaries: URL
@@ -61,20 +63,11 @@ public final class PostgresServer: Sendable {
     // A port found free can be taken before the server binds it: try a few.
     for _ in 0..<5 {
       let port = Int(try LoopbackPort.unused())
-      let command = [
-        binaries.appendingPathComponent("postgres").path, "-D", data, "-p", String(port), "-k", data, "-c",
-        "listen_addresses=127.0.0.1", "-c", "fsync=on", "-c", "logging_collector=off",
-      ]
-      let process = try SpawnedProcess(
-        path: asServerUser(owner, command[0]), arguments: asServerArguments(owner, command), pipeStdin: false)
+      let process = try spawn(binaries, owner: owner, data: data, port: port)
       let server = PostgresServer(
         directory: directory, port: port, process: process, binaries: binaries)
       do {
-        try await eventually("PostgreSQL on port \(port) to accept connections", timeout: .seconds(60)) {
-          server.drainLog()
-          guard process.isRunning else { throw Failure("postgres exited: \(server.logText.suffix(2000))") }
-          return server.logText.contains("database system is ready to accept connections")
-        }
+        try await server.ready(after: 0)
         try await server.psql("CREATE DATABASE sagad", database: "postgres")
         return server
       } catch {
@@ -86,13 +79,72 @@ public final class PostgresServer: Sendable {
     throw lastError ?? Failure("postgres found no free port")
   }
 
+  private static func spawn(
+    _ binaries: URL, owner: (uid: uid_t, gid: gid_t)?, data: String, port: Int
+  ) throws -> SpawnedProcess {
+    let command = [
+      binaries.appendingPathComponent("postgres").path, "-D", data, "-p", String(port), "-k", data, "-c",
+      "listen_addresses=127.0.0.1", "-c", "fsync=on", "-c", "logging_collector=off",
+    ]
+    let process = try SpawnedProcess(
+      path: asServerUser(owner, command[0]), arguments: asServerArguments(owner, command), pipeStdin: false)
+    _ = fcntl(process.stderrDescriptor, F_SETFL, fcntl(process.stderrDescriptor, F_GETFL) | O_NONBLOCK)
+    return process
+  }
+
+  /// Waits for the `count + 1`-th "ready to accept connections" of the log (a restart logs another).
+  private func ready(after count: Int) async throws {
+    let marker = "database system is ready to accept connections"
+    try await eventually("PostgreSQL on port \(port) to accept connections", timeout: .seconds(60)) {
+      guard self.isRunning else { throw Failure("postgres exited: \(self.logText.suffix(2000))") }
+      return self.logText.components(separatedBy: marker).count - 1 > count
+    }
+  }
+
   private init(directory: TemporaryDirectory, port: Int, process: SpawnedProcess, binaries: URL) {
     self.directory = directory
     self.port = port
-    self.process = process
-    self.pid = process.pid
+    self.current = Mutex(process)
     self.binaries = binaries
-    _ = fcntl(process.stderrDescriptor, F_SETFL, fcntl(process.stderrDescriptor, F_GETFL) | O_NONBLOCK)
+  }
+
+  /// `pg_ctl restart -m immediate`: SIGQUIT (every backend ends at once, nothing is flushed
+  /// beyond what was committed), then the same cluster starts again on the same port and
+  /// recovers from its WAL. Returns once it accepts connections again.
+  public func restartImmediately() async throws {
+    let old = process
+    let readyCount = logText.components(separatedBy: "database system is ready to accept connections").count - 1
+    old.signal(SIGQUIT)
+    _ = try await Self.offPool { old.waitUntilExit() }
+    drainLog(from: old)
+    let next = try Self.spawn(binaries, owner: try Self.serverUser(), data: dataDirectory, port: port)
+    current.withLock { $0 = next }
+    try await ready(after: readyCount)
+  }
+
+  /// SIGSTOP to the server and every backend: it neither answers nor closes a connection,
+  /// as a host that froze. `resume()` sends SIGCONT to the same processes.
+  public func pause() -> [pid_t] {
+    let pids = [pid] + Self.children(of: pid)
+    for process in pids { Glibc.kill(process, SIGSTOP) }
+    return pids
+  }
+
+  public func resume(_ pids: [pid_t]) {
+    for process in pids { Glibc.kill(process, SIGCONT) }
+  }
+
+  /// The direct children of `parent`, from /proc.
+  private static func children(of parent: pid_t) -> [pid_t] {
+    let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+    return entries.compactMap(pid_t.init).filter { child in
+      guard let stat = try? String(contentsOfFile: "/proc/\(child)/stat", encoding: .utf8),
+        let close = stat.lastIndex(of: ")")
+      else { return false }
+      // After "pid (comm) state ppid …"; comm may hold spaces, hence the last ')'.
+      let fields = stat[stat.index(after: close)...].split(separator: " ")
+      return fields.count > 1 && pid_t(fields[1]) == parent
+    }
   }
 
   deinit { stop() }
@@ -148,7 +200,8 @@ public final class PostgresServer: Sendable {
     _ = process.waitUntilExit()
   }
 
-  private func drainLog() {
+  private func drainLog(from source: SpawnedProcess? = nil) {
+    let process = source ?? self.process
     var chunk = [UInt8](repeating: 0, count: 8192)
     while true {
       let count = chunk.withUnsafeMutableBytes { read(process.stderrDescriptor, $0.baseAddress, $0.count) }

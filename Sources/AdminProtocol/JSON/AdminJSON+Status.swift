@@ -64,6 +64,50 @@ extension AdminJSON {
     }
   }
 
+  /// The storage engine of a node (`storage.engine`).
+  public struct Storage: Codable, Sendable, Hashable {
+    /// A lease of the instances sharing a PostgreSQL database (relay per service, sweeper).
+    public struct Lease: Codable, Sendable, Hashable {
+      public var name: String
+      /// The instance holding it (`sagad@host:pid`); null when nobody does right now.
+      @Nullable public var holder: String?
+      /// Whether this instance is the holder.
+      public var heldHere: Bool
+
+      public init(name: String, holder: String?, heldHere: Bool) {
+        self.name = name
+        self.holder = holder
+        self.heldHere = heldHere
+      }
+    }
+
+    /// `sqlite` or `postgres`.
+    public var engine: String
+    /// The state directory's files, or the PostgreSQL URL without its password.
+    public var location: String
+    /// Whether the last query for this document was answered.
+    public var reachable: Bool
+    @Nullable public var lastError: String?
+    /// This instance's session name on PostgreSQL; null on SQLite.
+    @Nullable public var instance: String?
+    /// Every sagad instance with a session on the database (PostgreSQL).
+    public var instances: [String]
+    public var leases: [Lease]
+
+    public init(
+      engine: String, location: String, reachable: Bool, lastError: String?, instance: String?, instances: [String],
+      leases: [Lease]
+    ) {
+      self.engine = engine
+      self.location = location
+      self.reachable = reachable
+      self.lastError = lastError
+      self.instance = instance
+      self.instances = instances
+      self.leases = leases
+    }
+  }
+
   /// Whether the Kafka cluster answers, from the daemon's periodic metadata probe.
   public struct Kafka: Codable, Sendable, Hashable {
     public struct Broker: Codable, Sendable, Hashable {
@@ -121,11 +165,15 @@ extension AdminJSON {
     public var deadLettersPending: Int
     /// Broker reachability; null in a process without the daemon's probe.
     @Nullable public var kafka: Kafka?
+    /// Where the state is and, on PostgreSQL, the instances sharing it and the lease holders.
+    @Nullable public var storage: Storage?
 
     public init(
       version: String, roles: [String], workers: [Worker], relays: [Relay], outbox: [Outbox], tasks: [Task] = [],
-      stuckSagas: Int = 0, openCompensations: Int = 0, deadLettersPending: Int = 0, kafka: Kafka? = nil
+      stuckSagas: Int = 0, openCompensations: Int = 0, deadLettersPending: Int = 0, kafka: Kafka? = nil,
+      storage: Storage? = nil
     ) {
+      self.storage = storage
       self.version = version
       self.roles = roles
       self.workers = workers

@@ -193,14 +193,24 @@ public final class ConsumeWorker: Service, PausableService, Sendable {
   ) async throws -> RecordProcessor.BatchResult {
     let processor = self.processor
     let failpoints = self.failpoints
-    let afterCommit = CommitActions()
     let clock = self.clock
-    let result = try await database.write { db in
-      let result = try processor.apply(
-        records, firstAttempt: firstAttempt, now: clock.wallTime, in: db, afterCommit: afterCommit)
-      let depth = result.parked > 0 ? try RetrySchedule.count(group: processor.group, in: db) : nil
-      try failpoints.hit(.dbCommit)
-      return (result, depth)
+    let database = self.database
+    let waiting: (StorageError?) -> Void = { error in
+      self.stats.withLock { $0.storageUnavailable = error.map { "\($0)" } }
+    }
+    let (result, afterCommit) = try await StorageOutage(clock: clock, logger: logger).retrying(
+      "apply a batch", waiting: waiting
+    ) {
+      // Fresh per attempt: what a transaction that did not commit registered must not run.
+      let afterCommit = CommitActions()
+      let result = try await database.write { db in
+        let result = try processor.apply(
+          records, firstAttempt: firstAttempt, now: clock.wallTime, in: db, afterCommit: afterCommit)
+        let depth = result.parked > 0 ? try RetrySchedule.count(group: processor.group, in: db) : nil
+        try failpoints.hit(.dbCommit)
+        return (result, depth)
+      }
+      return (result, afterCommit)
     }
     afterCommit.run()
     let (batch, depth) = result

@@ -17,6 +17,8 @@ public struct WorkerStatistics: Sendable, Equatable {
   /// Batches committed.
   public var batches = 0
   public var lastError: String?
+  /// Set while the worker waits for an unreachable database (PostgreSQL): the error.
+  public var storageUnavailable: String?
 
   public init() {}
 }

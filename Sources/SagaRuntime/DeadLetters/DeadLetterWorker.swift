@@ -69,7 +69,10 @@ public final class DeadLetterWorker: Service, Sendable {
     var delay: Duration = .milliseconds(200)
     while true {
       do {
-        let stored = try await store.record(letters, at: clock.wallTime)
+        // An unreachable database (PostgreSQL) is waited out, not counted against the attempts.
+        let stored = try await StorageOutage(clock: clock, logger: logger).retrying("store dead letters") {
+          try await store.record(letters, at: clock.wallTime)
+        }
         stats.withLock { stats in
           stats.stored += stored
           stats.duplicates += letters.count - stored

@@ -21,10 +21,13 @@ public actor PostgresLease: DatabaseLease {
 
   init(name: String, configuration: PostgresStorageConfiguration, logger: Logger) {
     self.name = name
-    self.key = "sagad lease \(name)"
+    self.key = Self.key(name)
     self.configuration = configuration
     self.logger = logger
   }
+
+  /// The advisory lock's key text (hashed by the server), for `status` to find its holder.
+  static func key(_ name: String) -> String { "sagad lease \(name)" }
 
   public func tryAcquire() async -> Bool {
     if held, await check() { return true }

@@ -65,7 +65,8 @@ struct AdminJSONEncodingTests {
       try encoded(bare)
         == #"{"deadLettersPending":0,"kafka":null,"openCompensations":0,"outbox":[{"oldestPendingSeconds":null,"#
         + #""pending":0,"service":"payments"}],"relays":[{"failedAttempts":1,"lastError":"timed out","#
-        + #""name":"payments-outbox","sent":5}],"roles":["payments"],"stuckSagas":0,"tasks":[{"kind":"consumer","#
+        + #""name":"payments-outbox","sent":5}],"roles":["payments"],"storage":null,"#
+        + #""stuckSagas":0,"tasks":[{"kind":"consumer","#
         + #""lastError":"broker down","lastErrorAt":null,"name":"points-reward","#
         + #""nextStartAt":"2025-01-02T03:04:05.678Z","restarts":1,"state":"backoff"}],"version":"9.9.9","#
         + #""workers":[{"applied":10,"assignedPartitions":3,"batches":4,"duplicates":1,"failed":0,"#
@@ -77,13 +78,24 @@ struct AdminJSONEncodingTests {
     let full = AdminJSON.Status(
       version: "9.9.9", roles: [], workers: [], relays: [],
       outbox: [AdminJSON.Outbox(service: "points", pending: 2, oldestPendingSeconds: 1.5)], stuckSagas: 1,
-      openCompensations: 2, deadLettersPending: 3, kafka: kafka)
+      openCompensations: 2, deadLettersPending: 3, kafka: kafka,
+      storage: AdminJSON.Storage(
+        engine: "postgres", location: "postgres://sagad@db:5432/sagad?sslmode=require", reachable: true,
+        lastError: nil, instance: "sagad@a:1", instances: ["sagad@a:1", "sagad@b:2"],
+        leases: [
+          AdminJSON.Storage.Lease(name: "relay payments", holder: "sagad@b:2", heldHere: false),
+          AdminJSON.Storage.Lease(name: "sweeper payments", holder: nil, heldHere: false),
+        ]))
     #expect(
       try encoded(full)
         == #"{"deadLettersPending":3,"kafka":{"answeredBy":null,"bootstrapServers":["127.0.0.1:9092"],"#
         + #""brokers":[{"host":"127.0.0.1","id":1,"port":9092}],"lastAnswerSecondsAgo":0.25,"#
         + #""lastCheckSecondsAgo":null,"lastError":null,"reachable":true},"openCompensations":2,"#
         + #""outbox":[{"oldestPendingSeconds":1.5,"pending":2,"service":"points"}],"relays":[],"roles":[],"#
+        + #""storage":{"engine":"postgres","instance":"sagad@a:1","instances":["sagad@a:1","sagad@b:2"],"#
+        + #""lastError":null,"leases":[{"heldHere":false,"holder":"sagad@b:2","name":"relay payments"},"#
+        + #"{"heldHere":false,"holder":null,"name":"sweeper payments"}],"#
+        + #""location":"postgres://sagad@db:5432/sagad?sslmode=require","reachable":true},"#
         + #""stuckSagas":1,"tasks":[],"version":"9.9.9","workers":[]}"#)
   }
 

@@ -151,15 +151,15 @@ struct ReliabilityPostgresTests {
       "refunded twice":
         "SELECT payment_id FROM payments.wallet_ledger WHERE kind = 'refund' GROUP BY payment_id HAVING count(*) > 1",
       "REWARDED without exactly one reward of its amount": """
-        SELECT p.id FROM payments.payments p LEFT JOIN points.point_ledger l ON l.payment_id = p.id
-        WHERE p.status = 'REWARDED' GROUP BY p.id, p.reward_amount
-        HAVING count(l.id) <> 1 OR max(l.amount) <> p.reward_amount
-        """,
+      SELECT p.id FROM payments.payments p LEFT JOIN points.point_ledger l ON l.payment_id = p.id
+      WHERE p.status = 'REWARDED' GROUP BY p.id, p.reward_amount
+      HAVING count(l.id) <> 1 OR max(l.amount) <> p.reward_amount
+      """,
       "REFUNDED with a reward or without its refund": """
-        SELECT p.id FROM payments.payments p
-        WHERE p.status = 'REFUNDED' AND (EXISTS (SELECT 1 FROM points.point_ledger l WHERE l.payment_id = p.id)
-          OR NOT EXISTS (SELECT 1 FROM payments.refunds r WHERE r.payment_id = p.id))
-        """,
+      SELECT p.id FROM payments.payments p
+      WHERE p.status = 'REFUNDED' AND (EXISTS (SELECT 1 FROM points.point_ledger l WHERE l.payment_id = p.id)
+        OR NOT EXISTS (SELECT 1 FROM payments.refunds r WHERE r.payment_id = p.id))
+      """,
     ]
     for (what, sql) in checks.sorted(by: { $0.key < $1.key }) {
       let rows = try await server.psql(sql)

@@ -27,6 +27,7 @@ actor PostgresConnectionPool {
         return try await connect()
       } catch {
         open -= 1
+        fill()
         throw error
       }
     }
@@ -37,7 +38,7 @@ actor PostgresConnectionPool {
     guard !connection.isClosed, !closed else {
       open -= 1
       if !connection.isClosed { Task { try? await connection.connection.close() } }
-      serveWaiterWithNewConnection()
+      fill()
       return
     }
     if waiters.isEmpty {
@@ -60,16 +61,22 @@ actor PostgresConnectionPool {
     for connection in connections { try? await connection.connection.close() }
   }
 
-  private func serveWaiterWithNewConnection() {
-    guard !waiters.isEmpty, !closed else { return }
-    let waiter = waiters.removeFirst()
-    open += 1
-    Task {
-      do {
-        waiter.resume(returning: try await connect())
-      } catch {
-        open -= 1
-        waiter.resume(throwing: error)
+  /// Opens a connection for each waiter while there is room. Every waiter is answered: with a
+  /// connection, or with the error of its own attempt (a server that is down fails them all
+  /// quickly, and their callers back off), never left waiting for a release that will not
+  /// come because every connection died at once.
+  private func fill() {
+    while open < size, !closed, !waiters.isEmpty {
+      let waiter = waiters.removeFirst()
+      open += 1
+      Task {
+        do {
+          waiter.resume(returning: try await connect())
+        } catch {
+          open -= 1
+          waiter.resume(throwing: error)
+          fill()
+        }
       }
     }
   }

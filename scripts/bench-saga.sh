@@ -9,13 +9,18 @@
 #      on commit, no group commit for pay; at full speed.
 #   4. the defaults with every saga traced (tracing.sample_ratio 1.0) to an OTLP/HTTP sink on
 #      loopback that reads and discards the exports: what tracing costs sagad.
+#   5. PostgreSQL (storage.engine postgres; Debian's server on the same two cores, started here
+#      in the run's directory with fsync and synchronous_commit on): one sagad with both roles,
+#      then two sagads with both roles on the same database and broker, the load split
+#      between them; at full speed and at BENCH_RATE/s. CPU is sagad's and PostgreSQL's.
 # For 2 to 4: sagas/s, p50/p99/max payment → reward latency, CPU seconds per 1,000 sagas of
 # sagad and of the broker (/proc/<pid>/stat), peak RSS (VmHWM). One table with the targets;
 # the run is written as JSON to bench/results/saga-<UTC timestamp>.json.
 #
 #   BENCH_PAYMENTS (20000)  BENCH_BASELINE_PAYMENTS (5000)  BENCH_USERS (1000)  BENCH_RATE (1000)
 #   BENCH_CONCURRENCY (32)  BENCH_BASELINE_POLL (5s)  BENCH_KAFKA_MESSAGES (100000)
-#   BENCH_SQLITE_SINGLE (2000)  BENCH_SQLITE_BATCHED (50000)  BENCH_LEGS (limits,defaults,paced,baseline,traced)
+#   BENCH_SQLITE_SINGLE (2000)  BENCH_SQLITE_BATCHED (50000)  BENCH_POSTGRES_PAYMENTS (5000)
+#   BENCH_LEGS (limits,defaults,paced,baseline,traced,postgres,postgres2)
 #   BENCH_STATE (a temp dir under ./.bench: the databases live on the repository's disk)
 #   SWIFT  SCRATCH (.build)
 set -euo pipefail
@@ -30,7 +35,8 @@ poll=${BENCH_BASELINE_POLL:-5s}
 kafka_messages=${BENCH_KAFKA_MESSAGES:-100000}
 sqlite_single=${BENCH_SQLITE_SINGLE:-2000}
 sqlite_batched=${BENCH_SQLITE_BATCHED:-50000}
-legs=${BENCH_LEGS:-limits,defaults,paced,baseline,traced}
+postgres_payments=${BENCH_POSTGRES_PAYMENTS:-5000}
+legs=${BENCH_LEGS:-limits,defaults,paced,baseline,traced,postgres,postgres2}
 swift=${SWIFT:-swift}
 scratch=${SCRATCH:-.build}
 
@@ -75,6 +81,43 @@ stop() { # $1: pid
   wait "$1" 2>/dev/null || true
 }
 
+# A throwaway PostgreSQL in the run's directory (the repository's disk), as the tests start
+# one: initdb as Debian's postgres user when root (the server refuses to run as root), a free
+# loopback port, fsync and synchronous_commit on. Sets pg_pid and pg_url.
+pg_pid=""
+pg_url=""
+start_postgres() { # $1: directory
+  local dir=$1 bin_dir run=()
+  bin_dir=$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+  mkdir -p "$dir/data"
+  if [[ $(id -u) -eq 0 ]]; then
+    chmod 711 "$dir"
+    chown postgres "$dir/data"
+    run=(setpriv --reuid=postgres --regid=postgres --clear-groups --)
+  fi
+  "${run[@]}" "$bin_dir/initdb" -D "$dir/data" -U sagad --auth=trust -E UTF8 >"$dir/initdb.log" 2>&1
+  local port
+  port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  "${run[@]}" "$bin_dir/postgres" -D "$dir/data" -p "$port" -k "$dir/data" -c listen_addresses=127.0.0.1 \
+    -c fsync=on -c synchronous_commit=on -c max_connections=200 >"$dir/postgres.log" 2>&1 &
+  pg_pid=$!
+  pids+=("$pg_pid")
+  for _ in $(seq 1 600); do
+    psql -X -q -h 127.0.0.1 -p "$port" -U sagad -d postgres -c "CREATE DATABASE sagad" >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+  pg_url="postgres://sagad@127.0.0.1:$port/sagad?sslmode=disable"
+}
+# The server's CPU: the postmaster with its reaped children, plus the backends alive now.
+pg_cpu() {
+  local total child
+  total=$(awk -v tck="$tck" '{ sub(/^.*\) /, ""); printf "%.3f", ($12 + $13 + $14 + $15) / tck }' "/proc/$pg_pid/stat")
+  for child in $(pgrep -P "$pg_pid"); do
+    total=$(awk -v a="$total" -v b="$(cpu_of "$child" 2>/dev/null || echo 0)" 'BEGIN { printf "%.3f", a + b }')
+  done
+  echo "$total"
+}
+
 limits='{}'
 if has_leg limits; then
   echo "limits: librdkafka $kafka_messages messages; SQLite $sqlite_single + $sqlite_batched pay-like writes" >&2
@@ -95,16 +138,23 @@ fi
 # One sagad run: a fresh dev broker (so no run inherits another's offsets or memory),
 # sagad --config with the YAML lines given, users created and payments made by sagactl load.
 # Prints one JSON object: the load report plus CPU and RSS figures.
+# With instances=N (PostgreSQL), N sagads share the broker and the database, each driven by
+# its own sagactl load with 1/N of the payments and users (distinct user ids, same rate
+# share); their reports merge: sagas over the longest load's seconds, the worst percentiles,
+# the CPU of every sagad summed.
+instances=1
 run_sagad() { # $1: name, $2: extra YAML lines, then sagactl load arguments
   local name=$1 extra=$2
   shift 2
   local dir="$work/$name"
   start_broker "$dir"
-  local socket="$dir/sagad.sock"
-  cat >"$dir/sagad.yaml" <<YAML
+  local sagad_pids=() sockets=() index
+  for index in $(seq 1 "$instances"); do
+    local socket="$dir/sagad-$index.sock"
+    cat >"$dir/sagad-$index.yaml" <<YAML
 kafka:
   brokers: "$(cat "$dir/bootstrap")"
-state_dir: "$dir/state"
+state_dir: "$dir/state-$index"
 admin:
   socket: "$socket"
   # sagactl load holds BENCH_CONCURRENCY connections; the default of 32 is an admission
@@ -116,67 +166,114 @@ log:
   level: warning
 $extra
 YAML
-  "$bin/sagad" --config "$dir/sagad.yaml" </dev/null >"$dir/sagad.out" 2>"$dir/sagad.err" &
-  local sagad_pid=$!
-  pids+=("$sagad_pid")
-  # Ready when every consume worker has its partitions: a first group join on the mock
-  # cluster takes ~3 s, which would otherwise land on the first sagas' latency.
-  local ready=""
-  for _ in $(seq 1 600); do
-    if ! kill -0 "$sagad_pid" 2>/dev/null; then break; fi
-    if "$bin/sagactl" --socket "$socket" --json workers 2>/dev/null | python3 -c '
+    "$bin/sagad" --config "$dir/sagad-$index.yaml" </dev/null >"$dir/sagad-$index.out" 2>"$dir/sagad-$index.err" &
+    sagad_pids+=($!)
+    pids+=($!)
+    sockets+=("$socket")
+  done
+  # Ready when every consume worker has its partitions (with N instances: some of them, the
+  # group's), a first group join on the mock cluster takes ~3 s, which would otherwise land on
+  # the first sagas' latency.
+  for index in $(seq 0 $((instances - 1))); do
+    local ready=""
+    for _ in $(seq 1 600); do
+      if ! kill -0 "${sagad_pids[$index]}" 2>/dev/null; then break; fi
+      if "$bin/sagactl" --socket "${sockets[$index]}" --json workers 2>/dev/null | python3 -c '
 import json, sys
 workers = json.load(sys.stdin)["workers"]
-sys.exit(0 if workers and all(w["assignedPartitions"] > 0 for w in workers) else 1)' 2>/dev/null; then
-      ready=1
-      break
-    fi
-    sleep 0.1
+sys.exit(0 if workers and sum(w["assignedPartitions"] for w in workers) > 0 else 1)' 2>/dev/null; then
+        ready=1
+        break
+      fi
+      sleep 0.1
+    done
+    [[ -n "$ready" ]] || {
+      echo "sagad ($name #$((index + 1))) did not become ready:" >&2
+      tail -n 20 "$dir/sagad-$((index + 1)).err" >&2
+      exit 1
+    }
   done
-  [[ -n "$ready" ]] || { echo "sagad ($name) did not become ready:" >&2; tail -n 20 "$dir/sagad.err" >&2; exit 1; }
 
-  "$bin/sagactl" --socket "$socket" load --users "$users" --concurrency "$concurrency" --json "$@" \
-    >"$dir/load.json" 2>"$dir/load.err" &
-  local load_pid=$!
-  # The CPU window opens when the users exist (sagactl's "created … users" line) and
-  # closes when sagactl exits: payments, sagas, sagactl's polling for their ends, verify.
-  # Watched only until then, so that this loop costs nothing during the measurement.
-  local cpu0="" broker0=""
-  while kill -0 "$load_pid" 2>/dev/null; do
-    if grep -q "created" "$dir/load.err" 2>/dev/null; then
-      cpu0=$(cpu_of "$sagad_pid")
+  local load_pids=() arguments=("$@")
+  for index in $(seq 0 $((instances - 1))); do
+    local share=("${arguments[@]}") position
+    # --payments and --rate are split between the instances.
+    for position in "${!share[@]}"; do
+      case "${share[$position]}" in
+        --payments) share[position + 1]=$(( ${share[position + 1]} / instances )) ;;
+        --rate) share[position + 1]=$(( ${share[position + 1]} / instances )) ;;
+      esac
+    done
+    "$bin/sagactl" --socket "${sockets[$index]}" load --users $((users / instances)) \
+      --first-user $((1 + index * users)) --concurrency "$concurrency" --json "${share[@]}" \
+      >"$dir/load-$index.json" 2>"$dir/load-$index.err" &
+    load_pids+=($!)
+  done
+  # The CPU window opens when every load's users exist (sagactl's "created … users" line) and
+  # closes when the last sagactl exits: payments, sagas, sagactl's polling for their ends,
+  # verify. Watched only until then, so that this loop costs nothing during the measurement.
+  local cpu0="" broker0="" pg0=""
+  while kill -0 "${load_pids[0]}" 2>/dev/null; do
+    if [[ $(cat "$dir"/load-*.err 2>/dev/null | grep -c "created") -ge $instances ]]; then
+      cpu0=0
+      for pid in "${sagad_pids[@]}"; do cpu0=$(awk -v a="$cpu0" -v b="$(cpu_of "$pid")" 'BEGIN { print a + b }'); done
       broker0=$(cpu_of "$broker_pid")
+      [[ -z "$pg_pid" ]] || pg0=$(pg_cpu)
       break
     fi
     sleep 0.01
   done
-  local status=0
-  wait "$load_pid" || status=$?
-  local cpu1 broker1 hwm broker_hwm
-  cpu1=$(cpu_of "$sagad_pid")
+  local status=0 pid
+  for pid in "${load_pids[@]}"; do wait "$pid" || status=$?; done
+  local cpu1=0 broker1 hwm=0 broker_hwm pg1=""
+  for pid in "${sagad_pids[@]}"; do
+    cpu1=$(awk -v a="$cpu1" -v b="$(cpu_of "$pid")" 'BEGIN { print a + b }')
+    hwm=$(awk -v a="$hwm" -v b="$(hwm_mb_of "$pid")" 'BEGIN { print (b > a ? b : a) }')
+  done
   broker1=$(cpu_of "$broker_pid")
-  hwm=$(hwm_mb_of "$sagad_pid")
+  [[ -z "$pg_pid" ]] || pg1=$(pg_cpu)
   broker_hwm=$(hwm_mb_of "$broker_pid")
-  stop "$sagad_pid"
+  for pid in "${sagad_pids[@]}"; do stop "$pid"; done
   stop "$broker_pid"
-  if [[ $status -ne 0 || ! -s "$dir/load.json" ]]; then
-    echo "sagactl load ($name) failed with status $status:" >&2
-    cat "$dir/load.err" "$dir/load.json" >&2
-    tail -n 20 "$dir/sagad.err" >&2
-    exit 1
-  fi
-  python3 - "$dir/load.json" "${cpu0:-$cpu1}" "$cpu1" "${broker0:-$broker1}" "$broker1" "$hwm" "$broker_hwm" <<'PY'
+  for index in $(seq 0 $((instances - 1))); do
+    if [[ $status -ne 0 || ! -s "$dir/load-$index.json" ]]; then
+      echo "sagactl load ($name #$((index + 1))) failed with status $status:" >&2
+      cat "$dir/load-$index.err" "$dir/load-$index.json" >&2
+      tail -n 20 "$dir/sagad-$((index + 1)).err" >&2
+      exit 1
+    fi
+  done
+  python3 - "${cpu0:-$cpu1}" "$cpu1" "${broker0:-$broker1}" "$broker1" "$hwm" "$broker_hwm" \
+    "${pg0:-}" "${pg1:-}" "$dir"/load-*.json <<'PY'
 import json, sys
-report = json.load(open(sys.argv[1]))
-cpu = float(sys.argv[3]) - float(sys.argv[2])
-broker = float(sys.argv[5]) - float(sys.argv[4])
+reports = [json.load(open(path)) for path in sys.argv[9:]]
+report = dict(reports[0])
+if len(reports) > 1:
+    outcomes = {}
+    for r in reports:
+        for k, v in r["outcomes"].items():
+            outcomes[k] = outcomes.get(k, 0) + v
+    finished = sum(v for k, v in outcomes.items() if k != "UNFINISHED")
+    seconds = max(r["seconds"] for r in reports)
+    report.update({
+        "payments": sum(r["payments"] for r in reports), "seconds": seconds,
+        "sagasPerSecond": finished / seconds if seconds > 0 else 0,
+        "p50Ms": max(r["p50Ms"] for r in reports), "p99Ms": max(r["p99Ms"] for r in reports),
+        "maxMs": max(r["maxMs"] for r in reports), "outcomes": outcomes,
+        "verifyOk": all(r["verifyOk"] for r in reports), "instances": len(reports),
+    })
+cpu = float(sys.argv[2]) - float(sys.argv[1])
+broker = float(sys.argv[4]) - float(sys.argv[3])
 sagas = sum(v for k, v in report["outcomes"].items() if k != "UNFINISHED")
 per = 1000 / max(1, sagas)
 report.update({
     "sagadCpuSeconds": round(cpu, 3), "sagadCpuSecondsPer1000": round(cpu * per, 3),
     "brokerCpuSeconds": round(broker, 3), "brokerCpuSecondsPer1000": round(broker * per, 3),
-    "sagadPeakRssMb": float(sys.argv[6]), "brokerPeakRssMb": float(sys.argv[7]),
+    "sagadPeakRssMb": float(sys.argv[5]), "brokerPeakRssMb": float(sys.argv[6]),
 })
+if sys.argv[7] and sys.argv[8]:
+    postgres = float(sys.argv[8]) - float(sys.argv[7])
+    report.update({"postgresCpuSeconds": round(postgres, 3), "postgresCpuSecondsPer1000": round(postgres * per, 3)})
 print(json.dumps(report, sort_keys=True))
 PY
 }
@@ -236,9 +333,44 @@ PY
   stop "$sink_pid"
 fi
 
+postgres='null'
+postgres_paced='null'
+postgres2='null'
+postgres2_paced='null'
+if has_leg postgres || has_leg postgres2; then
+  start_postgres "$work/postgres"
+  storage="storage:
+  engine: postgres
+  postgres:
+    url: \"$pg_url\""
+  pg_port=${pg_url#postgres://sagad@127.0.0.1:}
+  pg_port=${pg_port%%/*}
+  reset_database() {
+    psql -X -q -h 127.0.0.1 -p "$pg_port" -U sagad -d postgres -c "DROP DATABASE sagad" -c "CREATE DATABASE sagad" >/dev/null
+  }
+  if has_leg postgres; then
+    echo "sagad on PostgreSQL, one instance: $postgres_payments payments at full speed, then at $rate/s" >&2
+    postgres=$(run_sagad postgres "$storage" --payments "$postgres_payments")
+    reset_database
+    postgres_paced=$(run_sagad postgres-paced "$storage" --payments "$postgres_payments" --rate "$rate")
+    reset_database
+  fi
+  if has_leg postgres2; then
+    echo "sagad on PostgreSQL, two instances: $postgres_payments payments at full speed, then at $rate/s" >&2
+    instances=2
+    postgres2=$(run_sagad postgres2 "$storage" --payments "$postgres_payments")
+    reset_database
+    postgres2_paced=$(run_sagad postgres2-paced "$storage" --payments "$postgres_payments" --rate "$rate")
+    instances=1
+  fi
+  stop "$pg_pid"
+  pg_pid=""
+fi
+
 mkdir -p bench/results
 result="bench/results/saga-$(date -u +%Y%m%dT%H%M%SZ).json"
-python3 - "$result" "$limits" "$defaults" "$paced" "$baseline" "$traced" <<PY
+python3 - "$result" "$limits" "$defaults" "$paced" "$baseline" "$traced" "$postgres" "$postgres_paced" \
+  "$postgres2" "$postgres2_paced" <<PY
 import json, os, platform, subprocess, sys
 def out(*command):
     try:
@@ -246,7 +378,8 @@ def out(*command):
     except OSError:
         return ""
 model = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "")
-limits, defaults, paced, baseline, traced = (json.loads(a) for a in sys.argv[2:7])
+limits, defaults, paced, baseline, traced, postgres, postgres_paced, postgres2, postgres2_paced = (
+    json.loads(a) for a in sys.argv[2:11])
 run = {
   "benchmark": "saga-process", "payments": $payments, "baselinePayments": $baseline_payments, "users": $users,
   "rate": $rate, "concurrency": $concurrency, "baselinePoll": "$poll", "synchronous": "full",
@@ -255,6 +388,8 @@ run = {
   "machine": {"cpus": os.cpu_count(), "cpu": model, "kernel": platform.release(),
               "librdkafka": out("pkg-config", "--modversion", "rdkafka"), "sqlite": out("pkg-config", "--modversion", "sqlite3")},
   "limits": limits, "defaults": defaults, "paced": paced, "baseline": baseline, "traced": traced,
+  "postgresPayments": $postgres_payments, "postgres": postgres, "postgresPaced": postgres_paced,
+  "postgres2": postgres2, "postgres2Paced": postgres2_paced,
 }
 json.dump(run, open(sys.argv[1], "w"), indent=2)
 
@@ -268,13 +403,17 @@ if limits:
     print(f"  SQLite 1 pay/txn        {f(s['singleRowsPerSecond']):>12} rows/s  = {f(s['singlePaymentsPerSecond'])} pay-like txn/s")
     print(f"  SQLite {int(s['batchSize'])} pay/txn      {f(s['batchedRowsPerSecond']):>12} rows/s  = {f(s['batchedPaymentsPerSecond'])} pay-like writes/s")
 print()
-print(f"{'run':<26}{'sagas/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}{'CPU s/1k':>10}{'broker':>8}{'RSS MB':>8}  outcomes")
+print(f"{'run':<30}{'sagas/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}{'CPU s/1k':>10}{'broker':>8}{'pg':>7}"
+      f"{'RSS MB':>8}  outcomes")
 for label, r in ((f"defaults, full speed", defaults), (f"defaults, at $rate/s", paced), ("baseline, full speed", baseline),
-                 ("traced (ratio 1.0)", traced)):
+                 ("traced (ratio 1.0)", traced), ("postgres ×1, full speed", postgres),
+                 (f"postgres ×1, at $rate/s", postgres_paced), ("postgres ×2, full speed", postgres2),
+                 (f"postgres ×2, at $rate/s", postgres2_paced)):
     if not r:
         continue
-    print(f"{label:<26}{f(r['sagasPerSecond']):>10}{f(r['p50Ms'], 1):>9}{f(r['p99Ms'], 1):>9}{f(r['maxMs'], 1):>9}"
-          f"{f(r['sagadCpuSecondsPer1000'], 2):>10}{f(r['brokerCpuSecondsPer1000'], 2):>8}{f(r['sagadPeakRssMb']):>8}  "
+    print(f"{label:<30}{f(r['sagasPerSecond']):>10}{f(r['p50Ms'], 1):>9}{f(r['p99Ms'], 1):>9}{f(r['maxMs'], 1):>9}"
+          f"{f(r['sagadCpuSecondsPer1000'], 2):>10}{f(r['brokerCpuSecondsPer1000'], 2):>8}"
+          f"{f(r.get('postgresCpuSecondsPer1000'), 2):>7}{f(r['sagadPeakRssMb']):>8}  "
           + ", ".join(f"{k} {v}" for k, v in sorted(r["outcomes"].items())) + ("" if r["verifyOk"] else "  VERIFY FAILED"))
 
 print(f"\n{'target':<42}{'measured':>14}  met")
@@ -291,6 +430,12 @@ if defaults and traced:
     extra = traced["sagadCpuSecondsPer1000"] - defaults["sagadCpuSecondsPer1000"]
     print(f"tracing at ratio 1.0 costs {extra:+.2f} CPU-s per 1,000 sagas "
           f"({traced['sagasPerSecond'] / max(defaults['sagasPerSecond'], 1e-9):.0%} of the untraced rate)")
+row("PostgreSQL ≥ 2,000 sagas/s (one instance per role)", f(postgres and postgres["sagasPerSecond"]),
+    postgres and postgres["sagasPerSecond"] >= 2000)
+row("PostgreSQL p99 ≤ 50 ms at $rate/s", "-" if not postgres_paced else f"{postgres_paced['p99Ms']:,.1f} ms",
+    postgres_paced and postgres_paced["p99Ms"] <= 50 and postgres_paced["sagasPerSecond"] >= 0.95 * $rate)
+row("PostgreSQL two instances ≥ one", f(postgres2 and postgres2["sagasPerSecond"]),
+    postgres and postgres2 and postgres2["sagasPerSecond"] >= postgres["sagasPerSecond"])
 row("peak RSS ≤ 200 MB (defaults runs)", "-" if not rss else f"{max(rss):,.0f} MB", (max(rss) <= 200) if rss else None)
 print("  (RSS flat over a 10-minute soak: not measured by make bench)")
 load = os.getloadavg()[0]

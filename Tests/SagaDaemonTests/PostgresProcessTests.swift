@@ -51,4 +51,52 @@ struct PostgresProcessTests {
       throw error
     }
   }
+
+  @Test("a server that does not answer yet: sagad waits, says why, and starts when it answers")
+  func waitsForTheServer() async throws {
+    let server = try await PostgresServer.start()
+    defer { server.stop() }
+    let node = try LagProcessTests.SplitNode(role: "points", broker: "127.0.0.1:1")
+    // Frozen: connections are accepted by the kernel and never answered, as a host that hangs.
+    let frozen = server.pause()
+    var environment = Self.environment(server)
+    environment["SAGAD_STORAGE_POSTGRES_CONNECT_TIMEOUT"] = "500ms"
+    let daemon = try ChildProcess(
+      try sagadBinary(), ["--config", node.config], pipeStdin: false, environment: environment)
+    defer { daemon.killIfRunning() }
+    do {
+      try await eventually("sagad to say it waits for PostgreSQL", timeout: .seconds(30)) {
+        daemon.stderr.text.contains("PostgreSQL cannot be reached; sagad is not ready and tries again")
+      }
+      #expect(daemon.isRunning)
+      #expect(!FileManager.default.fileExists(atPath: node.socket), "no admin socket before the storage opened")
+      server.resume(frozen)
+      try await waitForAdminSocket(node.socket, of: daemon)
+      let migrated = try await server.psql("SELECT id FROM points.sagad_migrations ORDER BY id")
+      #expect(migrated.split(separator: "\n") == ["points-v1", "storage-v1"])
+    } catch {
+      server.resume(frozen)
+      Issue.record("sagad stderr:\n\(daemon.stderr.text.suffix(3000))")
+      throw error
+    }
+  }
+
+  @Test("a role the server does not know ends the start with the server's reason, never the password")
+  func refusedLogin() async throws {
+    let server = try await PostgresServer.start()
+    defer { server.stop() }
+    let node = try LagProcessTests.SplitNode(role: "points", broker: "127.0.0.1:1")
+    let url = "postgres://nobody@127.0.0.1:\(server.port)/sagad?sslmode=disable"
+    let daemon = try ChildProcess(
+      try sagadBinary(), ["--config", node.config], pipeStdin: false,
+      environment: [
+        "SAGAD_STORAGE_ENGINE": "postgres", "SAGAD_STORAGE_POSTGRES_URL": url, "PGPASSWORD": "not-to-be-shown",
+      ])
+    defer { daemon.killIfRunning() }
+    let status = try await daemon.waitForExit(timeout: .seconds(30))
+    #expect(status != 0)
+    let stderr = daemon.stderr.text
+    #expect(stderr.contains("role \"nobody\" does not exist"), "\(stderr.suffix(2000))")
+    #expect(!stderr.contains("not-to-be-shown"))
+  }
 }

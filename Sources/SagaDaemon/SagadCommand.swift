@@ -20,10 +20,11 @@ public struct SagadCommand: AsyncParsableCommand {
       `kafka.brokers` in the --config file (YAML, default \(DaemonConfiguration.defaultFile); every key also \
       as SAGAD_<KEY> in the environment). `sagad --dev` needs no file: it runs an in-memory Kafka cluster \
       inside the process and keeps its databases under ./.sagad/. `sagad check-config` validates a \
-      configuration without starting anything; `sagad dev-broker` runs a development cluster on its own.
+      configuration without starting anything; `sagad dev-broker` runs a development cluster on its own; \
+      `sagad migrate-storage` copies a stopped instance's SQLite state into PostgreSQL.
       """,
     version: SagaCore.version,
-    subcommands: [CheckConfigCommand.self, DevBrokerCommand.self]
+    subcommands: [CheckConfigCommand.self, DevBrokerCommand.self, MigrateStorageCommand.self]
   )
 
   @OptionGroup var source: ConfigurationOptions

@@ -14,6 +14,15 @@ public final class DeadLetterStore: Sendable {
     database = try SagaDatabase(configuration, storageTables: false, migrations: DeadLetterSchema.register(in:))
   }
 
+  /// Opens a stopped instance's `dlt.sqlite` for a tool that must be its only user, without
+  /// migrating or writing it (see ``SagaDatabase/init(exclusive:migrator:)``).
+  /// - Throws: ``StorageError`` naming the file (`.busy` while another process has it open).
+  public convenience init(exclusive path: String) throws {
+    self.init(
+      database: try SagaDatabase(
+        exclusive: path, migrator: SagaDatabase.migrator(storageTables: false, DeadLetterSchema.register(in:))))
+  }
+
   /// The store in PostgreSQL, schema `dead_letters`, created and migrated if needed.
   /// - Throws: ``StorageError`` (`.unavailable` while the server cannot be reached).
   public static func open(postgres configuration: PostgresStorageConfiguration, logger: Logger) async throws

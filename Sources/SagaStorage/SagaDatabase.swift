@@ -110,6 +110,13 @@ public final class SagaDatabase: Sendable {
     }
   }
 
+  /// Takes `writer` as it is, neither migrating nor writing it: a stopped instance's file that
+  /// a tool only reads (``init(exclusive:migrator:)``).
+  init(unmigrated writer: any DatabaseWriter) {
+    path = writer.path
+    backend = .sqlite(writer)
+  }
+
   /// The migrations of a service database: the storage tables (outbox, inbox, retry
   /// schedule, dead-letter marks), then those `migrations` registers.
   /// - Parameter storageTables: false for a database that is not a service's.

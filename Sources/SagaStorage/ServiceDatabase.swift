@@ -25,6 +25,13 @@ public final class ServiceDatabase<Schema: ServiceSchema>: Sendable {
     try self.init(SagaDatabase.openPool(configuration))
   }
 
+  /// Opens a stopped instance's file for a tool that must be its only user, without migrating
+  /// or writing it (see `SagaDatabase.init(exclusive:migrator:)`).
+  /// - Throws: `StorageError` naming the file (`.busy` while another process has it open).
+  public convenience init(exclusive path: String) throws {
+    self.init(storage: try SagaDatabase(exclusive: path, migrator: Self.migrator))
+  }
+
   /// Opens the service's schema on PostgreSQL, creating and migrating it if needed.
   /// - Throws: `StorageError` (`.unavailable` while the server cannot be reached).
   public static func open(

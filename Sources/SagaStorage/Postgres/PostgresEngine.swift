@@ -46,6 +46,22 @@ public final class PostgresEngine: Sendable {
     return engine
   }
 
+  /// Connects (one connection, to fail early) without creating or migrating anything: for
+  /// tools that only look at a database (`sagad migrate-storage` checks its target with it).
+  /// - Throws: ``StorageError``, as ``open(_:schema:migrations:logger:)`` does.
+  public static func connect(
+    _ configuration: PostgresStorageConfiguration, schema: String, logger: Logger
+  ) async throws -> PostgresEngine {
+    let engine = PostgresEngine(configuration, schema: schema, logger: logger)
+    do {
+      await engine.pool.release(try await engine.pool.acquire())
+    } catch {
+      await engine.close()
+      throw StorageError(postgres: error, location: engine.location)
+    }
+    return engine
+  }
+
   private init(_ configuration: PostgresStorageConfiguration, schema: String, logger: Logger) {
     self.configuration = configuration
     self.schema = schema

@@ -87,13 +87,15 @@ public final class DeadLetterStore: Sendable {
     let letter = Self.unsentLetter(row, why: why, discarded: discardNote != nil)
     return try await database.write { db in
       let find = { try db.query("SELECT * FROM dead_letters WHERE origin = ?", [origin]).first }
-      if let stored = try find() { return try Self.deadLetter(stored, in: db) }
-      // AUTOINCREMENT ids are never reused, so minus the next one is an offset no other
-      // letter of this topic and partition has.
-      let next = try db.value(Int64.self, "SELECT COALESCE(MAX(id), 0) + 1 FROM dead_letters") ?? 1
-      var received = letter
-      received.offset = -next
-      if try Self.record(received, at: now, in: db) {
+      // Ids are never reused, so minus the next one is an offset no other letter of this topic
+      // and partition has. On PostgreSQL another instance may take the same one at the same
+      // time: its commit makes our insert a no-op, and the next statement sees it, so ask again.
+      for _ in 0..<5 {
+        if let stored = try find() { return try Self.deadLetter(stored, in: db) }
+        let next = try db.value(Int64.self, "SELECT COALESCE(MAX(id), 0) + 1 FROM dead_letters") ?? 1
+        var received = letter
+        received.offset = -next
+        guard try Self.record(received, at: now, in: db) else { continue }
         try db.execute(
           """
           UPDATE dead_letters SET origin = ?, status = ?, discarded_at = ?, discard_note = ?
@@ -104,6 +106,7 @@ public final class DeadLetterStore: Sendable {
             discardNote == nil ? nil : now.millisecondsSinceEpoch, discardNote, received.topic, received.partition,
             received.offset,
           ])
+        break
       }
       guard let stored = try find() else {
         throw StorageError(

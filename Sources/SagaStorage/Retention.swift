@@ -68,7 +68,9 @@ public enum Retention {
   private static func purgeTimeline(_ table: String, olderThan cutoff: Date, in db: some SQLConnection) throws -> Int {
     let millis = cutoff.millisecondsSinceEpoch
     if let firstKept = try db.value(Int64.self, "SELECT id FROM \(table) WHERE at >= ? ORDER BY id LIMIT 1", [millis]) {
-      return try db.execute("DELETE FROM \(table) WHERE id < ?", [firstKept])
+      // Both bounds: with several instances on one database (PostgreSQL) ids follow commit
+      // order and `at` each host's clock, so a young step may sit below `firstKept`.
+      return try db.execute("DELETE FROM \(table) WHERE id < ? AND at < ?", [firstKept, millis])
     }
     return try db.execute("DELETE FROM \(table) WHERE at < ?", [millis])
   }

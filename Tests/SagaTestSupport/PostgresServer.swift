@@ -9,8 +9,8 @@ import Synchronization
 /// Debian's server (`scripts/install-deps.sh` installs `postgresql`), `initdb` into a fresh
 /// temporary directory on a free loopback port. The server refuses to run as root, so a test
 /// running as root runs it as Debian's `postgres` user. It listens on 127.0.0.1 only, trusts
-/// the database user `sagad`, keeps `fsync` on, and is stopped by its own pid: nothing the
-/// test did not start is touched.
+/// the database user `sagad`, keeps `fsync` on (unless started with `durable: false`), and is
+/// stopped by its own pid: nothing the test did not start is touched.
 public final class PostgresServer: Sendable {
   public let directory: TemporaryDirectory
   public let port: Int
@@ -39,9 +39,13 @@ public final class PostgresServer: Sendable {
 
   /// Initialises a cluster and starts the server; returns once it accepts connections and
   /// the database `sagad` exists.
-  public static func start() async throws -> PostgresServer {
+  /// - Parameter durable: false for a server whose tests check behaviour, not what survives a
+  ///   crash: its cluster is kept in memory where there is a tmpfs, and nothing is fsynced
+  ///   (commits, `CREATE DATABASE`, the shutdown checkpoint). initdb and each database write
+  ///   tens of MB, which a slow disk takes seconds for when many suites start servers at once.
+  public static func start(durable: Bool = true) async throws -> PostgresServer {
     let binaries = try binaries()
-    let directory = try TemporaryDirectory()
+    let directory = try durable ? TemporaryDirectory() : TemporaryDirectory.inMemory()
     // The server's user must reach its data directory inside the test's private temp dir.
     chmod(directory.path, 0o711)
     let data = directory.path + "/data"
@@ -61,10 +65,11 @@ public final class PostgresServer: Sendable {
     // A port found free can be taken before the server binds it: try a few.
     for _ in 0..<5 {
       let port = Int(try LoopbackPort.unused())
-      let command = [
+      var command = [
         binaries.appendingPathComponent("postgres").path, "-D", data, "-p", String(port), "-k", data, "-c",
-        "listen_addresses=127.0.0.1", "-c", "fsync=on", "-c", "logging_collector=off",
+        "listen_addresses=127.0.0.1", "-c", "fsync=\(durable ? "on" : "off")", "-c", "logging_collector=off",
       ]
+      if !durable { command += ["-c", "synchronous_commit=off", "-c", "full_page_writes=off"] }
       let process = try SpawnedProcess(
         path: asServerUser(owner, command[0]), arguments: asServerArguments(owner, command), pipeStdin: false)
       let server = PostgresServer(
@@ -139,6 +144,16 @@ public final class PostgresServer: Sendable {
     if process.isRunning {
       process.signal(SIGKILL)
       _ = process.waitUntilExit()
+    }
+  }
+
+  /// ``stop()``, then removes the cluster now rather than when the last reference goes (a task
+  /// that outlives its test may hold one through a task-local). On a thread of its own: the
+  /// wait for the server to exit must not hold one of the cooperative pool's few threads.
+  public func shutDown() async {
+    _ = try? await Self.offPool {
+      self.stop()
+      try? FileManager.default.removeItem(at: self.directory.url)
     }
   }
 

@@ -40,26 +40,28 @@ public final class PostgresServer: Sendable {
   /// Initialises a cluster and starts the server; returns once it accepts connections and
   /// the database `sagad` exists.
   /// - Parameter durable: false for a server whose tests check behaviour, not what survives a
-  ///   crash: its cluster is kept in memory where there is a tmpfs, and nothing is fsynced
-  ///   (commits, `CREATE DATABASE`, the shutdown checkpoint). initdb and each database write
-  ///   tens of MB, which a slow disk takes seconds for when many suites start servers at once.
+  ///   crash: its cluster is a copy of one made once per process (``PostgresClusterTemplate``),
+  ///   kept in memory where there is a tmpfs, and nothing is fsynced (commits, `CREATE
+  ///   DATABASE`, the shutdown checkpoint). initdb costs half a second of CPU, and it and each
+  ///   database write tens of MB, which add up when every suite starts a server at once.
   public static func start(durable: Bool = true) async throws -> PostgresServer {
     let binaries = try binaries()
-    let directory = try durable ? TemporaryDirectory() : TemporaryDirectory.inMemory()
-    // The server's user must reach its data directory inside the test's private temp dir.
-    chmod(directory.path, 0o711)
-    let data = directory.path + "/data"
-    try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: false)
     let owner = try serverUser()
-    if let owner { chown(data, owner.uid, owner.gid) }
-    let initdb = [
-      binaries.appendingPathComponent("initdb").path, "-D", data, "-U", "sagad", "--auth=trust", "-E", "UTF8",
-      "--no-sync",
-    ]
-    let (status, output) = try await offPool {
-      try SpawnedProcess.run(asServerUser(owner, initdb[0]), asServerArguments(owner, initdb))
+    let directory = try durable ? TemporaryDirectory() : TemporaryDirectory.inMemory()
+    let data = try makeDataDirectory(in: directory, owner: owner)
+    if durable {
+      try await initdb(data, owner: owner, binaries: binaries)
+    } else {
+      let template = try await PostgresClusterTemplate.shared.dataDirectory { templateData in
+        try await initdb(templateData, owner: owner, binaries: binaries)
+      }
+      // As the server's user, so that the copy is the server's as the original is.
+      let copy = ["/bin/cp", "-a", template + "/.", data]
+      let (status, output) = try await offPool {
+        try SpawnedProcess.run(asServerUser(owner, copy[0]), asServerArguments(owner, copy))
+      }
+      guard status == .exited(0) else { throw Failure("copying the template cluster failed: \(output)") }
     }
-    guard status == .exited(0) else { throw Failure("initdb failed: \(output.suffix(2000))") }
 
     var lastError: (any Error)?
     // A port found free can be taken before the server binds it: try a few.
@@ -69,7 +71,12 @@ public final class PostgresServer: Sendable {
         binaries.appendingPathComponent("postgres").path, "-D", data, "-p", String(port), "-k", data, "-c",
         "listen_addresses=127.0.0.1", "-c", "fsync=\(durable ? "on" : "off")", "-c", "logging_collector=off",
       ]
-      if !durable { command += ["-c", "synchronous_commit=off", "-c", "full_page_writes=off"] }
+      if !durable {
+        // Shared memory segments in the data directory too, so that nothing outlives its removal.
+        command += [
+          "-c", "synchronous_commit=off", "-c", "full_page_writes=off", "-c", "dynamic_shared_memory_type=mmap",
+        ]
+      }
       let process = try SpawnedProcess(
         path: asServerUser(owner, command[0]), arguments: asServerArguments(owner, command), pipeStdin: false)
       let server = PostgresServer(
@@ -89,6 +96,28 @@ public final class PostgresServer: Sendable {
       }
     }
     throw lastError ?? Failure("postgres found no free port")
+  }
+
+  /// `directory/data`, empty, for a cluster of the server's user (`owner`, or this process's).
+  static func makeDataDirectory(in directory: TemporaryDirectory, owner: (uid: uid_t, gid: gid_t)?) throws -> String {
+    // The server's user must reach its data directory inside the test's private temp dir.
+    chmod(directory.path, 0o711)
+    let data = directory.path + "/data"
+    try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: false)
+    if let owner { chown(data, owner.uid, owner.gid) }
+    return data
+  }
+
+  /// Runs `initdb` into `data` as the server's user: the superuser `sagad`, trusted, UTF-8.
+  static func initdb(_ data: String, owner: (uid: uid_t, gid: gid_t)?, binaries: URL) async throws {
+    let initdb = [
+      binaries.appendingPathComponent("initdb").path, "-D", data, "-U", "sagad", "--auth=trust", "-E", "UTF8",
+      "--no-sync",
+    ]
+    let (status, output) = try await offPool {
+      try SpawnedProcess.run(asServerUser(owner, initdb[0]), asServerArguments(owner, initdb))
+    }
+    guard status == .exited(0) else { throw Failure("initdb failed: \(output.suffix(2000))") }
   }
 
   private init(directory: TemporaryDirectory, port: Int, process: SpawnedProcess, binaries: URL) {
@@ -128,7 +157,7 @@ public final class PostgresServer: Sendable {
   /// Runs `body`, which blocks (a child process to its end), on a thread of its own rather
   /// than on Swift's cooperative pool: with two cores that pool has two threads, and every
   /// other test running meanwhile would wait for them.
-  private static func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+  static func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
     try await withCheckedThrowingContinuation { continuation in
       Thread { continuation.resume(with: Result { try body() }) }.start()
     }
@@ -175,7 +204,7 @@ public final class PostgresServer: Sendable {
 
   /// Debian's `postgres` user when the test runs as root; nil otherwise (the server runs as
   /// the test's own user).
-  private static func serverUser() throws -> (uid: uid_t, gid: gid_t)? {
+  static func serverUser() throws -> (uid: uid_t, gid: gid_t)? {
     guard geteuid() == 0 else { return nil }
     guard let entry = getpwnam("postgres") else {
       throw Failure("no user postgres to run the server as (Debian's postgresql package creates it)")
@@ -184,11 +213,11 @@ public final class PostgresServer: Sendable {
   }
 
   /// `setpriv` runs the command as `owner` (util-linux, on every Debian); else the command.
-  private static func asServerUser(_ owner: (uid: uid_t, gid: gid_t)?, _ command: String) -> String {
+  static func asServerUser(_ owner: (uid: uid_t, gid: gid_t)?, _ command: String) -> String {
     owner == nil ? command : "/usr/bin/setpriv"
   }
 
-  private static func asServerArguments(_ owner: (uid: uid_t, gid: gid_t)?, _ command: [String]) -> [String] {
+  static func asServerArguments(_ owner: (uid: uid_t, gid: gid_t)?, _ command: [String]) -> [String] {
     guard let owner else { return Array(command.dropFirst()) }
     return ["--reuid=\(owner.uid)", "--regid=\(owner.gid)", "--clear-groups", "--"] + command
   }

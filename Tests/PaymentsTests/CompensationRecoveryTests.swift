@@ -4,11 +4,12 @@ import Payments
 import SagaCore
 import SagaRuntime
 import SagaStorage
+import SagaTestSupport
 import Testing
 
 /// Parked compensations and what an operator does with them: the `payments.refund`
 /// failpoint, the dead-letter hook, `retryCompensation` and `resolveCompensation`.
-@Suite("Payments: compensation failures and their recovery", .timeLimit(.minutes(2)))
+@Suite("Payments: compensation failures and their recovery", .postgresServer, .timeLimit(.minutes(2)))
 struct CompensationRecoveryTests {
   /// A payment of 50,000 whose reward failed, so a compensation for it is due.
   private func rewardFailed(_ harness: PaymentsHarness) async throws -> PayResult {
@@ -23,9 +24,11 @@ struct CompensationRecoveryTests {
     CompensatePayment(paymentId: paid.paymentId, userId: 1, refundAmount: amount, reason: "reward failed")
   }
 
-  @Test("refund failpoint permanent → parked with the reason, record, CompensationFailed; retry refunds exactly once")
-  func failpointParksThenRetryRefundsOnce() async throws {
-    try await PaymentsHarness.run { harness in
+  @Test(
+    "refund failpoint permanent → parked with the reason, record, CompensationFailed; retry refunds exactly once",
+    arguments: SQLEngine.allCases)
+  func failpointParksThenRetryRefundsOnce(engine: SQLEngine) async throws {
+    try await PaymentsHarness.run(on: engine) { harness in
       let failpoints = Failpoints(enabled: true)
       let service = PaymentsService(database: harness.payments, failpoints: failpoints)
       let paid = try await rewardFailed(harness)
@@ -84,9 +87,10 @@ struct CompensationRecoveryTests {
     }
   }
 
-  @Test("a transient refund failure is thrown for the loop to retry, with nothing written")
-  func transientIsThrown() async throws {
-    try await PaymentsHarness.run { harness in
+  @Test(
+    "a transient refund failure is thrown for the loop to retry, with nothing written", arguments: SQLEngine.allCases)
+  func transientIsThrown(engine: SQLEngine) async throws {
+    try await PaymentsHarness.run(on: engine) { harness in
       let failpoints = Failpoints(enabled: true)
       let paid = try await rewardFailed(harness)
       try failpoints.set(.paymentsRefund, .errorTransient, trigger: .count(1))
@@ -105,9 +109,11 @@ struct CompensationRecoveryTests {
     }
   }
 
-  @Test("a compensation dead-lettered after exhausted retries is parked; a retry later refunds it")
-  func exhaustedIsParked() async throws {
-    try await PaymentsHarness.run { harness in
+  @Test(
+    "a compensation dead-lettered after exhausted retries is parked; a retry later refunds it",
+    arguments: SQLEngine.allCases)
+  func exhaustedIsParked(engine: SQLEngine) async throws {
+    try await PaymentsHarness.run(on: engine) { harness in
       let paid = try await rewardFailed(harness)
       let message = inbound(compensation(paid))
       let recorder = OutcomeRecorder()
@@ -143,9 +149,9 @@ struct CompensationRecoveryTests {
     }
   }
 
-  @Test("a body that does not decode leaves the dead-letter hook nothing to park")
-  func undecodableDeadLetter() async throws {
-    try await PaymentsHarness.run { harness in
+  @Test("a body that does not decode leaves the dead-letter hook nothing to park", arguments: SQLEngine.allCases)
+  func undecodableDeadLetter(engine: SQLEngine) async throws {
+    try await PaymentsHarness.run(on: engine) { harness in
       let message = InboundMessage(
         topic: "compensate-payment", partition: 0, offset: 0, key: nil, value: Array("nope".utf8), headers: [])
       try await harness.database.write { db in
@@ -157,9 +163,9 @@ struct CompensationRecoveryTests {
     }
   }
 
-  @Test("a retry while the cause holds (amount mismatch) stays parked and says so")
-  func retryWhileCauseHolds() async throws {
-    try await PaymentsHarness.run { harness in
+  @Test("a retry while the cause holds (amount mismatch) stays parked and says so", arguments: SQLEngine.allCases)
+  func retryWhileCauseHolds(engine: SQLEngine) async throws {
+    try await PaymentsHarness.run(on: engine) { harness in
       let paid = try await rewardFailed(harness)
       try await harness.handle(PaymentCompensationHandler(), inbound(compensation(paid, amount: 60_000)))
       let result = try await harness.service.retryCompensation(paymentId: paid.paymentId, by: "ops")
@@ -174,9 +180,11 @@ struct CompensationRecoveryTests {
     }
   }
 
-  @Test("resolve with a note closes the record; the payment stays COMPENSATION_FAILED; no retry afterwards")
-  func resolveWithNote() async throws {
-    try await PaymentsHarness.run { harness in
+  @Test(
+    "resolve with a note closes the record; the payment stays COMPENSATION_FAILED; no retry afterwards",
+    arguments: SQLEngine.allCases)
+  func resolveWithNote(engine: SQLEngine) async throws {
+    try await PaymentsHarness.run(on: engine) { harness in
       let paid = try await rewardFailed(harness)
       try await harness.handle(PaymentCompensationHandler(), inbound(compensation(paid, amount: 60_000)))
       #expect(try await harness.service.openCompensationCount() == 1)
@@ -211,9 +219,11 @@ struct CompensationRecoveryTests {
     }
   }
 
-  @Test("a compensation parked as unknown is not retried onto a payment created later under that id")
-  func unknownThenCreated() async throws {
-    try await PaymentsHarness.run { harness in
+  @Test(
+    "a compensation parked as unknown is not retried onto a payment created later under that id",
+    arguments: SQLEngine.allCases)
+  func unknownThenCreated(engine: SQLEngine) async throws {
+    try await PaymentsHarness.run(on: engine) { harness in
       // The next payment will get id 1; the compensation names it before it exists.
       try await harness.handle(
         PaymentCompensationHandler(),

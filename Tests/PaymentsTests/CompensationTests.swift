@@ -2,13 +2,16 @@ import Foundation
 import Payments
 import SagaCore
 import SagaStorage
+import SagaTestSupport
 import Testing
 
-@Suite("Payments: compensation", .timeLimit(.minutes(2)))
+@Suite("Payments: compensation", .postgresServer, .timeLimit(.minutes(2)))
 struct CompensationTests {
-  @Test("a compensation refunds once: wallet restored, REFUNDED, CANCELLED, one refund; again is a duplicate")
-  func refundsOnce() async throws {
-    try await PaymentsHarness.run { harness in
+  @Test(
+    "a compensation refunds once: wallet restored, REFUNDED, CANCELLED, one refund; again is a duplicate",
+    arguments: SQLEngine.allCases)
+  func refundsOnce(engine: SQLEngine) async throws {
+    try await PaymentsHarness.run(on: engine) { harness in
       let recorder = OutcomeRecorder()
       let handler = PaymentCompensationHandler(metrics: recorder.metrics)
       #expect(handler.consumerGroup == .paymentCompensationService)
@@ -44,9 +47,9 @@ struct CompensationTests {
     }
   }
 
-  @Test("compensate-payment before point-reward-failed ends REFUNDED")
-  func compensationOvertakesFailure() async throws {
-    try await PaymentsHarness.run { harness in
+  @Test("compensate-payment before point-reward-failed ends REFUNDED", arguments: SQLEngine.allCases)
+  func compensationOvertakesFailure(engine: SQLEngine) async throws {
+    try await PaymentsHarness.run(on: engine) { harness in
       let paid = try await harness.paidSaga()
       try await harness.handle(
         PaymentCompensationHandler(),
@@ -66,9 +69,11 @@ struct CompensationTests {
     }
   }
 
-  @Test("an amount mismatch parks the payment, records the failure and emits CompensationFailed once")
-  func amountMismatch() async throws {
-    try await PaymentsHarness.run { harness in
+  @Test(
+    "an amount mismatch parks the payment, records the failure and emits CompensationFailed once",
+    arguments: SQLEngine.allCases)
+  func amountMismatch(engine: SQLEngine) async throws {
+    try await PaymentsHarness.run(on: engine) { harness in
       let recorder = OutcomeRecorder()
       let paid = try await harness.paidSaga()
       let trace = TraceContext.start()
@@ -103,9 +108,9 @@ struct CompensationTests {
     }
   }
 
-  @Test("a compensation for an unknown payment is parked once, with no payment to move")
-  func unknownPayment() async throws {
-    try await PaymentsHarness.run { harness in
+  @Test("a compensation for an unknown payment is parked once, with no payment to move", arguments: SQLEngine.allCases)
+  func unknownPayment(engine: SQLEngine) async throws {
+    try await PaymentsHarness.run(on: engine) { harness in
       let recorder = OutcomeRecorder()
       let handler = PaymentCompensationHandler(metrics: recorder.metrics)
       let compensate = CompensatePayment(paymentId: 404, userId: 3, refundAmount: 1_000, reason: "x")
@@ -122,9 +127,9 @@ struct CompensationTests {
     }
   }
 
-  @Test("a compensation for a REWARDED payment is parked, nothing is refunded")
-  func alreadyRewarded() async throws {
-    try await PaymentsHarness.run { harness in
+  @Test("a compensation for a REWARDED payment is parked, nothing is refunded", arguments: SQLEngine.allCases)
+  func alreadyRewarded(engine: SQLEngine) async throws {
+    try await PaymentsHarness.run(on: engine) { harness in
       let paid = try await harness.paidSaga()
       try await harness.handle(
         PaymentsSagaTrackerHandler(),
@@ -146,9 +151,9 @@ struct CompensationTests {
     }
   }
 
-  @Test("a compensation naming another user is parked, nothing is refunded")
-  func userMismatch() async throws {
-    try await PaymentsHarness.run { harness in
+  @Test("a compensation naming another user is parked, nothing is refunded", arguments: SQLEngine.allCases)
+  func userMismatch(engine: SQLEngine) async throws {
+    try await PaymentsHarness.run(on: engine) { harness in
       let paid = try await harness.paidSaga()
       try await harness.handle(
         PaymentCompensationHandler(),
@@ -159,9 +164,9 @@ struct CompensationTests {
     }
   }
 
-  @Test("an undecodable compensation is a permanent error that changes nothing")
-  func badBody() async throws {
-    try await PaymentsHarness.run { harness in
+  @Test("an undecodable compensation is a permanent error that changes nothing", arguments: SQLEngine.allCases)
+  func badBody(engine: SQLEngine) async throws {
+    try await PaymentsHarness.run(on: engine) { harness in
       let paid = try await harness.paidSaga()
       let body = #"{"paymentId":\#(paid.paymentId),"userId":1,"refundAmount":"50000","reason":"x"}"#
       let message = InboundMessage(

@@ -9,7 +9,7 @@ import Testing
 /// A Java Points writes `"reason": null` for an exception without a message (Jackson's
 /// rendering of a null `getMessage()`): the saga goes on, and the reason stays null in
 /// the tables rather than becoming "null" or "".
-@Suite("Payments: reason null from a Java peer", .timeLimit(.minutes(2)))
+@Suite("Payments: reason null from a Java peer", .postgresServer, .timeLimit(.minutes(2)))
 struct NullReasonTests {
   /// A record as the report's Spring service sends it: its JSON, no key, no headers.
   private static func javaRecord(_ topic: SagaTopic, _ body: String, offset: Int64 = 0) -> InboundMessage {
@@ -17,9 +17,11 @@ struct NullReasonTests {
       topic: topic.rawValue, partition: 0, offset: offset, key: nil, value: Array(body.utf8), headers: [])
   }
 
-  @Test("PointRewardFailed and CompensatePayment with reason null: REWARD_FAILED, then REFUNDED, reason NULL")
-  func nullReasonThroughTheSaga() async throws {
-    try await PaymentsHarness.run { harness in
+  @Test(
+    "PointRewardFailed and CompensatePayment with reason null: REWARD_FAILED, then REFUNDED, reason NULL",
+    arguments: SQLEngine.allCases)
+  func nullReasonThroughTheSaga(engine: SQLEngine) async throws {
+    try await PaymentsHarness.run(on: engine) { harness in
       let paid = try await harness.paidSaga()
       let failed = #"{"userId":1,"paymentId":\#(paid.paymentId),"reservationId":\#(paid.reservationId),"reason":null}"#
       try await harness.handle(PaymentsSagaTrackerHandler(), Self.javaRecord(.pointRewardFailed, failed))
@@ -48,9 +50,11 @@ struct NullReasonTests {
     }
   }
 
-  @Test("a CompensatePayment of 0 (a Java peer's payment of 0) is parked as a mismatch, not dead-lettered")
-  func zeroRefundIsParked() async throws {
-    try await PaymentsHarness.run { harness in
+  @Test(
+    "a CompensatePayment of 0 (a Java peer's payment of 0) is parked as a mismatch, not dead-lettered",
+    arguments: SQLEngine.allCases)
+  func zeroRefundIsParked(engine: SQLEngine) async throws {
+    try await PaymentsHarness.run(on: engine) { harness in
       let paid = try await harness.paidSaga()
       let compensate = #"{"paymentId":\#(paid.paymentId),"userId":1,"refundAmount":0,"reason":null}"#
       try await harness.handle(PaymentCompensationHandler(), Self.javaRecord(.compensatePayment, compensate))

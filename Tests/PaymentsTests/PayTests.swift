@@ -2,13 +2,16 @@ import Foundation
 import Payments
 import SagaCore
 import SagaStorage
+import SagaTestSupport
 import Testing
 
-@Suite("Payments: wallet and pay", .timeLimit(.minutes(2)))
+@Suite("Payments: wallet and pay", .postgresServer, .timeLimit(.minutes(2)))
 struct PayTests {
-  @Test("pay deducts, reserves, records PAID and queues exactly one ReservationCompleted with envelope headers")
-  func happyPath() async throws {
-    try await PaymentsHarness.run { harness in
+  @Test(
+    "pay deducts, reserves, records PAID and queues exactly one ReservationCompleted with envelope headers",
+    arguments: SQLEngine.allCases)
+  func happyPath(engine: SQLEngine) async throws {
+    try await PaymentsHarness.run(on: engine) { harness in
       let result = try await harness.paidSaga()
       #expect(result.status == .paid && !result.duplicate && result.amount == 50_000)
       #expect(try await harness.service.balance(userId: 1) == 50_000)
@@ -46,9 +49,11 @@ struct PayTests {
     }
   }
 
-  @Test("the same request again returns the original payment, charges once and announces once")
-  func idempotentPay() async throws {
-    try await PaymentsHarness.run { harness in
+  @Test(
+    "the same request again returns the original payment, charges once and announces once",
+    arguments: SQLEngine.allCases)
+  func idempotentPay(engine: SQLEngine) async throws {
+    try await PaymentsHarness.run(on: engine) { harness in
       let first = try await harness.paidSaga()
       let again = try await harness.service.pay(PayRequest(userId: 1, scheduleId: 10, seat: "A-1", amount: 50_000))
       #expect(again.duplicate && again.paymentId == first.paymentId && again.reservationId == first.reservationId)
@@ -67,9 +72,9 @@ struct PayTests {
     }
   }
 
-  @Test("the same key with another amount or seat is a conflict and changes nothing")
-  func idempotencyConflict() async throws {
-    try await PaymentsHarness.run { harness in
+  @Test("the same key with another amount or seat is a conflict and changes nothing", arguments: SQLEngine.allCases)
+  func idempotencyConflict(engine: SQLEngine) async throws {
+    try await PaymentsHarness.run(on: engine) { harness in
       _ = try await harness.paidSaga()
       for request in [
         PayRequest(userId: 1, scheduleId: 10, seat: "A-1", amount: 40_000),
@@ -84,9 +89,9 @@ struct PayTests {
     }
   }
 
-  @Test("an insufficient balance leaves no reservation, payment, ledger row or event")
-  func insufficientBalance() async throws {
-    try await PaymentsHarness.run { harness in
+  @Test("an insufficient balance leaves no reservation, payment, ledger row or event", arguments: SQLEngine.allCases)
+  func insufficientBalance(engine: SQLEngine) async throws {
+    try await PaymentsHarness.run(on: engine) { harness in
       try await harness.service.addUser(id: 1, initialBalance: 10_000)
       let error = await #expect(throws: PaymentsError.self) {
         try await harness.service.pay(PayRequest(userId: 1, scheduleId: 10, amount: 10_001))
@@ -106,9 +111,9 @@ struct PayTests {
     }
   }
 
-  @Test("invalid requests are refused with their own codes")
-  func invalidRequests() async throws {
-    try await PaymentsHarness.run { harness in
+  @Test("invalid requests are refused with their own codes", arguments: SQLEngine.allCases)
+  func invalidRequests(engine: SQLEngine) async throws {
+    try await PaymentsHarness.run(on: engine) { harness in
       try await harness.service.addUser(id: 1, initialBalance: 10_000)
       let cases: [(PayRequest, PaymentsError.Code)] = [
         (PayRequest(userId: 1, scheduleId: 10, amount: 0), .invalidAmount),
@@ -126,9 +131,9 @@ struct PayTests {
     }
   }
 
-  @Test("a seat is sold once per schedule until its reservation is cancelled")
-  func seatTaken() async throws {
-    try await PaymentsHarness.run { harness in
+  @Test("a seat is sold once per schedule until its reservation is cancelled", arguments: SQLEngine.allCases)
+  func seatTaken(engine: SQLEngine) async throws {
+    try await PaymentsHarness.run(on: engine) { harness in
       _ = try await harness.paidSaga()
       try await harness.service.addUser(id: 2, initialBalance: 100_000)
       let error = await #expect(throws: PaymentsError.self) {
@@ -141,9 +146,11 @@ struct PayTests {
     }
   }
 
-  @Test("addUser refuses an existing id; charge adds through the ledger and refuses bad amounts")
-  func usersAndCharges() async throws {
-    try await PaymentsHarness.run { harness in
+  @Test(
+    "addUser refuses an existing id; charge adds through the ledger and refuses bad amounts",
+    arguments: SQLEngine.allCases)
+  func usersAndCharges(engine: SQLEngine) async throws {
+    try await PaymentsHarness.run(on: engine) { harness in
       try await harness.service.addUser(id: 7)
       #expect(try await harness.service.balance(userId: 7) == 0)
       let exists = await #expect(throws: PaymentsError.self) {

@@ -2,15 +2,17 @@ import Foundation
 import Payments
 import SagaCore
 import SagaStorage
+import SagaTestSupport
 import Testing
 
-@Suite("Payments: saga tracker", .timeLimit(.minutes(2)))
+@Suite("Payments: saga tracker", .postgresServer, .timeLimit(.minutes(2)))
 struct SagaTrackerTests {
   let tracker = PaymentsSagaTrackerHandler()
 
-  @Test("point-reward-completed moves PAID to REWARDED with the reward amount and point id")
-  func completed() async throws {
-    try await PaymentsHarness.run { harness in
+  @Test(
+    "point-reward-completed moves PAID to REWARDED with the reward amount and point id", arguments: SQLEngine.allCases)
+  func completed(engine: SQLEngine) async throws {
+    try await PaymentsHarness.run(on: engine) { harness in
       let paid = try await harness.paidSaga()
       #expect(tracker.consumerGroup == .paymentsSagaTracker)
       try await harness.handle(
@@ -29,9 +31,11 @@ struct SagaTrackerTests {
     }
   }
 
-  @Test("a report-format PointRewardCompleted (no paymentId, no headers) is correlated by reservationId")
-  func completedWithoutPaymentId() async throws {
-    try await PaymentsHarness.run { harness in
+  @Test(
+    "a report-format PointRewardCompleted (no paymentId, no headers) is correlated by reservationId",
+    arguments: SQLEngine.allCases)
+  func completedWithoutPaymentId(engine: SQLEngine) async throws {
+    try await PaymentsHarness.run(on: engine) { harness in
       _ = try await harness.paidSaga(userId: 1, scheduleId: 10)
       let second = try await harness.paidSaga(userId: 2, scheduleId: 11)
       let body = #"{"pointId":9,"userId":2,"rewardedAmount":5000,"reservationId":\#(second.reservationId)}"#
@@ -44,9 +48,9 @@ struct SagaTrackerTests {
     }
   }
 
-  @Test("point-reward-failed moves PAID to REWARD_FAILED with the reason")
-  func failed() async throws {
-    try await PaymentsHarness.run { harness in
+  @Test("point-reward-failed moves PAID to REWARD_FAILED with the reason", arguments: SQLEngine.allCases)
+  func failed(engine: SQLEngine) async throws {
+    try await PaymentsHarness.run(on: engine) { harness in
       let paid = try await harness.paidSaga()
       try await harness.handle(
         tracker,
@@ -64,9 +68,9 @@ struct SagaTrackerTests {
     }
   }
 
-  @Test("a terminal payment is never moved: late events add an ignored step only")
-  func lateEventsIgnored() async throws {
-    try await PaymentsHarness.run { harness in
+  @Test("a terminal payment is never moved: late events add an ignored step only", arguments: SQLEngine.allCases)
+  func lateEventsIgnored(engine: SQLEngine) async throws {
+    try await PaymentsHarness.run(on: engine) { harness in
       let paid = try await harness.paidSaga()
       let completed = PointRewardCompleted(
         pointId: 77, userId: 1, rewardedAmount: 5_000, reservationId: paid.reservationId, paymentId: paid.paymentId)
@@ -85,9 +89,9 @@ struct SagaTrackerTests {
     }
   }
 
-  @Test("a late point-reward-completed after REFUNDED changes nothing")
-  func completedAfterRefund() async throws {
-    try await PaymentsHarness.run { harness in
+  @Test("a late point-reward-completed after REFUNDED changes nothing", arguments: SQLEngine.allCases)
+  func completedAfterRefund(engine: SQLEngine) async throws {
+    try await PaymentsHarness.run(on: engine) { harness in
       let paid = try await harness.paidSaga()
       try await harness.handle(
         PaymentCompensationHandler(),
@@ -109,9 +113,11 @@ struct SagaTrackerTests {
     }
   }
 
-  @Test("unknown payments, mismatched ids and bad bodies are permanent errors that change nothing")
-  func permanentErrors() async throws {
-    try await PaymentsHarness.run { harness in
+  @Test(
+    "unknown payments, mismatched ids and bad bodies are permanent errors that change nothing",
+    arguments: SQLEngine.allCases)
+  func permanentErrors(engine: SQLEngine) async throws {
+    try await PaymentsHarness.run(on: engine) { harness in
       let paid = try await harness.paidSaga()
       let cases: [(InboundMessage, SagaError.Code)] = [
         (

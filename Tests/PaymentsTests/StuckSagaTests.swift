@@ -3,11 +3,12 @@ import GRDB
 import Payments
 import SagaCore
 import SagaStorage
+import SagaTestSupport
 import Testing
 
 /// The Payments side of the stuck-saga sweeper, with the sweep's time passed in: which
 /// sagas are due, what a re-announcement looks like, and the limit.
-@Suite("Payments: stuck sagas re-announced, then reported", .timeLimit(.minutes(2)))
+@Suite("Payments: stuck sagas re-announced, then reported", .postgresServer, .timeLimit(.minutes(2)))
 struct StuckSagaTests {
   private let stuckAfter: Duration = .seconds(60)
 
@@ -19,9 +20,11 @@ struct StuckSagaTests {
     record.headers.first { $0.name == name }?.text
   }
 
-  @Test("a PAID saga is re-announced after stuck_after: same body, trace, correlation and eventId, N counted")
-  func reannounced() async throws {
-    try await PaymentsHarness.run { harness in
+  @Test(
+    "a PAID saga is re-announced after stuck_after: same body, trace, correlation and eventId, N counted",
+    arguments: SQLEngine.allCases)
+  func reannounced(engine: SQLEngine) async throws {
+    try await PaymentsHarness.run(on: engine) { harness in
       let paid = try await harness.paidSaga()
       let created = try #require(try await harness.service.payment(id: paid.paymentId)).updatedAt
 
@@ -59,9 +62,11 @@ struct StuckSagaTests {
     }
   }
 
-  @Test("after max_republish the saga is reported once, listed, and never re-announced again")
-  func reportedAtTheLimit() async throws {
-    try await PaymentsHarness.run { harness in
+  @Test(
+    "after max_republish the saga is reported once, listed, and never re-announced again", arguments: SQLEngine.allCases
+  )
+  func reportedAtTheLimit(engine: SQLEngine) async throws {
+    try await PaymentsHarness.run(on: engine) { harness in
       let paid = try await harness.paidSaga()
       let start = try #require(try await harness.service.payment(id: paid.paymentId)).updatedAt
       var reports = 0
@@ -94,9 +99,10 @@ struct StuckSagaTests {
     }
   }
 
-  @Test("REWARD_FAILED waits for its compensation and is swept too; final states are not")
-  func whichStatesAreSwept() async throws {
-    try await PaymentsHarness.run { harness in
+  @Test(
+    "REWARD_FAILED waits for its compensation and is swept too; final states are not", arguments: SQLEngine.allCases)
+  func whichStatesAreSwept(engine: SQLEngine) async throws {
+    try await PaymentsHarness.run(on: engine) { harness in
       let failed = try await harness.paidSaga(userId: 1, scheduleId: 10)
       let rewarded = try await harness.paidSaga(userId: 2, scheduleId: 11)
       try await harness.handle(
@@ -116,9 +122,11 @@ struct StuckSagaTests {
     }
   }
 
-  @Test("beside a Points peer without idempotency nothing is re-announced: reported at once with the reason")
-  func springPeerIsNeverReannouncedTo() async throws {
-    try await PaymentsHarness.run { harness in
+  @Test(
+    "beside a Points peer without idempotency nothing is re-announced: reported at once with the reason",
+    arguments: SQLEngine.allCases)
+  func springPeerIsNeverReannouncedTo(engine: SQLEngine) async throws {
+    try await PaymentsHarness.run(on: engine) { harness in
       let paid = try await harness.paidSaga()
       let created = try #require(try await harness.service.payment(id: paid.paymentId)).updatedAt
       var reported: [StuckSaga] = []
@@ -138,9 +146,10 @@ struct StuckSagaTests {
     }
   }
 
-  @Test("max_republish 0 reports without re-announcing; a sweep over its row limit says so")
-  func zeroAndLimit() async throws {
-    try await PaymentsHarness.run { harness in
+  @Test(
+    "max_republish 0 reports without re-announcing; a sweep over its row limit says so", arguments: SQLEngine.allCases)
+  func zeroAndLimit(engine: SQLEngine) async throws {
+    try await PaymentsHarness.run(on: engine) { harness in
       let first = try await harness.paidSaga(userId: 1, scheduleId: 10)
       _ = try await harness.paidSaga(userId: 2, scheduleId: 11)
       let later = Date().addingTimeInterval(3_600)

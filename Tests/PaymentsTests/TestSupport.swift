@@ -18,10 +18,13 @@ struct PaymentsHarness: Sendable {
   /// The storage side, as the consume loop sees it (outbox, raw SQL in tests).
   var database: SagaDatabase { payments.storage }
 
-  /// Runs `body` on a fresh in-memory database.
-  static func run(_ body: (PaymentsHarness) async throws -> Void) async throws {
-    let database = try PaymentsDatabase(DatabaseQueue())
-    try await body(PaymentsHarness(payments: database, service: PaymentsService(database: database)))
+  /// Runs `body` on a fresh database on `engine`: in memory on SQLite, a database of its own on
+  /// the suite's server (`.postgresServer`) on PostgreSQL; closed afterwards.
+  static func run(on engine: SQLEngine = .sqlite, _ body: (PaymentsHarness) async throws -> Void) async throws {
+    let database = try await PaymentsDatabase.fresh(on: engine)
+    try await database.storage.closing {
+      try await body(PaymentsHarness(payments: database, service: PaymentsService(database: database)))
+    }
   }
 
   /// Runs `body` on a fresh database file opened as sagad opens it (a WAL pool,

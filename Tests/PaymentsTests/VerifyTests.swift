@@ -3,13 +3,16 @@ import GRDB
 import Payments
 import SagaCore
 import SagaStorage
+import SagaTestSupport
 import Testing
 
-@Suite("Payments: verify", .timeLimit(.minutes(2)))
+@Suite("Payments: verify", .postgresServer, .timeLimit(.minutes(2)))
 struct VerifyTests {
-  @Test("verify is clean after every saga path and reports balances and refunds corrupted by hand")
-  func verify() async throws {
-    try await PaymentsHarness.run { harness in
+  @Test(
+    "verify is clean after every saga path and reports balances and refunds corrupted by hand",
+    arguments: SQLEngine.allCases)
+  func verify(engine: SQLEngine) async throws {
+    try await PaymentsHarness.run(on: engine) { harness in
       // One saga of each ending: rewarded, refunded, parked, still paid.
       var sagas: [PayResult] = []
       for user in Int64(1)...4 {

@@ -4,9 +4,10 @@ import Points
 import SagaCore
 import SagaRuntime
 import SagaStorage
+import SagaTestSupport
 import Testing
 
-@Suite("When the loop dead-letters a ReservationCompleted", .timeLimit(.minutes(2)))
+@Suite("When the loop dead-letters a ReservationCompleted", .postgresServer, .timeLimit(.minutes(2)))
 struct DeadLetteredTests {
   private static let busy = SagaError(.databaseBusy, "database is locked", failureClass: .transient)
 
@@ -21,9 +22,11 @@ struct DeadLetteredTests {
     }
   }
 
-  @Test("retries ran out on a valid event: the reward fails with the error, PointRewardFailed and CompensatePayment")
-  func exhaustedValidEvent() async throws {
-    try await withPoints { points in
+  @Test(
+    "retries ran out on a valid event: the reward fails with the error, PointRewardFailed and CompensatePayment",
+    arguments: SQLEngine.allCases)
+  func exhaustedValidEvent(engine: SQLEngine) async throws {
+    try await withPoints(on: engine) { points in
       try await points.service.enroll(userId: userId)
       let recorder = OutcomeRecorder()
       try await deadLettered(
@@ -54,9 +57,11 @@ struct DeadLetteredTests {
     }
   }
 
-  @Test("a permanent failure (an invalid body or a valid one) adds nothing: the dead letter is all")
-  func permanentDoesNothing() async throws {
-    try await withPoints { points in
+  @Test(
+    "a permanent failure (an invalid body or a valid one) adds nothing: the dead letter is all",
+    arguments: SQLEngine.allCases)
+  func permanentDoesNothing(engine: SQLEngine) async throws {
+    try await withPoints(on: engine) { points in
       let before = try await points.snapshot()
       try await deadLettered(
         rawMessage("not json"), error: SagaError(.invalidJSON, "not JSON"), attempts: 1, in: points)
@@ -67,18 +72,19 @@ struct DeadLetteredTests {
     }
   }
 
-  @Test("an exhausted transient failure of a body that does not decode adds nothing")
-  func undecodableDoesNothing() async throws {
-    try await withPoints { points in
+  @Test("an exhausted transient failure of a body that does not decode adds nothing", arguments: SQLEngine.allCases)
+  func undecodableDoesNothing(engine: SQLEngine) async throws {
+    try await withPoints(on: engine) { points in
       let before = try await points.snapshot()
       try await deadLettered(rawMessage(#"{"paymentId":1}"#), in: points)
       #expect(try await points.snapshot() == before)
     }
   }
 
-  @Test("an outcome already recorded stands: nothing is failed or compensated a second time")
-  func decidedAlready() async throws {
-    try await withPoints { points in
+  @Test(
+    "an outcome already recorded stands: nothing is failed or compensated a second time", arguments: SQLEngine.allCases)
+  func decidedAlready(engine: SQLEngine) async throws {
+    try await withPoints(on: engine) { points in
       try await points.service.enroll(userId: userId)
       try await points.handle(message(reservationCompleted(paidAmount: 10_000)))
       let before = try await points.snapshot()

@@ -2,13 +2,15 @@ import Foundation
 import Points
 import SagaCore
 import SagaStorage
+import SagaTestSupport
 import Testing
 
-@Suite("Duplicates re-announce the recorded outcome", .timeLimit(.minutes(2)))
+@Suite("Duplicates re-announce the recorded outcome", .postgresServer, .timeLimit(.minutes(2)))
 struct DuplicateTests {
-  @Test("the same message twice: one credit, the same PointRewardCompleted announced twice")
-  func sameMessageTwice() async throws {
-    try await withPoints { points in
+  @Test(
+    "the same message twice: one credit, the same PointRewardCompleted announced twice", arguments: SQLEngine.allCases)
+  func sameMessageTwice(engine: SQLEngine) async throws {
+    try await withPoints(on: engine) { points in
       try await points.service.enroll(userId: userId)
       let recorder = OutcomeRecorder()
       let incoming = paymentsEnvelope()
@@ -32,9 +34,11 @@ struct DuplicateTests {
     }
   }
 
-  @Test("a re-announced event (new eventId, other trace, other values) re-announces the recorded values")
-  func reannouncedWithNewEventId() async throws {
-    try await withPoints { points in
+  @Test(
+    "a re-announced event (new eventId, other trace, other values) re-announces the recorded values",
+    arguments: SQLEngine.allCases)
+  func reannouncedWithNewEventId(engine: SQLEngine) async throws {
+    try await withPoints(on: engine) { points in
       try await points.service.enroll(userId: userId)
       try await points.handle(message(reservationCompleted(paidAmount: 50_000)))
       let original = try #require(try await points.service.reward(userId: userId, paymentId: paymentId))
@@ -55,9 +59,11 @@ struct DuplicateTests {
     }
   }
 
-  @Test("a duplicate of a failure re-announces both events and still does not reward after a late enrolment")
-  func duplicateOfFailure() async throws {
-    try await withPoints { points in
+  @Test(
+    "a duplicate of a failure re-announces both events and still does not reward after a late enrolment",
+    arguments: SQLEngine.allCases)
+  func duplicateOfFailure(engine: SQLEngine) async throws {
+    try await withPoints(on: engine) { points in
       let recorder = OutcomeRecorder()
       try await points.handle(message(reservationCompleted(paidAmount: 50_000)), with: recorder.handler())
       // Enrolling later changes nothing for this payment: the decision was made and
@@ -78,9 +84,11 @@ struct DuplicateTests {
     }
   }
 
-  @Test("beside a Payments peer without idempotency a duplicate failure sends PointRewardFailed only")
-  func duplicateFailureTowardSpringPayments() async throws {
-    try await withPoints { points in
+  @Test(
+    "beside a Payments peer without idempotency a duplicate failure sends PointRewardFailed only",
+    arguments: SQLEngine.allCases)
+  func duplicateFailureTowardSpringPayments(engine: SQLEngine) async throws {
+    try await withPoints(on: engine) { points in
       let handler = ReservationCompletedHandler(paymentsPeer: .spring)
       try await points.handle(message(reservationCompleted(paidAmount: 50_000)), with: handler)
       try await points.handle(message(reservationCompleted(paidAmount: 50_000), offset: 1), with: handler)
@@ -91,9 +99,9 @@ struct DuplicateTests {
     }
   }
 
-  @Test("the same payment for another user is a different reward")
-  func businessKeyIsUserAndPayment() async throws {
-    try await withPoints { points in
+  @Test("the same payment for another user is a different reward", arguments: SQLEngine.allCases)
+  func businessKeyIsUserAndPayment(engine: SQLEngine) async throws {
+    try await withPoints(on: engine) { points in
       try await points.service.enroll(userId: userId)
       try await points.service.enroll(userId: 8)
       try await points.handle(message(reservationCompleted(paidAmount: 50_000)))

@@ -4,13 +4,16 @@ import Points
 import SagaCore
 import SagaRuntime
 import SagaStorage
+import SagaTestSupport
 import Testing
 
-@Suite("Failing a reward for good and compensating", .timeLimit(.minutes(2)))
+@Suite("Failing a reward for good and compensating", .postgresServer, .timeLimit(.minutes(2)))
 struct FailureTests {
-  @Test("an unenrolled user: one failure row, one PointRewardFailed and one CompensatePayment, no throw")
-  func unenrolledUser() async throws {
-    try await withPoints { points in
+  @Test(
+    "an unenrolled user: one failure row, one PointRewardFailed and one CompensatePayment, no throw",
+    arguments: SQLEngine.allCases)
+  func unenrolledUser(engine: SQLEngine) async throws {
+    try await withPoints(on: engine) { points in
       // Another user's account must not be touched by the failure.
       try await points.service.enroll(userId: 8)
       let recorder = OutcomeRecorder()
@@ -50,9 +53,11 @@ struct FailureTests {
     }
   }
 
-  @Test("the failure and its events roll back with the transaction: nothing is decided twice or half")
-  func failureRollsBack() async throws {
-    try await withPoints { points in
+  @Test(
+    "the failure and its events roll back with the transaction: nothing is decided twice or half",
+    arguments: SQLEngine.allCases)
+  func failureRollsBack(engine: SQLEngine) async throws {
+    try await withPoints(on: engine) { points in
       struct Abort: Error {}
       let incoming = message(reservationCompleted(paidAmount: 50_000))
       await #expect(throws: Abort.self) {
@@ -72,9 +77,11 @@ struct FailureTests {
     }
   }
 
-  @Test("a reward that would overflow the balance fails and compensates instead of corrupting it")
-  func balanceOverflow() async throws {
-    try await withPoints { points in
+  @Test(
+    "a reward that would overflow the balance fails and compensates instead of corrupting it",
+    arguments: SQLEngine.allCases)
+  func balanceOverflow(engine: SQLEngine) async throws {
+    try await withPoints(on: engine) { points in
       try await points.service.enroll(userId: userId)
       let nearlyFull = Int64.max - 50
       _ = try await points.database.write { db in

@@ -4,9 +4,10 @@ import Points
 import SagaCore
 import SagaRuntime
 import SagaStorage
+import SagaTestSupport
 import Testing
 
-@Suite("Invalid reservation-completed messages", .timeLimit(.minutes(2)))
+@Suite("Invalid reservation-completed messages", .postgresServer, .timeLimit(.minutes(2)))
 struct InvalidMessageTests {
   struct Case: Sendable, CustomTestStringConvertible {
     let name: String
@@ -41,9 +42,9 @@ struct InvalidMessageTests {
       code: .unsupportedVersion, field: "eventVersion"),
   ]
 
-  @Test("throws a permanent SagaError with the right code and writes nothing", arguments: cases)
-  func rejected(_ testCase: Case) async throws {
-    try await withPoints { points in
+  @Test("throws a permanent SagaError with the right code and writes nothing", arguments: SQLEngine.allCases, cases)
+  func rejected(engine: SQLEngine, _ testCase: Case) async throws {
+    try await withPoints(on: engine) { points in
       try await points.service.enroll(userId: userId)
       let before = try await points.snapshot()
       let recorder = OutcomeRecorder()
@@ -63,9 +64,9 @@ struct InvalidMessageTests {
     }
   }
 
-  @Test("an invalid message does not poison the ones after it")
-  func laterMessagesStillProcessed() async throws {
-    try await withPoints { points in
+  @Test("an invalid message does not poison the ones after it", arguments: SQLEngine.allCases)
+  func laterMessagesStillProcessed(engine: SQLEngine) async throws {
+    try await withPoints(on: engine) { points in
       try await points.service.enroll(userId: userId)
       await #expect(throws: SagaError.self) { try await points.handle(rawMessage("{not json", offset: 0)) }
       try await points.handle(message(reservationCompleted(paidAmount: 50_000), offset: 1))
@@ -73,9 +74,11 @@ struct InvalidMessageTests {
     }
   }
 
-  @Test("a decoded event with a negative amount is refused before anything is read or written")
-  func negativeDecodedEvent() async throws {
-    try await withPoints { points in
+  @Test(
+    "a decoded event with a negative amount is refused before anything is read or written",
+    arguments: SQLEngine.allCases)
+  func negativeDecodedEvent(engine: SQLEngine) async throws {
+    try await withPoints(on: engine) { points in
       try await points.service.enroll(userId: userId)
       let event = reservationCompleted(paidAmount: -5)
       let error = await #expect(throws: SagaError.self) {
@@ -89,9 +92,11 @@ struct InvalidMessageTests {
     }
   }
 
-  @Test("an SQL error inside the handler is a permanent SagaError (a bug, not the message's fault to retry)")
-  func sqlError() async throws {
-    try await withPoints { points in
+  @Test(
+    "an SQL error inside the handler is a permanent SagaError (a bug, not the message's fault to retry)",
+    arguments: SQLEngine.allCases)
+  func sqlError(engine: SQLEngine) async throws {
+    try await withPoints(on: engine) { points in
       try await points.service.enroll(userId: userId)
       _ = try await points.database.write { db in try db.execute("DROP TABLE reward_failures") }
       let error = await #expect(throws: SagaError.self) {

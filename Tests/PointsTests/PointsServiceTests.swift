@@ -6,11 +6,11 @@ import SagaStorage
 import SagaTestSupport
 import Testing
 
-@Suite("PointsService", .timeLimit(.minutes(2)))
+@Suite("PointsService", .postgresServer, .timeLimit(.minutes(2)))
 struct PointsServiceTests {
-  @Test("enrolment is idempotent and keeps the balance and the first enrolment time")
-  func enrolIdempotent() async throws {
-    try await withPoints { points in
+  @Test("enrolment is idempotent and keeps the balance and the first enrolment time", arguments: SQLEngine.allCases)
+  func enrolIdempotent(engine: SQLEngine) async throws {
+    try await withPoints(on: engine) { points in
       #expect(try await points.service.isEnrolled(userId: userId) == false)
       #expect(try await points.service.balance(userId: userId) == nil)
       #expect(try await points.service.enroll(userId: userId, at: referenceDate) == true)
@@ -27,27 +27,29 @@ struct PointsServiceTests {
     }
   }
 
-  @Test("enrolment refuses ids no event can carry", arguments: [Int64(0), -1, Int64.min])
-  func enrolInvalidId(id: Int64) async throws {
-    try await withPoints { points async throws in
+  @Test("enrolment refuses ids no event can carry", arguments: SQLEngine.allCases, [Int64(0), -1, Int64.min])
+  func enrolInvalidId(engine: SQLEngine, id: Int64) async throws {
+    try await withPoints(on: engine) { points async throws in
       let error = await #expect(throws: SagaError.self) { try await points.service.enroll(userId: id) }
       #expect(error?.code == .invalidValue && error?.field == "userId")
       #expect(try await points.count("point_accounts") == 0)
     }
   }
 
-  @Test("lookups answer nil for what never happened")
-  func lookupsOfNothing() async throws {
-    try await withPoints { points async throws in
+  @Test("lookups answer nil for what never happened", arguments: SQLEngine.allCases)
+  func lookupsOfNothing(engine: SQLEngine) async throws {
+    try await withPoints(on: engine) { points async throws in
       #expect(try await points.service.reward(userId: userId, paymentId: paymentId) == nil)
       #expect(try await points.service.rewardFailure(userId: userId, paymentId: paymentId) == nil)
       #expect(try await points.service.verify() == [])
     }
   }
 
-  @Test("the schema refuses a negative balance and a second ledger row for one (user, payment)")
-  func schemaConstraints() async throws {
-    try await withPoints { points in
+  @Test(
+    "the schema refuses a negative balance and a second ledger row for one (user, payment)",
+    arguments: SQLEngine.allCases)
+  func schemaConstraints(engine: SQLEngine) async throws {
+    try await withPoints(on: engine) { points in
       try await points.service.enroll(userId: userId)
       try await points.handle(message(reservationCompleted(paidAmount: 50_000)))
       await #expect(throws: (any Error).self) {
@@ -68,9 +70,11 @@ struct PointsServiceTests {
     }
   }
 
-  @Test("verify is clean after real traffic and names the user whose balance was edited by hand")
-  func verifyDetectsCorruption() async throws {
-    try await withPoints { points in
+  @Test(
+    "verify is clean after real traffic and names the user whose balance was edited by hand",
+    arguments: SQLEngine.allCases)
+  func verifyDetectsCorruption(engine: SQLEngine) async throws {
+    try await withPoints(on: engine) { points in
       try await points.service.enroll(userId: userId)
       try await points.service.enroll(userId: 8)
       try await points.handle(message(reservationCompleted(paidAmount: 50_000, paymentId: 1)))
@@ -89,9 +93,9 @@ struct PointsServiceTests {
     }
   }
 
-  @Test("verify names a payment that is both rewarded and failed")
-  func verifyDetectsContradiction() async throws {
-    try await withPoints { points in
+  @Test("verify names a payment that is both rewarded and failed", arguments: SQLEngine.allCases)
+  func verifyDetectsContradiction(engine: SQLEngine) async throws {
+    try await withPoints(on: engine) { points in
       try await points.handle(message(reservationCompleted(paidAmount: 50_000)))
       try await points.service.enroll(userId: userId)
       // Only a hand edit can get here: the handler checks both tables before deciding.
@@ -108,23 +112,35 @@ struct PointsServiceTests {
     }
   }
 
-  @Test("a reopened database keeps accounts, ledger and failures")
-  func survivesReopen() async throws {
+  @Test("a reopened database keeps accounts, ledger and failures", arguments: SQLEngine.allCases)
+  func survivesReopen(engine: SQLEngine) async throws {
     let directory = try TemporaryDirectory()
     defer { withExtendedLifetime(directory) {} }
-    let configuration = StorageConfiguration(path: directory.appending("points.sqlite").path)
-    do {
-      let service = try PointsService(opening: configuration)
-      let points = PointsFixture(database: service.database.storage, service: service)
-      try await service.enroll(userId: userId)
-      try await points.handle(message(reservationCompleted(paidAmount: 50_000)))
-      try await points.handle(message(reservationCompleted(paidAmount: 50_000, userId: 8)))
-      try await service.database.storage.close()
+    // A file on SQLite; on PostgreSQL a database of the suite's server, opened twice.
+    let open: () async throws -> PointsService
+    switch engine {
+    case .sqlite:
+      let configuration = StorageConfiguration(path: directory.appending("points.sqlite").path)
+      open = { try PointsService(opening: configuration) }
+    case .postgres:
+      let configuration = try await PostgresServer.suiteServer().freshDatabase()
+      open = { PointsService(database: try await PointsDatabase.open(postgres: configuration, logger: quietLogger)) }
     }
-    let reopened = try PointsService(opening: configuration)
-    #expect(try await reopened.balance(userId: userId) == 5_000)
-    #expect(try await reopened.reward(userId: userId, paymentId: paymentId)?.amount == 5_000)
-    #expect(try await reopened.rewardFailure(userId: 8, paymentId: paymentId)?.reasonCode == .userNotEnrolled)
-    #expect(try await reopened.verify() == [])
+    do {
+      let service = try await open()
+      let points = PointsFixture(database: service.database.storage, service: service)
+      try await points.database.closing {
+        try await service.enroll(userId: userId)
+        try await points.handle(message(reservationCompleted(paidAmount: 50_000)))
+        try await points.handle(message(reservationCompleted(paidAmount: 50_000, userId: 8)))
+      }
+    }
+    let reopened = try await open()
+    try await reopened.database.storage.closing { () async throws in
+      #expect(try await reopened.balance(userId: userId) == 5_000)
+      #expect(try await reopened.reward(userId: userId, paymentId: paymentId)?.amount == 5_000)
+      #expect(try await reopened.rewardFailure(userId: 8, paymentId: paymentId)?.reasonCode == .userNotEnrolled)
+      #expect(try await reopened.verify() == [])
+    }
   }
 }

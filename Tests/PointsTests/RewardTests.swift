@@ -2,9 +2,10 @@ import Foundation
 import Points
 import SagaCore
 import SagaStorage
+import SagaTestSupport
 import Testing
 
-@Suite("Rewarding a completed reservation", .timeLimit(.minutes(2)))
+@Suite("Rewarding a completed reservation", .postgresServer, .timeLimit(.minutes(2)))
 struct RewardTests {
   /// Docs/design.md ("Reward") and issue 3's table: 10 %, rounded down to 100, in integers; the last
   /// row is beyond what a `double` holds exactly. A payment of 0 (a Java peer's `Long` 0)
@@ -13,9 +14,12 @@ struct RewardTests {
     (0, 0), (999, 0), (1_000, 100), (12_345, 1_200), (50_000, 5_000), (Int64.max / 10, 92_233_720_368_547_700),
   ]
 
-  @Test("the reward rule through the handler: ledger, balance and one announced event", arguments: table)
-  func rewardRule(paid: Int64, reward expected: Int64) async throws {
-    try await withPoints { points in
+  @Test(
+    "the reward rule through the handler: ledger, balance and one announced event", arguments: SQLEngine.allCases, table
+  )
+  func rewardRule(engine: SQLEngine, row: (paid: Int64, reward: Int64)) async throws {
+    let (paid, expected) = row
+    try await withPoints(on: engine) { points in
       try await points.service.enroll(userId: userId)
       let recorder = OutcomeRecorder()
       let incoming = paymentsEnvelope()
@@ -47,9 +51,11 @@ struct RewardTests {
     }
   }
 
-  @Test("the outgoing headers continue the incoming trace and correlation id as sagad/points")
-  func continuesTrace() async throws {
-    try await withPoints { points in
+  @Test(
+    "the outgoing headers continue the incoming trace and correlation id as sagad/points", arguments: SQLEngine.allCases
+  )
+  func continuesTrace(engine: SQLEngine) async throws {
+    try await withPoints(on: engine) { points in
       try await points.service.enroll(userId: userId)
       let incoming = paymentsEnvelope()
       try await points.handle(message(reservationCompleted(paidAmount: 50_000), envelope: incoming))
@@ -66,9 +72,11 @@ struct RewardTests {
     }
   }
 
-  @Test("a report-format body (no eventVersion, no headers, extra fields) is rewarded under a new trace")
-  func reportFormat() async throws {
-    try await withPoints { points in
+  @Test(
+    "a report-format body (no eventVersion, no headers, extra fields) is rewarded under a new trace",
+    arguments: SQLEngine.allCases)
+  func reportFormat(engine: SQLEngine) async throws {
+    try await withPoints(on: engine) { points in
       try await points.service.enroll(userId: userId)
       // As the report's Spring service sends it: no envelope, Jackson's field order.
       let body = #"{"paymentId":100,"userId":7,"reservationId":500,"paidAmount":50000,"scheduleId":3}"#
@@ -85,9 +93,9 @@ struct RewardTests {
     }
   }
 
-  @Test("a non-default rule: 5 % rounded down to 10")
-  func customRule() async throws {
-    try await withPoints { points in
+  @Test("a non-default rule: 5 % rounded down to 10", arguments: SQLEngine.allCases)
+  func customRule(engine: SQLEngine) async throws {
+    try await withPoints(on: engine) { points in
       try await points.service.enroll(userId: userId)
       let rule = try RewardRule(rateBasisPoints: 500, unit: 10)
       let recorder = OutcomeRecorder()
@@ -105,9 +113,9 @@ struct RewardTests {
     }
   }
 
-  @Test("rewards accumulate per user and each gets its own pointId")
-  func accumulates() async throws {
-    try await withPoints { points in
+  @Test("rewards accumulate per user and each gets its own pointId", arguments: SQLEngine.allCases)
+  func accumulates(engine: SQLEngine) async throws {
+    try await withPoints(on: engine) { points in
       try await points.service.enroll(userId: userId)
       try await points.service.enroll(userId: 8)
       try await points.handle(message(reservationCompleted(paidAmount: 50_000, paymentId: 1)))

@@ -51,10 +51,13 @@ struct PointsFixture {
   }
 }
 
-/// Runs `body` on a fresh in-memory database.
-func withPoints<T>(_ body: (PointsFixture) async throws -> T) async throws -> T {
-  let service = PointsService(database: try PointsDatabase(DatabaseQueue()))
-  return try await body(PointsFixture(database: service.database.storage, service: service))
+/// Runs `body` on a fresh database on `engine`: in memory on SQLite, a database of its own on
+/// the suite's server (`.postgresServer`) on PostgreSQL; closed afterwards.
+func withPoints<T>(on engine: SQLEngine = .sqlite, _ body: (PointsFixture) async throws -> T) async throws -> T {
+  let service = PointsService(database: try await PointsDatabase.fresh(on: engine))
+  return try await service.database.storage.closing {
+    try await body(PointsFixture(database: service.database.storage, service: service))
+  }
 }
 
 /// Runs `body` on a fresh database file opened as sagad opens it (a WAL pool,

@@ -2,15 +2,18 @@ import Foundation
 import Points
 import SagaCore
 import SagaStorage
+import SagaTestSupport
 import Testing
 
 /// The report's Spring Payments sends `paidAmount` as a Java `Long`, and 0 is a value it
 /// can send: under the report's rule it earns 0 points, a reward like any other.
-@Suite("Points: a payment of 0 from a Java peer", .timeLimit(.minutes(2)))
+@Suite("Points: a payment of 0 from a Java peer", .postgresServer, .timeLimit(.minutes(2)))
 struct ZeroPaymentTests {
-  @Test("paidAmount 0 in the report's format: reward 0 recorded, PointRewardCompleted of 0 announced")
-  func zeroIsRewardedWithZero() async throws {
-    try await withPoints { points in
+  @Test(
+    "paidAmount 0 in the report's format: reward 0 recorded, PointRewardCompleted of 0 announced",
+    arguments: SQLEngine.allCases)
+  func zeroIsRewardedWithZero(engine: SQLEngine) async throws {
+    try await withPoints(on: engine) { points in
       try await points.service.enroll(userId: userId)
       let recorder = OutcomeRecorder()
       let body = #"{"paymentId":100,"userId":7,"reservationId":500,"paidAmount":0}"#
@@ -34,9 +37,9 @@ struct ZeroPaymentTests {
     }
   }
 
-  @Test("paidAmount 0 for a user without an account fails and asks for a refund of 0")
-  func zeroForUnenrolledUser() async throws {
-    try await withPoints { points in
+  @Test("paidAmount 0 for a user without an account fails and asks for a refund of 0", arguments: SQLEngine.allCases)
+  func zeroForUnenrolledUser(engine: SQLEngine) async throws {
+    try await withPoints(on: engine) { points in
       let body = #"{"paymentId":100,"userId":7,"reservationId":500,"paidAmount":0}"#
       try await points.handle(rawMessage(body))
       let rows = try await points.outbox()
@@ -46,9 +49,9 @@ struct ZeroPaymentTests {
     }
   }
 
-  @Test("a negative paidAmount is still refused, with nothing written")
-  func negativeIsRefused() async throws {
-    try await withPoints { points in
+  @Test("a negative paidAmount is still refused, with nothing written", arguments: SQLEngine.allCases)
+  func negativeIsRefused(engine: SQLEngine) async throws {
+    try await withPoints(on: engine) { points in
       try await points.service.enroll(userId: userId)
       let before = try await points.snapshot()
       await #expect(throws: SagaError.self) {

@@ -4,12 +4,19 @@ import SagaStorage
 import SagaTestSupport
 import Testing
 
-@Suite("Dead-letter store", .timeLimit(.minutes(1)))
+@Suite("Dead-letter store", .postgresServer, .timeLimit(.minutes(1)))
 struct DeadLetterStoreTests {
-  private func withStore<T>(_ body: (DeadLetterStore) async throws -> T) async throws -> T {
+  /// A fresh store on `engine` (a file, or a database on the suite's server), closed afterwards.
+  private func withStore<T>(on engine: SQLEngine, _ body: (DeadLetterStore) async throws -> T) async throws -> T {
     try await TemporaryDirectory.with { directory in
-      try await body(
-        try DeadLetterStore(StorageConfiguration(path: directory.appending("dlt.sqlite").path)))
+      let store =
+        switch engine {
+        case .sqlite: try DeadLetterStore(StorageConfiguration(path: directory.appending("dlt.sqlite").path))
+        case .postgres:
+          try await DeadLetterStore.open(
+            postgres: try await PostgresServer.suiteServer().freshDatabase(), logger: quietLogger)
+        }
+      return try await store.database.closing { try await body(store) }
     }
   }
 
@@ -39,9 +46,11 @@ struct DeadLetterStoreTests {
       key: Array("42".utf8), value: Array("not json".utf8), headers: headers)
   }
 
-  @Test("a sagad dead letter is stored once with its reason, code, class, attempts and original coordinates")
-  func storesOnce() async throws {
-    try await withStore { store in
+  @Test(
+    "a sagad dead letter is stored once with its reason, code, class, attempts and original coordinates",
+    arguments: SQLEngine.allCases)
+  func storesOnce(engine: SQLEngine) async throws {
+    try await withStore(on: engine) { store in
       let letter = Self.sagadLetter(offset: 5)
       #expect(try await store.record([letter], at: referenceDate) == 1)
       // The same DLT record again (a redelivery, a fresh group) and through the static API.
@@ -69,9 +78,11 @@ struct DeadLetterStoreTests {
     }
   }
 
-  @Test("Spring's binary kafka_dlt integers, a null value and a headerless record are all stored")
-  func foreignDeadLetters() async throws {
-    try await withStore { store in
+  @Test(
+    "Spring's binary kafka_dlt integers, a null value and a headerless record are all stored",
+    arguments: SQLEngine.allCases)
+  func foreignDeadLetters(engine: SQLEngine) async throws {
+    try await withStore(on: engine) { store in
       let spring = ReceivedDeadLetter(
         topic: "compensate-payment.DLT", partition: 1, offset: 0, key: nil, value: nil,
         headers: [
@@ -103,9 +114,9 @@ struct DeadLetterStoreTests {
     }
   }
 
-  @Test("filters by topic, reason code or text, since and status; pages by id")
-  func filtersAndPaging() async throws {
-    try await withStore { store in
+  @Test("filters by topic, reason code or text, since and status; pages by id", arguments: SQLEngine.allCases)
+  func filtersAndPaging(engine: SQLEngine) async throws {
+    try await withStore(on: engine) { store in
       let now = referenceDate
       try await store.record((0..<5).map { Self.sagadLetter(offset: $0) }, at: now.addingTimeInterval(-7200))
       let other = ReceivedDeadLetter(

@@ -5,7 +5,7 @@ import SagaStorage
 import SagaTestSupport
 import Testing
 
-@Suite("Dead letters through the outbox", .timeLimit(.minutes(2)))
+@Suite("Dead letters through the outbox", .postgresServer, .timeLimit(.minutes(2)))
 struct DeadLettersTests {
   private static func letter(
     offset: Int64, error: SagaError = SagaError(.invalidJSON, "body is not JSON"), headers: [RecordHeader] = []
@@ -185,9 +185,11 @@ struct DeadLettersTests {
     #expect((reason?.count ?? 0) < 4_200 && reason?.hasSuffix("(truncated)") == true)
   }
 
-  @Test("a redelivered record is marked once: the second mark answers false (the crash window)")
-  func markOnce() async throws {
-    try await withDatabase { database in
+  @Test(
+    "a redelivered record is marked once: the second mark answers false (the crash window)",
+    arguments: SQLEngine.allCases)
+  func markOnce(engine: SQLEngine) async throws {
+    try await withDatabase(on: engine) { database in
       let (first, replay, other) = try await database.write { db in
         let first = try DeadLetters.mark(Self.letter(offset: 5), at: referenceDate, in: db)
         if first { try DeadLetters.publish(Self.letter(offset: 5), at: referenceDate, in: db) }

@@ -2,15 +2,17 @@ import Foundation
 import GRDB
 import SagaCore
 import SagaStorage
+import SagaTestSupport
 import Testing
 
 /// The outbox's extra_headers column, written and read by hand (HeaderJSON), and the storage
 /// helpers the hot paths use instead of GRDB's defaults.
-@Suite("Outbox headers column and hot-path helpers", .timeLimit(.minutes(2)))
+@Suite("Outbox headers column and hot-path helpers", .postgresServer, .timeLimit(.minutes(2)))
 struct HeaderColumnTests {
-  @Test("awkward header values round-trip and the column stays JSON that SQLite can read")
-  func awkwardValuesRoundTrip() async throws {
-    try await withDatabase { database in
+  @Test(
+    "awkward header values round-trip and the column stays JSON that SQLite can read", arguments: SQLEngine.allCases)
+  func awkwardValuesRoundTrip(engine: SQLEngine) async throws {
+    try await withDatabase(on: engine) { database in
       let values = [
         "", "plain", "\"quoted\" \\back\\ /slash/", "tab\tline\ncr\r", "nul\u{0}bell\u{7}del\u{7F}", "é 🎟️ 포인트",
         "\u{2028}\u{FEFF}",
@@ -21,6 +23,8 @@ struct HeaderColumnTests {
       }
       let read = try await database.read { db in try Outbox.pending(limit: 10, in: db) }
       #expect(read.first?.headers == headers)
+      // SQLite's JSON functions read the column; PostgreSQL's refuse the NUL (a `\u0000` escape).
+      guard engine == .sqlite else { return }
       let extracted = try await database.read { db in
         try (0..<values.count).map { index in
           try db.value(
@@ -34,9 +38,11 @@ struct HeaderColumnTests {
     }
   }
 
-  @Test("columns in JSONEncoder's style (escaped slashes, \\u escapes, spacing) read the same")
-  func foundationStyleColumnsRead() async throws {
-    try await withDatabase { database in
+  @Test(
+    "columns in JSONEncoder's style (escaped slashes, \\u escapes, spacing) read the same",
+    arguments: SQLEngine.allCases)
+  func foundationStyleColumnsRead(engine: SQLEngine) async throws {
+    try await withDatabase(on: engine) { database in
       let id = try await database.write { db in
         try Outbox.append(OutboxMessage(topic: "t", key: nil, payload: [], headers: []), in: db)
       }
@@ -50,9 +56,11 @@ struct HeaderColumnTests {
     }
   }
 
-  @Test("binary and null values and a key that is not UTF-8 survive byte for byte; text stays [name, value]")
-  func binaryValuesRoundTrip() async throws {
-    try await withDatabase { database in
+  @Test(
+    "binary and null values and a key that is not UTF-8 survive byte for byte; text stays [name, value]",
+    arguments: SQLEngine.allCases)
+  func binaryValuesRoundTrip(engine: SQLEngine) async throws {
+    try await withDatabase(on: engine) { database in
       let headers = [
         RecordHeader(name: "eventId", value: "5b1c"),
         RecordHeader(name: "x-bin", bytes: [0x00, 0xFF, 0x80]),
@@ -75,6 +83,8 @@ struct HeaderColumnTests {
       #expect(read[0].headers[1].bytes == [0x00, 0xFF, 0x80] && read[0].headers[2].bytes == nil)
       #expect(read[0].headers[3].bytes == [0x00, 0x00, 0x00, 0x03] && read[0].headers[4].bytes == [])
 
+      // How SQLite stores them (PostgreSQL's message_key is BYTEA whatever the key).
+      guard engine == .sqlite else { return }
       let column = try await database.read { db in
         try db.query(
           """
@@ -92,9 +102,11 @@ struct HeaderColumnTests {
     }
   }
 
-  @Test("a column mixing pairs with {name, text|base64} objects reads; bad base64 is a corrupt row")
-  func objectFormsRead() async throws {
-    try await withDatabase { database in
+  @Test(
+    "a column mixing pairs with {name, text|base64} objects reads; bad base64 is a corrupt row",
+    arguments: SQLEngine.allCases)
+  func objectFormsRead(engine: SQLEngine) async throws {
+    try await withDatabase(on: engine) { database in
       let id = try await database.write { db in
         try Outbox.append(OutboxMessage(topic: "t", key: nil, payload: []), in: db)
       }
@@ -117,9 +129,9 @@ struct HeaderColumnTests {
     }
   }
 
-  @Test("pending(after:) skips rows at or below the given id")
-  func pendingAfter() async throws {
-    try await withDatabase { database in
+  @Test("pending(after:) skips rows at or below the given id", arguments: SQLEngine.allCases)
+  func pendingAfter(engine: SQLEngine) async throws {
+    try await withDatabase(on: engine) { database in
       let ids = try await database.write { db in
         try (0..<4).map { _ in try Outbox.append(OutboxMessage(topic: "t", key: nil, payload: []), in: db) }
       }
@@ -128,10 +140,11 @@ struct HeaderColumnTests {
     }
   }
 
-  @Test("inCachedSavepoint keeps a committed savepoint, drops a rolled-back or failed one")
-  func cachedSavepoint() async throws {
+  @Test(
+    "inCachedSavepoint keeps a committed savepoint, drops a rolled-back or failed one", arguments: SQLEngine.allCases)
+  func cachedSavepoint(engine: SQLEngine) async throws {
     struct Failure: Error {}
-    try await withDatabase { database in
+    try await withDatabase(on: engine) { database in
       try await database.write { db in
         try db.execute("CREATE TABLE t (v INTEGER)")
         try db.savepoint {
@@ -148,22 +161,33 @@ struct HeaderColumnTests {
             throw Failure()
           }
         }
+        // A statement that fails (PostgreSQL then refuses everything up to a rollback) undoes
+        // only its savepoint: the transaction goes on.
+        #expect(throws: (any Error).self) {
+          try db.savepoint {
+            try db.execute("INSERT INTO t VALUES (6)")
+            try db.execute("INSERT INTO no_such_table VALUES (7)")
+            return .commit
+          }
+        }
         try db.savepoint {
           try db.execute("INSERT INTO t VALUES (4)")
           return .commit
         }
       }
-      // Outside a transaction it opens one.
-      try await database.sqlite!.writeWithoutTransaction { db in
-        try db.savepoint {
-          try db.execute("INSERT INTO t VALUES (5)")
-          return .commit
+      // Outside a transaction it opens one (only SQLite's writer runs statements outside one).
+      if let writer = database.sqlite {
+        try await writer.writeWithoutTransaction { db in
+          try db.savepoint {
+            try db.execute("INSERT INTO t VALUES (5)")
+            return .commit
+          }
         }
       }
       let values = try await database.read { db in
         try db.query("SELECT v FROM t ORDER BY v").map { try $0.decode(0, as: Int.self) }
       }
-      #expect(values == [1, 4, 5])
+      #expect(values == (engine == .sqlite ? [1, 4, 5] : [1, 4]))
     }
   }
 }

@@ -1,9 +1,10 @@
 import Foundation
 import GRDB
 import SagaStorage
+import SagaTestSupport
 import Testing
 
-@Suite("Inbox", .timeLimit(.minutes(2)))
+@Suite("Inbox", .postgresServer, .timeLimit(.minutes(2)))
 struct InboxTests {
   private static func claim(
     _ database: SagaDatabase, group: String = "points-service", eventId: String, offset: Int64 = 0,
@@ -15,9 +16,11 @@ struct InboxTests {
     }
   }
 
-  @Test("the first claim of (group, eventId) wins, a redelivery does not, another group does")
-  func claim() async throws {
-    try await withDatabase { database in
+  @Test(
+    "the first claim of (group, eventId) wins, a redelivery does not, another group does", arguments: SQLEngine.allCases
+  )
+  func claim(engine: SQLEngine) async throws {
+    try await withDatabase(on: engine) { database in
       let claims = [
         try await Self.claim(database, eventId: "e-1"),
         try await Self.claim(database, eventId: "e-1", offset: 7),
@@ -37,9 +40,9 @@ struct InboxTests {
     }
   }
 
-  @Test("a claim in a transaction that rolls back is forgotten, so the retry can claim")
-  func claimRollsBack() async throws {
-    try await withDatabase { database in
+  @Test("a claim in a transaction that rolls back is forgotten, so the retry can claim", arguments: SQLEngine.allCases)
+  func claimRollsBack(engine: SQLEngine) async throws {
+    try await withDatabase(on: engine) { database in
       await #expect(throws: InjectedFailure()) {
         try await database.write { db in
           _ = try Inbox.claim(
@@ -52,9 +55,9 @@ struct InboxTests {
     }
   }
 
-  @Test("purge forgets only entries processed before the cut-off")
-  func purge() async throws {
-    try await withDatabase { database in
+  @Test("purge forgets only entries processed before the cut-off", arguments: SQLEngine.allCases)
+  func purge(engine: SQLEngine) async throws {
+    try await withDatabase(on: engine) { database in
       _ = try await Self.claim(database, eventId: "old", at: referenceDate)
       _ = try await Self.claim(database, eventId: "new", at: referenceDate.addingTimeInterval(7_200))
       let purged = try await database.write { db in

@@ -5,7 +5,7 @@ import SagaStorage
 import SagaTestSupport
 import Testing
 
-@Suite("RetrySchedule", .timeLimit(.minutes(2)))
+@Suite("RetrySchedule", .postgresServer, .timeLimit(.minutes(2)))
 struct RetryScheduleTests {
   private static let error = SagaError(.databaseBusy, "database is locked", failureClass: .transient)
 
@@ -30,12 +30,15 @@ struct RetryScheduleTests {
       at: referenceDate, dueAt: referenceDate.addingTimeInterval(due), in: db)
   }
 
-  @Test("a parked record comes back byte for byte, with its attempts, error and due time")
-  func roundTrip() async throws {
-    try await withDatabase { database in
+  @Test(
+    "a parked record comes back byte for byte, with its attempts, error and due time", arguments: SQLEngine.allCases)
+  func roundTrip(engine: SQLEngine) async throws {
+    try await withDatabase(on: engine) { database in
       let parked = try await database.write { db in try Self.park(7, due: 1, in: db) }
       #expect(parked)
-      let entries = try await database.read { db in
+      // In a write transaction, as the consume worker asks: on PostgreSQL `due` locks what it
+      // returns (FOR UPDATE SKIP LOCKED), which a read-only transaction refuses.
+      let entries = try await database.write { db in
         try RetrySchedule.due(group: "points-service", at: referenceDate.addingTimeInterval(1), limit: 10, in: db)
       }
       let entry = try #require(entries.first)
@@ -51,9 +54,9 @@ struct RetryScheduleTests {
     }
   }
 
-  @Test("due returns only what is due, earliest first, per group and up to the limit")
-  func dueOrder() async throws {
-    try await withDatabase { database in
+  @Test("due returns only what is due, earliest first, per group and up to the limit", arguments: SQLEngine.allCases)
+  func dueOrder(engine: SQLEngine) async throws {
+    try await withDatabase(on: engine) { database in
       try await database.write { db in
         _ = try Self.park(1, due: 30, in: db)
         _ = try Self.park(2, due: 10, in: db)
@@ -61,7 +64,7 @@ struct RetryScheduleTests {
         _ = try Self.park(4, due: 5, group: "payments-saga-tracker", in: db)
         _ = try Self.park(5, due: 99, in: db)
       }
-      let (due, limited, next, counts) = try await database.read { db in
+      let (due, limited, next, counts) = try await database.write { db in
         let at = referenceDate.addingTimeInterval(30)
         return (
           try RetrySchedule.due(group: "points-service", at: at, limit: 10, in: db).map(\.message.offset),
@@ -77,9 +80,9 @@ struct RetryScheduleTests {
     }
   }
 
-  @Test("parking a record twice keeps the first entry; reschedule and delete change it")
-  func lifecycle() async throws {
-    try await withDatabase { database in
+  @Test("parking a record twice keeps the first entry; reschedule and delete change it", arguments: SQLEngine.allCases)
+  func lifecycle(engine: SQLEngine) async throws {
+    try await withDatabase(on: engine) { database in
       let (first, again) = try await database.write { db in
         (try Self.park(9, due: 1, in: db), try Self.park(9, due: 50, in: db))
       }
@@ -104,17 +107,28 @@ struct RetryScheduleTests {
     }
   }
 
-  @Test("entries survive closing and reopening the database")
-  func durable() async throws {
+  @Test("entries survive closing and reopening the database", arguments: SQLEngine.allCases)
+  func durable(engine: SQLEngine) async throws {
     try await TemporaryDirectory.with { directory in
-      let configuration = StorageConfiguration(path: directory.appending("db.sqlite").path)
-      let first = try SagaDatabase(configuration)
-      _ = try await first.write { db in try Self.park(11, due: 3, in: db) }
-      try await first.close()
-      let second = try SagaDatabase(configuration)
-      let entries = try await second.read { db in try RetrySchedule.list(limit: 10, in: db) }
-      #expect(entries.map(\.message.offset) == [11])
-      #expect(try await second.read { db in try RetrySchedule.oldestFirstFailedAt(in: db) } == referenceDate)
+      let open: () async throws -> SagaDatabase
+      switch engine {
+      case .sqlite:
+        let configuration = StorageConfiguration(path: directory.appending("db.sqlite").path)
+        open = { try SagaDatabase(configuration) }
+      case .postgres:
+        let configuration = try await PostgresServer.suiteServer().freshDatabase()
+        open = {
+          try await ServiceDatabase<StorageTablesSchema>.open(postgres: configuration, logger: quietLogger).storage
+        }
+      }
+      let first = try await open()
+      try await first.closing { _ = try await first.write { db in try Self.park(11, due: 3, in: db) } }
+      let second = try await open()
+      try await second.closing {
+        let entries = try await second.read { db in try RetrySchedule.list(limit: 10, in: db) }
+        #expect(entries.map(\.message.offset) == [11])
+        #expect(try await second.read { db in try RetrySchedule.oldestFirstFailedAt(in: db) } == referenceDate)
+      }
     }
   }
 }

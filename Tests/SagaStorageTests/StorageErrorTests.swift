@@ -4,7 +4,7 @@ import SagaStorage
 import SagaTestSupport
 import Testing
 
-@Suite("StorageError", .timeLimit(.minutes(2)))
+@Suite("StorageError", .postgresServer, .timeLimit(.minutes(2)))
 struct StorageErrorTests {
   @Test(
     "SQLite codes map to a kind and a retry verdict",
@@ -72,9 +72,10 @@ struct StorageErrorTests {
     }
   }
 
-  @Test("a constraint violation inside write surfaces as a non-retriable constraint error")
-  func constraint() async throws {
-    try await withDatabase { database in
+  @Test(
+    "a constraint violation inside write surfaces as a non-retriable constraint error", arguments: SQLEngine.allCases)
+  func constraint(engine: SQLEngine) async throws {
+    try await withDatabase(on: engine) { database in
       let error = await #expect(throws: StorageError.self) {
         try await database.write { db in
           for _ in 0..<2 {

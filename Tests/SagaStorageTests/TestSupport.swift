@@ -18,6 +18,19 @@ func withDatabase<T>(
   }
 }
 
+/// A fresh ``SagaDatabase`` holding the storage tables on `engine`: a file in a temporary
+/// directory on SQLite, a database of its own on the suite's server (`.postgresServer`) on
+/// PostgreSQL; closed afterwards.
+func withDatabase<T>(on engine: SQLEngine, _ body: (SagaDatabase) async throws -> T) async throws -> T {
+  switch engine {
+  case .sqlite:
+    return try await withDatabase { database in try await database.closing { try await body(database) } }
+  case .postgres:
+    let database = try await ServiceDatabase<StorageTablesSchema>.fresh(on: .postgres).storage
+    return try await database.closing { try await body(database) }
+  }
+}
+
 /// A fixed instant with whole milliseconds, so dates survive the round trip
 /// through the millisecond columns exactly.
 let referenceDate = Date(timeIntervalSince1970: 1_767_225_600)

@@ -9,8 +9,8 @@ import Synchronization
 /// Debian's server (`scripts/install-deps.sh` installs `postgresql`), `initdb` into a fresh
 /// temporary directory on a free loopback port. The server refuses to run as root, so a test
 /// running as root runs it as Debian's `postgres` user. It listens on 127.0.0.1 only, trusts
-/// the database user `sagad`, keeps `fsync` on, and is stopped by its own pid: nothing the
-/// test did not start is touched.
+/// the database user `sagad`, keeps `fsync` on (unless started with `durable: false`), and is
+/// stopped by its own pid: nothing the test did not start is touched.
 public final class PostgresServer: Sendable {
   public let directory: TemporaryDirectory
   public let port: Int
@@ -22,6 +22,8 @@ public final class PostgresServer: Sendable {
   /// What the server logged so far (its stderr), for a failing test's record.
   private let log = Mutex("")
   private let binaries: URL
+  /// fsync on (see `start(durable:)`); a restart keeps it.
+  private let durable: Bool
 
   /// `postgres://sagad@127.0.0.1:<port>/sagad`: a libpq URL of the test database.
   public var url: String { "postgres://sagad@127.0.0.1:\(port)/sagad" }
@@ -41,31 +43,37 @@ public final class PostgresServer: Sendable {
 
   /// Initialises a cluster and starts the server; returns once it accepts connections and
   /// the database `sagad` exists.
-  public static func start() async throws -> PostgresServer {
+  /// - Parameter durable: false for a server whose tests check behaviour, not what survives a
+  ///   crash: its cluster is a copy of one made once per process (``PostgresClusterTemplate``),
+  ///   kept in memory where there is a tmpfs, and nothing is fsynced (commits, `CREATE
+  ///   DATABASE`, the shutdown checkpoint). initdb costs half a second of CPU, and it and each
+  ///   database write tens of MB, which add up when every suite starts a server at once.
+  public static func start(durable: Bool = true) async throws -> PostgresServer {
     let binaries = try binaries()
-    let directory = try TemporaryDirectory()
-    // The server's user must reach its data directory inside the test's private temp dir.
-    chmod(directory.path, 0o711)
-    let data = directory.path + "/data"
-    try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: false)
     let owner = try serverUser()
-    if let owner { chown(data, owner.uid, owner.gid) }
-    let initdb = [
-      binaries.appendingPathComponent("initdb").path, "-D", data, "-U", "sagad", "--auth=trust", "-E", "UTF8",
-      "--no-sync",
-    ]
-    let (status, output) = try await offPool {
-      try SpawnedProcess.run(asServerUser(owner, initdb[0]), asServerArguments(owner, initdb))
+    let directory = try durable ? TemporaryDirectory() : TemporaryDirectory.inMemory()
+    let data = try makeDataDirectory(in: directory, owner: owner)
+    if durable {
+      try await initdb(data, owner: owner, binaries: binaries)
+    } else {
+      let template = try await PostgresClusterTemplate.shared.dataDirectory { templateData in
+        try await initdb(templateData, owner: owner, binaries: binaries)
+      }
+      // As the server's user, so that the copy is the server's as the original is.
+      let copy = ["/bin/cp", "-a", template + "/.", data]
+      let (status, output) = try await offPool {
+        try SpawnedProcess.run(asServerUser(owner, copy[0]), asServerArguments(owner, copy))
+      }
+      guard status == .exited(0) else { throw Failure("copying the template cluster failed: \(output)") }
     }
-    guard status == .exited(0) else { throw Failure("initdb failed: \(output.suffix(2000))") }
 
     var lastError: (any Error)?
     // A port found free can be taken before the server binds it: try a few.
     for _ in 0..<5 {
       let port = Int(try LoopbackPort.unused())
-      let process = try spawn(binaries, owner: owner, data: data, port: port)
+      let process = try spawn(binaries, owner: owner, data: data, port: port, durable: durable)
       let server = PostgresServer(
-        directory: directory, port: port, process: process, binaries: binaries)
+        directory: directory, port: port, process: process, binaries: binaries, durable: durable)
       do {
         try await server.ready(after: 0)
         try await server.psql("CREATE DATABASE sagad", database: "postgres")
@@ -80,12 +88,18 @@ public final class PostgresServer: Sendable {
   }
 
   private static func spawn(
-    _ binaries: URL, owner: (uid: uid_t, gid: gid_t)?, data: String, port: Int
+    _ binaries: URL, owner: (uid: uid_t, gid: gid_t)?, data: String, port: Int, durable: Bool
   ) throws -> SpawnedProcess {
-    let command = [
+    var command = [
       binaries.appendingPathComponent("postgres").path, "-D", data, "-p", String(port), "-k", data, "-c",
-      "listen_addresses=127.0.0.1", "-c", "fsync=on", "-c", "logging_collector=off",
+      "listen_addresses=127.0.0.1", "-c", "fsync=\(durable ? "on" : "off")", "-c", "logging_collector=off",
     ]
+    if !durable {
+      // Shared memory segments in the data directory too, so that nothing outlives its removal.
+      command += [
+        "-c", "synchronous_commit=off", "-c", "full_page_writes=off", "-c", "dynamic_shared_memory_type=mmap",
+      ]
+    }
     let process = try SpawnedProcess(
       path: asServerUser(owner, command[0]), arguments: asServerArguments(owner, command), pipeStdin: false)
     _ = fcntl(process.stderrDescriptor, F_SETFL, fcntl(process.stderrDescriptor, F_GETFL) | O_NONBLOCK)
@@ -101,11 +115,34 @@ public final class PostgresServer: Sendable {
     }
   }
 
-  private init(directory: TemporaryDirectory, port: Int, process: SpawnedProcess, binaries: URL) {
+  /// `directory/data`, empty, for a cluster of the server's user (`owner`, or this process's).
+  static func makeDataDirectory(in directory: TemporaryDirectory, owner: (uid: uid_t, gid: gid_t)?) throws -> String {
+    // The server's user must reach its data directory inside the test's private temp dir.
+    chmod(directory.path, 0o711)
+    let data = directory.path + "/data"
+    try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: false)
+    if let owner { chown(data, owner.uid, owner.gid) }
+    return data
+  }
+
+  /// Runs `initdb` into `data` as the server's user: the superuser `sagad`, trusted, UTF-8.
+  static func initdb(_ data: String, owner: (uid: uid_t, gid: gid_t)?, binaries: URL) async throws {
+    let initdb = [
+      binaries.appendingPathComponent("initdb").path, "-D", data, "-U", "sagad", "--auth=trust", "-E", "UTF8",
+      "--no-sync",
+    ]
+    let (status, output) = try await offPool {
+      try SpawnedProcess.run(asServerUser(owner, initdb[0]), asServerArguments(owner, initdb))
+    }
+    guard status == .exited(0) else { throw Failure("initdb failed: \(output.suffix(2000))") }
+  }
+
+  private init(directory: TemporaryDirectory, port: Int, process: SpawnedProcess, binaries: URL, durable: Bool) {
     self.directory = directory
     self.port = port
     self.current = Mutex(process)
     self.binaries = binaries
+    self.durable = durable
   }
 
   /// `pg_ctl restart -m immediate`: SIGQUIT (every backend ends at once, nothing is flushed
@@ -117,7 +154,7 @@ public final class PostgresServer: Sendable {
     old.signal(SIGQUIT)
     _ = try await Self.offPool { old.waitUntilExit() }
     drainLog(from: old)
-    let next = try Self.spawn(binaries, owner: try Self.serverUser(), data: dataDirectory, port: port)
+    let next = try Self.spawn(binaries, owner: try Self.serverUser(), data: dataDirectory, port: port, durable: durable)
     current.withLock { $0 = next }
     try await ready(after: readyCount)
   }
@@ -175,7 +212,7 @@ public final class PostgresServer: Sendable {
   /// Runs `body`, which blocks (a child process to its end), on a thread of its own rather
   /// than on Swift's cooperative pool: with two cores that pool has two threads, and every
   /// other test running meanwhile would wait for them.
-  private static func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+  static func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
     try await withCheckedThrowingContinuation { continuation in
       Thread { continuation.resume(with: Result { try body() }) }.start()
     }
@@ -191,6 +228,16 @@ public final class PostgresServer: Sendable {
     if process.isRunning {
       process.signal(SIGKILL)
       _ = process.waitUntilExit()
+    }
+  }
+
+  /// ``stop()``, then removes the cluster now rather than when the last reference goes (a task
+  /// that outlives its test may hold one through a task-local). On a thread of its own: the
+  /// wait for the server to exit must not hold one of the cooperative pool's few threads.
+  public func shutDown() async {
+    _ = try? await Self.offPool {
+      self.stop()
+      try? FileManager.default.removeItem(at: self.directory.url)
     }
   }
 
@@ -213,7 +260,7 @@ public final class PostgresServer: Sendable {
 
   /// Debian's `postgres` user when the test runs as root; nil otherwise (the server runs as
   /// the test's own user).
-  private static func serverUser() throws -> (uid: uid_t, gid: gid_t)? {
+  static func serverUser() throws -> (uid: uid_t, gid: gid_t)? {
     guard geteuid() == 0 else { return nil }
     guard let entry = getpwnam("postgres") else {
       throw Failure("no user postgres to run the server as (Debian's postgresql package creates it)")
@@ -222,11 +269,11 @@ public final class PostgresServer: Sendable {
   }
 
   /// `setpriv` runs the command as `owner` (util-linux, on every Debian); else the command.
-  private static func asServerUser(_ owner: (uid: uid_t, gid: gid_t)?, _ command: String) -> String {
+  static func asServerUser(_ owner: (uid: uid_t, gid: gid_t)?, _ command: String) -> String {
     owner == nil ? command : "/usr/bin/setpriv"
   }
 
-  private static func asServerArguments(_ owner: (uid: uid_t, gid: gid_t)?, _ command: [String]) -> [String] {
+  static func asServerArguments(_ owner: (uid: uid_t, gid: gid_t)?, _ command: [String]) -> [String] {
     guard let owner else { return Array(command.dropFirst()) }
     return ["--reuid=\(owner.uid)", "--regid=\(owner.gid)", "--clear-groups", "--"] + command
   }

@@ -5,9 +5,18 @@ public final class TemporaryDirectory: Sendable {
   public let url: URL
   public var path: String { url.path }
 
-  public init() throws {
-    url = FileManager.default.temporaryDirectory.appendingPathComponent("sagad-test-\(UUID().uuidString)")
+  /// A directory under `parent`, by default the system's temp dir.
+  public init(in parent: URL = FileManager.default.temporaryDirectory) throws {
+    url = parent.appendingPathComponent("sagad-test-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+  }
+
+  /// A directory in memory (`/dev/shm`, a tmpfs) where there is one, else in the temp dir: for
+  /// scratch data nothing needs after a crash and that a slow disk would make slow to write.
+  public static func inMemory() throws -> TemporaryDirectory {
+    let shm = URL(fileURLWithPath: "/dev/shm")
+    guard FileManager.default.isWritableFile(atPath: shm.path) else { return try TemporaryDirectory() }
+    return try TemporaryDirectory(in: shm)
   }
 
   deinit { try? FileManager.default.removeItem(at: url) }

@@ -194,13 +194,7 @@ struct OutboxTests {
       #expect(error?.kind == .corrupt)
       #expect(error?.isRetriable == false)
       #expect(error?.message.contains("outbox row \(id)") == true)
-      // Known bug on PostgreSQL: errors raised by the stores name the connection's location
-      // ("PostgreSQL schema storage"), not the database's path (URL and schema).
-      withKnownIssue("a store's error on PostgreSQL names the schema, not the database's path") {
-        #expect(error?.path == database.path)
-      } when: {
-        engine == .postgres
-      }
+      #expect(error?.path == database.path)
     }
   }
 }

@@ -147,7 +147,7 @@ public final class PostgresEngine: Sendable {
       let opened = try await PostgresConnection.connect(
         on: MultiThreadedEventLoopGroup.singleton.next(), configuration: connection,
         id: nextConnectionID.add(1, ordering: .relaxed).newValue, logger: logger)
-      return PostgresSQLConnection(opened, schema: schema, logger: logger)
+      return PostgresSQLConnection(opened, schema: schema, location: location, logger: logger)
     } catch {
       throw StorageError(postgres: error, location: location)
     }

@@ -14,15 +14,18 @@ public final class PostgresSQLConnection: SQLConnection, Sendable {
   public let schema: String
   private let logger: Logger
 
-  public init(_ connection: PostgresConnection, schema: String = "public", logger: Logger) {
+  /// - Parameter location: what errors name (the engine's redacted URL and schema), so that a
+  ///   store's error and the database's `path` agree.
+  public init(_ connection: PostgresConnection, schema: String = "public", location: String? = nil, logger: Logger) {
     self.connection = connection
     self.schema = schema
+    self.location = location ?? "PostgreSQL schema \(schema)"
     self.logger = logger
   }
 
   public var engine: SQLEngine { .postgres }
 
-  public var location: String { "PostgreSQL schema \(schema)" }
+  public let location: String
 
   /// Whether the connection is gone (server restart, network): the engine then opens a new one.
   public var isClosed: Bool { connection.isClosed }

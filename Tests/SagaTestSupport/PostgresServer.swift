@@ -96,8 +96,11 @@ public final class PostgresServer: Sendable {
     ]
     if !durable {
       // Shared memory segments in the data directory too, so that nothing outlives its removal.
+      // Shared by every storage suite running at once (SharedPostgresServer): each test's pool
+      // and engines hold connections, a hundred tests more than the default 100.
       command += [
         "-c", "synchronous_commit=off", "-c", "full_page_writes=off", "-c", "dynamic_shared_memory_type=mmap",
+        "-c", "max_connections=400",
       ]
     }
     let process = try SpawnedProcess(

@@ -147,7 +147,9 @@ public final class PostgresEngine: Sendable {
       let opened = try await PostgresConnection.connect(
         on: MultiThreadedEventLoopGroup.singleton.next(), configuration: connection,
         id: nextConnectionID.add(1, ordering: .relaxed).newValue, logger: logger)
-      return PostgresSQLConnection(opened, schema: schema, location: location, logger: logger)
+      return PostgresSQLConnection(
+        opened, schema: schema, location: location, patience: configuration.statementTimeout + .seconds(10),
+        logger: logger)
     } catch {
       throw StorageError(postgres: error, location: location)
     }

@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 public import Logging
 import NIOCore
@@ -16,7 +17,14 @@ public final class PostgresSQLConnection: SQLConnection, Sendable {
 
   /// - Parameter location: what errors name (the engine's redacted URL and schema), so that a
   ///   store's error and the database's `path` agree.
-  public init(_ connection: PostgresConnection, schema: String = "public", location: String? = nil, logger: Logger) {
+  /// - Parameter patience: how long one statement's answer is awaited before the connection is
+  ///   given up (closed, the transaction failing as unavailable): a bound on a server that
+  ///   never answers, beyond its own `statement_timeout`.
+  public init(
+    _ connection: PostgresConnection, schema: String = "public", location: String? = nil,
+    patience: Duration = .seconds(60), logger: Logger
+  ) {
+    self.patience = patience
     self.connection = connection
     self.schema = schema
     self.location = location ?? "PostgreSQL schema \(schema)"
@@ -26,6 +34,7 @@ public final class PostgresSQLConnection: SQLConnection, Sendable {
   public var engine: SQLEngine { .postgres }
 
   public let location: String
+  private let patience: Duration
 
   /// Whether the connection is gone (server restart, network): the engine then opens a new one.
   public var isClosed: Bool { connection.isClosed }
@@ -74,7 +83,7 @@ public final class PostgresSQLConnection: SQLConnection, Sendable {
   public func commit() throws {
     let tag: String
     do {
-      tag = try connection.query(PostgresQuery(unsafeSQL: "COMMIT"), logger: logger).wait().metadata.command
+      tag = try answer(connection.query(PostgresQuery(unsafeSQL: "COMMIT"), logger: logger)).metadata.command
     } catch {
       throw StorageError(postgres: error, location: location, statement: "COMMIT")
     }
@@ -141,10 +150,31 @@ public final class PostgresSQLConnection: SQLConnection, Sendable {
     }
     let query = PostgresQuery(unsafeSQL: Self.numbered(sql), binds: binds)
     do {
-      return try connection.query(query, logger: logger).wait()
+      return try answer(connection.query(query, logger: logger))
     } catch {
       throw StorageError(postgres: error, location: location, statement: sql)
     }
+  }
+
+  /// The future's value, waited for at most `patience` on this (the engine's) thread. A
+  /// connection whose answer does not come within it is closed, so that it leaves the pool,
+  /// and the statement fails as unavailable: the transaction is retried on a new connection.
+  private func answer<T: Sendable>(_ future: EventLoopFuture<T>) throws -> T {
+    let done = DispatchSemaphore(value: 0)
+    let result = Mutex<Result<T, any Error>?>(nil)
+    future.whenComplete { outcome in
+      result.withLock { $0 = outcome }
+      done.signal()
+    }
+    let seconds = Double(patience.components.seconds) + Double(patience.components.attoseconds) / 1e18
+    guard done.wait(timeout: .now() + seconds) == .success, let outcome = result.withLock({ $0 }) else {
+      let closing: EventLoopFuture<Void> = connection.close()
+      _ = closing
+      throw StorageError(
+        kind: .unavailable, code: 0, path: location,
+        message: "no answer from PostgreSQL within \(patience); the connection is closed")
+    }
+    return try outcome.get()
   }
 
   private static let numberedCache = Mutex<[String: String]>([:])

@@ -88,8 +88,8 @@ SCENARIO_TESTS = Reliability|FailpointCrashTests|BrokerOutageTests
 # The storage conformance suite: the store, Payments and Points tests on SQLite and on a
 # throwaway PostgreSQL server (Docs/storage-engines.md). A phase of its own: a hundred test
 # databases created and migrated beside the process tests overloaded two cores and failed
-# the process tests' timeouts.
-STORAGE_TESTS = SagaStorageTests|PaymentsTests|PointsTests
+# the process tests' timeouts. The sagad-on-PostgreSQL process tests run there too, for the same reason.
+STORAGE_TESTS = SagaStorageTests|PaymentsTests|PointsTests|PostgresProcessTests
 
 # `--build-tests` builds every product too, so the tests find the sagad binary they spawn.
 # With TEST_FLAGS (e.g. a --filter) one plain `swift test` runs instead of the three phases.

@@ -118,4 +118,31 @@ struct RecordProcessorTests {
       #expect(entries.map(\.attempts) == [1])
     }
   }
+
+  @Test("without savepoints a failure rolls the batch back; the isolated rerun does not run the failed record again")
+  func optimisticThenIsolated() async throws {
+    let dir = try TemporaryDirectory()
+    let database = try SagaDatabase(
+      StorageConfiguration(path: dir.path + "/points.sqlite"), migrations: RecordingHandler.migrations)
+    let handler = ScriptedHandler(failures: [2: 1])
+    let policy = RetryPolicy(attempts: 3, initialDelay: .seconds(5), jitter: 0, inPlaceAttempts: 1)
+    let processor = RecordProcessor(handler: handler, service: .points, policy: policy, logger: silentLogger)
+    let batch: ArraySlice = [record(1), record(2), record(3)]
+    let now = Date(timeIntervalSince1970: 1_767_225_600)
+    let failure = await #expect(throws: NeedsIsolation.self) {
+      try await database.write { db in
+        try processor.apply(batch, firstAttempt: 1, now: now, in: db, isolated: false)
+      }
+    }
+    #expect(failure?.index == 1 && failure?.failure.code == .injectedTransient)
+    #expect(try await database.read { db in try Inbox.count(in: db) } == 0, "the rollback undid record 1's claim")
+    let result = try await database.write { db in
+      try processor.apply(batch, firstAttempt: 1, now: now, in: db, known: failure)
+    }
+    #expect(result.applied == 2 && result.parked == 1)
+    #expect(handler.state.withLock { $0.runs } == [1: 2, 2: 1, 3: 1], "record 2 ran once, as if isolated at once")
+    let entries = try await database.read { db in try RetrySchedule.list(limit: 10, in: db) }
+    #expect(entries.map(\.attempts) == [1])
+    _ = dir
+  }
 }

@@ -198,19 +198,33 @@ public final class ConsumeWorker: Service, PausableService, Sendable {
     let waiting: (StorageError?) -> Void = { error in
       self.stats.withLock { $0.storageUnavailable = error.map { "\($0)" } }
     }
+    let logger = self.logger
     let (result, afterCommit) = try await StorageOutage(clock: clock, logger: logger).retrying(
       "apply a batch", waiting: waiting
     ) {
-      // Fresh per attempt: what a transaction that did not commit registered must not run.
-      let afterCommit = CommitActions()
-      let result = try await database.write { db in
-        let result = try processor.apply(
-          records, firstAttempt: firstAttempt, now: clock.wallTime, in: db, afterCommit: afterCommit)
-        let depth = result.parked > 0 ? try RetrySchedule.count(group: processor.group, in: db) : nil
-        try failpoints.hit(.dbCommit)
-        return (result, depth)
+      let transaction = { (isolated: Bool, known: NeedsIsolation?) in
+        // Fresh per attempt: what a transaction that did not commit registered must not run.
+        let afterCommit = CommitActions()
+        let result = try await database.write { db in
+          let result = try processor.apply(
+            records, firstAttempt: firstAttempt, now: clock.wallTime, in: db, afterCommit: afterCommit,
+            isolated: isolated, known: known)
+          let depth = result.parked > 0 ? try RetrySchedule.count(group: processor.group, in: db) : nil
+          try failpoints.hit(.dbCommit)
+          return (result, depth)
+        }
+        return (result, afterCommit)
       }
-      return (result, afterCommit)
+      // A batch runs without a savepoint per record until one fails; a retry in place is of
+      // a record that failed, so it runs isolated at once.
+      guard firstAttempt == 1 else { return try await transaction(true, nil) }
+      do {
+        return try await transaction(false, nil)
+      } catch let failure as NeedsIsolation {
+        logger.debug(
+          "a record failed; the batch runs again record by record", metadata: ["error": "\(failure.failure)"])
+        return try await transaction(true, failure)
+      }
     }
     afterCommit.run()
     let (batch, depth) = result

@@ -123,7 +123,8 @@ let package = Package(
     .executableTarget(
       name: "sagactl",
       dependencies: [
-        "AdminProtocol",
+        // SagaCore for its timestamp parser (Foundation and the standard library only).
+        "AdminProtocol", "SagaCore",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),

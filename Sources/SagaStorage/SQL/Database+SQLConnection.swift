@@ -22,9 +22,18 @@ extension Database: SQLConnection {
   public func query(_ sql: String, _ arguments: [any SQLBindable]) throws -> [SQLRow] {
     let statement = try cachedStatement(sql: sql)
     let columns = SQLColumnNames(statement.columnNames)
-    return try Row.fetchAll(statement, arguments: Self.arguments(arguments)).map { row in
-      SQLRow(row.databaseValues.map(Self.value), columns: columns)
+    // A cursor reads each row in place: `fetchAll` would copy every row first.
+    let cursor = try Row.fetchCursor(statement, arguments: Self.arguments(arguments))
+    var rows: [SQLRow] = []
+    while let row = try cursor.next() {
+      var values: [SQLValue] = []
+      values.reserveCapacity(row.count)
+      for index in 0..<row.count {
+        values.append(Self.value(row[index]))
+      }
+      rows.append(SQLRow(values, columns: columns))
     }
+    return rows
   }
 
   /// GRDB's `inSavepoint`, with its three statements cached on the connection: parsing
@@ -61,17 +70,21 @@ extension Database: SQLConnection {
     if let firstError { throw firstError }
   }
 
+  /// Concrete `DatabaseValue`s: GRDB's generic initializer then takes them as they are, where
+  /// optional existentials cost a conversion each.
   private static func arguments(_ values: [any SQLBindable]) -> StatementArguments {
-    StatementArguments(
-      values.map { value -> (any DatabaseValueConvertible)? in
-        switch value.sqlValue {
-        case .null: nil
-        case .integer(let number): number
-        case .real(let number): number
-        case .text(let text): text
-        case .blob(let bytes): Data(bytes)
-        }
-      })
+    var bound: [DatabaseValue] = []
+    bound.reserveCapacity(values.count)
+    for value in values {
+      switch value.sqlValue {
+      case .null: bound.append(.null)
+      case .integer(let number): bound.append(number.databaseValue)
+      case .real(let number): bound.append(number.databaseValue)
+      case .text(let text): bound.append(text.databaseValue)
+      case .blob(let bytes): bound.append(Data(bytes).databaseValue)
+      }
+    }
+    return StatementArguments(bound)
   }
 
   private static func value(_ value: DatabaseValue) -> SQLValue {

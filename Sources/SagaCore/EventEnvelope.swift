@@ -26,7 +26,7 @@ public struct EventEnvelope: Sendable, Hashable {
   ///   - occurredAt: rounded down to the millisecond.
   public init(
     eventType: EventType, trace: TraceContext, correlationId: String? = nil, producer: String? = nil,
-    eventId: UUID = UUID(), eventVersion: EventVersion = .current, occurredAt: Date = Date(),
+    eventId: UUID = TimeOrderedUUID.next(), eventVersion: EventVersion = .current, occurredAt: Date = Date(),
     extraHeaders: [RecordHeader] = []
   ) {
     self.eventId = eventId
@@ -43,7 +43,8 @@ public struct EventEnvelope: Sendable, Hashable {
   /// and correlation id. A message without them (the report's services send no headers)
   /// starts a new trace, whose id then becomes the correlation id.
   public init(
-    following received: ReceivedEnvelope, eventType: EventType, producer: String? = nil, eventId: UUID = UUID(),
+    following received: ReceivedEnvelope, eventType: EventType, producer: String? = nil,
+    eventId: UUID = TimeOrderedUUID.next(),
     occurredAt: Date = Date()
   ) {
     let trace = received.trace?.child() ?? .start()

@@ -48,7 +48,7 @@ enum StuckSagaQueries {
     let envelope = EventEnvelope(
       eventType: .reservationCompleted, trace: trace, correlationId: saga.correlationId,
       producer: SagaService.payments.producerName,
-      eventId: candidate.eventId.flatMap(UUID.init(uuidString:)) ?? UUID(), occurredAt: now,
+      eventId: candidate.eventId.flatMap(UUID.init(uuidString:)) ?? TimeOrderedUUID.next(), occurredAt: now,
       extraHeaders: [RecordHeader(name: HeaderName.republished, value: String(saga.republishCount))])
     try EventOutbox.append(
       ReservationCompleted(

@@ -98,7 +98,8 @@ start_postgres() { # $1: directory
   bin_dir=$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
   mkdir -p "$dir/data"
   if [[ $(id -u) -eq 0 ]]; then
-    chmod 711 "$dir"
+    # The postgres user must reach its data directory: the run's directory is mktemp's (0700).
+    chmod 711 "$work" "$dir"
     chown postgres "$dir/data"
     run=(setpriv --reuid=postgres --regid=postgres --clear-groups --)
   fi

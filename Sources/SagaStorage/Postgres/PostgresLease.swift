@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOCore
 import NIOPosix
 import PostgresNIO
 
@@ -9,7 +10,9 @@ import PostgresNIO
 /// released by the server the moment that session ends, so a holder that dies, or whose
 /// connection breaks, frees it for a standby within seconds (the session's TCP keepalives
 /// bound how long a silent network partition keeps it). The holder pings its session at most
-/// once a second, and gives the lease up as soon as the session is gone.
+/// once a second, and gives the lease up as soon as the session is gone or a query of it goes
+/// unanswered for `patience`: well inside the ~11 s after which the server's keepalives end a
+/// silent session and free the lock for a standby, so a cut-off holder stops first.
 public actor PostgresLease: DatabaseLease {
   public nonisolated let name: String
   private let key: String
@@ -18,8 +21,11 @@ public actor PostgresLease: DatabaseLease {
   private var connection: PostgresConnection?
   private var held = false
   private var lastCheck = ContinuousClock.now
+  /// How long a lock query or ping may go unanswered before the session counts as gone.
+  let patience: Duration
 
-  init(name: String, configuration: PostgresStorageConfiguration, logger: Logger) {
+  init(name: String, configuration: PostgresStorageConfiguration, patience: Duration = .seconds(3), logger: Logger) {
+    self.patience = patience
     self.name = name
     self.key = Self.key(name)
     self.configuration = configuration
@@ -33,10 +39,11 @@ public actor PostgresLease: DatabaseLease {
     if held, await check() { return true }
     do {
       let connection = try await session()
-      let rows = try await connection.query(
-        "SELECT pg_try_advisory_lock(hashtext(\(key)))", logger: logger
-      ).collect()
-      held = try rows.first?.decode(Bool.self) ?? false
+      let (key, logger) = (self.key, self.logger)
+      held = try await answered(on: connection) { connection in
+        let rows = try await connection.query("SELECT pg_try_advisory_lock(hashtext(\(key)))", logger: logger).collect()
+        return try rows.first?.decode(Bool.self) ?? false
+      }
       lastCheck = .now
     } catch {
       logger.debug("lease not taken", metadata: ["lease": "\(name)", "error": "\(String(reflecting: error))"])
@@ -52,7 +59,10 @@ public actor PostgresLease: DatabaseLease {
     }
     guard ContinuousClock.now - lastCheck >= .seconds(1) else { return true }
     do {
-      _ = try await connection.query("SELECT 1", logger: logger).collect()
+      let logger = self.logger
+      _ = try await answered(on: connection) { connection in
+        try await connection.query("SELECT 1", logger: logger).collect().count
+      }
       lastCheck = .now
       return true
     } catch {
@@ -71,6 +81,30 @@ public actor PostgresLease: DatabaseLease {
   public func close() async {
     held = false
     await drop()
+  }
+
+  /// `query`'s answer, or an error after `patience`; the connection is then closed, which
+  /// fails the unanswered query (PostgresNIO's queries do not end on cancellation alone).
+  private func answered<T: Sendable>(
+    on connection: PostgresConnection, _ query: @escaping @Sendable (PostgresConnection) async throws -> T
+  ) async throws -> T {
+    let patience = self.patience
+    return try await withThrowingTaskGroup(of: T?.self) { group in
+      group.addTask { try await query(connection) }
+      group.addTask {
+        try await Task.sleep(for: patience)
+        return nil
+      }
+      let first = try await group.next() ?? nil
+      group.cancelAll()
+      guard let first else {
+        let closing: EventLoopFuture<Void> = connection.close()
+        _ = closing
+        throw StorageError(
+          kind: .unavailable, code: 0, path: name, message: "no answer from PostgreSQL within \(patience)")
+      }
+      return first
+    }
   }
 
   private func lost(_ why: String) async {

@@ -53,28 +53,12 @@ public final class PostgresSQLConnection: SQLConnection, Sendable {
     }
   }
 
+  /// A failed statement aborts the whole transaction in PostgreSQL until it rolls back to the
+  /// savepoint: this is what lets the batch go on after one record's failure.
   public func savepoint(_ body: () throws -> SavepointCompletion) throws {
-    try execute("SAVEPOINT saga")
-    var firstError: (any Error)?
-    var rollback = true
-    do {
-      rollback = try body() == .rollback
-    } catch {
-      firstError = error
-    }
-    if !rollback {
-      try execute("RELEASE SAVEPOINT saga")
-      return
-    }
-    do {
-      // A failed statement aborts the whole transaction in PostgreSQL until it rolls back to
-      // the savepoint: this is what lets the batch go on after one record's failure.
-      try execute("ROLLBACK TO SAVEPOINT saga")
-      try execute("RELEASE SAVEPOINT saga")
-    } catch {
-      if firstError == nil { firstError = error }
-    }
-    if let firstError { throw firstError }
+    try SavepointFlow.run(
+      open: { try execute("SAVEPOINT saga") }, release: { try execute("RELEASE SAVEPOINT saga") },
+      rollBack: { try execute("ROLLBACK TO SAVEPOINT saga") }, body)
   }
 
   /// Commits the open transaction. PostgreSQL answers a COMMIT of a transaction that a failed

@@ -43,31 +43,17 @@ extension Database: SQLConnection {
     guard isInsideTransaction else {
       return try inSavepoint { try body() == .commit ? .commit : .rollback }
     }
-    try cachedStatement(sql: "SAVEPOINT saga").execute()
-    var firstError: (any Error)?
-    var rollback = true
-    do {
-      rollback = try body() == .rollback
-    } catch {
-      firstError = error
-    }
-    if !rollback {
-      // SQLite may have rolled the whole transaction back (I/O error, full disk):
-      // say so rather than releasing a savepoint that no longer exists.
-      guard isInsideTransaction else {
-        throw DatabaseError(resultCode: .SQLITE_ABORT, message: "Transaction was aborted")
-      }
-      try cachedStatement(sql: "RELEASE SAVEPOINT saga").execute()
-      return
-    }
-    do {
-      // Rolling back keeps the savepoint open; the release pops it.
-      try cachedStatement(sql: "ROLLBACK TRANSACTION TO SAVEPOINT saga").execute()
-      try cachedStatement(sql: "RELEASE SAVEPOINT saga").execute()
-    } catch {
-      if firstError == nil { firstError = error }
-    }
-    if let firstError { throw firstError }
+    try SavepointFlow.run(
+      open: { try cachedStatement(sql: "SAVEPOINT saga").execute() },
+      release: {
+        // SQLite may have rolled the whole transaction back (I/O error, full disk):
+        // say so rather than releasing a savepoint that no longer exists.
+        guard isInsideTransaction else {
+          throw DatabaseError(resultCode: .SQLITE_ABORT, message: "Transaction was aborted")
+        }
+        try cachedStatement(sql: "RELEASE SAVEPOINT saga").execute()
+      },
+      rollBack: { try cachedStatement(sql: "ROLLBACK TRANSACTION TO SAVEPOINT saga").execute() }, body)
   }
 
   /// Concrete `DatabaseValue`s: GRDB's generic initializer then takes them as they are, where

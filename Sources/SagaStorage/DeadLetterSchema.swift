@@ -68,7 +68,7 @@ enum DeadLetterSchema {
       return try JSONDecoder().decode([StoredHeader].self, from: Data(text.utf8)).map(\.header)
     } catch {
       throw StorageError(
-        kind: .corrupt, code: 11, path: db.location,
+        kind: .corrupt, code: 0, path: db.location,
         message: "dead_letters row \(id): headers are not a JSON array of {name, text|base64}: \(text.prefix(200))")
     }
   }

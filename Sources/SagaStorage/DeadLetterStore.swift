@@ -110,7 +110,7 @@ public final class DeadLetterStore: Sendable {
       }
       guard let stored = try find() else {
         throw StorageError(
-          kind: .corrupt, code: 11, path: db.location,
+          kind: .corrupt, code: 0, path: db.location,
           message: "dead letter of \(origin) was not stored")
       }
       return try Self.deadLetter(stored, in: db)

@@ -27,7 +27,7 @@ enum HeaderCoding {
     if let headers = HeaderJSON.decode(text) { return headers }
     guard let columns = try? JSONDecoder().decode([ColumnHeader].self, from: Data(text.utf8)) else {
       throw StorageError(
-        kind: .corrupt, code: 11, path: db.location,
+        kind: .corrupt, code: 0, path: db.location,
         message:
           "\(row()): headers are not a JSON array of [name, value] pairs and {name, base64} objects:"
           + " \(text.prefix(200))")

@@ -70,7 +70,7 @@ public enum Outbox {
     for (offset, header) in HeaderName.envelope.enumerated() {
       guard let value = try row.optional(first + offset, as: String.self) else {
         throw StorageError(
-          kind: .corrupt, code: 11, path: db.location,
+          kind: .corrupt, code: 0, path: db.location,
           message: "\(name()): event_id is set but \(OutboxHeaderColumns.envelopeColumns[offset]) is NULL")
       }
       headers.append(RecordHeader(name: header, value: value))

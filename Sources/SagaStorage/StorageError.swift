@@ -43,7 +43,8 @@ public struct StorageError: Error, Sendable, Equatable, CustomStringConvertible 
 
   /// The coarse classification of ``code``.
   public let kind: Kind
-  /// The extended SQLite result code, e.g. 5 (`SQLITE_BUSY`) or 3338 (`SQLITE_IOERR_FSYNC`).
+  /// The extended SQLite result code, e.g. 5 (`SQLITE_BUSY`) or 3338 (`SQLITE_IOERR_FSYNC`); 0 when
+  /// the error is not SQLite's (PostgreSQL's carry `sqlState`; a row sagad cannot decode carries none).
   public let code: Int32
   /// The database file the error happened on.
   public let path: String
@@ -88,8 +89,9 @@ public struct StorageError: Error, Sendable, Equatable, CustomStringConvertible 
 
   public var description: String {
     let verdict = isRetriable ? "retriable" : "not retriable"
-    let code = sqlState.map { "SQLSTATE \($0)" } ?? "SQLite code \(code)"
-    return "storage error on \(path): \(message) (\(code), \(kind), \(verdict))"
+    // Code 0: sagad's own finding (a row that does not decode), or PostgreSQL without a SQLSTATE.
+    let origin = sqlState.map { "SQLSTATE \($0), " } ?? (code != 0 ? "SQLite code \(code), " : "")
+    return "storage error on \(path): \(message) (\(origin)\(kind), \(verdict))"
   }
 
   /// Classifies an SQLite error raised on the database file at `path`.

@@ -30,7 +30,7 @@ enum PostgresSettings {
         reason: "holds a password; put it in storage.postgres.password_file (or PGPASSWORD) so it is never shown")
     }
     if let file = try values.text("storage.postgres.password_file"), !file.isEmpty {
-      configuration.password = try KafkaSecuritySettings.secret(file, key: "storage.postgres.password_file")
+      configuration.password = try SecretFile.read(file, key: "storage.postgres.password_file")
     } else {
       configuration.password = values.sources.postgresPassword
     }

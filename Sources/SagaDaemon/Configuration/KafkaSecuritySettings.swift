@@ -27,7 +27,7 @@ struct KafkaSecuritySettings: Sendable, Equatable {
     }
     if let value = try values.text("kafka.security.sasl_username") { properties["sasl.username"] = value }
     if let path = try values.text("kafka.security.sasl_password_file") {
-      properties["sasl.password"] = try secret(path, key: "kafka.security.sasl_password_file")
+      properties["sasl.password"] = try SecretFile.read(path, key: "kafka.security.sasl_password_file")
     }
     let paths = [
       ("kafka.security.ssl_ca_location", "ssl.ca.location"),
@@ -42,7 +42,7 @@ struct KafkaSecuritySettings: Sendable, Equatable {
       properties[property] = path
     }
     if let path = try values.text("kafka.security.ssl_key_password_file") {
-      properties["ssl.key.password"] = try secret(path, key: "kafka.security.ssl_key_password_file")
+      properties["ssl.key.password"] = try SecretFile.read(path, key: "kafka.security.ssl_key_password_file")
     }
     if properties["sasl.username"] != nil || properties["sasl.password"] != nil,
       !(properties["security.protocol"]?.hasPrefix("sasl") ?? false)
@@ -52,18 +52,6 @@ struct KafkaSecuritySettings: Sendable, Equatable {
         reason: "SASL credentials are set, so it must be sasl_ssl (or sasl_plaintext on a trusted network)")
     }
     return KafkaSecuritySettings(properties: properties)
-  }
-
-  /// The first line of the file at `path`, without its line ending.
-  static func secret(_ path: String, key: String) throws(DaemonConfiguration.Invalid) -> String {
-    guard let data = FileManager.default.contents(atPath: path) else {
-      throw .init(key: key, reason: "cannot read \(path)")
-    }
-    let text = String(decoding: data, as: UTF8.self)
-    let line = text.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-    let secret = line.trimmingCharacters(in: CharacterSet(charactersIn: "\r"))
-    guard !secret.isEmpty else { throw .init(key: key, reason: "\(path) is empty") }
-    return secret
   }
 
   /// `overrides` (the client's own `kafka.producer` / `kafka.consumer`) win over the

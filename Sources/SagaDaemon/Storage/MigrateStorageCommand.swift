@@ -67,7 +67,7 @@ struct MigrateStorageCommand: AsyncParsableCommand {
     }
     if let passwordFile {
       do {
-        configuration.password = try KafkaSecuritySettings.secret(passwordFile, key: "--password-file")
+        configuration.password = try SecretFile.read(passwordFile, key: "--password-file")
       } catch {
         throw ValidationError("--password-file: \(error.reason)")
       }

@@ -39,6 +39,7 @@ struct AdminLockoutTests {
     // As a group's socket would be: here every user may connect, and the levels decide.
     #expect(chmod(socket, 0o666) == 0)
     let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+      .deletingLastPathComponent()
       .appendingPathComponent("Peers/admin_squatter.py")
     let squatter = try ChildProcess(
       URL(fileURLWithPath: "/usr/bin/setpriv"),

@@ -11,6 +11,7 @@ struct ReadmePathTests {
   /// The `$C …` lines of the README's "Talk to it with sagactl" block, without comments.
   static func readmeLines() throws -> [[String]] {
     let readme = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+      .deletingLastPathComponent()
       .deletingLastPathComponent().appendingPathComponent("README.md")
     let text = try String(contentsOf: readme, encoding: .utf8)
     guard let section = text.range(of: "### Talk to it with `sagactl`") else {

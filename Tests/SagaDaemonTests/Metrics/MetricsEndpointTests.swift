@@ -92,6 +92,7 @@ struct MetricsEndpointTests {
   /// The repository root, from this file's path.
   static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent()
+    .deletingLastPathComponent()
 
   /// Every PromQL expression of the shipped rules (`prometheus/*.yml`, tests excluded) and
   /// dashboards (`grafana/dashboards/*.json`), with its file.

@@ -39,7 +39,9 @@ struct AdminTranscriptTests {
           "balance 'unterminated",
           "version",
         ].joined(separator: "\n") + "\n"
-      let result = try await run(socat, ["-t", "5", "-", "UNIX-CONNECT:" + harness.socket], input: input)
+      // sagad closes the connection once it has answered a half-closed client, so socat ends
+      // then; `-t` only bounds a server that does not (5 s was too short on a loaded machine).
+      let result = try await run(socat, ["-t", "60", "-", "UNIX-CONNECT:" + harness.socket], input: input)
       #expect(result.status == 0, "\(result.stderr)")
       let transcript = result.stdout
       // Every line is `DDDD-` or `DDDD `: four digits, then the continuation mark.
@@ -68,7 +70,7 @@ struct AdminTranscriptTests {
   func lastLineWithoutNewline() async throws {
     let socat = try requiredTool("socat")
     try await AdminServerHarness.with { harness in
-      let result = try await run(socat, ["-t", "5", "-", "UNIX-CONNECT:" + harness.socket], input: "version")
+      let result = try await run(socat, ["-t", "60", "-", "UNIX-CONNECT:" + harness.socket], input: "version")
       #expect(result.stdout == "0001 sagad 9.9.9 proto=1 level=admin\n0000 sagad 9.9.9 proto=1\n")
     }
   }

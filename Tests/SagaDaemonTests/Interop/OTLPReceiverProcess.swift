@@ -83,6 +83,7 @@ struct OTLPReceiverProcess {
     }
     let directory = try TemporaryDirectory()
     let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+      .deletingLastPathComponent()
       .appendingPathComponent("Peers/otlp_receiver.py")
     let portFile = directory.path + "/port"
     let child = try ChildProcess(

@@ -8,6 +8,7 @@ struct ConfigurationDocsTests {
   @Test("every key, with its environment variable, has a row in Docs/configuration.md")
   func everyKeyDocumented() throws {
     let docs = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+      .deletingLastPathComponent()
       .deletingLastPathComponent().appendingPathComponent("Docs/configuration.md")
     let text = try String(contentsOf: docs, encoding: .utf8)
     for key in DaemonConfigKey.all {

@@ -18,6 +18,7 @@ struct SpringPeerProcess {
     // Debian's interpreter: python3-confluent-kafka installs for it, not for another python3 on the PATH.
     let python = URL(fileURLWithPath: "/usr/bin/python3")
     let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+      .deletingLastPathComponent()
       .appendingPathComponent("Peers/spring_peer.py")
     let child = try ChildProcess(
       python,

@@ -58,19 +58,22 @@ struct InboxConformanceTests {
     let loops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     let pool = NIOThreadPool(numberOfThreads: 1)
     pool.start()
+    let connection = try await PostgresConnection.connect(
+      on: loops.next(),
+      configuration: .init(
+        host: "127.0.0.1", port: server.port, username: "sagad", password: nil, database: "sagad", tls: .disable),
+      id: 1, logger: logger
+    ).get()
     do {
-      let connection = try await PostgresConnection.connect(
-        on: loops.next(),
-        configuration: .init(
-          host: "127.0.0.1", port: server.port, username: "sagad", password: nil, database: "sagad", tls: .disable),
-        id: 1, logger: logger
-      ).get()
       let sql = PostgresSQLConnection(connection, logger: logger)
       // The seam is synchronous: it runs on the pool's thread, never on the cooperative pool.
       let answers = try await pool.runIfActive { try Self.scenario(sql) }
       #expect(answers == Self.expected)
       try await connection.close()
     } catch {
+      // Closed on failure too: PostgresNIO traps when an open connection is released, which
+      // would end the whole test process instead of failing this test.
+      try? await connection.close()
       Issue.record("PostgreSQL log:\n\(server.logText.suffix(3000))")
       throw error
     }

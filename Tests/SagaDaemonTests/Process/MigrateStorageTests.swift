@@ -253,25 +253,7 @@ struct MigrateStorageTests {
       let messages = try await take(payments.database.storage) + (try await take(points.database.storage))
       if messages.isEmpty { return }
       for message in messages {
-        let context = MessageContext(
-          envelope: message.envelope,
-          service: message.topic == SagaTopic.reservationCompleted.rawValue ? .points : .payments)
-        switch message.topic {
-        case SagaTopic.reservationCompleted.rawValue:
-          try await points.database.write { db in
-            try ReservationCompletedHandler().handle(message, context: context, in: db)
-          }
-        case SagaTopic.pointRewardCompleted.rawValue, SagaTopic.pointRewardFailed.rawValue:
-          try await payments.database.write { db in
-            try PaymentsSagaTrackerHandler().handle(message, context: context, in: db)
-          }
-        case SagaTopic.compensatePayment.rawValue:
-          try await payments.database.write { db in
-            try PaymentCompensationHandler().handle(message, context: context, in: db)
-          }
-        default:
-          break
-        }
+        try await InProcessDelivery.deliver(message, payments: payments, points: points)
       }
     }
   }

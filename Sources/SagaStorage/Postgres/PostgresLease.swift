@@ -101,7 +101,8 @@ public actor PostgresLease: DatabaseLease {
         let closing: EventLoopFuture<Void> = connection.close()
         _ = closing
         throw StorageError(
-          kind: .unavailable, code: 0, path: name, message: "no answer from PostgreSQL within \(patience)")
+          kind: .unavailable, code: 0, path: configuration.redactedURL,
+          message: "lease \(name): no answer from PostgreSQL within \(patience)")
       }
       return first
     }

@@ -12,6 +12,7 @@ public enum AdminCommand: String, Sendable, Hashable, CaseIterable, CustomString
   case balance
   case pay
   case payment
+  case payments
   case saga
   case verify
   case audit
@@ -45,7 +46,7 @@ public enum AdminCommand: String, Sendable, Hashable, CaseIterable, CustomString
   /// The lowest level allowed to run it.
   public var level: PermissionLevel {
     switch self {
-    case .help, .version, .status, .workers, .balance, .payment, .saga, .verify, .audit: .read
+    case .help, .version, .status, .workers, .balance, .payment, .payments, .saga, .verify, .audit: .read
     case .compensationsList, .stuck: .read
     case .userAdd, .charge, .pay: .operate
     case .dltList, .dltShow: .read
@@ -77,6 +78,7 @@ public enum AdminCommand: String, Sendable, Hashable, CaseIterable, CustomString
     case .balance: "a user's wallet (KRW) and reward points"
     case .pay: "pay for a reservation; starts the saga"
     case .payment: "one payment and where its saga stands"
+    case .payments: "the payments of an id range (at most 1,000 ids) and where their sagas stand"
     case .saga: "the saga timeline of a payment, Payments' and Points' steps in time order"
     case .verify:
       "check the invariants of the local databases, and across both services (both roles here, or --peer)"
@@ -239,6 +241,12 @@ public enum AdminCommand: String, Sendable, Hashable, CaseIterable, CustomString
       ]
     case .payment:
       [AdminParameter("id", .integer, positional: true, required: true, "the payment's id")]
+    case .payments:
+      [
+        AdminParameter("from", .integer, required: true, valueName: "ID", "the first payment id of the range"),
+        AdminParameter(
+          "to", .integer, valueName: "ID", "the last payment id of the range (default and at most: from + 999)"),
+      ]
     case .saga:
       [
         AdminParameter(

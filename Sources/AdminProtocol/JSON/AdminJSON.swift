@@ -118,6 +118,12 @@ public enum AdminJSON {
     }
   }
 
+  /// `payments --json`: the payments of the range that exist, in id order.
+  public struct Payments: Codable, Sendable, Hashable {
+    public var payments: [Payment]
+    public init(payments: [Payment]) { self.payments = payments }
+  }
+
   public struct Saga: Codable, Sendable, Hashable {
     public struct Step: Codable, Sendable, Hashable {
       public var at: String

@@ -128,6 +128,12 @@ public final class PaymentsService: Sendable {
     try await read { db in try PaymentView.fetch(id: id, forUpdate: false, in: db) }
   }
 
+  /// The payments whose ids lie in `ids`, in id order (one snapshot): what `sagactl load`
+  /// polls instead of one `payment` per saga.
+  public func payments(ids: ClosedRange<Int64>) async throws(PaymentsError) -> [PaymentView] {
+    try await read { db in try PaymentView.fetchAll(ids: ids, in: db) }
+  }
+
   /// The saga timeline of payment `paymentId`, oldest first (empty for an unknown id
   /// that no event ever named).
   public func steps(paymentId: Int64) async throws(PaymentsError) -> [SagaStep] {

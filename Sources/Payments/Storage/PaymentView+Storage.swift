@@ -19,6 +19,7 @@ extension PaymentView {
   private static let byId = select + " WHERE p.id = ?"
   private static let byReservation = select + " WHERE p.reservation_id = ?"
   private static let byKey = select + " WHERE p.user_id = ? AND p.schedule_id = ?"
+  private static let byRange = select + " WHERE p.id BETWEEN ? AND ? ORDER BY p.id"
 
   /// The payment with id `paymentId`, if any. `forUpdate` (every caller inside a write
   /// transaction): on PostgreSQL the payment's row stays locked until the transaction ends,
@@ -37,6 +38,11 @@ extension PaymentView {
 
   private static func lock(_ forUpdate: Bool, _ db: some SQLConnection) -> String {
     forUpdate && db.engine == .postgres ? " FOR UPDATE OF p" : ""
+  }
+
+  /// The payments whose ids lie in `ids`, in id order (reads only, no lock).
+  static func fetchAll(ids: ClosedRange<Int64>, in db: some SQLConnection) throws -> [PaymentView] {
+    try db.query(byRange, [ids.lowerBound, ids.upperBound]).map(decode)
   }
 
   /// The payment holding the idempotency key (userId, scheduleId), if any.

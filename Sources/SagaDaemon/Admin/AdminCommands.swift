@@ -74,6 +74,7 @@ struct AdminCommands: Sendable {
       case .balance: return try await balance(request)
       case .pay: return try await gated { try await payReply(request) }
       case .payment: return try await payment(request)
+      case .payments: return try await paymentsReply(request)
       case .saga: return try await saga(request)
       case .verify: return try await verify(request)
       case .audit: return try await audit(request)

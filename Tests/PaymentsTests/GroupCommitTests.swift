@@ -5,7 +5,7 @@ import SagaCore
 import SagaStorage
 import Testing
 
-/// `pay`'s group commit: many requests, one transaction, one savepoint each. Groups are
+/// `pay`'s group commit: many requests, one transaction, no savepoint per request. Groups are
 /// made deterministic by holding the database's writer (`GroupHarness.payInOneGroup`).
 @Suite("Payments: pay group commit", .timeLimit(.minutes(2)))
 struct GroupCommitTests {
@@ -130,6 +130,35 @@ struct GroupCommitTests {
       #expect(harness.service.payStatistics.splitGroups == 1)
       #expect(try await harness.service.balance(userId: 7) == 100_000)
       #expect(try await harness.count("SELECT COUNT(*) FROM payments WHERE user_id IN (1, 3)") == 2)
+      #expect(try await harness.service.verify() == [])
+    }
+  }
+
+  @Test("a constraint violation after a request's first writes undoes them all; the rest of its group still commits")
+  func constraintAfterWritesIsolated() async throws {
+    try await GroupHarness.run { harness in
+      for user in [1, 7, 3] { try await harness.service.addUser(id: Int64(user), initialBalance: 100_000) }
+      // The reservation and the payment of user 7 are written when the ledger row is refused,
+      // as a unique key lost to another instance would be on PostgreSQL.
+      try await harness.database.sqlite!.writeWithoutTransaction { db -> Void in
+        try db.execute(
+          """
+          CREATE TEMP TRIGGER refuse_ledger_7 BEFORE INSERT ON wallet_ledger WHEN NEW.user_id = 7
+          BEGIN SELECT RAISE(ABORT, 'injected: ledger row refused'); END
+          """)
+      }
+      let results = try await harness.payInOneGroup([
+        PayRequest(userId: 1, scheduleId: 1, amount: 1_000), PayRequest(userId: 7, scheduleId: 1, amount: 1_000),
+        PayRequest(userId: 3, scheduleId: 1, amount: 1_000),
+      ])
+      #expect((try? results[0].get())?.status == .paid)
+      #expect(results[1].failure?.code == .storage)
+      #expect((try? results[2].get())?.status == .paid)
+      #expect(harness.service.payStatistics.splitGroups == 1)
+      #expect(try await harness.count("SELECT COUNT(*) FROM payments WHERE user_id = 7") == 0)
+      #expect(try await harness.count("SELECT COUNT(*) FROM reservations WHERE user_id = 7") == 0)
+      #expect(try await harness.count("SELECT COUNT(*) FROM payments WHERE user_id IN (1, 3)") == 2)
+      #expect(try await harness.service.balance(userId: 7) == 100_000)
       #expect(try await harness.service.verify() == [])
     }
   }

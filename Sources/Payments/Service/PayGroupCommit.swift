@@ -8,12 +8,12 @@ import Synchronization
 /// many callers waited. Instead, callers queue their request and a single writer task
 /// runs everything waiting (up to `maxGroupSize`) in ONE write transaction:
 ///
-/// * each request runs in its own savepoint, so a business refusal (insufficient
-///   balance, conflict, seat taken, …) rolls back that request alone and is returned to
-///   its caller alone, while the others of the group go on;
-/// * requests later in a group see the earlier ones (released savepoints are part of the
-///   transaction), so two identical requests in one group give one payment and one
-///   duplicate, exactly as they would one after the other;
+/// * a business refusal (insufficient balance, conflict, seat taken, …) is decided before
+///   the request writes anything, so it is returned to its caller alone while the others
+///   of the group go on;
+/// * requests later in a group see the earlier ones (one transaction), so two identical
+///   requests in one group give one payment and one duplicate, exactly as they would one
+///   after the other;
 /// * every caller is answered only after the transaction has committed: a payment is
 ///   accepted only once it is durable, and a failed commit fails the whole group;
 /// * an error that is not a per-request refusal (I/O, busy, a bug) aborts the group's
@@ -112,29 +112,18 @@ final class PayGroupCommit: Sendable {
     deliver(outcomes, to: group, committed: true)
   }
 
-  /// One request in its savepoint. A refusal is the caller's answer; any other error is
-  /// thrown, which rolls back the whole transaction (it may be broken already).
+  /// One request, without a savepoint of its own: `PayWriter` throws its refusals
+  /// (`PaymentsError`) before its first write, so a refused request leaves nothing behind and
+  /// the group goes on. Any other error (a constraint violation of a race, I/O, a lost
+  /// connection) may come after a write: it is thrown, the group's transaction rolls back and
+  /// its requests run again one transaction each. A savepoint per request cost two statements
+  /// per payment, a round trip each on PostgreSQL, to guard against what is rare.
   private static func apply(_ job: Job, in db: some SQLConnection) throws -> Outcome {
-    var outcome: Outcome = .failure(PaymentsError(.internalError, "pay produced no outcome"))
-    try db.savepoint {
-      do {
-        outcome = .success(try PayWriter.apply(job.request, envelope: job.envelope, at: job.now, in: db))
-        return .commit
-      } catch let error where isRequestScoped(error) {
-        outcome = .failure(PaymentsError.wrapping(error))
-        return .rollback
-      }
+    do {
+      return .success(try PayWriter.apply(job.request, envelope: job.envelope, at: job.now, in: db))
+    } catch let refusal as PaymentsError {
+      return .failure(refusal)
     }
-    return outcome
-  }
-
-  /// Errors that undo one statement and leave the transaction usable once its savepoint
-  /// rolled back: the service's own refusals and constraint violations (of either engine).
-  /// SQLite may roll back the whole transaction on I/O, full, busy or out-of-memory errors,
-  /// and a lost PostgreSQL connection takes it along, so those abort the group.
-  private static func isRequestScoped(_ error: any Error) -> Bool {
-    if error is PaymentsError { return true }
-    return StorageError.classifying(error)?.kind == .constraint
   }
 
   private func deliver(_ outcomes: [Outcome], to group: [Job], committed: Bool) {

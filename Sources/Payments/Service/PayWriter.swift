@@ -4,7 +4,8 @@ import SagaStorage
 
 /// One `pay` inside an open write transaction: the idempotency check, then the debit,
 /// reservation, payment, outbox row and first saga step. `PayGroupCommit` runs it once
-/// per request, each in its own savepoint, many requests per transaction.
+/// per request, many requests per transaction; a refusal (`PaymentsError`) is always thrown
+/// before the first write.
 ///
 /// Statements are cached on the writer connection: parsing them anew for every request
 /// (with GRDB's authorizer tracking each column) cost more CPU than running them.
@@ -13,8 +14,8 @@ enum PayWriter {
     -> PayResult
   {
     // The key first: a retry of a payment that emptied the wallet is a duplicate, not
-    // an insufficient balance. It also sees an earlier request of the same group, whose
-    // savepoint is already released into the transaction.
+    // an insufficient balance. It also sees an earlier request of the same group (the same
+    // transaction).
     if try PaymentView.exists(userId: request.userId, scheduleId: request.scheduleId, in: db),
       let existing = try PaymentView.fetch(userId: request.userId, scheduleId: request.scheduleId, in: db)
     {
@@ -39,8 +40,12 @@ enum PayWriter {
   private static func insertPayment(
     _ request: PayRequest, envelope: EventEnvelope, at now: Date, in db: some SQLConnection
   ) throws -> PayResult {
-    // Checked here for a clear message; Wallet.post and the CHECK constraint would
-    // refuse the debit anyway.
+    // Every refusal is thrown before the first write: PayGroupCommit runs a group's requests
+    // without savepoints and keeps going after a refusal. Checked here for a clear message
+    // too; Wallet.post and the CHECK constraint would refuse the debit anyway.
+    guard request.amount > 0 else {
+      throw PaymentsError(.invalidAmount, "the amount must be greater than 0, got \(request.amount)")
+    }
     guard let balance = try Wallet.balance(userId: request.userId, in: db) else {
       throw PaymentsError(.userNotFound, "user \(request.userId) does not exist")
     }

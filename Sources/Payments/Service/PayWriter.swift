@@ -16,12 +16,13 @@ enum PayWriter {
     // The key first: a retry of a payment that emptied the wallet is a duplicate, not
     // an insufficient balance. It also sees an earlier request of the same group (the same
     // transaction).
-    if try PaymentView.exists(userId: request.userId, scheduleId: request.scheduleId, in: db),
+    let standing = try Wallet.payStanding(userId: request.userId, scheduleId: request.scheduleId, in: db)
+    if standing.keyTaken,
       let existing = try PaymentView.fetch(userId: request.userId, scheduleId: request.scheduleId, in: db)
     {
       return try duplicate(of: existing, for: request)
     }
-    return try insertPayment(request, envelope: envelope, at: now, in: db)
+    return try insertPayment(request, balance: standing.balance, envelope: envelope, at: now, in: db)
   }
 
   private static func duplicate(of existing: PaymentView, for request: PayRequest) throws -> PayResult {
@@ -38,7 +39,7 @@ enum PayWriter {
   }
 
   private static func insertPayment(
-    _ request: PayRequest, envelope: EventEnvelope, at now: Date, in db: some SQLConnection
+    _ request: PayRequest, balance: Int64?, envelope: EventEnvelope, at now: Date, in db: some SQLConnection
   ) throws -> PayResult {
     // Every refusal is thrown before the first write: PayGroupCommit runs a group's requests
     // without savepoints and keeps going after a refusal. Checked here for a clear message
@@ -46,7 +47,7 @@ enum PayWriter {
     guard request.amount > 0 else {
       throw PaymentsError(.invalidAmount, "the amount must be greater than 0, got \(request.amount)")
     }
-    guard let balance = try Wallet.balance(userId: request.userId, in: db) else {
+    guard let balance else {
       throw PaymentsError(.userNotFound, "user \(request.userId) does not exist")
     }
     guard balance >= request.amount else {

@@ -50,14 +50,6 @@ extension PaymentView {
     try db.query(byKey, [userId, scheduleId]).first.map(decode)
   }
 
-  /// Whether a payment holds the idempotency key: one index probe, no join, for `pay`,
-  /// where the answer is almost always no.
-  static func exists(userId: Int64, scheduleId: Int64, in db: some SQLConnection) throws -> Bool {
-    try db.value(
-      Bool.self, "SELECT EXISTS (SELECT 1 FROM payments WHERE user_id = ? AND schedule_id = ?)", [userId, scheduleId])
-      ?? false
-  }
-
   /// Whether `seat` of `scheduleId` is held by a reservation (a cancelled one frees it).
   static func isSeatReserved(_ seat: String, scheduleId: Int64, in db: some SQLConnection) throws -> Bool {
     try db.value(

@@ -36,6 +36,24 @@ enum Wallet {
     return try db.value(Int64.self, "SELECT balance FROM wallets WHERE user_id = ?" + lock, [userId])
   }
 
+  /// What `pay` decides from, in one statement: the wallet's balance (nil: no such user),
+  /// locked as `balance(userId:)` locks it, and whether a payment holds the idempotency key
+  /// (userId, scheduleId). A wallet exists for every user who can hold a payment.
+  static func payStanding(
+    userId: Int64, scheduleId: Int64, in db: some SQLConnection
+  ) throws -> (balance: Int64?, keyTaken: Bool) {
+    let lock = db.engine == .postgres ? " FOR UPDATE OF w" : ""
+    guard
+      let row = try db.query(
+        """
+        SELECT w.balance, EXISTS (SELECT 1 FROM payments p WHERE p.user_id = w.user_id AND p.schedule_id = ?)
+        FROM wallets w WHERE w.user_id = ?
+        """ + lock, [scheduleId, userId]
+      ).first
+    else { return (nil, false) }
+    return (row[0], row[1])
+  }
+
   /// Adds `amount` (negative for a debit) to the wallet of `userId` and writes its ledger
   /// row. Returns the new balance. The arithmetic is done here, checked: SQLite would
   /// turn an overflowing integer sum into a floating-point value.

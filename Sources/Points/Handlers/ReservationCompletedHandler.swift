@@ -144,14 +144,17 @@ public struct ReservationCompletedHandler: SagaMessageHandler {
     // Duplicates first, before anything else can differ: the outcome was decided once and
     // is only re-announced, with the recorded values even if this copy of the event
     // disagrees (the first copy is the one the decision was made on).
-    if let reward = try PointsStore.reward(userId: event.userId, paymentId: event.paymentId, in: db) {
+    let standing = try PointsStore.standing(userId: event.userId, paymentId: event.paymentId, in: db)
+    if standing.rewarded, let reward = try PointsStore.reward(userId: event.userId, paymentId: event.paymentId, in: db)
+    {
       let id = try context.emit(reward.event, in: db)
       return Decision(
         outcome: .duplicate, step: .reannouncementAnswered,
         text: "already rewarded \(reward.amount) points (point \(reward.pointId)): PointRewardCompleted sent again",
         outboxIds: [id])
     }
-    if let failure = try PointsStore.failure(userId: event.userId, paymentId: event.paymentId, in: db) {
+    if standing.failed, let failure = try PointsStore.failure(userId: event.userId, paymentId: event.paymentId, in: db)
+    {
       guard paymentsPeer.isIdempotent else {
         // A second CompensatePayment would be a second refund on such a peer.
         let id = try context.emit(failure.failedEvent, in: db)
@@ -169,7 +172,7 @@ public struct ReservationCompletedHandler: SagaMessageHandler {
     }
 
     // The report's NotFoundException: no retry can create the account, so fail for good.
-    guard let balance = try PointsStore.balance(userId: event.userId, in: db) else {
+    guard let balance = standing.balance else {
       return try fail(
         event, SagaError(.userNotEnrolled, "user \(event.userId) has no point account"), context: context, in: db)
     }

@@ -12,6 +12,24 @@ enum PointsStore {
     try db.value(Int64.self, "SELECT balance FROM point_accounts WHERE user_id = ?", [userId])
   }
 
+  /// What a reward is decided from, in one statement (one round trip on PostgreSQL, where
+  /// three lookups were three): whether (user, payment) was rewarded or failed already, and
+  /// the account's balance (nil: not enrolled).
+  static func standing(
+    userId: Int64, paymentId: Int64, in db: some SQLConnection
+  ) throws -> (rewarded: Bool, failed: Bool, balance: Int64?) {
+    guard
+      let row = try db.query(
+        """
+        SELECT EXISTS (SELECT 1 FROM point_ledger WHERE user_id = ? AND payment_id = ?),
+               EXISTS (SELECT 1 FROM reward_failures WHERE user_id = ? AND payment_id = ?),
+               (SELECT balance FROM point_accounts WHERE user_id = ?)
+        """, [userId, paymentId, userId, paymentId, userId]
+      ).first
+    else { return (false, false, nil) }
+    return (row[0], row[1], row[2])
+  }
+
   /// Creates an empty account unless one exists; true when it was created.
   static func enroll(userId: Int64, at now: Date, in db: some SQLConnection) throws -> Bool {
     try db.execute(

@@ -145,4 +145,25 @@ struct RecordProcessorTests {
     #expect(entries.map(\.attempts) == [1])
     _ = dir
   }
+
+  @Test("without savepoints the batch's claims are one statement: a copy in the batch or a redelivery runs nothing")
+  func optimisticClaims() async throws {
+    let dir = try TemporaryDirectory()
+    let database = try SagaDatabase(
+      StorageConfiguration(path: dir.path + "/points.sqlite"), migrations: RecordingHandler.migrations)
+    let handler = ScriptedHandler(failures: [:])
+    let processor = RecordProcessor(handler: handler, service: .points, policy: .standard, logger: silentLogger)
+    let now = Date(timeIntervalSince1970: 1_767_225_600)
+    let first = try await database.write { db in
+      try processor.apply([record(1), record(2), record(1)], firstAttempt: 1, now: now, in: db, isolated: false)
+    }
+    #expect(first.applied == 2 && first.duplicates == 1)
+    let second = try await database.write { db in
+      try processor.apply([record(2), record(3)], firstAttempt: 1, now: now, in: db, isolated: false)
+    }
+    #expect(second.applied == 1 && second.duplicates == 1)
+    #expect(handler.state.withLock { $0.runs } == [1: 1, 2: 1, 3: 1])
+    #expect(try await database.read { db in try Inbox.count(in: db) } == 3)
+    _ = dir
+  }
 }

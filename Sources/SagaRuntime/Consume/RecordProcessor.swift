@@ -82,6 +82,7 @@ struct RecordProcessor: Sendable {
     afterCommit: CommitActions? = nil, isolated: Bool = true, known: NeedsIsolation? = nil
   ) throws -> BatchResult {
     var result = BatchResult()
+    let claims = isolated ? nil : try claimAll(records, now: now, in: db)
     for (index, record) in records.enumerated() {
       let attempt = index == 0 ? firstAttempt : 1
       let error: SagaError
@@ -90,7 +91,7 @@ struct RecordProcessor: Sendable {
       do {
         (outcome, span) = try run(
           record.message, attempt: attempt, now: now, in: db, afterCommit, isolated: isolated,
-          knownFailure: known?.index == index ? known?.failure : nil)
+          claimed: claims?[index], knownFailure: known?.index == index ? known?.failure : nil)
       } catch var failure as NeedsIsolation {
         failure.index = index
         throw failure
@@ -145,6 +146,22 @@ struct RecordProcessor: Sendable {
       }
     }
     return result
+  }
+
+  /// The inbox claims of a batch run without savepoints, in one statement rather than one
+  /// per record. Should it fail, the isolated run claims record by record, where a failure
+  /// is that record's own (no record is known to have failed: index -1).
+  private func claimAll(_ records: ArraySlice<Record>, now: Date, in db: any SQLConnection) throws -> [Bool] {
+    do {
+      return try Inbox.claimAll(
+        records.map { record in
+          Inbox.Claim(
+            eventId: record.message.deduplicationKey, topic: record.message.topic,
+            partition: record.message.partition, offset: record.message.offset)
+        }, group: group, at: now, in: db)
+    } catch {
+      throw NeedsIsolation(failure: SagaError.storage(error), index: -1)
+    }
   }
 
   /// Runs the due `entries` once each: success or a duplicate removes the entry, a
@@ -238,12 +255,13 @@ struct RecordProcessor: Sendable {
     CommitActions.schedule({ span.end() }, on: afterCommit)
   }
 
-  /// One run of `message`: inbox claim and handler in a savepoint, rolled back on failure.
+  /// One run of `message`: inbox claim (unless `claimed` says how the batch's claim went) and
+  /// handler in a savepoint, rolled back on failure.
   /// With tracing, under a consumer span (returned, for `report` to end) whose context the
   /// handler's log lines and emitted events carry, and a child span for the savepoint.
   private func run(
     _ message: InboundMessage, attempt: Int, now: Date, in db: any SQLConnection, _ afterCommit: CommitActions?,
-    isolated: Bool = true, knownFailure: SagaError? = nil
+    isolated: Bool = true, claimed: Bool? = nil, knownFailure: SagaError? = nil
   ) throws -> (RunOutcome, (any Span)?) {
     var outcome = RunOutcome.applied
     let group = self.group
@@ -263,9 +281,11 @@ struct RecordProcessor: Sendable {
       return (.failed(knownFailure), span)
     }
     let body = {
-      let claimed = try Inbox.claim(
-        group: group, eventId: message.deduplicationKey, topic: message.topic, partition: message.partition,
-        offset: message.offset, at: now, in: db)
+      let claimed =
+        try claimed
+        ?? Inbox.claim(
+          group: group, eventId: message.deduplicationKey, topic: message.topic, partition: message.partition,
+          offset: message.offset, at: now, in: db)
       guard claimed else {
         outcome = .duplicate
         return

@@ -26,6 +26,52 @@ public enum Inbox {
       [group, eventId, topic, partition, offset, now.millisecondsSinceEpoch]) == 1
   }
 
+  /// What `claimAll` claims: one consumed event.
+  public struct Claim: Sendable {
+    public var eventId: String
+    public var topic: String
+    public var partition: Int32
+    public var offset: Int64
+
+    public init(eventId: String, topic: String, partition: Int32, offset: Int64) {
+      self.eventId = eventId
+      self.topic = topic
+      self.partition = partition
+      self.offset = offset
+    }
+  }
+
+  /// `claim` for many events in one statement per 500 (a round trip each on PostgreSQL,
+  /// where one per event was two per saga): true where the event is new to `group`, false
+  /// where the group applied it already or an earlier element of `claims` has the same id.
+  public static func claimAll(
+    _ claims: some Collection<Claim>, group: String, at now: Date = Date(), in db: some SQLConnection
+  ) throws -> [Bool] {
+    var claimed: [Bool] = []
+    claimed.reserveCapacity(claims.count)
+    let millis = now.millisecondsSinceEpoch
+    for chunk in Array(claims).chunked(500) {
+      var arguments: [any SQLBindable] = []
+      arguments.reserveCapacity(chunk.count * 6)
+      for claim in chunk {
+        arguments += [group, claim.eventId, claim.topic, claim.partition, claim.offset, millis] as [any SQLBindable]
+      }
+      let rows = Array(repeating: "(?, ?, ?, ?, ?, ?)", count: chunk.count).joined(separator: ", ")
+      var inserted = Set<String>()
+      for row in try db.query(
+        """
+        INSERT INTO inbox (consumer_group, event_id, topic, "partition", "offset", processed_at)
+        VALUES \(rows) ON CONFLICT DO NOTHING RETURNING event_id
+        """, arguments)
+      {
+        inserted.insert(try row.decode(0))
+      }
+      // The inserted row belongs to the first element with its id; later ones are copies.
+      for claim in chunk { claimed.append(inserted.remove(claim.eventId) != nil) }
+    }
+    return claimed
+  }
+
   /// Whether `group` has already applied `eventId`, without claiming it.
   public static func contains(group: String, eventId: String, in db: some SQLConnection) throws -> Bool {
     try db.value(
@@ -44,5 +90,12 @@ public enum Inbox {
   /// How many events the inbox remembers, for tests and diagnostics.
   public static func count(in db: some SQLConnection) throws -> Int {
     try db.value(Int.self, "SELECT COUNT(*) FROM inbox") ?? 0
+  }
+}
+
+extension Array {
+  /// Consecutive slices of at most `size` elements.
+  fileprivate func chunked(_ size: Int) -> [ArraySlice<Element>] {
+    stride(from: 0, to: count, by: size).map { self[$0..<Swift.min($0 + size, count)] }
   }
 }

@@ -89,7 +89,7 @@ extension PaymentView {
   static func setRewarded(
     paymentId: Int64, rewardAmount: Int64, pointId: Int64, at now: Date, in db: some SQLConnection
   ) throws {
-    try db.execute(
+    try db.executeDeferred(
       "UPDATE payments SET status = ?, reward_amount = ?, point_id = ?, updated_at = ? WHERE id = ?",
       [
         PaymentStatus.rewarded.rawValue, rewardAmount, pointId, now.paymentsMilliseconds, paymentId,

@@ -9,8 +9,8 @@ extension SagaStep {
     _ step: Kind, paymentId: Int64, outcome: String, message: InboundMessage? = nil, eventId: String? = nil,
     at now: Date, in db: some SQLConnection
   ) throws {
-    // Cached: one step per pay and per saga event.
-    try db.execute(
+    // Deferred: on PostgreSQL it rides with the next statement.
+    try db.executeDeferred(
       """
       INSERT INTO saga_steps (payment_id, at, step, topic, "partition", "offset", event_id, outcome)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?)

@@ -78,10 +78,12 @@ enum Wallet {
     }
     let millis = now.paymentsMilliseconds
     // Cached: every payment and refund runs both.
-    try db.execute(
+    // Deferred: on PostgreSQL both ride with the next statement (the outbox row's, in `pay`).
+    try db.executeDeferred(
       "INSERT INTO wallet_ledger (user_id, amount, kind, payment_id, created_at) VALUES (?, ?, ?, ?, ?)",
       [userId, amount, kind.rawValue, paymentId, millis])
-    try db.execute("UPDATE wallets SET balance = ?, updated_at = ? WHERE user_id = ?", [newBalance, millis, userId])
+    try db.executeDeferred(
+      "UPDATE wallets SET balance = ?, updated_at = ? WHERE user_id = ?", [newBalance, millis, userId])
     return newBalance
   }
 }

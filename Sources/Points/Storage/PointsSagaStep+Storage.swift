@@ -9,8 +9,8 @@ extension PointsSagaStep {
     _ step: Kind, paymentId: Int64, message: InboundMessage, outcome: String, outboxIds: [Int64], at now: Date,
     in db: some SQLConnection
   ) throws {
-    // Cached: one row per ReservationCompleted handled, on the consume loop's hot path.
-    try db.execute(
+    // Deferred: on PostgreSQL it rides with the next statement (the record's end flushes it).
+    try db.executeDeferred(
       """
       INSERT INTO point_saga_steps
         (payment_id, at, step, topic, "partition", "offset", event_id, outcome, outbox_ids)

@@ -86,12 +86,13 @@ enum PointsStore {
     _ event: ReservationCompleted, amount: Int64, at now: Date, in db: some SQLConnection
   ) throws -> PointReward {
     let createdAt = RFC3339Timestamp.milliseconds(of: now)
+    // The balance first, deferred: on PostgreSQL it rides with the ledger row's INSERT.
+    try db.executeDeferred("UPDATE point_accounts SET balance = balance + ? WHERE user_id = ?", [amount, event.userId])
     let pointId = try db.insertReturningID(
       """
       INSERT INTO point_ledger (user_id, payment_id, reservation_id, paid_amount, amount, created_at)
       VALUES (?, ?, ?, ?, ?, ?)
       """, [event.userId, event.paymentId, event.reservationId, event.paidAmount, amount, createdAt])
-    try db.execute("UPDATE point_accounts SET balance = balance + ? WHERE user_id = ?", [amount, event.userId])
     return PointReward(
       pointId: pointId, userId: event.userId, paymentId: event.paymentId, reservationId: event.reservationId,
       paidAmount: event.paidAmount, amount: amount, createdAt: RFC3339Timestamp.date(milliseconds: createdAt))

@@ -293,6 +293,8 @@ struct RecordProcessor: Sendable {
       let context = MessageContext(
         envelope: message.envelope, service: service, now: now, afterCommit: afterCommit, trace: trace)
       try handler.handle(message, context: context, in: db)
+      // What the handler deferred fails here, as this record's failure, not the next one's.
+      try db.flushDeferred()
     }
     try within(span) {
       guard isolated else {

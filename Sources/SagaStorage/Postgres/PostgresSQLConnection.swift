@@ -34,6 +34,8 @@ public final class PostgresSQLConnection: SQLConnection, Sendable {
 
   public let location: String
   private let patience: Duration
+  /// Writes held for the next statement; one transaction uses the connection at a time.
+  private let deferred = Mutex(DeferredWrites())
 
   /// Whether the connection is gone (server restart, network): the engine then opens a new one.
   public var isClosed: Bool { connection.isClosed }
@@ -41,6 +43,25 @@ public final class PostgresSQLConnection: SQLConnection, Sendable {
   @discardableResult
   public func execute(_ sql: String, _ arguments: [any SQLBindable]) throws -> Int {
     try run(sql, arguments).metadata.rows ?? 0
+  }
+
+  /// Holds the write back until the next statement, which carries it (see ``DeferredWrites``
+  /// for what is merged and what is sent first).
+  public func executeDeferred(_ sql: String, _ arguments: [any SQLBindable]) throws {
+    guard let write = DeferredWrites.write(sql, arguments.map(\.sqlValue)) else {
+      try execute(sql, arguments)
+      return
+    }
+    if !deferred.withLock({ $0.accepts(write) }) { try flushDeferred() }
+    deferred.withLock { $0.hold(write) }
+  }
+
+  /// Sends the held writes now, as one statement.
+  public func flushDeferred() throws {
+    let writes = deferred.withLock { $0.take() }
+    guard !writes.isEmpty else { return }
+    let merged = DeferredWrites.merged(writes, before: nil)
+    _ = try send(merged.sql, merged.arguments, reported: merged.sql)
   }
 
   public func query(_ sql: String, _ arguments: [any SQLBindable]) throws -> [SQLRow] {
@@ -64,6 +85,7 @@ public final class PostgresSQLConnection: SQLConnection, Sendable {
   /// Commits the open transaction. PostgreSQL answers a COMMIT of a transaction that a failed
   /// statement aborted with ROLLBACK and no error: that must not pass for a commit.
   public func commit() throws {
+    try flushDeferred()
     let tag: String
     do {
       tag = try answer(connection.query(PostgresQuery(unsafeSQL: "COMMIT"), logger: logger)).metadata.command
@@ -120,10 +142,26 @@ public final class PostgresSQLConnection: SQLConnection, Sendable {
     return statements
   }
 
+  /// Runs `sql`, carrying the held writes in front of it when it can (else they go first).
+  /// A rollback drops them: they belong to what it undoes.
   private func run(_ sql: String, _ arguments: [any SQLBindable]) throws -> PostgresQueryResult {
-    var binds = PostgresBindings(capacity: arguments.count)
-    for argument in arguments {
-      switch argument.sqlValue {
+    let values = arguments.map(\.sqlValue)
+    let writes = deferred.withLock { held -> [DeferredWrites.Write] in
+      if sql.hasPrefix("ROLLBACK") || sql.hasPrefix("BEGIN") { _ = held.take() }
+      return held.isEmpty || !held.canPrecede(sql) ? [] : held.take()
+    }
+    if writes.isEmpty {
+      try flushDeferred()
+      return try send(sql, values, reported: sql)
+    }
+    let merged = DeferredWrites.merged(writes, before: (sql, values))
+    return try send(merged.sql, merged.arguments, reported: merged.sql)
+  }
+
+  private func send(_ sql: String, _ values: [SQLValue], reported: String) throws -> PostgresQueryResult {
+    var binds = PostgresBindings(capacity: values.count)
+    for value in values {
+      switch value {
       case .null: binds.appendNull()
       case .integer(let number): binds.append(number)
       case .real(let number): binds.append(number)
@@ -135,7 +173,7 @@ public final class PostgresSQLConnection: SQLConnection, Sendable {
     do {
       return try answer(connection.query(query, logger: logger))
     } catch {
-      throw StorageError(postgres: error, location: location, statement: sql)
+      throw StorageError(postgres: error, location: location, statement: reported)
     }
   }
 

@@ -13,6 +13,15 @@ public protocol SQLConnection {
   @discardableResult
   func execute(_ sql: String, _ arguments: [any SQLBindable]) throws -> Int
 
+  /// Runs a write whose row count nobody needs, now or with the connection's next statement
+  /// (PostgreSQL holds it back so that both cost one round trip; SQLite runs it at once).
+  /// Its error may therefore come from a later call in the same transaction: where a failure
+  /// must be pinned on what caused it (one record of a batch), call `flushDeferred()` first.
+  func executeDeferred(_ sql: String, _ arguments: [any SQLBindable]) throws
+
+  /// Sends the writes `executeDeferred` held back, now.
+  func flushDeferred() throws
+
   /// Runs a query; returns its rows.
   func query(_ sql: String, _ arguments: [any SQLBindable]) throws -> [SQLRow]
 
@@ -36,6 +45,10 @@ public enum SQLEngine: String, Sendable, Hashable, CaseIterable {
 }
 
 extension SQLConnection {
+  public func executeDeferred(_ sql: String, _ arguments: [any SQLBindable]) throws { try execute(sql, arguments) }
+
+  public func flushDeferred() throws {}
+
   @discardableResult
   public func execute(_ sql: String) throws -> Int { try execute(sql, []) }
 

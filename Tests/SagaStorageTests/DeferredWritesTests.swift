@@ -1,0 +1,102 @@
+import Foundation
+import SagaTestSupport
+import Testing
+
+@testable import SagaStorage
+
+/// `executeDeferred`: PostgreSQL holds writes back and sends them as CTEs with the next
+/// statement; SQLite runs them at once. Either way a transaction must see what it wrote.
+@Suite("Deferred writes", .postgresServer, .timeLimit(.minutes(2)))
+struct DeferredWritesTests {
+  private static let insert = """
+    INSERT INTO inbox (consumer_group, event_id, topic, "partition", "offset", processed_at)
+    VALUES (?, ?, 'reservation-completed', 0, ?, 0)
+    """
+  private static let bump = #"UPDATE inbox SET "offset" = "offset" + 10 WHERE consumer_group = ?"#
+
+  @Test(
+    "held inserts and updates apply in order: an update sees the rows held before it, two updates both count",
+    arguments: SQLEngine.allCases)
+  func order(engine: SQLEngine) async throws {
+    try await withDatabase(on: engine) { database in
+      let offsets = try await database.write { db -> [Int64] in
+        try db.executeDeferred(Self.insert, ["g", "e-1", 1])
+        try db.executeDeferred(Self.insert, ["g", "e-2", 2])
+        try db.executeDeferred(Self.bump, ["g"])
+        try db.executeDeferred(Self.bump, ["g"])
+        // An outbox row's INSERT names no held table: on PostgreSQL the last update rides with it.
+        _ = try Outbox.append(message(), in: db)
+        return try db.query(#"SELECT "offset" FROM inbox ORDER BY event_id"#).map { try $0.decode(0) }
+      }
+      #expect(offsets == [21, 22])
+    }
+  }
+
+  @Test(
+    "a held write commits with its transaction and is dropped with a savepoint that rolls back",
+    arguments: SQLEngine.allCases)
+  func commitAndRollback(engine: SQLEngine) async throws {
+    try await withDatabase(on: engine) { database in
+      try await database.write { db in
+        try db.executeDeferred(Self.insert, ["g", "kept", 1])
+        try db.savepoint {
+          try db.executeDeferred(Self.insert, ["g", "undone", 2])
+          return .rollback
+        }
+        try db.executeDeferred(Self.insert, ["g", "last", 3])
+      }
+      let ids = try await database.read { db in
+        try db.query("SELECT event_id FROM inbox ORDER BY event_id").map { row -> String in try row.decode(0) }
+      }
+      #expect(ids == ["kept", "last"])
+    }
+  }
+
+  @Test("a held write that fails fails at the latest in flushDeferred, as a constraint error", arguments: SQLEngine.allCases)
+  func failure(engine: SQLEngine) async throws {
+    try await withDatabase(on: engine) { database in
+      try await database.write { db in _ = try db.executeDeferred(Self.insert, ["g", "e-1", 1]) }
+      let error = await #expect(throws: StorageError.self) {
+        try await database.write { db in
+          try db.executeDeferred(Self.insert, ["g", "e-1", 2])
+          try db.flushDeferred()
+        }
+      }
+      #expect(error?.kind == .constraint)
+      #expect(try await database.read { db in try Inbox.count(in: db) } == 1)
+    }
+  }
+
+  @Test("what is held, what goes in front of what, and the merged statement")
+  func rules() throws {
+    let insert = try #require(DeferredWrites.write(#"INSERT INTO "Outbox" (a) VALUES (?)"#, [1]))
+    #expect(insert.table == "outbox" && !insert.isUpdate)
+    let update = try #require(DeferredWrites.write("UPDATE wallets SET balance = ? WHERE user_id = ?", [5, 7]))
+    #expect(update.table == "wallets" && update.isUpdate)
+    #expect(DeferredWrites.write("UPDATE t SET a = (SELECT max(a) FROM u)", []) == nil)
+    #expect(DeferredWrites.write("DELETE FROM t WHERE id = ?", [1]) == nil)
+    #expect(DeferredWrites.write("INSERT INTO t SELECT * FROM u", []) == nil)
+
+    var held = DeferredWrites()
+    held.hold(insert)
+    #expect(held.accepts(try #require(DeferredWrites.write("INSERT INTO outbox (a) VALUES (?)", [2]))))
+    #expect(!held.accepts(try #require(DeferredWrites.write("UPDATE outbox SET a = 1", []))))
+    held.hold(update)
+    #expect(!held.accepts(update), "a second update of wallets waits for the first to be sent")
+    #expect(held.canPrecede("INSERT INTO point_saga_steps (outbox_ids) VALUES (?)"))
+    #expect(!held.canPrecede("SELECT balance FROM Wallets WHERE user_id = ?"))
+    #expect(!held.canPrecede(#"SELECT * FROM "outbox""#))
+    #expect(!held.canPrecede("SAVEPOINT saga"))
+    #expect(!held.canPrecede("WITH x AS (SELECT 1) SELECT * FROM x"))
+
+    let merged = DeferredWrites.merged(held.take(), before: ("SELECT ? FROM users", [9]))
+    #expect(
+      merged.sql
+        == #"WITH d1 AS (INSERT INTO "Outbox" (a) VALUES (?)), d2 AS (UPDATE wallets SET balance = ? WHERE user_id = ?) SELECT ? FROM users"#
+    )
+    #expect(merged.arguments == [1, 5, 7, 9])
+    #expect(held.isEmpty)
+    let alone = DeferredWrites.merged([insert, update], before: nil)
+    #expect(alone.sql.hasSuffix(") UPDATE wallets SET balance = ? WHERE user_id = ?") && alone.arguments == [1, 5, 7])
+  }
+}

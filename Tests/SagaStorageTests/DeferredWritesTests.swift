@@ -52,7 +52,9 @@ struct DeferredWritesTests {
     }
   }
 
-  @Test("a held write that fails fails at the latest in flushDeferred, as a constraint error", arguments: SQLEngine.allCases)
+  @Test(
+    "a held write that fails fails at the latest in flushDeferred, as a constraint error", arguments: SQLEngine.allCases
+  )
   func failure(engine: SQLEngine) async throws {
     try await withDatabase(on: engine) { database in
       try await database.write { db in _ = try db.executeDeferred(Self.insert, ["g", "e-1", 1]) }

@@ -64,6 +64,29 @@ extension PaymentView {
     _ request: PayRequest, envelope: EventEnvelope, at now: Date, in db: some SQLConnection
   ) throws -> (reservationId: Int64, paymentId: Int64) {
     let millis = now.paymentsMilliseconds
+    if db.engine == .postgres {
+      // Both rows in one statement, one round trip (Docs/storage-engines.md, "Round trips").
+      let row = try db.query(
+        """
+        WITH r AS (
+          INSERT INTO reservations (user_id, schedule_id, seat, status, created_at, updated_at)
+          VALUES (?, ?, ?, ?, ?, ?) RETURNING id)
+        INSERT INTO payments (user_id, reservation_id, schedule_id, amount, status, trace_id, traceparent,
+                              correlation_id, created_at, updated_at)
+        VALUES (?, (SELECT id FROM r), ?, ?, ?, ?, ?, ?, ?, ?)
+        RETURNING reservation_id, id
+        """,
+        [
+          request.userId, request.scheduleId, request.seat, ReservationStatus.reserved.rawValue, millis, millis,
+          request.userId, request.scheduleId, request.amount, PaymentStatus.paid.rawValue, envelope.trace.traceId,
+          envelope.trace.traceparent, envelope.correlationId, millis, millis,
+        ]
+      ).first
+      guard let row else {
+        throw StorageError(kind: .other, code: 0, path: db.location, message: "INSERT of a payment returned no id")
+      }
+      return (try row.decode(0), try row.decode(1))
+    }
     let reservationId = try db.insertReturningID(
       """
       INSERT INTO reservations (user_id, schedule_id, seat, status, created_at, updated_at)

@@ -166,4 +166,53 @@ struct RecordProcessorTests {
     #expect(try await database.read { db in try Inbox.count(in: db) } == 3)
     _ = dir
   }
+
+  @Test("a deferred write that fails with a later record's statement is nobody's: the isolated rerun runs them all")
+  func deferredFailureUnattributed() async throws {
+    let dir = try TemporaryDirectory()
+    let database = try SagaDatabase(
+      StorageConfiguration(path: dir.path + "/points.sqlite"), migrations: RecordingHandler.migrations)
+    // Payment 2 is applied already: its handler's deferred INSERT breaks the primary key.
+    try await database.write { db in _ = try db.execute("INSERT INTO applied (payment_id, paid) VALUES (2, 100)") }
+    let handler = DeferringHandler()
+    let processor = RecordProcessor(handler: handler, service: .points, policy: .standard, logger: silentLogger)
+    let batch: ArraySlice = [record(1), record(2), record(3)]
+    let now = Date(timeIntervalSince1970: 1_767_225_600)
+    let failure = await #expect(throws: NeedsIsolation.self) {
+      try await database.write { db in
+        try processor.apply(batch, firstAttempt: 1, now: now, in: DeferringConnection(db), isolated: false)
+      }
+    }
+    #expect(failure?.index == -1, "payment 2's write failed with payment 3's statement; neither is to blame")
+    let result = try await database.write { db in
+      try processor.apply(batch, firstAttempt: 1, now: now, in: DeferringConnection(db), known: failure)
+    }
+    #expect(result.applied == 2 && result.deadLettered == 1)
+    #expect(handler.runs.withLock { $0 } == [1: 2, 2: 2, 3: 2])
+    let applied = try await database.read { db in
+      try db.query("SELECT payment_id FROM applied ORDER BY payment_id").map { row -> Int64 in try row.decode(0) }
+    }
+    #expect(applied == [1, 2, 3])
+    _ = dir
+  }
+}
+
+/// Applies a payment with a deferred INSERT, as the services' steps and balances are.
+private final class DeferringHandler: SagaMessageHandler {
+  let consumerGroup = SagaConsumerGroup.pointsService
+  let runs = Mutex<[Int64: Int]>([:])
+
+  func handle(_ message: InboundMessage, context: MessageContext, in db: any SQLConnection) throws(SagaError) {
+    let event = try EventCodec.decode(ReservationCompleted.self, from: message.value ?? [])
+    runs.withLock { $0[event.paymentId, default: 0] += 1 }
+    do {
+      // A statement of this record's own, which the previous record's held write rides with.
+      _ = try db.query("SELECT COUNT(*) FROM applied")
+      // Last, as the services' saga steps: held until the next record's first statement.
+      try db.executeDeferred(
+        "INSERT INTO applied (payment_id, paid) VALUES (?, ?)", [event.paymentId, event.paidAmount])
+    } catch {
+      throw SagaError.storage(error)
+    }
+  }
 }

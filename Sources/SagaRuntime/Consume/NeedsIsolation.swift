@@ -6,6 +6,10 @@ import SagaCore
 struct NeedsIsolation: Error {
   /// What the record's run threw.
   var failure: SagaError
-  /// The failed record's position in the batch that was passed to `apply`.
+  /// The failed record's position in the batch that was passed to `apply`; -1 when the
+  /// failure cannot be pinned on one record (the batch's inbox claims, or a write one record
+  /// deferred that failed with a later record's statement): the isolated run then runs all.
   var index = 0
+  /// Set where the failure happens when it is not the running record's own.
+  var unattributed = false
 }

@@ -56,6 +56,8 @@ public final class PostgresSQLConnection: SQLConnection, Sendable {
     deferred.withLock { $0.hold(write) }
   }
 
+  public var hasDeferredWrites: Bool { deferred.withLock { !$0.isEmpty } }
+
   /// Sends the held writes now, as one statement.
   public func flushDeferred() throws {
     let writes = deferred.withLock { $0.take() }

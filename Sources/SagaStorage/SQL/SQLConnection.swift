@@ -22,6 +22,9 @@ public protocol SQLConnection {
   /// Sends the writes `executeDeferred` held back, now.
   func flushDeferred() throws
 
+  /// Whether writes are held back (the next statement's failure may be theirs).
+  var hasDeferredWrites: Bool { get }
+
   /// Runs a query; returns its rows.
   func query(_ sql: String, _ arguments: [any SQLBindable]) throws -> [SQLRow]
 
@@ -48,6 +51,8 @@ extension SQLConnection {
   public func executeDeferred(_ sql: String, _ arguments: [any SQLBindable]) throws { try execute(sql, arguments) }
 
   public func flushDeferred() throws {}
+
+  public var hasDeferredWrites: Bool { false }
 
   @discardableResult
   public func execute(_ sql: String) throws -> Int { try execute(sql, []) }

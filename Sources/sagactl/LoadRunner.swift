@@ -79,6 +79,7 @@ struct LoadRunner: Sendable {
     let deadline = ContinuousClock.now + plan.settleTimeout
     while !pending.isEmpty {
       let ranges = Self.ranges(pending)
+      let waiting = Set(pending)
       try parallel(count: ranges.count) { client, index in
         let range = ranges[index]
         let reply = try client.send(
@@ -86,7 +87,9 @@ struct LoadRunner: Sendable {
             .payments, ["from": .integer(range.lowerBound), "to": .integer(range.upperBound)], json: true))
         guard let page: AdminJSON.Payments = Self.decode(reply) else { return }
         let ended = page.payments.compactMap { payment -> (Int64, Finished)? in
-          guard Self.terminalStates.contains(payment.status), let created = Self.date(payment.createdAt),
+          // Another client's payment in the range is not this run's.
+          guard waiting.contains(payment.paymentId), Self.terminalStates.contains(payment.status),
+            let created = Self.date(payment.createdAt),
             let updated = Self.date(payment.updatedAt)
           else { return nil }
           return (payment.paymentId, Finished(status: payment.status, created: created, updated: updated))

@@ -50,6 +50,33 @@ struct LoadCommandTests {
     #expect(refunded.wallet == Int64(10 * 10_000))
   }
 
+  @Test("two loads at once: each reports its own payments, not the other's in between (its polls read id ranges)")
+  func concurrentLoads() async throws {
+    let dev = try DevDaemon()
+    let (daemon, socket) = (dev.process, dev.socket)
+    defer { daemon.killIfRunning() }
+    try await waitForAdminSocket(socket, of: daemon)
+    let binary = try sagactlBinary()
+    async let first = run(
+      binary,
+      [
+        "load", "--socket", socket, "--payments", "40", "--users", "4", "--concurrency", "4", "--first-user", "2000",
+        "--json",
+      ], timeout: .seconds(120))
+    async let second = run(
+      binary,
+      [
+        "load", "--socket", socket, "--payments", "40", "--users", "4", "--concurrency", "4", "--first-user", "3000",
+        "--json",
+      ], timeout: .seconds(120))
+    for result in try await [first, second] {
+      #expect(result.status == 0, "\(result.stderr)")
+      let report = try JSONDecoder().decode(Report.self, from: Data(result.stdout.utf8))
+      #expect(report.payments == 40)
+      #expect(report.outcomes == ["REWARDED": 40])
+    }
+  }
+
   @Test("SIGTERM in the middle of a load: sagad exits 0; restarted, every payment completes and verify is clean")
   func sigtermDuringLoad() async throws {
     let setup = try await ConfiguredDaemon.make()

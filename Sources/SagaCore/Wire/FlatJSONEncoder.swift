@@ -7,10 +7,10 @@
 /// .withoutEscapingSlashes]` writes (EventCodecTests compares them). Anything it does not
 /// handle the same way (nested containers, floating point, strings with control
 /// characters) makes `encode` return nil, and the caller uses JSONEncoder.
-struct FlatJSONEncoder {
+public struct FlatJSONEncoder {
   /// Compact JSON with sorted keys, or nil when `value` is not a flat object of the
   /// supported kinds.
-  static func encode(_ value: some Encodable) -> [UInt8]? {
+  public static func encode(_ value: some Encodable) -> [UInt8]? {
     let encoder = FieldCollector()
     do {
       try value.encode(to: encoder)

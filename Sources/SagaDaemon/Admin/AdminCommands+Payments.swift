@@ -1,3 +1,4 @@
+import Foundation
 import AdminProtocol
 import Payments
 import Points
@@ -131,7 +132,20 @@ extension AdminCommands {
         .usage, "--from \(from) --to \(to) spans \(to - from + 1) ids; at most \(Self.paymentsRangeLimit) per request")
     }
     let documents = try await payments.payments(ids: from...to).map(Self.document)
-    if request.json { return try Self.json(AdminJSON.Payments(payments: documents)) }
+    if request.json {
+      // Each document by the flat encoder (JSONEncoder's bytes at a fraction of its CPU: a
+      // poller asks for a thousand at a time, and JSONEncoder took a third of a second for
+      // 20,000, beside the sagas still running).
+      var bytes = Array(#"{"payments":["#.utf8)
+      for (index, document) in documents.enumerated() {
+        if index > 0 { bytes.append(UInt8(ascii: ",")) }
+        bytes += try FlatJSONEncoder.encode(document) ?? Array(Self.encoder.encode(document))
+      }
+      bytes += Array("]}".utf8)
+      var out = ReplyBuilder()
+      out.json(String(decoding: bytes, as: UTF8.self))
+      return out.finish()
+    }
     var out = ReplyBuilder()
     out.header(["PAYMENT", "USER", "AMOUNT", "STATUS", "REWARD", "REFUNDED", "UPDATED"])
     for payment in documents {
@@ -144,6 +158,12 @@ extension AdminCommands {
     }
     return out.finish(.ok, "\(documents.count) payments between \(from) and \(to)")
   }
+
+  private static let encoder: JSONEncoder = {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    return encoder
+  }()
 
   /// The widest id range one `payments` request may ask for: its reply stays a few hundred KB.
   static let paymentsRangeLimit: Int64 = 1_000

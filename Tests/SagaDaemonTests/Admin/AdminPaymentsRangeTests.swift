@@ -1,5 +1,6 @@
 import AdminProtocol
 import Foundation
+import SagaCore
 import SagaTestSupport
 import Testing
 
@@ -20,8 +21,14 @@ struct AdminPaymentsRangeTests {
       ids.append(try Self.decode(AdminJSON.Paid.self, reply).paymentId)
     }
 
-    let all = try Self.decode(AdminJSON.Payments.self, try await execute("payments --from \(ids[0]) --json"))
+    let reply = try await execute("payments --from \(ids[0]) --json")
+    let all = try Self.decode(AdminJSON.Payments.self, reply)
     #expect(all.payments.map(\.paymentId) == ids)
+    // Written by the flat encoder: byte for byte what JSONEncoder writes for every other reply.
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    #expect(reply.json == String(decoding: try encoder.encode(all), as: UTF8.self))
+    #expect(all.payments.allSatisfy { FlatJSONEncoder.encode($0) != nil }, "the flat path, not JSONEncoder's")
     let one = try Self.decode(AdminJSON.Payment.self, try await execute("payment \(ids[1]) --json"))
     #expect(all.payments[1] == one)
 

@@ -80,7 +80,9 @@ struct LoadRunner: Sendable {
     while !pending.isEmpty {
       let ranges = Self.ranges(pending)
       let waiting = Set(pending)
-      try parallel(count: ranges.count) { client, index in
+      // One range at a time: a thousand payments are a burst of work for sagad, and twenty
+      // at once took both cores from the sagas still running (their latency is measured).
+      try parallel(count: ranges.count, connections: 1) { client, index in
         let range = ranges[index]
         let reply = try client.send(
           AdminRequest(
@@ -159,14 +161,14 @@ struct LoadRunner: Sendable {
   /// threads, each with its own connection. The first connection failure stops the run:
   /// it means sagad went away, and a report would be wrong.
   private func parallel(
-    count: Int, _ body: @escaping @Sendable (AdminClient, Int) throws -> Void
+    count: Int, connections: Int? = nil, _ body: @escaping @Sendable (AdminClient, Int) throws -> Void
   ) throws(LoadError) {
     guard count > 0 else { return }
     let next = Atomic<Int>(0)
     let failure = Mutex<String?>(nil)
     let group = DispatchGroup()
     let plan = self.plan
-    for _ in 0..<min(plan.concurrency, count) {
+    for _ in 0..<min(connections ?? plan.concurrency, count) {
       group.enter()
       let thread = Thread {
         defer { group.leave() }

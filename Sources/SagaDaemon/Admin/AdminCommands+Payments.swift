@@ -1,5 +1,5 @@
-import Foundation
 import AdminProtocol
+import Foundation
 import Payments
 import Points
 import SagaCore

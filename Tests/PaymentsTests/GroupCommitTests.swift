@@ -103,12 +103,19 @@ struct GroupCommitTests {
     }
   }
 
-  @Test("a request that breaks the transaction is isolated: the rest of its group still commits")
-  func brokenTransactionIsolated() async throws {
-    try await GroupHarness.run { harness in
-      for user in [1, 7, 3] { try await harness.service.addUser(id: Int64(user), initialBalance: 100_000) }
-      // An SQL error (not a business refusal) whenever user 7 pays, on the writer only.
-      try await harness.database.sqlite!.writeWithoutTransaction { db in
+  /// How a test breaks user 7's pay inside the group's transaction, on the writer only.
+  enum Breaker: String, CaseIterable, CustomTestStringConvertible {
+    /// An SQL error (not a business refusal) when the payment row is inserted.
+    case sqlErrorOnPayment
+    /// The ledger row refused after the reservation and the payment were written, as a unique
+    /// key lost to another instance would be on PostgreSQL.
+    case constraintAfterWrites
+
+    var testDescription: String { rawValue }
+
+    func install(in db: Database) throws {
+      switch self {
+      case .sqlErrorOnPayment:
         db.add(
           function: DatabaseFunction("test_fail_for_user_7", argumentCount: 1, pure: false) { values in
             if Int64.fromDatabaseValue(values[0]) == 7 { throw InjectedFailure() }
@@ -119,34 +126,23 @@ struct GroupCommitTests {
           CREATE TEMP TRIGGER fail_user_7 BEFORE INSERT ON payments
           BEGIN SELECT test_fail_for_user_7(NEW.user_id); END
           """)
-      }
-      let results = try await harness.payInOneGroup([
-        PayRequest(userId: 1, scheduleId: 1, amount: 1_000), PayRequest(userId: 7, scheduleId: 1, amount: 1_000),
-        PayRequest(userId: 3, scheduleId: 1, amount: 1_000),
-      ])
-      #expect((try? results[0].get())?.status == .paid)
-      #expect(results[1].failure?.code == .storage)
-      #expect((try? results[2].get())?.status == .paid)
-      #expect(harness.service.payStatistics.splitGroups == 1)
-      #expect(try await harness.service.balance(userId: 7) == 100_000)
-      #expect(try await harness.count("SELECT COUNT(*) FROM payments WHERE user_id IN (1, 3)") == 2)
-      #expect(try await harness.service.verify() == [])
-    }
-  }
-
-  @Test("a constraint violation after a request's first writes undoes them all; the rest of its group still commits")
-  func constraintAfterWritesIsolated() async throws {
-    try await GroupHarness.run { harness in
-      for user in [1, 7, 3] { try await harness.service.addUser(id: Int64(user), initialBalance: 100_000) }
-      // The reservation and the payment of user 7 are written when the ledger row is refused,
-      // as a unique key lost to another instance would be on PostgreSQL.
-      try await harness.database.sqlite!.writeWithoutTransaction { db -> Void in
+      case .constraintAfterWrites:
         try db.execute(
           """
           CREATE TEMP TRIGGER refuse_ledger_7 BEFORE INSERT ON wallet_ledger WHEN NEW.user_id = 7
           BEGIN SELECT RAISE(ABORT, 'injected: ledger row refused'); END
           """)
       }
+    }
+  }
+
+  @Test(
+    "a request that breaks the transaction is isolated and leaves nothing behind; the rest of its group commits",
+    arguments: Breaker.allCases)
+  func brokenRequestIsolated(breaker: Breaker) async throws {
+    try await GroupHarness.run { harness in
+      for user in [1, 7, 3] { try await harness.service.addUser(id: Int64(user), initialBalance: 100_000) }
+      try await harness.database.sqlite!.writeWithoutTransaction { db in try breaker.install(in: db) }
       let results = try await harness.payInOneGroup([
         PayRequest(userId: 1, scheduleId: 1, amount: 1_000), PayRequest(userId: 7, scheduleId: 1, amount: 1_000),
         PayRequest(userId: 3, scheduleId: 1, amount: 1_000),

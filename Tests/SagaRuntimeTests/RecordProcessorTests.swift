@@ -22,13 +22,19 @@ struct RecordProcessorTests {
       timestampType: nil)
   }
 
+  /// A database with the handlers' tables in a temporary directory (alive as long as `dir`).
+  private static func pointsDatabase() throws -> (dir: TemporaryDirectory, database: SagaDatabase) {
+    let dir = try TemporaryDirectory()
+    let database = try SagaDatabase(
+      StorageConfiguration(path: dir.path + "/points.sqlite"), migrations: RecordingHandler.migrations)
+    return (dir, database)
+  }
+
   private func withProcessor(
     _ policy: RetryPolicy, failures: [Int64: Int],
     _ body: (RecordProcessor, SagaDatabase) async throws -> Void
   ) async throws {
-    let dir = try TemporaryDirectory()
-    let database = try SagaDatabase(
-      StorageConfiguration(path: dir.path + "/points.sqlite"), migrations: RecordingHandler.migrations)
+    let (dir, database) = try Self.pointsDatabase()
     let processor = RecordProcessor(
       handler: ScriptedHandler(failures: failures), service: .points, policy: policy, logger: silentLogger)
     try await body(processor, database)
@@ -121,9 +127,7 @@ struct RecordProcessorTests {
 
   @Test("without savepoints a failure rolls the batch back; the isolated rerun does not run the failed record again")
   func optimisticThenIsolated() async throws {
-    let dir = try TemporaryDirectory()
-    let database = try SagaDatabase(
-      StorageConfiguration(path: dir.path + "/points.sqlite"), migrations: RecordingHandler.migrations)
+    let (dir, database) = try Self.pointsDatabase()
     let handler = ScriptedHandler(failures: [2: 1])
     let policy = RetryPolicy(attempts: 3, initialDelay: .seconds(5), jitter: 0, inPlaceAttempts: 1)
     let processor = RecordProcessor(handler: handler, service: .points, policy: policy, logger: silentLogger)
@@ -148,9 +152,7 @@ struct RecordProcessorTests {
 
   @Test("without savepoints the batch's claims are one statement: a copy in the batch or a redelivery runs nothing")
   func optimisticClaims() async throws {
-    let dir = try TemporaryDirectory()
-    let database = try SagaDatabase(
-      StorageConfiguration(path: dir.path + "/points.sqlite"), migrations: RecordingHandler.migrations)
+    let (dir, database) = try Self.pointsDatabase()
     let handler = ScriptedHandler(failures: [:])
     let processor = RecordProcessor(handler: handler, service: .points, policy: .standard, logger: silentLogger)
     let now = Date(timeIntervalSince1970: 1_767_225_600)
@@ -169,9 +171,7 @@ struct RecordProcessorTests {
 
   @Test("a deferred write that fails with a later record's statement is nobody's: the isolated rerun runs them all")
   func deferredFailureUnattributed() async throws {
-    let dir = try TemporaryDirectory()
-    let database = try SagaDatabase(
-      StorageConfiguration(path: dir.path + "/points.sqlite"), migrations: RecordingHandler.migrations)
+    let (dir, database) = try Self.pointsDatabase()
     // Payment 2 is applied already: its handler's deferred INSERT breaks the primary key.
     try await database.write { db in _ = try db.execute("INSERT INTO applied (payment_id, paid) VALUES (2, 100)") }
     let handler = DeferringHandler()

@@ -12,23 +12,39 @@ final class DeferringConnection: SQLConnection {
   var engine: SQLEngine { base.engine }
   var location: String { base.location }
   var hasDeferredWrites: Bool { !held.isEmpty }
+  private(set) var lastFailureCarriedDeferredWrites = false
 
   func executeDeferred(_ sql: String, _ arguments: [any SQLBindable]) throws { held.append((sql, arguments)) }
 
   func flushDeferred() throws {
     let writes = held
     held = []
-    for (sql, arguments) in writes { try base.execute(sql, arguments) }
+    do {
+      for (sql, arguments) in writes { try base.execute(sql, arguments) }
+    } catch {
+      lastFailureCarriedDeferredWrites = true
+      throw error
+    }
   }
 
   func execute(_ sql: String, _ arguments: [any SQLBindable]) throws -> Int {
     try flushDeferred()
-    return try base.execute(sql, arguments)
+    return try own { try base.execute(sql, arguments) }
   }
 
   func query(_ sql: String, _ arguments: [any SQLBindable]) throws -> [SQLRow] {
     try flushDeferred()
-    return try base.query(sql, arguments)
+    return try own { try base.query(sql, arguments) }
+  }
+
+  /// A statement that carries no held write: its failure is its own.
+  private func own<T>(_ statement: () throws -> T) throws -> T {
+    do {
+      return try statement()
+    } catch {
+      lastFailureCarriedDeferredWrites = false
+      throw error
+    }
   }
 
   func savepoint(_ body: () throws -> SavepointCompletion) throws {

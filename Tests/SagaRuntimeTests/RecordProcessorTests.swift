@@ -169,6 +169,27 @@ struct RecordProcessorTests {
     _ = dir
   }
 
+  @Test("a record's own statement that fails after the earlier record's writes went out is that record's failure")
+  func ownFailureAttributed() async throws {
+    let (dir, database) = try Self.pointsDatabase()
+    let handler = DeferringHandler(breaking: 2)
+    let processor = RecordProcessor(handler: handler, service: .points, policy: .standard, logger: silentLogger)
+    let batch: ArraySlice = [record(1), record(2), record(3)]
+    let now = Date(timeIntervalSince1970: 1_767_225_600)
+    let failure = await #expect(throws: NeedsIsolation.self) {
+      try await database.write { db in
+        try processor.apply(batch, firstAttempt: 1, now: now, in: DeferringConnection(db), isolated: false)
+      }
+    }
+    #expect(failure?.index == 1, "payment 1's write went out with payment 2's first statement")
+    let result = try await database.write { db in
+      try processor.apply(batch, firstAttempt: 1, now: now, in: DeferringConnection(db), known: failure)
+    }
+    #expect(result.applied == 2 && result.deadLettered == 1)
+    #expect(handler.runs.withLock { $0 } == [1: 2, 2: 1, 3: 1], "payment 2 is not run again")
+    _ = dir
+  }
+
   @Test("a deferred write that fails with a later record's statement is nobody's: the isolated rerun runs them all")
   func deferredFailureUnattributed() async throws {
     let (dir, database) = try Self.pointsDatabase()
@@ -201,6 +222,10 @@ struct RecordProcessorTests {
 private final class DeferringHandler: SagaMessageHandler {
   let consumerGroup = SagaConsumerGroup.pointsService
   let runs = Mutex<[Int64: Int]>([:])
+  /// The payment whose handler runs a failing statement of its own (after its first one).
+  let breaking: Int64?
+
+  init(breaking: Int64? = nil) { self.breaking = breaking }
 
   func handle(_ message: InboundMessage, context: MessageContext, in db: any SQLConnection) throws(SagaError) {
     let event = try EventCodec.decode(ReservationCompleted.self, from: message.value ?? [])
@@ -208,6 +233,9 @@ private final class DeferringHandler: SagaMessageHandler {
     do {
       // A statement of this record's own, which the previous record's held write rides with.
       _ = try db.query("SELECT COUNT(*) FROM applied")
+      if event.paymentId == breaking {
+        try db.execute("INSERT INTO applied (payment_id, paid) VALUES (?, 0)", [event.paymentId - 1])
+      }
       // Last, as the services' saga steps: held until the next record's first statement.
       try db.executeDeferred(
         "INSERT INTO applied (payment_id, paid) VALUES (?, ?)", [event.paymentId, event.paidAmount])

@@ -304,7 +304,7 @@ struct RecordProcessor: Sendable {
       try handler.handle(message, context: context, in: db)
       // Isolated, what the handler deferred fails here, as this record's failure. Without
       // savepoints it rides with the next record's first statement (one round trip fewer
-      // per record on PostgreSQL); a failure then is nobody's in particular.
+      // per record on PostgreSQL); a failure of that statement is nobody's in particular.
       if isolated { try db.flushDeferred() }
     }
     try within(span) {
@@ -314,7 +314,8 @@ struct RecordProcessor: Sendable {
           return try body()
         } catch {
           undone = true
-          throw NeedsIsolation(failure: SagaError.storage(error), unattributed: inherited)
+          throw NeedsIsolation(
+            failure: SagaError.storage(error), unattributed: inherited && db.lastFailureCarriedDeferredWrites)
         }
       }
       try db.savepoint {

@@ -24,6 +24,8 @@ struct DeferredWrites {
   }
 
   private(set) var writes: [Write] = []
+  /// Whether the connection's last failed statement carried held writes.
+  var lastFailureCarriedWrites = false
 
   var isEmpty: Bool { writes.isEmpty }
 

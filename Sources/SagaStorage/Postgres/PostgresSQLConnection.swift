@@ -58,12 +58,14 @@ public final class PostgresSQLConnection: SQLConnection, Sendable {
 
   public var hasDeferredWrites: Bool { deferred.withLock { !$0.isEmpty } }
 
+  public var lastFailureCarriedDeferredWrites: Bool { deferred.withLock { $0.lastFailureCarriedWrites } }
+
   /// Sends the held writes now, as one statement.
   public func flushDeferred() throws {
     let writes = deferred.withLock { $0.take() }
     guard !writes.isEmpty else { return }
     let merged = DeferredWrites.merged(writes, before: nil)
-    _ = try send(merged.sql, merged.arguments, reported: merged.sql)
+    _ = try send(merged.sql, merged.arguments, carrying: true)
   }
 
   public func query(_ sql: String, _ arguments: [any SQLBindable]) throws -> [SQLRow] {
@@ -154,13 +156,14 @@ public final class PostgresSQLConnection: SQLConnection, Sendable {
     }
     if writes.isEmpty {
       try flushDeferred()
-      return try send(sql, values, reported: sql)
+      return try send(sql, values, carrying: false)
     }
     let merged = DeferredWrites.merged(writes, before: (sql, values))
-    return try send(merged.sql, merged.arguments, reported: merged.sql)
+    return try send(merged.sql, merged.arguments, carrying: true)
   }
 
-  private func send(_ sql: String, _ values: [SQLValue], reported: String) throws -> PostgresQueryResult {
+  /// `carrying`: whether `sql` holds deferred writes, remembered when it fails.
+  private func send(_ sql: String, _ values: [SQLValue], carrying: Bool) throws -> PostgresQueryResult {
     var binds = PostgresBindings(capacity: values.count)
     for value in values {
       switch value {
@@ -175,7 +178,8 @@ public final class PostgresSQLConnection: SQLConnection, Sendable {
     do {
       return try answer(connection.query(query, logger: logger))
     } catch {
-      throw StorageError(postgres: error, location: location, statement: reported)
+      deferred.withLock { $0.lastFailureCarriedWrites = carrying }
+      throw StorageError(postgres: error, location: location, statement: sql)
     }
   }
 

@@ -25,6 +25,9 @@ public protocol SQLConnection {
   /// Whether writes are held back (the next statement's failure may be theirs).
   var hasDeferredWrites: Bool { get }
 
+  /// Whether the last statement that failed carried held writes: its failure may be theirs.
+  var lastFailureCarriedDeferredWrites: Bool { get }
+
   /// Runs a query; returns its rows.
   func query(_ sql: String, _ arguments: [any SQLBindable]) throws -> [SQLRow]
 
@@ -53,6 +56,8 @@ extension SQLConnection {
   public func flushDeferred() throws {}
 
   public var hasDeferredWrites: Bool { false }
+
+  public var lastFailureCarriedDeferredWrites: Bool { false }
 
   @discardableResult
   public func execute(_ sql: String) throws -> Int { try execute(sql, []) }

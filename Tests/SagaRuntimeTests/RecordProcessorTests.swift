@@ -169,10 +169,11 @@ struct RecordProcessorTests {
     _ = dir
   }
 
-  @Test("a record's own statement that fails after the earlier record's writes went out is that record's failure")
-  func ownFailureAttributed() async throws {
-    let (dir, database) = try Self.pointsDatabase()
-    let handler = DeferringHandler(breaking: 2)
+  /// Payments 1, 2 and 3 in one batch on a connection that defers like PostgreSQL's: first without
+  /// savepoints (expected to fail), then isolated with what that failure said.
+  private func optimisticThenIsolated(
+    _ handler: DeferringHandler, _ database: SagaDatabase
+  ) async throws -> (NeedsIsolation?, RecordProcessor.BatchResult) {
     let processor = RecordProcessor(handler: handler, service: .points, policy: .standard, logger: silentLogger)
     let batch: ArraySlice = [record(1), record(2), record(3)]
     let now = Date(timeIntervalSince1970: 1_767_225_600)
@@ -181,10 +182,18 @@ struct RecordProcessorTests {
         try processor.apply(batch, firstAttempt: 1, now: now, in: DeferringConnection(db), isolated: false)
       }
     }
-    #expect(failure?.index == 1, "payment 1's write went out with payment 2's first statement")
     let result = try await database.write { db in
       try processor.apply(batch, firstAttempt: 1, now: now, in: DeferringConnection(db), known: failure)
     }
+    return (failure, result)
+  }
+
+  @Test("a record's own statement that fails after the earlier record's writes went out is that record's failure")
+  func ownFailureAttributed() async throws {
+    let (dir, database) = try Self.pointsDatabase()
+    let handler = DeferringHandler(breaking: 2)
+    let (failure, result) = try await optimisticThenIsolated(handler, database)
+    #expect(failure?.index == 1, "payment 1's write went out with payment 2's first statement")
     #expect(result.applied == 2 && result.deadLettered == 1)
     #expect(handler.runs.withLock { $0 } == [1: 2, 2: 1, 3: 1], "payment 2 is not run again")
     _ = dir
@@ -196,18 +205,8 @@ struct RecordProcessorTests {
     // Payment 2 is applied already: its handler's deferred INSERT breaks the primary key.
     try await database.write { db in _ = try db.execute("INSERT INTO applied (payment_id, paid) VALUES (2, 100)") }
     let handler = DeferringHandler()
-    let processor = RecordProcessor(handler: handler, service: .points, policy: .standard, logger: silentLogger)
-    let batch: ArraySlice = [record(1), record(2), record(3)]
-    let now = Date(timeIntervalSince1970: 1_767_225_600)
-    let failure = await #expect(throws: NeedsIsolation.self) {
-      try await database.write { db in
-        try processor.apply(batch, firstAttempt: 1, now: now, in: DeferringConnection(db), isolated: false)
-      }
-    }
+    let (failure, result) = try await optimisticThenIsolated(handler, database)
     #expect(failure?.index == -1, "payment 2's write failed with payment 3's statement; neither is to blame")
-    let result = try await database.write { db in
-      try processor.apply(batch, firstAttempt: 1, now: now, in: DeferringConnection(db), known: failure)
-    }
     #expect(result.applied == 2 && result.deadLettered == 1)
     #expect(handler.runs.withLock { $0 } == [1: 2, 2: 2, 3: 2])
     let applied = try await database.read { db in

@@ -164,6 +164,10 @@ extension DaemonConfigKey {
       "storage.postgres.connect_timeout", .duration(min: .milliseconds(100), max: .seconds(600)), "5s",
       "how long opening one connection may take"),
     DaemonConfigKey(
+      "storage.postgres.prepared_statements", .bool, "true",
+      "each connection prepares the statements it sends again (saves the server parsing and planning); false behind PgBouncer in transaction mode"
+    ),
+    DaemonConfigKey(
       "supervisor.max_restarts", .integer(0...10_000), "5",
       "restarts of a task within supervisor.window before it is marked failed"),
     DaemonConfigKey(

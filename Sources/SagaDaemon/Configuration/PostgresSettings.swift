@@ -39,6 +39,8 @@ enum PostgresSettings {
       try values.duration("storage.postgres.statement_timeout") ?? configuration.statementTimeout
     configuration.connectTimeout =
       try values.duration("storage.postgres.connect_timeout") ?? configuration.connectTimeout
+    configuration.preparedStatements =
+      try values.bool("storage.postgres.prepared_statements") ?? configuration.preparedStatements
     return configuration
   }
 }

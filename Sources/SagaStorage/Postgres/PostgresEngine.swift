@@ -138,6 +138,8 @@ public final class PostgresEngine: Sendable {
     options.additionalStartupParameters = [
       ("search_path", schema), ("statement_timeout", "\(timeout)"),
       ("application_name", configuration.applicationName),
+      // Prepared statements take their values as literals (PreparedStatements.literal).
+      ("standard_conforming_strings", "on"),
     ]
     var connection = PostgresConnection.Configuration(
       host: configuration.host, port: configuration.port, username: configuration.user,
@@ -149,7 +151,7 @@ public final class PostgresEngine: Sendable {
         id: nextConnectionID.add(1, ordering: .relaxed).newValue, logger: logger)
       return PostgresSQLConnection(
         opened, schema: schema, location: location, patience: configuration.statementTimeout + .seconds(10),
-        logger: logger)
+        prepares: configuration.preparedStatements, logger: logger)
     } catch {
       throw StorageError(postgres: error, location: location)
     }

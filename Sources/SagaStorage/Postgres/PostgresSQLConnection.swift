@@ -19,11 +19,14 @@ public final class PostgresSQLConnection: SQLConnection, Sendable {
   /// - Parameter patience: how long one statement's answer is awaited before the connection is
   ///   given up (closed, the transaction failing as unavailable): a bound on a server that
   ///   never answers, beyond its own `statement_timeout`.
+  /// - Parameter prepares: whether statements sent again run prepared (``PreparedStatements``);
+  ///   off behind a pooler that shares server sessions between clients.
   public init(
     _ connection: PostgresConnection, schema: String = "public", location: String? = nil,
-    patience: Duration = .seconds(60), logger: Logger
+    patience: Duration = .seconds(60), prepares: Bool = true, logger: Logger
   ) {
     self.patience = patience
+    self.prepares = prepares
     self.connection = connection
     self.schema = schema
     self.location = location ?? "PostgreSQL schema \(schema)"
@@ -36,6 +39,11 @@ public final class PostgresSQLConnection: SQLConnection, Sendable {
   private let patience: Duration
   /// Writes held for the next statement; one transaction uses the connection at a time.
   private let deferred = Mutex(DeferredWrites())
+  private let prepares: Bool
+  private let prepared = Mutex(PreparedStatements())
+
+  /// How many statements this connection has prepared on the server.
+  public var preparedCount: Int { prepared.withLock { $0.count } }
 
   /// Whether the connection is gone (server restart, network): the engine then opens a new one.
   public var isClosed: Bool { connection.isClosed }
@@ -164,6 +172,23 @@ public final class PostgresSQLConnection: SQLConnection, Sendable {
 
   /// `carrying`: whether `sql` holds deferred writes, remembered when it fails.
   private func send(_ sql: String, _ values: [SQLValue], carrying: Bool) throws -> PostgresQueryResult {
+    let numbered = Self.numbered(sql)
+    if prepares, let plan = prepared.withLock({ $0.plan(numbered, values) }) {
+      if let prepare = plan.prepare {
+        _ = try ask(PostgresQuery(unsafeSQL: prepare), for: sql, carrying: carrying)
+        // PREPARE is not transactional: the statement stays even if this transaction rolls back.
+        prepared.withLock { $0.prepared(numbered, values: values, name: plan.name) }
+      }
+      do {
+        return try ask(
+          PostgresQuery(unsafeSQL: PreparedStatements.execute(plan.name, values)), for: sql, carrying: carrying)
+      } catch let failure as StorageError where failure.sqlState == "26000" {
+        // The server lost its prepared statements under us (a pooler's DISCARD or DEALLOCATE
+        // ALL): prepare anew; the error is retriable (``StorageError/kind(sqlState:)``).
+        prepared.withLock { $0.forgetAll() }
+        throw failure
+      }
+    }
     var binds = PostgresBindings(capacity: values.count)
     for value in values {
       switch value {
@@ -174,7 +199,11 @@ public final class PostgresSQLConnection: SQLConnection, Sendable {
       case .blob(let bytes): binds.append(ByteBuffer(bytes: bytes))
       }
     }
-    let query = PostgresQuery(unsafeSQL: Self.numbered(sql), binds: binds)
+    return try ask(PostgresQuery(unsafeSQL: numbered, binds: binds), for: sql, carrying: carrying)
+  }
+
+  /// The answer to `query`, which runs `sql`; a failure is remembered and named after `sql`.
+  private func ask(_ query: PostgresQuery, for sql: String, carrying: Bool) throws -> PostgresQueryResult {
     do {
       return try answer(connection.query(query, logger: logger))
     } catch {

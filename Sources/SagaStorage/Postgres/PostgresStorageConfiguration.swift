@@ -30,12 +30,16 @@ public struct PostgresStorageConfiguration: Sendable, Equatable {
   public var connectTimeout: Duration
   /// `application_name`, so `pg_stat_activity` shows which instance holds what.
   public var applicationName: String
+  /// Whether each connection prepares the statements it sends again (`PREPARE`/`EXECUTE`),
+  /// which saves the server parsing and planning them; off behind a pooler that hands one
+  /// server session to several clients (PgBouncer in transaction mode).
+  public var preparedStatements: Bool
 
   public init(
     host: String = "127.0.0.1", port: Int = 5432, user: String = "sagad", password: String? = nil,
     database: String = "sagad", sslMode: SSLMode = .prefer, poolSize: Int = 4,
     statementTimeout: Duration = .seconds(30), connectTimeout: Duration = .seconds(5),
-    applicationName: String = "sagad"
+    applicationName: String = "sagad", preparedStatements: Bool = true
   ) {
     self.host = host
     self.port = port
@@ -47,6 +51,7 @@ public struct PostgresStorageConfiguration: Sendable, Equatable {
     self.statementTimeout = statementTimeout
     self.connectTimeout = connectTimeout
     self.applicationName = applicationName
+    self.preparedStatements = preparedStatements
   }
 
   /// Reads a libpq-style URL: `postgres[ql]://user[:password]@host[:port]/database[?sslmode=…]`.

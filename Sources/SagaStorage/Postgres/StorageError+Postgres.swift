@@ -26,6 +26,7 @@ extension StorageError {
   static func kind(sqlState state: String) -> Kind {
     switch state {
     case "40001", "40P01", "55P03": .busy  // serialization failure, deadlock, lock not available
+    case "26000": .busy  // a prepared statement the server lost (PreparedStatements): prepared anew on retry
     case "53100": .full
     case "53200": .outOfMemory
     case "25006": .readOnly

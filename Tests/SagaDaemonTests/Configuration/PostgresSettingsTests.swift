@@ -22,16 +22,17 @@ struct PostgresSettingsTests {
     }
   }
 
-  @Test("the default is SQLite; postgres with a URL, pool, timeouts and PGPASSWORD is read whole")
+  @Test("the default is SQLite; postgres with a URL, pool, timeouts, prepared statements and PGPASSWORD is read whole")
   func accepted() async throws {
     #expect(try await load([:]).node.postgres == nil)
     let configuration = try await load([
       "SAGAD_STORAGE_ENGINE": "postgres",
       "SAGAD_STORAGE_POSTGRES_URL": "postgresql://app@db.example:6543/sagas?sslmode=require",
       "SAGAD_STORAGE_POSTGRES_POOL_SIZE": "9", "SAGAD_STORAGE_POSTGRES_STATEMENT_TIMEOUT": "2s",
-      "PGPASSWORD": "s3cret",
+      "SAGAD_STORAGE_POSTGRES_PREPARED_STATEMENTS": "false", "PGPASSWORD": "s3cret",
     ])
     let postgres = try #require(configuration.node.postgres)
+    #expect(!postgres.preparedStatements)
     #expect(postgres.host == "db.example" && postgres.port == 6543 && postgres.database == "sagas")
     #expect(postgres.user == "app" && postgres.sslMode == .require && postgres.password == "s3cret")
     #expect(postgres.poolSize == 9 && postgres.statementTimeout == .seconds(2))

@@ -1,0 +1,124 @@
+/// The statements one PostgreSQL connection has prepared (`PREPARE sN (types) AS …`), so that
+/// a statement the stores send again runs as `EXECUTE sN($1, …)`: the server parses and plans
+/// it once per connection instead of on every call (Docs/storage-engines.md, "Prepared
+/// statements"). Parsing and planning were a third of the server's CPU per saga.
+///
+/// SQL-level PREPARE rather than the protocol's named statements: PostgresNIO names those after
+/// a Swift type, while the stores' statements (and the CTEs deferred writes make of them) are
+/// text; and `EXECUTE` answers with the inner statement's command tag, so affected-row counts
+/// and errors reach the caller exactly as before. A utility statement such as `EXECUTE` cannot
+/// take bound parameters, so the values go into its text as literals (``literal(_:)``).
+///
+/// A statement is keyed by its text and its parameters' types, which are the types the
+/// unprepared statement declared too: `int8`, `float8`, `text`, `bytea`, and `unknown` for a
+/// NULL (the server infers it from the context, as it does for an unprepared NULL).
+struct PreparedStatements {
+  /// How many statements one connection keeps prepared; past it, new ones run unprepared. The
+  /// stores send about a hundred shapes, so it is only reached by statements built from
+  /// variable lists of unusual lengths.
+  static let limit = 512
+  /// Statements with more parameters (chunks of variable lists) are rare per record and come in
+  /// many lengths: they run unprepared rather than fill the connection's slots.
+  static let maxParameters = 64
+
+  private var names: [Key: String] = [:]
+  /// Names are never reused on a connection, even after ``forgetAll()``.
+  private var next = 1
+
+  private struct Key: Hashable {
+    var sql: String
+    var types: [Kind]
+  }
+
+  enum Kind: UInt8, Hashable {
+    case null, integer, real, text, blob
+
+    init(_ value: SQLValue) {
+      switch value {
+      case .null: self = .null
+      case .integer: self = .integer
+      case .real: self = .real
+      case .text: self = .text
+      case .blob: self = .blob
+      }
+    }
+
+    var typeName: String {
+      switch self {
+      case .null: "unknown"
+      case .integer: "int8"
+      case .real: "float8"
+      case .text: "text"
+      case .blob: "bytea"
+      }
+    }
+  }
+
+  /// How to run `sql` (already numbered, `$n`) with values of these types: the name of its
+  /// prepared statement and, the first time, the `PREPARE` to send first (to be recorded with
+  /// ``prepared(_:values:name:)`` once it succeeded). Nil when it is not worth preparing (not a
+  /// plain statement, many parameters, or the connection holds ``limit`` already).
+  func plan(_ sql: String, _ values: [SQLValue]) -> (name: String, prepare: String?)? {
+    guard values.count <= Self.maxParameters, Self.isPreparable(sql) else { return nil }
+    let key = Key(sql: sql, types: values.map(Kind.init))
+    if let name = names[key] { return (name, nil) }
+    guard names.count < Self.limit else { return nil }
+    let name = "s\(next)"
+    let types = key.types.isEmpty ? "" : " (" + key.types.map(\.typeName).joined(separator: ", ") + ")"
+    return (name, "PREPARE \(name)\(types) AS \(sql)")
+  }
+
+  /// Records that `name` is prepared on the connection for `sql` with these values' types.
+  mutating func prepared(_ sql: String, values: [SQLValue], name: String) {
+    names[Key(sql: sql, types: values.map(Kind.init))] = name
+    next += 1
+  }
+
+  /// The server no longer knows them (a pooler between us ran `DISCARD ALL`): prepare anew.
+  mutating func forgetAll() { names = [:] }
+
+  var count: Int { names.count }
+
+  /// `EXECUTE name(values…)`, the values as literals.
+  static func execute(_ name: String, _ values: [SQLValue]) -> String {
+    guard !values.isEmpty else { return "EXECUTE \(name)" }
+    var text = "EXECUTE \(name)("
+    for (index, value) in values.enumerated() {
+      if index > 0 { text += ", " }
+      text += literal(value)
+    }
+    return text + ")"
+  }
+
+  /// A value as an SQL literal the server coerces to the declared parameter type. Strings are
+  /// quoted by doubling `'`, which is all a literal needs with `standard_conforming_strings`
+  /// on (the connection sets it, so a server configured otherwise cannot change the meaning).
+  static func literal(_ value: SQLValue) -> String {
+    switch value {
+    case .null: return "NULL"
+    case .integer(let number): return String(number)
+    case .real(let number):
+      if number.isNaN { return "'NaN'" }
+      if number.isInfinite { return number > 0 ? "'Infinity'" : "'-Infinity'" }
+      return "\(number)"
+    case .text(let text):
+      return "'" + (text.contains("'") ? text.replacingOccurrences(of: "'", with: "''") : text) + "'"
+    case .blob(let bytes):
+      var text = "'\\x"
+      text.reserveCapacity(bytes.count * 2 + 4)
+      let digits = Array("0123456789abcdef".utf8)
+      text += String(decoding: bytes.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] }, as: UTF8.self)
+      return text + "'"
+    }
+  }
+
+  /// Only what PREPARE takes: SELECT, INSERT, UPDATE, DELETE, and WITH in front of one.
+  private static func isPreparable(_ sql: String) -> Bool {
+    let first = sql.utf8.prefix(while: { $0 != 32 && $0 != 10 && $0 != 9 && $0 != 13 })
+    guard first.count >= 4, first.count <= 6 else { return false }
+    switch String(decoding: first, as: UTF8.self).lowercased() {
+    case "select", "insert", "update", "delete", "with": return true
+    default: return false
+    }
+  }
+}

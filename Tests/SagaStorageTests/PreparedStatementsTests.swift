@@ -1,0 +1,129 @@
+import Foundation
+import SagaTestSupport
+import Testing
+
+@testable import SagaStorage
+
+/// A PostgreSQL connection prepares the statements it sends again (`PREPARE`/`EXECUTE`): the
+/// caller must not be able to tell, by rows, counts or errors, and a transaction that rolls
+/// back must not leave the connection's record of what is prepared wrong.
+@Suite("Prepared statements", .postgresServer, .timeLimit(.minutes(2)))
+struct PreparedStatementsTests {
+  private static let insert = """
+    INSERT INTO inbox (consumer_group, event_id, topic, "partition", "offset", processed_at)
+    VALUES (?, ?, 'reservation-completed', ?, COALESCE(?, -1), 0)
+    """
+  private static let bump = #"UPDATE inbox SET "offset" = "offset" + 1 WHERE consumer_group = ?"#
+
+  /// One connection, so that every transaction finds what earlier ones prepared.
+  private func withOneConnection<T>(prepares: Bool = true, _ body: (SagaDatabase) async throws -> T) async throws -> T {
+    var configuration = try await PostgresServer.suiteServer().freshDatabase(poolSize: 1)
+    configuration.preparedStatements = prepares
+    let database = try await ServiceDatabase<StorageTablesSchema>.open(postgres: configuration, logger: quietLogger)
+      .storage
+    return try await database.closing { try await body(database) }
+  }
+
+  private static func prepared(_ db: any SQLConnection) throws -> Int {
+    try #require(db as? PostgresSQLConnection).preparedCount
+  }
+
+  @Test("a statement sent again is prepared once; rows, affected-row counts and NULLs come back as unprepared")
+  func sameAnswers() async throws {
+    for prepares in [true, false] {
+      let (answers, count) = try await withOneConnection(prepares: prepares) { database in
+        try await database.write { db -> ([String], Int) in
+          let before = try Self.prepared(db)
+          for n in 1...3 { try db.execute(Self.insert, ["g", "e-\(n)", n, n]) }
+          // The same text with a NULL where a number was is another statement to the server.
+          try db.execute(Self.insert, ["g", "e-4", 4, Int64?.none])
+          let bumped = [try db.execute(Self.bump, ["g"]), try db.execute(Self.bump, ["g"])]
+          let rows = try db.query(
+            #"SELECT event_id, "offset" FROM inbox WHERE "partition" >= ? ORDER BY event_id"#, [2])
+          let answers =
+            rows.map { row in "\((try? row.decode(0) as String) ?? "?")=\((try? row.decode(1) as Int64) ?? 0)" }
+            + bumped.map(String.init)
+          return (answers, try Self.prepared(db) - before)
+        }
+      }
+      #expect(answers == ["e-2=4", "e-3=5", "e-4=1", "4", "4"], "prepares: \(prepares)")
+      #expect(count == (prepares ? 4 : 0), "insert, insert with NULL, update, select; prepares: \(prepares)")
+    }
+  }
+
+  @Test("a statement prepared in a transaction that rolls back stays prepared, and its errors keep their kind")
+  func rollback() async throws {
+    try await withOneConnection { database in
+      let error = await #expect(throws: StorageError.self) {
+        try await database.write { db in
+          try db.execute(Self.insert, ["g", "e-1", 1, 1])
+          try db.execute(Self.insert, ["g", "e-1", 1, 1])
+        }
+      }
+      #expect(error?.kind == .constraint)
+      let count = try await database.write { db -> Int in
+        let before = try Self.prepared(db)
+        try db.execute(Self.insert, ["g", "e-1", 1, 1])
+        return try Self.prepared(db) - before
+      }
+      #expect(count == 0, "the insert ran as the statement prepared in the rolled-back transaction")
+      #expect(try await database.read { db in try Inbox.count(in: db) } == 1)
+    }
+  }
+
+  @Test(
+    "statements the server lost (a pooler's DEALLOCATE ALL) fail the transaction as retriable, and are prepared anew")
+  func lost() async throws {
+    try await withOneConnection { database in
+      try await database.write { db in _ = try db.execute(Self.insert, ["g", "e-1", 1, 1]) }
+      try await database.write { db in _ = try db.execute("DEALLOCATE ALL") }
+      let error = await #expect(throws: StorageError.self) {
+        try await database.write { db in _ = try db.execute(Self.insert, ["g", "e-2", 1, 2]) }
+      }
+      #expect(error?.isRetriable == true && error?.sqlState == "26000")
+      try await database.write { db in _ = try db.execute(Self.insert, ["g", "e-2", 1, 2]) }
+      #expect(try await database.read { db in try Inbox.count(in: db) } == 2)
+    }
+  }
+
+  @Test("values travel as literals: quotes, backslashes, bytes, extremes and NULL come back as they were sent")
+  func literals() async throws {
+    let values: [SQLValue] = [
+      .text(#"it's a \"quoted\" \\ back\slash; '); DROP TABLE inbox; --"#), .text("Grüße, 支払い 💸"), .text(""),
+      .blob([0, 1, 39, 92, 127, 128, 255]), .blob([]), .real(0.1), .real(-1.5e-300), .real(.infinity),
+      .integer(.min), .integer(.max), .integer(-1), .null,
+    ]
+    #expect(
+      PreparedStatements.execute("s1", [.integer(-3), .text("it's"), .null, .blob([0, 255]), .real(0.5)])
+        == #"EXECUTE s1(-3, 'it''s', NULL, '\x00ff', 0.5)"#)
+    let sql =
+      "SELECT ?::text, ?::text, ?::text, ?::bytea, ?::bytea, ?::float8, ?::float8, ?::float8, ?::int8, ?::int8, ?::int8, ?::text"
+    let rows = try await withOneConnection { database in
+      try await database.read { db in
+        try (1...2).map { _ in try #require(db.query(sql, values.map { $0 as any SQLBindable }).first) }
+      }
+    }
+    for row in rows { #expect(row.values == values) }
+  }
+
+  @Test("what is prepared: plain statements with few parameters, each text and parameter types once")
+  func plans() throws {
+    var statements = PreparedStatements()
+    let first = try #require(statements.plan("SELECT a FROM t WHERE b = $1", [.integer(1)]))
+    #expect(first.prepare == "PREPARE s1 (int8) AS SELECT a FROM t WHERE b = $1" && first.name == "s1")
+    statements.prepared("SELECT a FROM t WHERE b = $1", values: [.integer(1)], name: first.name)
+    let again = try #require(statements.plan("SELECT a FROM t WHERE b = $1", [.integer(7)]))
+    #expect(again.prepare == nil && again.name == "s1")
+    let null = try #require(statements.plan("SELECT a FROM t WHERE b = $1", [.null]))
+    #expect(null.prepare == "PREPARE s2 (unknown) AS SELECT a FROM t WHERE b = $1")
+    #expect(statements.plan("with x AS (SELECT 1) SELECT * FROM x", [])?.name == "s2")
+    for text in ["SAVEPOINT saga", "COMMIT", "DISCARD ALL", "PREPARE p AS SELECT 1", "EXECUTE p"] {
+      #expect(statements.plan(text, []) == nil, "\(text)")
+    }
+    let many = [SQLValue](repeating: .integer(1), count: PreparedStatements.maxParameters + 1)
+    #expect(statements.plan("INSERT INTO t VALUES ($1)", many) == nil)
+    statements.forgetAll()
+    #expect(statements.count == 0)
+    #expect(statements.plan("SELECT a FROM t WHERE b = $1", [.integer(1)])?.name == "s2", "names are never reused")
+  }
+}

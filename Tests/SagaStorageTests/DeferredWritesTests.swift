@@ -88,6 +88,7 @@ struct DeferredWritesTests {
     #expect(held.canPrecede("INSERT INTO point_saga_steps (outbox_ids) VALUES (?)"))
     #expect(!held.canPrecede("SELECT balance FROM Wallets WHERE user_id = ?"))
     #expect(!held.canPrecede(#"SELECT * FROM "outbox""#))
+    #expect(held.canPrecede("SELECT id FROM outbox_archive, wallets2"), "whole words only")
     #expect(!held.canPrecede("SAVEPOINT saga"))
     #expect(!held.canPrecede("WITH x AS (SELECT 1) SELECT * FROM x"))
 

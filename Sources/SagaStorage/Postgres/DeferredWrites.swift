@@ -1,3 +1,5 @@
+import Synchronization
+
 /// The writes a PostgreSQL connection holds back until its next statement, so that both go
 /// in one round trip (Docs/storage-engines.md, "Deferred writes"): PostgresNIO sends one
 /// statement per round trip, and a round trip costs more CPU on both sides than the
@@ -31,15 +33,8 @@ struct DeferredWrites {
 
   /// The write `sql` would be, or nil when it must not be held (see the type's rules).
   static func write(_ sql: String, _ arguments: [SQLValue]) -> Write? {
-    let words = sql.split(whereSeparator: { $0.isWhitespace || $0 == "(" }).prefix(3).map { $0.lowercased() }
-    guard !Self.mentions(sql, "select") else { return nil }
-    if words.count >= 3, words[0] == "insert", words[1] == "into" {
-      return Write(sql: sql, arguments: arguments, table: Self.name(words[2]), isUpdate: false)
-    }
-    if words.count >= 2, words[0] == "update" {
-      return Write(sql: sql, arguments: arguments, table: Self.name(words[1]), isUpdate: true)
-    }
-    return nil
+    guard let held = shape(sql).held else { return nil }
+    return Write(sql: sql, arguments: arguments, table: held.table, isUpdate: held.isUpdate)
   }
 
   /// Whether `write` may join the held ones (else they must be sent first).
@@ -57,9 +52,8 @@ struct DeferredWrites {
 
   /// Whether the held writes may go in front of `sql` (see the type's rules).
   func canPrecede(_ sql: String) -> Bool {
-    let first = sql.prefix(while: { !$0.isWhitespace }).lowercased()
-    guard ["select", "insert", "update", "delete"].contains(first) else { return false }
-    return !writes.contains { Self.mentions(sql, $0.table) }
+    let shape = Self.shape(sql)
+    return shape.isPlain && !writes.contains { shape.words.contains($0.table) }
   }
 
   /// `writes` as CTEs in front of `statement` (the last write itself when nil), with the
@@ -80,26 +74,54 @@ struct DeferredWrites {
     return ("WITH " + prefix.joined(separator: ", ") + " " + main.sql, ctes.flatMap(\.arguments) + main.arguments)
   }
 
-  /// Whether `word` occurs in `sql` as a whole word, ignoring case (quotes count as word
-  /// boundaries, so `"outbox"` is found too).
-  static func mentions(_ sql: String, _ word: String) -> Bool {
-    let text = Array(sql.lowercased().utf8)
-    let target = Array(word.utf8)
-    guard !target.isEmpty, text.count >= target.count else { return false }
-    func isWordByte(_ byte: UInt8) -> Bool {
-      (byte >= 97 && byte <= 122) || (byte >= 48 && byte <= 57) || byte == 95 || byte >= 128
+  /// What the rules need to know of a statement's text. The stores send a fixed set of
+  /// texts, so each is read once (the hot paths send thousands a second).
+  struct Shape {
+    /// The table it writes, when it may be held.
+    var held: (table: String, isUpdate: Bool)?
+    /// A plain SELECT, INSERT, UPDATE or DELETE: held writes may go in front of it.
+    var isPlain: Bool
+    /// Its words, lowercased: runs of letters, digits, `_` and non-ASCII bytes (quotes and
+    /// punctuation separate them, so `"outbox"` is the word `outbox`).
+    var words: Set<String>
+  }
+
+  private static let shapes = Mutex<[String: Shape]>([:])
+
+  static func shape(_ sql: String) -> Shape {
+    if let known = shapes.withLock({ $0[sql] }) { return known }
+    let shape = read(sql)
+    // Statements built from a variable list are few shapes too; the bound keeps memory flat.
+    shapes.withLock { cache in
+      if cache.count < 4_096 { cache[sql] = shape }
     }
-    var start = 0
-    while start + target.count <= text.count {
-      if text[start] == target[0], Array(text[start..<start + target.count]) == target {
-        let before = start == 0 || !isWordByte(text[start - 1])
-        let end = start + target.count
-        let after = end == text.count || !isWordByte(text[end])
-        if before && after { return true }
+    return shape
+  }
+
+  private static func read(_ sql: String) -> Shape {
+    var words: Set<String> = []
+    var word: [UInt8] = []
+    for byte in sql.lowercased().utf8 {
+      if (byte >= 97 && byte <= 122) || (byte >= 48 && byte <= 57) || byte == 95 || byte >= 128 {
+        word.append(byte)
+      } else if !word.isEmpty {
+        words.insert(String(decoding: word, as: UTF8.self))
+        word = []
       }
-      start += 1
     }
-    return false
+    if !word.isEmpty { words.insert(String(decoding: word, as: UTF8.self)) }
+    let first = sql.prefix(while: { !$0.isWhitespace }).lowercased()
+    let isPlain = ["select", "insert", "update", "delete"].contains(first)
+    let tokens = sql.split(whereSeparator: { $0.isWhitespace || $0 == "(" }).prefix(3).map { $0.lowercased() }
+    var held: (table: String, isUpdate: Bool)?
+    if !words.contains("select") {
+      if tokens.count >= 3, tokens[0] == "insert", tokens[1] == "into" {
+        held = (name(tokens[2]), false)
+      } else if tokens.count >= 2, tokens[0] == "update" {
+        held = (name(tokens[1]), true)
+      }
+    }
+    return Shape(held: held, isPlain: isPlain, words: words)
   }
 
   /// `"Outbox"` → `outbox`; a schema-qualified name keeps its last part.

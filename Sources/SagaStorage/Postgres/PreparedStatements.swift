@@ -102,7 +102,7 @@ struct PreparedStatements {
       if number.isInfinite { return number > 0 ? "'Infinity'" : "'-Infinity'" }
       return "\(number)"
     case .text(let text):
-      return "'" + (text.contains("'") ? text.replacingOccurrences(of: "'", with: "''") : text) + "'"
+      return "'" + (text.utf8.contains(39) ? text.replacingOccurrences(of: "'", with: "''") : text) + "'"
     case .blob(let bytes):
       var text = "'\\x"
       text.reserveCapacity(bytes.count * 2 + 4)

@@ -159,12 +159,6 @@ extension AdminCommands {
     return out.finish(.ok, "\(documents.count) payments between \(from) and \(to)")
   }
 
-  private static let encoder: JSONEncoder = {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-    return encoder
-  }()
-
   /// The widest id range one `payments` request may ask for: its reply stays a few hundred KB.
   static let paymentsRangeLimit: Int64 = 1_000
 

@@ -234,12 +234,17 @@ struct AdminCommands: Sendable {
   /// A reply holding `document` as the one `1002` line. Sorted keys keep the text of a
   /// document stable; the encoder never pretty-prints, so the document stays one line.
   static func json(_ document: some Encodable, code: ReplyCode = .ok, text: String = "ok") throws -> AdminReply {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
     var out = ReplyBuilder()
     out.json(String(decoding: try encoder.encode(document), as: UTF8.self))
     return out.finish(code, text)
   }
+
+  /// The encoder of every JSON reply (configured once; encoding does not change it).
+  static let encoder: JSONEncoder = {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    return encoder
+  }()
 
   /// The coded line for an error: one that knows its reply (`AdminReplyError`: the
   /// protocol's own, Payments', saga and dead-letter errors) says it; anything else is `8000`.

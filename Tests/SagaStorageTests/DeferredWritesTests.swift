@@ -81,13 +81,17 @@ struct DeferredWritesTests {
 
     var held = DeferredWrites()
     held.hold(insert)
-    #expect(held.accepts(try #require(DeferredWrites.write("INSERT INTO outbox (a) VALUES (?)", [2]))))
+    #expect(
+      !held.accepts(try #require(DeferredWrites.write("INSERT INTO outbox (a) VALUES (?)", [2]))),
+      "one held write per table: the parts of a statement take identity values in no promised order")
     #expect(!held.accepts(try #require(DeferredWrites.write("UPDATE outbox SET a = 1", []))))
     held.hold(update)
     #expect(!held.accepts(update), "a second update of wallets waits for the first to be sent")
     #expect(held.canPrecede("INSERT INTO point_saga_steps (outbox_ids) VALUES (?)"))
     #expect(!held.canPrecede("SELECT balance FROM Wallets WHERE user_id = ?"))
     #expect(!held.canPrecede(#"SELECT * FROM "outbox""#))
+    #expect(held.canPrecede(#"SELECT * FROM "outbox""#, namingTheirTables: true), "the caller vouches")
+    #expect(!held.canPrecede("SAVEPOINT saga", namingTheirTables: true))
     #expect(held.canPrecede("SELECT id FROM outbox_archive, wallets2"), "whole words only")
     #expect(!held.canPrecede("SAVEPOINT saga"))
     #expect(!held.canPrecede("WITH x AS (SELECT 1) SELECT * FROM x"))

@@ -98,7 +98,9 @@ final class PayGroupCommit: Sendable {
   private func commit(_ group: [Job]) async {
     let outcomes: [Outcome]
     do {
-      outcomes = try await database.write { db in try group.map { job in try Self.apply(job, in: db) } }
+      outcomes = try await database.write { db in
+        try Self.apply(group.map { ($0.request, $0.envelope, $0.now) }, in: db)
+      }
     } catch {
       guard group.count > 1 else {
         deliver([.failure(PaymentsError.wrapping(error))], to: group, committed: false)
@@ -112,17 +114,27 @@ final class PayGroupCommit: Sendable {
     deliver(outcomes, to: group, committed: true)
   }
 
-  /// One request, without a savepoint of its own: `PayWriter` throws its refusals
-  /// (`PaymentsError`) before its first write, so a refused request leaves nothing behind and
-  /// the group goes on. Any other error (a constraint violation of a race, I/O, a lost
-  /// connection) may come after a write: it is thrown, the group's transaction rolls back and
-  /// its requests run again one transaction each. A savepoint per request cost two statements
-  /// per payment, a round trip each on PostgreSQL, to guard against what is rare.
-  private static func apply(_ job: Job, in db: some SQLConnection) throws -> Outcome {
-    do {
-      return .success(try PayWriter.apply(job.request, envelope: job.envelope, at: job.now, in: db))
-    } catch let refusal as PaymentsError {
-      return .failure(refusal)
+  /// A group's requests in order, each without a savepoint of its own: `PayWriter` throws its
+  /// refusals (`PaymentsError`) before its first write, so a refused request leaves nothing
+  /// behind and the group goes on. Any other error (a constraint violation of a race, I/O, a
+  /// lost connection) may come after a write: it is thrown, the group's transaction rolls back
+  /// and its requests run again one transaction each. A savepoint per request cost two
+  /// statements per payment, a round trip each on PostgreSQL, to guard against what is rare.
+  ///
+  /// A user's first request of the group lets the writes held for the previous requests ride
+  /// with its decision (`PayWriter.apply(firstOfUser:)`): none of them touched its rows.
+  static func apply(
+    _ requests: [(request: PayRequest, envelope: EventEnvelope, now: Date)], in db: some SQLConnection
+  ) throws -> [Outcome] {
+    var users = Set<Int64>()
+    return try requests.map { request, envelope, now in
+      do {
+        return .success(
+          try PayWriter.apply(
+            request, envelope: envelope, at: now, firstOfUser: users.insert(request.userId).inserted, in: db))
+      } catch let refusal as PaymentsError {
+        return .failure(refusal)
+      }
     }
   }
 

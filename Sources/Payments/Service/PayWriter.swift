@@ -10,19 +10,23 @@ import SagaStorage
 /// Statements are cached on the writer connection: parsing them anew for every request
 /// (with GRDB's authorizer tracking each column) cost more CPU than running them.
 enum PayWriter {
-  static func apply(_ request: PayRequest, envelope: EventEnvelope, at now: Date, in db: some SQLConnection) throws
-    -> PayResult
-  {
+  /// - Parameter firstOfUser: no earlier request of this transaction was this user's: the
+  ///   writes the connection holds (PostgreSQL) touch no row the decision reads, so they ride
+  ///   with it, and a `pay` costs one round trip (Docs/storage-engines.md, "Round trips").
+  static func apply(
+    _ request: PayRequest, envelope: EventEnvelope, at now: Date, firstOfUser: Bool = false, in db: some SQLConnection
+  ) throws -> PayResult {
     // The key first: a retry of a payment that emptied the wallet is a duplicate, not
     // an insufficient balance. It also sees an earlier request of the same group (the same
     // transaction).
-    let standing = try Wallet.payStanding(userId: request.userId, scheduleId: request.scheduleId, in: db)
+    let standing = try Wallet.payStanding(
+      userId: request.userId, scheduleId: request.scheduleId, besideHeldWrites: firstOfUser, in: db)
     if standing.keyTaken,
       let existing = try PaymentView.fetch(userId: request.userId, scheduleId: request.scheduleId, in: db)
     {
       return try duplicate(of: existing, for: request)
     }
-    return try insertPayment(request, balance: standing.balance, envelope: envelope, at: now, in: db)
+    return try insertPayment(request, standing: standing, envelope: envelope, at: now, in: db)
   }
 
   private static func duplicate(of existing: PaymentView, for request: PayRequest) throws -> PayResult {
@@ -39,7 +43,8 @@ enum PayWriter {
   }
 
   private static func insertPayment(
-    _ request: PayRequest, balance: Int64?, envelope: EventEnvelope, at now: Date, in db: some SQLConnection
+    _ request: PayRequest, standing: Wallet.PayStanding, envelope: EventEnvelope, at now: Date,
+    in db: some SQLConnection
   ) throws -> PayResult {
     // Every refusal is thrown before the first write: PayGroupCommit runs a group's requests
     // without savepoints and keeps going after a refusal. Checked here for a clear message
@@ -47,7 +52,7 @@ enum PayWriter {
     guard request.amount > 0 else {
       throw PaymentsError(.invalidAmount, "the amount must be greater than 0, got \(request.amount)")
     }
-    guard let balance else {
+    guard let balance = standing.balance else {
       throw PaymentsError(.userNotFound, "user \(request.userId) does not exist")
     }
     guard balance >= request.amount else {
@@ -57,13 +62,16 @@ enum PayWriter {
     if let seat = request.seat, try PaymentView.isSeatReserved(seat, scheduleId: request.scheduleId, in: db) {
       throw PaymentsError(.seatTaken, "seat \(seat) of schedule \(request.scheduleId) is already reserved")
     }
-    let (reservationId, paymentId) = try PaymentView.insert(request, envelope: envelope, at: now, in: db)
+    // Every write below is deferred on PostgreSQL: they go with the next request's decision
+    // (or the commit) in one statement.
+    let (reservationId, paymentId) = try PaymentView.insert(
+      request, envelope: envelope, at: now, ids: standing.ids, in: db)
     let newBalance = try Wallet.post(
       .payment, userId: request.userId, amount: -request.amount, paymentId: paymentId, balance: balance, at: now,
       in: db)
     let event = ReservationCompleted(
       paymentId: paymentId, userId: request.userId, reservationId: reservationId, paidAmount: request.amount)
-    try EventOutbox.append(event, envelope: envelope, in: db)
+    try EventOutbox.appendDeferred(event, envelope: envelope, in: db)
     try SagaStep.record(
       .paymentAccepted, paymentId: paymentId,
       outcome: "PAID: \(request.amount) KRW deducted (balance \(newBalance) KRW), ReservationCompleted queued",

@@ -60,53 +60,44 @@ extension PaymentView {
 
   /// Writes the reservation and the `PAID` payment of `request`, the payment under
   /// `envelope`'s trace and correlation id. Returns their ids.
+  /// - Parameter ids: ids drawn beforehand (PostgreSQL, `Wallet.payStanding`): then both
+  ///   inserts are deferred, riding with the connection's next statement; else the rows take
+  ///   the next ids and the inserts run now.
   static func insert(
-    _ request: PayRequest, envelope: EventEnvelope, at now: Date, in db: some SQLConnection
+    _ request: PayRequest, envelope: EventEnvelope, at now: Date, ids: (reservation: Int64, payment: Int64)? = nil,
+    in db: some SQLConnection
   ) throws -> (reservationId: Int64, paymentId: Int64) {
     let millis = now.paymentsMilliseconds
-    if db.engine == .postgres {
-      // Both rows in one statement, one round trip (Docs/storage-engines.md, "Round trips").
-      let row = try db.query(
-        """
-        WITH r AS (
-          INSERT INTO reservations (user_id, schedule_id, seat, status, created_at, updated_at)
-          VALUES (?, ?, ?, ?, ?, ?) RETURNING id)
-        INSERT INTO payments (user_id, reservation_id, schedule_id, amount, status, trace_id, traceparent,
-                              correlation_id, created_at, updated_at)
-        VALUES (?, (SELECT id FROM r), ?, ?, ?, ?, ?, ?, ?, ?)
-        RETURNING reservation_id, id
-        """,
-        [
-          request.userId, request.scheduleId, request.seat, ReservationStatus.reserved.rawValue, millis, millis,
-          request.userId, request.scheduleId, request.amount, PaymentStatus.paid.rawValue, envelope.trace.traceId,
-          envelope.trace.traceparent, envelope.correlationId, millis, millis,
-        ]
-      ).first
-      guard let row else {
-        throw StorageError(kind: .other, code: 0, path: db.location, message: "INSERT of a payment returned no id")
-      }
-      return (try row.decode(0), try row.decode(1))
-    }
-    let reservationId = try db.insertReturningID(
-      """
-      INSERT INTO reservations (user_id, schedule_id, seat, status, created_at, updated_at)
-      VALUES (?, ?, ?, ?, ?, ?)
-      """,
-      [
-        request.userId, request.scheduleId, request.seat, ReservationStatus.reserved.rawValue, millis, millis,
-      ])
-    let paymentId = try db.insertReturningID(
-      """
-      INSERT INTO payments (user_id, reservation_id, schedule_id, amount, status, trace_id, traceparent,
-                            correlation_id, created_at, updated_at)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-      """,
+    let reservation: [any SQLBindable] = [
+      request.userId, request.scheduleId, request.seat, ReservationStatus.reserved.rawValue, millis, millis,
+    ]
+    func payment(_ reservationId: Int64) -> [any SQLBindable] {
       [
         request.userId, reservationId, request.scheduleId, request.amount, PaymentStatus.paid.rawValue,
         envelope.trace.traceId, envelope.trace.traceparent, envelope.correlationId, millis, millis,
-      ])
+      ]
+    }
+    if let ids {
+      try db.executeDeferred(insertReservationWithID, [ids.reservation] + reservation)
+      try db.executeDeferred(insertPaymentWithID, [ids.payment] + payment(ids.reservation))
+      return (ids.reservation, ids.payment)
+    }
+    let reservationId = try db.insertReturningID(insertReservation, reservation)
+    let paymentId = try db.insertReturningID(insertPayment, payment(reservationId))
     return (reservationId, paymentId)
   }
+
+  // Built once: every pay runs two of them, and the connections cache per text.
+  private static let reservationColumns = "user_id, schedule_id, seat, status, created_at, updated_at"
+  private static let paymentColumns = """
+    user_id, reservation_id, schedule_id, amount, status, trace_id, traceparent, correlation_id, created_at, updated_at
+    """
+  private static let insertReservation = "INSERT INTO reservations (\(reservationColumns)) VALUES (?, ?, ?, ?, ?, ?)"
+  private static let insertPayment = "INSERT INTO payments (\(paymentColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+  private static let insertReservationWithID =
+    "INSERT INTO reservations (id, \(reservationColumns)) VALUES (?, ?, ?, ?, ?, ?, ?)"
+  private static let insertPaymentWithID =
+    "INSERT INTO payments (id, \(paymentColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 
   /// Moves the payment to `REWARDED` with what Points reported.
   static func setRewarded(

@@ -39,19 +39,40 @@ enum Wallet {
   /// What `pay` decides from, in one statement: the wallet's balance (nil: no such user),
   /// locked as `balance(userId:)` locks it, and whether a payment holds the idempotency key
   /// (userId, scheduleId). A wallet exists for every user who can hold a payment.
+  ///
+  /// On PostgreSQL it also draws the ids the reservation and the payment will have, so that
+  /// their inserts need no answer and can be deferred (a drawn id a refusal leaves unused is
+  /// a gap, as a rolled-back insert leaves one).
+  /// - Parameter besideHeldWrites: no write held on the connection touches this user's
+  ///   wallet or payments (no earlier request of the transaction was this user's), so they
+  ///   may ride with this statement (`SQLConnection.queryBesideDeferred`).
   static func payStanding(
-    userId: Int64, scheduleId: Int64, in db: some SQLConnection
-  ) throws -> (balance: Int64?, keyTaken: Bool) {
-    let lock = db.engine == .postgres ? " FOR UPDATE OF w" : ""
-    guard
-      let row = try db.query(
-        """
-        SELECT w.balance, EXISTS (SELECT 1 FROM payments p WHERE p.user_id = w.user_id AND p.schedule_id = ?)
-        FROM wallets w WHERE w.user_id = ?
-        """ + lock, [scheduleId, userId]
-      ).first
-    else { return (nil, false) }
-    return (row[0], row[1])
+    userId: Int64, scheduleId: Int64, besideHeldWrites: Bool = false, in db: some SQLConnection
+  ) throws -> PayStanding {
+    let postgres = db.engine == .postgres
+    let sql = postgres ? payStandingPostgres : payStandingSQLite
+    let arguments: [any SQLBindable] = [scheduleId, userId]
+    let rows = try besideHeldWrites ? db.queryBesideDeferred(sql, arguments) : db.query(sql, arguments)
+    guard let row = rows.first else { return PayStanding(balance: nil, keyTaken: false, ids: nil) }
+    return PayStanding(balance: row[0], keyTaken: row[1], ids: postgres ? (row[2], row[3]) : nil)
+  }
+
+  private static let payStandingSQLite = """
+    SELECT w.balance, EXISTS (SELECT 1 FROM payments p WHERE p.user_id = w.user_id AND p.schedule_id = ?)
+    FROM wallets w WHERE w.user_id = ?
+    """
+  private static let payStandingPostgres = """
+    SELECT w.balance, EXISTS (SELECT 1 FROM payments p WHERE p.user_id = w.user_id AND p.schedule_id = ?),
+           nextval('reservations_id_seq'), nextval('payments_id_seq')
+    FROM wallets w WHERE w.user_id = ? FOR UPDATE OF w
+    """
+
+  /// ``payStanding(userId:scheduleId:besideHeldWrites:in:)``'s answer.
+  struct PayStanding {
+    var balance: Int64?
+    var keyTaken: Bool
+    /// The reservation's and the payment's ids to be (PostgreSQL only).
+    var ids: (reservation: Int64, payment: Int64)?
   }
 
   /// Adds `amount` (negative for a debit) to the wallet of `userId` and writes its ledger

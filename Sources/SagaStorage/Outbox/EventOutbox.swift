@@ -9,14 +9,27 @@ public enum EventOutbox {
   public static func append<E: SagaEvent>(
     _ event: E, envelope: EventEnvelope, in db: some SQLConnection
   ) throws(SagaError) -> Int64 {
-    let message = OutboxMessage(
-      topic: E.topic.rawValue, key: event.messageKey, payload: EventCodec.encode(event),
-      headers: envelope.headers)
     do {
-      return try Outbox.append(message, at: envelope.occurredAt, in: db)
+      return try Outbox.append(message(event, envelope), at: envelope.occurredAt, in: db)
     } catch {
       throw SagaError.storage(error)
     }
+  }
+
+  /// Appends `event` without waiting for its row id (``Outbox/appendDeferred(_:at:in:)``).
+  public static func appendDeferred<E: SagaEvent>(
+    _ event: E, envelope: EventEnvelope, in db: some SQLConnection
+  ) throws(SagaError) {
+    do {
+      try Outbox.appendDeferred(message(event, envelope), at: envelope.occurredAt, in: db)
+    } catch {
+      throw SagaError.storage(error)
+    }
+  }
+
+  private static func message<E: SagaEvent>(_ event: E, _ envelope: EventEnvelope) -> OutboxMessage {
+    OutboxMessage(
+      topic: E.topic.rawValue, key: event.messageKey, payload: EventCodec.encode(event), headers: envelope.headers)
   }
 }
 

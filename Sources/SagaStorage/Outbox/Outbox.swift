@@ -12,10 +12,25 @@ public enum Outbox {
   @discardableResult
   public static func append(_ message: OutboxMessage, at now: Date = Date(), in db: some SQLConnection) throws -> Int64
   {
+    let insert = try insertion(message, at: now, engine: db.engine)
+    // Every event a service emits runs it (cached on SQLite's connection).
+    return try db.insertReturningID(insert.sql, insert.arguments)
+  }
+
+  /// Appends `message` without waiting for its id: on PostgreSQL the insert rides with the
+  /// connection's next statement (`SQLConnection.executeDeferred`, one held write per table,
+  /// so rows still take their ids in the order they were appended).
+  public static func appendDeferred(_ message: OutboxMessage, at now: Date = Date(), in db: some SQLConnection) throws {
+    let insert = try insertion(message, at: now, engine: db.engine)
+    try db.executeDeferred(insert.sql, insert.arguments)
+  }
+
+  private static func insertion(_ message: OutboxMessage, at now: Date, engine: SQLEngine) throws -> (
+    sql: String, arguments: [any SQLBindable]
+  ) {
     let columns = OutboxHeaderColumns(splitting: message.headers)
     let envelope = columns.envelope
-    // Every event a service emits runs it (cached on SQLite's connection).
-    return try db.insertReturningID(
+    return (
       """
       INSERT INTO outbox (
         topic, message_key, payload, event_id, event_type, event_version, traceparent, correlation_id, producer,
@@ -23,11 +38,11 @@ public enum Outbox {
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)
       """,
       [
-        message.topic, keyColumn(message.keyContent, db.engine), SQLValue.blob(message.payload), envelope?[0],
-        envelope?[1],
-        envelope?[2], envelope?[3], envelope?[4], envelope?[5], envelope?[6], try HeaderCoding.encode(columns.extras),
-        now.millisecondsSinceEpoch,
-      ])
+        message.topic, keyColumn(message.keyContent, engine), SQLValue.blob(message.payload), envelope?[0],
+        envelope?[1], envelope?[2], envelope?[3], envelope?[4], envelope?[5], envelope?[6],
+        try HeaderCoding.encode(columns.extras), now.millisecondsSinceEpoch,
+      ]
+    )
   }
 
   /// Up to `limit` unsent rows with an id above `after`, oldest id first. Reads only

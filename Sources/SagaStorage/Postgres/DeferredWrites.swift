@@ -10,10 +10,14 @@ import Synchronization
 /// only what cannot tell the difference is merged:
 /// * a held write is a plain `INSERT INTO t …` or `UPDATE t …` that reads no table (no
 ///   `SELECT`); anything else runs at once;
-/// * per table, the held writes are INSERTs only, or one UPDATE alone: an UPDATE would not
-///   see rows a sibling inserted, and two UPDATEs of one row keep only one of them;
+/// * one held write per table: an UPDATE would not see rows a sibling inserted, two UPDATEs
+///   of one row keep only one of them, and PostgreSQL does not promise in which order the
+///   parts of a statement run, so two INSERTs could take identity values (the outbox's order)
+///   in either order;
 /// * the statement they go in front of names none of their tables (as a whole word), and
 ///   is a plain SELECT, INSERT, UPDATE or DELETE; otherwise they are sent first, on their own.
+///   A caller that knows its statement reads no row they write may say so
+///   (`SQLConnection.queryBesideDeferred`): then only the kind of statement is checked.
 ///
 /// Foreign keys are checked at the end of the statement, after every part ran.
 struct DeferredWrites {
@@ -39,7 +43,7 @@ struct DeferredWrites {
 
   /// Whether `write` may join the held ones (else they must be sent first).
   func accepts(_ write: Write) -> Bool {
-    !writes.contains { held in held.table == write.table && (held.isUpdate || write.isUpdate) }
+    !writes.contains { held in held.table == write.table }
   }
 
   mutating func hold(_ write: Write) { writes.append(write) }
@@ -51,9 +55,11 @@ struct DeferredWrites {
   }
 
   /// Whether the held writes may go in front of `sql` (see the type's rules).
-  func canPrecede(_ sql: String) -> Bool {
+  /// - Parameter namingTheirTables: the caller vouches that `sql` reads no row they write
+  ///   (`SQLConnection.queryBesideDeferred`): only the kind of statement is checked.
+  func canPrecede(_ sql: String, namingTheirTables: Bool = false) -> Bool {
     let shape = Self.shape(sql)
-    return shape.isPlain && !writes.contains { shape.words.contains($0.table) }
+    return shape.isPlain && (namingTheirTables || !writes.contains { shape.words.contains($0.table) })
   }
 
   /// `writes` as CTEs in front of `statement` (the last write itself when nil), with the

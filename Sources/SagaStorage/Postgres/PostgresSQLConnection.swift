@@ -77,7 +77,14 @@ public final class PostgresSQLConnection: SQLConnection, Sendable {
   }
 
   public func query(_ sql: String, _ arguments: [any SQLBindable]) throws -> [SQLRow] {
-    let result = try run(sql, arguments)
+    try rows(of: run(sql, arguments))
+  }
+
+  public func queryBesideDeferred(_ sql: String, _ arguments: [any SQLBindable]) throws -> [SQLRow] {
+    try rows(of: run(sql, arguments, readsNoHeldRow: true))
+  }
+
+  private func rows(of result: PostgresQueryResult) throws -> [SQLRow] {
     let columns = SQLColumnNames(result.rows.first.map { row in row.map(\.columnName) } ?? [])
     do {
       return try result.rows.map { row in SQLRow(try row.map(Self.value), columns: columns) }
@@ -156,11 +163,15 @@ public final class PostgresSQLConnection: SQLConnection, Sendable {
 
   /// Runs `sql`, carrying the held writes in front of it when it can (else they go first).
   /// A rollback drops them: they belong to what it undoes.
-  private func run(_ sql: String, _ arguments: [any SQLBindable]) throws -> PostgresQueryResult {
+  /// - Parameter readsNoHeldRow: the caller vouches that `sql` reads no row the held writes
+  ///   write: it may carry them although it names their tables.
+  private func run(_ sql: String, _ arguments: [any SQLBindable], readsNoHeldRow: Bool = false) throws
+    -> PostgresQueryResult
+  {
     let values = arguments.map(\.sqlValue)
     let writes = deferred.withLock { held -> [DeferredWrites.Write] in
       if sql.hasPrefix("ROLLBACK") || sql.hasPrefix("BEGIN") { _ = held.take() }
-      return held.isEmpty || !held.canPrecede(sql) ? [] : held.take()
+      return held.isEmpty || !held.canPrecede(sql, namingTheirTables: readsNoHeldRow) ? [] : held.take()
     }
     if writes.isEmpty {
       try flushDeferred()

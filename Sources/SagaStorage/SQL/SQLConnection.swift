@@ -31,6 +31,11 @@ public protocol SQLConnection {
   /// Runs a query; returns its rows.
   func query(_ sql: String, _ arguments: [any SQLBindable]) throws -> [SQLRow]
 
+  /// Runs a query that the held writes may ride with although it names their tables: the
+  /// caller vouches that it reads no row they write, so a snapshot without them answers the
+  /// same (`pay` reading a wallet no earlier request of its group touched). Otherwise `query`.
+  func queryBesideDeferred(_ sql: String, _ arguments: [any SQLBindable]) throws -> [SQLRow]
+
   /// Runs `body` in a savepoint of the current transaction: released when it returns
   /// `.commit`, rolled back when it returns `.rollback` or throws (and then rethrown). The
   /// consume loop and `pay` open one per record or request, so one bad record does not undo
@@ -58,6 +63,10 @@ extension SQLConnection {
   public var hasDeferredWrites: Bool { false }
 
   public var lastFailureCarriedDeferredWrites: Bool { false }
+
+  public func queryBesideDeferred(_ sql: String, _ arguments: [any SQLBindable]) throws -> [SQLRow] {
+    try query(sql, arguments)
+  }
 
   @discardableResult
   public func execute(_ sql: String) throws -> Int { try execute(sql, []) }

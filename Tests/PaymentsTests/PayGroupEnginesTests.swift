@@ -1,0 +1,107 @@
+import Foundation
+import SagaCore
+import SagaStorage
+import SagaTestSupport
+import Testing
+
+@testable import Payments
+
+/// Many concurrent `pay`s, grouped, on both engines. On PostgreSQL a request's writes are held
+/// and ride with the next request's decision when that request is another user's (one round
+/// trip per `pay`): a decision must still see every earlier request of its group.
+@Suite("Payments: concurrent pay groups on both engines", .postgresServer, .timeLimit(.minutes(2)))
+struct PayGroupEnginesTests {
+  @Test(
+    "grouped requests of several users, repeats and refusals: one payment per key, balances and ledger agree, events in payment order",
+    arguments: SQLEngine.allCases)
+  func groups(engine: SQLEngine) async throws {
+    try await PaymentsHarness.run(on: engine) { harness in
+      let balances: [Int64: Int64] = [1: 100_000, 2: 100_000, 3: 100_000, 4: 30_000]
+      for (user, balance) in balances.sorted(by: { $0.key < $1.key }) {
+        try await harness.service.addUser(id: user, initialBalance: balance)
+      }
+      let group = PayGroupCommit(database: harness.payments, maxGroupSize: 64, afterCommit: nil)
+      // Eight requests per user over six schedules: schedules 1 and 2 come twice (the same key).
+      let requests = (0..<32).map { (index: Int) -> PayRequest in
+        let user = Int64(index % 4) + 1
+        let schedule = Int64(index / 4 % 6) + 1
+        return PayRequest(userId: user, scheduleId: schedule, amount: 10_000)
+      }
+      let now = Date()
+      let outcomes = await withTaskGroup(of: (Int, PayGroupCommit.Outcome).self) { tasks in
+        for (index, request) in requests.enumerated() {
+          tasks.addTask {
+            let envelope = EventEnvelope(
+              eventType: .reservationCompleted, trace: .start(), producer: "sagad/payments", occurredAt: now)
+            return (index, await group.submit(request, envelope: envelope, at: now))
+          }
+        }
+        var outcomes = [Int: PayGroupCommit.Outcome]()
+        for await (index, outcome) in tasks { outcomes[index] = outcome }
+        return outcomes
+      }
+      #expect(group.statistics.largestGroup > 1, "the requests were grouped")
+
+      var paymentByKey = [String: Int64]()
+      for (index, request) in requests.enumerated() {
+        let key = "\(request.userId)/\(request.scheduleId)"
+        switch outcomes[index] {
+        case .success(let paid):
+          if let known = paymentByKey[key] {
+            #expect(paid.duplicate && paid.paymentId == known, "\(key)")
+          } else {
+            paymentByKey[key] = paid.paymentId
+          }
+        case .failure(let refusal):
+          #expect(refusal.code == .insufficientBalance && request.userId == 4, "\(key): \(refusal)")
+        case nil:
+          Issue.record("no outcome for \(key)")
+        }
+      }
+      for (user, balance) in balances {
+        let paid = Int64(paymentByKey.keys.count(where: { $0.hasPrefix("\(user)/") }))
+        #expect(paid == (user == 4 ? 3 : 6), "user \(user)")
+        #expect(try await harness.service.balance(userId: user) == balance - paid * 10_000, "user \(user)")
+      }
+      let payments = paymentByKey.values.sorted()
+      #expect(try await harness.count("SELECT COUNT(*) FROM payments") == payments.count)
+      #expect(try await harness.count("SELECT COUNT(*) FROM saga_steps") == payments.count)
+      let events = try await harness.outbox(.reservationCompleted)
+      #expect(events.map(\.id) == events.map(\.id).sorted())
+      #expect(events.map(\.key) == payments.map(String.init), "the events are in the order of the payments")
+      #expect(try await harness.service.verify() == [])
+    }
+  }
+
+  @Test(
+    "in one group, a user's later request sees its earlier ones: balance, idempotency key, refusal",
+    arguments: SQLEngine.allCases)
+  func laterRequestsSeeEarlier(engine: SQLEngine) async throws {
+    try await PaymentsHarness.run(on: engine) { harness in
+      for user: Int64 in 1...3 { try await harness.service.addUser(id: user, initialBalance: 100_000) }
+      let now = Date()
+      let requests = [
+        PayRequest(userId: 1, scheduleId: 1, amount: 30_000), PayRequest(userId: 2, scheduleId: 1, amount: 10_000),
+        PayRequest(userId: 1, scheduleId: 2, amount: 30_000), PayRequest(userId: 1, scheduleId: 3, amount: 50_000),
+        PayRequest(userId: 2, scheduleId: 1, amount: 10_000), PayRequest(userId: 3, scheduleId: 1, amount: 10_000),
+      ].map { request in
+        (
+          request,
+          EventEnvelope(eventType: .reservationCompleted, trace: .start(), producer: "sagad/payments", occurredAt: now),
+          now
+        )
+      }
+      let outcomes = try await harness.database.write { db in try PayGroupCommit.apply(requests, in: db) }
+      let paid = outcomes.map { try? $0.get() }
+      #expect(paid[0]?.duplicate == false && paid[1]?.duplicate == false && paid[2]?.duplicate == false)
+      #expect(outcomes[3].failure?.code == .insufficientBalance, "40,000 KRW left after two payments")
+      #expect(paid[4]?.duplicate == true && paid[4]?.paymentId == paid[1]?.paymentId)
+      #expect(paid[5]?.duplicate == false)
+      #expect(try await harness.service.balance(userId: 1) == 40_000)
+      #expect(try await harness.service.balance(userId: 2) == 90_000)
+      #expect(try await harness.service.balance(userId: 3) == 90_000)
+      #expect(try await harness.count("SELECT COUNT(*) FROM payments") == 4)
+      #expect(try await harness.service.verify() == [])
+    }
+  }
+}

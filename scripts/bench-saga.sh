@@ -202,6 +202,40 @@ sys.exit(0 if workers and sum(w["assignedPartitions"] for w in workers) > 0 else
     }
   done
 
+  # With N instances, each group also has to finish spreading its partitions over all of
+  # them: a rebalance during the load stops the group's consumers for seconds, which the
+  # latencies of a short leg would show instead of sagad's. Balanced: every group holds as
+  # many partitions as it ever did (all of them), and every instance some of each group that
+  # has two or more, for a second.
+  if ((instances > 1)); then
+    python3 - "$bin/sagactl" "${sockets[@]}" <<'PY' || { echo "sagad ($name) did not balance its consumer groups" >&2; exit 1; }
+import json, subprocess, sys, time
+sagactl, sockets = sys.argv[1], sys.argv[2:]
+most, steady, deadline = {}, 0, time.monotonic() + 60
+while time.monotonic() < deadline:
+    per = []
+    for socket in sockets:
+        try:
+            out = subprocess.run([sagactl, "--socket", socket, "--json", "workers"], capture_output=True, text=True, timeout=5).stdout
+            per.append({w["name"]: w["assignedPartitions"] for w in json.loads(out)["workers"]})
+        except Exception:
+            per.append({})
+    sums = {}
+    for counts in per:
+        for name, count in counts.items():
+            sums[name] = sums.get(name, 0) + count
+    for name, total in sums.items():
+        most[name] = max(most.get(name, 0), total)
+    balanced = sums and all(sums[n] == most[n] for n in sums) and all(
+        counts.get(n, 0) > 0 for counts in per for n in sums if sums[n] >= 2)
+    steady = steady + 1 if balanced else 0
+    if steady >= 5:
+        sys.exit(0)
+    time.sleep(0.2)
+sys.exit(1)
+PY
+  fi
+
   local load_pids=() arguments=("$@")
   for index in $(seq 0 $((instances - 1))); do
     local share=("${arguments[@]}") position

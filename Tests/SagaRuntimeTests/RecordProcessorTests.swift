@@ -215,6 +215,48 @@ struct RecordProcessorTests {
     #expect(applied == [1, 2, 3])
     _ = dir
   }
+
+  @Test("a batch's shared rows are locked once, first, for all its records; a failure to lock is no record's")
+  func lockSharedFirst() async throws {
+    let (dir, database) = try Self.pointsDatabase()
+    let now = Date(timeIntervalSince1970: 1_767_225_600)
+    let batch: ArraySlice = [record(1), record(2), record(3)]
+    let handler = LockingHandler(failLock: true)
+    let processor = RecordProcessor(handler: handler, service: .points, policy: .standard, logger: silentLogger)
+    let failure = await #expect(throws: NeedsIsolation.self) {
+      try await database.write { db in try processor.apply(batch, firstAttempt: 1, now: now, in: db, isolated: false) }
+    }
+    #expect(failure?.index == -1 && failure?.unattributed == true)
+    handler.failLock.withLock { $0 = false }
+    for (isolated, ids) in [(false, [Int64(1), 2, 3]), (true, [4, 5, 6])] {
+      handler.calls.withLock { $0 = [] }
+      let result = try await database.write { db in
+        try processor.apply(ArraySlice(ids.map(record)), firstAttempt: 1, now: now, in: db, isolated: isolated)
+      }
+      #expect(result.applied == 3)
+      let expected = ["lock " + ids.map(String.init).joined(separator: ",")] + ids.map { "handle \($0)" }
+      #expect(handler.calls.withLock { $0 } == expected, "isolated: \(isolated)")
+    }
+    _ = dir
+  }
+}
+
+/// Records when the loop asks it to lock and to handle.
+private final class LockingHandler: SagaMessageHandler {
+  let consumerGroup = SagaConsumerGroup.pointsService
+  let calls = Mutex<[String]>([])
+  let failLock: Mutex<Bool>
+
+  init(failLock: Bool) { self.failLock = Mutex(failLock) }
+
+  func lockShared(_ messages: [InboundMessage], in db: any SQLConnection) throws(SagaError) {
+    if failLock.withLock({ $0 }) { throw SagaError(.databaseBusy, "lock timeout", failureClass: .transient) }
+    calls.withLock { $0.append("lock " + messages.map { String($0.offset) }.joined(separator: ",")) }
+  }
+
+  func handle(_ message: InboundMessage, context: MessageContext, in db: any SQLConnection) throws(SagaError) {
+    calls.withLock { $0.append("handle \(message.offset)") }
+  }
 }
 
 /// Applies a payment with a deferred INSERT, as the services' steps and balances are.

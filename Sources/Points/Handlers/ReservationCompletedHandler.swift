@@ -55,6 +55,21 @@ public struct ReservationCompletedHandler: SagaMessageHandler {
     try process(message, context: context, in: db)
   }
 
+  /// The accounts the batch will credit, locked in user order (`SagaMessageHandler.lockShared`):
+  /// two Points instances take records of one user from different partitions. Bodies that do
+  /// not decode are left to `handle`, which dead-letters them.
+  public func lockShared(_ messages: [InboundMessage], in db: any SQLConnection) throws(SagaError) {
+    guard db.engine == .postgres, messages.count > 1 else { return }
+    let users = Set(
+      messages.compactMap { try? EventCodec.decode(ReservationCompleted.self, from: $0.value ?? []).userId })
+    guard users.count > 1 else { return }
+    do {
+      try PointsStore.lockAccounts(users.sorted(), in: db)
+    } catch {
+      throw SagaError.storage(error)
+    }
+  }
+
   /// `handle(_:context:in:)`, returning what was decided (for a wrapper that measures
   /// rewards). Records the step `sagactl saga` shows, with where `message` was read.
   @discardableResult

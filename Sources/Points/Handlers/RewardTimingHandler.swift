@@ -24,6 +24,10 @@ struct RewardTimingHandler: SagaMessageHandler {
     context.onCommit { [metrics = inner.metrics] in metrics.observeLatency(latency) }
   }
 
+  func lockShared(_ messages: [InboundMessage], in db: any SQLConnection) throws(SagaError) {
+    try inner.lockShared(messages, in: db)
+  }
+
   func deadLettered(
     _ message: InboundMessage, error: SagaError, attempts: Int, context: MessageContext, in db: any SQLConnection
   ) throws(SagaError) {

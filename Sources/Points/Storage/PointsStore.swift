@@ -30,6 +30,14 @@ enum PointsStore {
     return (row[0], row[1], row[2])
   }
 
+  /// Locks the accounts of `users` (ascending) until the transaction ends, in that order
+  /// (PostgreSQL; `ReservationCompletedHandler.lockShared`).
+  static func lockAccounts(_ users: [Int64], in db: some SQLConnection) throws {
+    _ = try db.query(
+      "SELECT user_id FROM point_accounts WHERE user_id = ANY(CAST(? AS BIGINT[])) ORDER BY user_id FOR UPDATE",
+      ["{" + users.map(String.init).joined(separator: ",") + "}"])
+  }
+
   /// Creates an empty account unless one exists; true when it was created.
   static func enroll(userId: Int64, at now: Date, in db: some SQLConnection) throws -> Bool {
     try db.execute(

@@ -82,6 +82,14 @@ struct RecordProcessor: Sendable {
     afterCommit: CommitActions? = nil, isolated: Bool = true, known: NeedsIsolation? = nil
   ) throws -> BatchResult {
     var result = BatchResult()
+    do {
+      try handler.lockShared(records.map(\.message), in: db)
+    } catch {
+      // Not a record's fault: the isolated run locks again (as its first statement) and then
+      // goes record by record.
+      guard isolated else { throw NeedsIsolation(failure: error, index: -1, unattributed: true) }
+      throw error
+    }
     let claims = isolated ? nil : try claimAll(records, now: now, in: db)
     for (index, record) in records.enumerated() {
       let attempt = index == 0 ? firstAttempt : 1

@@ -16,6 +16,14 @@ public protocol SagaMessageHandler: Sendable {
 
   func handle(_ message: InboundMessage, context: MessageContext, in db: any SQLConnection) throws(SagaError)
 
+  /// Called once per batch, in its transaction, before any of `messages` is handled. A
+  /// handler whose records write rows that records of other partitions write too (an account
+  /// per user) locks those rows here, in one order: instances sharing a PostgreSQL database
+  /// then wait for each other's batches instead of deadlocking, which PostgreSQL resolves only
+  /// after `deadlock_timeout` (a second by default) by failing one of them. The default does
+  /// nothing; so does SQLite's single writer.
+  func lockShared(_ messages: [InboundMessage], in db: any SQLConnection) throws(SagaError)
+
   /// Called once when the loop dead-letters `message`, in the transaction (a savepoint of
   /// it) that writes the dead letter to the outbox, after `attempts` runs ended in `error`
   /// (transient for an exhausted retry, permanent otherwise). A service that must still
@@ -28,6 +36,8 @@ public protocol SagaMessageHandler: Sendable {
 }
 
 extension SagaMessageHandler {
+  public func lockShared(_ messages: [InboundMessage], in db: any SQLConnection) throws(SagaError) {}
+
   public func deadLettered(
     _ message: InboundMessage, error: SagaError, attempts: Int, context: MessageContext, in db: any SQLConnection
   ) throws(SagaError) {}

@@ -23,7 +23,7 @@ public struct PaymentsSagaTrackerHandler: SagaMessageHandler {
     switch SagaTopic(rawValue: message.topic) {
     case .pointRewardCompleted:
       let event = try EventCodec.decode(PointRewardCompleted.self, from: message.value ?? [])
-      try Self.storing { try completed(event, message: message, at: context.now, in: db) }
+      try Self.storing { try completed(event, message: message, context: context, in: db) }
     case .pointRewardFailed:
       let event = try EventCodec.decode(PointRewardFailed.self, from: message.value ?? [])
       try Self.storing { try failed(event, message: message, at: context.now, in: db) }
@@ -42,12 +42,16 @@ public struct PaymentsSagaTrackerHandler: SagaMessageHandler {
   }
 
   private func completed(
-    _ event: PointRewardCompleted, message: InboundMessage, at now: Date, in db: any SQLConnection
+    _ event: PointRewardCompleted, message: InboundMessage, context: MessageContext, in db: any SQLConnection
   ) throws {
+    let now = context.now
     // The report's Points service sends no paymentId: correlate by the reservation.
     let payment: PaymentView?
     if let paymentId = event.paymentId {
-      payment = try PaymentView.fetch(id: paymentId, in: db)
+      // The first record of its payment in a batch lets the writes held for earlier records
+      // ride with the read: none of them touched this payment's rows.
+      payment = try PaymentView.fetch(
+        id: paymentId, besideHeldWrites: context.firstInBatch("payment \(paymentId)"), in: db)
     } else {
       payment = try PaymentView.fetch(reservationId: event.reservationId, in: db)
     }

@@ -26,8 +26,14 @@ extension PaymentView {
   /// so two transactions that decide from its status (a compensation and the tracker, on two
   /// workers or two instances) take turns instead of overwriting each other's outcome. SQLite
   /// has one writer at a time, which already serialises them.
-  static func fetch(id paymentId: Int64, forUpdate: Bool = true, in db: some SQLConnection) throws -> PaymentView? {
-    try db.query(byId + lock(forUpdate, db), [paymentId]).first.map(decode)
+  /// - Parameter besideHeldWrites: no write held on the connection touches this payment's
+  ///   rows (no earlier record of the batch was its), so they may ride with the read.
+  static func fetch(
+    id paymentId: Int64, forUpdate: Bool = true, besideHeldWrites: Bool = false, in db: some SQLConnection
+  ) throws -> PaymentView? {
+    let sql = byId + lock(forUpdate, db)
+    let rows = try besideHeldWrites ? db.queryBesideDeferred(sql, [paymentId]) : db.query(sql, [paymentId])
+    return try rows.first.map(decode)
   }
 
   /// The payment of reservation `reservationId` (one per reservation), if any; `forUpdate` as

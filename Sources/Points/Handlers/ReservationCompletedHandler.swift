@@ -159,7 +159,11 @@ public struct ReservationCompletedHandler: SagaMessageHandler {
     // Duplicates first, before anything else can differ: the outcome was decided once and
     // is only re-announced, with the recorded values even if this copy of the event
     // disagrees (the first copy is the one the decision was made on).
-    let standing = try PointsStore.standing(userId: event.userId, paymentId: event.paymentId, in: db)
+    // The first record of its user in a batch lets the writes held for earlier records ride
+    // with its decision: none of them touched its rows (one round trip per reward).
+    let standing = try PointsStore.standing(
+      userId: event.userId, paymentId: event.paymentId,
+      besideHeldWrites: context.firstInBatch("user \(event.userId)"), in: db)
     if standing.rewarded, let reward = try PointsStore.reward(userId: event.userId, paymentId: event.paymentId, in: db)
     {
       let id = try context.emit(reward.event, in: db)
@@ -199,8 +203,14 @@ public struct ReservationCompletedHandler: SagaMessageHandler {
     }
     // A drill's fault lands after the duplicate and enrolment checks, just before the write.
     try failpoints.hit(.pointsReward)
-    let reward = try PointsStore.credit(event, amount: amount, at: context.now, in: db)
-    let id = try context.emit(reward.event, in: db)
+    let reward = try PointsStore.credit(event, amount: amount, id: standing.ids?.ledger, at: context.now, in: db)
+    let id: Int64
+    if let drawn = standing.ids?.outbox {
+      try context.emit(reward.event, id: drawn, in: db)
+      id = drawn
+    } else {
+      id = try context.emit(reward.event, in: db)
+    }
     return Decision(
       outcome: .rewarded(amount: amount), step: .rewardRecorded,
       text: "\(amount) points credited for \(event.paidAmount) KRW (point \(reward.pointId))", outboxIds: [id])

@@ -14,21 +14,42 @@ enum PointsStore {
 
   /// What a reward is decided from, in one statement (one round trip on PostgreSQL, where
   /// three lookups were three): whether (user, payment) was rewarded or failed already, and
-  /// the account's balance (nil: not enrolled).
+  /// the account's balance (nil: not enrolled). On PostgreSQL it also draws the ids a reward
+  /// writes (its ledger row, its outbox row), so that those inserts need no answer and are
+  /// deferred; an id a duplicate or a failure leaves unused is a gap.
+  /// - Parameter besideHeldWrites: no earlier record of the batch was this user's, so the
+  ///   writes held on the connection touch none of the rows read, and ride with it.
   static func standing(
-    userId: Int64, paymentId: Int64, in db: some SQLConnection
-  ) throws -> (rewarded: Bool, failed: Bool, balance: Int64?) {
-    guard
-      let row = try db.query(
-        """
-        SELECT EXISTS (SELECT 1 FROM point_ledger WHERE user_id = ? AND payment_id = ?),
-               EXISTS (SELECT 1 FROM reward_failures WHERE user_id = ? AND payment_id = ?),
-               (SELECT balance FROM point_accounts WHERE user_id = ?)
-        """, [userId, paymentId, userId, paymentId, userId]
-      ).first
-    else { return (false, false, nil) }
-    return (row[0], row[1], row[2])
+    userId: Int64, paymentId: Int64, besideHeldWrites: Bool = false, in db: some SQLConnection
+  ) throws -> Standing {
+    let postgres = db.engine == .postgres
+    let arguments: [any SQLBindable] = [userId, paymentId, userId, paymentId, userId]
+    let sql = postgres ? standingPostgres : standingSQLite
+    let rows = try besideHeldWrites ? db.queryBesideDeferred(sql, arguments) : db.query(sql, arguments)
+    guard let row = rows.first else { return Standing(rewarded: false, failed: false, balance: nil, ids: nil) }
+    return Standing(rewarded: row[0], failed: row[1], balance: row[2], ids: postgres ? (row[3], row[4]) : nil)
   }
+
+  /// ``standing(userId:paymentId:besideHeldWrites:in:)``'s answer.
+  struct Standing {
+    var rewarded: Bool
+    var failed: Bool
+    var balance: Int64?
+    /// The ledger row's and the outbox row's ids to be (PostgreSQL only).
+    var ids: (ledger: Int64, outbox: Int64)?
+  }
+
+  private static let standingSQLite = """
+    SELECT EXISTS (SELECT 1 FROM point_ledger WHERE user_id = ? AND payment_id = ?),
+           EXISTS (SELECT 1 FROM reward_failures WHERE user_id = ? AND payment_id = ?),
+           (SELECT balance FROM point_accounts WHERE user_id = ?)
+    """
+  private static let standingPostgres = """
+    SELECT EXISTS (SELECT 1 FROM point_ledger WHERE user_id = ? AND payment_id = ?),
+           EXISTS (SELECT 1 FROM reward_failures WHERE user_id = ? AND payment_id = ?),
+           (SELECT balance FROM point_accounts WHERE user_id = ?),
+           nextval('point_ledger_id_seq'), nextval('outbox_id_seq')
+    """
 
   /// Locks the accounts of `users` (ascending) until the transaction ends, in that order
   /// (PostgreSQL; `ReservationCompletedHandler.lockShared`).
@@ -90,17 +111,32 @@ enum PointsStore {
 
   /// Writes the ledger row and raises the balance by `amount`; the caller has checked that
   /// the account exists and that the sum fits in `Int64`.
+  /// - Parameter id: the ledger row's id, drawn by `standing` (PostgreSQL): then both writes
+  ///   are deferred; nil: the row takes the next id, read back now.
   static func credit(
-    _ event: ReservationCompleted, amount: Int64, at now: Date, in db: some SQLConnection
+    _ event: ReservationCompleted, amount: Int64, id: Int64? = nil, at now: Date, in db: some SQLConnection
   ) throws -> PointReward {
     let createdAt = RFC3339Timestamp.milliseconds(of: now)
     // The balance first, deferred: on PostgreSQL it rides with the ledger row's INSERT.
     try db.executeDeferred("UPDATE point_accounts SET balance = balance + ? WHERE user_id = ?", [amount, event.userId])
-    let pointId = try db.insertReturningID(
-      """
-      INSERT INTO point_ledger (user_id, payment_id, reservation_id, paid_amount, amount, created_at)
-      VALUES (?, ?, ?, ?, ?, ?)
-      """, [event.userId, event.paymentId, event.reservationId, event.paidAmount, amount, createdAt])
+    let values: [any SQLBindable] = [
+      event.userId, event.paymentId, event.reservationId, event.paidAmount, amount, createdAt,
+    ]
+    let pointId: Int64
+    if let id {
+      try db.executeDeferred(
+        """
+        INSERT INTO point_ledger (id, user_id, payment_id, reservation_id, paid_amount, amount, created_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?)
+        """, [id] + values)
+      pointId = id
+    } else {
+      pointId = try db.insertReturningID(
+        """
+        INSERT INTO point_ledger (user_id, payment_id, reservation_id, paid_amount, amount, created_at)
+        VALUES (?, ?, ?, ?, ?, ?)
+        """, values)
+    }
     return PointReward(
       pointId: pointId, userId: event.userId, paymentId: event.paymentId, reservationId: event.reservationId,
       paidAmount: event.paidAmount, amount: amount, createdAt: RFC3339Timestamp.date(milliseconds: createdAt))

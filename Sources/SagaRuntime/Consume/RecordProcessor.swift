@@ -91,6 +91,7 @@ struct RecordProcessor: Sendable {
       throw error
     }
     let claims = isolated ? nil : try claimAll(records, now: now, in: db)
+    let memory = isolated ? nil : BatchMemory()
     for (index, record) in records.enumerated() {
       let attempt = index == 0 ? firstAttempt : 1
       let error: SagaError
@@ -99,7 +100,7 @@ struct RecordProcessor: Sendable {
       do {
         (outcome, span) = try run(
           record.message, attempt: attempt, now: now, in: db, afterCommit, isolated: isolated,
-          claimed: claims?[index], knownFailure: known?.index == index ? known?.failure : nil)
+          claimed: claims?[index], knownFailure: known?.index == index ? known?.failure : nil, batch: memory)
       } catch var failure as NeedsIsolation {
         failure.index = failure.unattributed ? -1 : index
         throw failure
@@ -278,7 +279,7 @@ struct RecordProcessor: Sendable {
   /// handler's log lines and emitted events carry, and a child span for the savepoint.
   private func run(
     _ message: InboundMessage, attempt: Int, now: Date, in db: any SQLConnection, _ afterCommit: CommitActions?,
-    isolated: Bool = true, claimed: Bool? = nil, knownFailure: SagaError? = nil
+    isolated: Bool = true, claimed: Bool? = nil, knownFailure: SagaError? = nil, batch: BatchMemory? = nil
   ) throws -> (RunOutcome, (any Span)?) {
     var outcome = RunOutcome.applied
     let group = self.group
@@ -308,7 +309,7 @@ struct RecordProcessor: Sendable {
         return
       }
       let context = MessageContext(
-        envelope: message.envelope, service: service, now: now, afterCommit: afterCommit, trace: trace)
+        envelope: message.envelope, service: service, now: now, afterCommit: afterCommit, trace: trace, batch: batch)
       try handler.handle(message, context: context, in: db)
       // Isolated, what the handler deferred fails here, as this record's failure. Without
       // savepoints it rides with the next record's first statement (one round trip fewer

@@ -16,16 +16,26 @@ public struct MessageContext: Sendable {
   /// emits carry, so that their send spans are its children. Nil: each event gets a child
   /// of the record's own `traceparent` (Docs/tracing.md).
   public let trace: TraceContext?
+  /// What earlier records of the batch touched, in a batch run without savepoints; nil
+  /// otherwise (then nothing may ride beside a read).
+  public let batch: BatchMemory?
 
   public init(
     envelope: ReceivedEnvelope, service: SagaService, now: Date = Date(), afterCommit: CommitActions? = nil,
-    trace: TraceContext? = nil
+    trace: TraceContext? = nil, batch: BatchMemory? = nil
   ) {
     self.envelope = envelope
     self.service = service
     self.now = now
     self.afterCommit = afterCommit
     self.trace = trace
+    self.batch = batch
+  }
+
+  /// Whether no earlier record of this batch touched `key` (noting that this one does):
+  /// false outside a batch run without savepoints.
+  public func firstInBatch(_ key: String) -> Bool {
+    batch?.touchFirst(key) ?? false
   }
 
   /// Runs `action` once the transaction this record is handled in has committed; for
@@ -40,6 +50,18 @@ public struct MessageContext: Sendable {
   public func emit<E: SagaEvent>(
     _ event: E, extraHeaders: [RecordHeader] = [], in db: any SQLConnection
   ) throws(SagaError) -> Int64 {
+    try EventOutbox.append(event, envelope: envelope(for: E.self, extraHeaders), in: db)
+  }
+
+  /// `emit` under an outbox id drawn beforehand (`nextval`, PostgreSQL): the insert needs no
+  /// answer, so it is deferred and rides with the connection's next statement.
+  public func emit<E: SagaEvent>(
+    _ event: E, id: Int64, extraHeaders: [RecordHeader] = [], in db: any SQLConnection
+  ) throws(SagaError) {
+    try EventOutbox.appendDeferred(event, envelope: envelope(for: E.self, extraHeaders), id: id, in: db)
+  }
+
+  private func envelope<E: SagaEvent>(for type: E.Type, _ extraHeaders: [RecordHeader]) -> EventEnvelope {
     var envelope = EventEnvelope(
       following: self.envelope, eventType: E.eventType, producer: service.producerName, occurredAt: now)
     if let trace {
@@ -48,6 +70,6 @@ public struct MessageContext: Sendable {
       if self.envelope.correlationId == nil { envelope.correlationId = trace.traceId }
     }
     envelope.extraHeaders = extraHeaders
-    return try EventOutbox.append(event, envelope: envelope, in: db)
+    return envelope
   }
 }

@@ -16,12 +16,12 @@ public enum EventOutbox {
     }
   }
 
-  /// Appends `event` without waiting for its row id (``Outbox/appendDeferred(_:at:in:)``).
+  /// Appends `event` without waiting for its row id (``Outbox/appendDeferred(_:id:at:in:)``).
   public static func appendDeferred<E: SagaEvent>(
-    _ event: E, envelope: EventEnvelope, in db: some SQLConnection
+    _ event: E, envelope: EventEnvelope, id: Int64? = nil, in db: some SQLConnection
   ) throws(SagaError) {
     do {
-      try Outbox.appendDeferred(message(event, envelope), at: envelope.occurredAt, in: db)
+      try Outbox.appendDeferred(message(event, envelope), id: id, at: envelope.occurredAt, in: db)
     } catch {
       throw SagaError.storage(error)
     }

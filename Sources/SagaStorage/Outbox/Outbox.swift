@@ -12,7 +12,7 @@ public enum Outbox {
   @discardableResult
   public static func append(_ message: OutboxMessage, at now: Date = Date(), in db: some SQLConnection) throws -> Int64
   {
-    let insert = try insertion(message, at: now, engine: db.engine)
+    let insert = try insertion(message, id: nil, at: now, engine: db.engine)
     // Every event a service emits runs it (cached on SQLite's connection).
     return try db.insertReturningID(insert.sql, insert.arguments)
   }
@@ -20,29 +20,39 @@ public enum Outbox {
   /// Appends `message` without waiting for its id: on PostgreSQL the insert rides with the
   /// connection's next statement (`SQLConnection.executeDeferred`, one held write per table,
   /// so rows still take their ids in the order they were appended).
-  public static func appendDeferred(_ message: OutboxMessage, at now: Date = Date(), in db: some SQLConnection) throws {
-    let insert = try insertion(message, at: now, engine: db.engine)
+  /// - Parameter id: the row's id, drawn beforehand (`nextval('outbox_id_seq')`); nil: the next.
+  public static func appendDeferred(
+    _ message: OutboxMessage, id: Int64? = nil, at now: Date = Date(), in db: some SQLConnection
+  ) throws {
+    let insert = try insertion(message, id: id, at: now, engine: db.engine)
     try db.executeDeferred(insert.sql, insert.arguments)
   }
 
-  private static func insertion(_ message: OutboxMessage, at now: Date, engine: SQLEngine) throws -> (
+  private static let insert = """
+    INSERT INTO outbox (
+      topic, message_key, payload, event_id, event_type, event_version, traceparent, correlation_id, producer,
+      occurred_at, extra_headers, created_at, attempts)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)
+    """
+  private static let insertWithID = """
+    INSERT INTO outbox (
+      id, topic, message_key, payload, event_id, event_type, event_version, traceparent, correlation_id, producer,
+      occurred_at, extra_headers, created_at, attempts)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)
+    """
+
+  private static func insertion(_ message: OutboxMessage, id: Int64?, at now: Date, engine: SQLEngine) throws -> (
     sql: String, arguments: [any SQLBindable]
   ) {
     let columns = OutboxHeaderColumns(splitting: message.headers)
     let envelope = columns.envelope
-    return (
-      """
-      INSERT INTO outbox (
-        topic, message_key, payload, event_id, event_type, event_version, traceparent, correlation_id, producer,
-        occurred_at, extra_headers, created_at, attempts)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)
-      """,
-      [
-        message.topic, keyColumn(message.keyContent, engine), SQLValue.blob(message.payload), envelope?[0],
-        envelope?[1], envelope?[2], envelope?[3], envelope?[4], envelope?[5], envelope?[6],
-        try HeaderCoding.encode(columns.extras), now.millisecondsSinceEpoch,
-      ]
-    )
+    let values: [any SQLBindable] = [
+      message.topic, keyColumn(message.keyContent, engine), SQLValue.blob(message.payload), envelope?[0],
+      envelope?[1], envelope?[2], envelope?[3], envelope?[4], envelope?[5], envelope?[6],
+      try HeaderCoding.encode(columns.extras), now.millisecondsSinceEpoch,
+    ]
+    guard let id else { return (insert, values) }
+    return (insertWithID, [id] + values)
   }
 
   /// Up to `limit` unsent rows with an id above `after`, oldest id first. Reads only

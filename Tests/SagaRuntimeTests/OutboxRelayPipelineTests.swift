@@ -28,4 +28,43 @@ struct OutboxRelayPipelineTests {
     let seen = try await fixture.readTopic(count: 200, settle: .milliseconds(200))
     #expect(seen == (0..<200).map { "m\($0)" })
   }
+
+  @Test("a row committed below the rounds in flight goes out while the load goes on, not once the pipeline drains")
+  func straggler() async throws {
+    let fixture = try RelayFixture()
+    // Slow deliveries: a steady trickle of rows keeps rounds in flight at all times.
+    try fixture.cluster.setBrokerRoundTripTime(1, milliseconds: 300)
+    let relay = fixture.relay(settings: RelaySettings())
+    let task = start(relay)
+    try await fixture.database.write { db in
+      try Outbox.appendDeferred(
+        OutboxMessage(topic: RelayFixture.topic, key: "k", payload: Array("first".utf8)), id: 1_000, in: db)
+    }
+    let database = fixture.database
+    let feeding = Task {
+      var index = 0
+      while !Task.isCancelled {
+        let message = OutboxMessage(topic: RelayFixture.topic, key: "k", payload: Array("load-\(index)".utf8))
+        try await database.write { db in _ = try Outbox.append(message, in: db) }
+        relay.wakeup.signal()
+        index += 1
+        try await Task.sleep(for: .milliseconds(20))
+      }
+    }
+    try await eventually("rounds in flight") { relay.statistics.sent > 0 }
+    // Another writer's transaction that drew its id before the others and commits now.
+    try await fixture.database.write { db in
+      try Outbox.appendDeferred(
+        OutboxMessage(topic: RelayFixture.topic, key: "s", payload: Array("straggler".utf8)), id: 500, in: db)
+    }
+    relay.wakeup.signal()
+    try await eventually("the straggler is sent while rows keep coming", timeout: .seconds(10)) {
+      try await fixture.database.read { db in
+        try db.value(Int.self, "SELECT COUNT(*) FROM outbox WHERE id = 500 AND sent_at IS NOT NULL") == 1
+      }
+    }
+    feeding.cancel()
+    _ = try? await feeding.value
+    await fixture.stop(task)
+  }
 }

@@ -35,6 +35,13 @@ public final class OutboxRelay: Service, Sendable {
   /// relay looks at its rounds when nothing else wakes it.
   static let settleDelay: Duration = .milliseconds(50)
 
+  /// How often, with rounds in flight, a round reads from the oldest unsent row instead of
+  /// above the last one in flight. Several transactions write the outbox at once on
+  /// PostgreSQL (consume workers, a second instance): a row can commit below ids already
+  /// handed to the producer, and under steady load the pipeline never drains, so such a row
+  /// waited for the load to end.
+  static let stragglerInterval: Duration = .milliseconds(100)
+
   /// A round's row ids with their delivery reports, in row order.
   private typealias Reported = (ids: [Int64], reports: [KafkaDeliveryReport])
 
@@ -120,6 +127,7 @@ public final class OutboxRelay: Service, Sendable {
     guard settings.wakeOnCommit else { return await poll(lease) }
     var backoff = settings.initialBackoff
     var lastPurge = clock.now
+    var lastFromStart = clock.now
     var inFlight: [RelayRound] = []
     // Set by a failed delivery or settlement: send nothing new until the rounds in
     // flight are settled, then back off and re-read from the oldest unsent row.
@@ -143,7 +151,13 @@ public final class OutboxRelay: Service, Sendable {
           if settled.sent > 0 { backoff = settings.initialBackoff }
           let room = settings.batchMax - inFlight.reduce(0) { $0 + $1.ids.count }
           if room > 0 {
-            let round = try await sendRound(after: inFlight.last?.ids.last ?? 0, limit: room)
+            // From the start when nothing is in flight, and now and then when rounds are
+            // (`stragglerInterval`); above the last row in flight otherwise.
+            let fromStart = inFlight.isEmpty || clock.now - lastFromStart >= Self.stragglerInterval
+            if fromStart { lastFromStart = clock.now }
+            let round = try await sendRound(
+              after: fromStart ? 0 : inFlight.last?.ids.last ?? 0, limit: room,
+              inFlight: fromStart ? inFlight.reduce(0) { $0 + $1.ids.count } : 0)
             if let round {
               inFlight.append(round)
               if round.ids.count == room { continue }  // more may be waiting
@@ -214,13 +228,15 @@ public final class OutboxRelay: Service, Sendable {
     }
   }
 
-  /// Reads up to `limit` unsent rows above id `after` and hands them to the producer;
-  /// nil when there are none.
-  private func sendRound(after: Int64, limit: Int) async throws -> RelayRound? {
-    let read = try await database.read { db in try Outbox.pending(limit: limit, after: after, in: db) }
+  /// Reads up to `limit` unsent rows above id `after`, none of them in flight, and hands
+  /// them to the producer; nil when there are none.
+  /// - Parameter inFlight: how many rows in flight the read may meet (they are unsent until
+  ///   settled): read that many more, then skip them.
+  private func sendRound(after: Int64, limit: Int, inFlight: Int = 0) async throws -> RelayRound? {
+    let read = try await database.read { db in try Outbox.pending(limit: limit + inFlight, after: after, in: db) }
     guard !read.isEmpty else { return nil }
     try await failpoints.hitAsync(.outboxPublish)
-    let rows = take(read)
+    let rows = take(read, limit: limit)
     guard !rows.isEmpty else { return nil }
     let (messages, spans) = traced(rows)
     do {
@@ -233,10 +249,15 @@ public final class OutboxRelay: Service, Sendable {
     }
   }
 
-  /// The rows of `read` no discard is taking, now marked in flight.
-  private func take(_ read: [OutboxRecord]) -> [OutboxRecord] {
+  /// The first `limit` rows of `read` that are neither in flight nor being discarded, now
+  /// marked in flight.
+  private func take(_ read: [OutboxRecord], limit: Int = .max) -> [OutboxRecord] {
     handover.withLock { handover in
-      let rows = read.filter { !handover.discarding.contains($0.id) }
+      var rows: [OutboxRecord] = []
+      for row in read where rows.count < limit {
+        guard !handover.discarding.contains(row.id), !handover.inFlight.contains(row.id) else { continue }
+        rows.append(row)
+      }
       handover.inFlight.formUnion(rows.map(\.id))
       return rows
     }

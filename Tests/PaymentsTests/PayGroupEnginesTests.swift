@@ -2,6 +2,7 @@ import Foundation
 import SagaCore
 import SagaStorage
 import SagaTestSupport
+import Synchronization
 import Testing
 
 @testable import Payments
@@ -102,6 +103,60 @@ struct PayGroupEnginesTests {
       #expect(try await harness.service.balance(userId: 3) == 90_000)
       #expect(try await harness.count("SELECT COUNT(*) FROM payments") == 4)
       #expect(try await harness.service.verify() == [])
+    }
+  }
+
+  @Test("on PostgreSQL a group locks its wallets in user order first: waiting for one wallet, it holds none after it")
+  func walletsLockedInUserOrder() async throws {
+    let configuration = try await PostgresServer.suiteServer().freshDatabase()
+    let database = try await PaymentsDatabase.open(postgres: configuration, logger: quietLogger)
+    // Another process's transaction, on an engine (and connections) of its own.
+    let other = try await PaymentsDatabase.open(postgres: configuration, logger: quietLogger)
+    try await database.storage.closing {
+      try await other.storage.closing {
+        let service = PaymentsService(database: database)
+        for user: Int64 in 1...2 { try await service.addUser(id: user, initialBalance: 100_000) }
+        let locked = Mutex(false)
+        // It holds user 1's wallet while the group (user 2 first, then user 1) runs.
+        let holder = Task {
+          try await other.storage.write { db -> Bool in
+            _ = try db.query("SELECT user_id FROM wallets WHERE user_id = 1 FOR UPDATE")
+            locked.withLock { $0 = true }
+            for _ in 0..<1_000 {
+              let waiting = try db.value(
+                Int.self,
+                "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")
+              if waiting == 1 { break }
+              Thread.sleep(forTimeInterval: 0.01)
+            }
+            // Had the group locked in request order, it would hold user 2's wallet now.
+            var free = true
+            try db.savepoint {
+              do {
+                _ = try db.query("SELECT user_id FROM wallets WHERE user_id = 2 FOR UPDATE NOWAIT")
+                return .commit
+              } catch let error as StorageError where error.sqlState == "55P03" {
+                free = false
+                return .rollback
+              }
+            }
+            return free
+          }
+        }
+        try await eventually("user 1's wallet is held") { locked.withLock { $0 } }
+        let now = Date()
+        let requests = [Int64(2), 1].map { user in
+          (
+            PayRequest(userId: user, scheduleId: 1, amount: 10_000),
+            EventEnvelope(
+              eventType: .reservationCompleted, trace: .start(), producer: "sagad/payments", occurredAt: now),
+            now
+          )
+        }
+        let outcomes = try await database.storage.write { db in try PayGroupCommit.apply(requests, in: db) }
+        #expect(try await holder.value, "the group waited for user 1 holding no wallet after it")
+        #expect(outcomes.allSatisfy { (try? $0.get())?.duplicate == false })
+      }
     }
   }
 }

@@ -39,6 +39,19 @@ public struct PaymentCompensationHandler: SagaMessageHandler {
     self.metrics = metrics
   }
 
+  /// The wallets the batch's refunds will credit, locked in user order (as `pay` groups lock
+  /// theirs): a compensation batch and a `pay` group on two instances then take turns.
+  public func lockShared(_ messages: [InboundMessage], in db: any SQLConnection) throws(SagaError) {
+    guard db.engine == .postgres, messages.count > 1 else { return }
+    let users = Set(messages.compactMap { try? EventCodec.decode(CompensatePayment.self, from: $0.value ?? []).userId })
+    guard users.count > 1 else { return }
+    do {
+      try Wallet.lock(users: users.sorted(), in: db)
+    } catch {
+      throw SagaError.storage(error)
+    }
+  }
+
   public func handle(_ message: InboundMessage, context: MessageContext, in db: any SQLConnection) throws(SagaError) {
     guard message.topic == SagaTopic.compensatePayment.rawValue else {
       throw SagaError(.internalError, "\(consumerGroup.rawValue) does not consume \(message.coordinates)")

@@ -43,10 +43,9 @@ public struct PaymentCompensationHandler: SagaMessageHandler {
   /// theirs): a compensation batch and a `pay` group on two instances then take turns.
   public func lockShared(_ messages: [InboundMessage], in db: any SQLConnection) throws(SagaError) {
     guard db.engine == .postgres, messages.count > 1 else { return }
-    let users = Set(messages.compactMap { try? EventCodec.decode(CompensatePayment.self, from: $0.value ?? []).userId })
-    guard users.count > 1 else { return }
+    let users = messages.compactMap { try? EventCodec.decode(CompensatePayment.self, from: $0.value ?? []).userId }
     do {
-      try Wallet.lock(users: users.sorted(), in: db)
+      try Wallet.lock(users: users, in: db)
     } catch {
       throw SagaError.storage(error)
     }

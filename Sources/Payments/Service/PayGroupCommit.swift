@@ -128,8 +128,7 @@ final class PayGroupCommit: Sendable {
   ) throws -> [Outcome] {
     // Two instances' groups (or a group and a compensation batch) sharing users would lock
     // their wallets in request order, and deadlock; in user order one waits for the other.
-    let distinct = Set(requests.map(\.request.userId))
-    if db.engine == .postgres, distinct.count > 1 { try Wallet.lock(users: distinct.sorted(), in: db) }
+    try Wallet.lock(users: requests.map(\.request.userId), in: db)
     var users = Set<Int64>()
     return try requests.map { request, envelope, now in
       do {

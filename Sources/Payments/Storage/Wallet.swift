@@ -36,13 +36,11 @@ enum Wallet {
     return try db.value(Int64.self, "SELECT balance FROM wallets WHERE user_id = ?" + lock, [userId])
   }
 
-  /// Locks the wallets of `users` (ascending) until the transaction ends, in that order
-  /// (PostgreSQL): a `pay` group and a compensation batch lock all their wallets first, so
-  /// that two of them on two instances wait for each other instead of deadlocking.
-  static func lock(users: [Int64], in db: some SQLConnection) throws {
-    _ = try db.query(
-      "SELECT user_id FROM wallets WHERE user_id = ANY(CAST(? AS BIGINT[])) ORDER BY user_id FOR UPDATE",
-      ["{" + users.map(String.init).joined(separator: ",") + "}"])
+  /// Locks the wallets of `users` in user order (`SQLConnection.lockInKeyOrder`): a `pay`
+  /// group and a compensation batch lock all their wallets first, so that two of them on two
+  /// instances wait for each other instead of deadlocking.
+  static func lock(users: some Sequence<Int64>, in db: some SQLConnection) throws {
+    try db.lockInKeyOrder(table: "wallets", column: "user_id", keys: users)
   }
 
   /// What `pay` decides from, in one statement: the wallet's balance (nil: no such user),

@@ -59,12 +59,11 @@ public struct ReservationCompletedHandler: SagaMessageHandler {
   /// two Points instances take records of one user from different partitions. Bodies that do
   /// not decode are left to `handle`, which dead-letters them.
   public func lockShared(_ messages: [InboundMessage], in db: any SQLConnection) throws(SagaError) {
+    // The engine first: on SQLite the bodies need not be decoded twice.
     guard db.engine == .postgres, messages.count > 1 else { return }
-    let users = Set(
-      messages.compactMap { try? EventCodec.decode(ReservationCompleted.self, from: $0.value ?? []).userId })
-    guard users.count > 1 else { return }
+    let users = messages.compactMap { try? EventCodec.decode(ReservationCompleted.self, from: $0.value ?? []).userId }
     do {
-      try PointsStore.lockAccounts(users.sorted(), in: db)
+      try PointsStore.lockAccounts(users, in: db)
     } catch {
       throw SagaError.storage(error)
     }

@@ -51,12 +51,10 @@ enum PointsStore {
            nextval('point_ledger_id_seq'), nextval('outbox_id_seq')
     """
 
-  /// Locks the accounts of `users` (ascending) until the transaction ends, in that order
-  /// (PostgreSQL; `ReservationCompletedHandler.lockShared`).
-  static func lockAccounts(_ users: [Int64], in db: some SQLConnection) throws {
-    _ = try db.query(
-      "SELECT user_id FROM point_accounts WHERE user_id = ANY(CAST(? AS BIGINT[])) ORDER BY user_id FOR UPDATE",
-      ["{" + users.map(String.init).joined(separator: ",") + "}"])
+  /// Locks the accounts of `users` in user order (`SQLConnection.lockInKeyOrder`;
+  /// `ReservationCompletedHandler.lockShared`).
+  static func lockAccounts(_ users: some Sequence<Int64>, in db: some SQLConnection) throws {
+    try db.lockInKeyOrder(table: "point_accounts", column: "user_id", keys: users)
   }
 
   /// Creates an empty account unless one exists; true when it was created.

@@ -1,0 +1,15 @@
+extension SQLConnection {
+  /// Locks the rows of `table` whose integer `column` is one of `keys` until the transaction
+  /// ends, in ascending key order (PostgreSQL; SQLite's single writer needs no row locks).
+  /// Transactions that lock shared rows this way before touching them wait for each other
+  /// instead of deadlocking, which PostgreSQL breaks only after `deadlock_timeout` (a second by
+  /// default) by failing one (Docs/storage-engines.md, "Several instances per role"). Fewer
+  /// than two distinct keys cannot deadlock: nothing is sent.
+  public func lockInKeyOrder(table: String, column: String, keys: some Sequence<Int64>) throws {
+    let sorted = Set(keys).sorted()
+    guard engine == .postgres, sorted.count > 1 else { return }
+    _ = try query(
+      "SELECT \(column) FROM \(table) WHERE \(column) = ANY(CAST(? AS BIGINT[])) ORDER BY \(column) FOR UPDATE",
+      ["{" + sorted.map(String.init).joined(separator: ",") + "}"])
+  }
+}

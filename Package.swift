@@ -50,10 +50,13 @@ let package = Package(
       dependencies: ["CRdKafka", "SagaCore", .product(name: "Logging", package: "swift-log")]
     ),
     .target(name: "SagaCore"),
+    // What sagad calls in SQLite that Swift cannot: variadic `sqlite3_config`, `SQLITE_TRANSIENT`.
+    .systemLibrary(name: "CSQLite", providers: [.apt(["libsqlite3-dev"])]),
     .target(
       name: "SagaStorage",
       dependencies: [
-        "SagaCore", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
+        "SagaCore", "CSQLite", .product(name: "GRDB", package: "GRDB.swift"),
+        .product(name: "Logging", package: "swift-log"),
         .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
         .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "PostgresNIO", package: "postgres-nio"),
       ]

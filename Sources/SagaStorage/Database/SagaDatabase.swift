@@ -135,6 +135,7 @@ public final class SagaDatabase: Sendable {
   /// - Throws: ``StorageError`` naming the file when it cannot be opened.
   public static func openPool(_ configuration: StorageConfiguration) throws -> DatabasePool {
     let path = URL(fileURLWithPath: configuration.path).standardizedFileURL.path
+    _ = SQLiteProcess.tuned
     do {
       try createParentDirectory(of: path)
       let synchronous = "PRAGMA synchronous = \(configuration.synchronous.rawValue.uppercased())"

@@ -16,13 +16,16 @@ public struct ReplyLine: Sendable, Hashable, CustomStringConvertible {
   /// `text` with CR and LF turned into spaces: a reply line must stay one line whatever a
   /// message or a stored value contains.
   static func singleLine(_ text: String) -> String {
-    guard text.contains(where: { $0 == "\n" || $0 == "\r" || $0 == "\r\n" }) else { return text }
+    // Bytes, not Characters: grapheme breaking every reply line cost more than the reply.
+    guard text.utf8.contains(where: { $0 == UInt8(ascii: "\n") || $0 == UInt8(ascii: "\r") }) else { return text }
     return String(text.map { $0 == "\n" || $0 == "\r" || $0 == "\r\n" ? " " : $0 })
   }
 
   /// `text` safe as a table cell: also without TAB, which separates cells.
   static func cell(_ text: String) -> String {
-    String(singleLine(text).map { $0 == "\t" ? " " : $0 })
+    let line = singleLine(text)
+    guard line.utf8.contains(UInt8(ascii: "\t")) else { return line }
+    return String(line.map { $0 == "\t" ? " " : $0 })
   }
 
   // MARK: Wire form

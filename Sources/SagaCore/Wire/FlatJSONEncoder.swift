@@ -18,11 +18,10 @@ public struct FlatJSONEncoder {
       return nil
     }
     guard encoder.isObject else { return nil }
-    // JSONEncoder's `.sortedKeys` compares case-insensitively first.
-    let fields = encoder.fields.sorted { lhs, rhs in
-      let (left, right) = (lhs.key.lowercased(), rhs.key.lowercased())
-      return left != right ? left < right : lhs.key < rhs.key
-    }
+    // The order of JSONEncoder's `.sortedKeys` on Linux (swift-foundation): plain `String`
+    // order, so "B" before "a" (FastJSONTests pins it). Comparing lowercased copies, as
+    // Darwin's older Foundation did, cost two strings per comparison and gave another order.
+    let fields = encoder.fields.sorted { $0.key < $1.key }
     var bytes: [UInt8] = [UInt8(ascii: "{")]
     bytes.reserveCapacity(fields.reduce(2) { $0 + $1.key.utf8.count + $1.json.count + 4 })
     for (index, field) in fields.enumerated() {

@@ -25,15 +25,18 @@ extension Database: SQLConnection {
   public func query(_ sql: String, _ arguments: [any SQLBindable]) throws -> [SQLRow] {
     let statement = try cachedStatement(sql: sql)
     let columns = SQLColumnNames(statement.columnNames)
-    // A cursor reads each row in place: `fetchAll` would copy every row first.
+    // GRDB's cursor steps the statement (and keeps its transaction bookkeeping); the columns
+    // are read straight from SQLite, without a `DatabaseValue` per column in between.
     try Self.bind(arguments, to: statement)
     let cursor = try Row.fetchCursor(statement)
+    let raw = statement.sqliteStatement
+    let count = sqlite3_column_count(raw)
     var rows: [SQLRow] = []
-    while let row = try cursor.next() {
+    while try cursor.next() != nil {
       var values: [SQLValue] = []
-      values.reserveCapacity(row.count)
-      for index in 0..<row.count {
-        values.append(Self.value(row[index]))
+      values.reserveCapacity(Int(count))
+      for index in 0..<count {
+        values.append(Self.column(index, of: raw))
       }
       rows.append(SQLRow(values, columns: columns))
     }
@@ -102,13 +105,21 @@ extension Database: SQLConnection {
     }
   }
 
-  private static func value(_ value: DatabaseValue) -> SQLValue {
-    switch value.storage {
-    case .null: .null
-    case .int64(let number): .integer(number)
-    case .double(let number): .real(number)
-    case .string(let text): .text(text)
-    case .blob(let data): .blob([UInt8](data))
+  /// Column `index` of the row `statement` stands on.
+  private static func column(_ index: Int32, of statement: SQLiteStatement) -> SQLValue {
+    switch sqlite3_column_type(statement, index) {
+    case SQLITE_INTEGER: return .integer(sqlite3_column_int64(statement, index))
+    case SQLITE_FLOAT: return .real(sqlite3_column_double(statement, index))
+    case SQLITE_TEXT:
+      // Text first, then its length: asking for the length first could convert it.
+      guard let text = sqlite3_column_text(statement, index) else { return .text("") }
+      let length = Int(sqlite3_column_bytes(statement, index))
+      return .text(String(decoding: UnsafeBufferPointer(start: text, count: length), as: UTF8.self))
+    case SQLITE_BLOB:
+      guard let bytes = sqlite3_column_blob(statement, index) else { return .blob([]) }
+      let length = Int(sqlite3_column_bytes(statement, index))
+      return .blob([UInt8](UnsafeRawBufferPointer(start: bytes, count: length)))
+    default: return .null
     }
   }
 }

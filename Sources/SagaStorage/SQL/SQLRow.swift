@@ -69,7 +69,10 @@ public final class SQLColumnNames: Sendable {
 
   public init(_ names: [String]) { self.names = names }
 
+  /// The column named `column`, case-insensitively as SQL names are; the exact spelling, which
+  /// the stores use, is found without lowercasing every name.
   func index(of column: String) -> Int? {
+    if let exact = names.firstIndex(of: column) { return exact }
     let wanted = column.lowercased()
     return names.firstIndex { $0.lowercased() == wanted }
   }

@@ -141,9 +141,7 @@ public final class PostgresEngine: Sendable {
       // Prepared statements take their values as literals (PreparedStatements.literal).
       ("standard_conforming_strings", "on"),
     ]
-    var connection = PostgresConnection.Configuration(
-      host: configuration.host, port: configuration.port, username: configuration.user,
-      password: configuration.password, database: configuration.database, tls: try tls(configuration.sslMode))
+    var connection = try endpoint(configuration)
     connection.options = options
     do {
       let opened = try await PostgresConnection.connect(
@@ -155,6 +153,19 @@ public final class PostgresEngine: Sendable {
     } catch {
       throw StorageError(postgres: error, location: location)
     }
+  }
+
+  /// PostgresNIO's settings to reach `configuration`'s server: TCP with its TLS, or its
+  /// Unix-domain socket when the host is a directory.
+  static func endpoint(_ configuration: PostgresStorageConfiguration) throws -> PostgresConnection.Configuration {
+    if let path = configuration.socketPath {
+      return PostgresConnection.Configuration(
+        unixSocketPath: path, username: configuration.user, password: configuration.password,
+        database: configuration.database)
+    }
+    return PostgresConnection.Configuration(
+      host: configuration.host, port: configuration.port, username: configuration.user,
+      password: configuration.password, database: configuration.database, tls: try tls(configuration.sslMode))
   }
 
   static func tls(_ mode: PostgresStorageConfiguration.SSLMode) throws -> PostgresConnection.Configuration.TLS {

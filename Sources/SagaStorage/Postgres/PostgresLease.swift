@@ -128,10 +128,7 @@ public actor PostgresLease: DatabaseLease {
       ("application_name", configuration.applicationName), ("tcp_keepalives_idle", "5"),
       ("tcp_keepalives_interval", "2"), ("tcp_keepalives_count", "3"),
     ]
-    var settings = PostgresConnection.Configuration(
-      host: configuration.host, port: configuration.port, username: configuration.user,
-      password: configuration.password, database: configuration.database,
-      tls: try PostgresEngine.tls(configuration.sslMode))
+    var settings = try PostgresEngine.endpoint(configuration)
     settings.options = options
     let opened = try await PostgresConnection.connect(
       on: MultiThreadedEventLoopGroup.singleton.next(), configuration: settings, id: 0, logger: logger)

@@ -14,7 +14,11 @@ public struct PostgresStorageConfiguration: Sendable, Equatable {
     case require
   }
 
+  /// A host name or address, or, as with libpq, an absolute path: the directory of the server's
+  /// Unix-domain socket (`/var/run/postgresql`), which on the same host costs less per round
+  /// trip than TCP loopback. TLS is not used over a socket (libpq ignores `sslmode` there too).
   public var host: String
+  /// The TCP port, or the number in the socket file's name (`.s.PGSQL.<port>`).
   public var port: Int
   public var user: String
   /// Never logged nor shown: `description` and `check-config` print the URL without it.
@@ -55,12 +59,18 @@ public struct PostgresStorageConfiguration: Sendable, Equatable {
   }
 
   /// Reads a libpq-style URL: `postgres[ql]://user[:password]@host[:port]/database[?sslmode=…]`.
+  /// A socket directory goes percent-encoded in the host (`postgres://sagad@%2Fvar%2Frun%2Fpostgresql/sagad`)
+  /// or in a `host` parameter (`postgres://sagad@/sagad?host=/var/run/postgresql`), as libpq reads it.
   /// - Throws: ``PostgresURLError`` naming what is wrong (never echoing the password).
   public init(url text: String) throws(PostgresURLError) {
     guard let components = URLComponents(string: text),
       let scheme = components.scheme, scheme == "postgres" || scheme == "postgresql"
     else { throw PostgresURLError("not a postgres:// or postgresql:// URL") }
-    guard let host = components.host, !host.isEmpty else { throw PostgresURLError("the URL names no host") }
+    let parameterHost = components.queryItems?.last { $0.name == "host" }?.value
+    let authorityHost = components.percentEncodedHost.map { $0.removingPercentEncoding ?? $0 }
+    guard let host = [parameterHost, authorityHost].compactMap({ $0 }).first(where: { !$0.isEmpty }) else {
+      throw PostgresURLError("the URL names no host")
+    }
     self.init(host: host)
     if let port = components.port {
       guard (1...65_535).contains(port) else { throw PostgresURLError("port \(port) is out of range") }
@@ -80,15 +90,23 @@ public struct PostgresStorageConfiguration: Sendable, Equatable {
         sslMode = mode
       case "application_name":
         applicationName = item.value ?? applicationName
+      case "host":
+        break
       default:
-        throw PostgresURLError("unknown URL parameter \(item.name) (sagad reads sslmode and application_name)")
+        throw PostgresURLError("unknown URL parameter \(item.name) (sagad reads host, sslmode and application_name)")
       }
     }
   }
 
+  /// The path of the server's socket file when ``host`` is a socket directory, else nil.
+  public var socketPath: String? {
+    host.hasPrefix("/") ? "\(host.hasSuffix("/") ? String(host.dropLast()) : host)/.s.PGSQL.\(port)" : nil
+  }
+
   /// The URL without its password, for logs, `status` and `check-config`.
   public var redactedURL: String {
-    "postgres://\(user)@\(host):\(port)/\(database)?sslmode=\(sslMode.rawValue)"
+    if socketPath != nil { return "postgres://\(user)@:\(port)/\(database)?host=\(host)" }
+    return "postgres://\(user)@\(host):\(port)/\(database)?sslmode=\(sslMode.rawValue)"
   }
 }
 

@@ -39,6 +39,19 @@ struct PostgresSettingsTests {
     #expect(!configuration.effective.contains { $0.display.contains("s3cret") }, "the password is never shown")
   }
 
+  @Test("a socket directory as the host, percent-encoded or as a host parameter, as libpq reads it")
+  func socketDirectory() throws {
+    let encoded = try PostgresStorageConfiguration(url: "postgres://app@%2Fvar%2Frun%2Fpostgresql:5433/sagas")
+    #expect(encoded.host == "/var/run/postgresql" && encoded.port == 5433 && encoded.database == "sagas")
+    #expect(encoded.socketPath == "/var/run/postgresql/.s.PGSQL.5433")
+    #expect(encoded.redactedURL == "postgres://app@:5433/sagas?host=/var/run/postgresql")
+    let parameter = try PostgresStorageConfiguration(url: "postgresql://app@/sagas?host=/run/pg/&sslmode=disable")
+    #expect(parameter.socketPath == "/run/pg/.s.PGSQL.5432" && parameter.user == "app")
+    let named = try PostgresStorageConfiguration(url: "postgres://app@db.example/sagas?host=other.example")
+    #expect(named.host == "other.example" && named.socketPath == nil, "a host parameter wins, as in libpq")
+    #expect(throws: PostgresURLError.self) { try PostgresStorageConfiguration(url: "postgres:///sagas") }
+  }
+
   @Test("the password comes from its file, first line only, and is not shown")
   func passwordFile() async throws {
     let directory = try TemporaryDirectory()

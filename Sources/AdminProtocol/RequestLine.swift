@@ -45,6 +45,12 @@ public enum RequestLine {
   /// (`a'b c'` is `ab c`).
   /// - Throws: `9003` for an unterminated quote or a trailing backslash.
   public static func words(_ line: String) throws(AdminProtocolError) -> [RequestWord] {
+    if let plain = plainWords(line) { return plain }
+    return try scalarWords(line)
+  }
+
+  /// ``words(_:)`` for any line, one scalar at a time.
+  static func scalarWords(_ line: String) throws(AdminProtocolError) -> [RequestWord] {
     // Scalars, not Characters: a combining mark after a quote must not hide the quote
     // inside one grapheme.
     let chars = Array(line.unicodeScalars)
@@ -109,6 +115,28 @@ public enum RequestLine {
       }
     if safe { return word }
     return "'" + word.replacing("'", with: "'\\''") + "'"
+  }
+
+  /// The words of a line with nothing quoted or escaped, as ``words(_:)`` reads it, split on
+  /// its bytes; nil when the line holds a quote or a backslash. Most lines (every `pay`) are
+  /// like that, and building a scalar array per word cost more than handling the request.
+  static func plainWords(_ line: String) -> [RequestWord]? {
+    let utf8 = line.utf8
+    guard !utf8.contains(where: { $0 == UInt8(ascii: "'") || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") })
+    else { return nil }
+    // Bytes, not Characters: a combining mark after a blank or `=` must not hide it in a
+    // grapheme (the scalar path splits there too).
+    return utf8.split(whereSeparator: { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }).map { part in
+      let text = String(decoding: part, as: UTF8.self)
+      if part.starts(with: "--".utf8) { return RequestWord(text: text, isOption: true) }
+      guard let equals = part.firstIndex(of: UInt8(ascii: "=")), equals > part.startIndex else {
+        return RequestWord(text: text)
+      }
+      let key = String(decoding: part[..<equals], as: UTF8.self)
+      guard isKey(key) else { return RequestWord(text: text) }
+      return RequestWord(
+        text: text, key: key, value: String(decoding: part[part.index(after: equals)...], as: UTF8.self))
+    }
   }
 
   private static func make(_ chars: [(Unicode.Scalar, Bool)]) -> RequestWord {

@@ -1,9 +1,24 @@
-import AdminProtocol
 import Testing
+
+@testable import AdminProtocol
 
 @Suite("Admin protocol: request lines", .timeLimit(.minutes(2)))
 struct RequestParsingTests {
   private func texts(_ line: String) throws -> [String] { try RequestLine.words(line).map(\.text) }
+
+  @Test("a line with nothing quoted splits on its bytes exactly as the scalar parser splits it")
+  func plainLinesAsScalars() throws {
+    let lines = [
+      "pay user=7 reservation=9 amount=50000 key=k-1 --json", "  pay\tuser=7   --json=false  ", "", " \t ",
+      "a=b=c =x -- --x=1 Key=1 k_1-x=é", "user add 3 --initial-balance 100", "é\u{301}=1 a \u{301}b =\u{301}",
+      "payments --from 1 --to 1000 --json", "--", "x= =",
+    ]
+    for line in lines {
+      let plain = try #require(RequestLine.plainWords(line), "\(line)")
+      #expect(plain == (try RequestLine.scalarWords(line)), "\(line)")
+    }
+    #expect(RequestLine.plainWords("a 'b'") == nil && RequestLine.plainWords(#"a \ b"#) == nil)
+  }
 
   private func failure(_ line: String) -> AdminProtocolError? {
     do {

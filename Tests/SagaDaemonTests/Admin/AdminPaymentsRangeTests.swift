@@ -16,17 +16,20 @@ struct AdminPaymentsRangeTests {
     func execute(_ line: String) async throws -> AdminReply { await commands.execute(try AdminRequest.parse(line)) }
     #expect(try await execute("user add 7 --balance 100000").code == .ok)
     var ids: [Int64] = []
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
     for schedule in 1...3 {
       let reply = try await execute("pay --user 7 --schedule \(schedule) --amount 1000 --json")
-      ids.append(try Self.decode(AdminJSON.Paid.self, reply).paymentId)
+      let paid = try Self.decode(AdminJSON.Paid.self, reply)
+      ids.append(paid.paymentId)
+      // The flat encoder's `pay` reply: JSONEncoder's bytes.
+      #expect(reply.json == String(decoding: try encoder.encode(paid), as: UTF8.self))
     }
 
     let reply = try await execute("payments --from \(ids[0]) --json")
     let all = try Self.decode(AdminJSON.Payments.self, reply)
     #expect(all.payments.map(\.paymentId) == ids)
     // Written by the flat encoder: byte for byte what JSONEncoder writes for every other reply.
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
     #expect(reply.json == String(decoding: try encoder.encode(all), as: UTF8.self))
     #expect(all.payments.allSatisfy { FlatJSONEncoder.encode($0) != nil }, "the flat path, not JSONEncoder's")
     let one = try Self.decode(AdminJSON.Payment.self, try await execute("payment \(ids[1]) --json"))

@@ -40,7 +40,8 @@ public final class TimeOrderedUUID: Sendable {
       }
       return (clock.milliseconds, clock.counter)
     }
-    let random = UInt64.random(in: 0...UInt64.max)
+    var generator = BufferedRandom()
+    let random = generator.next()
     let m = milliseconds
     func byte(_ value: UInt64, _ shift: UInt64) -> UInt8 { UInt8(truncatingIfNeeded: value >> shift) }
     return UUID(

@@ -40,9 +40,9 @@ public struct TraceContext: Sendable, Hashable, CustomStringConvertible {
       spanId: String(decoding: bytes[36..<52], as: UTF8.self), flags: flags)
   }
 
-  /// A new trace with random ids from the system's CSPRNG, sampled.
+  /// A new trace with random ids from the system's CSPRNG (``BufferedRandom``), sampled.
   public static func start() -> TraceContext {
-    var generator = SystemRandomNumberGenerator()
+    var generator = BufferedRandom()
     return start(using: &generator)
   }
 
@@ -63,7 +63,7 @@ public struct TraceContext: Sendable, Hashable, CustomStringConvertible {
 
   /// The next hop: same trace and flags, a new random span.
   public func child() -> TraceContext {
-    var generator = SystemRandomNumberGenerator()
+    var generator = BufferedRandom()
     return child(using: &generator)
   }
 

@@ -114,16 +114,15 @@ public enum Outbox {
     // The ids travel as one array: a single statement, cached on the connection, whatever
     // their number (an `IN (?, ?, …)` list is new SQL for every count and is capped by
     // SQLite's parameter limit). Every relay round runs it on the writer.
-    let list = ids.map(String.init).joined(separator: ",")
     return switch db.engine {
     case .sqlite:
       try db.execute(
         "UPDATE outbox SET sent_at = ? WHERE sent_at IS NULL AND id IN (SELECT value FROM json_each(?))",
-        [now.millisecondsSinceEpoch, "[" + list + "]"])
+        [now.millisecondsSinceEpoch, "[" + ids.map(String.init).joined(separator: ",") + "]"])
     case .postgres:
       try db.execute(
         "UPDATE outbox SET sent_at = ? WHERE sent_at IS NULL AND id = ANY(CAST(? AS BIGINT[]))",
-        [now.millisecondsSinceEpoch, "{" + list + "}"])
+        [now.millisecondsSinceEpoch, ids.bigintArrayLiteral])
     }
   }
 

@@ -10,6 +10,12 @@ extension SQLConnection {
     guard engine == .postgres, sorted.count > 1 else { return }
     _ = try query(
       "SELECT \(column) FROM \(table) WHERE \(column) = ANY(CAST(? AS BIGINT[])) ORDER BY \(column) FOR UPDATE",
-      ["{" + sorted.map(String.init).joined(separator: ",") + "}"])
+      [sorted.bigintArrayLiteral])
   }
+}
+
+extension Sequence<Int64> {
+  /// The numbers as one PostgreSQL array literal (`{1,2,3}`), bound as a single text value and
+  /// cast with `CAST(? AS BIGINT[])`: one statement text whatever the count.
+  var bigintArrayLiteral: String { "{" + map(String.init).joined(separator: ",") + "}" }
 }

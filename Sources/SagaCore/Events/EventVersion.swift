@@ -21,16 +21,24 @@ public struct EventVersion: Sendable, Hashable, Comparable, Codable, CustomStrin
   /// Parses `"1"`, `"1.0"` or `"1.7"`: one or two dot-separated runs of ASCII digits, nothing
   /// else (no sign, no spaces, no third part). A missing minor is 0.
   public init?(_ text: String) {
-    let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-    guard (1...2).contains(parts.count) else { return nil }
-    var numbers: [Int] = []
-    for part in parts {
-      guard !part.isEmpty, part.utf8.count <= 9, part.utf8.allSatisfy({ (0x30...0x39).contains($0) }),
-        let number = Int(part)
-      else { return nil }
-      numbers.append(number)
+    // Bytes: every consumed event's header is parsed here.
+    var numbers = (major: 0, minor: 0)
+    var part = 0
+    var digits = 0
+    for byte in text.utf8 {
+      if byte == UInt8(ascii: ".") {
+        guard part == 0, digits > 0 else { return nil }
+        part = 1
+        digits = 0
+      } else {
+        guard (0x30...0x39).contains(byte), digits < 9 else { return nil }
+        let digit = Int(byte - 0x30)
+        if part == 0 { numbers.major = numbers.major * 10 + digit } else { numbers.minor = numbers.minor * 10 + digit }
+        digits += 1
+      }
     }
-    self.init(major: numbers[0], minor: numbers.count == 2 ? numbers[1] : 0)
+    guard digits > 0 else { return nil }
+    self.init(major: numbers.major, minor: numbers.minor)
   }
 
   /// True for every `1.x`.

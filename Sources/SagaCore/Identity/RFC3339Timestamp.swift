@@ -16,8 +16,38 @@ public enum RFC3339Timestamp {
     let (days, msOfDay) = floorDivide(clamped, 86_400_000)
     let (year, month, day) = civil(fromDays: days)
     let seconds = msOfDay / 1000
-    return pad(year, 4) + "-" + pad(month, 2) + "-" + pad(day, 2) + "T" + pad(seconds / 3600, 2) + ":"
-      + pad(seconds / 60 % 60, 2) + ":" + pad(seconds % 60, 2) + "." + pad(msOfDay % 1000, 3) + "Z"
+    // 24 bytes written in place: a string per field and fifteen concatenations cost more than
+    // the rest of an event's headers.
+    return String(unsafeUninitializedCapacity: 24) { bytes in
+      var index = 0
+      func put(_ value: Int64, _ width: Int) {
+        var rest = value
+        for offset in stride(from: width - 1, through: 0, by: -1) {
+          bytes[index + offset] = UInt8(ascii: "0") + UInt8(rest % 10)
+          rest /= 10
+        }
+        index += width
+      }
+      func put(_ character: Unicode.Scalar) {
+        bytes[index] = UInt8(ascii: character)
+        index += 1
+      }
+      put(year, 4)
+      put("-")
+      put(month, 2)
+      put("-")
+      put(day, 2)
+      put("T")
+      put(seconds / 3600, 2)
+      put(":")
+      put(seconds / 60 % 60, 2)
+      put(":")
+      put(seconds % 60, 2)
+      put(".")
+      put(msOfDay % 1000, 3)
+      put("Z")
+      return index
+    }
   }
 
   /// `date` as `YYYY-MM-DDTHH:MM:SS.mmmZ`, rounded down to the millisecond.
@@ -105,11 +135,6 @@ public enum RFC3339Timestamp {
   private static func floorDivide(_ value: Int64, _ divisor: Int64) -> (quotient: Int64, remainder: Int64) {
     let remainder = value % divisor
     return remainder < 0 ? (value / divisor - 1, remainder + divisor) : (value / divisor, remainder)
-  }
-
-  private static func pad(_ value: Int64, _ width: Int) -> String {
-    let text = String(value)
-    return String(repeating: "0", count: max(0, width - text.utf8.count)) + text
   }
 
   /// A cursor over ASCII bytes for the parser.

@@ -25,6 +25,11 @@ struct LoadCommand: AsyncParsableCommand {
   @Option(help: ArgumentHelp("How many users pay, round robin.", valueName: "U")) var users = 100
   @Option(help: ArgumentHelp("Share of users without a point account, 0…1.", valueName: "F")) var unenrolled = 0.0
   @Option(help: ArgumentHelp("Connections used at once.", valueName: "C")) var concurrency = 8
+  @Option(
+    help: ArgumentHelp(
+      "Pay requests each connection sends before reading their replies (without --rate; with it one at a time).",
+      valueName: "P"))
+  var pipeline = 8
   @Option(help: ArgumentHelp("KRW per payment.", valueName: "A")) var amount: Int64 = 10_000
   @Option(help: ArgumentHelp("Id of the first user created (default: from the clock).", valueName: "ID"))
   var firstUser: Int64?
@@ -37,6 +42,8 @@ struct LoadCommand: AsyncParsableCommand {
     guard (0...1).contains(unenrolled) else { throw ValidationError("--unenrolled must be between 0 and 1") }
     guard concurrency > 0, concurrency <= 256 else { throw ValidationError("--concurrency must be 1…256") }
     guard amount > 0 else { throw ValidationError("--amount must be > 0") }
+    // sagad reads no more of a connection past 64 unanswered requests (Docs/admin-protocol.md).
+    guard (1...64).contains(pipeline) else { throw ValidationError("--pipeline must be 1…64") }
     if let rate { guard rate > 0 else { throw ValidationError("--rate must be > 0") } }
     if let firstUser { guard firstUser > 0 else { throw ValidationError("--first-user must be > 0") } }
     guard settleTimeout > 0 else { throw ValidationError("--settle-timeout must be > 0") }
@@ -46,7 +53,7 @@ struct LoadCommand: AsyncParsableCommand {
     let json = options.json || root.options.json
     let plan = LoadPlan(
       payments: payments, rate: rate, users: users, unenrolledFraction: unenrolled, concurrency: concurrency,
-      amount: amount, firstUser: firstUser ?? LoadPlan.defaultFirstUser(),
+      pipeline: rate == nil ? pipeline : 1, amount: amount, firstUser: firstUser ?? LoadPlan.defaultFirstUser(),
       socket: options.socket ?? root.options.socket ?? GlobalOptions.defaultSocketPath(),
       requestTimeout: .seconds(max(1, options.timeout ?? root.options.timeout ?? 30)),
       settleTimeout: .seconds(settleTimeout))

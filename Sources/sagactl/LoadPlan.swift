@@ -9,6 +9,8 @@ struct LoadPlan: Sendable {
   /// Share of users created without a point account: their sagas end `REFUNDED`.
   var unenrolledFraction: Double
   var concurrency: Int
+  /// Pay requests a connection sends before reading their replies (sagad runs them together).
+  var pipeline: Int = 1
   var amount: Int64
   var firstUser: Int64
   var socket: String

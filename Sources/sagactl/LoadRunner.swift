@@ -30,18 +30,28 @@ struct LoadRunner: Sendable {
 
     let paymentIds = Mutex<[Int64]>([])
     let started = ContinuousClock.now
-    try parallel(count: plan.payments) { client, index in
-      if let offset = plan.startOffset(of: index) {
+    try parallel(count: plan.payments, runs: plan.pipeline) { client, indices in
+      if let offset = plan.startOffset(of: indices.lowerBound) {
         let wait = (started + offset) - ContinuousClock.now
         if wait > .zero { Thread.sleep(forTimeInterval: wait.seconds) }
       }
-      let (user, schedule) = plan.payer(of: index)
-      let reply = try client.send(
-        AdminRequest(
-          .pay,
-          ["user": .integer(user), "schedule": .integer(schedule), "amount": .integer(plan.amount)], json: true))
-      guard reply.code.replyClass == .done, let paid: AdminJSON.Paid = Self.decode(reply) else { return refused(reply) }
-      if !paid.duplicate { paymentIds.withLock { $0.append(paid.paymentId) } }
+      // Pipelined (Docs/admin-protocol.md, "Pipelining"): the run's lines in one write, then
+      // their replies, which come in the same order.
+      let lines = indices.map { index in
+        let (user, schedule) = plan.payer(of: index)
+        return AdminRequest(
+          .pay, ["user": .integer(user), "schedule": .integer(schedule), "amount": .integer(plan.amount)], json: true
+        ).line + "\n"
+      }
+      try client.write(Array(lines.joined().utf8))
+      for _ in indices {
+        let reply = try client.readReply()
+        guard reply.code.replyClass == .done, let paid: AdminJSON.Paid = Self.decode(reply) else {
+          refused(reply)
+          continue
+        }
+        if !paid.duplicate { paymentIds.withLock { $0.append(paid.paymentId) } }
+      }
     }
     let ids = paymentIds.withLock { $0 }
     progress("made \(ids.count) payments; waiting for their sagas to end")
@@ -163,6 +173,17 @@ struct LoadRunner: Sendable {
   private func parallel(
     count: Int, connections: Int? = nil, _ body: @escaping @Sendable (AdminClient, Int) throws -> Void
   ) throws(LoadError) {
+    try parallel(count: count, connections: connections, runs: 1) { client, indices in
+      for index in indices { try body(client, index) }
+    }
+  }
+
+  /// ``parallel(count:connections:_:)`` handing each connection runs of up to `runs`
+  /// consecutive indices.
+  private func parallel(
+    count: Int, connections: Int? = nil, runs: Int,
+    _ body: @escaping @Sendable (AdminClient, Range<Int>) throws -> Void
+  ) throws(LoadError) {
     guard count > 0 else { return }
     let next = Atomic<Int>(0)
     let failure = Mutex<String?>(nil)
@@ -176,9 +197,9 @@ struct LoadRunner: Sendable {
           let client = try AdminClient(socketPath: plan.socket, timeout: plan.requestTimeout)
           defer { client.close() }
           while failure.withLock({ $0 == nil }) {
-            let index = next.add(1, ordering: .relaxed).oldValue
-            guard index < count else { break }
-            try body(client, index)
+            let first = next.add(runs, ordering: .relaxed).oldValue
+            guard first < count else { break }
+            try body(client, first..<min(first + runs, count))
           }
         } catch {
           failure.withLock { $0 = $0 ?? Self.describe(error) }

@@ -8,7 +8,7 @@ import ServiceLifecycle
 import Synchronization
 
 /// The admin server (Docs/admin-protocol.md): a Unix socket, one task per connection, each reading
-/// request lines and writing coded replies in order. Connections share nothing but the
+/// request lines and writing coded replies in request order, pipelined requests in flight together. Connections share nothing but the
 /// counter of open connections, so a slow or hostile client can only stall itself.
 final class AdminServer: Service, Sendable {
   /// What the accept loop receives: the wrapped channel and who connected.
@@ -18,8 +18,8 @@ final class AdminServer: Service, Sendable {
   }
 
   private struct State {
-    /// Open connections, whose uid each has, and whether each is executing a command now.
-    var open: [ObjectIdentifier: (channel: any Channel, uid: UInt32?, busy: Bool)] = [:]
+    /// Open connections, whose uid each has, and how many requests each has in flight.
+    var open: [ObjectIdentifier: (channel: any Channel, uid: UInt32?, inFlight: Int)] = [:]
     var shuttingDown = false
     /// Connections turned away, and when that was last logged (at most once a minute).
     var turnedAway = 0
@@ -133,28 +133,105 @@ final class AdminServer: Service, Sendable {
         }
         let banner = AdminReply.final(.banner, AdminProtocol.bannerText(version: version, level: level))
         try await outbound.write(ByteBuffer(string: banner.encoded()))
-        for try await frame in inbound {
-          guard case .line(let bytes) = frame else {
-            let error = AdminProtocolError(
-              .lineTooLong,
-              "request line longer than \(AdminProtocol.maximumLineLength) bytes; closing the connection")
-            try await outbound.write(ByteBuffer(string: error.reply.encoded()))
-            return
-          }
-          guard mark(channel, busy: true) else {
-            let reply = AdminReply.final(.shuttingDown, "sagad is shutting down")
-            try await outbound.write(ByteBuffer(string: reply.encoded()))
-            return
-          }
-          let reply = await handle(bytes, peer: connection.peer, level: level)
-          try await outbound.write(ByteBuffer(string: reply.encoded()))
-          guard mark(channel, busy: false) else { return }
-        }
+        try await pipeline(inbound, outbound, channel: channel, peer: connection.peer, level: level)
       }
     } catch {
       // A peer that goes away mid-reply is routine, not an operator's problem.
       logger.debug("admin: connection ended", metadata: ["peer": "\(peer)", "error": "\(error)"])
     }
+  }
+
+  /// Reads request lines and writes their replies in request order, several in flight at once
+  /// (Docs/admin-protocol.md, "Pipelining"): consecutive permitted `pay` requests run together,
+  /// which a group commit then takes as one; any other request starts once everything before
+  /// it has finished, and the next request waits for it. Past ``pipelineDepth`` unanswered
+  /// requests the server reads nothing more until a reply is written, so a client that sends
+  /// without reading holds a bounded amount of its connection's memory.
+  private func pipeline(
+    _ inbound: NIOAsyncChannelInboundStream<AdminFrame>, _ outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>,
+    channel: any Channel, peer: PeerCredentials?, level: PermissionLevel
+  ) async throws {
+    let (queued, queue) = AsyncStream.makeStream(of: Task<AdminReply, Never>.self)
+    let (answered, answer) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    try await withThrowingTaskGroup(of: Void.self) { group in
+      group.addTask {
+        defer { answer.finish() }
+        for await request in queued {
+          let reply = await request.value
+          try await outbound.write(ByteBuffer(string: reply.encoded()))
+          let closing = self.end(channel)
+          answer.yield()
+          // Shutting down: the connection ends once every request it started is answered.
+          if closing { channel.close(promise: nil) }
+        }
+      }
+      defer { queue.finish() }
+      var waitForAnswer = answered.makeAsyncIterator()
+      // Started and maybe unfinished, oldest first: what a request that may not overlap waits for.
+      var started: [Task<AdminReply, Never>] = []
+      var lastExclusive = false
+      for try await frame in inbound {
+        guard case .line(let bytes) = frame else {
+          let error = AdminProtocolError(
+            .lineTooLong, "request line longer than \(AdminProtocol.maximumLineLength) bytes; closing the connection")
+          _ = begin(channel)
+          queue.yield(Task { error.reply })
+          return
+        }
+        guard begin(channel) else {
+          queue.yield(Task { AdminReply.final(.shuttingDown, "sagad is shutting down") })
+          return
+        }
+        // `begin` counted this request in: wait while more than the depth are unanswered.
+        while inFlight(channel) > Self.pipelineDepth {
+          guard await waitForAnswer.next() != nil else { return }
+        }
+        let prepared = prepare(bytes, level: level)
+        let overlaps = prepared.overlaps
+        if !overlaps || lastExclusive {
+          for request in started { _ = await request.value }
+          started.removeAll()
+        }
+        let request = Task { await self.execute(prepared, peer: peer, level: level) }
+        // Beyond the depth every earlier request has been answered: no need to keep it.
+        if started.count >= Self.pipelineDepth { started.removeFirst() }
+        started.append(request)
+        lastExclusive = !overlaps
+        queue.yield(request)
+      }
+    }
+  }
+
+  /// Requests of one connection in flight at most.
+  static let pipelineDepth = 64
+
+  /// A received line, parsed: the request to run, or the reply that refuses it.
+  struct Prepared: Sendable {
+    let request: AdminRequest?
+    let text: String
+    let refusal: AdminReply?
+
+    /// Whether it may run beside the requests before it: a permitted `pay`.
+    var overlaps: Bool { request?.command == .pay && refusal == nil }
+  }
+
+  func prepare(_ bytes: [UInt8], level: PermissionLevel) -> Prepared {
+    let request: AdminRequest
+    let text: String
+    do {
+      text = try RequestLine.decode(bytes)
+      request = try AdminRequest.parse(text)
+    } catch {
+      return Prepared(request: nil, text: "", refusal: error.reply)
+    }
+    guard level >= request.command.level else {
+      return Prepared(
+        request: request, text: text,
+        refusal: .final(
+          .permissionDenied,
+          "permission denied: '\(request.command)' needs level \(request.command.level), this connection has \(level)"))
+    }
+    return Prepared(request: request, text: text, refusal: nil)
   }
 
   private func turnAway(_ connection: Connection, _ refusal: Refusal) async {
@@ -190,19 +267,14 @@ final class AdminServer: Service, Sendable {
 
   /// One request line → its reply, with the level check and the audit line.
   func handle(_ bytes: [UInt8], peer: PeerCredentials?, level: PermissionLevel) async -> AdminReply {
-    let request: AdminRequest
-    let text: String
-    do {
-      text = try RequestLine.decode(bytes)
-      request = try AdminRequest.parse(text)
-    } catch {
-      return error.reply
-    }
+    await execute(prepare(bytes, level: level), peer: peer, level: level)
+  }
+
+  func execute(_ prepared: Prepared, peer: PeerCredentials?, level: PermissionLevel) async -> AdminReply {
+    guard let request = prepared.request else { return prepared.refusal ?? .final(.failed, "no request") }
     let reply: AdminReply
-    if level < request.command.level {
-      reply = .final(
-        .permissionDenied,
-        "permission denied: '\(request.command)' needs level \(request.command.level), this connection has \(level)")
+    if let refusal = prepared.refusal {
+      reply = refusal
     } else {
       reply = await commands.execute(request)
     }
@@ -210,7 +282,7 @@ final class AdminServer: Service, Sendable {
       // The command is the client's text: quoted and escaped, and last on the line (the message
       // follows the metadata), so that nothing in it can pass for the real uid or reply.
       logger.notice(
-        "admin audit: command \(Self.quoted(text))",
+        "admin audit: command \(Self.quoted(prepared.text))",
         metadata: [
           "uid": "\(peer.map { String($0.uid) } ?? "?")", "pid": "\(peer.map { String($0.pid) } ?? "?")",
           "level": "\(level)", "reply": "\(reply.code)",
@@ -240,7 +312,7 @@ final class AdminServer: Service, Sendable {
         let held = state.open.values.filter { $0.uid == uid }.count
         guard held < settings.maxConnectionsPerUser else { return .perUser }
       }
-      state.open[ObjectIdentifier(channel)] = (channel, uid, false)
+      state.open[ObjectIdentifier(channel)] = (channel, uid, 0)
       return nil
     }
   }
@@ -249,11 +321,27 @@ final class AdminServer: Service, Sendable {
     _ = state.withLock { $0.open.removeValue(forKey: ObjectIdentifier(channel)) }
   }
 
-  /// Marks `channel` busy or idle; false once shutdown has begun, which ends the connection.
-  private func mark(_ channel: any Channel, busy: Bool) -> Bool {
+  /// Counts a request of `channel` in; false once shutdown has begun (the request is then
+  /// answered that sagad is shutting down, and the connection ends).
+  private func begin(_ channel: any Channel) -> Bool {
     state.withLock { state in
-      state.open[ObjectIdentifier(channel)]?.busy = busy
+      state.open[ObjectIdentifier(channel)]?.inFlight += 1
       return !state.shuttingDown
+    }
+  }
+
+  /// The requests of `channel` counted in and not yet answered.
+  private func inFlight(_ channel: any Channel) -> Int {
+    state.withLock { $0.open[ObjectIdentifier(channel)]?.inFlight ?? 0 }
+  }
+
+  /// Counts a request of `channel` out, its reply written; true when shutdown has begun and
+  /// nothing of the connection is in flight any more, so that it can close.
+  private func end(_ channel: any Channel) -> Bool {
+    state.withLock { state in
+      let id = ObjectIdentifier(channel)
+      state.open[id]?.inFlight -= 1
+      return state.shuttingDown && (state.open[id]?.inFlight ?? 0) <= 0
     }
   }
 
@@ -262,7 +350,7 @@ final class AdminServer: Service, Sendable {
   private func shutDown(listener: any Channel) {
     let idle = state.withLock { state in
       state.shuttingDown = true
-      return state.open.values.filter { !$0.busy }.map(\.channel)
+      return state.open.values.filter { $0.inFlight == 0 }.map(\.channel)
     }
     listener.close(promise: nil)
     for channel in idle { channel.close(promise: nil) }

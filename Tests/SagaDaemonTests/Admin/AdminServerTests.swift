@@ -107,6 +107,39 @@ struct AdminServerTests {
     }
   }
 
+  @Test("pipelined requests are answered in request order; a command between pays sees exactly the pays before it")
+  func pipelining() async throws {
+    try await AdminServerHarness.with { harness in
+      let client = try await harness.connect()
+      #expect(try await client.send("user add 7 --balance 1000000").code == .ok)
+      // Sent in one write, read afterwards: 10 pays, a balance, 10 more pays, the payments.
+      // Each pay's amount names it, so the order of the replies can be checked.
+      let amounts = (1...20).map { Int64(1_000 + $0) }
+      var lines = amounts.prefix(10).enumerated().map {
+        "pay --user 7 --schedule \($0.offset + 1) --amount \($0.element) --json"
+      }
+      lines.append("balance 7 --json")
+      lines += amounts.suffix(10).enumerated().map {
+        "pay --user 7 --schedule \($0.offset + 11) --amount \($0.element) --json"
+      }
+      lines.append("payments --from 1 --json")
+      try await client.write(Array(lines.joined(separator: "\n").utf8) + [0x0A])
+      var replies: [AdminReply] = []
+      for _ in lines { replies.append(try await client.readReply()) }
+
+      func paid(_ reply: AdminReply) throws -> AdminJSON.Paid {
+        try JSONDecoder().decode(AdminJSON.Paid.self, from: Data(try #require(reply.json).utf8))
+      }
+      let paidAmounts = try (replies[0..<10] + replies[11..<21]).map { try paid($0).amount }
+      #expect(paidAmounts == amounts, "replies in request order")
+      let balance = try JSONDecoder().decode(AdminJSON.Balance.self, from: Data(try #require(replies[10].json).utf8))
+      #expect(balance.wallet == 1_000_000 - amounts.prefix(10).reduce(0, +), "the balance saw the first ten pays only")
+      let all = try JSONDecoder().decode(AdminJSON.Payments.self, from: Data(try #require(replies[21].json).utf8))
+      #expect(all.payments.count == 20, "the last command saw every pay")
+      #expect(try await client.send("version").code == .ok)
+    }
+  }
+
   @Test("an over-long line gets 9002 and its connection is closed; another connection is unaffected")
   func overlongLine() async throws {
     try await AdminServerHarness.with { harness in

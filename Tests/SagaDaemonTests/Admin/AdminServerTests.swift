@@ -136,6 +136,13 @@ struct AdminServerTests {
       #expect(balance.wallet == 1_000_000 - amounts.prefix(10).reduce(0, +), "the balance saw the first ten pays only")
       let all = try JSONDecoder().decode(AdminJSON.Payments.self, from: Data(try #require(replies[21].json).utf8))
       #expect(all.payments.count == 20, "the last command saw every pay")
+
+      // The same idempotency key twice in one pipeline: one payment, the other reply names it.
+      let twice = "pay --user 7 --schedule 99 --amount 500 --json\n"
+      try await client.write(Array((twice + twice).utf8))
+      let (first, second) = (try paid(try await client.readReply()), try paid(try await client.readReply()))
+      #expect([first.duplicate, second.duplicate].sorted { !$0 && $1 } == [false, true])
+      #expect(first.paymentId == second.paymentId)
       #expect(try await client.send("version").code == .ok)
     }
   }

@@ -8,8 +8,9 @@ import ServiceLifecycle
 import Synchronization
 
 /// The admin server (Docs/admin-protocol.md): a Unix socket, one task per connection, each reading
-/// request lines and writing coded replies in request order, pipelined requests in flight together. Connections share nothing but the
-/// counter of open connections, so a slow or hostile client can only stall itself.
+/// request lines (several in flight when pipelined) and writing coded replies in request order.
+/// Connections share nothing but the counter of open connections, so a slow or hostile client can
+/// only stall itself.
 final class AdminServer: Service, Sendable {
   /// What the accept loop receives: the wrapped channel and who connected.
   struct Connection: Sendable {
@@ -174,17 +175,19 @@ final class AdminServer: Service, Sendable {
         guard case .line(let bytes) = frame else {
           let error = AdminProtocolError(
             .lineTooLong, "request line longer than \(AdminProtocol.maximumLineLength) bytes; closing the connection")
-          _ = begin(channel)
+          begin(channel)
           queue.yield(Task { error.reply })
           return
         }
-        guard begin(channel) else {
+        guard let unanswered = begin(channel) else {
           queue.yield(Task { AdminReply.final(.shuttingDown, "sagad is shutting down") })
           return
         }
-        // `begin` counted this request in: wait while more than the depth are unanswered.
-        while inFlight(channel) > Self.pipelineDepth {
-          guard await waitForAnswer.next() != nil else { return }
+        // This request counted in: wait while more than the depth are unanswered.
+        if unanswered > Self.pipelineDepth {
+          while inFlight(channel) > Self.pipelineDepth {
+            guard await waitForAnswer.next() != nil else { return }
+          }
         }
         let prepared = prepare(bytes, level: level)
         let overlaps = prepared.overlaps
@@ -205,14 +208,19 @@ final class AdminServer: Service, Sendable {
   /// Requests of one connection in flight at most.
   static let pipelineDepth = 64
 
-  /// A received line, parsed: the request to run, or the reply that refuses it.
-  struct Prepared: Sendable {
-    let request: AdminRequest?
-    let text: String
-    let refusal: AdminReply?
+  /// A received line, parsed.
+  enum Prepared: Sendable {
+    /// Not a request (bad encoding, quoting, an unknown command): its coded error.
+    case unreadable(AdminReply)
+    /// A request with its text (for the audit line), and the refusal when the connection's
+    /// level is below the command's.
+    case request(AdminRequest, text: String, denied: AdminReply?)
 
     /// Whether it may run beside the requests before it: a permitted `pay`.
-    var overlaps: Bool { request?.command == .pay && refusal == nil }
+    var overlaps: Bool {
+      if case .request(let request, _, nil) = self { return request.command == .pay }
+      return false
+    }
   }
 
   func prepare(_ bytes: [UInt8], level: PermissionLevel) -> Prepared {
@@ -222,16 +230,15 @@ final class AdminServer: Service, Sendable {
       text = try RequestLine.decode(bytes)
       request = try AdminRequest.parse(text)
     } catch {
-      return Prepared(request: nil, text: "", refusal: error.reply)
+      return .unreadable(error.reply)
     }
     guard level >= request.command.level else {
-      return Prepared(
-        request: request, text: text,
-        refusal: .final(
-          .permissionDenied,
-          "permission denied: '\(request.command)' needs level \(request.command.level), this connection has \(level)"))
+      let denied = AdminReply.final(
+        .permissionDenied,
+        "permission denied: '\(request.command)' needs level \(request.command.level), this connection has \(level)")
+      return .request(request, text: text, denied: denied)
     }
-    return Prepared(request: request, text: text, refusal: nil)
+    return .request(request, text: text, denied: nil)
   }
 
   private func turnAway(_ connection: Connection, _ refusal: Refusal) async {
@@ -271,18 +278,17 @@ final class AdminServer: Service, Sendable {
   }
 
   func execute(_ prepared: Prepared, peer: PeerCredentials?, level: PermissionLevel) async -> AdminReply {
-    guard let request = prepared.request else { return prepared.refusal ?? .final(.failed, "no request") }
-    let reply: AdminReply
-    if let refusal = prepared.refusal {
-      reply = refusal
-    } else {
-      reply = await commands.execute(request)
+    let (request, text, denied): (AdminRequest, String, AdminReply?)
+    switch prepared {
+    case .unreadable(let reply): return reply
+    case .request(let parsed, let line, let refusal): (request, text, denied) = (parsed, line, refusal)
     }
+    let reply = if let denied { denied } else { await commands.execute(request) }
     if request.command.isMutating {
       // The command is the client's text: quoted and escaped, and last on the line (the message
       // follows the metadata), so that nothing in it can pass for the real uid or reply.
       logger.notice(
-        "admin audit: command \(Self.quoted(prepared.text))",
+        "admin audit: command \(Self.quoted(text))",
         metadata: [
           "uid": "\(peer.map { String($0.uid) } ?? "?")", "pid": "\(peer.map { String($0.pid) } ?? "?")",
           "level": "\(level)", "reply": "\(reply.code)",
@@ -321,12 +327,15 @@ final class AdminServer: Service, Sendable {
     _ = state.withLock { $0.open.removeValue(forKey: ObjectIdentifier(channel)) }
   }
 
-  /// Counts a request of `channel` in; false once shutdown has begun (the request is then
-  /// answered that sagad is shutting down, and the connection ends).
-  private func begin(_ channel: any Channel) -> Bool {
+  /// Counts a request of `channel` in and returns how many it has unanswered now; nil once
+  /// shutdown has begun (the request is then answered that sagad is shutting down, and the
+  /// connection ends).
+  @discardableResult
+  private func begin(_ channel: any Channel) -> Int? {
     state.withLock { state in
-      state.open[ObjectIdentifier(channel)]?.inFlight += 1
-      return !state.shuttingDown
+      let id = ObjectIdentifier(channel)
+      state.open[id]?.inFlight += 1
+      return state.shuttingDown ? nil : state.open[id]?.inFlight ?? 0
     }
   }
 

@@ -15,8 +15,8 @@ public struct PostgresStorageConfiguration: Sendable, Equatable {
   }
 
   /// A host name or address, or, as with libpq, an absolute path: the directory of the server's
-  /// Unix-domain socket (`/var/run/postgresql`), which on the same host costs less per round
-  /// trip than TCP loopback. TLS is not used over a socket (libpq ignores `sslmode` there too).
+  /// Unix-domain socket (`/var/run/postgresql`), for a server on the same host that takes local
+  /// connections only. TLS is not used over a socket (libpq ignores `sslmode` there too).
   public var host: String
   /// The TCP port, or the number in the socket file's name (`.s.PGSQL.<port>`).
   public var port: Int

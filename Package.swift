@@ -113,7 +113,13 @@ let package = Package(
         .product(name: "OTel", package: "swift-otel"),
       ]
     ),
-    .executableTarget(name: "sagad", dependencies: ["SagaDaemon"]),
+    // jemalloc replaces glibc's malloc in the daemon only: Swift allocates and frees an object
+    // per message, row and reply, and glibc's arenas cost ~5-15 % of sagad's CPU per saga
+    // (Docs/benchmarks.md, "The allocator"). Tests and sagactl keep glibc's.
+    .executableTarget(
+      name: "sagad", dependencies: ["SagaDaemon"],
+      linkerSettings: [.linkedLibrary("jemalloc", .when(platforms: [.linux]))]
+    ),
     .executableTarget(
       name: "SagaBench",
       dependencies: [

@@ -2,6 +2,7 @@
 # Installs the Debian packages sagad needs to build, test and run:
 #   librdkafka-dev  Kafka client library and its mock cluster (CRdKafka, pkg-config `rdkafka`)
 #   libsqlite3-dev  SQLite for the service databases (GRDB)
+#   libjemalloc-dev the allocator sagad links instead of glibc's malloc (Docs/benchmarks.md, "The allocator")
 #   kcat            the independent Kafka client the tests and `make run` use
 #   socat           the independent client of the admin-socket transcript test
 #   prometheus      for `promtool` (rule checks, alert unit tests, scrape lint)
@@ -28,7 +29,7 @@
 # /usr/sbin/policy-rc.d answering 101, only if none exists). SAGAD_DEPS_START_SERVICES=1 turns that off.
 set -euo pipefail
 
-readonly PACKAGES=(librdkafka-dev libsqlite3-dev kcat socat prometheus python3 python3-confluent-kafka python3-venv postgresql pkg-config make gdb)
+readonly PACKAGES=(librdkafka-dev libsqlite3-dev libjemalloc-dev kcat socat prometheus python3 python3-confluent-kafka python3-venv postgresql pkg-config make gdb)
 readonly OTLP_PROTO_VERSION=1.45.2
 readonly PEERS_VENV=${SAGAD_PEERS_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/sagad/otlp-peer}
 

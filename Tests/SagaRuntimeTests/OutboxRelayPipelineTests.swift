@@ -34,7 +34,12 @@ struct OutboxRelayPipelineTests {
     let fixture = try RelayFixture()
     // Slow deliveries: a steady trickle of rows keeps rounds in flight at all times.
     try fixture.cluster.setBrokerRoundTripTime(1, milliseconds: 300)
-    let relay = fixture.relay(settings: RelaySettings())
+    // SQLite commits rows in id order, so its relay never scans for stragglers; this one
+    // plays PostgreSQL's concurrent writers (an id drawn early, committed late) and asks for
+    // PostgreSQL's scan.
+    var settings = RelaySettings()
+    settings.stragglerInterval = RelaySettings.stragglerInterval(for: .postgres)
+    let relay = fixture.relay(settings: settings)
     let task = start(relay)
     try await fixture.database.write { db in
       try Outbox.appendDeferred(

@@ -64,6 +64,22 @@ struct OutboxTests {
     }
   }
 
+  @Test(
+    "pending leaves out the excluded rows and still fills its limit from the ones above", arguments: SQLEngine.allCases)
+  func pendingExcluding(engine: SQLEngine) async throws {
+    try await withDatabase(on: engine) { database in
+      let ids = try await database.write { db in try (0..<6).map { _ in try Outbox.append(message(), in: db) } }
+      let read = try await database.read { db in
+        try Outbox.pending(limit: 3, excluding: [ids[0], ids[2], ids[3]], in: db).map(\.id)
+      }
+      #expect(read == [ids[1], ids[4], ids[5]])
+      let above = try await database.read { db in
+        try Outbox.pending(limit: 10, after: ids[1], excluding: [ids[4]], in: db).map(\.id)
+      }
+      #expect(above == [ids[2], ids[3], ids[5]])
+    }
+  }
+
   @Test("markSent hides rows from pending and keeps the first sent time", arguments: SQLEngine.allCases)
   func markSent(engine: SQLEngine) async throws {
     try await withDatabase(on: engine) { database in

@@ -36,11 +36,8 @@ public final class OutboxRelay: Service, Sendable {
   static let settleDelay: Duration = .milliseconds(50)
 
   /// How often, with rounds in flight, a round reads from the oldest unsent row instead of
-  /// above the last one in flight. Several transactions write the outbox at once on
-  /// PostgreSQL (consume workers, a second instance): a row can commit below ids already
-  /// handed to the producer, and under steady load the pipeline never drains, so such a row
-  /// waited for the load to end.
-  static let stragglerInterval: Duration = .milliseconds(100)
+  /// above the last one in flight; nil: never (see ``RelaySettings/stragglerInterval``).
+  let stragglerInterval: Duration?
 
   /// A round's row ids with their delivery reports, in row order.
   private typealias Reported = (ids: [Int64], reports: [KafkaDeliveryReport])
@@ -94,6 +91,7 @@ public final class OutboxRelay: Service, Sendable {
     self.wakeup = wakeup
     self.failpoints = failpoints
     self.lease = database.lease(named: "relay \(name)")
+    self.stragglerInterval = settings.stragglerInterval ?? RelaySettings.stragglerInterval(for: database.engine)
     var logger = logger
     logger[metadataKey: "relay"] = "\(name)"
     self.logger = logger
@@ -153,11 +151,12 @@ public final class OutboxRelay: Service, Sendable {
           if room > 0 {
             // From the start when nothing is in flight, and now and then when rounds are
             // (`stragglerInterval`); above the last row in flight otherwise.
-            let fromStart = inFlight.isEmpty || clock.now - lastFromStart >= Self.stragglerInterval
+            let fromStart =
+              inFlight.isEmpty || stragglerInterval.map { clock.now - lastFromStart >= $0 } ?? false
             if fromStart { lastFromStart = clock.now }
             let round = try await sendRound(
               after: fromStart ? 0 : inFlight.last?.ids.last ?? 0, limit: room,
-              inFlight: fromStart ? inFlight.reduce(0) { $0 + $1.ids.count } : 0)
+              excluding: fromStart ? inFlight.flatMap(\.ids) : [])
             if let round {
               inFlight.append(round)
               if round.ids.count == room { continue }  // more may be waiting
@@ -230,10 +229,12 @@ public final class OutboxRelay: Service, Sendable {
 
   /// Reads up to `limit` unsent rows above id `after`, none of them in flight, and hands
   /// them to the producer; nil when there are none.
-  /// - Parameter inFlight: how many rows in flight the read may meet (they are unsent until
-  ///   settled): read that many more, then skip them.
-  private func sendRound(after: Int64, limit: Int, inFlight: Int = 0) async throws -> RelayRound? {
-    let read = try await database.read { db in try Outbox.pending(limit: limit + inFlight, after: after, in: db) }
+  /// - Parameter excluding: the rows in flight the read would meet (they are unsent until
+  ///   settled): the database leaves them out rather than sending them back.
+  private func sendRound(after: Int64, limit: Int, excluding: [Int64] = []) async throws -> RelayRound? {
+    let read = try await database.read { db in
+      try Outbox.pending(limit: limit, after: after, excluding: excluding, in: db)
+    }
     guard !read.isEmpty else { return nil }
     try await failpoints.hitAsync(.outboxPublish)
     let rows = take(read, limit: limit)

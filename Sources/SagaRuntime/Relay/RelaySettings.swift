@@ -23,6 +23,23 @@ public struct RelaySettings: Sendable, Equatable {
   public var purgeInterval: Duration = .seconds(60)
   /// The `__TypeId__` written on every saga event (`spring.type_*`), for Spring consumers.
   public var typeIds = SpringTypeIds.standard
+  /// How often, with rounds in flight, the relay also reads from the oldest unsent row
+  /// instead of only above the last row in flight; nil: the engine's
+  /// (``stragglerInterval(for:)``).
+  public var stragglerInterval: Duration?
+
+  /// Several transactions write the outbox at once on PostgreSQL (consume workers, pay
+  /// groups, a second instance), each with ids drawn from the sequence: a row can commit
+  /// below ids already handed to the producer, and under steady load the pipeline never
+  /// drains, so without this scan such a row would wait for the load to end. SQLite has one
+  /// writer and assigns ids inside it, so its rows commit in id order and there is nothing
+  /// to find: the scan re-read every row in flight, ~1 row per saga at full speed.
+  public static func stragglerInterval(for engine: SQLEngine) -> Duration? {
+    switch engine {
+    case .sqlite: nil
+    case .postgres: .milliseconds(100)
+    }
+  }
 
   public init() {}
 }

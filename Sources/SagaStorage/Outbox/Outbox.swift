@@ -57,18 +57,31 @@ public enum Outbox {
 
   /// Up to `limit` unsent rows with an id above `after`, oldest id first. Reads only
   /// the partial index of unsent rows, so sent rows kept for retention cost nothing
-  /// here. `after` lets a relay skip rows it has handed to the producer already.
-  public static func pending(limit: Int, after: Int64 = 0, in db: some SQLConnection) throws -> [OutboxRecord] {
+  /// here. `after` lets a relay skip rows it has handed to the producer already;
+  /// `excluding` names rows it has in flight below the ones it wants (the straggler scan),
+  /// so that they are neither read nor shipped again.
+  public static func pending(
+    limit: Int, after: Int64 = 0, excluding: some Collection<Int64> = [Int64](), in db: some SQLConnection
+  ) throws -> [OutboxRecord] {
     // SQLite's planner is told the partial index: the relay's scan must never become a
     // table scan however many sent rows retention keeps. PostgreSQL picks it by itself.
+    // The excluded ids travel as one array, like `markSent`'s.
+    let (exclusion, arguments): (String, [any SQLBindable]) =
+      switch (excluding.isEmpty, db.engine) {
+      case (true, _): ("", [after, limit])
+      case (false, .sqlite):
+        ("AND id NOT IN (SELECT value FROM json_each(?))", [after, excluding.jsonArrayLiteral, limit])
+      case (false, .postgres):
+        ("AND NOT (id = ANY(CAST(? AS BIGINT[])))", [after, excluding.bigintArrayLiteral, limit])
+      }
     let rows = try db.query(
       """
       SELECT id, topic, message_key, payload, created_at, attempts, extra_headers,
              event_id, event_type, event_version, traceparent, correlation_id, producer, occurred_at
       FROM outbox \(db.engine == .sqlite ? "INDEXED BY outbox_unsent" : "")
-      WHERE sent_at IS NULL AND id > ? ORDER BY id LIMIT ?
+      WHERE sent_at IS NULL AND id > ? \(exclusion) ORDER BY id LIMIT ?
       """,
-      [after, limit])
+      arguments)
     // Columns by position, in the SELECT's order: the relay reads every row it publishes.
     return try rows.map { row in
       let id: Int64 = try row.decode(0)
@@ -118,7 +131,7 @@ public enum Outbox {
     case .sqlite:
       try db.execute(
         "UPDATE outbox SET sent_at = ? WHERE sent_at IS NULL AND id IN (SELECT value FROM json_each(?))",
-        [now.millisecondsSinceEpoch, "[" + ids.map(String.init).joined(separator: ",") + "]"])
+        [now.millisecondsSinceEpoch, ids.jsonArrayLiteral])
     case .postgres:
       try db.execute(
         "UPDATE outbox SET sent_at = ? WHERE sent_at IS NULL AND id = ANY(CAST(? AS BIGINT[]))",

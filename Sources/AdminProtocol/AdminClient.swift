@@ -46,7 +46,12 @@ public final class AdminClient {
   /// The banner line (`0001 sagad <version> proto=1 level=<level>`).
   public private(set) var banner = ReplyLine(.banner, "")
   private var descriptor: Int32
+  /// Bytes read and not yet parsed start at `parsed`: replies are cut off the front by
+  /// moving the index, not the bytes (a pipelined read holds many replies).
   private var received: [UInt8] = []
+  private var parsed = 0
+  /// Where `read(2)` writes, allocated once.
+  private var chunk = [UInt8](repeating: 0, count: 16_384)
   private var reader = ReplyReader()
   private let socketPath: String
 
@@ -149,16 +154,18 @@ public final class AdminClient {
   /// - Throws: `closed` when sagad closes the connection first, `timeout`, `malformed`.
   public func readReply() throws(AdminClientError) -> AdminReply {
     while true {
-      while let newline = received.firstIndex(of: UInt8(ascii: "\n")) {
-        let line = String(decoding: received[..<newline], as: UTF8.self)
-        received.removeSubrange(...newline)
+      while let newline = received[parsed...].firstIndex(of: UInt8(ascii: "\n")) {
+        let line = String(decoding: received[parsed..<newline], as: UTF8.self)
+        parsed = newline + 1
         do {
           if let reply = try reader.feed(line[...]) { return reply }
         } catch {
           throw AdminClientError(.malformed, "\(error) (is \(socketPath) sagad's admin socket?)")
         }
       }
-      var chunk = [UInt8](repeating: 0, count: 8192)
+      // Everything before `parsed` is done with: drop it before appending.
+      received.removeSubrange(..<parsed)
+      parsed = 0
       let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
       if count > 0 {
         received += chunk[..<count]

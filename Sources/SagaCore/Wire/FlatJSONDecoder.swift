@@ -6,9 +6,10 @@
 /// parser is strict RFC 8259 and refuses whatever it does not handle itself (nested
 /// values, fractions and exponents, escapes, duplicate keys), and every decoding
 /// failure (missing field, wrong type, …) makes `decode` return nil, so the caller runs
-/// JSONDecoder and reports exactly the error it always did.
-struct FlatJSONDecoder {
-  static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) -> T? {
+/// JSONDecoder and reports exactly the error it always did. `sagactl load` reads sagad's
+/// flat replies (`pay`) with it too.
+public struct FlatJSONDecoder {
+  public static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) -> T? {
     guard
       let fields = bytes.withUnsafeBufferPointer({ buffer -> [String: FlatJSONValue]? in
         var parser = FlatJSONParser(bytes: buffer)

@@ -80,6 +80,23 @@ struct OutboxTests {
     }
   }
 
+  @Test(
+    "readStatement reads what read does; on PostgreSQL outside a transaction (no BEGIN)", arguments: SQLEngine.allCases)
+  func readStatement(engine: SQLEngine) async throws {
+    try await withDatabase(on: engine) { database in
+      let ids = try await database.write { db in try (0..<3).map { _ in try Outbox.append(message(), in: db) } }
+      let pending = try await database.readStatement { db in try Outbox.pending(limit: 10, in: db).map(\.id) }
+      #expect(pending == ids)
+      guard engine == .postgres else { return }
+      // `read` is REPEATABLE READ; a statement on its own runs at the session's default.
+      let isolation = { @Sendable (db: any SQLConnection) in
+        try db.value(String.self, "SELECT current_setting('transaction_isolation')")
+      }
+      #expect(try await database.read(isolation) == "repeatable read")
+      #expect(try await database.readStatement(isolation) == "read committed")
+    }
+  }
+
   @Test("markSent hides rows from pending and keeps the first sent time", arguments: SQLEngine.allCases)
   func markSent(engine: SQLEngine) async throws {
     try await withDatabase(on: engine) { database in

@@ -232,7 +232,7 @@ public final class OutboxRelay: Service, Sendable {
   /// - Parameter excluding: the rows in flight the read would meet (they are unsent until
   ///   settled): the database leaves them out rather than sending them back.
   private func sendRound(after: Int64, limit: Int, excluding: [Int64] = []) async throws -> RelayRound? {
-    let read = try await database.read { db in
+    let read = try await database.readStatement { db in
       try Outbox.pending(limit: limit, after: after, excluding: excluding, in: db)
     }
     guard !read.isEmpty else { return nil }
@@ -360,7 +360,7 @@ public final class OutboxRelay: Service, Sendable {
   @discardableResult
   public func publishRound() async throws -> (sent: Int, unsent: Int) {
     let limit = settings.batchMax
-    let read = try await database.read { db in try Outbox.pending(limit: limit, in: db) }
+    let read = try await database.readStatement { db in try Outbox.pending(limit: limit, in: db) }
     guard !read.isEmpty else { return (0, 0) }
     try await failpoints.hitAsync(.outboxPublish)
     let rows = take(read)

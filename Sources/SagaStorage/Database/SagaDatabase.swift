@@ -199,6 +199,21 @@ public final class SagaDatabase: Sendable {
     }
   }
 
+  /// Runs `statement`, a body of one statement, where a read transaction is not needed for
+  /// it to see one committed state (a single statement always does). SQLite reads as
+  /// ``read(_:)``; PostgreSQL sends no BEGIN and COMMIT around it: one round trip instead
+  /// of three (the relay reads its next rows this way). A body that runs several statements
+  /// here gets a snapshot per statement; use ``read(_:)`` for it.
+  /// - Throws: ``StorageError`` for the engine's failures, or what `statement` threw.
+  public func readStatement<T: Sendable>(
+    _ statement: @escaping @Sendable (any SQLConnection) throws -> T
+  ) async throws -> T {
+    switch backend {
+    case .sqlite: try await read(statement)
+    case .postgres(let engine): try await engine.readStatement(statement)
+    }
+  }
+
   /// Closes every connection; later accesses fail. Optional for SQLite: the connections
   /// also close when the last reference goes away.
   public func close() async throws {

@@ -87,6 +87,13 @@ public final class PostgresEngine: Sendable {
     try await transaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", value)
   }
 
+  /// Runs `statement` outside a transaction (autocommit): see ``SagaDatabase/readStatement(_:)``.
+  public func readStatement<T: Sendable>(
+    _ statement: @escaping @Sendable (any SQLConnection) throws -> T
+  ) async throws -> T {
+    try await transaction(nil, statement)
+  }
+
   /// A lease named `name` in this engine's database (see ``PostgresLease``).
   public func lease(named name: String) -> PostgresLease {
     PostgresLease(name: name, configuration: configuration, logger: logger)
@@ -97,8 +104,10 @@ public final class PostgresEngine: Sendable {
     try? await threads.shutdownGracefully()
   }
 
+  /// - Parameter begin: the statement that opens the transaction; nil runs `body` in
+  ///   autocommit, each statement on its own.
   private func transaction<T: Sendable>(
-    _ begin: String, _ body: @escaping @Sendable (any SQLConnection) throws -> T
+    _ begin: String?, _ body: @escaping @Sendable (any SQLConnection) throws -> T
   ) async throws -> T {
     let connection: PostgresSQLConnection
     do {
@@ -110,6 +119,7 @@ public final class PostgresEngine: Sendable {
       // The pool's thread may release its closure (and `body`) after this task resumed, so
       // `body` escapes for real.
       let value = try await threads.runIfActive {
+        guard let begin else { return try body(connection) }
         try connection.execute(begin)
         let value: T
         do {

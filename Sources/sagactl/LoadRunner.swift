@@ -88,11 +88,14 @@ struct LoadRunner: Sendable {
     var pending = ids.sorted()
     let newest = pending.last.map { last in max(pending[0], last - 999)...last }
     let deadline = ContinuousClock.now + plan.settleTimeout
+    // The newest payments first, alone, until their sagas have ended: the older ones end
+    // first, and polling them meanwhile only took CPU from the sagas still measured. Not for
+    // long: a newest saga that never ends must not keep the others from being seen.
+    let tailUntil = ContinuousClock.now + min(.seconds(2), plan.settleTimeout / 2)
     while !pending.isEmpty {
-      // The newest payments first, alone, until their sagas have ended: the older ones end
-      // first, and polling them meanwhile only took CPU from the sagas still measured.
       let inTail = { (id: Int64) in newest?.contains(id) ?? false }
-      let ranges = Self.ranges(pending.last.map(inTail) == true ? pending.filter(inTail) : pending)
+      let tailOnly = ContinuousClock.now < tailUntil && pending.last.map(inTail) == true
+      let ranges = Self.ranges(tailOnly ? pending.filter(inTail) : pending)
       let waiting = Set(pending)
       // One range at a time: a thousand payments are a burst of work for sagad, and twenty
       // at once took both cores from the sagas still running (their latency is measured).

@@ -33,7 +33,7 @@ public struct RelaySettings: Sendable, Equatable {
   /// below ids already handed to the producer, and under steady load the pipeline never
   /// drains, so without this scan such a row would wait for the load to end. SQLite has one
   /// writer and assigns ids inside it, so its rows commit in id order and there is nothing
-  /// to find: the scan re-read every row in flight, ~1 row per saga at full speed.
+  /// to find: the scan re-read every row in flight, ~0.5 rows per saga at full speed.
   public static func stragglerInterval(for engine: SQLEngine) -> Duration? {
     switch engine {
     case .sqlite: nil

@@ -52,3 +52,18 @@ while kill -0 "$pid" 2>/dev/null; do
   sleep 2
 done
 wait "$pid"
+status=$?
+
+# The tests stop what they start, also when they fail; a test process that crashes (an abort in
+# a C library) cannot, and its sagad, kcat and PostgreSQL children would outlive the run and take
+# the machine's CPU and ports from the next phase and the next run. They are in the phase's
+# session: named here, then stopped.
+left=$(pgrep -s "$pid" 2>/dev/null | paste -sd, -)
+if [[ -n $left ]]; then
+  echo "=== test-phase: processes the phase left running, stopped now:"
+  ps -o pid,etime,args -p "$left" 2>/dev/null | cut -c1-200
+  kill -KILL -- "-$pid" 2>/dev/null
+  # shellcheck disable=SC2086 # a list of pids
+  kill -KILL ${left//,/ } 2>/dev/null
+fi
+exit "$status"

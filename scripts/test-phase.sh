@@ -58,7 +58,8 @@ status=$?
 # a C library) cannot, and its sagad, kcat and PostgreSQL children would outlive the run and take
 # the machine's CPU and ports from the next phase and the next run. They are in the phase's
 # session: named here, then stopped.
-left=$(pgrep -s "$pid" 2>/dev/null | paste -sd, -)
+# Zombies (exited, not yet reaped by the test process) are gone with it: only the living count.
+left=$(ps -o pid=,stat= -s "$pid" 2>/dev/null | awk '$2 !~ /^Z/ {print $1}' | paste -sd, -)
 if [[ -n $left ]]; then
   echo "=== test-phase: processes the phase left running, stopped now:"
   ps -o pid,etime,args -p "$left" 2>/dev/null | cut -c1-200

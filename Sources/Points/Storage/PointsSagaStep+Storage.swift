@@ -19,7 +19,7 @@ extension PointsSagaStep {
       [
         paymentId, RFC3339Timestamp.milliseconds(of: now), step.rawValue, message.topic, message.partition,
         message.offset, message.envelope.eventId.map(\.lowercasedText), outcome,
-        "[" + outboxIds.map(String.init).joined(separator: ",") + "]",
+        outboxIds.jsonArrayLiteral,
       ])
   }
 

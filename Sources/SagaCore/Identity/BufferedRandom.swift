@@ -7,7 +7,8 @@ import Synchronization
 /// Random numbers from the kernel's CSPRNG (`/dev/urandom`, what `getrandom` reads too),
 /// fetched 4 KiB at a time and handed out from a process-wide buffer.
 /// `SystemRandomNumberGenerator` makes one system call per number, and a saga draws several
-/// (event ids, trace and span ids): ~0.5 % of sagad's CPU in the call alone. The bytes are the same kernel randomness, only fetched in bulk.
+/// (event ids, trace and span ids): ~0.5 % of sagad's CPU in the call alone. The bytes are
+/// the same kernel randomness, only fetched in bulk.
 public struct BufferedRandom: RandomNumberGenerator, Sendable {
   public init() {}
 

@@ -20,6 +20,6 @@ extension Sequence<Int64> {
   var bigintArrayLiteral: String { "{" + map(String.init).joined(separator: ",") + "}" }
 
   /// The numbers as one JSON array (`[1,2,3]`), SQLite's counterpart: bound as text and read
-  /// with `SELECT value FROM json_each(?)`.
-  var jsonArrayLiteral: String { "[" + map(String.init).joined(separator: ",") + "]" }
+  /// with `SELECT value FROM json_each(?)`; also how a column keeps a list of ids.
+  public var jsonArrayLiteral: String { "[" + map(String.init).joined(separator: ",") + "]" }
 }

@@ -120,16 +120,17 @@ public final class PostgresEngine: Sendable {
       // `body` escapes for real.
       let value = try await threads.runIfActive {
         guard let begin else { return try body(connection) }
-        try connection.execute(begin)
-        let value: T
+        connection.begin(begin)
         do {
-          value = try body(connection)
+          let value = try body(connection)
+          try connection.commit()
+          return value
         } catch {
-          _ = try? connection.execute("ROLLBACK")
+          // Also after a failed commit: its held writes may have failed in front of the
+          // COMMIT, which leaves the session in an aborted transaction until a ROLLBACK.
+          try? connection.rollback()
           throw error
         }
-        try connection.commit()
-        return value
       }
       await pool.release(connection)
       return value

@@ -41,6 +41,14 @@ public final class PostgresSQLConnection: SQLConnection, Sendable {
   private let deferred = Mutex(DeferredWrites())
   private let prepares: Bool
   private let prepared = Mutex(PreparedStatements())
+  /// The open transaction's `BEGIN`, not sent yet (``begin(_:)``).
+  private let pendingBegin = Mutex<String?>(nil)
+
+  /// How many times a thread waited for the server's answer on this connection: the round
+  /// trips the stores' code paid for (statements sent unanswered in front of another count
+  /// with it).
+  public var roundTrips: Int { waits.load(ordering: .relaxed) }
+  private let waits = Atomic<Int>(0)
 
   /// How many statements this connection has prepared on the server.
   public var preparedCount: Int { prepared.withLock { $0.count } }
@@ -101,16 +109,43 @@ public final class PostgresSQLConnection: SQLConnection, Sendable {
       rollBack: { try execute("ROLLBACK TO SAVEPOINT saga") }, body)
   }
 
-  /// Commits the open transaction. PostgreSQL answers a COMMIT of a transaction that a failed
-  /// statement aborted with ROLLBACK and no error: that must not pass for a commit.
+  /// Opens a transaction with `statement` (`BEGIN …`), sent only with the transaction's first
+  /// statement, right in front of it (``send(_:_:carrying:)``): the engine's thread then waits
+  /// for one answer instead of two, and a transaction that sends nothing costs no round trip
+  /// (Docs/storage-engines.md, "Round trips, and deferred writes").
+  public func begin(_ statement: String) {
+    deferred.withLock { _ = $0.take() }
+    pendingBegin.withLock { $0 = statement }
+  }
+
+  /// Rolls the open transaction back; sends nothing when its `BEGIN` was never sent.
+  public func rollback() throws {
+    deferred.withLock { _ = $0.take() }
+    if pendingBegin.withLock({ $0.take() }) != nil { return }
+    try execute("ROLLBACK")
+  }
+
+  /// Commits the open transaction, its held writes sent in front of the `COMMIT` without
+  /// waiting for their answer in between. A transaction whose only statement is its held
+  /// writes sends them as one statement without `BEGIN` and `COMMIT`: a statement on its own
+  /// is atomic. PostgreSQL answers a COMMIT of a transaction that a failed statement aborted
+  /// with ROLLBACK and no error: that must not pass for a commit.
   public func commit() throws {
-    try flushDeferred()
-    let tag: String
-    do {
-      tag = try answer(connection.query(PostgresQuery(unsafeSQL: "COMMIT"), logger: logger)).metadata.command
-    } catch {
-      throw StorageError(postgres: error, location: location, statement: "COMMIT")
+    let unsent = pendingBegin.withLock { $0.take() } != nil
+    let writes = deferred.withLock { $0.take() }
+    if unsent {
+      guard !writes.isEmpty else { return }
+      let merged = DeferredWrites.merged(writes, before: nil)
+      _ = try send(merged.sql, merged.arguments, carrying: true)
+      return
     }
+    var before: Unanswered?
+    if !writes.isEmpty {
+      let merged = DeferredWrites.merged(writes, before: nil)
+      before = Unanswered(try statement(merged.sql, merged.arguments, carrying: true), sql: merged.sql, carrying: true)
+    }
+    let tag = try ask(PostgresQuery(unsafeSQL: "COMMIT"), for: "COMMIT", carrying: false, after: before)
+      .metadata.command
     guard tag == "COMMIT" else {
       throw StorageError(
         kind: .other, code: 0, path: location,
@@ -181,8 +216,39 @@ public final class PostgresSQLConnection: SQLConnection, Sendable {
     return try send(merged.sql, merged.arguments, carrying: true)
   }
 
-  /// `carrying`: whether `sql` holds deferred writes, remembered when it fails.
+  /// `carrying`: whether `sql` holds deferred writes, remembered when it fails. The open
+  /// transaction's unsent `BEGIN` goes first, unanswered when `sql` may follow it so.
   private func send(_ sql: String, _ values: [SQLValue], carrying: Bool) throws -> PostgresQueryResult {
+    var before: Unanswered?
+    if let begin = pendingBegin.withLock({ $0.take() }) {
+      let query = PostgresQuery(unsafeSQL: begin)
+      if Self.mayFollowUnansweredBegin(sql) {
+        before = Unanswered(query, sql: begin, carrying: false)
+      } else {
+        _ = try ask(query, for: begin, carrying: false)
+      }
+    }
+    return try ask(statement(sql, values, carrying: carrying), for: sql, carrying: carrying, after: before)
+  }
+
+  /// Whether `sql` may go to the server right behind a `BEGIN` whose answer was not awaited.
+  /// If that `BEGIN` failed, `sql` would run on its own, outside any transaction. On a live
+  /// session `BEGIN` fails only inside a transaction that an error aborted, where `sql` fails
+  /// too; still, only statements that change nothing when run alone go behind it: a `SELECT`
+  /// (the decisions that open a `pay` group and the reads; `FOR UPDATE` locks end with the
+  /// statement, and ids drawn from a sequence only leave a gap) and `SAVEPOINT`. A write
+  /// waits for its `BEGIN`'s answer.
+  static func mayFollowUnansweredBegin(_ sql: String) -> Bool {
+    let first = sql.utf8.prefix(while: { $0 != 32 && $0 != 10 && $0 != 9 && $0 != 13 && $0 != 40 })
+    guard first.count == 6 || first.count == 9 else { return false }
+    let word = String(decoding: first, as: UTF8.self).lowercased()
+    return word == "select" || word == "savepoint"
+  }
+
+  /// The query that runs `sql` with `values`: `EXECUTE` of its prepared statement (the
+  /// `PREPARE` sent first, the first time on this connection), or the statement itself with
+  /// its values bound.
+  private func statement(_ sql: String, _ values: [SQLValue], carrying: Bool) throws -> PostgresQuery {
     let numbered = Self.numbered(sql)
     if prepares, let plan = prepared.withLock({ $0.plan(numbered, values) }) {
       if let prepare = plan.prepare {
@@ -190,15 +256,7 @@ public final class PostgresSQLConnection: SQLConnection, Sendable {
         // PREPARE is not transactional: the statement stays even if this transaction rolls back.
         prepared.withLock { $0.prepared(numbered, values: values, name: plan.name) }
       }
-      do {
-        return try ask(
-          PostgresQuery(unsafeSQL: PreparedStatements.execute(plan.name, values)), for: sql, carrying: carrying)
-      } catch let failure as StorageError where failure.sqlState == "26000" {
-        // The server lost its prepared statements under us (a pooler's DISCARD or DEALLOCATE
-        // ALL): prepare anew; the error is retriable (``StorageError/kind(sqlState:)``).
-        prepared.withLock { $0.forgetAll() }
-        throw failure
-      }
+      return PostgresQuery(unsafeSQL: PreparedStatements.execute(plan.name, values))
     }
     var binds = PostgresBindings(capacity: values.count)
     for value in values {
@@ -210,23 +268,66 @@ public final class PostgresSQLConnection: SQLConnection, Sendable {
       case .blob(let bytes): binds.append(ByteBuffer(bytes: bytes))
       }
     }
-    return try ask(PostgresQuery(unsafeSQL: numbered, binds: binds), for: sql, carrying: carrying)
+    return PostgresQuery(unsafeSQL: numbered, binds: binds)
+  }
+
+  /// A statement sent without waiting for its answer, right in front of the next one.
+  private struct Unanswered {
+    var query: PostgresQuery
+    /// What its errors name.
+    var sql: String
+    var carrying: Bool
+
+    init(_ query: PostgresQuery, sql: String, carrying: Bool) {
+      self.query = query
+      self.sql = sql
+      self.carrying = carrying
+    }
+  }
+
+  /// Its failure, told apart from the statement behind it.
+  private struct UnansweredFailure: Error {
+    var underlying: any Error
   }
 
   /// The answer to `query`, which runs `sql`; a failure is remembered and named after `sql`.
-  private func ask(_ query: PostgresQuery, for sql: String, carrying: Bool) throws -> PostgresQueryResult {
+  /// - Parameter before: sent first, its answer not awaited on this thread: PostgresNIO runs a
+  ///   connection's queries in order, so the event loop sends `query` when `before` is
+  ///   answered. When `before` fails, that is the error (whatever `query` then does).
+  private func ask(
+    _ query: PostgresQuery, for sql: String, carrying: Bool, after before: Unanswered? = nil
+  ) throws -> PostgresQueryResult {
     do {
-      return try answer(connection.query(query, logger: logger))
+      guard let before else { return try answer(connection.query(query, logger: logger)) }
+      let first = connection.query(before.query, logger: logger).flatMapErrorThrowing { error in
+        throw UnansweredFailure(underlying: error)
+      }
+      let second = connection.query(query, logger: logger)
+      return try answer(first.flatMap { _ in second })
+    } catch let failure as UnansweredFailure {
+      throw remember(failure.underlying, for: before?.sql ?? sql, carrying: before?.carrying ?? carrying)
     } catch {
-      deferred.withLock { $0.lastFailureCarriedWrites = carrying }
-      throw StorageError(postgres: error, location: location, statement: sql)
+      throw remember(error, for: sql, carrying: carrying)
     }
+  }
+
+  /// `error` of the statement `sql`, as the stores see it.
+  private func remember(_ error: any Error, for sql: String, carrying: Bool) -> StorageError {
+    deferred.withLock { $0.lastFailureCarriedWrites = carrying }
+    let failure = StorageError(postgres: error, location: location, statement: sql)
+    if failure.sqlState == "26000" {
+      // The server lost its prepared statements under us (a pooler's DISCARD or DEALLOCATE
+      // ALL): prepare anew; the error is retriable (``StorageError/kind(sqlState:)``).
+      prepared.withLock { $0.forgetAll() }
+    }
+    return failure
   }
 
   /// The future's value, waited for at most `patience` on this (the engine's) thread. A
   /// connection whose answer does not come within it is closed, so that it leaves the pool,
   /// and the statement fails as unavailable: the transaction is retried on a new connection.
   private func answer<T: Sendable>(_ future: EventLoopFuture<T>) throws -> T {
+    waits.add(1, ordering: .relaxed)
     let done = DispatchSemaphore(value: 0)
     let result = Mutex<Result<T, any Error>?>(nil)
     future.whenComplete { outcome in

@@ -1,0 +1,130 @@
+import Foundation
+import SagaTestSupport
+import Testing
+
+@testable import SagaStorage
+
+/// A PostgreSQL transaction's `BEGIN` goes out with its first statement and its held writes
+/// with its `COMMIT` (one wait each instead of two): the statements must still run inside the
+/// transaction, a failure must still undo all of it, and the connection must come back clean.
+@Suite("PostgreSQL transactions", .postgresServer, .timeLimit(.minutes(2)))
+struct PostgresTransactionTests {
+  private static let insert = """
+    INSERT INTO inbox (consumer_group, event_id, topic, "partition", "offset", processed_at)
+    VALUES (?, ?, 'reservation-completed', 0, ?, 0)
+    """
+
+  /// One connection, so that every transaction reuses the session the one before left.
+  private func withOneConnection<T>(_ body: (SagaDatabase) async throws -> T) async throws -> T {
+    let configuration = try await PostgresServer.suiteServer().freshDatabase(poolSize: 1)
+    let database = try await ServiceDatabase<StorageTablesSchema>.open(postgres: configuration, logger: quietLogger)
+      .storage
+    return try await database.closing { try await body(database) }
+  }
+
+  private static func roundTrips(_ db: any SQLConnection) throws -> Int {
+    try #require(db as? PostgresSQLConnection).roundTrips
+  }
+
+  private static func transactionID(_ db: any SQLConnection) throws -> String {
+    try #require(try db.query("SELECT pg_current_xact_id()::text").first).decode(0)
+  }
+
+  private static let deadLettered = """
+    INSERT INTO dead_lettered (consumer_group, topic, "partition", "offset", failure_class, reason_code, attempts,
+      dead_lettered_at)
+    VALUES (?, 'reservation-completed', 0, ?, 'poison', 'test', 1, 0)
+    """
+
+  @Test("a read that opens a transaction runs inside it: two statements, one transaction, two waits")
+  func firstStatementInside() async throws {
+    try await withOneConnection { database in
+      // Twice: the first use of a statement on a connection also waits for its PREPARE.
+      for round in 0..<2 {
+        let (first, second, waits) = try await database.write { db in
+          let start = try Self.roundTrips(db)
+          let first = try Self.transactionID(db)
+          let second = try Self.transactionID(db)
+          return (first, second, try Self.roundTrips(db) - start)
+        }
+        #expect(first == second, "the first SELECT ran outside the transaction its BEGIN opened")
+        if round == 1 { #expect(waits == 2, "BEGIN went with the first statement") }
+      }
+      let level = try await database.read { db -> String in
+        try #require(try db.query("SELECT current_setting('transaction_isolation')").first).decode(0)
+      }
+      #expect(level == "repeatable read")
+    }
+  }
+
+  @Test("a transaction that sends nothing costs no round trip, and one of held writes only is one statement")
+  func nothingAndHeldOnly() async throws {
+    try await withOneConnection { database in
+      let before = try await database.readStatement { db in try Self.roundTrips(db) }
+      try await database.write { _ in }
+      try await database.write { db in
+        try db.executeDeferred(Self.insert, ["g", "a", 1])
+        try db.executeDeferred(Self.deadLettered, ["g", 1])
+      }
+      let after = try await database.readStatement { db in try Self.roundTrips(db) }
+      // The held writes' statement and its PREPARE: no BEGIN, no COMMIT, nothing for the empty one.
+      #expect(after - before == 2)
+      let counts = try await database.read { db in
+        try #require(
+          try db.query("SELECT (SELECT count(*) FROM inbox), (SELECT count(*) FROM dead_lettered)").first)
+      }
+      #expect(try counts.decode(0) as Int64 == 1)
+      #expect(try counts.decode(1) as Int64 == 1)
+    }
+  }
+
+  @Test("held writes that fail together as one statement leave nothing behind")
+  func heldOnlyFailure() async throws {
+    try await withOneConnection { database in
+      try await database.write { db in _ = try db.execute(Self.insert, ["g", "taken", 1]) }
+      let error = await #expect(throws: StorageError.self) {
+        try await database.write { db in
+          try db.executeDeferred(Self.deadLettered, ["g", 7])
+          try db.executeDeferred(Self.insert, ["g", "taken", 3])
+        }
+      }
+      #expect(error?.kind == .constraint)
+      let letters = try await database.read { db in
+        try #require(try db.query("SELECT count(*) FROM dead_lettered").first).decode(0) as Int64
+      }
+      #expect(letters == 0, "the failing insert's sibling was undone with it")
+    }
+  }
+
+  @Test("held writes that fail in front of COMMIT roll the transaction back and leave the session usable")
+  func failureBeforeCommit() async throws {
+    try await withOneConnection { database in
+      try await database.write { db in _ = try db.execute(Self.insert, ["g", "taken", 1]) }
+      let error = await #expect(throws: StorageError.self) {
+        try await database.write { db in
+          try db.execute(Self.insert, ["g", "sent", 2])
+          try db.executeDeferred(Self.insert, ["g", "taken", 3])
+        }
+      }
+      #expect(error?.kind == .constraint)
+      // The pool's one connection is the one whose COMMIT answered ROLLBACK: a session left
+      // in the aborted transaction would fail this write.
+      try await database.write { db in _ = try db.execute(Self.insert, ["g", "after", 4]) }
+      let ids = try await database.read { db in
+        try db.query("SELECT event_id FROM inbox ORDER BY event_id").map { row -> String in try row.decode(0) }
+      }
+      #expect(ids == ["after", "taken"])
+    }
+  }
+
+  @Test("which statements go unanswered behind BEGIN: reads and SAVEPOINT, never a write")
+  func followers() {
+    #expect(PostgresSQLConnection.mayFollowUnansweredBegin("SELECT 1"))
+    #expect(PostgresSQLConnection.mayFollowUnansweredBegin("select w.balance FROM wallets w FOR UPDATE"))
+    #expect(PostgresSQLConnection.mayFollowUnansweredBegin("SAVEPOINT saga"))
+    #expect(!PostgresSQLConnection.mayFollowUnansweredBegin("INSERT INTO inbox VALUES (1)"))
+    #expect(!PostgresSQLConnection.mayFollowUnansweredBegin("UPDATE outbox SET sent_at = 1"))
+    #expect(!PostgresSQLConnection.mayFollowUnansweredBegin("WITH d1 AS (INSERT INTO t VALUES (1)) SELECT 1"))
+    #expect(!PostgresSQLConnection.mayFollowUnansweredBegin("SELECTED"))
+  }
+}

@@ -79,36 +79,90 @@ struct PreparedStatements {
 
   var count: Int { names.count }
 
-  /// `EXECUTE name(values…)`, the values as literals.
+  /// `EXECUTE name(values…)`, the values as literals. Built as bytes in one buffer: the
+  /// statement carries every value of a saga step (payloads as hex), thousands a second.
   static func execute(_ name: String, _ values: [SQLValue]) -> String {
     guard !values.isEmpty else { return "EXECUTE \(name)" }
-    var text = "EXECUTE \(name)("
+    var text: [UInt8] = []
+    text.reserveCapacity(name.utf8.count + 10 + values.reduce(0) { $0 + estimatedLength($1) })
+    text.append(contentsOf: "EXECUTE ".utf8)
+    text.append(contentsOf: name.utf8)
+    text.append(UInt8(ascii: "("))
     for (index, value) in values.enumerated() {
-      if index > 0 { text += ", " }
-      text += literal(value)
+      if index > 0 { text.append(contentsOf: ", ".utf8) }
+      appendLiteral(value, to: &text)
     }
-    return text + ")"
+    text.append(UInt8(ascii: ")"))
+    return String(decoding: text, as: UTF8.self)
   }
 
   /// A value as an SQL literal the server coerces to the declared parameter type. Strings are
   /// quoted by doubling `'`, which is all a literal needs with `standard_conforming_strings`
   /// on (the connection sets it, so a server configured otherwise cannot change the meaning).
   static func literal(_ value: SQLValue) -> String {
+    var text: [UInt8] = []
+    appendLiteral(value, to: &text)
+    return String(decoding: text, as: UTF8.self)
+  }
+
+  private static func appendLiteral(_ value: SQLValue, to text: inout [UInt8]) {
+    let quote = UInt8(ascii: "'")
     switch value {
-    case .null: return "NULL"
-    case .integer(let number): return String(number)
+    case .null:
+      text.append(contentsOf: "NULL".utf8)
+    case .integer(let number):
+      appendDecimal(number, to: &text)
     case .real(let number):
-      if number.isNaN { return "'NaN'" }
-      if number.isInfinite { return number > 0 ? "'Infinity'" : "'-Infinity'" }
-      return "\(number)"
-    case .text(let text):
-      return "'" + (text.utf8.contains(39) ? text.replacingOccurrences(of: "'", with: "''") : text) + "'"
+      if number.isNaN {
+        text.append(contentsOf: "'NaN'".utf8)
+      } else if number.isInfinite {
+        text.append(contentsOf: (number > 0 ? "'Infinity'" : "'-Infinity'").utf8)
+      } else {
+        text.append(contentsOf: "\(number)".utf8)
+      }
+    case .text(let string):
+      text.append(quote)
+      for byte in string.utf8 {
+        if byte == quote { text.append(quote) }
+        text.append(byte)
+      }
+      text.append(quote)
     case .blob(let bytes):
-      var text = "'\\x"
-      text.reserveCapacity(bytes.count * 2 + 4)
-      let digits = Array("0123456789abcdef".utf8)
-      text += String(decoding: bytes.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] }, as: UTF8.self)
-      return text + "'"
+      text.append(contentsOf: "'\\x".utf8)
+      for byte in bytes {
+        text.append(hexDigits[Int(byte >> 4)])
+        text.append(hexDigits[Int(byte & 15)])
+      }
+      text.append(quote)
+    }
+  }
+
+  private static let hexDigits = Array("0123456789abcdef".utf8)
+
+  /// Base-10 digits without a String of their own (an id of 16 or more digits is past what a
+  /// String stores inline, and would cost an allocation).
+  private static func appendDecimal(_ number: Int64, to text: inout [UInt8]) {
+    if number < 0 { text.append(UInt8(ascii: "-")) }
+    var magnitude = number.magnitude
+    var scratch: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: Int64.min has 19 digits
+    withUnsafeMutableBytes(of: &scratch) { digits in
+      var index = digits.count
+      repeat {
+        index -= 1
+        digits[index] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+        magnitude /= 10
+      } while magnitude > 0
+      text.append(contentsOf: digits[index...])
+    }
+  }
+
+  private static func estimatedLength(_ value: SQLValue) -> Int {
+    switch value {
+    case .null: 4
+    case .integer: 20
+    case .real: 24
+    case .text(let string): string.utf8.count + 2
+    case .blob(let bytes): bytes.count * 2 + 4
     }
   }
 

@@ -38,13 +38,20 @@ public struct ReplyLine: Sendable, Hashable, CustomStringConvertible {
   /// Parses one received line (without its newline). Returns nil when the line is not
   /// `DDDD-…`, `DDDD …` or a bare `DDDD` (a final line with empty text).
   public static func parse(_ line: Substring) -> (line: ReplyLine, last: Bool)? {
-    let utf8 = Array(line.utf8)
-    guard utf8.count >= 4, utf8[0..<4].allSatisfy({ (0x30...0x39).contains($0) }) else { return nil }
-    let value = utf8[0..<4].reduce(0) { $0 * 10 + Int($1 - 0x30) }
+    // On the line's bytes in place: a client parses every reply line of every request.
+    let utf8 = line.utf8
+    var index = utf8.startIndex
+    var value = 0
+    for _ in 0..<4 {
+      guard index != utf8.endIndex, (0x30...0x39).contains(utf8[index]) else { return nil }
+      value = value * 10 + Int(utf8[index] - 0x30)
+      index = utf8.index(after: index)
+    }
     guard let code = ReplyCode(rawValue: value) else { return nil }
-    if utf8.count == 4 { return (ReplyLine(code, ""), true) }
-    let text = String(decoding: utf8[5...], as: UTF8.self)
-    switch utf8[4] {
+    guard index != utf8.endIndex else { return (ReplyLine(code, ""), true) }
+    let separator = utf8[index]
+    let text = String(line[utf8.index(after: index)...])
+    switch separator {
     case UInt8(ascii: " "): return (ReplyLine(code, text), true)
     case UInt8(ascii: "-"): return (ReplyLine(code, text), false)
     default: return nil

@@ -129,6 +129,21 @@ struct RequestParsingTests {
     }
   }
 
+  @Test("quote leaves words of plain characters bare (ASCII or not) and quotes the rest so they parse back")
+  func quoteForClients() throws {
+    for bare in [
+      "pay", "A-12", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "user@host:5/a_b.c,d%e+f", "좌석7",
+      "Grüße",
+    ] {
+      #expect(RequestLine.quote(bare) == bare)
+    }
+    for word in ["", "--json", "a b", "it's", "a=b", "tab\there", "x\"y", "$HOME", "a;b", "ü\u{301}'", "\\"] {
+      let quoted = RequestLine.quote(word)
+      #expect(quoted.hasPrefix("'"), "\(word)")
+      #expect(try RequestLine.words(quoted).map(\.text) == [word], "\(word) as \(quoted)")
+    }
+  }
+
   @Test("a client's line parses back to the same request, whatever the values hold")
   func roundTrip() throws {
     let requests = [

@@ -111,6 +111,55 @@ struct PayGroupEnginesTests {
     }
   }
 
+  @Test(
+    "on PostgreSQL a group's decisions are one statement and its writes go unanswered: its waits do not grow with it")
+  func decisionsInOneStatement() async throws {
+    try await PaymentsHarness.run(on: .postgres) { harness in
+      for user: Int64 in 1...20 { try await harness.service.addUser(id: user, initialBalance: 100_000) }
+      let now = Date()
+      @Sendable func group(_ requests: [PayRequest]) -> [(PayRequest, EventEnvelope, Date)] {
+        requests.map { request in
+          let envelope = EventEnvelope(
+            eventType: .reservationCompleted, trace: .start(), producer: "sagad/payments", occurredAt: now)
+          return (request, envelope, now)
+        }
+      }
+      // The first group also prepares the statements on the connection (a wait each).
+      let earlier = try await harness.database.write { db in
+        try PayGroupCommit.apply(group([PayRequest(userId: 5, scheduleId: 1, amount: 10_000)]), in: db)
+      }
+      let earlierPayment = try #require(try? earlier[0].get()).paymentId
+      // Twenty users, one of them (5) repeating a key paid before, a user without a wallet,
+      // and a later request of user 3 (read after its first one's writes).
+      let requests =
+        (1...20).map { PayRequest(userId: Int64($0), scheduleId: 1, amount: 10_000) }
+        + [PayRequest(userId: 99, scheduleId: 1, amount: 10_000), PayRequest(userId: 3, scheduleId: 2, amount: 95_000)]
+      _ = try await harness.database.write { db in try PayGroupCommit.apply(group(requests), in: db) }
+      let (outcomes, waits) = try await harness.database.write { db in
+        let connection = try #require(db as? PostgresSQLConnection)
+        let start = connection.roundTrips
+        let outcomes = try PayGroupCommit.apply(
+          group(requests.map { PayRequest(userId: $0.userId, scheduleId: $0.scheduleId + 10, amount: $0.amount) }),
+          in: db)
+        return (outcomes, connection.roundTrips - start)
+      }
+      // Locks, decisions, user 3's later decision (behind the writes sent before it).
+      #expect(waits == 3, "one wait per request would be \(requests.count)")
+      #expect(outcomes[0..<20].allSatisfy { (try? $0.get())?.duplicate == false })
+      #expect(outcomes[20].failure?.code == .userNotFound)
+      #expect(outcomes[21].failure?.code == .insufficientBalance, "user 3 has 80,000 KRW after its two payments")
+      let again = try await harness.database.write { db in
+        try PayGroupCommit.apply(group([PayRequest(userId: 5, scheduleId: 1, amount: 10_000)]), in: db)
+      }
+      #expect((try? again[0].get())?.duplicate == true && (try? again[0].get())?.paymentId == earlierPayment)
+      // The second group's request of user 5 was a duplicate of the first group's payment.
+      #expect(try await harness.service.balance(userId: 3) == 80_000)
+      #expect(try await harness.service.balance(userId: 5) == 80_000)
+      #expect(try await harness.count("SELECT COUNT(*) FROM payments") == 40)
+      #expect(try await harness.service.verify() == [])
+    }
+  }
+
   @Test("on PostgreSQL a group locks its wallets in user order first: waiting for one wallet, it holds none after it")
   func walletsLockedInUserOrder() async throws {
     let configuration = try await PostgresServer.suiteServer().freshDatabase()

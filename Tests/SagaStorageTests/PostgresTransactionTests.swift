@@ -117,6 +117,37 @@ struct PostgresTransactionTests {
     }
   }
 
+  @Test("held writes that make room for more go unanswered: one wait for many, a failure surfaces at the next wait")
+  func unansweredWrites() async throws {
+    try await withOneConnection { database in
+      for round in 0..<2 {
+        let waits = try await database.write { db -> Int in
+          let start = try Self.roundTrips(db)
+          // Each insert into the table another held insert holds sends that one on, unanswered.
+          for n in 1...5 { try db.executeDeferred(Self.insert, ["g", "r\(round)-\(n)", n]) }
+          #expect(db.hasDeferredWrites)
+          return try Self.roundTrips(db) - start
+        }
+        // BEGIN, awaited before the first write; a PREPARE the first time.
+        #expect(waits == (round == 0 ? 2 : 1))
+      }
+      #expect(try await database.read { db in try Inbox.count(in: db) } == 10)
+
+      let failure = await #expect(throws: StorageError.self) {
+        try await database.write { db in
+          try db.executeDeferred(Self.insert, ["g", "r0-1", 1])
+          try db.executeDeferred(Self.insert, ["g", "new", 2])
+          #expect(db.hasDeferredWrites, "a write sent unanswered may still fail")
+          defer { #expect(db.lastFailureCarriedDeferredWrites) }
+          _ = try db.query("SELECT 1")
+        }
+      }
+      #expect(failure?.kind == .constraint)
+      #expect(failure?.message.contains("INSERT INTO inbox") == true, "\(failure?.message ?? "")")
+      #expect(try await database.read { db in try Inbox.count(in: db) } == 10)
+    }
+  }
+
   @Test("which statements go unanswered behind BEGIN: reads and SAVEPOINT, never a write")
   func followers() {
     #expect(PostgresSQLConnection.mayFollowUnansweredBegin("SELECT 1"))

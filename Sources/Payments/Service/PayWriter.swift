@@ -13,14 +13,19 @@ enum PayWriter {
   /// - Parameter firstOfUser: no earlier request of this transaction was this user's: the
   ///   writes the connection holds (PostgreSQL) touch no row the decision reads, so they ride
   ///   with it, and a `pay` costs one round trip (Docs/storage-engines.md, "Round trips").
+  /// - Parameter standing: the decision's reads, made already for the whole group
+  ///   (`Wallet.payStandings`, PostgreSQL, a user's first request only); nil reads them here.
   static func apply(
-    _ request: PayRequest, envelope: EventEnvelope, at now: Date, firstOfUser: Bool = false, in db: some SQLConnection
+    _ request: PayRequest, envelope: EventEnvelope, at now: Date, firstOfUser: Bool = false,
+    standing prefetched: Wallet.PayStanding? = nil, in db: some SQLConnection
   ) throws -> PayResult {
     // The key first: a retry of a payment that emptied the wallet is a duplicate, not
     // an insufficient balance. It also sees an earlier request of the same group (the same
     // transaction).
-    let standing = try Wallet.payStanding(
-      userId: request.userId, scheduleId: request.scheduleId, besideHeldWrites: firstOfUser, in: db)
+    let standing =
+      try prefetched
+      ?? Wallet.payStanding(
+        userId: request.userId, scheduleId: request.scheduleId, besideHeldWrites: firstOfUser, in: db)
     if standing.keyTaken,
       let existing = try PaymentView.fetch(userId: request.userId, scheduleId: request.scheduleId, in: db)
     {

@@ -43,6 +43,10 @@ public final class PostgresSQLConnection: SQLConnection, Sendable {
   private let prepared = Mutex(PreparedStatements())
   /// The open transaction's `BEGIN`, not sent yet (``begin(_:)``).
   private let pendingBegin = Mutex<String?>(nil)
+  /// Held writes sent without waiting for their answer (``executeDeferred(_:_:)``), in the
+  /// order sent: the next statement whose answer is awaited reports the first of them that
+  /// failed.
+  private let unanswered = Mutex<[EventLoopFuture<Void>]>([])
 
   /// How many times a thread waited for the server's answer on this connection: the round
   /// trips the stores' code paid for (statements sent unanswered in front of another count
@@ -68,11 +72,34 @@ public final class PostgresSQLConnection: SQLConnection, Sendable {
       try execute(sql, arguments)
       return
     }
-    if !deferred.withLock({ $0.accepts(write) }) { try flushDeferred() }
+    if !deferred.withLock({ $0.accepts(write) }) { try sendDeferredUnanswered() }
     deferred.withLock { $0.hold(write) }
   }
 
-  public var hasDeferredWrites: Bool { deferred.withLock { !$0.isEmpty } }
+  /// Sends the held writes as one statement without waiting for its answer, to make room for
+  /// a write of a table they hold: a `pay` group's requests or a batch's records then follow
+  /// each other with no wait in between (Docs/storage-engines.md, "Round trips, and deferred
+  /// writes"). Their failure surfaces at the transaction's next awaited statement, as a held
+  /// write's always did, with ``lastFailureCarriedDeferredWrites`` set.
+  private func sendDeferredUnanswered() throws {
+    let writes = deferred.withLock { $0.take() }
+    guard !writes.isEmpty else { return }
+    if let begin = pendingBegin.withLock({ $0.take() }) {
+      _ = try ask(PostgresQuery(unsafeSQL: begin), for: begin, carrying: false)
+    }
+    let merged = DeferredWrites.merged(writes, before: nil)
+    let query = try statement(merged.sql, merged.arguments, carrying: true)
+    let sent = connection.query(query, logger: logger).map { _ in () }.flatMapErrorThrowing { error in
+      throw UnansweredFailure(underlying: error, sql: merged.sql, carrying: true)
+    }
+    unanswered.withLock { $0.append(sent) }
+  }
+
+  /// Also while held writes sent unanswered have not been answered: the next statement's
+  /// failure may still be theirs.
+  public var hasDeferredWrites: Bool {
+    deferred.withLock { !$0.isEmpty } || unanswered.withLock { !$0.isEmpty }
+  }
 
   public var lastFailureCarriedDeferredWrites: Bool { deferred.withLock { $0.lastFailureCarriedWrites } }
 
@@ -115,12 +142,15 @@ public final class PostgresSQLConnection: SQLConnection, Sendable {
   /// (Docs/storage-engines.md, "Round trips, and deferred writes").
   public func begin(_ statement: String) {
     deferred.withLock { _ = $0.take() }
+    unanswered.withLock { $0 = [] }
     pendingBegin.withLock { $0 = statement }
   }
 
   /// Rolls the open transaction back; sends nothing when its `BEGIN` was never sent.
   public func rollback() throws {
     deferred.withLock { _ = $0.take() }
+    // What was sent unanswered is undone with the rest; the ROLLBACK queues behind it.
+    unanswered.withLock { $0 = [] }
     if pendingBegin.withLock({ $0.take() }) != nil { return }
     try execute("ROLLBACK")
   }
@@ -205,11 +235,16 @@ public final class PostgresSQLConnection: SQLConnection, Sendable {
   {
     let values = arguments.map(\.sqlValue)
     let writes = deferred.withLock { held -> [DeferredWrites.Write] in
-      if sql.hasPrefix("ROLLBACK") || sql.hasPrefix("BEGIN") { _ = held.take() }
+      if sql.hasPrefix("ROLLBACK") || sql.hasPrefix("BEGIN") {
+        _ = held.take()
+        // Sent after the savepoint (or transaction) being rolled back: undone with it.
+        unanswered.withLock { $0 = [] }
+      }
       return held.isEmpty || !held.canPrecede(sql, namingTheirTables: readsNoHeldRow) ? [] : held.take()
     }
     if writes.isEmpty {
-      try flushDeferred()
+      // Held writes it cannot carry go in front of it, unanswered: one wait for both.
+      try sendDeferredUnanswered()
       return try send(sql, values, carrying: false)
     }
     let merged = DeferredWrites.merged(writes, before: (sql, values))
@@ -285,27 +320,36 @@ public final class PostgresSQLConnection: SQLConnection, Sendable {
     }
   }
 
-  /// Its failure, told apart from the statement behind it.
+  /// The failure of a statement sent unanswered, told apart from the statement awaited.
   private struct UnansweredFailure: Error {
     var underlying: any Error
+    var sql: String
+    var carrying: Bool
   }
 
   /// The answer to `query`, which runs `sql`; a failure is remembered and named after `sql`.
-  /// - Parameter before: sent first, its answer not awaited on this thread: PostgresNIO runs a
-  ///   connection's queries in order, so the event loop sends `query` when `before` is
-  ///   answered. When `before` fails, that is the error (whatever `query` then does).
+  /// The held writes sent unanswered before it, then `before`, then `query`: PostgresNIO runs
+  /// a connection's queries in order, and this thread waits once, for the last answer; the
+  /// first of them that failed is the error (whatever the later ones then did).
+  /// - Parameter before: sent now, right in front of `query`, its answer not awaited either.
   private func ask(
     _ query: PostgresQuery, for sql: String, carrying: Bool, after before: Unanswered? = nil
   ) throws -> PostgresQueryResult {
     do {
-      guard let before else { return try answer(connection.query(query, logger: logger)) }
-      let first = connection.query(before.query, logger: logger).flatMapErrorThrowing { error in
-        throw UnansweredFailure(underlying: error)
+      var earlier = unanswered.withLock { sent in
+        defer { sent = [] }
+        return sent.first.map { first in sent.dropFirst().reduce(first) { chain, next in chain.flatMap { next } } }
       }
-      let second = connection.query(query, logger: logger)
-      return try answer(first.flatMap { _ in second })
+      if let before {
+        let sent = connection.query(before.query, logger: logger).map { _ in () }.flatMapErrorThrowing { error in
+          throw UnansweredFailure(underlying: error, sql: before.sql, carrying: before.carrying)
+        }
+        earlier = earlier.map { chain in chain.flatMap { sent } } ?? sent
+      }
+      let main = connection.query(query, logger: logger)
+      return try answer(earlier.map { chain in chain.flatMap { main } } ?? main)
     } catch let failure as UnansweredFailure {
-      throw remember(failure.underlying, for: before?.sql ?? sql, carrying: before?.carrying ?? carrying)
+      throw remember(failure.underlying, for: failure.sql, carrying: failure.carrying)
     } catch {
       throw remember(error, for: sql, carrying: carrying)
     }

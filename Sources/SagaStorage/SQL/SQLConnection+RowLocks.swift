@@ -17,7 +17,7 @@ extension SQLConnection {
 extension Sequence<Int64> {
   /// The numbers as one PostgreSQL array literal (`{1,2,3}`), bound as a single text value and
   /// cast with `CAST(? AS BIGINT[])`: one statement text whatever the count.
-  var bigintArrayLiteral: String { "{" + map(String.init).joined(separator: ",") + "}" }
+  public var bigintArrayLiteral: String { "{" + map(String.init).joined(separator: ",") + "}" }
 
   /// The numbers as one JSON array (`[1,2,3]`), SQLite's counterpart: bound as text and read
   /// with `SELECT value FROM json_each(?)`; also how a column keeps a list of ids.

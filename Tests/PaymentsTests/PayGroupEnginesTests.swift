@@ -130,11 +130,14 @@ struct PayGroupEnginesTests {
       }
       let earlierPayment = try #require(try? earlier[0].get()).paymentId
       // Twenty users, one of them (5) repeating a key paid before, a user without a wallet,
-      // and a later request of user 3 (read after its first one's writes).
+      // and later requests of users 1 and 3 (read after their first ones' writes); user 1's
+      // comes before the other users' first requests.
       let requests =
-        (1...20).map { PayRequest(userId: Int64($0), scheduleId: 1, amount: 10_000) }
+        [PayRequest(userId: 1, scheduleId: 1, amount: 10_000), PayRequest(userId: 1, scheduleId: 2, amount: 10_000)]
+        + (2...20).map { PayRequest(userId: Int64($0), scheduleId: 1, amount: 10_000) }
         + [PayRequest(userId: 99, scheduleId: 1, amount: 10_000), PayRequest(userId: 3, scheduleId: 2, amount: 95_000)]
-      _ = try await harness.database.write { db in try PayGroupCommit.apply(group(requests), in: db) }
+      let second = try await harness.database.write { db in try PayGroupCommit.apply(group(requests), in: db) }
+      #expect((try? second[5].get())?.duplicate == true && (try? second[5].get())?.paymentId == earlierPayment)
       let (outcomes, waits) = try await harness.database.write { db in
         let connection = try #require(db as? PostgresSQLConnection)
         let start = connection.roundTrips
@@ -143,19 +146,24 @@ struct PayGroupEnginesTests {
           in: db)
         return (outcomes, connection.roundTrips - start)
       }
-      // Locks, decisions, user 3's later decision (behind the writes sent before it).
-      #expect(waits == 3, "one wait per request would be \(requests.count)")
-      #expect(outcomes[0..<20].allSatisfy { (try? $0.get())?.duplicate == false })
-      #expect(outcomes[20].failure?.code == .userNotFound)
-      #expect(outcomes[21].failure?.code == .insufficientBalance, "user 3 has 80,000 KRW after its two payments")
+      // Locks, decisions, and one decision for each later request (behind the writes before it).
+      #expect(waits == 4, "one wait per request would be \(requests.count)")
+      let paid = outcomes[0..<21].compactMap { try? $0.get() }
+      #expect(paid.count == 21 && paid.allSatisfy { !$0.duplicate })
+      #expect(paid.map(\.paymentId) == paid.map(\.paymentId).sorted(), "payment ids in the order accepted")
+      #expect(outcomes[21].failure?.code == .userNotFound)
+      #expect(outcomes[22].failure?.code == .insufficientBalance, "user 3 has 80,000 KRW after its two payments")
+      let events = try await harness.outbox(.reservationCompleted)
+      #expect(events.suffix(21).map(\.key) == paid.map { String($0.paymentId) }, "events in payment order")
       let again = try await harness.database.write { db in
         try PayGroupCommit.apply(group([PayRequest(userId: 5, scheduleId: 1, amount: 10_000)]), in: db)
       }
       #expect((try? again[0].get())?.duplicate == true && (try? again[0].get())?.paymentId == earlierPayment)
-      // The second group's request of user 5 was a duplicate of the first group's payment.
+      #expect(try await harness.service.balance(userId: 1) == 60_000)
       #expect(try await harness.service.balance(userId: 3) == 80_000)
       #expect(try await harness.service.balance(userId: 5) == 80_000)
-      #expect(try await harness.count("SELECT COUNT(*) FROM payments") == 40)
+      // 1, then 20 + 21 new ones (the second group's request of user 5 was a duplicate).
+      #expect(try await harness.count("SELECT COUNT(*) FROM payments") == 42)
       #expect(try await harness.service.verify() == [])
     }
   }

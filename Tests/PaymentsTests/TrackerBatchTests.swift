@@ -13,8 +13,8 @@ import Testing
 struct TrackerBatchTests {
   @Test(
     "a payment's second event in the batch sees the first's REWARDED; another payment's is applied",
-    arguments: SQLEngine.allCases)
-  func secondEventSeesFirst(engine: SQLEngine) async throws {
+    arguments: SQLEngine.allCases, [false, true])
+  func secondEventSeesFirst(engine: SQLEngine, prefetching: Bool) async throws {
     try await PaymentsHarness.run(on: engine) { harness in
       let first = try await harness.paidSaga(userId: 1)
       let second = try await harness.paidSaga(userId: 2, scheduleId: 11)
@@ -27,9 +27,10 @@ struct TrackerBatchTests {
         inbound(completed(first, user: 1, point: 77)), inbound(completed(first, user: 1, point: 78), offset: 1),
         inbound(completed(second, user: 2, point: 79), offset: 2),
       ]
-      let memory = BatchMemory()
       let tracker = PaymentsSagaTrackerHandler()
       try await harness.database.write { db in
+        // Prefetched, a payment's first record decides from a read made before any record ran.
+        let memory = BatchMemory(prefetched: prefetching ? try tracker.prefetch(batch, in: db) : nil)
         for message in batch {
           try tracker.handle(
             message, context: MessageContext(envelope: message.envelope, service: .payments, batch: memory), in: db)
@@ -39,6 +40,42 @@ struct TrackerBatchTests {
       #expect(try await harness.steps(second.paymentId) == [.paymentAccepted, .rewardCompleted])
       #expect(try await harness.service.payment(id: first.paymentId)?.pointId == 77)
       #expect(try await harness.service.payment(id: second.paymentId)?.status == .rewarded)
+    }
+  }
+
+  @Test("on PostgreSQL a batch's payments are read in one statement: its waits do not grow with it")
+  func prefetchedPayments() async throws {
+    try await PaymentsHarness.run(on: .postgres) { harness in
+      var paid: [PayResult] = []
+      for user in Int64(1)...40 { paid.append(try await harness.paidSaga(userId: user, scheduleId: 100 + user)) }
+      let tracker = PaymentsSagaTrackerHandler()
+      var waits: [Int] = []
+      // Two batches: the first also prepares the statements on the connection.
+      for range in [0..<20, 20..<40] {
+        let batch = range.map { index in
+          inbound(
+            PointRewardCompleted(
+              pointId: paid[index].paymentId, userId: Int64(index + 1), rewardedAmount: 1_000,
+              reservationId: paid[index].reservationId, paymentId: paid[index].paymentId),
+            offset: Int64(index))
+        }
+        waits.append(
+          try await harness.database.write { db in
+            let connection = try #require(db as? PostgresSQLConnection)
+            let start = connection.roundTrips
+            let memory = BatchMemory(prefetched: try tracker.prefetch(batch, in: db))
+            for message in batch {
+              try tracker.handle(
+                message, context: MessageContext(envelope: message.envelope, service: .payments, batch: memory),
+                in: db)
+            }
+            return connection.roundTrips - start
+          })
+      }
+      // The payments' read (the BEGIN with it); the records' writes follow each other unanswered.
+      #expect(waits.last == 1, "one wait per record would be 20: \(waits)")
+      for payment in paid { #expect(try await harness.service.payment(id: payment.paymentId)?.status == .rewarded) }
+      #expect(try await harness.service.verify() == [])
     }
   }
 }

@@ -13,8 +13,8 @@ import Testing
 struct RewardBatchTests {
   @Test(
     "a second copy of a reward in the batch is a duplicate; a user's second reward sees the first's balance",
-    arguments: SQLEngine.allCases)
-  func laterRecordsSeeEarlier(engine: SQLEngine) async throws {
+    arguments: SQLEngine.allCases, [false, true])
+  func laterRecordsSeeEarlier(engine: SQLEngine, prefetching: Bool) async throws {
     try await withPoints(on: engine) { points in
       for user: Int64 in [7, 8, 9] { try await points.service.enroll(userId: user) }
       // Room for one reward of 100 only.
@@ -28,10 +28,11 @@ struct RewardBatchTests {
         message(reservationCompleted(paidAmount: 1_000, userId: 8, paymentId: 201), offset: 3),
         message(reservationCompleted(paidAmount: 1_000, userId: 9, paymentId: 300), offset: 4),
       ]
-      let memory = BatchMemory()
       let handler = ReservationCompletedHandler()
       let outcomes = try await points.database.write { db in
-        try batch.map { message in
+        // Prefetched, the users' first records decide from reads made before any record ran.
+        let memory = BatchMemory(prefetched: prefetching ? try handler.prefetch(batch, in: db) : nil)
+        return try batch.map { message in
           try handler.process(
             message,
             context: MessageContext(envelope: message.envelope, service: .points, now: referenceDate, batch: memory),
@@ -45,6 +46,43 @@ struct RewardBatchTests {
       #expect(try await points.count("reward_failures") == 1)
       let failure = try #require(try await points.service.rewardFailure(userId: 8, paymentId: 201))
       #expect(failure.reasonCode == .pointBalanceOverflow, "decided on the balance after payment 200's reward")
+    }
+  }
+
+  @Test("on PostgreSQL a batch's decisions are one statement: its waits do not grow with it")
+  func prefetchedDecisions() async throws {
+    try await withPoints(on: .postgres) { points in
+      for user in Int64(1)...20 { try await points.service.enroll(userId: user) }
+      let handler = ReservationCompletedHandler()
+      func batch(_ first: Int64) -> [InboundMessage] {
+        (Int64(1)...20).map { user in
+          message(reservationCompleted(paidAmount: 1_000, userId: user, paymentId: first + user), offset: first + user)
+        }
+      }
+      var waits: [Int] = []
+      for first in [Int64(100), 200] {
+        let batch = batch(first)
+        let (results, count) = try await points.database.write { db in
+          let connection = try #require(db as? PostgresSQLConnection)
+          let start = connection.roundTrips
+          let memory = BatchMemory(prefetched: try handler.prefetch(batch, in: db))
+          let results = try batch.map { message in
+            try handler.process(
+              message,
+              context: MessageContext(envelope: message.envelope, service: .points, now: referenceDate, batch: memory),
+              in: db
+            ).result
+          }
+          return (results, connection.roundTrips - start)
+        }
+        #expect(results == Array(repeating: "rewarded", count: 20))
+        waits.append(count)
+      }
+      // The second batch finds its statements prepared: one wait, for the decisions' statement
+      // (the BEGIN goes with it); the records' writes follow each other unanswered.
+      #expect(waits.last == 1, "one wait per record would be 20: \(waits)")
+      #expect(try await points.count("point_ledger") == 40)
+      #expect(try await points.service.balance(userId: 20) == 200)
     }
   }
 }

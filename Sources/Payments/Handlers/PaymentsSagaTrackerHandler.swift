@@ -32,6 +32,19 @@ public struct PaymentsSagaTrackerHandler: SagaMessageHandler {
     }
   }
 
+  /// The payments the batch's rewards name, read and locked in one statement on PostgreSQL
+  /// (`SagaMessageHandler.prefetch`); a payment's first record of the batch decides from it.
+  public func prefetch(_ messages: [InboundMessage], in db: any SQLConnection) throws(SagaError) -> (any Sendable)? {
+    guard db.engine == .postgres, !messages.isEmpty else { return nil }
+    let ids = messages.compactMap { message -> Int64? in
+      guard message.topic == SagaTopic.pointRewardCompleted.rawValue else { return nil }
+      return try? EventCodec.decode(PointRewardCompleted.self, from: message.value ?? []).paymentId
+    }
+    var payments: [Int64: PaymentView]?
+    try Self.storing { payments = try PaymentView.fetchLocked(ids: Array(Set(ids)), in: db) }
+    return payments
+  }
+
   /// Runs `body`, turning SQLite errors into `SagaError`s the loop can classify.
   private static func storing(_ body: () throws -> Void) throws(SagaError) {
     do {
@@ -48,10 +61,12 @@ public struct PaymentsSagaTrackerHandler: SagaMessageHandler {
     // The report's Points service sends no paymentId: correlate by the reservation.
     let payment: PaymentView?
     if let paymentId = event.paymentId {
-      // The first record of its payment in a batch lets the writes held for earlier records
-      // ride with the read: none of them touched this payment's rows.
-      payment = try PaymentView.fetch(
-        id: paymentId, besideHeldWrites: context.firstInBatch("payment \(paymentId)"), in: db)
+      // The first record of its payment in a batch decides from the batch's read (`prefetch`),
+      // or lets the writes held for earlier records ride with its own: none of them touched
+      // this payment's rows.
+      let first = context.firstInBatch("payment \(paymentId)")
+      let prefetched = first ? (context.batch?.prefetched as? [Int64: PaymentView])?[paymentId] : nil
+      payment = try prefetched ?? PaymentView.fetch(id: paymentId, besideHeldWrites: first, in: db)
     } else {
       payment = try PaymentView.fetch(reservationId: event.reservationId, in: db)
     }

@@ -135,19 +135,13 @@ final class PayGroupCommit: Sendable {
     try Wallet.lock(users: requests.map(\.request.userId), in: db)
     var users = Set<Int64>()
     let firstOfUser = requests.map { users.insert($0.request.userId).inserted }
-    let firsts = requests.indices.filter { firstOfUser[$0] }
-    let standings = try Wallet.payStandings(
-      firsts.map { (requests[$0].request.userId, requests[$0].request.scheduleId) }, in: db)
-    var prefetched = [Wallet.PayStanding?](repeating: nil, count: requests.count)
-    if let standings {
-      for (index, standing) in zip(firsts, standings) { prefetched[index] = standing }
-    }
+    let prefetched = try Wallet.payStandings(requests.map { ($0.request.userId, $0.request.scheduleId) }, in: db)
     return try requests.indices.map { index in
       let (request, envelope, now) = requests[index]
       do {
         return .success(
           try PayWriter.apply(
-            request, envelope: envelope, at: now, firstOfUser: firstOfUser[index], standing: prefetched[index],
+            request, envelope: envelope, at: now, firstOfUser: firstOfUser[index], prefetched: prefetched?[index],
             in: db))
       } catch let refusal as PaymentsError {
         return .failure(refusal)

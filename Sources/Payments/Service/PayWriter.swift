@@ -13,19 +13,21 @@ enum PayWriter {
   /// - Parameter firstOfUser: no earlier request of this transaction was this user's: the
   ///   writes the connection holds (PostgreSQL) touch no row the decision reads, so they ride
   ///   with it, and a `pay` costs one round trip (Docs/storage-engines.md, "Round trips").
-  /// - Parameter standing: the decision's reads, made already for the whole group
-  ///   (`Wallet.payStandings`, PostgreSQL, a user's first request only); nil reads them here.
+  /// - Parameter prefetched: the decision's reads and ids, made already for the whole group
+  ///   (`Wallet.payStandings`, PostgreSQL). A user's first request decides from them; a later
+  ///   one reads its own (after the earlier one's writes) and takes only the ids.
   static func apply(
     _ request: PayRequest, envelope: EventEnvelope, at now: Date, firstOfUser: Bool = false,
-    standing prefetched: Wallet.PayStanding? = nil, in db: some SQLConnection
+    prefetched: Wallet.PayStanding? = nil, in db: some SQLConnection
   ) throws -> PayResult {
     // The key first: a retry of a payment that emptied the wallet is a duplicate, not
     // an insufficient balance. It also sees an earlier request of the same group (the same
     // transaction).
     let standing =
-      try prefetched
+      try (firstOfUser ? prefetched : nil)
       ?? Wallet.payStanding(
-        userId: request.userId, scheduleId: request.scheduleId, besideHeldWrites: firstOfUser, in: db)
+        userId: request.userId, scheduleId: request.scheduleId, besideHeldWrites: firstOfUser, ids: prefetched?.ids,
+        in: db)
     if standing.keyTaken,
       let existing = try PaymentView.fetch(userId: request.userId, scheduleId: request.scheduleId, in: db)
     {

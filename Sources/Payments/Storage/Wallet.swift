@@ -53,20 +53,27 @@ enum Wallet {
   /// - Parameter besideHeldWrites: no write held on the connection touches this user's
   ///   wallet or payments (no earlier request of the transaction was this user's), so they
   ///   may ride with this statement (`SQLConnection.queryBesideDeferred`).
+  /// - Parameter ids: ids drawn already for this request (``payStandings(_:in:)``): none are
+  ///   drawn again.
   static func payStanding(
-    userId: Int64, scheduleId: Int64, besideHeldWrites: Bool = false, in db: some SQLConnection
+    userId: Int64, scheduleId: Int64, besideHeldWrites: Bool = false,
+    ids drawn: (reservation: Int64, payment: Int64)? = nil, in db: some SQLConnection
   ) throws -> PayStanding {
     let postgres = db.engine == .postgres
-    let sql = postgres ? payStandingPostgres : payStandingSQLite
+    let sql = postgres ? (drawn == nil ? payStandingPostgres : payStandingPostgresLocked) : payStandingSQLite
     let arguments: [any SQLBindable] = [scheduleId, userId]
     let rows = try besideHeldWrites ? db.queryBesideDeferred(sql, arguments) : db.query(sql, arguments)
-    guard let row = rows.first else { return PayStanding(balance: nil, keyTaken: false, ids: nil) }
-    return PayStanding(balance: row[0], keyTaken: row[1], ids: postgres ? (row[2], row[3]) : nil)
+    guard let row = rows.first else { return PayStanding(balance: nil, keyTaken: false, ids: drawn) }
+    return PayStanding(balance: row[0], keyTaken: row[1], ids: drawn ?? (postgres ? (row[2], row[3]) : nil))
   }
 
   private static let payStandingSQLite = """
     SELECT w.balance, EXISTS (SELECT 1 FROM payments p WHERE p.user_id = w.user_id AND p.schedule_id = ?)
     FROM wallets w WHERE w.user_id = ?
+    """
+  private static let payStandingPostgresLocked = """
+    SELECT w.balance, EXISTS (SELECT 1 FROM payments p WHERE p.user_id = w.user_id AND p.schedule_id = ?)
+    FROM wallets w WHERE w.user_id = ? FOR UPDATE OF w
     """
   private static let payStandingPostgres = """
     SELECT w.balance, EXISTS (SELECT 1 FROM payments p WHERE p.user_id = w.user_id AND p.schedule_id = ?),
@@ -79,8 +86,10 @@ enum Wallet {
   /// one each); nil on SQLite, where a statement costs no round trip. The wallets must be
   /// locked already (``lock(users:)``): the rows are locked again here in request order,
   /// which only waits when another transaction holds one, never deadlocks.
-  /// - Parameter requests: each request's user and schedule, no user twice: a later request
-  ///   of a user must see the earlier one's writes, which a statement run before both cannot.
+  /// The ids are drawn for every request, in request order, so that payment ids follow the
+  /// order the group accepts payments in; the rest holds for a user's first request only: a
+  /// later one must see the earlier one's writes, which a statement run before both cannot.
+  /// - Parameter requests: each request's user and schedule, in the group's order.
   static func payStandings(
     _ requests: [(userId: Int64, scheduleId: Int64)], in db: some SQLConnection
   ) throws -> [PayStanding]? {

@@ -69,6 +69,23 @@ public struct ReservationCompletedHandler: SagaMessageHandler {
     }
   }
 
+  /// The decisions' reads of the batch's records, in one statement on PostgreSQL
+  /// (`SagaMessageHandler.prefetch`); a user's first record of the batch decides from them.
+  public func prefetch(_ messages: [InboundMessage], in db: any SQLConnection) throws(SagaError) -> (any Sendable)? {
+    guard db.engine == .postgres, !messages.isEmpty else { return nil }
+    var seen = Set<PointsStore.PaymentKey>()
+    let keys = messages.compactMap { message -> PointsStore.PaymentKey? in
+      guard let event = try? EventCodec.decode(ReservationCompleted.self, from: message.value ?? []) else { return nil }
+      let key = PointsStore.PaymentKey(userId: event.userId, paymentId: event.paymentId)
+      return seen.insert(key).inserted ? key : nil
+    }
+    do {
+      return try PointsStore.standings(keys, in: db)
+    } catch {
+      throw SagaError.storage(error)
+    }
+  }
+
   /// `handle(_:context:in:)`, returning what was decided (for a wrapper that measures
   /// rewards). Records the step `sagactl saga` shows, with where `message` was read.
   @discardableResult
@@ -160,9 +177,13 @@ public struct ReservationCompletedHandler: SagaMessageHandler {
     // disagrees (the first copy is the one the decision was made on).
     // The first record of its user in a batch lets the writes held for earlier records ride
     // with its decision: none of them touched its rows (one round trip per reward).
-    let standing = try PointsStore.standing(
-      userId: event.userId, paymentId: event.paymentId,
-      besideHeldWrites: context.firstInBatch("user \(event.userId)"), in: db)
+    // Read for the whole batch already when it is the user's first record (`prefetch`).
+    let first = context.firstInBatch("user \(event.userId)")
+    let key = PointsStore.PaymentKey(userId: event.userId, paymentId: event.paymentId)
+    let prefetched = first ? (context.batch?.prefetched as? [PointsStore.PaymentKey: PointsStore.Standing])?[key] : nil
+    let standing =
+      try prefetched
+      ?? PointsStore.standing(userId: event.userId, paymentId: event.paymentId, besideHeldWrites: first, in: db)
     if standing.rewarded, let reward = try PointsStore.reward(userId: event.userId, paymentId: event.paymentId, in: db)
     {
       let id = try context.emit(reward.event, in: db)

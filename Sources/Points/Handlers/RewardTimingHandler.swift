@@ -28,6 +28,10 @@ struct RewardTimingHandler: SagaMessageHandler {
     try inner.lockShared(messages, in: db)
   }
 
+  func prefetch(_ messages: [InboundMessage], in db: any SQLConnection) throws(SagaError) -> (any Sendable)? {
+    try inner.prefetch(messages, in: db)
+  }
+
   func deadLettered(
     _ message: InboundMessage, error: SagaError, attempts: Int, context: MessageContext, in db: any SQLConnection
   ) throws(SagaError) {

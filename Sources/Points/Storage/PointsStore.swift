@@ -30,8 +30,40 @@ enum PointsStore {
     return Standing(rewarded: row[0], failed: row[1], balance: row[2], ids: postgres ? (row[3], row[4]) : nil)
   }
 
+  /// ``standing(userId:paymentId:besideHeldWrites:in:)`` of several (user, payment) pairs in
+  /// one statement, on PostgreSQL (a consume batch: one round trip for its records' decisions
+  /// instead of one each), by pair; nil on SQLite, where a statement costs no round trip.
+  static func standings(_ pairs: [PaymentKey], in db: some SQLConnection) throws -> [PaymentKey: Standing]? {
+    guard db.engine == .postgres else { return nil }
+    guard !pairs.isEmpty else { return [:] }
+    let rows = try db.query(
+      standingsPostgres, [pairs.map(\.userId).bigintArrayLiteral, pairs.map(\.paymentId).bigintArrayLiteral])
+    var standings: [PaymentKey: Standing] = [:]
+    for row in rows {
+      let key = PaymentKey(userId: row[0], paymentId: row[1])
+      standings[key] = Standing(rewarded: row[2], failed: row[3], balance: row[4], ids: (row[5], row[6]))
+    }
+    return standings
+  }
+
+  /// A reward's key: one per (user, payment).
+  struct PaymentKey: Hashable, Sendable {
+    var userId: Int64
+    var paymentId: Int64
+  }
+
+  private static let standingsPostgres = """
+    SELECT r.user_id, r.payment_id,
+           EXISTS (SELECT 1 FROM point_ledger l WHERE l.user_id = r.user_id AND l.payment_id = r.payment_id),
+           EXISTS (SELECT 1 FROM reward_failures f WHERE f.user_id = r.user_id AND f.payment_id = r.payment_id),
+           (SELECT a.balance FROM point_accounts a WHERE a.user_id = r.user_id),
+           nextval('point_ledger_id_seq'), nextval('outbox_id_seq')
+    FROM unnest(CAST(? AS BIGINT[]), CAST(? AS BIGINT[])) WITH ORDINALITY AS r(user_id, payment_id, ord)
+    ORDER BY r.ord
+    """
+
   /// ``standing(userId:paymentId:besideHeldWrites:in:)``'s answer.
-  struct Standing {
+  struct Standing: Sendable {
     var rewarded: Bool
     var failed: Bool
     var balance: Int64?

@@ -91,7 +91,7 @@ struct RecordProcessor: Sendable {
       throw error
     }
     let claims = isolated ? nil : try claimAll(records, now: now, in: db)
-    let memory = isolated ? nil : BatchMemory()
+    let memory = try claims.map { claims in BatchMemory(prefetched: try prefetch(records, claimed: claims, in: db)) }
     for (index, record) in records.enumerated() {
       let attempt = index == 0 ? firstAttempt : 1
       let error: SagaError
@@ -169,6 +169,18 @@ struct RecordProcessor: Sendable {
   /// The inbox claims of a batch run without savepoints, in one statement rather than one
   /// per record. Should it fail, the isolated run claims record by record, where a failure
   /// is that record's own (no record is known to have failed: index -1).
+  /// What the handler reads for the claimed records at once (`SagaMessageHandler.prefetch`);
+  /// its failure is the batch's, not a record's.
+  private func prefetch(_ records: ArraySlice<Record>, claimed: [Bool], in db: any SQLConnection) throws
+    -> (any Sendable)?
+  {
+    do {
+      return try handler.prefetch(zip(records, claimed).filter(\.1).map(\.0.message), in: db)
+    } catch {
+      throw NeedsIsolation(failure: error, index: -1, unattributed: true)
+    }
+  }
+
   private func claimAll(_ records: ArraySlice<Record>, now: Date, in db: any SQLConnection) throws -> [Bool] {
     do {
       return try Inbox.claimAll(

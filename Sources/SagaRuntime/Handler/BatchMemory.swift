@@ -8,8 +8,13 @@ import Synchronization
 /// so it has none.
 public final class BatchMemory: Sendable {
   private let touched = Mutex<Set<String>>([])
+  /// What the handler read for the batch's records before the first ran
+  /// (`SagaMessageHandler.prefetch`).
+  public let prefetched: (any Sendable)?
 
-  public init() {}
+  public init(prefetched: (any Sendable)? = nil) {
+    self.prefetched = prefetched
+  }
 
   /// Notes that the current record touches `key` (a user's account, a payment); true when no
   /// earlier record of the batch did.

@@ -24,6 +24,13 @@ public protocol SagaMessageHandler: Sendable {
   /// nothing; so does SQLite's single writer.
   func lockShared(_ messages: [InboundMessage], in db: any SQLConnection) throws(SagaError)
 
+  /// Called once per batch run without savepoints, after its inbox claims, with the records
+  /// claimed: reads in one statement what those records decide from, where a statement costs
+  /// a round trip (PostgreSQL), for `handle` to find in `context.batch?.prefetched`. Only a
+  /// record that is the first of its key in the batch may use it (`context.firstInBatch`): a
+  /// later one must see what the earlier one wrote. The default reads nothing.
+  func prefetch(_ messages: [InboundMessage], in db: any SQLConnection) throws(SagaError) -> (any Sendable)?
+
   /// Called once when the loop dead-letters `message`, in the transaction (a savepoint of
   /// it) that writes the dead letter to the outbox, after `attempts` runs ended in `error`
   /// (transient for an exhausted retry, permanent otherwise). A service that must still
@@ -37,6 +44,10 @@ public protocol SagaMessageHandler: Sendable {
 
 extension SagaMessageHandler {
   public func lockShared(_ messages: [InboundMessage], in db: any SQLConnection) throws(SagaError) {}
+
+  public func prefetch(_ messages: [InboundMessage], in db: any SQLConnection) throws(SagaError) -> (any Sendable)? {
+    nil
+  }
 
   public func deadLettered(
     _ message: InboundMessage, error: SagaError, attempts: Int, context: MessageContext, in db: any SQLConnection

@@ -8,10 +8,7 @@ import Testing
 /// statement; SQLite runs them at once. Either way a transaction must see what it wrote.
 @Suite("Deferred writes", .postgresServer, .timeLimit(.minutes(2)))
 struct DeferredWritesTests {
-  private static let insert = """
-    INSERT INTO inbox (consumer_group, event_id, topic, "partition", "offset", processed_at)
-    VALUES (?, ?, 'reservation-completed', 0, ?, 0)
-    """
+  private static let insert = inboxInsert
   private static let bump = #"UPDATE inbox SET "offset" = "offset" + 10 WHERE consumer_group = ?"#
 
   @Test(

@@ -9,18 +9,7 @@ import Testing
 /// transaction, a failure must still undo all of it, and the connection must come back clean.
 @Suite("PostgreSQL transactions", .postgresServer, .timeLimit(.minutes(2)))
 struct PostgresTransactionTests {
-  private static let insert = """
-    INSERT INTO inbox (consumer_group, event_id, topic, "partition", "offset", processed_at)
-    VALUES (?, ?, 'reservation-completed', 0, ?, 0)
-    """
-
-  /// One connection, so that every transaction reuses the session the one before left.
-  private func withOneConnection<T>(_ body: (SagaDatabase) async throws -> T) async throws -> T {
-    let configuration = try await PostgresServer.suiteServer().freshDatabase(poolSize: 1)
-    let database = try await ServiceDatabase<StorageTablesSchema>.open(postgres: configuration, logger: quietLogger)
-      .storage
-    return try await database.closing { try await body(database) }
-  }
+  private static let insert = inboxInsert
 
   private static func roundTrips(_ db: any SQLConnection) throws -> Int {
     try #require(db as? PostgresSQLConnection).roundTrips

@@ -15,15 +15,6 @@ struct PreparedStatementsTests {
     """
   private static let bump = #"UPDATE inbox SET "offset" = "offset" + 1 WHERE consumer_group = ?"#
 
-  /// One connection, so that every transaction finds what earlier ones prepared.
-  private func withOneConnection<T>(prepares: Bool = true, _ body: (SagaDatabase) async throws -> T) async throws -> T {
-    var configuration = try await PostgresServer.suiteServer().freshDatabase(poolSize: 1)
-    configuration.preparedStatements = prepares
-    let database = try await ServiceDatabase<StorageTablesSchema>.open(postgres: configuration, logger: quietLogger)
-      .storage
-    return try await database.closing { try await body(database) }
-  }
-
   private static func prepared(_ db: any SQLConnection) throws -> Int {
     try #require(db as? PostgresSQLConnection).preparedCount
   }

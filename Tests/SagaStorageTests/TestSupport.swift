@@ -31,6 +31,23 @@ func withDatabase<T>(on engine: SQLEngine, _ body: (SagaDatabase) async throws -
   }
 }
 
+/// A fresh database of the storage tables on the suite's PostgreSQL server (`.postgresServer`)
+/// with one connection, so that every transaction reuses the session the one before left
+/// (its prepared statements, its transaction state); closed afterwards.
+func withOneConnection<T>(prepares: Bool = true, _ body: (SagaDatabase) async throws -> T) async throws -> T {
+  var configuration = try await PostgresServer.suiteServer().freshDatabase(poolSize: 1)
+  configuration.preparedStatements = prepares
+  let database = try await ServiceDatabase<StorageTablesSchema>.open(postgres: configuration, logger: quietLogger)
+    .storage
+  return try await database.closing { try await body(database) }
+}
+
+/// An inbox row (group, event id, offset): the plain write of the tests that count statements.
+let inboxInsert = """
+  INSERT INTO inbox (consumer_group, event_id, topic, "partition", "offset", processed_at)
+  VALUES (?, ?, 'reservation-completed', 0, ?, 0)
+  """
+
 /// A fixed instant with whole milliseconds, so dates survive the round trip
 /// through the millisecond columns exactly.
 let referenceDate = Date(timeIntervalSince1970: 1_767_225_600)

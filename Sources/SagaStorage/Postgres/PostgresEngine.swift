@@ -119,7 +119,12 @@ public final class PostgresEngine: Sendable {
       // The pool's thread may release its closure (and `body`) after this task resumed, so
       // `body` escapes for real.
       let value = try await threads.runIfActive {
-        guard let begin else { return try body(connection) }
+        guard let begin else {
+          // Autocommit: a write held back would otherwise never be sent.
+          let value = try body(connection)
+          try connection.flushDeferred()
+          return value
+        }
         connection.begin(begin)
         do {
           let value = try body(connection)

@@ -104,11 +104,37 @@ public final class PostgresSQLConnection: SQLConnection, Sendable {
   public var lastFailureCarriedDeferredWrites: Bool { deferred.withLock { $0.lastFailureCarriedWrites } }
 
   /// Sends the held writes now, as one statement.
+  /// Sends the held writes now, as one statement, and waits for them and for those sent
+  /// unanswered before: their failure is thrown here.
   public func flushDeferred() throws {
     let writes = deferred.withLock { $0.take() }
-    guard !writes.isEmpty else { return }
+    guard !writes.isEmpty else {
+      try awaitUnanswered()
+      return
+    }
     let merged = DeferredWrites.merged(writes, before: nil)
     _ = try send(merged.sql, merged.arguments, carrying: true)
+  }
+
+  /// The held writes sent unanswered, as one future that fails with the first failure among
+  /// them; nil when there are none.
+  private func takeUnanswered() -> EventLoopFuture<Void>? {
+    unanswered.withLock { sent in
+      defer { sent = [] }
+      return sent.first.map { first in sent.dropFirst().reduce(first) { chain, next in chain.flatMap { next } } }
+    }
+  }
+
+  /// Waits for the held writes sent unanswered, if any.
+  private func awaitUnanswered() throws {
+    guard let chain = takeUnanswered() else { return }
+    do {
+      try answer(chain)
+    } catch let failure as UnansweredFailure {
+      throw remember(failure.underlying, for: failure.sql, carrying: failure.carrying)
+    } catch {
+      throw remember(error, for: "held writes", carrying: true)
+    }
   }
 
   public func query(_ sql: String, _ arguments: [any SQLBindable]) throws -> [SQLRow] {
@@ -336,10 +362,7 @@ public final class PostgresSQLConnection: SQLConnection, Sendable {
     _ query: PostgresQuery, for sql: String, carrying: Bool, after before: Unanswered? = nil
   ) throws -> PostgresQueryResult {
     do {
-      var earlier = unanswered.withLock { sent in
-        defer { sent = [] }
-        return sent.first.map { first in sent.dropFirst().reduce(first) { chain, next in chain.flatMap { next } } }
-      }
+      var earlier = takeUnanswered()
       if let before {
         let sent = connection.query(before.query, logger: logger).map { _ in () }.flatMapErrorThrowing { error in
           throw UnansweredFailure(underlying: error, sql: before.sql, carrying: before.carrying)

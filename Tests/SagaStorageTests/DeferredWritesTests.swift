@@ -66,6 +66,67 @@ struct DeferredWritesTests {
     }
   }
 
+  @Test(
+    "writes of one text go as rows of one statement: every row inserted, every key updated once per write",
+    arguments: SQLEngine.allCases)
+  func coalescing(engine: SQLEngine) async throws {
+    try await withDatabase(on: engine) { database in
+      let offsets = try await database.write { db -> [Int64] in
+        // More rows than one held write gathers, then an update per row, then one row again.
+        for n in 1...100 { try db.executeDeferred(Self.insert, ["g\(n)", "e-\(n)", Int64(n)]) }
+        let bump = #"UPDATE inbox SET "offset" = "offset" + ?, processed_at = ? WHERE consumer_group = ?"#
+        for n in 1...100 { try db.executeDeferred(bump, [Int64(1_000), Int64(n), "g\(n)"]) }
+        try db.executeDeferred(bump, [Int64(10_000), Int64(0), "g7"])
+        return try db.query(#"SELECT "offset" FROM inbox ORDER BY "offset""#).map { try $0.decode(0) }
+      }
+      // Every row once (+1,000), g7 twice (+11,000).
+      let once: [Int64] = (Int64(1)...100).filter { $0 != 7 }.map { 1_000 + $0 }
+      #expect(offsets == once + [11_007])
+      let stamps = try await database.read { db in
+        try db.query("SELECT processed_at FROM inbox ORDER BY processed_at").map { row -> Int64 in try row.decode(0) }
+      }
+      #expect(stamps.first == 0 && stamps.count == 100 && Set(stamps).count == 100)
+    }
+  }
+
+  @Test("which writes coalesce, and the statements they make")
+  func coalescingRules() throws {
+    func write(_ sql: String, _ arguments: [SQLValue]) throws -> DeferredWrites.Write {
+      try #require(DeferredWrites.write(sql, arguments))
+    }
+    var held = DeferredWrites()
+    held.hold(try write("INSERT INTO outbox (a, b) VALUES (?, 0)", [1]))
+    #expect(held.accepts(try write("INSERT INTO outbox (a, b) VALUES (?, 0)", [2])))
+    held.hold(try write("INSERT INTO outbox (a, b) VALUES (?, 0)", [2]))
+    #expect(!held.accepts(try write("INSERT INTO outbox (b, a) VALUES (0, ?)", [3])), "another text")
+    let update = "UPDATE wallets SET balance = balance + ?, updated_at = ? WHERE user_id = ?"
+    held.hold(try write(update, [5, 9, 7]))
+    #expect(held.accepts(try write(update, [6, 9, 8])))
+    #expect(!held.accepts(try write(update, [6, 9, 7])), "user 7's wallet once per statement")
+    #expect(!held.accepts(try write(update, [.null, 9, 8])), "a NULL gives the VALUES column no type")
+    #expect(!held.accepts(try write(update, [.text("6"), 9, 8])), "the rows' kinds must agree")
+    held.hold(try write(update, [6, 9, 8]))
+    let merged = DeferredWrites.merged(held.take(), before: nil)
+    #expect(
+      merged.sql
+        == "WITH d1 AS (INSERT INTO outbox (a, b) VALUES (?, 0), (?, 0)) UPDATE wallets SET balance = balance + v.a1,"
+        + " updated_at = v.a2 FROM (VALUES (?, ?, ?), (?, ?, ?)) AS v(a1, a2, a3) WHERE wallets.user_id = v.a3")
+    #expect(merged.arguments == [1, 2, 5, 9, 7, 6, 9, 8])
+
+    for sql in [
+      "INSERT INTO t (a) VALUES (?) ON CONFLICT DO NOTHING", "INSERT INTO t (a) VALUES (?) RETURNING id",
+      "UPDATE t SET a = ? WHERE id = ? AND status = 'PAID'", "UPDATE t SET a = ?",
+    ] {
+      var one = DeferredWrites()
+      let arguments: [SQLValue] = sql.contains("WHERE") ? [1, 2] : [1]
+      one.hold(try write(sql, arguments))
+      #expect(!one.accepts(try write(sql, arguments.map { $0 == 1 ? 3 : 4 })), "\(sql)")
+    }
+    var full = DeferredWrites()
+    for n in 1...DeferredWrites.maxRows { full.hold(try write("INSERT INTO t (a) VALUES (?)", [.integer(Int64(n))])) }
+    #expect(!full.accepts(try write("INSERT INTO t (a) VALUES (?)", [0])), "at most maxRows rows a statement")
+  }
+
   @Test("what is held, what goes in front of what, and the merged statement")
   func rules() throws {
     let insert = try #require(DeferredWrites.write(#"INSERT INTO "Outbox" (a) VALUES (?)"#, [1]))
@@ -79,7 +140,7 @@ struct DeferredWritesTests {
     var held = DeferredWrites()
     held.hold(insert)
     #expect(
-      !held.accepts(try #require(DeferredWrites.write("INSERT INTO outbox (a) VALUES (?)", [2]))),
+      !held.accepts(try #require(DeferredWrites.write("INSERT INTO outbox (b) VALUES (?)", [2]))),
       "one held write per table: the parts of a statement take identity values in no promised order")
     #expect(!held.accepts(try #require(DeferredWrites.write("UPDATE outbox SET a = 1", []))))
     held.hold(update)

@@ -1,3 +1,4 @@
+import Foundation
 import Synchronization
 
 /// The writes a PostgreSQL connection holds back until its next statement, so that both go
@@ -13,7 +14,10 @@ import Synchronization
 /// * one held write per table: an UPDATE would not see rows a sibling inserted, two UPDATEs
 ///   of one row keep only one of them, and PostgreSQL does not promise in which order the
 ///   parts of a statement run, so two INSERTs could take identity values (the outbox's order)
-///   in either order;
+///   in either order. A write of the same text as the table's held one joins it as one more
+///   row instead (``Coalescing``): `INSERT … VALUES (…)` becomes one multi-row INSERT (rows
+///   inserted in order), `UPDATE t SET … WHERE key = ?` one `UPDATE … FROM (VALUES …)` when
+///   no two rows name the same key; so consecutive records' writes are one statement;
 /// * the statement they go in front of names none of their tables (as a whole word), and
 ///   is a plain SELECT, INSERT, UPDATE or DELETE; otherwise they are sent first, on their own.
 ///   A caller that knows its statement reads no row they write may say so
@@ -22,12 +26,23 @@ import Synchronization
 /// Foreign keys are checked at the end of the statement, after every part ran.
 struct DeferredWrites {
   struct Write {
+    /// The statement of one row (``rows`` of them share it).
     var sql: String
+    /// Every row's arguments, in order.
     var arguments: [SQLValue]
     /// The table written, lowercased, without quotes.
     var table: String
     var isUpdate: Bool
+    /// How many writes of `sql` this one stands for.
+    var rows = 1
+
+    /// The statement that writes all ``rows``.
+    var statement: String { rows == 1 ? sql : DeferredWrites.coalesced(sql, rows: rows) }
   }
+
+  /// The most rows one held write gathers: the statement stays far below PostgreSQL's 65,535
+  /// parameters, and a batch's writes still go in a few statements.
+  static let maxRows = 64
 
   private(set) var writes: [Write] = []
   /// Whether the connection's last failed statement carried held writes.
@@ -41,12 +56,41 @@ struct DeferredWrites {
     return Write(sql: sql, arguments: arguments, table: held.table, isUpdate: held.isUpdate)
   }
 
-  /// Whether `write` may join the held ones (else they must be sent first).
+  /// Whether `write` may join the held ones (else they must be sent first): its table has no
+  /// held write, or the held one takes it as one more row.
   func accepts(_ write: Write) -> Bool {
-    !writes.contains { held in held.table == write.table }
+    guard let held = writes.first(where: { $0.table == write.table }) else { return true }
+    return Self.absorbs(held, write)
   }
 
-  mutating func hold(_ write: Write) { writes.append(write) }
+  /// Holds `write`, as one more row of its table's held write when there is one (``accepts(_:)``
+  /// said yes).
+  mutating func hold(_ write: Write) {
+    guard let index = writes.firstIndex(where: { $0.table == write.table }) else {
+      writes.append(write)
+      return
+    }
+    precondition(Self.absorbs(writes[index], write), "a held write of \(write.table) cannot take this one")
+    writes[index].arguments += write.arguments
+    writes[index].rows += write.rows
+  }
+
+  /// Whether `held` takes `write` as more rows: the same single-row text, of a shape that
+  /// coalesces, room left; for an UPDATE, values of the same kinds and no NULL (the `VALUES`
+  /// list's column types come from them) and a key no row of `held` has (a row updated twice
+  /// in one `UPDATE … FROM` takes only one of its updates).
+  static func absorbs(_ held: Write, _ write: Write) -> Bool {
+    guard held.sql == write.sql, write.rows == 1, held.rows < maxRows, let coalescing = shape(held.sql).coalescing
+    else { return false }
+    guard case .update = coalescing else { return true }
+    let width = write.arguments.count
+    guard width > 0, held.arguments.count == width * held.rows,
+      !write.arguments.contains(.null), !held.arguments.contains(.null),
+      zip(held.arguments.prefix(width), write.arguments).allSatisfy({ PreparedStatements.Kind($0) == .init($1) })
+    else { return false }
+    let key = write.arguments[width - 1]
+    return !stride(from: width - 1, to: held.arguments.count, by: width).contains { held.arguments[$0] == key }
+  }
 
   /// Takes the held writes out.
   mutating func take() -> [Write] {
@@ -73,18 +117,55 @@ struct DeferredWrites {
       main = statement
     } else {
       let last = ctes.removeLast()
-      main = (last.sql, last.arguments)
+      main = (last.statement, last.arguments)
     }
     guard !ctes.isEmpty else { return main }
-    let prefix = ctes.enumerated().map { index, write in "d\(index + 1) AS (\(write.sql))" }
+    let prefix = ctes.enumerated().map { index, write in "d\(index + 1) AS (\(write.statement))" }
     return ("WITH " + prefix.joined(separator: ", ") + " " + main.sql, ctes.flatMap(\.arguments) + main.arguments)
   }
+
+  /// How a held write's statement takes more rows.
+  enum Coalescing {
+    /// `INSERT INTO t (…) VALUES (…)`: the text up to the row, and the row, repeated.
+    case insert(head: String, row: String)
+    /// `UPDATE t SET … WHERE key = ?`: `UPDATE t SET <assignments> FROM (VALUES (…), …)
+    /// AS v(a1, …, aN) WHERE t.key = v.aN`, the assignments' `?` turned into `v.a1`, ….
+    case update(table: String, assignments: String, key: String, parameters: Int)
+  }
+
+  /// The statement of `rows` writes of `sql` (whose shape coalesces), built once per count.
+  static func coalesced(_ sql: String, rows: Int) -> String {
+    let key = "\(rows)\u{0}\(sql)"
+    if let known = coalescedTexts.withLock({ $0[key] }) { return known }
+    let text: String
+    switch shape(sql).coalescing {
+    case .insert(let head, let row):
+      text = head + repeatElement(row, count: rows).joined(separator: ", ")
+    case .update(let table, let assignments, let key, let parameters):
+      let row = "(" + repeatElement("?", count: parameters).joined(separator: ", ") + ")"
+      let columns = (1...parameters).map { "a\($0)" }.joined(separator: ", ")
+      text =
+        "UPDATE \(table) SET \(assignments) FROM (VALUES "
+        + repeatElement(row, count: rows).joined(separator: ", ")
+        + ") AS v(\(columns)) WHERE \(table).\(key) = v.a\(parameters)"
+    case nil:
+      preconditionFailure("not a statement that coalesces: \(sql)")
+    }
+    coalescedTexts.withLock { cache in
+      if cache.count < 4_096 { cache[key] = text }
+    }
+    return text
+  }
+
+  private static let coalescedTexts = Mutex<[String: String]>([:])
 
   /// What the rules need to know of a statement's text. The stores send a fixed set of
   /// texts, so each is read once (the hot paths send thousands a second).
   struct Shape {
     /// The table it writes, when it may be held.
     var held: (table: String, isUpdate: Bool)?
+    /// How more rows of it go in one statement, when they can.
+    var coalescing: Coalescing?
     /// A plain SELECT, INSERT, UPDATE or DELETE: held writes may go in front of it.
     var isPlain: Bool
     /// Its words, lowercased: runs of letters, digits, `_` and non-ASCII bytes (quotes and
@@ -127,7 +208,50 @@ struct DeferredWrites {
         held = (name(tokens[1]), true)
       }
     }
-    return Shape(held: held, isPlain: isPlain, words: words)
+    return Shape(
+      held: held, coalescing: held.flatMap { coalescing(sql, isUpdate: $0.isUpdate) }, isPlain: isPlain, words: words)
+  }
+
+  /// ``Coalescing`` of a held write's text, or nil when more rows of it cannot share one
+  /// statement: an INSERT must end with its one `VALUES (…)` row (no `ON CONFLICT`, no
+  /// `RETURNING`); an UPDATE must end with `WHERE <column> = ?` and hold no other condition.
+  private static func coalescing(_ sql: String, isUpdate: Bool) -> Coalescing? {
+    if isUpdate {
+      guard
+        let match = sql.wholeMatch(
+          of: /(?is)\s*UPDATE\s+(\S+)\s+SET\s+(.+?)\s+WHERE\s+("?[A-Za-z_][A-Za-z0-9_]*"?)\s*=\s*\?\s*/)
+      else { return nil }
+      let assignments = String(match.2)
+      guard !assignments.lowercased().contains("where") else { return nil }
+      var rewritten = ""
+      var count = 0
+      for character in assignments {
+        if character == "?" {
+          count += 1
+          rewritten += "v.a\(count)"
+        } else {
+          rewritten.append(character)
+        }
+      }
+      return .update(table: String(match.1), assignments: rewritten, key: String(match.3), parameters: count + 1)
+    }
+    guard let values = sql.firstRange(of: /(?i)\bVALUES\b/) else { return nil }
+    let row = sql[values.upperBound...].trimmingCharacters(in: .whitespacesAndNewlines)
+    guard row.first == "(", row.last == ")" else { return nil }
+    // The first parenthesis must close at the very end: one row, nothing after it
+    // (parentheses inside a quoted literal do not count).
+    var depth = 0
+    var quoted = false
+    for (offset, character) in row.enumerated() {
+      if character == "'" { quoted.toggle() }
+      guard !quoted else { continue }
+      if character == "(" { depth += 1 }
+      if character == ")" {
+        depth -= 1
+        if depth == 0, offset != row.count - 1 { return nil }
+      }
+    }
+    return .insert(head: String(sql[..<values.upperBound]) + " ", row: row)
   }
 
   /// `"Outbox"` → `outbox`; a schema-qualified name keeps its last part.

@@ -41,7 +41,7 @@ public struct PaymentsSagaTrackerHandler: SagaMessageHandler {
       return try? EventCodec.decode(PointRewardCompleted.self, from: message.value ?? []).paymentId
     }
     var payments: [Int64: PaymentView]?
-    try Self.storing { payments = try PaymentView.fetchLocked(ids: Array(Set(ids)), in: db) }
+    try Self.storing { payments = try PaymentView.fetchLocked(ids: ids, in: db) }
     return payments
   }
 

@@ -109,13 +109,16 @@ enum Wallet {
     return standings
   }
 
+  // One index lookup per request (a LATERAL subquery with LIMIT, and a scalar subquery rather
+  // than EXISTS): joined over the array, PostgreSQL may hash all wallets or all payments.
   private static let payStandingsPostgres = """
     SELECT r.ord, w.balance,
-           EXISTS (SELECT 1 FROM payments p WHERE p.user_id = r.user_id AND p.schedule_id = r.schedule_id),
+           (SELECT true FROM payments p WHERE p.user_id = r.user_id AND p.schedule_id = r.schedule_id LIMIT 1)
+             IS NOT NULL,
            nextval('reservations_id_seq'), nextval('payments_id_seq')
     FROM unnest(CAST(? AS BIGINT[]), CAST(? AS BIGINT[])) WITH ORDINALITY AS r(user_id, schedule_id, ord)
-    JOIN wallets w ON w.user_id = r.user_id
-    ORDER BY r.ord FOR UPDATE OF w
+    CROSS JOIN LATERAL (SELECT balance FROM wallets WHERE user_id = r.user_id LIMIT 1 FOR UPDATE) AS w
+    ORDER BY r.ord
     """
 
   /// ``payStanding(userId:scheduleId:besideHeldWrites:in:)``'s answer.

@@ -52,10 +52,14 @@ enum PointsStore {
     var paymentId: Int64
   }
 
+  // Scalar subqueries rather than EXISTS: PostgreSQL may turn an EXISTS over the array's rows
+  // into one hashed scan of the whole table; these stay one index lookup per row.
   private static let standingsPostgres = """
     SELECT r.user_id, r.payment_id,
-           EXISTS (SELECT 1 FROM point_ledger l WHERE l.user_id = r.user_id AND l.payment_id = r.payment_id),
-           EXISTS (SELECT 1 FROM reward_failures f WHERE f.user_id = r.user_id AND f.payment_id = r.payment_id),
+           (SELECT true FROM point_ledger l WHERE l.user_id = r.user_id AND l.payment_id = r.payment_id LIMIT 1)
+             IS NOT NULL,
+           (SELECT true FROM reward_failures f WHERE f.user_id = r.user_id AND f.payment_id = r.payment_id LIMIT 1)
+             IS NOT NULL,
            (SELECT a.balance FROM point_accounts a WHERE a.user_id = r.user_id),
            nextval('point_ledger_id_seq'), nextval('outbox_id_seq')
     FROM unnest(CAST(? AS BIGINT[]), CAST(? AS BIGINT[])) WITH ORDINALITY AS r(user_id, payment_id, ord)

@@ -97,6 +97,16 @@ struct PreparedStatementsTests {
     for row in rows { #expect(row.values == values) }
   }
 
+  @Test("placeholders are numbered outside quotes, in texts of any size")
+  func numbering() {
+    #expect(
+      PostgresSQLConnection.numbered(#"SELECT ?, '?', "a?b", 'ü' || ? FROM t WHERE x = ?"#)
+        == #"SELECT $1, '?', "a?b", 'ü' || $2 FROM t WHERE x = $3"#)
+    let long = "INSERT INTO t (a) VALUES " + repeatElement("(?)", count: 2_000).joined(separator: ", ")
+    let numbered = PostgresSQLConnection.numbered(long)
+    #expect(numbered.hasPrefix("INSERT INTO t (a) VALUES ($1), ($2), ($3)") && numbered.hasSuffix("($1999), ($2000)"))
+  }
+
   @Test("what is prepared: plain statements with few parameters, each text and parameter types once")
   func plans() throws {
     var statements = PreparedStatements()

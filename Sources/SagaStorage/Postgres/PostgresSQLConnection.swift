@@ -415,32 +415,39 @@ public final class PostgresSQLConnection: SQLConnection, Sendable {
   private static let numberedCache = Mutex<[String: String]>([:])
 
   /// `?` → `$n`, outside quoted strings and identifiers; the stores' statements are a fixed
-  /// set, so each is converted once.
+  /// set, so each is converted once. Not kept: texts longer than 4 KiB, the statements that
+  /// held writes of many rows make (their shapes are many, and a daemon runs for months).
   static func numbered(_ sql: String) -> String {
-    if let cached = numberedCache.withLock({ $0[sql] }) { return cached }
-    var out = ""
-    out.reserveCapacity(sql.utf8.count + 8)
+    let cacheable = sql.utf8.count <= 4_096
+    if cacheable, let cached = numberedCache.withLock({ $0[sql] }) { return cached }
+    var out: [UInt8] = []
+    out.reserveCapacity(sql.utf8.count + 16)
     var index = 0
-    var quote: Character?
-    for character in sql {
+    var quote: UInt8?
+    // Bytes: the quotes and `?` are ASCII, and a UTF-8 continuation byte is never one of them.
+    for byte in sql.utf8 {
       if let open = quote {
-        if character == open { quote = nil }
-        out.append(character)
-      } else if character == "'" || character == "\"" {
-        quote = character
-        out.append(character)
-      } else if character == "?" {
+        if byte == open { quote = nil }
+        out.append(byte)
+      } else if byte == UInt8(ascii: "'") || byte == UInt8(ascii: "\"") {
+        quote = byte
+        out.append(byte)
+      } else if byte == UInt8(ascii: "?") {
         index += 1
-        out += "$\(index)"
+        out.append(UInt8(ascii: "$"))
+        out.append(contentsOf: String(index).utf8)
       } else {
-        out.append(character)
+        out.append(byte)
       }
     }
+    let numbered = String(decoding: out, as: UTF8.self)
     // Statements built from a variable list (`IN (?, ?, …)` chunks) are few shapes too.
-    numberedCache.withLock { cache in
-      if cache.count < 4_096 { cache[sql] = out }
+    if cacheable {
+      numberedCache.withLock { cache in
+        if cache.count < 4_096 { cache[sql] = numbered }
+      }
     }
-    return out
+    return numbered
   }
 
   private static func value(_ cell: PostgresCell) throws -> SQLValue {

@@ -71,10 +71,8 @@ enum Wallet {
     SELECT w.balance, EXISTS (SELECT 1 FROM payments p WHERE p.user_id = w.user_id AND p.schedule_id = ?)
     FROM wallets w WHERE w.user_id = ?
     """
-  private static let payStandingPostgresLocked = """
-    SELECT w.balance, EXISTS (SELECT 1 FROM payments p WHERE p.user_id = w.user_id AND p.schedule_id = ?)
-    FROM wallets w WHERE w.user_id = ? FOR UPDATE OF w
-    """
+  /// With ids drawn already: only the read, locked.
+  private static let payStandingPostgresLocked = payStandingSQLite + " FOR UPDATE OF w"
   private static let payStandingPostgres = """
     SELECT w.balance, EXISTS (SELECT 1 FROM payments p WHERE p.user_id = w.user_id AND p.schedule_id = ?),
            nextval('reservations_id_seq'), nextval('payments_id_seq')

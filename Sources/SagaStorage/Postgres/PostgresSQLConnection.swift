@@ -84,10 +84,9 @@ public final class PostgresSQLConnection: SQLConnection, Sendable {
   private func sendDeferredUnanswered() throws {
     let writes = deferred.withLock { $0.take() }
     guard !writes.isEmpty else { return }
-    if let begin = pendingBegin.withLock({ $0.take() }) {
-      _ = try ask(PostgresQuery(unsafeSQL: begin), for: begin, carrying: false)
-    }
     let merged = DeferredWrites.merged(writes, before: nil)
+    // A write: its BEGIN is awaited first (`openTransaction` returns nil for it).
+    _ = try openTransaction(before: merged.sql)
     let query = try statement(merged.sql, merged.arguments, carrying: true)
     let sent = connection.query(query, logger: logger).map { _ in () }.flatMapErrorThrowing { error in
       throw UnansweredFailure(underlying: error, sql: merged.sql, carrying: true)
@@ -189,16 +188,13 @@ public final class PostgresSQLConnection: SQLConnection, Sendable {
   public func commit() throws {
     let unsent = pendingBegin.withLock { $0.take() } != nil
     let writes = deferred.withLock { $0.take() }
+    let merged = writes.isEmpty ? nil : DeferredWrites.merged(writes, before: nil)
     if unsent {
-      guard !writes.isEmpty else { return }
-      let merged = DeferredWrites.merged(writes, before: nil)
-      _ = try send(merged.sql, merged.arguments, carrying: true)
+      if let merged { _ = try send(merged.sql, merged.arguments, carrying: true) }
       return
     }
-    var before: Unanswered?
-    if !writes.isEmpty {
-      let merged = DeferredWrites.merged(writes, before: nil)
-      before = Unanswered(try statement(merged.sql, merged.arguments, carrying: true), sql: merged.sql, carrying: true)
+    let before = try merged.map { merged in
+      Unanswered(try statement(merged.sql, merged.arguments, carrying: true), sql: merged.sql, carrying: true)
     }
     let tag = try ask(PostgresQuery(unsafeSQL: "COMMIT"), for: "COMMIT", carrying: false, after: before)
       .metadata.command
@@ -280,16 +276,18 @@ public final class PostgresSQLConnection: SQLConnection, Sendable {
   /// `carrying`: whether `sql` holds deferred writes, remembered when it fails. The open
   /// transaction's unsent `BEGIN` goes first, unanswered when `sql` may follow it so.
   private func send(_ sql: String, _ values: [SQLValue], carrying: Bool) throws -> PostgresQueryResult {
-    var before: Unanswered?
-    if let begin = pendingBegin.withLock({ $0.take() }) {
-      let query = PostgresQuery(unsafeSQL: begin)
-      if Self.mayFollowUnansweredBegin(sql) {
-        before = Unanswered(query, sql: begin, carrying: false)
-      } else {
-        _ = try ask(query, for: begin, carrying: false)
-      }
-    }
-    return try ask(statement(sql, values, carrying: carrying), for: sql, carrying: carrying, after: before)
+    let begin = try openTransaction(before: sql)
+    return try ask(statement(sql, values, carrying: carrying), for: sql, carrying: carrying, after: begin)
+  }
+
+  /// Sends the open transaction's unsent `BEGIN`, if any, for `sql` to follow: returned to go
+  /// unanswered right in front of it when `sql` may follow it so, else sent and awaited here.
+  private func openTransaction(before sql: String) throws -> Unanswered? {
+    guard let begin = pendingBegin.withLock({ $0.take() }) else { return nil }
+    let query = PostgresQuery(unsafeSQL: begin)
+    if Self.mayFollowUnansweredBegin(sql) { return Unanswered(query, sql: begin, carrying: false) }
+    _ = try ask(query, for: begin, carrying: false)
+    return nil
   }
 
   /// Whether `sql` may go to the server right behind a `BEGIN` whose answer was not awaited.

@@ -10,6 +10,9 @@ public enum AdminProtocol {
   /// counted). A fixed bound lets the server refuse a hostile stream early instead of
   /// buffering it.
   public static let maximumLineLength = 4096
+  /// The most requests one connection may have unanswered: past it the server reads no more
+  /// of that connection until replies go out, so a client that pipelines deeper only waits.
+  public static let pipelineDepth = 64
 
   /// The banner's text after the code: `sagad <version> proto=1 level=<level>`.
   public static func bannerText(version: String, level: PermissionLevel) -> String {

@@ -42,8 +42,9 @@ struct LoadCommand: AsyncParsableCommand {
     guard (0...1).contains(unenrolled) else { throw ValidationError("--unenrolled must be between 0 and 1") }
     guard concurrency > 0, concurrency <= 256 else { throw ValidationError("--concurrency must be 1…256") }
     guard amount > 0 else { throw ValidationError("--amount must be > 0") }
-    // sagad reads no more of a connection past 64 unanswered requests (Docs/admin-protocol.md).
-    guard (1...64).contains(pipeline) else { throw ValidationError("--pipeline must be 1…64") }
+    // sagad reads no more of a connection past this many unanswered requests (Docs/admin-protocol.md).
+    let depth = AdminProtocol.pipelineDepth
+    guard (1...depth).contains(pipeline) else { throw ValidationError("--pipeline must be 1…\(depth)") }
     if let rate { guard rate > 0 else { throw ValidationError("--rate must be > 0") } }
     if let firstUser { guard firstUser > 0 else { throw ValidationError("--first-user must be > 0") } }
     guard settleTimeout > 0 else { throw ValidationError("--settle-timeout must be > 0") }

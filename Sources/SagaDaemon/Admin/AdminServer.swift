@@ -205,8 +205,8 @@ final class AdminServer: Service, Sendable {
     }
   }
 
-  /// Requests of one connection in flight at most.
-  static let pipelineDepth = 64
+  /// Requests of one connection in flight at most (the protocol's limit).
+  static let pipelineDepth = AdminProtocol.pipelineDepth
 
   /// A received line, parsed.
   enum Prepared: Sendable {

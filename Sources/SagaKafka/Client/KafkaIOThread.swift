@@ -14,11 +14,25 @@ final class KafkaIOThread: @unchecked Sendable {
   private var stopWaiters: [CheckedContinuation<Void, Never>] = []
   private let idle: (@Sendable () -> Void)?
 
+  /// - Parameter name: the thread's name as `top -H`, `perf` and `gdb` show it (Linux keeps 15
+  ///   bytes). Set from the thread itself: on Linux, Foundation's `Thread.name` set before
+  ///   `start()` does not reach the OS thread, which then kept the name of the thread that
+  ///   created it (a cooperative pool thread's), hiding these threads' work in profiles.
   init(name: String, idle: (@Sendable () -> Void)? = nil) {
     self.idle = idle
-    let thread = Thread { [self] in self.loop() }
-    thread.name = name
+    let shown = Self.osName(name)
+    let thread = Thread { [self] in
+      Thread.current.name = shown
+      self.loop()
+    }
     thread.start()
+  }
+
+  /// `name` cut to whole characters within 15 bytes: Linux refuses a longer name outright.
+  static func osName(_ name: String) -> String {
+    var cut = ""
+    for character in name where cut.utf8.count + character.utf8.count <= 15 { cut.append(character) }
+    return cut
   }
 
   /// Runs `body` on the thread and returns its result.

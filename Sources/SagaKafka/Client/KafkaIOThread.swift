@@ -4,7 +4,8 @@ import Foundation
 /// synchronous commit, metadata, close) run here one after another, so they never hold
 /// a thread of Swift's cooperative pool. With an `idle` body (the producer's
 /// `rd_kafka_poll`) the thread runs it whenever no job is queued; `idle` must return
-/// within a short bounded time so queued jobs are not starved.
+/// soon after `wake` is called (which happens whenever a job is queued), or else within a
+/// short bounded time, so queued jobs are not starved.
 final class KafkaIOThread: @unchecked Sendable {
   // Guarded by `condition`; @unchecked because NSCondition is the lock.
   private let condition = NSCondition()
@@ -13,13 +14,16 @@ final class KafkaIOThread: @unchecked Sendable {
   private var stopped = false
   private var stopWaiters: [CheckedContinuation<Void, Never>] = []
   private let idle: (@Sendable () -> Void)?
+  /// Ends a blocking `idle` early; called after a job is queued, outside the lock.
+  private let wake: (@Sendable () -> Void)?
 
   /// - Parameter name: the thread's name as `top -H`, `perf` and `gdb` show it (Linux keeps 15
   ///   bytes). Set from the thread itself: on Linux, Foundation's `Thread.name` set before
   ///   `start()` does not reach the OS thread, which then kept the name of the thread that
   ///   created it (a cooperative pool thread's), hiding these threads' work in profiles.
-  init(name: String, idle: (@Sendable () -> Void)? = nil) {
+  init(name: String, idle: (@Sendable () -> Void)? = nil, wake: (@Sendable () -> Void)? = nil) {
     self.idle = idle
+    self.wake = wake
     let shown = Self.osName(name)
     let thread = Thread { [self] in
       Thread.current.name = shown
@@ -58,10 +62,14 @@ final class KafkaIOThread: @unchecked Sendable {
   @discardableResult
   func enqueue(_ body: @escaping @Sendable () -> Void) -> Bool {
     condition.lock()
-    defer { condition.unlock() }
-    guard !stopRequested else { return false }
+    guard !stopRequested else {
+      condition.unlock()
+      return false
+    }
     jobs.append(body)
     condition.signal()
+    condition.unlock()
+    wake?()
     return true
   }
 
@@ -69,11 +77,15 @@ final class KafkaIOThread: @unchecked Sendable {
   /// `deinit`, where nothing can be awaited.
   func finish(with last: @escaping @Sendable () -> Void) {
     condition.lock()
-    defer { condition.unlock() }
-    guard !stopRequested else { return }
+    guard !stopRequested else {
+      condition.unlock()
+      return
+    }
     jobs.append(last)
     stopRequested = true
     condition.signal()
+    condition.unlock()
+    wake?()
   }
 
   /// Lets queued jobs finish, then ends the thread. Returns once it has ended.
@@ -89,6 +101,7 @@ final class KafkaIOThread: @unchecked Sendable {
       stopWaiters.append(continuation)
       condition.signal()
       condition.unlock()
+      wake?()
     }
   }
 

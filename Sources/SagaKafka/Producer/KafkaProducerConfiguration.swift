@@ -17,6 +17,9 @@ public struct KafkaProducerConfiguration: Sendable, Equatable {
   public var statisticsInterval: Duration?
   /// Any other librdkafka property; wins over the fields above.
   public var overrides: [String: String] = [:]
+  /// How long the producer's thread sleeps in `rd_kafka_poll` with nothing to report: a
+  /// safety net, since a queued job wakes it at once (tests lengthen it to prove that).
+  var idlePoll: Duration = .seconds(1)
 
   public init(bootstrapServers: String) {
     self.bootstrapServers = bootstrapServers

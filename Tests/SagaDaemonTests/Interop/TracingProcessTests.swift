@@ -15,15 +15,20 @@ import Testing
 struct TracingProcessTests {
   private typealias Span = OTLPReceiverProcess.Span
 
-  /// The spans of `traceId` once `names` are all there (each at least once).
+  /// The spans of `traceId` once `names` are all there (each at least once) and so is the parent
+  /// of every span but `pay` (whose parent may be the caller's, exported by nobody here).
   private static func waitForTrace(
     _ receiver: OTLPReceiverProcess, _ traceId: String, names: [String]
   ) async throws -> [Span] {
     var spans: [Span] = []
-    try await eventually("trace \(traceId) with \(names)", timeout: .seconds(60)) {
+    // Every parent too: the exporter sends spans in batches as they end, so the named ones can
+    // arrive a batch before a parent of some other span (a DLT send's run still open).
+    try await eventually("trace \(traceId) with \(names) and every parent", timeout: .seconds(60)) {
       spans = try receiver.trace(traceId)
       let seen = Set(spans.map(\.name))
+      let ids = Set(spans.map(\.spanId))
       return names.allSatisfy(seen.contains)
+        && spans.allSatisfy { $0.name == "pay" || ids.contains($0.parentSpanId) }
     }
     return spans
   }

@@ -275,8 +275,38 @@ PY
   broker1=$(cpu_of "$broker_pid")
   [[ -z "$pg_pid" ]] || pg1=$(pg_cpu)
   broker_hwm=$(hwm_mb_of "$broker_pid")
+  # Where a saga's time goes (with stages=1): the records of the saga's two hops with their
+  # CreateTime (when the relay handed them to the producer), read while the broker still
+  # runs, and the rows' timestamps (a pay's decision, Points' decision, the saga's end),
+  # joined below by payment id; one clock, sagad's.
+  if [[ -n "${stages:-}" ]]; then
+    local topic
+    for topic in reservation-completed point-reward-completed; do
+      kcat -C -b "$(cat "$dir/bootstrap")" -t "$topic" -e -q -f '%T %s\n' >"$dir/$topic.records" 2>/dev/null || true
+    done
+    if [[ -n "$pg_pid" ]]; then
+      psql -X -q -h 127.0.0.1 -p "$pg_port" -U sagad -d sagad -At -F ' ' \
+        -c "SELECT id, created_at, updated_at FROM payments.payments" >"$dir/payments.rows" || true
+      psql -X -q -h 127.0.0.1 -p "$pg_port" -U sagad -d sagad -At -F ' ' \
+        -c "SELECT payment_id, created_at FROM points.point_ledger" >"$dir/rewards.rows" || true
+    fi
+  fi
   for pid in "${sagad_pids[@]}"; do stop "$pid"; done
   stop "$broker_pid"
+  if [[ -n "${stages:-}" && -z "$pg_pid" ]]; then
+    python3 - "$dir/state-1" "$dir" <<'PY' || true
+import sqlite3, sys
+state, out = sys.argv[1], sys.argv[2]
+with open(f"{out}/payments.rows", "w") as rows:
+    for row in sqlite3.connect(f"file:{state}/payments.sqlite?mode=ro", uri=True).execute(
+            "SELECT id, created_at, updated_at FROM payments"):
+        rows.write(" ".join(map(str, row)) + "\n")
+with open(f"{out}/rewards.rows", "w") as rows:
+    for row in sqlite3.connect(f"file:{state}/points.sqlite?mode=ro", uri=True).execute(
+            "SELECT payment_id, created_at FROM point_ledger"):
+        rows.write(" ".join(map(str, row)) + "\n")
+PY
+  fi
   for index in $(seq 0 $((instances - 1))); do
     if [[ $status -ne 0 || ! -s "$dir/load-$index.json" ]]; then
       echo "sagactl load ($name #$((index + 1))) failed with status $status:" >&2
@@ -286,9 +316,9 @@ PY
     fi
   done
   python3 - "${cpu0:-$cpu1}" "$cpu1" "${broker0:-$broker1}" "$broker1" "$hwm" "$broker_hwm" \
-    "${pg0:-}" "${pg1:-}" "$dir"/load-*.json <<'PY'
-import json, sys
-reports = [json.load(open(path)) for path in sys.argv[9:]]
+    "${pg0:-}" "${pg1:-}" "$dir" "$dir"/load-*.json <<'PY'
+import json, math, os, sys
+reports = [json.load(open(path)) for path in sys.argv[10:]]
 report = dict(reports[0])
 if len(reports) > 1:
     outcomes = {}
@@ -316,6 +346,35 @@ report.update({
 if sys.argv[7] and sys.argv[8]:
     postgres = float(sys.argv[8]) - float(sys.argv[7])
     report.update({"postgresCpuSeconds": round(postgres, 3), "postgresCpuSecondsPer1000": round(postgres * per, 3)})
+directory = sys.argv[9]
+def records(topic):
+    first = {}
+    path = os.path.join(directory, topic + ".records")
+    for line in open(path) if os.path.exists(path) else []:
+        stamp, _, body = line.partition(" ")
+        try:
+            first.setdefault(int(json.loads(body)["paymentId"]), int(stamp))
+        except (ValueError, KeyError, TypeError):
+            pass
+    return first
+def rows(name):
+    path = os.path.join(directory, name)
+    return [list(map(int, line.split())) for line in open(path)] if os.path.exists(path) else []
+completed, rewarded = records("reservation-completed"), records("point-reward-completed")
+decided = {row[0]: row[1] for row in rows("rewards.rows")}
+stages = {"payToReservationCompleted": [], "toPointsDecision": [], "toPointRewardCompleted": [], "toSagaEnd": []}
+for payment, created, updated in rows("payments.rows"):
+    if payment in completed and payment in decided and payment in rewarded:
+        times = [created, completed[payment], decided[payment], rewarded[payment], updated]
+        for key, start, end in zip(stages, times, times[1:]):
+            stages[key].append(end - start)
+def nearest(values, p):
+    return values[min(len(values) - 1, max(0, math.ceil(p * len(values)) - 1))]
+if stages["toSagaEnd"]:
+    report["stagesMs"] = {
+        key: {"p50": nearest(sorted(v), 0.5), "p90": nearest(sorted(v), 0.9), "p99": nearest(sorted(v), 0.99)}
+        for key, v in stages.items()}
+    report["stagesSagas"] = len(stages["toSagaEnd"])
 print(json.dumps(report, sort_keys=True))
 PY
 }
@@ -331,7 +390,7 @@ if has_leg defaults; then
 fi
 if has_leg paced; then
   echo "sagad, defaults: $payments payments at $rate/s" >&2
-  paced=$(run_sagad paced "" --payments "$payments" --rate "$rate")
+  paced=$(stages=1 run_sagad paced "" --payments "$payments" --rate "$rate")
 fi
 if has_leg compensation; then
   echo "sagad, defaults, $unenrolled of the users unenrolled: $payments payments at full speed" >&2
@@ -399,7 +458,7 @@ if has_leg postgres || has_leg postgres2; then
     echo "sagad on PostgreSQL, one instance: $postgres_payments payments at full speed, then at $rate/s" >&2
     postgres=$(run_sagad postgres "$storage" --payments "$postgres_payments")
     reset_database
-    postgres_paced=$(run_sagad postgres-paced "$storage" --payments "$postgres_payments" --rate "$rate")
+    postgres_paced=$(stages=1 run_sagad postgres-paced "$storage" --payments "$postgres_payments" --rate "$rate")
     reset_database
   fi
   if has_leg postgres2; then
@@ -465,6 +524,15 @@ for label, r in ((f"defaults, full speed", defaults), (f"defaults, at $rate/s", 
           f"{f(r['sagadCpuSecondsPer1000'], 2):>10}{f(r['brokerCpuSecondsPer1000'], 2):>8}"
           f"{f(r.get('postgresCpuSecondsPer1000'), 2):>7}{f(r['sagadPeakRssMb']):>8}  "
           + ", ".join(f"{k} {v}" for k, v in sorted(r["outcomes"].items())) + ("" if r["verifyOk"] else "  VERIFY FAILED"))
+
+staged = [(label, r) for label, r in ((f"defaults, at $rate/s", paced), (f"postgres ×1, at $rate/s", postgres_paced))
+          if r and r.get("stagesMs")]
+if staged:
+    print(f"\nstages, p50 / p99 ms: pay → ReservationCompleted produced → Points decides → PointRewardCompleted"
+          f" produced → saga ends")
+    for label, r in staged:
+        order = ("payToReservationCompleted", "toPointsDecision", "toPointRewardCompleted", "toSagaEnd")
+        print(f"  {label:<28}" + "  ".join(f"{r['stagesMs'][k]['p50']:>3} / {r['stagesMs'][k]['p99']:<3}" for k in order))
 
 print(f"\n{'target':<42}{'measured':>14}  met")
 def row(name, value, ok):

@@ -18,18 +18,32 @@ final class KafkaIOThread: @unchecked Sendable {
   private let wake: (@Sendable () -> Void)?
 
   /// - Parameter name: the thread's name as `top -H`, `perf` and `gdb` show it (Linux keeps 15
-  ///   bytes). Set from the thread itself: on Linux, Foundation's `Thread.name` set before
-  ///   `start()` does not reach the OS thread, which then kept the name of the thread that
+  ///   bytes). Set from the thread itself: otherwise it keeps the name of the thread that
   ///   created it (a cooperative pool thread's), hiding these threads' work in profiles.
   init(name: String, idle: (@Sendable () -> Void)? = nil, wake: (@Sendable () -> Void)? = nil) {
     self.idle = idle
     self.wake = wake
     let shown = Self.osName(name)
     let thread = Thread { [self] in
-      Thread.current.name = shown
+      Self.nameCurrentThread(shown)
       self.loop()
     }
     thread.start()
+  }
+
+  /// On Linux through the thread's own `comm` file (proc(5)): Foundation's `Thread.name`
+  /// reaches the OS only once `start()` has stored the pthread handle, which races with the
+  /// new thread's first lines (CI saw the creator's name kept), and Swift's Glibc module does
+  /// not expose `pthread_setname_np`.
+  private static func nameCurrentThread(_ name: String) {
+    #if os(Linux)
+      let fd = open("/proc/thread-self/comm", O_WRONLY)
+      guard fd >= 0 else { return }
+      defer { close(fd) }
+      _ = name.utf8CString.withUnsafeBufferPointer { write(fd, $0.baseAddress, $0.count - 1) }
+    #else
+      Thread.current.name = name
+    #endif
   }
 
   /// `name` cut to whole characters within 15 bytes: Linux refuses a longer name outright.

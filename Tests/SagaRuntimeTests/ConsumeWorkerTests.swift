@@ -3,10 +3,12 @@ import GRDB
 import MetricsTestKit
 import SagaCore
 import SagaKafka
-import SagaRuntime
 import SagaStorage
 import SagaTestSupport
+import Synchronization
 import Testing
+
+@testable import SagaRuntime
 
 @Suite("ConsumeWorker on the embedded cluster", .timeLimit(.minutes(2)))
 struct ConsumeWorkerTests {
@@ -33,6 +35,41 @@ struct ConsumeWorkerTests {
     #expect(outbox.count == 20)
     #expect(outbox.allSatisfy { $0.topic == SagaTopic.pointRewardCompleted.rawValue })
     #expect(outbox.allSatisfy { $0.headers.contains { $0.name == "producer" && $0.text == "sagad/points" } })
+    task.cancel()
+    try? await task.value
+    _ = dir
+  }
+
+  /// A batch applied without writing to the outbox (Payments completing a saga) used to wake
+  /// the relay all the same: one empty outbox read per batch, and on PostgreSQL a round trip
+  /// that the next `pay` group's rows had to wait behind.
+  @Test("only a batch that wrote outbox rows wakes the relay")
+  func wakesRelayForOutboxRowsOnly() async throws {
+    let (cluster, database, dir) = try setUp()
+    defer { cluster.destroyInBackground() }
+    let handler = RecordingHandler()
+    handler.emits.withLock { $0 = false }
+    let wakeup = Wakeup()
+    // Each batch's signal as it stands once the batch is done (the hook runs after it).
+    let seen = Mutex<[Bool]>([])
+    let worker = ConsumeWorker(
+      name: "points", consumer: try testConsumer(cluster, group: .pointsService), database: database,
+      handler: handler, service: .points, relayWakeup: wakeup,
+      hooks: WorkerHooks(afterDatabaseCommit: { _ in seen.withLock { $0.append(wakeup.isSignalled) } }),
+      logger: silentLogger)
+    let task = start(worker)
+    try await produce(cluster, (1...5).map { reservationCompleted($0) })
+    try await eventually("5 records applied without events") {
+      try await appliedCount(database) == 5 && seen.withLock { $0.count } == worker.statistics.batches
+    }
+    #expect(seen.withLock { $0.allSatisfy { !$0 } })
+    #expect(try await database.read { db in try Outbox.pending(limit: 10, in: db) }.isEmpty)
+    handler.emits.withLock { $0 = true }
+    try await produce(cluster, (6...10).map { reservationCompleted($0) })
+    try await eventually("5 more applied, with events") {
+      try await appliedCount(database) == 10 && seen.withLock { $0.last == true }
+    }
+    #expect(try await database.read { db in try Outbox.pending(limit: 10, in: db) }.count == 5)
     task.cancel()
     try? await task.value
     _ = dir

@@ -18,10 +18,11 @@ let silentLogger: Logger = {
 
 /// A stand-in service for exercising the loop: records each ReservationCompleted it
 /// applies in `applied` and answers with a PointRewardCompleted. `transientFailures`
-/// makes the next N records fail transiently.
+/// makes the next N records fail transiently; with `emits` false it answers nothing.
 final class RecordingHandler: SagaMessageHandler {
   let consumerGroup = SagaConsumerGroup.pointsService
   let transientFailures = Mutex(0)
+  let emits = Mutex(true)
 
   static func migrations(_ migrator: inout DatabaseMigrator) {
     migrator.registerMigration("test-applied") { db in
@@ -41,6 +42,7 @@ final class RecordingHandler: SagaMessageHandler {
     } catch {
       throw SagaError.storage(error)
     }
+    guard emits.withLock({ $0 }) else { return }
     try context.emit(
       PointRewardCompleted(
         pointId: event.paymentId, userId: event.userId, rewardedAmount: event.paidAmount / 10,

@@ -227,7 +227,8 @@ public final class ConsumeWorker: Service, PausableService, Sendable {
       }
     }
     afterCommit.run()
-    let (batch, depth) = result
+    var (batch, depth) = result
+    batch.wroteOutbox = afterCommit.wroteOutbox || batch.deadLettered > 0
     stats.withLock { stats in
       stats.applied += batch.applied
       stats.duplicates += batch.duplicates
@@ -269,7 +270,7 @@ public final class ConsumeWorker: Service, PausableService, Sendable {
       stats.retryScheduleDepth = result.depth
     }
     processor.metrics?.countRetriesScheduled(result.rescheduled)
-    if result.succeeded + result.deadLettered > 0 { relayWakeup?.signal() }
+    if afterCommit.wroteOutbox || result.deadLettered > 0 { relayWakeup?.signal() }
   }
 }
 

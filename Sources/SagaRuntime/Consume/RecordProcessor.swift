@@ -27,8 +27,10 @@ struct RecordProcessor: Sendable {
     var retryInPlace: (index: Int, attempt: Int, error: SagaError)?
     /// The earliest due time of the records parked in this pass.
     var earliestDue: Date?
-    /// Whether anything was written to the outbox (events or dead letters).
-    var wroteOutbox: Bool { applied > 0 || deadLettered > 0 }
+    /// Whether anything was written to the outbox (events or dead letters): set by the
+    /// worker from its ``CommitActions``, since an applied record need not emit anything
+    /// (Payments applying a reward completes a saga and sends nothing).
+    var wroteOutbox = false
   }
 
   /// What one run of due `retry_schedule` entries did.

@@ -4,11 +4,21 @@ import Synchronization
 /// observations of the records a batch handled. A batch whose transaction rolls back (a
 /// full disk at COMMIT, a busy database) runs again, and counting its outcomes as they
 /// happened would count them twice. One per transaction; the worker runs it after the
-/// write returned and simply drops it when the write threw.
+/// write returned and simply drops it when the write threw. It also notes whether the
+/// transaction wrote outbox rows, so that only such a commit wakes the relay.
 public final class CommitActions: Sendable {
   private let actions = Mutex<[@Sendable () -> Void]>([])
+  private let outboxWritten = Atomic<Bool>(false)
 
   public init() {}
+
+  /// Notes that the transaction wrote to the outbox (``MessageContext/emit(_:extraHeaders:in:)``).
+  public func noteOutboxWrite() { outboxWritten.store(true, ordering: .relaxed) }
+
+  /// Whether the transaction wrote to the outbox: a commit without such rows need not wake the
+  /// relay, whose read would find nothing new (on PostgreSQL a round trip of the engine and
+  /// the server, and a round that the next commit with rows would wait behind).
+  public var wroteOutbox: Bool { outboxWritten.load(ordering: .relaxed) }
 
   /// Runs `action` after the commit; with no `CommitActions` (a caller outside a worker's
   /// transaction, such as a test), at once.

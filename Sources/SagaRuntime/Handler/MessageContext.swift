@@ -11,6 +11,7 @@ public struct MessageContext: Sendable {
   /// The handler's clock reading for this record (one per batch is fine).
   public let now: Date
   /// The worker's transaction's after-commit work; nil runs `onCommit` actions at once.
+  /// `emit` notes in it that the transaction wrote outbox rows (the relay is woken for those).
   public let afterCommit: CommitActions?
   /// With tracing on, the context of the span handling the record: what the events it
   /// emits carry, so that their send spans are its children. Nil: each event gets a child
@@ -50,7 +51,8 @@ public struct MessageContext: Sendable {
   public func emit<E: SagaEvent>(
     _ event: E, extraHeaders: [RecordHeader] = [], in db: any SQLConnection
   ) throws(SagaError) -> Int64 {
-    try EventOutbox.append(event, envelope: envelope(for: E.self, extraHeaders), in: db)
+    afterCommit?.noteOutboxWrite()
+    return try EventOutbox.append(event, envelope: envelope(for: E.self, extraHeaders), in: db)
   }
 
   /// `emit` under an outbox id drawn beforehand (`nextval`, PostgreSQL): the insert needs no
@@ -58,6 +60,7 @@ public struct MessageContext: Sendable {
   public func emit<E: SagaEvent>(
     _ event: E, id: Int64, extraHeaders: [RecordHeader] = [], in db: any SQLConnection
   ) throws(SagaError) {
+    afterCommit?.noteOutboxWrite()
     try EventOutbox.appendDeferred(event, envelope: envelope(for: E.self, extraHeaders), id: id, in: db)
   }
 

@@ -23,6 +23,9 @@ public final class Wakeup: Sendable {
 
   public init() {}
 
+  /// Whether a signal is pending (nobody has waited since): for tests.
+  var isSignalled: Bool { state.withLock { $0.signalled } }
+
   public func signal() {
     let waiter = state.withLock { state -> Waiter? in
       if let waiter = state.waiter {

@@ -143,6 +143,36 @@ struct PostgresTransactionTests {
     }
   }
 
+  /// A `pay` group and a consume batch lock their accounts first: the lock's answer is not
+  /// read, so it goes in front of the decisions' read, one wait for both.
+  @Test("a row lock goes unanswered in front of the next statement, inside the transaction; its failure surfaces there")
+  func unansweredLock() async throws {
+    try await withOneConnection { database in
+      let held = "SELECT count(*) FROM pg_locks WHERE relation = 'outbox'::regclass AND pid = pg_backend_pid()"
+      for round in 0..<2 {
+        let (locks, waits) = try await database.write { db -> (Int64, Int) in
+          let start = try Self.roundTrips(db)
+          try db.lockInKeyOrder(table: "outbox", column: "id", keys: [2, 1, 2])
+          let locks: Int64 = try #require(try db.query(held).first).decode(0)
+          return (locks, try Self.roundTrips(db) - start)
+        }
+        // Held until the end of the transaction: the lock ran inside it, not on its own.
+        #expect(locks > 0)
+        // Both PREPAREs the first time.
+        if round == 1 { #expect(waits == 1, "BEGIN, the lock and the read: one wait") }
+      }
+      let failure = await #expect(throws: StorageError.self) {
+        try await database.write { db in
+          try db.sendUnanswered("SELECT no_such_column FROM outbox FOR UPDATE", [])
+          #expect(db.hasDeferredWrites, "a statement sent unanswered may still fail")
+          _ = try db.query("SELECT 1")
+        }
+      }
+      #expect(failure?.message.contains("no_such_column") == true, "\(failure?.message ?? "")")
+      #expect(try await database.read { db in try db.query("SELECT 1").count } == 1)
+    }
+  }
+
   @Test("which statements go unanswered behind BEGIN: reads and SAVEPOINT, never a write")
   func followers() {
     #expect(PostgresSQLConnection.mayFollowUnansweredBegin("SELECT 1"))

@@ -125,8 +125,9 @@ final class PayGroupCommit: Sendable {
   /// one statement (`Wallet.payStandings`): none of the group's writes touches their rows, so
   /// the group start's state is theirs; a user's later request reads its own, after the
   /// earlier one's writes. The requests' writes then follow each other without waiting for
-  /// an answer, and the group costs three round trips (locks, decisions, writes with the
-  /// `COMMIT`) instead of one per request (Docs/storage-engines.md, "Round trips").
+  /// an answer, and the group costs two round trips (the locks, unanswered, with the
+  /// decisions; the writes with the `COMMIT`) instead of one per request
+  /// (Docs/storage-engines.md, "Round trips"). A lock's failure surfaces at the decisions.
   static func apply(
     _ requests: [(request: PayRequest, envelope: EventEnvelope, now: Date)], in db: some SQLConnection
   ) throws -> [Outcome] {

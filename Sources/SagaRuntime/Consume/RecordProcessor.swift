@@ -84,8 +84,13 @@ struct RecordProcessor: Sendable {
     afterCommit: CommitActions? = nil, isolated: Bool = true, known: NeedsIsolation? = nil
   ) throws -> BatchResult {
     var result = BatchResult()
-    do {
+    do throws(SagaError) {
       try handler.lockShared(records.map(\.message), in: db)
+      // A lock goes unanswered in front of the next statement; isolated, that is the first
+      // record's savepoint, which must not take the lock's failure for its own.
+      if isolated {
+        do { try db.flushDeferred() } catch { throw SagaError.storage(error) }
+      }
     } catch {
       // Not a record's fault: the isolated run locks again (as its first statement) and then
       // goes record by record.

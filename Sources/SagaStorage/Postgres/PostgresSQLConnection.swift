@@ -140,6 +140,21 @@ public final class PostgresSQLConnection: SQLConnection, Sendable {
     try rows(of: run(sql, arguments))
   }
 
+  /// Held writes first (they were written before it), then the transaction's unsent `BEGIN`,
+  /// then `sql`, none of them awaited: they join the writes sent unanswered, whose failures
+  /// the next awaited statement reports.
+  public func sendUnanswered(_ sql: String, _ arguments: [any SQLBindable]) throws {
+    try sendDeferredUnanswered()
+    let begin = try openTransaction(before: sql)
+    let query = try statement(sql, arguments.map(\.sqlValue), carrying: false)
+    for (query, text) in [begin.map { ($0.query, $0.sql) }, (query, sql)].compactMap({ $0 }) {
+      let sent = connection.query(query, logger: logger).map { _ in () }.flatMapErrorThrowing { error in
+        throw UnansweredFailure(underlying: error, sql: text, carrying: false)
+      }
+      unanswered.withLock { $0.append(sent) }
+    }
+  }
+
   public func queryBesideDeferred(_ sql: String, _ arguments: [any SQLBindable]) throws -> [SQLRow] {
     try rows(of: run(sql, arguments, readsNoHeldRow: true))
   }

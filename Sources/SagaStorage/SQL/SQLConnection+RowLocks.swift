@@ -4,11 +4,13 @@ extension SQLConnection {
   /// Transactions that lock shared rows this way before touching them wait for each other
   /// instead of deadlocking, which PostgreSQL breaks only after `deadlock_timeout` (a second by
   /// default) by failing one (Docs/storage-engines.md, "Several instances per role"). Fewer
-  /// than two distinct keys cannot deadlock: nothing is sent.
+  /// than two distinct keys cannot deadlock: nothing is sent. The lock goes unanswered in
+  /// front of the transaction's next statement (``SQLConnection/sendUnanswered(_:_:)``), which
+  /// reports its failure: one round trip less for a `pay` group and a consume batch.
   public func lockInKeyOrder(table: String, column: String, keys: some Sequence<Int64>) throws {
     let sorted = Set(keys).sorted()
     guard engine == .postgres, sorted.count > 1 else { return }
-    _ = try query(
+    try sendUnanswered(
       "SELECT \(column) FROM \(table) WHERE \(column) = ANY(CAST(? AS BIGINT[])) ORDER BY \(column) FOR UPDATE",
       [sorted.bigintArrayLiteral])
   }

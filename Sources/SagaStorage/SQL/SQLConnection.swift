@@ -28,6 +28,13 @@ public protocol SQLConnection {
   /// Whether the last statement that failed carried held writes: its failure may be theirs.
   var lastFailureCarriedDeferredWrites: Bool { get }
 
+  /// Sends a statement whose answer nobody reads (a row lock, `SELECT … FOR UPDATE`) without
+  /// waiting for it: PostgreSQL runs it before the connection's next statement, and both cost
+  /// one round trip. Its failure is thrown by the next statement that is awaited (or by
+  /// `flushDeferred()`), which must therefore not be one whose failure is pinned on a record.
+  /// SQLite runs it at once.
+  func sendUnanswered(_ sql: String, _ arguments: [any SQLBindable]) throws
+
   /// Runs a query; returns its rows.
   func query(_ sql: String, _ arguments: [any SQLBindable]) throws -> [SQLRow]
 
@@ -59,6 +66,8 @@ extension SQLConnection {
   public func executeDeferred(_ sql: String, _ arguments: [any SQLBindable]) throws { try execute(sql, arguments) }
 
   public func flushDeferred() throws {}
+
+  public func sendUnanswered(_ sql: String, _ arguments: [any SQLBindable]) throws { _ = try query(sql, arguments) }
 
   public var hasDeferredWrites: Bool { false }
 

@@ -35,7 +35,7 @@ extension DaemonConfigKey {
     DaemonConfigKey("kafka.security.ssl_key_location", .text, "", "client private key for mutual TLS (PEM file)"),
     DaemonConfigKey(
       "kafka.security.ssl_key_password_file", .text, "", "file whose first line is the client key's password"),
-    DaemonConfigKey("kafka.producer", .properties, "", "extra librdkafka properties for every producer"),
+    DaemonConfigKey("kafka.producer", .properties, "linger.ms=1", "extra librdkafka properties for every producer"),
     DaemonConfigKey(
       "kafka.consumer", .properties, "fetch.wait.max.ms=10", "extra librdkafka properties for every consumer"),
     DaemonConfigKey(

@@ -20,7 +20,8 @@ import Tracing
 /// that wait was most of a saga hop's latency. At most `batchMax` rows are in flight,
 /// so a broker failure can reorder no more rows than one round of the unpipelined relay
 /// could. Rounds are settled (rows marked sent, failures counted) oldest first and
-/// several at a time, in one write: when all rounds in flight are in, when half the
+/// several at a time, in one write that runs beside the next rounds (``Settlement``, one at
+/// a time): when all rounds in flight are in, when half the
 /// window is used, or `settleDelay` after the oldest was sent. (A write per round cost
 /// the service's writer, the saga's slowest stage, an fsync each; a row marked sent a
 /// little later is only re-sent if the process dies meanwhile, which the consumers'

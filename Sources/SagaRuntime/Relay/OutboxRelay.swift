@@ -157,13 +157,18 @@ public final class OutboxRelay: Service, Sendable {
           }
           let room = settings.batchMax - inFlight.reduce(0) { $0 + $1.ids.count }
           if room > 0 {
-            // From the start when nothing is in flight, and now and then when rounds are
-            // (`stragglerInterval`); above the last row in flight otherwise.
+            // From the start when nothing is in flight or being settled, and now and then
+            // when rounds are (`stragglerInterval`); above the last row in flight otherwise,
+            // or above the rows being settled. (Reading from the start beside a settlement
+            // met its rows, unsent until it commits, and left them out one by one: at full
+            // speed on PostgreSQL that cost the server ~10 % more CPU per saga.)
             let fromStart =
-              inFlight.isEmpty || stragglerInterval.map { clock.now - lastFromStart >= $0 } ?? false
+              (inFlight.isEmpty && settlement == nil)
+              || stragglerInterval.map { clock.now - lastFromStart >= $0 } ?? false
             if fromStart { lastFromStart = clock.now }
+            let above = inFlight.last?.ids.last ?? settlement?.ids.max() ?? 0
             let round = try await sendRound(
-              after: fromStart ? 0 : inFlight.last?.ids.last ?? 0, limit: room,
+              after: fromStart ? 0 : above, limit: room,
               excluding: fromStart ? inFlight.flatMap(\.ids) + (settlement?.ids ?? []) : [])
             if let round {
               inFlight.append(round)

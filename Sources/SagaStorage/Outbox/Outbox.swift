@@ -65,14 +65,16 @@ public enum Outbox {
   ) throws -> [OutboxRecord] {
     // SQLite's planner is told the partial index: the relay's scan must never become a
     // table scan however many sent rows retention keeps. PostgreSQL picks it by itself.
-    // The excluded ids travel as one array, like `markSent`'s.
+    // The excluded ids travel as one array, like `markSent`'s. On PostgreSQL as a subquery,
+    // which it hashes once: `NOT (id = ANY(array))` compared every row met with every id (up
+    // to a thousand in flight), 10–20 ms per scan at full speed.
     let (exclusion, arguments): (String, [any SQLBindable]) =
       switch (excluding.isEmpty, db.engine) {
       case (true, _): ("", [after, limit])
       case (false, .sqlite):
         ("AND id NOT IN (SELECT value FROM json_each(?))", [after, excluding.jsonArrayLiteral, limit])
       case (false, .postgres):
-        ("AND NOT (id = ANY(CAST(? AS BIGINT[])))", [after, excluding.bigintArrayLiteral, limit])
+        ("AND id NOT IN (SELECT unnest(CAST(? AS BIGINT[])))", [after, excluding.bigintArrayLiteral, limit])
       }
     let rows = try db.query(
       """

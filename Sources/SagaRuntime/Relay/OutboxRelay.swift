@@ -20,8 +20,7 @@ import Tracing
 /// that wait was most of a saga hop's latency. At most `batchMax` rows are in flight,
 /// so a broker failure can reorder no more rows than one round of the unpipelined relay
 /// could. Rounds are settled (rows marked sent, failures counted) oldest first and
-/// several at a time, in one write that runs beside the next rounds (``Settlement``, one at
-/// a time): when all rounds in flight are in, when half the
+/// several at a time, in one write: when all rounds in flight are in, when half the
 /// window is used, or `settleDelay` after the oldest was sent. (A write per round cost
 /// the service's writer, the saga's slowest stage, an fsync each; a row marked sent a
 /// little later is only re-sent if the process dies meanwhile, which the consumers'
@@ -128,8 +127,6 @@ public final class OutboxRelay: Service, Sendable {
     var lastPurge = clock.now
     var lastFromStart = clock.now
     var inFlight: [RelayRound] = []
-    // The settle write running in the background, if any (``Settlement``).
-    var settlement: Settlement?
     // Set by a failed delivery or settlement: send nothing new until the rounds in
     // flight are settled, then back off and re-read from the oldest unsent row.
     var recovering = false
@@ -137,16 +134,10 @@ public final class OutboxRelay: Service, Sendable {
       while !Task.isCancelled && !Task.isShuttingDownGracefully {
         if let lease, await !lease.check() { break }
         do {
-          if let running = settlement, running.isDone {
-            settlement = nil
-            if try await running.sent() > 0 { backoff = settings.initialBackoff }
-          }
-          if settlement == nil, let started = settleCompleted(&inFlight) {
-            settlement = started
-            if started.failures > 0 { recovering = true }
-          }
+          let settled = try await settleCompleted(&inFlight)
+          if settled.failed > 0 { recovering = true }
           if recovering {
-            if inFlight.isEmpty && settlement == nil {
+            if inFlight.isEmpty {
               recovering = false
               try? await clock.sleep(for: backoff)
               backoff = min(backoff * 2, settings.maxBackoff)
@@ -155,21 +146,17 @@ public final class OutboxRelay: Service, Sendable {
             }
             continue
           }
+          if settled.sent > 0 { backoff = settings.initialBackoff }
           let room = settings.batchMax - inFlight.reduce(0) { $0 + $1.ids.count }
           if room > 0 {
-            // From the start when nothing is in flight or being settled, and now and then
-            // when rounds are (`stragglerInterval`); above the last row in flight otherwise,
-            // or above the rows being settled. (Reading from the start beside a settlement
-            // met its rows, unsent until it commits, and left them out one by one: at full
-            // speed on PostgreSQL that cost the server ~10 % more CPU per saga.)
+            // From the start when nothing is in flight, and now and then when rounds are
+            // (`stragglerInterval`); above the last row in flight otherwise.
             let fromStart =
-              (inFlight.isEmpty && settlement == nil)
-              || stragglerInterval.map { clock.now - lastFromStart >= $0 } ?? false
+              inFlight.isEmpty || stragglerInterval.map { clock.now - lastFromStart >= $0 } ?? false
             if fromStart { lastFromStart = clock.now }
-            let above = inFlight.last?.ids.last ?? settlement?.ids.max() ?? 0
             let round = try await sendRound(
-              after: fromStart ? 0 : above, limit: room,
-              excluding: fromStart ? inFlight.flatMap(\.ids) + (settlement?.ids ?? []) : [])
+              after: fromStart ? 0 : inFlight.last?.ids.last ?? 0, limit: room,
+              excluding: fromStart ? inFlight.flatMap(\.ids) : [])
             if let round {
               inFlight.append(round)
               if round.ids.count == room { continue }  // more may be waiting
@@ -195,8 +182,6 @@ public final class OutboxRelay: Service, Sendable {
     } onGracefulShutdown: {
       self.wakeup.signal()
     }
-    // Its rows are released when it ends, whatever it did; the drain reads what is unsent.
-    _ = try? await settlement?.sent()
     await drain(inFlight)
   }
 
@@ -283,10 +268,10 @@ public final class OutboxRelay: Service, Sendable {
     handover.withLock { handover in handover.inFlight.subtract(ids) }
   }
 
-  /// Starts settling the oldest rounds whose reports are all in, in one write transaction in
-  /// the background, when it is time to (see the type's comment); nil when it is not.
-  private func settleCompleted(_ inFlight: inout [RelayRound]) -> Settlement? {
-    guard let oldest = inFlight.first else { return nil }
+  /// Settles the oldest rounds whose reports are all in, in one write transaction, when
+  /// it is time to (see the type's comment).
+  private func settleCompleted(_ inFlight: inout [RelayRound]) async throws -> (sent: Int, failed: Int) {
+    guard let oldest = inFlight.first else { return (0, 0) }
     var ready: [Reported] = []
     var failed = false
     for round in inFlight {
@@ -294,23 +279,16 @@ public final class OutboxRelay: Service, Sendable {
       ready.append((round.ids, reports))
       failed = failed || reports.contains { !$0.isPersisted }
     }
-    guard !ready.isEmpty else { return nil }
+    guard !ready.isEmpty else { return (0, 0) }
     let due =
       failed || ready.count == inFlight.count
       || inFlight.reduce(0) { $0 + $1.ids.count } >= settings.batchMax / 2
       || clock.now - oldest.sentAt >= Self.settleDelay
-    guard due else { return nil }
+    guard due else { return (0, 0) }
     // Removed before the write: if it fails, the rows stay unsent and are read again
     // once the rounds still in flight are settled.
     inFlight.removeFirst(ready.count)
-    let failures = ready.reduce(0) { sum, round in sum + round.reports.count { isFailure($0) } }
-    return Settlement(ids: ready.flatMap(\.ids), failures: failures) { [ready] in try await self.settle(ready).sent }
-  }
-
-  /// Whether `report` counts as a failed attempt (``settle(_:)``): not persisted, and not a
-  /// row that can never be sent and goes to the dead-letter store instead.
-  private func isFailure(_ report: KafkaDeliveryReport) -> Bool {
-    !report.isPersisted && !(report.isUnsendable && deadLetters != nil && report.error != nil)
+    return try await settle(ready)
   }
 
   /// Marks the persisted rows sent, closes those that can never be sent (their copy stored
@@ -325,7 +303,7 @@ public final class OutboxRelay: Service, Sendable {
       for (id, report) in zip(ids, reports) {
         if report.isPersisted {
           persisted.append(id)
-        } else if !isFailure(report), let error = report.error {
+        } else if report.isUnsendable, deadLetters != nil, let error = report.error {
           unsendable.append((id, error))
         } else {
           failed.append(id)

@@ -43,7 +43,7 @@ struct ConsumeWorkerTests {
   /// A batch applied without writing to the outbox (Payments completing a saga) used to wake
   /// the relay all the same: one empty outbox read per batch, and on PostgreSQL a round trip
   /// that the next `pay` group's rows had to wait behind.
-  @Test("only a batch that wrote outbox rows wakes the relay")
+  @Test("only a batch that wrote outbox rows (events, dead letters) wakes the relay")
   func wakesRelayForOutboxRowsOnly() async throws {
     let (cluster, database, dir) = try setUp()
     defer { cluster.destroyInBackground() }
@@ -64,12 +64,21 @@ struct ConsumeWorkerTests {
     }
     #expect(seen.withLock { $0.allSatisfy { !$0 } })
     #expect(try await database.read { db in try Outbox.pending(limit: 10, in: db) }.isEmpty)
+    // A dead letter is an outbox row too.
+    try await produce(
+      cluster, [KafkaProducerMessage(topic: "reservation-completed", partition: 0, key: "x", value: "not json")])
+    try await eventually("the invalid record dead-lettered") {
+      worker.statistics.deadLettered == 1 && seen.withLock { $0.last == true }
+    }
+    #expect(try await database.read { db in try Outbox.pending(limit: 10, in: db) }.count == 1)
+    await wakeup.wait(timeout: .zero)
+    #expect(!wakeup.isSignalled)
     handler.emits.withLock { $0 = true }
     try await produce(cluster, (6...10).map { reservationCompleted($0) })
     try await eventually("5 more applied, with events") {
       try await appliedCount(database) == 10 && seen.withLock { $0.last == true }
     }
-    #expect(try await database.read { db in try Outbox.pending(limit: 10, in: db) }.count == 5)
+    #expect(try await database.read { db in try Outbox.pending(limit: 10, in: db) }.count == 6)
     task.cancel()
     try? await task.value
     _ = dir

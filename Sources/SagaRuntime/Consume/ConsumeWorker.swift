@@ -228,7 +228,7 @@ public final class ConsumeWorker: Service, PausableService, Sendable {
     }
     afterCommit.run()
     var (batch, depth) = result
-    batch.wroteOutbox = afterCommit.wroteOutbox || batch.deadLettered > 0
+    batch.wroteOutbox = afterCommit.wroteOutbox
     stats.withLock { stats in
       stats.applied += batch.applied
       stats.duplicates += batch.duplicates
@@ -270,7 +270,7 @@ public final class ConsumeWorker: Service, PausableService, Sendable {
       stats.retryScheduleDepth = result.depth
     }
     processor.metrics?.countRetriesScheduled(result.rescheduled)
-    if afterCommit.wroteOutbox || result.deadLettered > 0 { relayWakeup?.signal() }
+    if afterCommit.wroteOutbox { relayWakeup?.signal() }
   }
 }
 

@@ -28,8 +28,9 @@ struct RecordProcessor: Sendable {
     /// The earliest due time of the records parked in this pass.
     var earliestDue: Date?
     /// Whether anything was written to the outbox (events or dead letters): set by the
-    /// worker from its ``CommitActions``, since an applied record need not emit anything
-    /// (Payments applying a reward completes a saga and sends nothing).
+    /// worker from its ``CommitActions``, where every outbox write is noted, since an applied
+    /// record need not emit anything (Payments applying a reward completes a saga and sends
+    /// nothing).
     var wroteOutbox = false
   }
 
@@ -440,7 +441,10 @@ struct RecordProcessor: Sendable {
       }
     }
     switch outcome {
-    case .written: logger.error("dead-lettered", metadata: metadata)
+    case .written:
+      // The dead letter is an outbox row (`reservation-completed.DLT`, …): the relay is woken for it.
+      afterCommit?.noteOutboxWrite()
+      logger.error("dead-lettered", metadata: metadata)
     case .alreadyDeadLettered: logger.info("redelivered record was dead-lettered already", metadata: metadata)
     case .deferred: break
     }

@@ -12,7 +12,8 @@ public final class CommitActions: Sendable {
 
   public init() {}
 
-  /// Notes that the transaction wrote to the outbox (``MessageContext/emit(_:extraHeaders:in:)``).
+  /// Notes that the transaction wrote to the outbox (``MessageContext/emit(_:extraHeaders:in:)``,
+  /// a dead letter).
   public func noteOutboxWrite() { outboxWritten.store(true, ordering: .relaxed) }
 
   /// Whether the transaction wrote to the outbox: a commit without such rows need not wake the

@@ -88,9 +88,7 @@ public final class PostgresSQLConnection: SQLConnection, Sendable {
     // A write: its BEGIN is awaited first (`openTransaction` returns nil for it).
     _ = try openTransaction(before: merged.sql)
     let query = try statement(merged.sql, merged.arguments, carrying: true)
-    let sent = connection.query(query, logger: logger).map { _ in () }.flatMapErrorThrowing { error in
-      throw UnansweredFailure(underlying: error, sql: merged.sql, carrying: true)
-    }
+    let sent = sendWithoutWaiting(Unanswered(query, sql: merged.sql, carrying: true))
     unanswered.withLock { $0.append(sent) }
   }
 
@@ -147,10 +145,8 @@ public final class PostgresSQLConnection: SQLConnection, Sendable {
     try sendDeferredUnanswered()
     let begin = try openTransaction(before: sql)
     let query = try statement(sql, arguments.map(\.sqlValue), carrying: false)
-    for (query, text) in [begin.map { ($0.query, $0.sql) }, (query, sql)].compactMap({ $0 }) {
-      let sent = connection.query(query, logger: logger).map { _ in () }.flatMapErrorThrowing { error in
-        throw UnansweredFailure(underlying: error, sql: text, carrying: false)
-      }
+    for next in [begin, Unanswered(query, sql: sql, carrying: false)].compactMap({ $0 }) {
+      let sent = sendWithoutWaiting(next)
       unanswered.withLock { $0.append(sent) }
     }
   }
@@ -377,9 +373,7 @@ public final class PostgresSQLConnection: SQLConnection, Sendable {
     do {
       var earlier = takeUnanswered()
       if let before {
-        let sent = connection.query(before.query, logger: logger).map { _ in () }.flatMapErrorThrowing { error in
-          throw UnansweredFailure(underlying: error, sql: before.sql, carrying: before.carrying)
-        }
+        let sent = sendWithoutWaiting(before)
         earlier = earlier.map { chain in chain.flatMap { sent } } ?? sent
       }
       let main = connection.query(query, logger: logger)
@@ -388,6 +382,14 @@ public final class PostgresSQLConnection: SQLConnection, Sendable {
       throw remember(failure.underlying, for: failure.sql, carrying: failure.carrying)
     } catch {
       throw remember(error, for: sql, carrying: carrying)
+    }
+  }
+
+  /// Sends `statement` to the server; its answer is not awaited here. The future fails with an
+  /// ``UnansweredFailure`` naming it, so that whoever awaits it can tell it from its own.
+  private func sendWithoutWaiting(_ statement: Unanswered) -> EventLoopFuture<Void> {
+    connection.query(statement.query, logger: logger).map { _ in () }.flatMapErrorThrowing { error in
+      throw UnansweredFailure(underlying: error, sql: statement.sql, carrying: statement.carrying)
     }
   }
 

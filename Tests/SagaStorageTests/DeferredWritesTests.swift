@@ -107,11 +107,32 @@ struct DeferredWritesTests {
     #expect(!held.accepts(try write(update, [.text("6"), 9, 8])), "the rows' kinds must agree")
     held.hold(try write(update, [6, 9, 8]))
     let merged = DeferredWrites.merged(held.take(), before: nil)
+    // One array per parameter: the same text for any number of rows.
     #expect(
       merged.sql
-        == "WITH d1 AS (INSERT INTO outbox (a, b) VALUES (?, 0), (?, 0)) UPDATE wallets SET balance = balance + v.a1,"
-        + " updated_at = v.a2 FROM (VALUES (?, ?, ?), (?, ?, ?)) AS v(a1, a2, a3) WHERE wallets.user_id = v.a3")
-    #expect(merged.arguments == [1, 2, 5, 9, 7, 6, 9, 8])
+        == "WITH d1 AS (INSERT INTO outbox (a, b) SELECT v.a1, 0 FROM unnest(CAST(? AS BIGINT[]))"
+        + " WITH ORDINALITY AS v(a1, n) ORDER BY v.n) UPDATE wallets SET balance = balance + v.a1,"
+        + " updated_at = v.a2 FROM unnest(CAST(? AS BIGINT[]), CAST(? AS BIGINT[]), CAST(? AS BIGINT[]))"
+        + " AS v(a1, a2, a3) WHERE wallets.user_id = v.a3")
+    #expect(merged.arguments == ["{1,2}", "{5,6}", "{9,9}", "{7,8}"])
+
+    // A parameter NULL in every row needs no array; one whose rows differ in kind has none,
+    // and its rows go as VALUES.
+    var ledger = DeferredWrites()
+    let entry = "INSERT INTO ledger (a, payment) VALUES (?, ?)"
+    ledger.hold(try write(entry, [1, .null]))
+    ledger.hold(try write(entry, [2, .null]))
+    #expect(
+      DeferredWrites.merged(ledger.take(), before: nil)
+        == (
+          "INSERT INTO ledger (a, payment) SELECT v.a1, NULL FROM unnest(CAST(? AS BIGINT[]))"
+            + " WITH ORDINALITY AS v(a1, n) ORDER BY v.n", ["{1,2}"]
+        ))
+    ledger.hold(try write(entry, [1, 5]))
+    ledger.hold(try write(entry, [2, "5"]))
+    #expect(
+      DeferredWrites.merged(ledger.take(), before: nil)
+        == ("INSERT INTO ledger (a, payment) VALUES (?, ?), (?, ?)", [1, 5, 2, "5"]))
 
     for sql in [
       "INSERT INTO t (a) VALUES (?) ON CONFLICT DO NOTHING", "INSERT INTO t (a) VALUES (?) RETURNING id",
@@ -125,6 +146,49 @@ struct DeferredWritesTests {
     var full = DeferredWrites()
     for n in 1...DeferredWrites.maxRows { full.hold(try write("INSERT INTO t (a) VALUES (?)", [.integer(Int64(n))])) }
     #expect(!full.accepts(try write("INSERT INTO t (a) VALUES (?)", [0])), "at most maxRows rows a statement")
+  }
+
+  @Test("a column's rows as one array literal: escaped text and bytes, NULL elements, no array for mixed kinds")
+  func columnArrays() throws {
+    let rows: [SQLValue] = [
+      1, #"say "hi" \ {a,b} 'x' NULL"#, .blob([0, 171, 255]), .real(1.5),
+      .null, "", .null, .real(.infinity),
+    ]
+    let columns = try #require(ColumnArrays(rows, rows: 2))
+    #expect(columns.kinds == [.integer, .text, .blob, .real])
+    #expect(
+      columns.literals == [
+        "{1,NULL}", #"{"say \"hi\" \\ {a,b} 'x' NULL",""}"#, #"{"\\x00abff",NULL}"#, "{1.5,Infinity}",
+      ])
+    #expect(ColumnArrays([1, "1"], rows: 2) == nil, "an integer and a text share no array type")
+    let untyped = try #require(ColumnArrays([1, .null, 2, .null], rows: 2))
+    #expect(untyped.kinds == [.integer, .null] && untyped.literals == ["{1,2}"], "NULL in every row: no array")
+    #expect(ColumnArrays([.null, .null], rows: 2) == nil, "nothing to unnest")
+  }
+
+  @Test(
+    "rows written through arrays read back unchanged, in the order written", arguments: SQLEngine.allCases)
+  func arrayRoundTrip(engine: SQLEngine) async throws {
+    let odd = #"quote " backslash \ comma , braces {} apostrophe ' NULL"#
+    let rows: [[SQLValue]] = [
+      [1, "plain", .blob([0, 1, 2]), .real(1.5)],
+      [2, .text(odd), .null, .real(-0.25)],
+      [3, "", .blob([255]), .null],
+      [4, .null, .blob(Array("\\x{}\"".utf8)), .real(2)],
+    ]
+    // And columns NULL in every row (a number, bytes), which the statement writes as NULL.
+    let untyped: [[SQLValue]] = [[.null, "e", .null, .real(3)], [.null, "f", .null, .real(4)]]
+    try await withDatabase(on: engine) { database in
+      let read = try await database.write { db -> [[SQLValue]] in
+        let serial = engine == .postgres ? "BIGSERIAL PRIMARY KEY" : "INTEGER PRIMARY KEY AUTOINCREMENT"
+        try db.execute("CREATE TEMP TABLE odd (seq \(serial), n BIGINT, t TEXT, b BYTEA, r DOUBLE PRECISION)")
+        for row in rows.reversed() { try db.executeDeferred("INSERT INTO odd (n, t, b, r) VALUES (?, ?, ?, ?)", row) }
+        // Another text: a statement of its own.
+        for row in untyped { try db.executeDeferred("INSERT INTO odd (n, t, b, r) VALUES (?, ?, ?, (?))", row) }
+        return try db.query("SELECT n, t, b, r FROM odd ORDER BY seq").map(\.values)
+      }
+      #expect(read == rows.reversed() + untyped)
+    }
   }
 
   @Test("what is held, what goes in front of what, and the merged statement")

@@ -36,8 +36,16 @@ struct DeferredWrites {
     /// How many writes of `sql` this one stands for.
     var rows = 1
 
-    /// The statement that writes all ``rows``.
-    var statement: String { rows == 1 ? sql : DeferredWrites.coalesced(sql, rows: rows) }
+    /// The statement that writes all ``rows``, with its arguments: one array per parameter
+    /// when the rows allow it (``ColumnArrays``), so that the text is the same however many
+    /// rows there are and each connection prepares it once; else one `VALUES` row per write.
+    var bound: (sql: String, arguments: [SQLValue]) {
+      guard rows > 1 else { return (sql, arguments) }
+      if let columns = ColumnArrays(arguments, rows: rows) {
+        return (DeferredWrites.unnested(sql, kinds: columns.kinds), columns.literals)
+      }
+      return (DeferredWrites.coalesced(sql, rows: rows), arguments)
+    }
   }
 
   /// The most rows one held write gathers: the statement stays far below PostgreSQL's 65,535
@@ -116,12 +124,12 @@ struct DeferredWrites {
     if let statement {
       main = statement
     } else {
-      let last = ctes.removeLast()
-      main = (last.statement, last.arguments)
+      main = ctes.removeLast().bound
     }
     guard !ctes.isEmpty else { return main }
-    let prefix = ctes.enumerated().map { index, write in "d\(index + 1) AS (\(write.statement))" }
-    return ("WITH " + prefix.joined(separator: ", ") + " " + main.sql, ctes.flatMap(\.arguments) + main.arguments)
+    let parts = ctes.map(\.bound)
+    let prefix = parts.enumerated().map { index, part in "d\(index + 1) AS (\(part.sql))" }
+    return ("WITH " + prefix.joined(separator: ", ") + " " + main.sql, parts.flatMap(\.arguments) + main.arguments)
   }
 
   /// How a held write's statement takes more rows.
@@ -148,6 +156,49 @@ struct DeferredWrites {
         "UPDATE \(table) SET \(assignments) FROM (VALUES "
         + repeatElement(row, count: rows).joined(separator: ", ")
         + ") AS v(\(columns)) WHERE \(table).\(key) = v.a\(parameters)"
+    case nil:
+      preconditionFailure("not a statement that coalesces: \(sql)")
+    }
+    coalescedTexts.withLock { cache in
+      if cache.count < 4_096 { cache[key] = text }
+    }
+    return text
+  }
+
+  /// The statement of writes of `sql` (whose shape coalesces) taking their rows from one array
+  /// per parameter, of these kinds, whatever the number of rows:
+  /// `INSERT INTO t (…) SELECT <the row's expressions> FROM unnest(CAST(? AS BIGINT[]), …) WITH
+  /// ORDINALITY AS v(a1, …, n) ORDER BY v.n` (rows inserted in the order written, so identity
+  /// values follow it as in a multi-row `VALUES`), or `UPDATE t SET … FROM unnest(…) AS v(…)
+  /// WHERE t.key = v.aN`.
+  static func unnested(_ sql: String, kinds: [PreparedStatements.Kind]) -> String {
+    let key = "u" + String(decoding: kinds.map { $0.rawValue + 48 }, as: UTF8.self) + "\u{0}\(sql)"
+    if let known = coalescedTexts.withLock({ $0[key] }) { return known }
+    let typed = kinds.filter { $0 != .null }
+    let arrays = typed.map { "CAST(? AS \($0.arrayType))" }.joined(separator: ", ")
+    let columns = (1...typed.count).map { "a\($0)" }.joined(separator: ", ")
+    let text: String
+    switch shape(sql).coalescing {
+    case .insert(let head, let row):
+      // Parameter i reads its array's column, or is NULL when it is NULL in every row.
+      var count = 0
+      var column = 0
+      let expressions = String(row.dropFirst().dropLast()).replacingPlaceholders { index in
+        count = index + 1
+        guard index < kinds.count, kinds[index] != .null else { return "NULL" }
+        column += 1
+        return "v.a\(column)"
+      }
+      precondition(count == kinds.count, "one kind per parameter of \(sql)")
+      let into = head.trimmingCharacters(in: .whitespaces).dropLast("VALUES".count)
+      text =
+        "\(into)SELECT \(expressions) FROM unnest(\(arrays)) WITH ORDINALITY AS v(\(columns), n) ORDER BY v.n"
+    case .update(let table, let assignments, let key, let parameters):
+      // `absorbs` let no NULL into a held UPDATE: every parameter has its array.
+      precondition(parameters == typed.count && typed.count == kinds.count, "one array per parameter of \(sql)")
+      text =
+        "UPDATE \(table) SET \(assignments) FROM unnest(\(arrays)) AS v(\(columns))"
+        + " WHERE \(table).\(key) = v.a\(parameters)"
     case nil:
       preconditionFailure("not a statement that coalesces: \(sql)")
     }
@@ -223,15 +274,10 @@ struct DeferredWrites {
       else { return nil }
       let assignments = String(match.2)
       guard !assignments.lowercased().contains("where") else { return nil }
-      var rewritten = ""
       var count = 0
-      for character in assignments {
-        if character == "?" {
-          count += 1
-          rewritten += "v.a\(count)"
-        } else {
-          rewritten.append(character)
-        }
+      let rewritten = assignments.replacingPlaceholders { index in
+        count = index + 1
+        return "v.a\(count)"
       }
       return .update(table: String(match.1), assignments: rewritten, key: String(match.3), parameters: count + 1)
     }
@@ -258,5 +304,25 @@ struct DeferredWrites {
   private static func name(_ word: String) -> String {
     let last = word.split(separator: ".").last.map(String.init) ?? word
     return last.replacingOccurrences(of: "\"", with: "")
+  }
+}
+
+extension String {
+  /// The text with each `?` placeholder outside a quoted literal replaced by `replacement` of
+  /// its index (0, 1, …).
+  fileprivate func replacingPlaceholders(_ replacement: (Int) -> String) -> String {
+    var result = ""
+    var index = 0
+    var quoted = false
+    for character in self {
+      if character == "'" { quoted.toggle() }
+      if character == "?", !quoted {
+        result += replacement(index)
+        index += 1
+      } else {
+        result.append(character)
+      }
+    }
+    return result
   }
 }

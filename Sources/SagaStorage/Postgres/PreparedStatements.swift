@@ -43,6 +43,17 @@ struct PreparedStatements {
       }
     }
 
+    /// The array type of values of this kind (``ColumnArrays``; `.null` never types one).
+    var arrayType: String {
+      switch self {
+      case .null: "TEXT[]"
+      case .integer: "BIGINT[]"
+      case .real: "FLOAT8[]"
+      case .text: "TEXT[]"
+      case .blob: "BYTEA[]"
+      }
+    }
+
     var typeName: String {
       switch self {
       case .null: "unknown"
@@ -129,11 +140,16 @@ struct PreparedStatements {
       text.append(quote)
     case .blob(let bytes):
       text.append(contentsOf: "'\\x".utf8)
-      for byte in bytes {
-        text.append(hexDigits[Int(byte >> 4)])
-        text.append(hexDigits[Int(byte & 15)])
-      }
+      appendHex(bytes, to: &text)
       text.append(quote)
+    }
+  }
+
+  /// `bytes` as lowercase hex digits, as bytea's `\x` input takes them.
+  static func appendHex(_ bytes: [UInt8], to text: inout [UInt8]) {
+    for byte in bytes {
+      text.append(hexDigits[Int(byte >> 4)])
+      text.append(hexDigits[Int(byte & 15)])
     }
   }
 
@@ -141,7 +157,7 @@ struct PreparedStatements {
 
   /// Base-10 digits without a String of their own (an id of 16 or more digits is past what a
   /// String stores inline, and would cost an allocation).
-  private static func appendDecimal(_ number: Int64, to text: inout [UInt8]) {
+  static func appendDecimal(_ number: Int64, to text: inout [UInt8]) {
     if number < 0 { text.append(UInt8(ascii: "-")) }
     var magnitude = number.magnitude
     var scratch: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: Int64.min has 19 digits

@@ -143,26 +143,20 @@ struct DeferredWrites {
 
   /// The statement of `rows` writes of `sql` (whose shape coalesces), built once per count.
   static func coalesced(_ sql: String, rows: Int) -> String {
-    let key = "\(rows)\u{0}\(sql)"
-    if let known = coalescedTexts.withLock({ $0[key] }) { return known }
-    let text: String
-    switch shape(sql).coalescing {
-    case .insert(let head, let row):
-      text = head + repeatElement(row, count: rows).joined(separator: ", ")
-    case .update(let table, let assignments, let key, let parameters):
-      let row = "(" + repeatElement("?", count: parameters).joined(separator: ", ") + ")"
-      let columns = (1...parameters).map { "a\($0)" }.joined(separator: ", ")
-      text =
-        "UPDATE \(table) SET \(assignments) FROM (VALUES "
-        + repeatElement(row, count: rows).joined(separator: ", ")
-        + ") AS v(\(columns)) WHERE \(table).\(key) = v.a\(parameters)"
-    case nil:
-      preconditionFailure("not a statement that coalesces: \(sql)")
+    cached("\(rows)\u{0}\(sql)") {
+      switch shape(sql).coalescing {
+      case .insert(let head, let row):
+        return head + repeatElement(row, count: rows).joined(separator: ", ")
+      case .update(let table, let assignments, let key, let parameters):
+        let row = "(" + repeatElement("?", count: parameters).joined(separator: ", ") + ")"
+        let columns = (1...parameters).map { "a\($0)" }.joined(separator: ", ")
+        return "UPDATE \(table) SET \(assignments) FROM (VALUES "
+          + repeatElement(row, count: rows).joined(separator: ", ")
+          + ") AS v(\(columns)) WHERE \(table).\(key) = v.a\(parameters)"
+      case nil:
+        preconditionFailure("not a statement that coalesces: \(sql)")
+      }
     }
-    coalescedTexts.withLock { cache in
-      if cache.count < 4_096 { cache[key] = text }
-    }
-    return text
   }
 
   /// The statement of writes of `sql` (whose shape coalesces) taking their rows from one array
@@ -172,36 +166,40 @@ struct DeferredWrites {
   /// values follow it as in a multi-row `VALUES`), or `UPDATE t SET … FROM unnest(…) AS v(…)
   /// WHERE t.key = v.aN`.
   static func unnested(_ sql: String, kinds: [PreparedStatements.Kind]) -> String {
-    let key = "u" + String(decoding: kinds.map { $0.rawValue + 48 }, as: UTF8.self) + "\u{0}\(sql)"
-    if let known = coalescedTexts.withLock({ $0[key] }) { return known }
-    let typed = kinds.filter { $0 != .null }
-    let arrays = typed.map { "CAST(? AS \($0.arrayType))" }.joined(separator: ", ")
-    let columns = (1...typed.count).map { "a\($0)" }.joined(separator: ", ")
-    let text: String
-    switch shape(sql).coalescing {
-    case .insert(let head, let row):
-      // Parameter i reads its array's column, or is NULL when it is NULL in every row.
-      var count = 0
-      var column = 0
-      let expressions = String(row.dropFirst().dropLast()).replacingPlaceholders { index in
-        count = index + 1
-        guard index < kinds.count, kinds[index] != .null else { return "NULL" }
-        column += 1
-        return "v.a\(column)"
+    cached("u" + String(decoding: kinds.map { $0.rawValue + 48 }, as: UTF8.self) + "\u{0}\(sql)") {
+      let typed = kinds.filter { $0 != .null }
+      let arrays = typed.map { "CAST(? AS \($0.arrayType))" }.joined(separator: ", ")
+      let columns = (1...typed.count).map { "a\($0)" }.joined(separator: ", ")
+      switch shape(sql).coalescing {
+      case .insert(let head, let row):
+        // Parameter i reads its array's column, or is NULL when it is NULL in every row.
+        var count = 0
+        var column = 0
+        let expressions = String(row.dropFirst().dropLast()).replacingPlaceholders { index in
+          count = index + 1
+          guard index < kinds.count, kinds[index] != .null else { return "NULL" }
+          column += 1
+          return "v.a\(column)"
+        }
+        precondition(count == kinds.count, "one kind per parameter of \(sql)")
+        let into = head.trimmingCharacters(in: .whitespaces).dropLast("VALUES".count)
+        return "\(into)SELECT \(expressions) FROM unnest(\(arrays)) WITH ORDINALITY AS v(\(columns), n) ORDER BY v.n"
+      case .update(let table, let assignments, let key, let parameters):
+        // `absorbs` let no NULL into a held UPDATE: every parameter has its array.
+        precondition(parameters == typed.count && typed.count == kinds.count, "one array per parameter of \(sql)")
+        return "UPDATE \(table) SET \(assignments) FROM unnest(\(arrays)) AS v(\(columns))"
+          + " WHERE \(table).\(key) = v.a\(parameters)"
+      case nil:
+        preconditionFailure("not a statement that coalesces: \(sql)")
       }
-      precondition(count == kinds.count, "one kind per parameter of \(sql)")
-      let into = head.trimmingCharacters(in: .whitespaces).dropLast("VALUES".count)
-      text =
-        "\(into)SELECT \(expressions) FROM unnest(\(arrays)) WITH ORDINALITY AS v(\(columns), n) ORDER BY v.n"
-    case .update(let table, let assignments, let key, let parameters):
-      // `absorbs` let no NULL into a held UPDATE: every parameter has its array.
-      precondition(parameters == typed.count && typed.count == kinds.count, "one array per parameter of \(sql)")
-      text =
-        "UPDATE \(table) SET \(assignments) FROM unnest(\(arrays)) AS v(\(columns))"
-        + " WHERE \(table).\(key) = v.a\(parameters)"
-    case nil:
-      preconditionFailure("not a statement that coalesces: \(sql)")
     }
+  }
+
+  /// The text cached under `key`, built by `build` the first time. Statements built from
+  /// variable lists are few shapes too; the bound keeps memory flat.
+  private static func cached(_ key: String, _ build: () -> String) -> String {
+    if let known = coalescedTexts.withLock({ $0[key] }) { return known }
+    let text = build()
     coalescedTexts.withLock { cache in
       if cache.count < 4_096 { cache[key] = text }
     }

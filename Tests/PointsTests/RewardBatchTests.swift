@@ -1,10 +1,11 @@
 import Foundation
 import Points
 import SagaCore
-import SagaRuntime
 import SagaStorage
 import SagaTestSupport
 import Testing
+
+@testable import SagaRuntime
 
 /// Rewards inside one batch run without savepoints (one transaction, the batch's memory): on
 /// PostgreSQL a record's decision carries the writes held for earlier records only when none
@@ -83,6 +84,36 @@ struct RewardBatchTests {
       #expect(waits.last == 1, "one wait per record would be 20: \(waits)")
       #expect(try await points.count("point_ledger") == 40)
       #expect(try await points.service.balance(userId: 20) == 200)
+    }
+  }
+
+  @Test("on PostgreSQL a batch's claims go ahead of its reads: the loop waits twice, whatever the batch's size")
+  func claimsAheadOfReads() async throws {
+    try await withPoints(on: .postgres) { points in
+      for user in Int64(1)...20 { try await points.service.enroll(userId: user) }
+      let processor = RecordProcessor(
+        handler: ReservationCompletedHandler(), service: .points, policy: RetryPolicy(), logger: quietLogger)
+      var waits: [Int] = []
+      for first in [Int64(100), 200] {
+        let records = (Int64(1)...20).map { user in
+          RecordProcessor.Record(
+            message: message(
+              reservationCompleted(paidAmount: 1_000, userId: user, paymentId: first + user), offset: first + user),
+            timestampType: nil)
+        }
+        let (result, count) = try await points.database.write { db in
+          let connection = try #require(db as? PostgresSQLConnection)
+          let start = connection.roundTrips
+          let result = try processor.apply(records[...], firstAttempt: 1, now: referenceDate, in: db, isolated: false)
+          return (result, connection.roundTrips - start)
+        }
+        #expect(result.applied == 20)
+        waits.append(count)
+      }
+      // BEGIN, the accounts' locks, the claims and the decisions' read: one wait; the records'
+      // writes, sent at the end of the batch: the other.
+      #expect(waits.last == 2, "the claims awaited on their own would make it 3: \(waits)")
+      #expect(try await points.count("point_ledger") == 40)
     }
   }
 }

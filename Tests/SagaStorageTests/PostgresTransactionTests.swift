@@ -25,6 +25,35 @@ struct PostgresTransactionTests {
     VALUES (?, 'reservation-completed', 0, ?, 'poison', 'test', 1, 0)
     """
 
+  @Test("a statement sent ahead is answered with the next one: one wait for both; its failure surfaces at both")
+  func queryAhead() async throws {
+    try await withOneConnection { database in
+      // Twice: the first use of a statement on a connection also waits for its PREPARE.
+      for round in 0..<2 {
+        let (ahead, next, waits) = try await database.write { db in
+          let start = try Self.roundTrips(db)
+          let pending = try db.queryAhead("SELECT ? + 1", [Int64(41)])
+          let next = try Self.transactionID(db)
+          let ahead: Int64 = try #require(try pending.rows().first).decode(0)
+          return (ahead, next, try Self.roundTrips(db) - start)
+        }
+        #expect(ahead == 42 && !next.isEmpty)
+        if round == 1 { #expect(waits == 1, "the statement ahead and the BEGIN went with the next one") }
+      }
+      try await database.write { db in _ = try db.execute(Self.insert, ["g", "taken", 1]) }
+      let failed = await #expect(throws: StorageError.self) {
+        try await database.write { db in
+          let pending = try db.queryAhead(Self.insert + " RETURNING event_id", ["g", "taken", 2])
+          let next = #expect(throws: StorageError.self) { try Self.transactionID(db) }
+          #expect(next?.kind == .constraint, "the next awaited statement reports the failure ahead of it")
+          _ = try pending.rows()
+        }
+      }
+      #expect(failed?.kind == .constraint)
+      #expect(try await database.read { db in try Inbox.count(in: db) } == 1)
+    }
+  }
+
   @Test("a read that opens a transaction runs inside it: two statements, one transaction, two waits")
   func firstStatementInside() async throws {
     try await withOneConnection { database in

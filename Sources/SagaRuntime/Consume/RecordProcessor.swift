@@ -98,8 +98,15 @@ struct RecordProcessor: Sendable {
       guard isolated else { throw NeedsIsolation(failure: error, index: -1, unattributed: true) }
       throw error
     }
-    let claims = isolated ? nil : try claimAll(records, now: now, in: db)
-    let memory = try claims.map { claims in BatchMemory(prefetched: try prefetch(records, claimed: claims, in: db)) }
+    var claims: [Bool]?
+    var memory: BatchMemory?
+    if !isolated {
+      // The claims go ahead of the handler's reads (on PostgreSQL one wait for both), so the
+      // reads cover every record, a redelivered one's too (its reads go unused).
+      let pending = try claimAll(records, now: now, in: db)
+      memory = BatchMemory(prefetched: try prefetch(records, in: db))
+      claims = try claimed(pending)
+    }
     for (index, record) in records.enumerated() {
       let attempt = index == 0 ? firstAttempt : 1
       let error: SagaError
@@ -174,29 +181,38 @@ struct RecordProcessor: Sendable {
     return result
   }
 
-  /// The inbox claims of a batch run without savepoints, in one statement rather than one
-  /// per record. Should it fail, the isolated run claims record by record, where a failure
-  /// is that record's own (no record is known to have failed: index -1).
-  /// What the handler reads for the claimed records at once (`SagaMessageHandler.prefetch`);
-  /// its failure is the batch's, not a record's.
-  private func prefetch(_ records: ArraySlice<Record>, claimed: [Bool], in db: any SQLConnection) throws
-    -> (any Sendable)?
-  {
+  /// What the handler reads for the batch's records at once (`SagaMessageHandler.prefetch`);
+  /// its failure (or that of the claims sent ahead of it) is the batch's, not a record's.
+  private func prefetch(_ records: ArraySlice<Record>, in db: any SQLConnection) throws -> (any Sendable)? {
     do {
-      return try handler.prefetch(zip(records, claimed).filter(\.1).map(\.0.message), in: db)
+      return try handler.prefetch(records.map(\.message), in: db)
     } catch {
       throw NeedsIsolation(failure: error, index: -1, unattributed: true)
     }
   }
 
-  private func claimAll(_ records: ArraySlice<Record>, now: Date, in db: any SQLConnection) throws -> [Bool] {
+  /// The inbox claims of a batch run without savepoints, in one statement rather than one
+  /// per record, sent ahead of the batch's next statement (``claimed(_:)`` reads them).
+  /// Should they fail, the isolated run claims record by record, where a failure is that
+  /// record's own (no record is known to have failed: index -1).
+  private func claimAll(_ records: ArraySlice<Record>, now: Date, in db: any SQLConnection) throws
+    -> Inbox.PendingClaims
+  {
     do {
-      return try Inbox.claimAll(
+      return try Inbox.claimAllAhead(
         records.map { record in
           Inbox.Claim(
             eventId: record.message.deduplicationKey, topic: record.message.topic,
             partition: record.message.partition, offset: record.message.offset)
         }, group: group, at: now, in: db)
+    } catch {
+      throw NeedsIsolation(failure: SagaError.storage(error), index: -1, unattributed: true)
+    }
+  }
+
+  private func claimed(_ pending: Inbox.PendingClaims) throws -> [Bool] {
+    do {
+      return try pending.claimed()
     } catch {
       throw NeedsIsolation(failure: SagaError.storage(error), index: -1, unattributed: true)
     }

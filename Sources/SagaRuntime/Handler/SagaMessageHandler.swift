@@ -24,9 +24,11 @@ public protocol SagaMessageHandler: Sendable {
   /// nothing; so does SQLite's single writer.
   func lockShared(_ messages: [InboundMessage], in db: any SQLConnection) throws(SagaError)
 
-  /// Called once per batch run without savepoints, after its inbox claims, with the records
-  /// claimed: reads in one statement what those records decide from, where a statement costs
-  /// a round trip (PostgreSQL), for `handle` to find in `context.batch?.prefetched`. Only a
+  /// Called once per batch run without savepoints, right behind its inbox claims (sent ahead
+  /// of it: one wait for both on PostgreSQL), with all the batch's records, the redelivered
+  /// ones too (their reads go unused): reads in one statement what they decide from, where a
+  /// statement costs a round trip (PostgreSQL), for `handle` to find in
+  /// `context.batch?.prefetched`. Only a
   /// record that is the first of its key in the batch may use it (`context.firstInBatch`): a
   /// later one must see what the earlier one wrote. The default reads nothing.
   func prefetch(_ messages: [InboundMessage], in db: any SQLConnection) throws(SagaError) -> (any Sendable)?

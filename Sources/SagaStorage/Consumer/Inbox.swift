@@ -47,29 +47,67 @@ public enum Inbox {
   public static func claimAll(
     _ claims: some Collection<Claim>, group: String, at now: Date = Date(), in db: some SQLConnection
   ) throws -> [Bool] {
-    var claimed: [Bool] = []
-    claimed.reserveCapacity(claims.count)
+    try claimAllAhead(claims, group: group, at: now, in: db).claimed()
+  }
+
+  /// ``claimAll(_:group:at:in:)`` sent ahead of the transaction's next statement
+  /// (``SQLConnection/queryAhead(_:_:)``): a consume batch's claims and its reads then cost
+  /// PostgreSQL one wait. On PostgreSQL the rows travel as arrays, one statement whatever the
+  /// batch's size (prepared once per connection); SQLite runs the claims at once.
+  public static func claimAllAhead(
+    _ claims: some Collection<Claim>, group: String, at now: Date = Date(), in db: some SQLConnection
+  ) throws -> PendingClaims {
     let millis = now.millisecondsSinceEpoch
+    var chunks: [(claims: [Claim], rows: SQLPendingRows)] = []
     for chunk in Array(claims).chunked(500) {
-      var arguments: [any SQLBindable] = []
-      arguments.reserveCapacity(chunk.count * 6)
-      for claim in chunk {
-        arguments += [group, claim.eventId, claim.topic, claim.partition, claim.offset, millis] as [any SQLBindable]
+      let rows: SQLPendingRows
+      switch db.engine {
+      case .postgres:
+        rows = try db.queryAhead(
+          """
+          INSERT INTO inbox (consumer_group, event_id, topic, "partition", "offset", processed_at)
+          SELECT ?, c.event_id, c.topic, c."partition", c."offset", ?
+          FROM unnest(CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS INT[]), CAST(? AS BIGINT[]))
+            WITH ORDINALITY AS c(event_id, topic, "partition", "offset", n)
+          ORDER BY c.n ON CONFLICT DO NOTHING RETURNING event_id
+          """,
+          [
+            group, millis, chunk.map(\.eventId).textArrayLiteral, chunk.map(\.topic).textArrayLiteral,
+            chunk.map { Int64($0.partition) }.bigintArrayLiteral, chunk.map(\.offset).bigintArrayLiteral,
+          ])
+      case .sqlite:
+        var arguments: [any SQLBindable] = []
+        arguments.reserveCapacity(chunk.count * 6)
+        for claim in chunk {
+          arguments += [group, claim.eventId, claim.topic, claim.partition, claim.offset, millis] as [any SQLBindable]
+        }
+        let values = Array(repeating: "(?, ?, ?, ?, ?, ?)", count: chunk.count).joined(separator: ", ")
+        rows = try db.queryAhead(
+          """
+          INSERT INTO inbox (consumer_group, event_id, topic, "partition", "offset", processed_at)
+          VALUES \(values) ON CONFLICT DO NOTHING RETURNING event_id
+          """, arguments)
       }
-      let rows = Array(repeating: "(?, ?, ?, ?, ?, ?)", count: chunk.count).joined(separator: ", ")
-      var inserted = Set<String>()
-      for row in try db.query(
-        """
-        INSERT INTO inbox (consumer_group, event_id, topic, "partition", "offset", processed_at)
-        VALUES \(rows) ON CONFLICT DO NOTHING RETURNING event_id
-        """, arguments)
-      {
-        inserted.insert(try row.decode(0))
-      }
-      // The inserted row belongs to the first element with its id; later ones are copies.
-      for claim in chunk { claimed.append(inserted.remove(claim.eventId) != nil) }
+      chunks.append((Array(chunk), rows))
     }
-    return claimed
+    return PendingClaims(chunks: chunks)
+  }
+
+  /// Claims sent ahead (``claimAllAhead(_:group:at:in:)``), read once needed.
+  public struct PendingClaims {
+    fileprivate let chunks: [(claims: [Claim], rows: SQLPendingRows)]
+
+    /// ``claimAll(_:group:at:in:)``'s answer; throws the claims' failure.
+    public func claimed() throws -> [Bool] {
+      var claimed: [Bool] = []
+      for (claims, rows) in chunks {
+        var inserted = Set<String>()
+        for row in try rows.rows() { inserted.insert(try row.decode(0)) }
+        // The inserted row belongs to the first element with its id; later ones are copies.
+        for claim in claims { claimed.append(inserted.remove(claim.eventId) != nil) }
+      }
+      return claimed
+    }
   }
 
   /// Whether `group` has already applied `eventId`, without claiming it.

@@ -52,7 +52,7 @@ struct ColumnArrays: Equatable {
 
   /// One element of an array literal: numbers bare, text and bytes double-quoted with `"` and
   /// `\` escaped by a backslash (bytes as `\x` and hex, the backslash itself escaped).
-  private static func appendElement(_ value: SQLValue, to text: inout [UInt8]) {
+  static func appendElement(_ value: SQLValue, to text: inout [UInt8]) {
     let quote = UInt8(ascii: "\"")
     let backslash = UInt8(ascii: "\\")
     switch value {

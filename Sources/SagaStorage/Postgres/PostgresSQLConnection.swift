@@ -151,6 +151,36 @@ public final class PostgresSQLConnection: SQLConnection, Sendable {
     }
   }
 
+  /// Held writes first, then the transaction's unsent `BEGIN` (awaited here unless `sql` may
+  /// follow it unanswered), then `sql`, none of them awaited: the next awaited statement waits
+  /// for them too and reports the first failure, and ``SQLPendingRows/rows()`` then reads
+  /// `sql`'s answer without a wait of its own.
+  public func queryAhead(_ sql: String, _ arguments: [any SQLBindable]) throws -> SQLPendingRows {
+    try sendDeferredUnanswered()
+    let begin = try openTransaction(before: sql)
+    let query = try statement(sql, arguments.map(\.sqlValue), carrying: false)
+    if let begin { unanswered.withLock { $0.append(sendWithoutWaiting(begin)) } }
+    let future = connection.query(query, logger: logger)
+    let arrived = Mutex<Result<PostgresQueryResult, any Error>?>(nil)
+    future.whenComplete { result in arrived.withLock { $0 = result } }
+    unanswered.withLock {
+      $0.append(
+        future.map { _ in () }.flatMapErrorThrowing { error in
+          throw UnansweredFailure(underlying: error, sql: sql, carrying: false)
+        })
+    }
+    return SQLPendingRows { [self] in
+      do {
+        // Awaited already with a later statement, or waited for now.
+        return try rows(of: try arrived.withLock({ $0 })?.get() ?? answer(future))
+      } catch let error as StorageError {
+        throw error
+      } catch {
+        throw remember(error, for: sql, carrying: false)
+      }
+    }
+  }
+
   public func queryBesideDeferred(_ sql: String, _ arguments: [any SQLBindable]) throws -> [SQLRow] {
     try rows(of: run(sql, arguments, readsNoHeldRow: true))
   }

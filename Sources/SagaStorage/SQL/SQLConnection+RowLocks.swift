@@ -25,3 +25,17 @@ extension Sequence<Int64> {
   /// with `SELECT value FROM json_each(?)`; also how a column keeps a list of ids.
   public var jsonArrayLiteral: String { "[" + map(String.init).joined(separator: ",") + "]" }
 }
+
+extension Sequence<String> {
+  /// The strings as one PostgreSQL array literal (`{"a","b"}`), bound as a single text value
+  /// and cast with `CAST(? AS TEXT[])`: one statement text whatever the count.
+  public var textArrayLiteral: String {
+    var text: [UInt8] = [UInt8(ascii: "{")]
+    for (index, string) in enumerated() {
+      if index > 0 { text.append(UInt8(ascii: ",")) }
+      ColumnArrays.appendElement(.text(string), to: &text)
+    }
+    text.append(UInt8(ascii: "}"))
+    return String(decoding: text, as: UTF8.self)
+  }
+}

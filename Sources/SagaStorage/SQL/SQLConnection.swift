@@ -38,6 +38,13 @@ public protocol SQLConnection {
   /// Runs a query; returns its rows.
   func query(_ sql: String, _ arguments: [any SQLBindable]) throws -> [SQLRow]
 
+  /// Sends a statement whose rows are needed, but not before the next statement's: PostgreSQL
+  /// runs it in front of the connection's next statement and one wait brings both answers
+  /// (a consume batch's inbox claims ahead of its reads); `rows()` of the result waits only if
+  /// nothing was awaited since. Its failure is thrown by `rows()` and by the next statement
+  /// awaited. SQLite runs it at once.
+  func queryAhead(_ sql: String, _ arguments: [any SQLBindable]) throws -> SQLPendingRows
+
   /// Runs a query that the held writes may ride with although it names their tables: the
   /// caller vouches that it reads no row they write, so a snapshot without them answers the
   /// same (`pay` reading a wallet no earlier request of its group touched). Otherwise `query`.
@@ -75,6 +82,11 @@ extension SQLConnection {
 
   public func queryBesideDeferred(_ sql: String, _ arguments: [any SQLBindable]) throws -> [SQLRow] {
     try query(sql, arguments)
+  }
+
+  public func queryAhead(_ sql: String, _ arguments: [any SQLBindable]) throws -> SQLPendingRows {
+    let rows = try query(sql, arguments)
+    return SQLPendingRows { rows }
   }
 
   @discardableResult

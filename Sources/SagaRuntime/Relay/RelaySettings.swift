@@ -33,11 +33,14 @@ public struct RelaySettings: Sendable, Equatable {
   /// below ids already handed to the producer, and under steady load the pipeline never
   /// drains, so without this scan such a row would wait for the load to end. SQLite has one
   /// writer and assigns ids inside it, so its rows commit in id order and there is nothing
-  /// to find: the scan re-read every row in flight, ~0.5 rows per saga at full speed.
+  /// to find: the scan re-read every row in flight, ~0.5 rows per saga at full speed. With two
+  /// instances per role one's rows keep committing below the other's in flight: 20 ms rather
+  /// than 100 took the saga's p99 at 1,000/s from 131–136 to 94–112 ms (Docs/benchmarks.md; a
+  /// scan costs the server ~0.3 ms).
   public static func stragglerInterval(for engine: SQLEngine) -> Duration? {
     switch engine {
     case .sqlite: nil
-    case .postgres: .milliseconds(100)
+    case .postgres: .milliseconds(20)
     }
   }
 

@@ -43,7 +43,7 @@ public struct PaymentCompensationHandler: SagaMessageHandler {
   /// theirs): a compensation batch and a `pay` group on two instances then take turns.
   public func lockShared(_ messages: [InboundMessage], in db: any SQLConnection) throws(SagaError) {
     guard db.engine == .postgres, messages.count > 1 else { return }
-    let users = messages.compactMap { try? EventCodec.decode(CompensatePayment.self, from: $0.value ?? []).userId }
+    let users = messages.compactMap { try? $0.event(CompensatePayment.self).userId }
     do {
       try Wallet.lock(users: users, in: db)
     } catch {
@@ -55,7 +55,7 @@ public struct PaymentCompensationHandler: SagaMessageHandler {
     guard message.topic == SagaTopic.compensatePayment.rawValue else {
       throw SagaError(.internalError, "\(consumerGroup.rawValue) does not consume \(message.coordinates)")
     }
-    let event = try EventCodec.decode(CompensatePayment.self, from: message.value ?? [])
+    let event = try message.event(CompensatePayment.self)
     let outcome: CompensationOutcome
     do {
       outcome = try compensate(event, message: message, context: context, in: db)
@@ -74,7 +74,7 @@ public struct PaymentCompensationHandler: SagaMessageHandler {
     _ message: InboundMessage, error: SagaError, attempts: Int, context: MessageContext, in db: any SQLConnection
   ) throws(SagaError) {
     guard message.topic == SagaTopic.compensatePayment.rawValue,
-      let event = try? EventCodec.decode(CompensatePayment.self, from: message.value ?? [])
+      let event = try? message.event(CompensatePayment.self)
     else { return }
     let outcome: CompensationOutcome
     do {

@@ -22,10 +22,10 @@ public struct PaymentsSagaTrackerHandler: SagaMessageHandler {
   public func handle(_ message: InboundMessage, context: MessageContext, in db: any SQLConnection) throws(SagaError) {
     switch SagaTopic(rawValue: message.topic) {
     case .pointRewardCompleted:
-      let event = try EventCodec.decode(PointRewardCompleted.self, from: message.value ?? [])
+      let event = try message.event(PointRewardCompleted.self)
       try Self.storing { try completed(event, message: message, context: context, in: db) }
     case .pointRewardFailed:
-      let event = try EventCodec.decode(PointRewardFailed.self, from: message.value ?? [])
+      let event = try message.event(PointRewardFailed.self)
       try Self.storing { try failed(event, message: message, at: context.now, in: db) }
     default:
       throw SagaError(.internalError, "\(consumerGroup.rawValue) does not consume \(message.coordinates)")
@@ -38,7 +38,7 @@ public struct PaymentsSagaTrackerHandler: SagaMessageHandler {
     guard db.engine == .postgres, !messages.isEmpty else { return nil }
     let ids = messages.compactMap { message -> Int64? in
       guard message.topic == SagaTopic.pointRewardCompleted.rawValue else { return nil }
-      return try? EventCodec.decode(PointRewardCompleted.self, from: message.value ?? []).paymentId
+      return try? message.event(PointRewardCompleted.self).paymentId
     }
     var payments: [Int64: PaymentView]?
     try Self.storing { payments = try PaymentView.fetchLocked(ids: ids, in: db) }

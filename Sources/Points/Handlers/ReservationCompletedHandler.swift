@@ -59,9 +59,9 @@ public struct ReservationCompletedHandler: SagaMessageHandler {
   /// two Points instances take records of one user from different partitions. Bodies that do
   /// not decode are left to `handle`, which dead-letters them.
   public func lockShared(_ messages: [InboundMessage], in db: any SQLConnection) throws(SagaError) {
-    // The engine first: on SQLite the bodies need not be decoded twice.
+    // SQLite has one writer: nothing to lock.
     guard db.engine == .postgres, messages.count > 1 else { return }
-    let users = messages.compactMap { try? EventCodec.decode(ReservationCompleted.self, from: $0.value ?? []).userId }
+    let users = messages.compactMap { try? $0.event(ReservationCompleted.self).userId }
     do {
       try PointsStore.lockAccounts(users, in: db)
     } catch {
@@ -75,7 +75,7 @@ public struct ReservationCompletedHandler: SagaMessageHandler {
     guard db.engine == .postgres, !messages.isEmpty else { return nil }
     var seen = Set<PointsStore.PaymentKey>()
     let keys = messages.compactMap { message -> PointsStore.PaymentKey? in
-      guard let event = try? EventCodec.decode(ReservationCompleted.self, from: message.value ?? []) else { return nil }
+      guard let event = try? message.event(ReservationCompleted.self) else { return nil }
       let key = PointsStore.PaymentKey(userId: event.userId, paymentId: event.paymentId)
       return seen.insert(key).inserted ? key : nil
     }
@@ -92,7 +92,7 @@ public struct ReservationCompletedHandler: SagaMessageHandler {
   public func process(_ message: InboundMessage, context: MessageContext, in db: any SQLConnection) throws(SagaError)
     -> RewardOutcome
   {
-    let event = try EventCodec.decode(ReservationCompleted.self, from: message.value ?? [])
+    let event = try message.event(ReservationCompleted.self)
     return try apply(event, message: message, context: context, in: db)
   }
 
@@ -106,7 +106,7 @@ public struct ReservationCompletedHandler: SagaMessageHandler {
     _ message: InboundMessage, error: SagaError, attempts: Int, context: MessageContext, in db: any SQLConnection
   ) throws(SagaError) {
     guard error.isRetriable,
-      let event = try? EventCodec.decode(ReservationCompleted.self, from: message.value ?? []),
+      let event = try? message.event(ReservationCompleted.self),
       event.paidAmount >= 0
     else { return }
     let reason = SagaError(

@@ -163,12 +163,7 @@ public final class PostgresSQLConnection: SQLConnection, Sendable {
     let future = connection.query(query, logger: logger)
     let arrived = Mutex<Result<PostgresQueryResult, any Error>?>(nil)
     future.whenComplete { result in arrived.withLock { $0 = result } }
-    unanswered.withLock {
-      $0.append(
-        future.map { _ in () }.flatMapErrorThrowing { error in
-          throw UnansweredFailure(underlying: error, sql: sql, carrying: false)
-        })
-    }
+    unanswered.withLock { $0.append(Self.unanswered(future, sql: sql, carrying: false)) }
     return SQLPendingRows { [self] in
       do {
         // Awaited already with a later statement, or waited for now.
@@ -418,8 +413,17 @@ public final class PostgresSQLConnection: SQLConnection, Sendable {
   /// Sends `statement` to the server; its answer is not awaited here. The future fails with an
   /// ``UnansweredFailure`` naming it, so that whoever awaits it can tell it from its own.
   private func sendWithoutWaiting(_ statement: Unanswered) -> EventLoopFuture<Void> {
-    connection.query(statement.query, logger: logger).map { _ in () }.flatMapErrorThrowing { error in
-      throw UnansweredFailure(underlying: error, sql: statement.sql, carrying: statement.carrying)
+    Self.unanswered(
+      connection.query(statement.query, logger: logger), sql: statement.sql, carrying: statement.carrying)
+  }
+
+  /// `answer` as a statement sent unanswered: its rows dropped, its failure an
+  /// ``UnansweredFailure`` naming `sql`.
+  private static func unanswered(
+    _ answer: EventLoopFuture<PostgresQueryResult>, sql: String, carrying: Bool
+  ) -> EventLoopFuture<Void> {
+    answer.map { _ in () }.flatMapErrorThrowing { error in
+      throw UnansweredFailure(underlying: error, sql: sql, carrying: carrying)
     }
   }
 

@@ -35,6 +35,9 @@ struct DeferredWrites {
     var isUpdate: Bool
     /// How many writes of `sql` this one stands for.
     var rows = 1
+    /// How more rows of `sql` join it, from its ``Shape``, read once here: the lookup hashes
+    /// the whole text, and `accepts` and `hold` ask again for every write.
+    var coalescing: Coalescing?
 
     /// The statement that writes all ``rows``, with its arguments: one array per parameter
     /// when the rows allow it (``ColumnArrays``), so that the text is the same however many
@@ -60,8 +63,10 @@ struct DeferredWrites {
 
   /// The write `sql` would be, or nil when it must not be held (see the type's rules).
   static func write(_ sql: String, _ arguments: [SQLValue]) -> Write? {
-    guard let held = shape(sql).held else { return nil }
-    return Write(sql: sql, arguments: arguments, table: held.table, isUpdate: held.isUpdate)
+    let shape = shape(sql)
+    guard let held = shape.held else { return nil }
+    return Write(
+      sql: sql, arguments: arguments, table: held.table, isUpdate: held.isUpdate, coalescing: shape.coalescing)
   }
 
   /// Whether `write` may join the held ones (else they must be sent first): its table has no
@@ -88,7 +93,7 @@ struct DeferredWrites {
   /// list's column types come from them) and a key no row of `held` has (a row updated twice
   /// in one `UPDATE … FROM` takes only one of its updates).
   static func absorbs(_ held: Write, _ write: Write) -> Bool {
-    guard held.sql == write.sql, write.rows == 1, held.rows < maxRows, let coalescing = shape(held.sql).coalescing
+    guard held.sql == write.sql, write.rows == 1, held.rows < maxRows, let coalescing = held.coalescing
     else { return false }
     guard case .update = coalescing else { return true }
     let width = write.arguments.count

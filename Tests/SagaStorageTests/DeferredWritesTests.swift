@@ -113,8 +113,8 @@ struct DeferredWritesTests {
         == "WITH d1 AS (INSERT INTO outbox (a, b) SELECT v.a1, 0 FROM unnest(CAST(? AS BIGINT[]))"
         + " WITH ORDINALITY AS v(a1, n) ORDER BY v.n) UPDATE wallets SET balance = balance + v.a1,"
         + " updated_at = v.a2 FROM unnest(CAST(? AS BIGINT[]), CAST(? AS BIGINT[]), CAST(? AS BIGINT[]))"
-        + " AS v(a1, a2, a3) WHERE wallets.user_id = v.a3")
-    #expect(merged.arguments == ["{1,2}", "{5,6}", "{9,9}", "{7,8}"])
+        + " AS v(a1, a2, a3) WHERE wallets.user_id = v.a3 AND wallets.user_id = ANY(CAST(? AS BIGINT[]))")
+    #expect(merged.arguments == ["{1,2}", "{5,6}", "{9,9}", "{7,8}", "{7,8}"])
 
     // A parameter NULL in every row needs no array; one whose rows differ in kind has none,
     // and its rows go as VALUES.
@@ -188,6 +188,38 @@ struct DeferredWritesTests {
         return try db.query("SELECT n, t, b, r FROM odd ORDER BY seq").map(\.values)
       }
       #expect(read == rows.reversed() + untyped)
+    }
+  }
+
+  /// A prepared statement's generic plan is made once, from the table's size then: a
+  /// coalesced UPDATE prepared while its table was small must still probe the key's index
+  /// once the table has grown, not read all of it for every batch.
+  @Test("a coalesced UPDATE prepared on a small table probes the key's index once the table has grown")
+  func coalescedUpdatePlan() async throws {
+    try await withDatabase(on: .postgres) { database in
+      let plan = try await database.write { db -> [String] in
+        try db.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+        try db.execute("CREATE TEMP TABLE accounts (id BIGINT PRIMARY KEY, n BIGINT NOT NULL) ON COMMIT DROP")
+        try db.execute("INSERT INTO accounts SELECT g, 0 FROM generate_series(1, 300) g")
+        let update = "UPDATE accounts SET n = ? WHERE id = ?"
+        try db.executeDeferred(update, [1, 1])
+        try db.executeDeferred(update, [2, 2])
+        // Prepared and planned now, with 300 rows.
+        try db.flushDeferred()
+        try db.execute("INSERT INTO accounts SELECT g, 0 FROM generate_series(301, 50000) g")
+        let found = try db.query(
+          "SELECT name FROM pg_prepared_statements WHERE statement LIKE '%UPDATE accounts%'")
+        let name: String = try #require(found.first).decode(0)
+        let held = try #require(DeferredWrites.write(update, [3, 3]))
+        var rows = held
+        rows.arguments += [4, 4]
+        rows.rows = 2
+        let bound = rows.bound
+        let explained = try db.query("EXPLAIN " + PreparedStatements.execute(name, bound.arguments))
+        return try explained.map { try $0.decode(0) }
+      }
+      #expect(plan.contains { $0.contains("Index") }, "\(plan)")
+      #expect(!plan.contains { $0.contains("Seq Scan on accounts") }, "\(plan)")
     }
   }
 

@@ -110,21 +110,64 @@ struct PreparedStatementsTests {
   @Test("what is prepared: plain statements with few parameters, each text and parameter types once")
   func plans() throws {
     var statements = PreparedStatements()
-    let first = try #require(statements.plan("SELECT a FROM t WHERE b = $1", [.integer(1)]))
+    // `plan` counts executions: a mutating call, outside the macros.
+    func plan(_ sql: String, _ values: [SQLValue]) -> (name: String, prepare: String?, replaces: String?)? {
+      statements.plan(sql, values)
+    }
+    let first = try #require(plan("SELECT a FROM t WHERE b = $1", [.integer(1)]))
     #expect(first.prepare == "PREPARE s1 (int8) AS SELECT a FROM t WHERE b = $1" && first.name == "s1")
     statements.prepared("SELECT a FROM t WHERE b = $1", values: [.integer(1)], name: first.name)
-    let again = try #require(statements.plan("SELECT a FROM t WHERE b = $1", [.integer(7)]))
+    let again = try #require(plan("SELECT a FROM t WHERE b = $1", [.integer(7)]))
     #expect(again.prepare == nil && again.name == "s1")
-    let null = try #require(statements.plan("SELECT a FROM t WHERE b = $1", [.null]))
+    let null = try #require(plan("SELECT a FROM t WHERE b = $1", [.null]))
     #expect(null.prepare == "PREPARE s2 (unknown) AS SELECT a FROM t WHERE b = $1")
-    #expect(statements.plan("with x AS (SELECT 1) SELECT * FROM x", [])?.name == "s2")
+    #expect(plan("with x AS (SELECT 1) SELECT * FROM x", [])?.name == "s2")
     for text in ["SAVEPOINT saga", "COMMIT", "DISCARD ALL", "PREPARE p AS SELECT 1", "EXECUTE p"] {
-      #expect(statements.plan(text, []) == nil, "\(text)")
+      #expect(plan(text, []) == nil, "\(text)")
     }
     let many = [SQLValue](repeating: .integer(1), count: PreparedStatements.maxParameters + 1)
-    #expect(statements.plan("INSERT INTO t VALUES ($1)", many) == nil)
+    #expect(plan("INSERT INTO t VALUES ($1)", many) == nil)
     statements.forgetAll()
     #expect(statements.count == 0)
-    #expect(statements.plan("SELECT a FROM t WHERE b = $1", [.integer(1)])?.name == "s2", "names are never reused")
+    #expect(plan("SELECT a FROM t WHERE b = $1", [.integer(1)])?.name == "s2", "names are never reused")
+  }
+
+  @Test("a statement is prepared again after 16 executions, then after 128 more, each time replacing the last")
+  func replans() throws {
+    var statements = PreparedStatements()
+    let sql = "SELECT a FROM t WHERE b = $1"
+    var prepared: [Int] = []
+    var replaced: [String?] = []
+    for execution in 1...(16 + 128 + 1) {
+      let next = statements.plan(sql, [.integer(Int64(execution))])
+      let plan = try #require(next)
+      guard plan.prepare != nil else { continue }
+      prepared.append(execution)
+      replaced.append(plan.replaces)
+      statements.prepared(sql, values: [.integer(1)], name: plan.name)
+    }
+    #expect(prepared == [1, 17, 145])
+    #expect(replaced == [nil, "s1", "s2"])
+    #expect(statements.count == 1)
+  }
+
+  @Test("prepared again on the server: the old statement deallocated, the answers unchanged")
+  func replansOnTheServer() async throws {
+    try await withOneConnection { database in
+      let (counts, prepared) = try await database.write { db -> ([Int], [String]) in
+        var counts: [Int] = []
+        for n in 1...(PreparedStatements.firstReplan + 2) {
+          try db.execute(Self.insert, ["g", "e-\(n)", n, n])
+          counts.append(try db.query("SELECT count(*) FROM inbox").first?.decode(0) ?? -1)
+        }
+        let prepared: [String] = try db.query(
+          "SELECT name FROM pg_prepared_statements WHERE statement LIKE '%INSERT INTO inbox%'"
+            + " AND statement NOT LIKE '%pg_prepared_statements%'"
+        ).map { try $0.decode(0) }
+        return (counts, prepared)
+      }
+      #expect(counts == Array(1...(PreparedStatements.firstReplan + 2)))
+      #expect(prepared.count == 1, "the first plan's statement is gone: \(prepared)")
+    }
   }
 }

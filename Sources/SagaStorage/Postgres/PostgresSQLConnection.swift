@@ -347,7 +347,11 @@ public final class PostgresSQLConnection: SQLConnection, Sendable {
     let numbered = Self.numbered(sql)
     if prepares, let plan = prepared.withLock({ $0.plan(numbered, values) }) {
       if let prepare = plan.prepare {
-        _ = try ask(PostgresQuery(unsafeSQL: prepare), for: sql, carrying: carrying)
+        // The plan it replaces goes right in front (its name is never sent again).
+        let replaced = plan.replaces.map { name in
+          Unanswered(PostgresQuery(unsafeSQL: "DEALLOCATE \(name)"), sql: sql, carrying: carrying)
+        }
+        _ = try ask(PostgresQuery(unsafeSQL: prepare), for: sql, carrying: carrying, after: replaced)
         // PREPARE is not transactional: the statement stays even if this transaction rolls back.
         prepared.withLock { $0.prepared(numbered, values: values, name: plan.name) }
       }

@@ -21,9 +21,39 @@ struct PreparedStatements {
   /// many lengths: they run unprepared rather than fill the connection's slots.
   static let maxParameters = 64
 
-  private var names: [Key: String] = [:]
+  /// How many executions a statement's first plan serves before it is prepared again; each
+  /// later plan serves ``replanGrowth`` times as many, up to ``replanCeiling``.
+  static let firstReplan = 16
+  static let replanGrowth = 8
+  static let replanCeiling = 65_536
+
+  private var names: [Key: Entry] = [:]
   /// Names are never reused on a connection, even after ``forgetAll()``.
   private var next = 1
+
+  /// A statement prepared on the connection, and how long its plan has served.
+  private struct Entry {
+    var name: String
+    var executions = 0
+    /// How many times it was prepared before (0 for the first).
+    var generation = 0
+
+    /// Whether its plan has served its share: PostgreSQL makes a prepared statement's generic
+    /// plan once, from its tables' sizes at that moment, and keeps it until a table is next
+    /// analyzed. The stores' tables start empty and grow by thousands of rows a second, so a
+    /// plan made in the first second (a sequential scan of a table that was one page then)
+    /// would read the whole table on every execution until autovacuum's first analysis, a
+    /// minute or more later. Prepared again after 16, 128, 1,024, … executions, every plan is
+    /// made from sizes at most eight times older than its predecessor's, at the cost of a few
+    /// dozen `PREPARE`s per statement in a connection's life.
+    var isDue: Bool {
+      var serves = PreparedStatements.firstReplan
+      for _ in 0..<generation where serves < PreparedStatements.replanCeiling {
+        serves = min(serves * PreparedStatements.replanGrowth, PreparedStatements.replanCeiling)
+      }
+      return executions >= serves
+    }
+  }
 
   private struct Key: Hashable {
     var sql: String
@@ -66,22 +96,35 @@ struct PreparedStatements {
   }
 
   /// How to run `sql` (already numbered, `$n`) with values of these types: the name of its
-  /// prepared statement and, the first time, the `PREPARE` to send first (to be recorded with
-  /// ``prepared(_:values:name:)`` once it succeeded). Nil when it is not worth preparing (not a
-  /// plain statement, many parameters, or the connection holds ``limit`` already).
-  func plan(_ sql: String, _ values: [SQLValue]) -> (name: String, prepare: String?)? {
+  /// prepared statement and, the first time and whenever its plan is due again
+  /// (``Entry/isDue``), the `PREPARE` to send first (to be recorded with
+  /// ``prepared(_:values:name:)`` once it succeeded), with the name it replaces, to be
+  /// deallocated. Nil when it is not worth preparing (not a plain statement, many parameters,
+  /// or the connection holds ``limit`` already). Counts the execution.
+  mutating func plan(_ sql: String, _ values: [SQLValue]) -> (name: String, prepare: String?, replaces: String?)? {
     guard values.count <= Self.maxParameters, Self.isPreparable(sql) else { return nil }
     let key = Key(sql: sql, types: values.map(Kind.init))
-    if let name = names[key] { return (name, nil) }
-    guard names.count < Self.limit else { return nil }
+    var replaces: String?
+    if let entry = names[key] {
+      guard entry.isDue else {
+        names[key]?.executions += 1
+        return (entry.name, nil, nil)
+      }
+      replaces = entry.name
+    } else if names.count >= Self.limit {
+      return nil
+    }
     let name = "s\(next)"
     let types = key.types.isEmpty ? "" : " (" + key.types.map(\.typeName).joined(separator: ", ") + ")"
-    return (name, "PREPARE \(name)\(types) AS \(sql)")
+    return (name, "PREPARE \(name)\(types) AS \(sql)", replaces)
   }
 
-  /// Records that `name` is prepared on the connection for `sql` with these values' types.
+  /// Records that `name` is prepared on the connection for `sql` with these values' types (and
+  /// that the name it replaced, if any, is deallocated), and counts the execution it is for.
   mutating func prepared(_ sql: String, values: [SQLValue], name: String) {
-    names[Key(sql: sql, types: values.map(Kind.init))] = name
+    let key = Key(sql: sql, types: values.map(Kind.init))
+    let generation = names[key].map { $0.generation + 1 } ?? 0
+    names[key] = Entry(name: name, executions: 1, generation: generation)
     next += 1
   }
 

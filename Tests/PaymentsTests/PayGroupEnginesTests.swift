@@ -98,7 +98,7 @@ struct PayGroupEnginesTests {
         )
       }
       let outcomes = try await harness.database.write { db in try PayGroupCommit.apply(requests, in: db) }
-      let paid = outcomes.map { try? $0.get() }
+      let paid = outcomes.map { try? $0.get().result }
       #expect(paid[0]?.duplicate == false && paid[1]?.duplicate == false && paid[2]?.duplicate == false)
       #expect(outcomes[3].failure?.code == .insufficientBalance, "40,000 KRW left after two payments")
       #expect(paid[4]?.duplicate == true && paid[4]?.paymentId == paid[1]?.paymentId)
@@ -128,7 +128,7 @@ struct PayGroupEnginesTests {
       let earlier = try await harness.database.write { db in
         try PayGroupCommit.apply(group([PayRequest(userId: 5, scheduleId: 1, amount: 10_000)]), in: db)
       }
-      let earlierPayment = try #require(try? earlier[0].get()).paymentId
+      let earlierPayment = try #require(try? earlier[0].get().result).paymentId
       // Twenty users, one of them (5) repeating a key paid before, a user without a wallet,
       // and later requests of users 1 and 3 (read after their first ones' writes); user 1's
       // comes before the other users' first requests.
@@ -137,7 +137,8 @@ struct PayGroupEnginesTests {
         + (2...20).map { PayRequest(userId: Int64($0), scheduleId: 1, amount: 10_000) }
         + [PayRequest(userId: 99, scheduleId: 1, amount: 10_000), PayRequest(userId: 3, scheduleId: 2, amount: 95_000)]
       let second = try await harness.database.write { db in try PayGroupCommit.apply(group(requests), in: db) }
-      #expect((try? second[5].get())?.duplicate == true && (try? second[5].get())?.paymentId == earlierPayment)
+      #expect(
+        (try? second[5].get().result)?.duplicate == true && (try? second[5].get().result)?.paymentId == earlierPayment)
       let (outcomes, waits) = try await harness.database.write { db in
         let connection = try #require(db as? PostgresSQLConnection)
         let start = connection.roundTrips
@@ -149,7 +150,7 @@ struct PayGroupEnginesTests {
       // The decisions (the locks go unanswered in front of them), and one decision for each
       // later request (behind the writes before it).
       #expect(waits == 3, "one wait per request would be \(requests.count)")
-      let paid = outcomes[0..<21].compactMap { try? $0.get() }
+      let paid = outcomes[0..<21].compactMap { try? $0.get().result }
       #expect(paid.count == 21 && paid.allSatisfy { !$0.duplicate })
       #expect(paid.map(\.paymentId) == paid.map(\.paymentId).sorted(), "payment ids in the order accepted")
       #expect(outcomes[21].failure?.code == .userNotFound)
@@ -159,7 +160,8 @@ struct PayGroupEnginesTests {
       let again = try await harness.database.write { db in
         try PayGroupCommit.apply(group([PayRequest(userId: 5, scheduleId: 1, amount: 10_000)]), in: db)
       }
-      #expect((try? again[0].get())?.duplicate == true && (try? again[0].get())?.paymentId == earlierPayment)
+      #expect(
+        (try? again[0].get().result)?.duplicate == true && (try? again[0].get().result)?.paymentId == earlierPayment)
       #expect(try await harness.service.balance(userId: 1) == 60_000)
       #expect(try await harness.service.balance(userId: 3) == 80_000)
       #expect(try await harness.service.balance(userId: 5) == 80_000)
@@ -218,7 +220,7 @@ struct PayGroupEnginesTests {
         }
         let outcomes = try await database.storage.write { db in try PayGroupCommit.apply(requests, in: db) }
         #expect(try await holder.value, "the group waited for user 1 holding no wallet after it")
-        #expect(outcomes.allSatisfy { (try? $0.get())?.duplicate == false })
+        #expect(outcomes.allSatisfy { (try? $0.get().result)?.duplicate == false })
       }
     }
   }

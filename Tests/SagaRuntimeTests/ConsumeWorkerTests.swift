@@ -54,7 +54,7 @@ struct ConsumeWorkerTests {
     let seen = Mutex<[Bool]>([])
     let worker = ConsumeWorker(
       name: "points", consumer: try testConsumer(cluster, group: .pointsService), database: database,
-      handler: handler, service: .points, relayWakeup: wakeup,
+      handler: handler, service: .points, relayHandoff: OutboxHandoff(wakeup: wakeup),
       hooks: WorkerHooks(afterDatabaseCommit: { _ in seen.withLock { $0.append(wakeup.isSignalled) } }),
       logger: silentLogger)
     let task = start(worker)

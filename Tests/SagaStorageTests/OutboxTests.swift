@@ -64,6 +64,38 @@ struct OutboxTests {
     }
   }
 
+  /// What a writer hands its relay after the commit must be what the relay would have read:
+  /// the relay publishes it instead of reading.
+  @Test("a row's record as handed to the relay equals the row as read back", arguments: SQLEngine.allCases)
+  func recordEqualsRead(engine: SQLEngine) async throws {
+    try await withDatabase(on: engine) { database in
+      let envelope = HeaderName.envelope.enumerated().map { RecordHeader(name: $1, value: "v\($0) \"q\"") }
+      let messages = [
+        // A saga event: the envelope in its columns, extras in JSON (a binary one too).
+        OutboxMessage(
+          topic: "reservation-completed", key: "1", payload: Array("{\"a\":1}".utf8),
+          headers: envelope + [RecordHeader(name: "x", value: "extra"), RecordHeader(name: "b", bytes: [0, 255])]),
+        OutboxMessage(
+          topic: "point-reward-completed", keyContent: .binary([0xFF, 0, 1]), payload: [], headers: envelope),
+        // A dead letter's headers, not starting with the envelope, and no key.
+        OutboxMessage(
+          topic: "compensate-payment.DLT", keyContent: .null, payload: [0, 255, 10],
+          headers: [RecordHeader(name: "eventId", value: "e"), RecordHeader(name: "n", bytes: nil)] + envelope),
+        OutboxMessage(topic: "t", key: "", payload: Array("ü".utf8), headers: []),
+      ]
+      // A time with sub-millisecond digits, which the column drops.
+      let now = Date(timeIntervalSince1970: 1_780_000_000.123_456)
+      let handed = try await database.write { db in
+        try messages.map { message in
+          Outbox.record(message, id: try Outbox.append(message, at: now, in: db), at: now, engine: db.engine)
+        }
+      }
+      let read = try await database.read { db in try Outbox.pending(limit: 10, in: db) }
+      #expect(read == handed)
+      #expect(read.map(\.headers) == messages.map(\.headers))
+    }
+  }
+
   @Test(
     "pending leaves out the excluded rows and still fills its limit from the ones above", arguments: SQLEngine.allCases)
   func pendingExcluding(engine: SQLEngine) async throws {

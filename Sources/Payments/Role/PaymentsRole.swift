@@ -39,10 +39,13 @@ public struct PaymentsRole: Sendable {
     let relay = try factory.relay(
       "payments", database: database.storage, timelineTables: [PaymentsDatabase.timelineTable])
     // Once per committed pay group, so ReservationCompleted leaves at once rather than
-    // at the relay's next idle check, whoever called pay (this node, the admin socket).
+    // at the relay's next idle check, whoever called pay (this node, the admin socket); the
+    // rows go with it, so that the relay need not read them back (OutboxHandoff).
     let wakeOnCommit = factory.settings.relay.wakeOnCommit
     let wakeup = relay.wakeup
-    let afterPayCommit: (@Sendable (Int) -> Void)? = wakeOnCommit ? { @Sendable _ in wakeup.signal() } : nil
+    let handoff = relay.handoff
+    let afterPayCommit: (@Sendable ([OutboxRecord]) -> Void)? =
+      wakeOnCommit ? { @Sendable events in handoff.committed(events) } : nil
     service = PaymentsService(
       database: database, maxGroupSize: settings.groupCommit ? PaymentsService.defaultMaxGroupSize : 1,
       failpoints: factory.failpoints, afterPayCommit: afterPayCommit, metrics: metrics)

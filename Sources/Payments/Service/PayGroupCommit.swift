@@ -41,10 +41,14 @@ final class PayGroupCommit: Sendable {
 
   private let database: PaymentsDatabase
   private let maxGroupSize: Int
-  private let afterCommit: (@Sendable (_ newPayments: Int) -> Void)?
+  private let afterCommit: (@Sendable (_ events: [OutboxRecord]) -> Void)?
   private let state = Mutex(State())
 
-  init(database: PaymentsDatabase, maxGroupSize: Int, afterCommit: (@Sendable (_ newPayments: Int) -> Void)?) {
+  /// - Parameter afterCommit: called once per committed group that created payments, with
+  ///   their `ReservationCompleted` rows as the relay reads them (the node hands them over).
+  init(
+    database: PaymentsDatabase, maxGroupSize: Int, afterCommit: (@Sendable (_ events: [OutboxRecord]) -> Void)?
+  ) {
     precondition(maxGroupSize > 0, "maxGroupSize must be positive")
     self.database = database
     self.maxGroupSize = maxGroupSize
@@ -96,7 +100,7 @@ final class PayGroupCommit: Sendable {
   }
 
   private func commit(_ group: [Job]) async {
-    let outcomes: [Outcome]
+    let outcomes: [Result<PayWriter.Written, PaymentsError>]
     do {
       outcomes = try await database.write { db in
         try Self.apply(group.map { ($0.request, $0.envelope, $0.now) }, in: db)
@@ -111,7 +115,12 @@ final class PayGroupCommit: Sendable {
       for job in group { await commit([job]) }
       return
     }
-    deliver(outcomes, to: group, committed: true)
+    let results = outcomes.map { $0.map(\.result) }
+    deliver(results, to: group, committed: true)
+    // The relay first: it can publish the new rows while callers resume.
+    let events = outcomes.compactMap { try? $0.get().event }
+    if !events.isEmpty { afterCommit?(events) }
+    resume(results, group)
   }
 
   /// A group's requests in order, each without a savepoint of its own: `PayWriter` throws its
@@ -130,7 +139,7 @@ final class PayGroupCommit: Sendable {
   /// (Docs/storage-engines.md, "Round trips"). A lock's failure surfaces at the decisions.
   static func apply(
     _ requests: [(request: PayRequest, envelope: EventEnvelope, now: Date)], in db: some SQLConnection
-  ) throws -> [Outcome] {
+  ) throws -> [Result<PayWriter.Written, PaymentsError>] {
     // Two instances' groups (or a group and a compensation batch) sharing users would lock
     // their wallets in request order, and deadlock; in user order one waits for the other.
     try Wallet.lock(users: requests.map(\.request.userId), in: db)
@@ -150,8 +159,9 @@ final class PayGroupCommit: Sendable {
     }
   }
 
+  /// Counts the group's outcomes; a failed group's callers are answered here, a committed
+  /// one's by `resume` once the relay has its rows.
   private func deliver(_ outcomes: [Outcome], to group: [Job], committed: Bool) {
-    let created = outcomes.count(where: { (try? $0.get())?.duplicate == false })
     state.withLock { state in
       state.inFlight -= group.count
       if committed {
@@ -160,8 +170,10 @@ final class PayGroupCommit: Sendable {
         state.statistics.largestGroup = max(state.statistics.largestGroup, group.count)
       }
     }
-    // The relay first: it can start reading the new outbox rows while callers resume.
-    if created > 0 { afterCommit?(created) }
+    if !committed { resume(outcomes, group) }
+  }
+
+  private func resume(_ outcomes: [Outcome], _ group: [Job]) {
     for (job, outcome) in zip(group, outcomes) { job.continuation.resume(returning: outcome) }
   }
 }

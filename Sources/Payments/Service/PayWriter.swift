@@ -16,10 +16,17 @@ enum PayWriter {
   /// - Parameter prefetched: the decision's reads and ids, made already for the whole group
   ///   (`Wallet.payStandings`, PostgreSQL). A user's first request decides from them; a later
   ///   one reads its own (after the earlier one's writes) and takes only the ids.
+  /// What a `pay` wrote: its result, and the `ReservationCompleted` row as the relay would
+  /// read it (nil for a duplicate, which writes nothing).
+  struct Written {
+    var result: PayResult
+    var event: OutboxRecord?
+  }
+
   static func apply(
     _ request: PayRequest, envelope: EventEnvelope, at now: Date, firstOfUser: Bool = false,
     prefetched: Wallet.PayStanding? = nil, in db: some SQLConnection
-  ) throws -> PayResult {
+  ) throws -> Written {
     // The key first: a retry of a payment that emptied the wallet is a duplicate, not
     // an insufficient balance. It also sees an earlier request of the same group (the same
     // transaction).
@@ -27,11 +34,11 @@ enum PayWriter {
       try (firstOfUser ? prefetched : nil)
       ?? Wallet.payStanding(
         userId: request.userId, scheduleId: request.scheduleId, besideHeldWrites: firstOfUser, ids: prefetched?.ids,
-        in: db)
+        outboxId: prefetched?.outboxId, in: db)
     if standing.keyTaken,
       let existing = try PaymentView.fetch(userId: request.userId, scheduleId: request.scheduleId, in: db)
     {
-      return try duplicate(of: existing, for: request)
+      return Written(result: try duplicate(of: existing, for: request), event: nil)
     }
     return try insertPayment(request, standing: standing, envelope: envelope, at: now, in: db)
   }
@@ -52,7 +59,7 @@ enum PayWriter {
   private static func insertPayment(
     _ request: PayRequest, standing: Wallet.PayStanding, envelope: EventEnvelope, at now: Date,
     in db: some SQLConnection
-  ) throws -> PayResult {
+  ) throws -> Written {
     // Every refusal is thrown before the first write: PayGroupCommit runs a group's requests
     // without savepoints and keeps going after a refusal. Checked here for a clear message
     // too; Wallet.post and the CHECK constraint would refuse the debit anyway.
@@ -78,13 +85,15 @@ enum PayWriter {
       in: db)
     let event = ReservationCompleted(
       paymentId: paymentId, userId: request.userId, reservationId: reservationId, paidAmount: request.amount)
-    try EventOutbox.appendDeferred(event, envelope: envelope, in: db)
+    // Under the id drawn with the decision (PostgreSQL: deferred), else the next one.
+    let record = try EventOutbox.appendRecord(event, envelope: envelope, id: standing.outboxId, in: db)
     try SagaStep.record(
       .paymentAccepted, paymentId: paymentId,
       outcome: "PAID: \(request.amount) KRW deducted (balance \(newBalance) KRW), ReservationCompleted queued",
       eventId: envelope.eventId.lowercasedText, at: now, in: db)
-    return PayResult(
+    let result = PayResult(
       paymentId: paymentId, reservationId: reservationId, amount: request.amount, status: .paid, duplicate: false,
       correlationId: envelope.correlationId)
+    return Written(result: result, event: record)
   }
 }

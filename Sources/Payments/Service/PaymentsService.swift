@@ -29,14 +29,14 @@ public final class PaymentsService: Sendable {
   ///   - clock: the time written to rows and headers (tests pin it).
   ///   - maxGroupSize: the most `pay` requests committed in one transaction.
   ///   - failpoints: the node's failpoints (`payments.refund`).
-  ///   - afterPayCommit: called once per committed `pay` group that created payments
-  ///     (hence outbox rows), with their number, before any caller of the group is
-  ///     answered; the node wakes the outbox relay with it.
+  ///   - afterPayCommit: called once per committed `pay` group that created payments,
+  ///     with their `ReservationCompleted` outbox rows as the relay reads them, before any
+  ///     caller of the group is answered; the node hands them to the outbox relay.
   ///   - metrics: counts every `pay` call's outcome.
   public init(
     database: PaymentsDatabase, clock: @escaping @Sendable () -> Date = { Date() },
     maxGroupSize: Int = PaymentsService.defaultMaxGroupSize, failpoints: Failpoints = .disabled,
-    afterPayCommit: (@Sendable (_ newPayments: Int) -> Void)? = nil, metrics: PaymentsMetrics = PaymentsMetrics()
+    afterPayCommit: (@Sendable (_ events: [OutboxRecord]) -> Void)? = nil, metrics: PaymentsMetrics = PaymentsMetrics()
   ) {
     self.database = database
     self.metrics = metrics

@@ -57,14 +57,20 @@ enum Wallet {
   ///   drawn again.
   static func payStanding(
     userId: Int64, scheduleId: Int64, besideHeldWrites: Bool = false,
-    ids drawn: (reservation: Int64, payment: Int64)? = nil, in db: some SQLConnection
+    ids drawn: (reservation: Int64, payment: Int64)? = nil, outboxId drawnOutbox: Int64? = nil,
+    in db: some SQLConnection
   ) throws -> PayStanding {
     let postgres = db.engine == .postgres
     let sql = postgres ? (drawn == nil ? payStandingPostgres : payStandingPostgresLocked) : payStandingSQLite
     let arguments: [any SQLBindable] = [scheduleId, userId]
     let rows = try besideHeldWrites ? db.queryBesideDeferred(sql, arguments) : db.query(sql, arguments)
-    guard let row = rows.first else { return PayStanding(balance: nil, keyTaken: false, ids: drawn) }
-    return PayStanding(balance: row[0], keyTaken: row[1], ids: drawn ?? (postgres ? (row[2], row[3]) : nil))
+    guard let row = rows.first else {
+      return PayStanding(balance: nil, keyTaken: false, ids: drawn, outboxId: drawnOutbox)
+    }
+    guard postgres, drawn == nil else {
+      return PayStanding(balance: row[0], keyTaken: row[1], ids: drawn, outboxId: drawnOutbox)
+    }
+    return PayStanding(balance: row[0], keyTaken: row[1], ids: (row[2], row[3]), outboxId: row[4])
   }
 
   private static let payStandingSQLite = """
@@ -75,7 +81,7 @@ enum Wallet {
   private static let payStandingPostgresLocked = payStandingSQLite + " FOR UPDATE OF w"
   private static let payStandingPostgres = """
     SELECT w.balance, EXISTS (SELECT 1 FROM payments p WHERE p.user_id = w.user_id AND p.schedule_id = ?),
-           nextval('reservations_id_seq'), nextval('payments_id_seq')
+           nextval('reservations_id_seq'), nextval('payments_id_seq'), nextval('outbox_id_seq')
     FROM wallets w WHERE w.user_id = ? FOR UPDATE OF w
     """
 
@@ -98,11 +104,11 @@ enum Wallet {
       [requests.map(\.userId).bigintArrayLiteral, requests.map(\.scheduleId).bigintArrayLiteral])
     // A user without a wallet has no row: nil balance, as payStanding answers.
     var standings = [PayStanding](
-      repeating: PayStanding(balance: nil, keyTaken: false, ids: nil), count: requests.count)
+      repeating: PayStanding(balance: nil, keyTaken: false, ids: nil, outboxId: nil), count: requests.count)
     for row in rows {
       let index = Int(row[0] as Int64) - 1
       guard standings.indices.contains(index) else { continue }
-      standings[index] = PayStanding(balance: row[1], keyTaken: row[2], ids: (row[3], row[4]))
+      standings[index] = PayStanding(balance: row[1], keyTaken: row[2], ids: (row[3], row[4]), outboxId: row[5])
     }
     return standings
   }
@@ -113,7 +119,7 @@ enum Wallet {
     SELECT r.ord, w.balance,
            (SELECT true FROM payments p WHERE p.user_id = r.user_id AND p.schedule_id = r.schedule_id LIMIT 1)
              IS NOT NULL,
-           nextval('reservations_id_seq'), nextval('payments_id_seq')
+           nextval('reservations_id_seq'), nextval('payments_id_seq'), nextval('outbox_id_seq')
     FROM unnest(CAST(? AS BIGINT[]), CAST(? AS BIGINT[])) WITH ORDINALITY AS r(user_id, schedule_id, ord)
     CROSS JOIN LATERAL (SELECT balance FROM wallets WHERE user_id = r.user_id LIMIT 1 FOR UPDATE) AS w
     ORDER BY r.ord
@@ -125,6 +131,10 @@ enum Wallet {
     var keyTaken: Bool
     /// The reservation's and the payment's ids to be (PostgreSQL only).
     var ids: (reservation: Int64, payment: Int64)?
+    /// The id of its `ReservationCompleted` outbox row to be (PostgreSQL only): the relay is
+    /// handed the row after the commit (`OutboxHandoff`), which needs its id without waiting
+    /// for the insert's answer.
+    var outboxId: Int64?
   }
 
   /// Adds `amount` (negative for a debit) to the wallet of `userId` and writes its ledger

@@ -82,6 +82,9 @@ extension DaemonConfigKey {
       "outbox.wake_on_commit", .bool, "true",
       "whether a commit that writes outbox rows wakes the relay; false: it polls every outbox.idle_interval"),
     DaemonConfigKey(
+      "outbox.handoff", .bool, "true",
+      "whether a commit hands its outbox rows to the relay, which then need not read them; false: it reads"),
+    DaemonConfigKey(
       "outbox.retention", .duration(min: .seconds(1), max: .seconds(365 * 86_400)), "24h",
       "sent outbox rows are deleted after this"),
     DaemonConfigKey(

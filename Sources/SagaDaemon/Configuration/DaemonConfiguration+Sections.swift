@@ -119,6 +119,7 @@ extension DaemonConfiguration {
     node.relay.batchMax = try values.integer("outbox.batch_max") ?? node.relay.batchMax
     node.relay.idleInterval = try values.duration("outbox.idle_interval") ?? node.relay.idleInterval
     node.relay.wakeOnCommit = try values.bool("outbox.wake_on_commit") ?? node.relay.wakeOnCommit
+    node.relay.handoff = try values.bool("outbox.handoff") ?? node.relay.handoff
     node.payGroupCommit = try values.bool("payments.group_commit") ?? node.payGroupCommit
     node.relay.retention.outbox = try values.duration("outbox.retention") ?? node.relay.retention.outbox
     node.relay.retention.inbox = try values.duration("inbox.retention") ?? node.relay.retention.inbox

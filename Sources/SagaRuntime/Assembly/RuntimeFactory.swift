@@ -82,7 +82,7 @@ public final class RuntimeFactory {
     return ConsumeWorker(
       name: name, consumer: try makeConsumer(), database: database, handler: handler, service: service,
       settings: settings.consume, retry: settings.retry,
-      relayWakeup: settings.relay.wakeOnCommit ? relay.wakeup : nil, hooks: hooks, failpoints: failpoints,
+      relayHandoff: settings.relay.wakeOnCommit ? relay.handoff : nil, hooks: hooks, failpoints: failpoints,
       makeConsumer: makeConsumer, metrics: metrics, tracer: tracer, logger: logger)
   }
 

@@ -35,7 +35,8 @@ public final class ConsumeWorker: Service, PausableService, Sendable {
   private let live: Mutex<RecordProcessor>
   private var processor: RecordProcessor { live.withLock { $0 } }
   private var policy: RetryPolicy { processor.policy }
-  private let relayWakeup: Wakeup?
+  /// Where committed outbox rows go to the relay (which it wakes); nil: nobody is woken.
+  private let relayHandoff: OutboxHandoff?
   private let hooks: WorkerHooks
   /// `db.commit` fires at the end of each write transaction (an error rolls it back);
   /// `consumer.before_offset_commit` before the offsets are stored and committed.
@@ -54,7 +55,7 @@ public final class ConsumeWorker: Service, PausableService, Sendable {
   public init(
     name: String, consumer: KafkaConsumer, database: SagaDatabase, handler: any SagaMessageHandler,
     service: SagaService, settings: ConsumeSettings = ConsumeSettings(), retry: RetryPolicy = .standard,
-    relayWakeup: Wakeup? = nil, hooks: WorkerHooks = WorkerHooks(), failpoints: Failpoints = .disabled,
+    relayHandoff: OutboxHandoff? = nil, hooks: WorkerHooks = WorkerHooks(), failpoints: Failpoints = .disabled,
     makeConsumer: (@Sendable () throws -> KafkaConsumer)? = nil, clock: SagaClock = .continuous,
     metrics: (any MetricsFactory)? = nil, tracer: SagaTracer? = nil, logger: Logger
   ) {
@@ -64,7 +65,7 @@ public final class ConsumeWorker: Service, PausableService, Sendable {
     self.database = database
     self.handler = handler
     self.settings = settings
-    self.relayWakeup = relayWakeup
+    self.relayHandoff = relayHandoff
     self.hooks = hooks
     self.failpoints = failpoints
     var logger = logger
@@ -162,7 +163,7 @@ public final class ConsumeWorker: Service, PausableService, Sendable {
     var firstAttempt = 1
     while !remaining.isEmpty {
       let result = try await apply(remaining, firstAttempt: firstAttempt)
-      if result.wroteOutbox { relayWakeup?.signal() }
+      if result.wroteOutbox { relayHandoff?.committed(result.outboxRecords) }
       guard let retry = result.retryInPlace else { break }
       remaining = remaining.dropFirst(retry.index)
       firstAttempt = retry.attempt + 1
@@ -229,6 +230,7 @@ public final class ConsumeWorker: Service, PausableService, Sendable {
     afterCommit.run()
     var (batch, depth) = result
     batch.wroteOutbox = afterCommit.wroteOutbox
+    batch.outboxRecords = afterCommit.writtenRecords
     stats.withLock { stats in
       stats.applied += batch.applied
       stats.duplicates += batch.duplicates
@@ -270,7 +272,7 @@ public final class ConsumeWorker: Service, PausableService, Sendable {
       stats.retryScheduleDepth = result.depth
     }
     processor.metrics?.countRetriesScheduled(result.rescheduled)
-    if afterCommit.wroteOutbox { relayWakeup?.signal() }
+    if afterCommit.wroteOutbox { relayHandoff?.committed(afterCommit.writtenRecords) }
   }
 }
 

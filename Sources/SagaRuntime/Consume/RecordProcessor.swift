@@ -32,6 +32,9 @@ struct RecordProcessor: Sendable {
     /// record need not emit anything (Payments applying a reward completes a saga and sends
     /// nothing).
     var wroteOutbox = false
+    /// Those rows as the relay would read them, handed to it after the commit; nil when
+    /// some are not known (``CommitActions/writtenRecords``).
+    var outboxRecords: [OutboxRecord]?
   }
 
   /// What one run of due `retry_schedule` entries did.
@@ -370,6 +373,7 @@ struct RecordProcessor: Sendable {
         } catch {
           outcome = .failed(SagaError.storage(error))
           transaction?.recordError(error)
+          afterCommit?.savepointRolledBack()
           return .rollback
         }
       }
@@ -431,6 +435,7 @@ struct RecordProcessor: Sendable {
         try handler.deadLettered(record.message, error: error, attempts: attempts, context: context, in: db)
       } catch {
         hookError = SagaError.storage(error)
+        afterCommit?.savepointRolledBack()
         return .rollback
       }
       try DeadLetters.publish(letter, at: now, in: db)

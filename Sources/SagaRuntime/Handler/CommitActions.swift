@@ -1,3 +1,4 @@
+public import SagaStorage
 import Synchronization
 
 /// Work to do once the write transaction it was registered in has committed: the metric
@@ -9,12 +10,37 @@ import Synchronization
 public final class CommitActions: Sendable {
   private let actions = Mutex<[@Sendable () -> Void]>([])
   private let outboxWritten = Atomic<Bool>(false)
+  /// The rows written, as the relay would read them, while every one of them is known:
+  /// nil once a row was written without its record or a savepoint rolled written rows back.
+  private let outboxRecords = Mutex<[OutboxRecord]?>([])
 
   public init() {}
 
-  /// Notes that the transaction wrote to the outbox (``MessageContext/emit(_:extraHeaders:in:)``,
-  /// a dead letter).
-  public func noteOutboxWrite() { outboxWritten.store(true, ordering: .relaxed) }
+  /// Notes that the transaction wrote to the outbox a row it does not describe (a dead
+  /// letter): the relay must read after this commit.
+  public func noteOutboxWrite() {
+    outboxWritten.store(true, ordering: .relaxed)
+    outboxRecords.withLock { $0 = nil }
+  }
+
+  /// Notes that the transaction wrote `record` to the outbox (``MessageContext/emit(_:extraHeaders:in:)``):
+  /// after the commit it is handed to the relay, which then need not read it back.
+  public func noteOutboxWrite(_ record: OutboxRecord) {
+    outboxWritten.store(true, ordering: .relaxed)
+    outboxRecords.withLock { $0?.append(record) }
+  }
+
+  /// A savepoint rolled back after rows may have been noted: which of them remain is not
+  /// known here, so none is handed and the relay reads instead (failures are rare).
+  public func savepointRolledBack() {
+    outboxRecords.withLock { records in
+      if records?.isEmpty == false { records = nil }
+    }
+  }
+
+  /// The rows the committed transaction wrote, for ``OutboxHandoff/committed(_:)``; nil when
+  /// some are not known (the relay must read).
+  public var writtenRecords: [OutboxRecord]? { outboxRecords.withLock { $0 } }
 
   /// Whether the transaction wrote to the outbox: a commit without such rows need not wake the
   /// relay, whose read would find nothing new (on PostgreSQL a round trip of the engine and

@@ -51,8 +51,12 @@ public struct MessageContext: Sendable {
   public func emit<E: SagaEvent>(
     _ event: E, extraHeaders: [RecordHeader] = [], in db: any SQLConnection
   ) throws(SagaError) -> Int64 {
-    afterCommit?.noteOutboxWrite()
-    return try EventOutbox.append(event, envelope: envelope(for: E.self, extraHeaders), in: db)
+    guard let afterCommit else {
+      return try EventOutbox.append(event, envelope: envelope(for: E.self, extraHeaders), in: db)
+    }
+    let record = try EventOutbox.appendRecord(event, envelope: envelope(for: E.self, extraHeaders), in: db)
+    afterCommit.noteOutboxWrite(record)
+    return record.id
   }
 
   /// `emit` under an outbox id drawn beforehand (`nextval`, PostgreSQL): the insert needs no
@@ -60,8 +64,11 @@ public struct MessageContext: Sendable {
   public func emit<E: SagaEvent>(
     _ event: E, id: Int64, extraHeaders: [RecordHeader] = [], in db: any SQLConnection
   ) throws(SagaError) {
-    afterCommit?.noteOutboxWrite()
-    try EventOutbox.appendDeferred(event, envelope: envelope(for: E.self, extraHeaders), id: id, in: db)
+    guard let afterCommit else {
+      return try EventOutbox.appendDeferred(event, envelope: envelope(for: E.self, extraHeaders), id: id, in: db)
+    }
+    afterCommit.noteOutboxWrite(
+      try EventOutbox.appendRecord(event, envelope: envelope(for: E.self, extraHeaders), id: id, in: db))
   }
 
   private func envelope<E: SagaEvent>(for type: E.Type, _ extraHeaders: [RecordHeader]) -> EventEnvelope {

@@ -42,8 +42,15 @@ public final class OutboxRelay: Service, Sendable {
   /// A round's row ids with their delivery reports, in row order.
   private typealias Reported = (ids: [Int64], reports: [KafkaDeliveryReport])
 
+  /// How often a relay on a database several instances may share asks whether it is alone
+  /// there: only then does it trust what its own writers hand it (``OutboxHandoff``).
+  static let peerCheckInterval: Duration = .seconds(1)
+
   public let name: String
+  /// Wakes the relay to read (a plain signal) or to take what ``handoff`` holds (a nudge).
   public let wakeup: Wakeup
+  /// Where this service's writers hand the rows they committed.
+  public let handoff: OutboxHandoff
   /// Ends a polling relay's sleep on shutdown; `wakeup` is ignored in that mode.
   private let pollStop = Wakeup()
   public let database: SagaDatabase
@@ -89,6 +96,7 @@ public final class OutboxRelay: Service, Sendable {
     self.producer = producer
     self.settings = settings
     self.wakeup = wakeup
+    self.handoff = OutboxHandoff(wakeup: wakeup)
     self.failpoints = failpoints
     self.lease = database.lease(named: "relay \(name)")
     self.stragglerInterval = settings.stragglerInterval ?? RelaySettings.stragglerInterval(for: database.engine)
@@ -130,12 +138,25 @@ public final class OutboxRelay: Service, Sendable {
     // Set by a failed delivery or settlement: send nothing new until the rounds in
     // flight are settled, then back off and re-read from the oldest unsent row.
     var recovering = false
+    // The handoff (``OutboxHandoff``): trusted only while this instance is alone on the
+    // database and above the highest id published; a read comes first.
+    var reads = ReadSchedule(handoff: settings.handoff, alone: lease == nil, lastRead: clock.now)
+    handoff.requireRead()
     await withGracefulShutdownHandler {
       while !Task.isCancelled && !Task.isShuttingDownGracefully {
         if let lease, await !lease.check() { break }
         do {
+          if settings.handoff, lease != nil,
+            reads.lastPeerCheck.map({ clock.now - $0 >= Self.peerCheckInterval }) ?? true
+          {
+            reads.lastPeerCheck = clock.now
+            reads.alone = (try? await database.report(leases: []))?.instances.count == 1
+          }
           let settled = try await settleCompleted(&inFlight)
-          if settled.failed > 0 { recovering = true }
+          if settled.failed > 0 {
+            recovering = true
+            handoff.requireRead()
+          }
           if recovering {
             if inFlight.isEmpty {
               recovering = false
@@ -149,17 +170,37 @@ public final class OutboxRelay: Service, Sendable {
           if settled.sent > 0 { backoff = settings.initialBackoff }
           let room = settings.batchMax - inFlight.reduce(0) { $0 + $1.ids.count }
           if room > 0 {
-            // From the start when nothing is in flight, and now and then when rounds are
-            // (`stragglerInterval`); above the last row in flight otherwise.
-            let fromStart =
-              inFlight.isEmpty || stragglerInterval.map { clock.now - lastFromStart >= $0 } ?? false
-            if fromStart { lastFromStart = clock.now }
-            let round = try await sendRound(
-              after: fromStart ? 0 : inFlight.last?.ids.last ?? 0, limit: room,
-              excluding: fromStart ? inFlight.flatMap(\.ids) : [])
+            // Alone, a row committed below the rows in flight is handed over too, and found
+            // below what was published: the scan is for other instances' rows.
+            let stragglersDue =
+              !reads.alone && stragglerInterval.map { clock.now - lastFromStart >= $0 } ?? false
+            let after = inFlight.last?.ids.last ?? 0
+            let next = reads.next(
+              asked: wakeup.takeSignal(), rows: handoff.take(), room: room, after: after,
+              due: stragglersDue || clock.now - reads.lastRead >= settings.idleInterval)
+            var round: RelayRound?
+            switch next {
+            case .rows(let rows):
+              round = try await sendRound(handed: rows)
+            case .nothing:
+              break
+            case .read(let below):
+              // From the start when nothing is in flight, now and then when rounds are
+              // (`stragglerInterval`, several instances), and when a row to send may lie
+              // below those in flight (`ReadSchedule`); above the last row in flight otherwise.
+              let fromStart = inFlight.isEmpty || stragglersDue || below
+              if fromStart { lastFromStart = clock.now }
+              reads.lastRead = clock.now
+              let read = try await sendRound(
+                after: fromStart ? 0 : after, limit: room,
+                excluding: fromStart ? inFlight.flatMap(\.ids) : [])
+              round = read.round
+              reads.backlog = read.full
+            }
             if let round {
+              reads.published(round.ids)
               inFlight.append(round)
-              if round.ids.count == room { continue }  // more may be waiting
+              if case .read = next, round.ids.count == room { continue }  // more may be waiting
             }
           }
           if inFlight.isEmpty, clock.now - lastPurge > settings.purgeInterval {
@@ -175,6 +216,7 @@ public final class OutboxRelay: Service, Sendable {
           counters.withLock { $0.lastError = "\(error)" }
           logger.error("relay round failed", metadata: ["error": "\(error)"])
           recovering = true
+          handoff.requireRead()
           try? await clock.sleep(for: backoff)
           backoff = min(backoff * 2, settings.maxBackoff)
         }
@@ -227,18 +269,36 @@ public final class OutboxRelay: Service, Sendable {
     }
   }
 
+  /// Hands `rows`, which their writers handed over after committing them, to the producer:
+  /// a round like a read one, without the read.
+  private func sendRound(handed rows: [OutboxRecord]) async throws -> RelayRound? {
+    try await failpoints.hitAsync(.outboxPublish)
+    let taken = take(rows)
+    guard !taken.isEmpty else { return nil }
+    counters.withLock { $0.handedRounds += 1 }
+    return try await send(taken)
+  }
+
   /// Reads up to `limit` unsent rows above id `after`, none of them in flight, and hands
-  /// them to the producer; nil when there are none.
+  /// them to the producer; nil when there are none. `full`: the read stopped at its limit.
   /// - Parameter excluding: the rows in flight the read would meet (they are unsent until
   ///   settled): the database leaves them out rather than sending them back.
-  private func sendRound(after: Int64, limit: Int, excluding: [Int64] = []) async throws -> RelayRound? {
+  private func sendRound(after: Int64, limit: Int, excluding: [Int64] = []) async throws -> (
+    round: RelayRound?, full: Bool
+  ) {
     let read = try await database.readStatement { db in
       try Outbox.pending(limit: limit, after: after, excluding: excluding, in: db)
     }
-    guard !read.isEmpty else { return nil }
+    guard !read.isEmpty else { return (nil, false) }
     try await failpoints.hitAsync(.outboxPublish)
     let rows = take(read, limit: limit)
-    guard !rows.isEmpty else { return nil }
+    guard !rows.isEmpty else { return (nil, read.count == limit) }
+    counters.withLock { $0.readRounds += 1 }
+    return (try await send(rows), read.count == limit)
+  }
+
+  /// Hands `rows` (marked in flight) to the producer as one round.
+  private func send(_ rows: [OutboxRecord]) async throws -> RelayRound {
     let (messages, spans) = traced(rows)
     do {
       let tickets = try await producer.send(messages)
@@ -256,7 +316,9 @@ public final class OutboxRelay: Service, Sendable {
     handover.withLock { handover in
       var rows: [OutboxRecord] = []
       for row in read where rows.count < limit {
-        guard !handover.discarding.contains(row.id), !handover.inFlight.contains(row.id) else { continue }
+        guard !handover.discarding.contains(row.id), !handover.discarded.contains(row.id),
+          !handover.inFlight.contains(row.id)
+        else { continue }
         rows.append(row)
       }
       handover.inFlight.formUnion(rows.map(\.id))
@@ -424,6 +486,9 @@ public final class OutboxRelay: Service, Sendable {
     try await database.write { db in
       _ = try Outbox.close(id: id, reason: "discarded (dead letter \(letter.id)): \(note)", at: clock.wallTime, in: db)
     }
+    // Closed: a copy may still wait in the handoff (a read would not return the row).
+    handover.withLock { _ = $0.discarded.insert(id) }
+    handoff.requireRead()
     logger.notice(
       "outbox row discarded",
       metadata: ["row": "\(id)", "topic": "\(entry.record.topic)", "deadLetter": "\(letter.id)", "note": "\(note)"])
@@ -474,4 +539,6 @@ public final class OutboxRelay: Service, Sendable {
 private struct Handover {
   var inFlight: Set<Int64> = []
   var discarding: Set<Int64> = []
+  /// Rows operators discarded (a handful in a process's life): never taken again.
+  var discarded: Set<Int64> = []
 }

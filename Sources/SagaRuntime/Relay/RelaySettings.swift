@@ -13,6 +13,10 @@ public struct RelaySettings: Sendable, Equatable {
   /// unpipelined round after another, then sleeps again — the report's design, kept
   /// as the benchmarks' baseline.
   public var wakeOnCommit = true
+  /// Whether the relay publishes the rows its service's writers hand it after their commit
+  /// instead of reading them back (`outbox.handoff`, ``OutboxHandoff``). Off, it reads after
+  /// every commit: for an outbox that something besides sagad writes or changes (a trigger).
+  public var handoff = true
   /// First back-off after a round in which some rows were not persisted; doubles up
   /// to `maxBackoff`, so a dead broker is retried without a busy loop.
   public var initialBackoff: Duration = .milliseconds(100)

@@ -8,4 +8,8 @@ public struct RelayStatistics: Sendable, Equatable {
   /// Whether this instance holds the relay's lease (PostgreSQL, several instances); nil
   /// without one: the relay always publishes.
   public var leaseHeld: Bool?
+  /// Rounds of rows read from the outbox, and rounds of rows their writers handed over
+  /// (`OutboxHandoff`), which the relay published without reading them.
+  public var readRounds = 0
+  public var handedRounds = 0
 }

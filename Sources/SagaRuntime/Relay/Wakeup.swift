@@ -17,6 +17,8 @@ public final class Wakeup: Sendable {
     var signalled = false
     var waiter: Waiter?
     var nextID: UInt64 = 0
+    /// A `signal` (not a `nudge`) came since ``takeSignal()`` last looked.
+    var asked = false
   }
 
   private let state = Mutex(State())
@@ -26,8 +28,24 @@ public final class Wakeup: Sendable {
   /// Whether a signal is pending (nobody has waited since): for tests.
   var isSignalled: Bool { state.withLock { $0.signalled } }
 
-  public func signal() {
+  public func signal() { wake(asking: true) }
+
+  /// Wakes the waiter as ``signal()`` does, without counting as one for ``takeSignal()``: an
+  /// outbox writer that handed its rows over (`OutboxHandoff`) wakes the relay without asking
+  /// it to read.
+  public func nudge() { wake(asking: false) }
+
+  /// Whether ``signal()`` was called since the last call of this.
+  func takeSignal() -> Bool {
+    state.withLock { state in
+      defer { state.asked = false }
+      return state.asked
+    }
+  }
+
+  private func wake(asking: Bool) {
     let waiter = state.withLock { state -> Waiter? in
+      if asking { state.asked = true }
       if let waiter = state.waiter {
         state.waiter = nil
         return waiter

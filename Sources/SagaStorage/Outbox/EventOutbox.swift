@@ -27,6 +27,28 @@ public enum EventOutbox {
     }
   }
 
+  /// Appends `event` (under `id` when drawn beforehand, deferred then, as
+  /// ``appendDeferred(_:envelope:id:in:)``) and returns its row as the relay would read it
+  /// back (``Outbox/record(_:id:at:engine:)``): what the writer hands the relay after its
+  /// commit.
+  public static func appendRecord<E: SagaEvent>(
+    _ event: E, envelope: EventEnvelope, id drawn: Int64? = nil, in db: some SQLConnection
+  ) throws(SagaError) -> OutboxRecord {
+    let message = message(event, envelope)
+    do {
+      let id: Int64
+      if let drawn {
+        try Outbox.appendDeferred(message, id: drawn, at: envelope.occurredAt, in: db)
+        id = drawn
+      } else {
+        id = try Outbox.append(message, at: envelope.occurredAt, in: db)
+      }
+      return Outbox.record(message, id: id, at: envelope.occurredAt, engine: db.engine)
+    } catch {
+      throw SagaError.storage(error)
+    }
+  }
+
   private static func message<E: SagaEvent>(_ event: E, _ envelope: EventEnvelope) -> OutboxMessage {
     OutboxMessage(
       topic: E.topic.rawValue, key: event.messageKey, payload: EventCodec.encode(event), headers: envelope.headers)

@@ -28,6 +28,28 @@ public enum Outbox {
     try db.executeDeferred(insert.sql, insert.arguments)
   }
 
+  /// The row `message` becomes under `id`, appended at `now`, exactly as ``pending(limit:after:excluding:in:)``
+  /// reads it back (the key and the headers through their columns, the time to the
+  /// millisecond): what a writer hands its relay after the commit instead of the relay
+  /// reading the row (`OutboxHandoff`). `OutboxTests` compares the two for every kind of row.
+  public static func record(_ message: OutboxMessage, id: Int64, at now: Date, engine: SQLEngine) -> OutboxRecord {
+    let columns = OutboxHeaderColumns(splitting: message.headers)
+    var headers: [RecordHeader] = []
+    if let envelope = columns.envelope {
+      headers.reserveCapacity(envelope.count + columns.extras.count)
+      for (name, value) in zip(HeaderName.envelope, envelope) { headers.append(RecordHeader(name: name, value: value)) }
+    }
+    if !columns.extras.isEmpty {
+      // Through the column's JSON and back, as a read decodes them.
+      headers += HeaderJSON.decode(HeaderJSON.encode(columns.extras)) ?? columns.extras
+    }
+    let read = OutboxMessage(
+      topic: message.topic, keyContent: key(keyColumn(message.keyContent, engine)), payload: message.payload,
+      headers: headers)
+    return OutboxRecord(
+      id: id, message: read, createdAt: Date(millisecondsSinceEpoch: now.millisecondsSinceEpoch), attempts: 0)
+  }
+
   private static let insert = """
     INSERT INTO outbox (
       topic, message_key, payload, event_id, event_type, event_version, traceparent, correlation_id, producer,

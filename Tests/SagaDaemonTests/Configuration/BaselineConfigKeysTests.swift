@@ -19,4 +19,12 @@ struct BaselineConfigKeysTests {
     #expect(!baseline.node.relay.wakeOnCommit)
     #expect(!baseline.node.payGroupCommit)
   }
+
+  @Test("outbox.handoff defaults to true and can be turned off")
+  func handoff() async throws {
+    let defaults = try await DaemonConfiguration.load(file: nil, dev: true, environment: [:])
+    #expect(defaults.node.relay.handoff && defaults.value(of: "outbox.handoff") == "true")
+    let off = try await DaemonConfiguration.load(file: nil, dev: true, environment: ["SAGAD_OUTBOX_HANDOFF": "false"])
+    #expect(!off.node.relay.handoff)
+  }
 }

@@ -1,0 +1,131 @@
+import Foundation
+import SagaCore
+import SagaKafka
+import SagaStorage
+import SagaTestSupport
+import Synchronization
+import Testing
+
+@testable import SagaRuntime
+
+/// A relay publishes the rows its writers hand it after their commit without reading them
+/// back, and falls back to reading whenever the handoff cannot be trusted to be all there is.
+@Suite("Outbox handoff", .timeLimit(.minutes(2)))
+struct OutboxHandoffTests {
+  /// Appends one row per value in one transaction; returns them as a writer hands them.
+  private static func commit(_ values: [String], in fixture: RelayFixture) async throws -> [OutboxRecord] {
+    let now = Date()
+    return try await fixture.database.write { db in
+      try values.map { value in
+        let message = OutboxMessage(topic: RelayFixture.topic, key: "k", payload: Array(value.utf8))
+        let id = try Outbox.append(message, at: now, in: db)
+        return Outbox.record(message, id: id, at: now, engine: db.engine)
+      }
+    }
+  }
+
+  @Test("handed rows go out without a read; a row handed below what was published, and a plain signal, read")
+  func handedThenRead() async throws {
+    let fixture = try RelayFixture()
+    var settings = RelaySettings()
+    // No periodic read in the middle of what is counted.
+    settings.idleInterval = .seconds(60)
+    let relay = fixture.relay(settings: settings)
+    let task = start(relay)
+    // The relay trusts nothing handed before its first read: a row and a plain signal.
+    _ = try await Self.commit(["m0"], in: fixture)
+    relay.wakeup.signal()
+    try await eventually("m0 read and published") { relay.statistics.sent == 1 }
+    #expect(relay.statistics.readRounds == 1 && relay.statistics.handedRounds == 0)
+    let first = try await Self.commit(["m1", "m2"], in: fixture)
+    let third = try await Self.commit(["m3"], in: fixture)
+    relay.handoff.committed(third)
+    try await eventually("m3 published") { relay.statistics.sent == 2 }
+    #expect(relay.statistics.readRounds == 1 && relay.statistics.handedRounds == 1, "\(relay.statistics)")
+    // m1 and m2 lie below m3: their handoff is not trusted, the relay reads them instead.
+    relay.handoff.committed(first)
+    try await eventually("m1 and m2 published") { relay.statistics.sent == 4 }
+    #expect(relay.statistics.readRounds == 2 && relay.statistics.handedRounds == 1, "\(relay.statistics)")
+    // A writer that knows nothing of the handoff signals: read.
+    _ = try await Self.commit(["m4"], in: fixture)
+    relay.wakeup.signal()
+    try await eventually("m4 published") { relay.statistics.sent == 5 }
+    #expect(relay.statistics.readRounds == 3)
+    // And handed again above everything published.
+    relay.handoff.committed(try await Self.commit(["m5", "m6"], in: fixture))
+    try await eventually("m5 and m6 published") { relay.statistics.sent == 7 }
+    #expect(relay.statistics.readRounds == 3 && relay.statistics.handedRounds == 2, "\(relay.statistics)")
+    #expect(try await fixture.pendingCount() == 0)
+    await fixture.stop(task)
+    // Each row once, m3 before m1: nothing published twice, nothing lost.
+    let topic = try await fixture.readTopic(count: 7, settle: .milliseconds(200))
+    #expect(topic == ["m0", "m3", "m1", "m2", "m4", "m5", "m6"])
+  }
+
+  @Test("a commit that hands nothing, or more than the room, makes the relay read; a nudge alone does not")
+  func schedule() {
+    let now = SagaClock.continuous.now
+    var reads = ReadSchedule(alone: true, lastRead: now)
+    let message = OutboxMessage(topic: "t", key: "k", payload: [1])
+    func rows(_ ids: Int64...) -> [OutboxRecord] {
+      ids.map { OutboxRecord(id: $0, message: message, createdAt: Date(timeIntervalSince1970: 0), attempts: 0) }
+    }
+    func next(_ handed: [OutboxRecord]?, asked: Bool = false, room: Int = 10, after: Int64 = 0, due: Bool = false)
+      -> ReadSchedule.Next
+    {
+      reads.next(asked: asked, rows: handed, room: room, after: after, due: due)
+    }
+    #expect(next([]) == .nothing)
+    // A commit that described nothing, a plain signal, the idle read: from the oldest row.
+    #expect(next(nil) == .read(fromStart: true))
+    #expect(next(rows(5), asked: true) == .read(fromStart: true))
+    #expect(next(rows(5), due: true) == .read(fromStart: true))
+    // More than the room: read, above the rows in flight unless the handed ones lie below.
+    #expect(next(rows(5, 6), room: 1, after: 3) == .read(fromStart: false))
+    #expect(next(rows(5, 6), room: 1, after: 5) == .read(fromStart: true))
+    #expect(next(rows(7, 5, 6)) == .rows(rows(5, 6, 7)))
+    reads.published([5, 6, 7])
+    #expect(next(rows(8, 7)) == .read(fromStart: true), "7 is published already, or lies below what is")
+    reads.backlog = true
+    #expect(next([]) == .read(fromStart: false), "the last read stopped at its limit")
+    reads.backlog = false
+    reads.alone = false
+    #expect(next(rows(9)) == .read(fromStart: false), "not alone: every wake reads, as before")
+    #expect(next(rows(9), after: 9) == .read(fromStart: false))
+  }
+
+  @Test(
+    "the handoff keeps rows until taken, and asks for a read after a commit it cannot describe or past its capacity")
+  func handoff() {
+    let wakeup = Wakeup()
+    let handoff = OutboxHandoff(wakeup: wakeup)
+    let message = OutboxMessage(topic: "t", key: "k", payload: [1])
+    let row = OutboxRecord(id: 1, message: message, createdAt: Date(timeIntervalSince1970: 0), attempts: 0)
+    #expect(handoff.take() == nil, "nothing trusted before the relay's first read")
+    handoff.committed([row])
+    #expect(!wakeup.takeSignal(), "handed rows nudge the relay")
+    #expect(handoff.take() == [row])
+    #expect(handoff.take() == [])
+    handoff.committed(nil)
+    #expect(wakeup.takeSignal())
+    #expect(handoff.take() == nil)
+    handoff.committed(Array(repeating: row, count: OutboxHandoff.capacity + 1))
+    #expect(handoff.take() == nil)
+  }
+
+  @Test("rows noted in a savepoint that rolled back are not handed")
+  func savepointRollback() {
+    let actions = CommitActions()
+    let message = OutboxMessage(topic: "t", key: "k", payload: [1])
+    let row = OutboxRecord(id: 1, message: message, createdAt: Date(timeIntervalSince1970: 0), attempts: 0)
+    actions.savepointRolledBack()
+    actions.noteOutboxWrite(row)
+    #expect(actions.writtenRecords == [row], "a rollback before any row changes nothing")
+    actions.savepointRolledBack()
+    #expect(actions.writtenRecords == nil && actions.wroteOutbox)
+    let dead = CommitActions()
+    dead.noteOutboxWrite(row)
+    dead.noteOutboxWrite()
+    #expect(dead.writtenRecords == nil, "a row without its record")
+  }
+}

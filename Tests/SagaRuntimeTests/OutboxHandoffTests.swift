@@ -89,9 +89,12 @@ struct OutboxHandoffTests {
     reads.backlog = true
     #expect(next([]) == .read(fromStart: false), "the last read stopped at its limit")
     reads.backlog = false
+    // Not alone: the other instances' rows come from the relay's periodic scan (`due`).
     reads.alone = false
-    #expect(next(rows(9)) == .read(fromStart: false), "not alone: every wake reads, as before")
-    #expect(next(rows(9), after: 9) == .read(fromStart: false))
+    #expect(next(rows(9)) == .rows(rows(9)))
+    #expect(next(rows(10), due: true) == .read(fromStart: true))
+    let off = ReadSchedule(handoff: false, alone: true, lastRead: now)
+    #expect(off.next(asked: false, rows: rows(11), room: 10, after: 0, due: false) == .read(fromStart: false))
   }
 
   @Test(

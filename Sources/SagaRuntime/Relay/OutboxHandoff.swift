@@ -8,13 +8,12 @@ import Synchronization
 /// read. Either way it wakes the relay; a plain ``Wakeup/signal()`` of the relay's wake-up
 /// (a writer that knows nothing of the handoff) asks it to read, as before.
 ///
-/// The relay takes handed rows only when it may trust them to be all there is to send: rows
-/// above every id it has published, no commit since its last read that handed nothing, and
-/// this instance the only one writing the outbox (another instance's rows are only ever read).
-/// Anything else makes it read as before, so a row is never lost to the handoff nor published
-/// twice because of it: a handed row at or below an id already published (a writer that drew
-/// its ids before another's commit, or a row a read found first) is left to a read, which
-/// sees only unsent rows.
+/// The relay takes handed rows only when it may trust them (``ReadSchedule``): rows above
+/// every id it has published, no commit since its last read that handed nothing. Anything else
+/// makes it read as before, so a row is never lost to the handoff nor published twice because
+/// of it: a handed row at or below an id already published (a writer that drew its ids before
+/// another's commit, or a row a read found first) is left to a read, which sees only unsent
+/// rows. Another instance's rows (PostgreSQL) are only ever read.
 public final class OutboxHandoff: Sendable {
   /// Rows held for the relay at most: past it (a relay stalled by a broker outage) they are
   /// dropped for a read, rather than kept in memory.

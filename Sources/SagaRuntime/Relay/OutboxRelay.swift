@@ -43,7 +43,8 @@ public final class OutboxRelay: Service, Sendable {
   private typealias Reported = (ids: [Int64], reports: [KafkaDeliveryReport])
 
   /// How often a relay on a database several instances may share asks whether it is alone
-  /// there: only then does it trust what its own writers hand it (``OutboxHandoff``).
+  /// there: while it is not, it scans from the oldest row now and then for the other
+  /// instances' rows, which nobody hands it (``ReadSchedule``).
   static let peerCheckInterval: Duration = .seconds(1)
 
   public let name: String
@@ -138,8 +139,8 @@ public final class OutboxRelay: Service, Sendable {
     // Set by a failed delivery or settlement: send nothing new until the rounds in
     // flight are settled, then back off and re-read from the oldest unsent row.
     var recovering = false
-    // The handoff (``OutboxHandoff``): trusted only while this instance is alone on the
-    // database and above the highest id published; a read comes first.
+    // The handoff (``OutboxHandoff``): trusted above the highest id published, after a first
+    // read; not alone on the database, the scan from the oldest row goes on beside it.
     var reads = ReadSchedule(handoff: settings.handoff, alone: lease == nil, lastRead: clock.now)
     handoff.requireRead()
     await withGracefulShutdownHandler {

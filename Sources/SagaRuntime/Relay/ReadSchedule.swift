@@ -3,13 +3,14 @@ import SagaStorage
 
 /// When an outbox relay reads its outbox and when it publishes what its service's writers
 /// handed it instead (``OutboxHandoff``). The handoff is trusted only while nothing says a
-/// read could find more: this instance is alone on the database (another instance's rows are
-/// only ever read), no writer asked for a read (a plain ``Wakeup/signal()``, a commit that
-/// handed nothing), no periodic read is due, the last read did not stop at its limit, the
-/// rows fit the room left, and every handed row
-/// lies above the highest id already published. A handed row at or below it was either read
-/// already or committed below rows in flight (writers drawing ids concurrently): only a read
-/// from the oldest unsent row can tell, and it sees only what is still unsent.
+/// read could find more: no writer asked for a read (a plain ``Wakeup/signal()``, a commit that
+/// handed nothing), no periodic read is due, the last read did not stop at its limit, the rows
+/// fit the room left, and every handed row lies above the highest id already published. A
+/// handed row at or below it was either read already or committed below rows in flight
+/// (writers drawing ids concurrently): only a read from the oldest unsent row can tell, and it
+/// sees only what is still unsent. Rows another instance writes (PostgreSQL) are never handed
+/// here: the relay's periodic read from the oldest row (`stragglerInterval`) finds them, so it
+/// keeps running while this instance is not alone on the database.
 struct ReadSchedule {
   /// What the relay does next.
   enum Next: Equatable {
@@ -23,7 +24,8 @@ struct ReadSchedule {
   }
 
   /// Whether this instance is the only one writing the outbox (always on SQLite; on
-  /// PostgreSQL as the sessions on the database say, checked every second).
+  /// PostgreSQL as the sessions on the database say, checked every second): only then may the
+  /// relay stop scanning from the oldest row for rows nobody handed it.
   var alone: Bool
   var lastRead: SagaClock.Instant
   /// Nil until the first check.
@@ -54,11 +56,11 @@ struct ReadSchedule {
   ///   - room: how many rows may go in flight now.
   ///   - after: the last row in flight, above which a read that need not start from the
   ///     oldest row reads.
-  ///   - due: a periodic read is due (the idle safety net; not alone, the straggler scan).
+  ///   - due: a periodic read is due (the idle safety net; not alone, the scan for the other
+  ///     instances' rows).
   func next(asked: Bool, rows: [OutboxRecord]?, room: Int, after: Int64, due: Bool) -> Next {
-    // Not alone, every wake reads, as before the handoff: the periodic scan from the oldest
-    // row finds what commits below the rows in flight.
-    guard handoff, alone else { return .read(fromStart: false) }
+    // `outbox.handoff` off: every wake reads, as before the handoff.
+    guard handoff else { return .read(fromStart: false) }
     // A row nobody described (or the handoff let go of) may lie anywhere: from the oldest.
     guard !asked, !due, let rows else { return .read(fromStart: true) }
     let lowest = rows.lazy.map(\.id).min()

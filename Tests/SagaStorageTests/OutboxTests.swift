@@ -86,9 +86,7 @@ struct OutboxTests {
       // A time with sub-millisecond digits, which the column drops.
       let now = Date(timeIntervalSince1970: 1_780_000_000.123_456)
       let handed = try await database.write { db in
-        try messages.map { message in
-          Outbox.record(message, id: try Outbox.append(message, at: now, in: db), at: now, engine: db.engine)
-        }
+        try messages.map { message in try Outbox.appendRecord(message, at: now, in: db) }
       }
       let read = try await database.read { db in try Outbox.pending(limit: 10, in: db) }
       #expect(read == handed)

@@ -51,11 +51,8 @@ public struct MessageContext: Sendable {
   public func emit<E: SagaEvent>(
     _ event: E, extraHeaders: [RecordHeader] = [], in db: any SQLConnection
   ) throws(SagaError) -> Int64 {
-    guard let afterCommit else {
-      return try EventOutbox.append(event, envelope: envelope(for: E.self, extraHeaders), in: db)
-    }
     let record = try EventOutbox.appendRecord(event, envelope: envelope(for: E.self, extraHeaders), in: db)
-    afterCommit.noteOutboxWrite(record)
+    afterCommit?.noteOutboxWrite(record)
     return record.id
   }
 
@@ -64,11 +61,8 @@ public struct MessageContext: Sendable {
   public func emit<E: SagaEvent>(
     _ event: E, id: Int64, extraHeaders: [RecordHeader] = [], in db: any SQLConnection
   ) throws(SagaError) {
-    guard let afterCommit else {
-      return try EventOutbox.appendDeferred(event, envelope: envelope(for: E.self, extraHeaders), id: id, in: db)
-    }
-    afterCommit.noteOutboxWrite(
-      try EventOutbox.appendRecord(event, envelope: envelope(for: E.self, extraHeaders), id: id, in: db))
+    let record = try EventOutbox.appendRecord(event, envelope: envelope(for: E.self, extraHeaders), id: id, in: db)
+    afterCommit?.noteOutboxWrite(record)
   }
 
   private func envelope<E: SagaEvent>(for type: E.Type, _ extraHeaders: [RecordHeader]) -> EventEnvelope {

@@ -16,34 +16,14 @@ public enum EventOutbox {
     }
   }
 
-  /// Appends `event` without waiting for its row id (``Outbox/appendDeferred(_:id:at:in:)``).
-  public static func appendDeferred<E: SagaEvent>(
-    _ event: E, envelope: EventEnvelope, id: Int64? = nil, in db: some SQLConnection
-  ) throws(SagaError) {
-    do {
-      try Outbox.appendDeferred(message(event, envelope), id: id, at: envelope.occurredAt, in: db)
-    } catch {
-      throw SagaError.storage(error)
-    }
-  }
-
-  /// Appends `event` (under `id` when drawn beforehand, deferred then, as
-  /// ``appendDeferred(_:envelope:id:in:)``) and returns its row as the relay would read it
-  /// back (``Outbox/record(_:id:at:engine:)``): what the writer hands the relay after its
-  /// commit.
+  /// Appends `event` (under `id` when drawn beforehand: deferred then) and returns its row
+  /// as the relay will read it back (``Outbox/appendRecord(_:id:at:in:)``): what the writer
+  /// hands the relay after its commit.
   public static func appendRecord<E: SagaEvent>(
     _ event: E, envelope: EventEnvelope, id drawn: Int64? = nil, in db: some SQLConnection
   ) throws(SagaError) -> OutboxRecord {
-    let message = message(event, envelope)
     do {
-      let id: Int64
-      if let drawn {
-        try Outbox.appendDeferred(message, id: drawn, at: envelope.occurredAt, in: db)
-        id = drawn
-      } else {
-        id = try Outbox.append(message, at: envelope.occurredAt, in: db)
-      }
-      return Outbox.record(message, id: id, at: envelope.occurredAt, engine: db.engine)
+      return try Outbox.appendRecord(message(event, envelope), id: drawn, at: envelope.occurredAt, in: db)
     } catch {
       throw SagaError.storage(error)
     }

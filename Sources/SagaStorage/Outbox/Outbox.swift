@@ -28,18 +28,46 @@ public enum Outbox {
     try db.executeDeferred(insert.sql, insert.arguments)
   }
 
+  /// Appends `message` (under `id` when drawn beforehand, `nextval('outbox_id_seq')`: then
+  /// deferred, as ``appendDeferred(_:id:at:in:)``) and returns the row as
+  /// ``pending(limit:after:excluding:in:)`` will read it back: what a writer hands its relay
+  /// after the commit instead of the relay reading the row (`OutboxHandoff`).
+  public static func appendRecord(_ message: OutboxMessage, id: Int64? = nil, at now: Date, in db: some SQLConnection)
+    throws -> OutboxRecord
+  {
+    let columns = OutboxHeaderColumns(splitting: message.headers)
+    let insert = try insertion(message, columns: columns, id: id, at: now, engine: db.engine)
+    let rowId: Int64
+    if let id {
+      try db.executeDeferred(insert.sql, insert.arguments)
+      rowId = id
+    } else {
+      rowId = try db.insertReturningID(insert.sql, insert.arguments)
+    }
+    return record(message, columns: columns, id: rowId, at: now, engine: db.engine)
+  }
+
   /// The row `message` becomes under `id`, appended at `now`, exactly as ``pending(limit:after:excluding:in:)``
   /// reads it back (the key and the headers through their columns, the time to the
-  /// millisecond): what a writer hands its relay after the commit instead of the relay
-  /// reading the row (`OutboxHandoff`). `OutboxTests` compares the two for every kind of row.
+  /// millisecond). `OutboxTests` compares the two for every kind of row.
   public static func record(_ message: OutboxMessage, id: Int64, at now: Date, engine: SQLEngine) -> OutboxRecord {
-    let columns = OutboxHeaderColumns(splitting: message.headers)
-    var headers: [RecordHeader] = []
-    if let envelope = columns.envelope {
-      headers.reserveCapacity(envelope.count + columns.extras.count)
-      for (name, value) in zip(HeaderName.envelope, envelope) { headers.append(RecordHeader(name: name, value: value)) }
-    }
+    record(message, columns: OutboxHeaderColumns(splitting: message.headers), id: id, at: now, engine: engine)
+  }
+
+  private static func record(
+    _ message: OutboxMessage, columns: OutboxHeaderColumns, id: Int64, at now: Date, engine: SQLEngine
+  ) -> OutboxRecord {
+    // The split keeps the order and the text of the envelope: without extras, a read returns
+    // the list as it was (a saga event's, every time).
+    var headers = message.headers
     if !columns.extras.isEmpty {
+      headers = []
+      if let envelope = columns.envelope {
+        headers.reserveCapacity(envelope.count + columns.extras.count)
+        for (name, value) in zip(HeaderName.envelope, envelope) {
+          headers.append(RecordHeader(name: name, value: value))
+        }
+      }
       // Through the column's JSON and back, as a read decodes them.
       headers += HeaderJSON.decode(HeaderJSON.encode(columns.extras)) ?? columns.extras
     }
@@ -63,10 +91,10 @@ public enum Outbox {
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)
     """
 
-  private static func insertion(_ message: OutboxMessage, id: Int64?, at now: Date, engine: SQLEngine) throws -> (
-    sql: String, arguments: [any SQLBindable]
-  ) {
-    let columns = OutboxHeaderColumns(splitting: message.headers)
+  private static func insertion(
+    _ message: OutboxMessage, columns: OutboxHeaderColumns? = nil, id: Int64?, at now: Date, engine: SQLEngine
+  ) throws -> (sql: String, arguments: [any SQLBindable]) {
+    let columns = columns ?? OutboxHeaderColumns(splitting: message.headers)
     let envelope = columns.envelope
     let values: [any SQLBindable] = [
       message.topic, keyColumn(message.keyContent, engine), SQLValue.blob(message.payload), envelope?[0],

@@ -34,7 +34,7 @@ enum PayWriter {
       try (firstOfUser ? prefetched : nil)
       ?? Wallet.payStanding(
         userId: request.userId, scheduleId: request.scheduleId, besideHeldWrites: firstOfUser, ids: prefetched?.ids,
-        outboxId: prefetched?.outboxId, in: db)
+        in: db)
     if standing.keyTaken,
       let existing = try PaymentView.fetch(userId: request.userId, scheduleId: request.scheduleId, in: db)
     {
@@ -79,14 +79,14 @@ enum PayWriter {
     // Every write below is deferred on PostgreSQL: they go with the next request's decision
     // (or the commit) in one statement.
     let (reservationId, paymentId) = try PaymentView.insert(
-      request, envelope: envelope, at: now, ids: standing.ids, in: db)
+      request, envelope: envelope, at: now, ids: standing.ids.map { ($0.reservation, $0.payment) }, in: db)
     let newBalance = try Wallet.post(
       .payment, userId: request.userId, amount: -request.amount, paymentId: paymentId, balance: balance, at: now,
       in: db)
     let event = ReservationCompleted(
       paymentId: paymentId, userId: request.userId, reservationId: reservationId, paidAmount: request.amount)
     // Under the id drawn with the decision (PostgreSQL: deferred), else the next one.
-    let record = try EventOutbox.appendRecord(event, envelope: envelope, id: standing.outboxId, in: db)
+    let record = try EventOutbox.appendRecord(event, envelope: envelope, id: standing.ids?.outbox, in: db)
     try SagaStep.record(
       .paymentAccepted, paymentId: paymentId,
       outcome: "PAID: \(request.amount) KRW deducted (balance \(newBalance) KRW), ReservationCompleted queued",

@@ -47,9 +47,9 @@ enum Wallet {
   /// locked as `balance(userId:)` locks it, and whether a payment holds the idempotency key
   /// (userId, scheduleId). A wallet exists for every user who can hold a payment.
   ///
-  /// On PostgreSQL it also draws the ids the reservation and the payment will have, so that
-  /// their inserts need no answer and can be deferred (a drawn id a refusal leaves unused is
-  /// a gap, as a rolled-back insert leaves one).
+  /// On PostgreSQL it also draws the ids the reservation, the payment and its outbox row will
+  /// have, so that their inserts need no answer and can be deferred (a drawn id a refusal
+  /// leaves unused is a gap, as a rolled-back insert leaves one).
   /// - Parameter besideHeldWrites: no write held on the connection touches this user's
   ///   wallet or payments (no earlier request of the transaction was this user's), so they
   ///   may ride with this statement (`SQLConnection.queryBesideDeferred`).
@@ -57,20 +57,15 @@ enum Wallet {
   ///   drawn again.
   static func payStanding(
     userId: Int64, scheduleId: Int64, besideHeldWrites: Bool = false,
-    ids drawn: (reservation: Int64, payment: Int64)? = nil, outboxId drawnOutbox: Int64? = nil,
-    in db: some SQLConnection
+    ids drawn: PayStanding.Ids? = nil, in db: some SQLConnection
   ) throws -> PayStanding {
     let postgres = db.engine == .postgres
     let sql = postgres ? (drawn == nil ? payStandingPostgres : payStandingPostgresLocked) : payStandingSQLite
     let arguments: [any SQLBindable] = [scheduleId, userId]
     let rows = try besideHeldWrites ? db.queryBesideDeferred(sql, arguments) : db.query(sql, arguments)
-    guard let row = rows.first else {
-      return PayStanding(balance: nil, keyTaken: false, ids: drawn, outboxId: drawnOutbox)
-    }
-    guard postgres, drawn == nil else {
-      return PayStanding(balance: row[0], keyTaken: row[1], ids: drawn, outboxId: drawnOutbox)
-    }
-    return PayStanding(balance: row[0], keyTaken: row[1], ids: (row[2], row[3]), outboxId: row[4])
+    guard let row = rows.first else { return PayStanding(balance: nil, keyTaken: false, ids: drawn) }
+    return PayStanding(
+      balance: row[0], keyTaken: row[1], ids: drawn ?? (postgres ? (row[2], row[3], row[4]) : nil))
   }
 
   private static let payStandingSQLite = """
@@ -104,11 +99,11 @@ enum Wallet {
       [requests.map(\.userId).bigintArrayLiteral, requests.map(\.scheduleId).bigintArrayLiteral])
     // A user without a wallet has no row: nil balance, as payStanding answers.
     var standings = [PayStanding](
-      repeating: PayStanding(balance: nil, keyTaken: false, ids: nil, outboxId: nil), count: requests.count)
+      repeating: PayStanding(balance: nil, keyTaken: false, ids: nil), count: requests.count)
     for row in rows {
       let index = Int(row[0] as Int64) - 1
       guard standings.indices.contains(index) else { continue }
-      standings[index] = PayStanding(balance: row[1], keyTaken: row[2], ids: (row[3], row[4]), outboxId: row[5])
+      standings[index] = PayStanding(balance: row[1], keyTaken: row[2], ids: (row[3], row[4], row[5]))
     }
     return standings
   }
@@ -129,12 +124,11 @@ enum Wallet {
   struct PayStanding {
     var balance: Int64?
     var keyTaken: Bool
-    /// The reservation's and the payment's ids to be (PostgreSQL only).
-    var ids: (reservation: Int64, payment: Int64)?
-    /// The id of its `ReservationCompleted` outbox row to be (PostgreSQL only): the relay is
-    /// handed the row after the commit (`OutboxHandoff`), which needs its id without waiting
-    /// for the insert's answer.
-    var outboxId: Int64?
+    /// The ids of the reservation, the payment and its `ReservationCompleted` outbox row to be
+    /// (PostgreSQL only): their inserts are deferred, and the relay is handed the row after the
+    /// commit (`OutboxHandoff`), which needs its id without waiting for the insert's answer.
+    typealias Ids = (reservation: Int64, payment: Int64, outbox: Int64)
+    var ids: Ids?
   }
 
   /// Adds `amount` (negative for a debit) to the wallet of `userId` and writes its ledger

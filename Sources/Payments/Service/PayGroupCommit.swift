@@ -115,12 +115,9 @@ final class PayGroupCommit: Sendable {
       for job in group { await commit([job]) }
       return
     }
-    let results = outcomes.map { $0.map(\.result) }
-    deliver(results, to: group, committed: true)
-    // The relay first: it can publish the new rows while callers resume.
-    let events = outcomes.compactMap { try? $0.get().event }
-    if !events.isEmpty { afterCommit?(events) }
-    resume(results, group)
+    deliver(
+      outcomes.map { $0.map(\.result) }, to: group, committed: true,
+      events: outcomes.compactMap { try? $0.get().event })
   }
 
   /// A group's requests in order, each without a savepoint of its own: `PayWriter` throws its
@@ -159,9 +156,8 @@ final class PayGroupCommit: Sendable {
     }
   }
 
-  /// Counts the group's outcomes; a failed group's callers are answered here, a committed
-  /// one's by `resume` once the relay has its rows.
-  private func deliver(_ outcomes: [Outcome], to group: [Job], committed: Bool) {
+  /// Counts the group's outcomes, hands its new outbox rows to the relay and answers its callers.
+  private func deliver(_ outcomes: [Outcome], to group: [Job], committed: Bool, events: [OutboxRecord] = []) {
     state.withLock { state in
       state.inFlight -= group.count
       if committed {
@@ -170,10 +166,8 @@ final class PayGroupCommit: Sendable {
         state.statistics.largestGroup = max(state.statistics.largestGroup, group.count)
       }
     }
-    if !committed { resume(outcomes, group) }
-  }
-
-  private func resume(_ outcomes: [Outcome], _ group: [Job]) {
+    // The relay first: it can publish the new rows while callers resume.
+    if !events.isEmpty { afterCommit?(events) }
     for (job, outcome) in zip(group, outcomes) { job.continuation.resume(returning: outcome) }
   }
 }

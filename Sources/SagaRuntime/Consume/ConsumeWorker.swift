@@ -229,7 +229,6 @@ public final class ConsumeWorker: Service, PausableService, Sendable {
     }
     afterCommit.run()
     var (batch, depth) = result
-    batch.wroteOutbox = afterCommit.wroteOutbox
     batch.outboxRecords = afterCommit.writtenRecords
     stats.withLock { stats in
       stats.applied += batch.applied

@@ -27,14 +27,14 @@ struct RecordProcessor: Sendable {
     var retryInPlace: (index: Int, attempt: Int, error: SagaError)?
     /// The earliest due time of the records parked in this pass.
     var earliestDue: Date?
-    /// Whether anything was written to the outbox (events or dead letters): set by the
-    /// worker from its ``CommitActions``, where every outbox write is noted, since an applied
-    /// record need not emit anything (Payments applying a reward completes a saga and sends
-    /// nothing).
-    var wroteOutbox = false
-    /// Those rows as the relay would read them, handed to it after the commit; nil when
-    /// some are not known (``CommitActions/writtenRecords``).
-    var outboxRecords: [OutboxRecord]?
+    /// The rows written to the outbox (events, dead letters) as the relay would read them,
+    /// handed to it after the commit; nil when some are not known
+    /// (``CommitActions/writtenRecords``). Set by the worker from its ``CommitActions``, where
+    /// every outbox write is noted, since an applied record need not emit anything (Payments
+    /// applying a reward completes a saga and sends nothing).
+    var outboxRecords: [OutboxRecord]? = []
+    /// Whether anything was written to the outbox: only then is the relay woken.
+    var wroteOutbox: Bool { outboxRecords != [] }
   }
 
   /// What one run of due `retry_schedule` entries did.

@@ -9,9 +9,9 @@ import Synchronization
 /// transaction wrote outbox rows, so that only such a commit wakes the relay.
 public final class CommitActions: Sendable {
   private let actions = Mutex<[@Sendable () -> Void]>([])
-  private let outboxWritten = Atomic<Bool>(false)
   /// The rows written, as the relay would read them, while every one of them is known:
-  /// nil once a row was written without its record or a savepoint rolled written rows back.
+  /// nil once a row was written without its record or a savepoint rolled written rows back
+  /// (either way, after a write); empty while nothing was written.
   private let outboxRecords = Mutex<[OutboxRecord]?>([])
 
   public init() {}
@@ -19,14 +19,12 @@ public final class CommitActions: Sendable {
   /// Notes that the transaction wrote to the outbox a row it does not describe (a dead
   /// letter): the relay must read after this commit.
   public func noteOutboxWrite() {
-    outboxWritten.store(true, ordering: .relaxed)
     outboxRecords.withLock { $0 = nil }
   }
 
   /// Notes that the transaction wrote `record` to the outbox (``MessageContext/emit(_:extraHeaders:in:)``):
   /// after the commit it is handed to the relay, which then need not read it back.
   public func noteOutboxWrite(_ record: OutboxRecord) {
-    outboxWritten.store(true, ordering: .relaxed)
     outboxRecords.withLock { $0?.append(record) }
   }
 
@@ -45,7 +43,7 @@ public final class CommitActions: Sendable {
   /// Whether the transaction wrote to the outbox: a commit without such rows need not wake the
   /// relay, whose read would find nothing new (on PostgreSQL a round trip of the engine and
   /// the server, and a round that the next commit with rows would wait behind).
-  public var wroteOutbox: Bool { outboxWritten.load(ordering: .relaxed) }
+  public var wroteOutbox: Bool { outboxRecords.withLock { $0 != [] } }
 
   /// Runs `action` after the commit; with no `CommitActions` (a caller outside a worker's
   /// transaction, such as a test), at once.

@@ -18,6 +18,8 @@ final class BrokerProbe: Sendable {
     /// The brokers of the last answer.
     var brokers: [ClusterBrokers.Broker] = []
     var answeredBy: String?
+    /// The cluster's id in the last answer.
+    var clusterID: String?
     /// Why the last probe failed; nil when it was answered.
     var lastError: String?
     /// When the probe now waiting for the cluster started; nil between probes.
@@ -63,7 +65,7 @@ final class BrokerProbe: Sendable {
       state.withLock {
         $0 = Snapshot(
           checkedAt: started, answeredAt: clock.wallTime, brokers: answer.brokers, answeredBy: answer.answeredBy,
-          lastError: nil)
+          clusterID: answer.clusterID, lastError: nil)
       }
     } catch {
       state.withLock {
@@ -75,6 +77,15 @@ final class BrokerProbe: Sendable {
   }
 
   var snapshot: Snapshot { state.withLock { $0 } }
+
+  /// Probes once and says whether the cluster is librdkafka's mock cluster (the development
+  /// broker, `RuntimeSettings.mockCluster`); nil when it did not answer within `timeout`.
+  func askMockCluster() async -> Bool? {
+    await probe()
+    let snapshot = snapshot
+    guard snapshot.lastError == nil else { return nil }
+    return ClusterBrokers.isMockCluster(id: snapshot.clusterID)
+  }
 
   /// An answer older than this no longer counts: a probe wedged behind a dead connection
   /// would otherwise leave the last good answer standing.

@@ -60,6 +60,15 @@ public struct SagadCommand: AsyncParsableCommand {
       devBroker = broker
     }
 
+    // Its own admin client: a probe waiting on a dead cluster must not delay `lag`.
+    let brokerProbe = BrokerProbe(
+      bootstrapServers: node.bootstrapServers,
+      admin: try KafkaAdmin(
+        bootstrapServers: node.bootstrapServers, overrides: node.producerProperties, logger: logger),
+      interval: node.statisticsInterval ?? .seconds(5))
+    node.mockCluster = await MockClusterCheck.run(
+      embedded: devBroker != nil, configured: node.consumerProperties, probe: brokerProbe, logger: logger)
+
     let metrics = SagaMetrics(version: SagaCore.version)
     // Once per process, before anything records: whatever counts through swift-metrics
     // lands in the registry /metrics serves.
@@ -91,12 +100,6 @@ public struct SagadCommand: AsyncParsableCommand {
         bootstrapServers: node.bootstrapServers, overrides: node.producerProperties, logger: logger),
       logger: logger)
     var commands = AdminCommands(node: saga)
-    // Its own admin client too: a probe waiting on a dead cluster must not delay `lag`.
-    let brokerProbe = BrokerProbe(
-      bootstrapServers: node.bootstrapServers,
-      admin: try KafkaAdmin(
-        bootstrapServers: node.bootstrapServers, overrides: node.producerProperties, logger: logger),
-      interval: node.statisticsInterval ?? .seconds(5))
     commands.daemon = DaemonAdmin(control: control, lag: lag, brokers: brokerProbe)
     let reload = ConfigReload(
       file: source.file, dev: source.dev, environment: source.environment(), loaded: loaded,

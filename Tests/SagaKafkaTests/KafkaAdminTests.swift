@@ -25,6 +25,21 @@ struct KafkaAdminTests {
     }
   }
 
+  @Test("brokers reports every broker and the cluster's id, by which the mock cluster is known")
+  func brokersAndClusterID() async throws {
+    let cluster = try EmbeddedKafkaCluster(brokers: 2, logger: quietLogger)
+    defer { cluster.destroyInBackground() }
+    let admin = try KafkaAdmin(bootstrapServers: cluster.bootstrapServers, logger: quietLogger)
+    let answer = try await admin.brokers()
+    await admin.close()
+    #expect(answer.brokers.map(\.id) == cluster.brokerIDs.sorted())
+    let id = try #require(answer.clusterID)
+    #expect(id.hasPrefix("mockCluster") && answer.isMockCluster)
+    // Any other id is a real cluster's, and an absent one (brokers before 0.10.1) is not the mock's.
+    #expect(!ClusterBrokers(brokers: [], answeredBy: "b", clusterID: "x7QfR2sLTkuW9vC1pZ0aBg").isMockCluster)
+    #expect(!ClusterBrokers(brokers: [], answeredBy: "b").isMockCluster)
+  }
+
   /// librdkafka 2.0.2's mock broker does not implement CreateTopics (its header says
   /// so, and its ApiVersions answer leaves the request out); it also reports controller
   /// id 0, which is no broker, so librdkafka waits for a controller until the request

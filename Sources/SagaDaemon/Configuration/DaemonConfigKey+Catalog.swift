@@ -37,7 +37,8 @@ extension DaemonConfigKey {
       "kafka.security.ssl_key_password_file", .text, "", "file whose first line is the client key's password"),
     DaemonConfigKey("kafka.producer", .properties, "linger.ms=1", "extra librdkafka properties for every producer"),
     DaemonConfigKey(
-      "kafka.consumer", .properties, "fetch.wait.max.ms=10", "extra librdkafka properties for every consumer"),
+      "kafka.consumer", .properties, "fetch.wait.max.ms=10",
+      "extra librdkafka properties for every consumer (fetch.wait.max.ms=3 against the development broker)"),
     DaemonConfigKey(
       "consumer.batch_max", .integer(1...100_000), "500", "most records applied in one database transaction"),
     DaemonConfigKey(

@@ -114,9 +114,15 @@ public final class KafkaAdmin: Sendable {
         let broker = md.brokers[index]
         return ClusterBrokers.Broker(id: broker.id, host: String(cString: broker.host), port: broker.port)
       }
+      // Cached from the metadata answer just received: a zero timeout does not wait.
+      var clusterID: String?
+      if let id = rd_kafka_clusterid(handle, 0) {
+        clusterID = String(cString: id)
+        rd_kafka_mem_free(handle, id)
+      }
       return ClusterBrokers(
         brokers: brokers.sorted { $0.id < $1.id },
-        answeredBy: md.orig_broker_name.map { String(cString: $0) } ?? String(md.orig_broker_id))
+        answeredBy: md.orig_broker_name.map { String(cString: $0) } ?? String(md.orig_broker_id), clusterID: clusterID)
     }
   }
 

@@ -133,7 +133,7 @@ public final class RuntimeFactory {
     var config = KafkaConsumerConfiguration(bootstrapServers: settings.bootstrapServers, groupId: group.rawValue)
     config.clientId = "\(settings.clientIdPrefix)-\(name)"
     config.statisticsInterval = settings.statisticsInterval
-    config.overrides = RuntimeSettings.defaultConsumerProperties.merging(
+    config.overrides = settings.consumerDefaults.merging(
       settings.consumerProperties, uniquingKeysWith: { _, configured in configured })
     return { [config, logger] in try KafkaConsumer(configuration: config, logger: logger) }
   }

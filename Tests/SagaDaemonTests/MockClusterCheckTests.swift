@@ -26,8 +26,11 @@ struct MockClusterCheckTests {
     #expect(probe.snapshot.clusterID?.hasPrefix("mockCluster") == true)
     var settings = RuntimeSettings(stateDirectory: "/nonexistent", bootstrapServers: cluster.bootstrapServers)
     #expect(settings.consumerDefaults["fetch.wait.max.ms"] == "10")
+    #expect(settings.deadLetterConsumerDefaults["fetch.wait.max.ms"] == "100")
     settings.mockCluster = mock
     #expect(settings.consumerDefaults["fetch.wait.max.ms"] == "3")
+    // Dead letters wait for an operator, not a saga: their consumers keep the long wait.
+    #expect(settings.deadLetterConsumerDefaults["fetch.wait.max.ms"] == "100")
   }
 
   @Test("embedded or a configured fetch wait: decided without asking the cluster")

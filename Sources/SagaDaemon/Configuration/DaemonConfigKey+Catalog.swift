@@ -38,7 +38,8 @@ extension DaemonConfigKey {
     DaemonConfigKey("kafka.producer", .properties, "linger.ms=1", "extra librdkafka properties for every producer"),
     DaemonConfigKey(
       "kafka.consumer", .properties, "fetch.wait.max.ms=10",
-      "extra librdkafka properties for every consumer (fetch.wait.max.ms=3 against the development broker)"),
+      "extra librdkafka properties for every consumer (fetch.wait.max.ms: 3 against the development broker, "
+        + "100 for DLT workers)"),
     DaemonConfigKey(
       "consumer.batch_max", .integer(1...100_000), "500", "most records applied in one database transaction"),
     DaemonConfigKey(

@@ -93,7 +93,7 @@ public final class RuntimeFactory {
     // In the catalogue's order whatever the roles' order: `workers` and `status` list them so.
     let groups = SagaConsumerGroup.allCases.filter(parts.deadLetterGroups.contains)
     let deadLetterWorkers = try groups.map { group in
-      let makeConsumer = consumerFactory(group.rawValue, group: group)
+      let makeConsumer = consumerFactory(group.rawValue, group: group, defaults: settings.deadLetterConsumerDefaults)
       return DeadLetterWorker(
         group: group, consumer: try makeConsumer(), store: store, settings: settings.deadLetters,
         makeConsumer: makeConsumer, logger: logger)
@@ -129,11 +129,14 @@ public final class RuntimeFactory {
   }
 
   /// A restart (supervisor) needs a fresh consumer: a closed one has left the group.
-  private func consumerFactory(_ name: String, group: SagaConsumerGroup) -> @Sendable () throws -> KafkaConsumer {
+  /// - Parameter defaults: what `kafka.consumer.*` is applied over; nil: `consumerDefaults`.
+  private func consumerFactory(
+    _ name: String, group: SagaConsumerGroup, defaults: [String: String]? = nil
+  ) -> @Sendable () throws -> KafkaConsumer {
     var config = KafkaConsumerConfiguration(bootstrapServers: settings.bootstrapServers, groupId: group.rawValue)
     config.clientId = "\(settings.clientIdPrefix)-\(name)"
     config.statisticsInterval = settings.statisticsInterval
-    config.overrides = settings.consumerDefaults.merging(
+    config.overrides = (defaults ?? settings.consumerDefaults).merging(
       settings.consumerProperties, uniquingKeysWith: { _, configured in configured })
     return { [config, logger] in try KafkaConsumer(configuration: config, logger: logger) }
   }

@@ -59,6 +59,14 @@ public struct RuntimeSettings: Sendable {
     mockCluster ? Self.mockClusterConsumerProperties : Self.defaultConsumerProperties
   }
 
+  /// `consumerDefaults` for the DLT workers' consumers: a 100 ms fetch wait. A dead letter
+  /// waits for an operator, not for a saga, and the DLT topics are empty nearly always, so a
+  /// short wait there only bought empty fetches: against the mock cluster one every 3 ms per
+  /// DLT consumer, in sagad and in the broker, also under load (Docs/benchmarks.md).
+  public var deadLetterConsumerDefaults: [String: String] {
+    consumerDefaults.merging(["fetch.wait.max.ms": "100"]) { _, deadLetter in deadLetter }
+  }
+
   public init(stateDirectory: String, bootstrapServers: String) {
     self.stateDirectory = stateDirectory
     self.bootstrapServers = bootstrapServers

@@ -89,7 +89,7 @@ struct AdminJSONEncodingTests {
     #expect(
       try encoded(full)
         == #"{"deadLettersPending":3,"kafka":{"answeredBy":null,"bootstrapServers":["127.0.0.1:9092"],"#
-        + #""brokers":[{"host":"127.0.0.1","id":1,"port":9092}],"lastAnswerSecondsAgo":0.25,"#
+        + #""brokers":[{"host":"127.0.0.1","id":1,"port":9092}],"clusterId":null,"lastAnswerSecondsAgo":0.25,"#
         + #""lastCheckSecondsAgo":null,"lastError":null,"reachable":true},"openCompensations":2,"#
         + #""outbox":[{"oldestPendingSeconds":1.5,"pending":2,"service":"points"}],"relays":[],"roles":[],"#
         + #""storage":{"engine":"postgres","instance":"sagad@a:1","instances":["sagad@a:1","sagad@b:2"],"#

@@ -134,10 +134,13 @@ extension AdminJSON {
     @Nullable public var lastCheckSecondsAgo: Double?
     /// Why the last probe failed; null when it was answered.
     @Nullable public var lastError: String?
+    /// The cluster's id in the last answer (`mockCluster…`: the development broker); null
+    /// before an answer, or from a sagad that does not report it.
+    @Nullable public var clusterId: String?
 
     public init(
       bootstrapServers: [String], reachable: Bool, brokers: [Broker], answeredBy: String?,
-      lastAnswerSecondsAgo: Double?, lastCheckSecondsAgo: Double?, lastError: String?
+      lastAnswerSecondsAgo: Double?, lastCheckSecondsAgo: Double?, lastError: String?, clusterId: String? = nil
     ) {
       self.bootstrapServers = bootstrapServers
       self.reachable = reachable
@@ -146,6 +149,7 @@ extension AdminJSON {
       self.lastAnswerSecondsAgo = lastAnswerSecondsAgo
       self.lastCheckSecondsAgo = lastCheckSecondsAgo
       self.lastError = lastError
+      self.clusterId = clusterId
     }
   }
 

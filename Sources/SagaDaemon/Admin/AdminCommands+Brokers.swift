@@ -1,5 +1,6 @@
 import AdminProtocol
 import Foundation
+import SagaKafka
 
 /// Broker reachability in `status`, from the daemon's `BrokerProbe`: a snapshot, so
 /// `status` answers at once even while the cluster does not.
@@ -13,7 +14,8 @@ extension AdminCommands {
       brokers: snapshot.brokers.map { AdminJSON.Kafka.Broker(id: $0.id, host: $0.host, port: $0.port) },
       answeredBy: snapshot.answeredBy,
       lastAnswerSecondsAgo: snapshot.answeredAt.map { max(0, now.timeIntervalSince($0)) },
-      lastCheckSecondsAgo: snapshot.checkedAt.map { max(0, now.timeIntervalSince($0)) }, lastError: snapshot.lastError)
+      lastCheckSecondsAgo: snapshot.checkedAt.map { max(0, now.timeIntervalSince($0)) }, lastError: snapshot.lastError,
+      clusterId: snapshot.clusterID)
   }
 
   /// `kafka: reachable, 3 brokers (1 host:9092, …), answered 0.4 s ago; bootstrap host:9092`
@@ -27,6 +29,11 @@ extension AdminCommands {
     }
     let brokers = kafka.brokers.map { "\($0.id) \($0.host):\($0.port)" }.joined(separator: ", ")
     let count = "\(kafka.brokers.count) broker\(kafka.brokers.count == 1 ? "" : "s")"
-    return "kafka: reachable, \(count) (\(brokers)), \(answered); \(bootstrap)"
+    // The development broker says so: its latencies and durability are not a cluster's.
+    var cluster = ""
+    if let id = kafka.clusterId {
+      cluster = "; cluster \(id)" + (ClusterBrokers.isMockCluster(id: id) ? " (development broker)" : "")
+    }
+    return "kafka: reachable, \(count) (\(brokers)), \(answered); \(bootstrap)\(cluster)"
   }
 }

@@ -51,6 +51,9 @@ struct AdminStatusBrokersTests {
     #expect(kafka.bootstrapServers == cluster.bootstrapServers.split(separator: ",").map(String.init))
     #expect(kafka.lastError == nil && kafka.lastAnswerSecondsAgo != nil && kafka.answeredBy != nil)
     #expect(Self.all(text).contains("kafka: reachable, 3 brokers (1 "), "\(Self.all(text))")
+    let id = try #require(kafka.clusterId)
+    #expect(id.hasPrefix("mockCluster"))
+    #expect(Self.all(text).contains("; cluster \(id) (development broker)"), "\(Self.all(text))")
 
     for id in cluster.brokerIDs { try cluster.setBrokerDown(id) }
     await probe.probe()

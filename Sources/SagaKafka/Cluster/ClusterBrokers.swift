@@ -26,11 +26,9 @@ public struct ClusterBrokers: Sendable, Hashable {
     self.clusterID = clusterID
   }
 
-  /// Whether the cluster is librdkafka's mock cluster (sagad's development broker:
+  /// Whether a cluster id is librdkafka's mock cluster's (sagad's development broker:
   /// `sagad dev-broker`, `kafka.brokers: embedded`), which names itself `mockCluster…`.
   /// It holds a fetch that finds no data for the consumer's whole `fetch.wait.max.ms`
   /// where a real broker answers as soon as a record arrives (Docs/configuration.md).
-  public var isMockCluster: Bool { Self.isMockCluster(id: clusterID) }
-
   public static func isMockCluster(id: String?) -> Bool { id?.hasPrefix("mockCluster") == true }
 }

@@ -31,7 +31,7 @@ public struct RuntimeSettings: Sendable {
   public var supervisor = SupervisorSettings()
 
   /// Whether the brokers are librdkafka's mock cluster (the development broker), which
-  /// `consumerDefaults` tunes for; the daemon finds out at start (`ClusterBrokers.isMockCluster`).
+  /// `consumerDefaults` tunes for; the daemon finds out at start (`ClusterBrokers.isMockCluster(id:)`).
   public var mockCluster = false
 
   /// What the node's consumers use unless `consumerProperties` says otherwise.

@@ -97,6 +97,49 @@ struct OutboxHandoffTests {
     #expect(off.next(asked: false, rows: rows(11), room: 10, after: 0, due: false) == .read(fromStart: false))
   }
 
+  @Test("a handed row goes out while the rows before it still wait for the database to be marked sent")
+  func settlementBesideTheLoop() async throws {
+    let fixture = try RelayFixture()
+    var settings = RelaySettings()
+    settings.idleInterval = .seconds(60)
+    let relay = fixture.relay(settings: settings)
+    let task = start(relay)
+    _ = try await Self.commit(["m0"], in: fixture)
+    relay.wakeup.signal()
+    try await eventually("m0 read, published and marked") { relay.statistics.sent == 1 }
+    let first = try await Self.commit(["m1"], in: fixture)
+    let second = try await Self.commit(["m2"], in: fixture)
+    // Hold the database's writer: marking m1 sent has to wait for it, as it waits behind a
+    // service's transactions and their fsync under load.
+    let (gate, holding) = (DispatchSemaphore(value: 0), DispatchSemaphore(value: 0))
+    let database = fixture.database
+    let holder = Task {
+      try await database.write { _ in
+        holding.signal()
+        gate.wait()
+      }
+    }
+    var open = false
+    defer { if !open { gate.signal() } }
+    try await eventually("the writer held") { holding.wait(timeout: .now()) == .success }
+    relay.handoff.committed(first)
+    try await eventually("m1's delivery report") {
+      relay.statistics.handedRounds == 1 && fixture.producer.inFlight == 0
+    }
+    relay.handoff.committed(second)
+    let published = try await fixture.readTopic(count: 3)
+    #expect(published == ["m0", "m1", "m2"])
+    #expect(relay.statistics.sent == 1, "m1 is not marked yet: m2 did not wait for that write")
+    open = true
+    gate.signal()
+    try await holder.value
+    try await eventually("m1 and m2 marked") { relay.statistics.sent == 3 }
+    #expect(try await fixture.pendingCount() == 0)
+    await fixture.stop(task)
+    let topic = try await fixture.readTopic(count: 3, settle: .milliseconds(200))
+    #expect(topic == ["m0", "m1", "m2"], "each row once")
+  }
+
   @Test(
     "the handoff keeps rows until taken, and asks for a read after a commit it cannot describe or past its capacity")
   func handoff() {

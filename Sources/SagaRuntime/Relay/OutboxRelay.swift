@@ -24,8 +24,10 @@ import Tracing
 /// window is used, or `settleDelay` after the oldest was sent. (A write per round cost
 /// the service's writer, the saga's slowest stage, an fsync each; a row marked sent a
 /// little later is only re-sent if the process dies meanwhile, which the consumers'
-/// inbox absorbs.) After a failed delivery nothing new is sent until every round in
-/// flight is settled; then the relay backs off and starts again from the oldest unsent row.
+/// inbox absorbs.) A settlement whose rows were all persisted is written beside the loop
+/// (`RelaySettlement`), so rows handed meanwhile do not wait for it. After a failed
+/// delivery nothing new is sent until every round in flight is settled; then the relay
+/// backs off and starts again from the oldest unsent row.
 ///
 /// A row librdkafka refuses for what it is (larger than `message.max.bytes`, …) can never be
 /// sent: it is stored whole in the dead-letter store and closed, and the relay moves on
@@ -136,6 +138,8 @@ public final class OutboxRelay: Service, Sendable {
     var lastPurge = clock.now
     var lastFromStart = clock.now
     var inFlight: [RelayRound] = []
+    // Rounds all persisted, being marked sent beside the loop (``RelaySettlement``).
+    var settling: RelaySettlement?
     // Set by a failed delivery or settlement: send nothing new until the rounds in
     // flight are settled, then back off and re-read from the oldest unsent row.
     var recovering = false
@@ -153,13 +157,19 @@ public final class OutboxRelay: Service, Sendable {
             reads.lastPeerCheck = clock.now
             reads.alone = (try? await database.report(leases: []))?.instances.count == 1
           }
-          let settled = try await settleCompleted(&inFlight)
+          var settled = (sent: 0, failed: 0)
+          if let done = settling?.result {
+            settling = nil
+            settled = try done.get()
+          }
+          let now = try await settleCompleted(&inFlight, settling: &settling)
+          settled = (settled.sent + now.sent, settled.failed + now.failed)
           if settled.failed > 0 {
             recovering = true
             handoff.requireRead()
           }
           if recovering {
-            if inFlight.isEmpty {
+            if inFlight.isEmpty, settling == nil {
               recovering = false
               try? await clock.sleep(for: backoff)
               backoff = min(backoff * 2, settings.maxBackoff)
@@ -194,7 +204,7 @@ public final class OutboxRelay: Service, Sendable {
               reads.lastRead = clock.now
               let read = try await sendRound(
                 after: fromStart ? 0 : after, limit: room,
-                excluding: fromStart ? inFlight.flatMap(\.ids) : [])
+                excluding: fromStart ? inFlight.flatMap(\.ids) + (settling?.ids ?? []) : [])
               round = read.round
               reads.backlog = read.full
             }
@@ -204,7 +214,7 @@ public final class OutboxRelay: Service, Sendable {
               if case .read = next, round.ids.count == room { continue }  // more may be waiting
             }
           }
-          if inFlight.isEmpty, clock.now - lastPurge > settings.purgeInterval {
+          if inFlight.isEmpty, settling == nil, clock.now - lastPurge > settings.purgeInterval {
             lastPurge = clock.now
             let purged = try await database.purge(settings.retention, now: clock.wallTime)
             logger.debug("purged", metadata: ["outbox": "\(purged.outboxRows)", "inbox": "\(purged.inboxRows)"])
@@ -225,7 +235,7 @@ public final class OutboxRelay: Service, Sendable {
     } onGracefulShutdown: {
       self.wakeup.signal()
     }
-    await drain(inFlight)
+    await drain(inFlight, settling: settling)
   }
 
   /// `wakeOnCommit` off (the report's design, the benchmarks' baseline): every
@@ -252,19 +262,24 @@ public final class OutboxRelay: Service, Sendable {
     } onGracefulShutdown: {
       self.pollStop.signal()
     }
-    await drain([])
+    await drain([], settling: nil)
   }
 
   /// On shutdown: settle the rounds in flight, then one last round so rows committed
   /// just before it go out.
-  private func drain(_ inFlight: [RelayRound]) async {
+  private func drain(_ inFlight: [RelayRound], settling: RelaySettlement?) async {
     do {
+      let earlier = try await settling?.finish().get() ?? (sent: 0, failed: 0)
       var pending: [Reported] = []
       for round in inFlight { pending.append((round.ids, await round.reports)) }
       let settled = try await settle(pending)
       let outcome = try await publishRound()
       logger.info(
-        "stopped", metadata: ["sent": "\(settled.sent + outcome.sent)", "unsent": "\(settled.failed + outcome.unsent)"])
+        "stopped",
+        metadata: [
+          "sent": "\(earlier.sent + settled.sent + outcome.sent)",
+          "unsent": "\(earlier.failed + settled.failed + outcome.unsent)",
+        ])
     } catch {
       logger.warning("final outbox round failed; rows stay for the next start", metadata: ["error": "\(error)"])
     }
@@ -333,7 +348,9 @@ public final class OutboxRelay: Service, Sendable {
 
   /// Settles the oldest rounds whose reports are all in, in one write transaction, when
   /// it is time to (see the type's comment).
-  private func settleCompleted(_ inFlight: inout [RelayRound]) async throws -> (sent: Int, failed: Int) {
+  private func settleCompleted(
+    _ inFlight: inout [RelayRound], settling: inout RelaySettlement?
+  ) async throws -> (sent: Int, failed: Int) {
     guard let oldest = inFlight.first else { return (0, 0) }
     var ready: [Reported] = []
     var failed = false
@@ -348,8 +365,31 @@ public final class OutboxRelay: Service, Sendable {
       || inFlight.reduce(0) { $0 + $1.ids.count } >= settings.batchMax / 2
       || clock.now - oldest.sentAt >= Self.settleDelay
     guard due else { return (0, 0) }
-    // Removed before the write: if it fails, the rows stay unsent and are read again
-    // once the rounds still in flight are settled.
+    if !failed {
+      // All persisted: marked beside the loop, one write at a time (the next waits its turn
+      // in flight); nothing is sent twice meanwhile, the rows are still in the handover.
+      guard settling == nil else { return (0, 0) }
+      inFlight.removeFirst(ready.count)
+      let rounds = ready
+      settling = RelaySettlement(ids: rounds.flatMap(\.ids), wakeup: wakeup) { [self] in try await settle(rounds) }
+      return (0, 0)
+    }
+    // A failure: the relay stops sending until it is settled, so it waits for the write
+    // (and the one already running, to keep them in order).
+    if let running = settling {
+      settling = nil
+      let earlier = try await running.finish().get()
+      let now = try await settleFailing(&inFlight, ready)
+      return (earlier.sent + now.sent, earlier.failed + now.failed)
+    }
+    return try await settleFailing(&inFlight, ready)
+  }
+
+  /// Removed before the write: if it fails, the rows stay unsent and are read again once the
+  /// rounds still in flight are settled.
+  private func settleFailing(_ inFlight: inout [RelayRound], _ ready: [Reported]) async throws -> (
+    sent: Int, failed: Int
+  ) {
     inFlight.removeFirst(ready.count)
     return try await settle(ready)
   }

@@ -25,7 +25,7 @@ import Tracing
 /// the service's writer, the saga's slowest stage, an fsync each; a row marked sent a
 /// little later is only re-sent if the process dies meanwhile, which the consumers'
 /// inbox absorbs.) A settlement whose rows were all persisted is written beside the loop
-/// (`RelaySettlement`), so rows handed meanwhile do not wait for it. After a failed
+/// (`RelaySideTask`), so rows handed meanwhile do not wait for it. After a failed
 /// delivery nothing new is sent until every round in flight is settled; then the relay
 /// backs off and starts again from the oldest unsent row.
 ///
@@ -43,6 +43,8 @@ public final class OutboxRelay: Service, Sendable {
 
   /// A round's row ids with their delivery reports, in row order.
   private typealias Reported = (ids: [Int64], reports: [KafkaDeliveryReport])
+  /// Rounds all persisted whose rows are being marked sent beside the loop.
+  private typealias Settling = (ids: [Int64], task: RelaySideTask<(sent: Int, failed: Int)>)
 
   /// How often a relay on a database several instances may share asks whether it is alone
   /// there: while it is not, it scans from the oldest row now and then for the other
@@ -138,8 +140,11 @@ public final class OutboxRelay: Service, Sendable {
     var lastPurge = clock.now
     var lastFromStart = clock.now
     var inFlight: [RelayRound] = []
-    // Rounds all persisted, being marked sent beside the loop (``RelaySettlement``).
-    var settling: RelaySettlement?
+    // Rounds all persisted, being marked sent beside the loop; their rows stay in the
+    // handover and out of reads until the write is done.
+    var settling: Settling?
+    // Who else is on the database, asked beside the loop.
+    var peers: RelaySideTask<Bool>?
     // Set by a failed delivery or settlement: send nothing new until the rounds in
     // flight are settled, then back off and re-read from the oldest unsent row.
     var recovering = false
@@ -151,14 +156,19 @@ public final class OutboxRelay: Service, Sendable {
       while !Task.isCancelled && !Task.isShuttingDownGracefully {
         if let lease, await !lease.check() { break }
         do {
-          if settings.handoff, lease != nil,
-            reads.lastPeerCheck.map({ clock.now - $0 >= Self.peerCheckInterval }) ?? true
-          {
-            reads.lastPeerCheck = clock.now
-            reads.alone = (try? await database.report(leases: []))?.instances.count == 1
+          if settings.handoff, lease != nil {
+            if let alone = peers?.result {
+              peers = nil
+              reads.alone = (try? alone.get()) ?? false
+            }
+            if peers == nil, reads.lastPeerCheck.map({ clock.now - $0 >= Self.peerCheckInterval }) ?? true {
+              reads.lastPeerCheck = clock.now
+              let database = self.database
+              peers = RelaySideTask { (try? await database.report(leases: []))?.instances.count == 1 }
+            }
           }
           var settled = (sent: 0, failed: 0)
-          if let done = settling?.result {
+          if let done = settling?.task.result {
             settling = nil
             settled = try done.get()
           }
@@ -267,9 +277,9 @@ public final class OutboxRelay: Service, Sendable {
 
   /// On shutdown: settle the rounds in flight, then one last round so rows committed
   /// just before it go out.
-  private func drain(_ inFlight: [RelayRound], settling: RelaySettlement?) async {
+  private func drain(_ inFlight: [RelayRound], settling: Settling?) async {
     do {
-      let earlier = try await settling?.finish().get() ?? (sent: 0, failed: 0)
+      let earlier = try await settling?.task.finish().get() ?? (sent: 0, failed: 0)
       var pending: [Reported] = []
       for round in inFlight { pending.append((round.ids, await round.reports)) }
       let settled = try await settle(pending)
@@ -349,7 +359,7 @@ public final class OutboxRelay: Service, Sendable {
   /// Settles the oldest rounds whose reports are all in, in one write transaction, when
   /// it is time to (see the type's comment).
   private func settleCompleted(
-    _ inFlight: inout [RelayRound], settling: inout RelaySettlement?
+    _ inFlight: inout [RelayRound], settling: inout Settling?
   ) async throws -> (sent: Int, failed: Int) {
     guard let oldest = inFlight.first else { return (0, 0) }
     var ready: [Reported] = []
@@ -371,14 +381,15 @@ public final class OutboxRelay: Service, Sendable {
       guard settling == nil else { return (0, 0) }
       inFlight.removeFirst(ready.count)
       let rounds = ready
-      settling = RelaySettlement(ids: rounds.flatMap(\.ids), wakeup: wakeup) { [self] in try await settle(rounds) }
+      settling = Settling(
+        ids: rounds.flatMap(\.ids), task: RelaySideTask(wakeup: wakeup) { [self] in try await settle(rounds) })
       return (0, 0)
     }
     // A failure: the relay stops sending until it is settled, so it waits for the write
     // (and the one already running, to keep them in order).
     if let running = settling {
       settling = nil
-      let earlier = try await running.finish().get()
+      let earlier = try await running.task.finish().get()
       let now = try await settleFailing(&inFlight, ready)
       return (earlier.sent + now.sent, earlier.failed + now.failed)
     }

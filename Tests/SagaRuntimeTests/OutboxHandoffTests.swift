@@ -24,18 +24,26 @@ struct OutboxHandoffTests {
     }
   }
 
-  @Test("handed rows go out without a read; a row handed below what was published, and a plain signal, read")
-  func handedThenRead() async throws {
-    let fixture = try RelayFixture()
+  /// A running relay that has read, published and marked "m0": it trusts handed rows from
+  /// then on (it trusts nothing handed before its first read, hence a row and a plain signal).
+  private static func relayPastFirstRead(_ fixture: RelayFixture) async throws -> (
+    OutboxRelay, Task<Void, any Error>
+  ) {
     var settings = RelaySettings()
     // No periodic read in the middle of what is counted.
     settings.idleInterval = .seconds(60)
     let relay = fixture.relay(settings: settings)
     let task = start(relay)
-    // The relay trusts nothing handed before its first read: a row and a plain signal.
-    _ = try await Self.commit(["m0"], in: fixture)
+    _ = try await commit(["m0"], in: fixture)
     relay.wakeup.signal()
-    try await eventually("m0 read and published") { relay.statistics.sent == 1 }
+    try await eventually("m0 read, published and marked") { relay.statistics.sent == 1 }
+    return (relay, task)
+  }
+
+  @Test("handed rows go out without a read; a row handed below what was published, and a plain signal, read")
+  func handedThenRead() async throws {
+    let fixture = try RelayFixture()
+    let (relay, task) = try await Self.relayPastFirstRead(fixture)
     #expect(relay.statistics.readRounds == 1 && relay.statistics.handedRounds == 0)
     let first = try await Self.commit(["m1", "m2"], in: fixture)
     let third = try await Self.commit(["m3"], in: fixture)
@@ -100,13 +108,7 @@ struct OutboxHandoffTests {
   @Test("a handed row goes out while the rows before it still wait for the database to be marked sent")
   func settlementBesideTheLoop() async throws {
     let fixture = try RelayFixture()
-    var settings = RelaySettings()
-    settings.idleInterval = .seconds(60)
-    let relay = fixture.relay(settings: settings)
-    let task = start(relay)
-    _ = try await Self.commit(["m0"], in: fixture)
-    relay.wakeup.signal()
-    try await eventually("m0 read, published and marked") { relay.statistics.sent == 1 }
+    let (relay, task) = try await Self.relayPastFirstRead(fixture)
     let first = try await Self.commit(["m1"], in: fixture)
     let second = try await Self.commit(["m2"], in: fixture)
     // Hold the database's writer: marking m1 sent has to wait for it, as it waits behind a

@@ -245,6 +245,8 @@ public final class OutboxRelay: Service, Sendable {
     } onGracefulShutdown: {
       self.wakeup.signal()
     }
+    // Its answer no longer matters, but it reads the database the node is about to close.
+    _ = await peers?.finish()
     await drain(inFlight, settling: settling)
   }
 
@@ -278,8 +280,16 @@ public final class OutboxRelay: Service, Sendable {
   /// On shutdown: settle the rounds in flight, then one last round so rows committed
   /// just before it go out.
   private func drain(_ inFlight: [RelayRound], settling: Settling?) async {
+    var earlier = (sent: 0, failed: 0)
+    switch await settling?.task.finish() {
+    case .success(let settled): earlier = settled
+    case .failure(let error):
+      // Those rows stay unsent and go out again after the next start; the rounds after
+      // them are still settled.
+      logger.warning("marking rows sent failed", metadata: ["error": "\(error)"])
+    case nil: break
+    }
     do {
-      let earlier = try await settling?.task.finish().get() ?? (sent: 0, failed: 0)
       var pending: [Reported] = []
       for round in inFlight { pending.append((round.ids, await round.reports)) }
       let settled = try await settle(pending)

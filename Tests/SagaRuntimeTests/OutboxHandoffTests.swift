@@ -142,6 +142,33 @@ struct OutboxHandoffTests {
     #expect(topic == ["m0", "m1", "m2"], "each row once")
   }
 
+  @Test("a mark that fails beside the loop leaves its rows unsent: the relay reads them again, and nothing is lost")
+  func failedSettlementRecovers() async throws {
+    let fixture = try RelayFixture()
+    let (relay, task) = try await Self.relayPastFirstRead(fixture)
+    // Every mark fails from here on, as a database that refuses writes would make it.
+    _ = try await fixture.database.write { db in
+      try db.execute(
+        """
+        CREATE TRIGGER refuse_marks BEFORE UPDATE OF sent_at ON outbox
+        BEGIN SELECT RAISE(ABORT, 'marks refused by the test'); END
+        """)
+    }
+    relay.handoff.committed(try await Self.commit(["m1", "m2"], in: fixture))
+    try await eventually("the failed mark seen") {
+      relay.statistics.lastError?.contains("marks refused by the test") == true
+    }
+    let pending = try await fixture.pendingCount()
+    #expect(relay.statistics.sent == 1 && pending == 2)
+    _ = try await fixture.database.write { db in try db.execute("DROP TRIGGER refuse_marks") }
+    try await eventually("m1 and m2 marked once the writes go through") { relay.statistics.sent == 3 }
+    #expect(try await fixture.pendingCount() == 0)
+    await fixture.stop(task)
+    // Sent again while their marks failed (the consumers' inbox absorbs that), never lost.
+    let topic = try await fixture.readTopic(count: 3, distinct: true, settle: .milliseconds(200))
+    #expect(topic == ["m0", "m1", "m2"])
+  }
+
   @Test(
     "the handoff keeps rows until taken, and asks for a read after a commit it cannot describe or past its capacity")
   func handoff() {

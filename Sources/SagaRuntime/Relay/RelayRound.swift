@@ -1,6 +1,5 @@
 import SagaCore
 import SagaKafka
-import Synchronization
 import Tracing
 
 /// Outbox rows the relay has handed to the producer in one go, with their tickets. A
@@ -9,20 +8,21 @@ import Tracing
 /// report is in.
 final class RelayRound: Sendable {
   let ids: [Int64]
-  let tickets: [KafkaDeliveryTicket]
   let sentAt: SagaClock.Instant
-  private let collected = Mutex<[KafkaDeliveryReport]?>(nil)
+  /// Collects the reports beside the relay's loop, which looks at them without waiting.
+  private let collected: RelaySideTask<[KafkaDeliveryReport]>
 
   /// Starts watching `tickets`, handed to the producer at `sentAt` on the relay's clock;
   /// `spans` (one per ticket, or none) end with their delivery reports.
   init(ids: [Int64], tickets: [KafkaDeliveryTicket], sentAt: SagaClock.Instant, spans: [any Span] = []) {
     self.ids = ids
-    self.tickets = tickets
     self.sentAt = sentAt
-    Task { [self] in
-      let reports = await self.reports
+    collected = RelaySideTask {
+      var reports: [KafkaDeliveryReport] = []
+      reports.reserveCapacity(tickets.count)
+      for ticket in tickets { reports.append(await ticket.report) }
       Self.finish(spans, reports)
-      self.collected.withLock { $0 = reports }
+      return reports
     }
   }
 
@@ -42,15 +42,10 @@ final class RelayRound: Sendable {
   }
 
   /// The reports, in row order, if all have arrived; nil without waiting otherwise.
-  var readyReports: [KafkaDeliveryReport]? { collected.withLock { $0 } }
+  var readyReports: [KafkaDeliveryReport]? { try? collected.result?.get() }
 
   /// The reports, in row order, waiting for the missing ones.
   var reports: [KafkaDeliveryReport] {
-    get async {
-      var reports: [KafkaDeliveryReport] = []
-      reports.reserveCapacity(tickets.count)
-      for ticket in tickets { reports.append(await ticket.report) }
-      return reports
-    }
+    get async { (try? await collected.finish().get()) ?? [] }
   }
 }

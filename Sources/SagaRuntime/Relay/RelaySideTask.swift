@@ -1,7 +1,7 @@
 import Synchronization
 
 /// Work of the relay's that runs beside its loop, so that the loop goes on handing rows to
-/// the producer meanwhile: marking settled rows sent (a write that waits its turn behind the
+/// the producer meanwhile: collecting a round's delivery reports, marking settled rows sent (a write that waits its turn behind the
 /// service's own transactions and their fsync) and asking who else is on the database. At
 /// 1,000 sagas/s on PostgreSQL, waiting for those was most of the slowest sagas' time from
 /// commit to publish (Docs/design.md, "Outbox relay"). The loop looks at ``result`` without

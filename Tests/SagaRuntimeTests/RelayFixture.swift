@@ -82,7 +82,10 @@ final class RelayFixture {
     }
     if let settle {
       try await Task.sleep(for: settle)
-      seen += try await consumer.poll(maxMessages: 500, timeout: .milliseconds(50)).compactMap(\.valueString)
+      for value in try await consumer.poll(maxMessages: 500, timeout: .milliseconds(50)).compactMap(\.valueString)
+      where !distinct || !seen.contains(value) {
+        seen.append(value)
+      }
     }
     await consumer.close()
     return seen

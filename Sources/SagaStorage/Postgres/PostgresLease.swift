@@ -71,11 +71,14 @@ public actor PostgresLease: DatabaseLease {
     }
   }
 
+  /// Also closes the lease's session: a stopped relay or sweeper keeps no connection open (the
+  /// next ``tryAcquire()`` opens one), and PostgresNIO requires a connection closed before it goes.
   public func release() async {
     if held, let connection {
       _ = try? await connection.query("SELECT pg_advisory_unlock(hashtext(\(key)))", logger: logger).collect()
     }
     held = false
+    await drop()
   }
 
   public func close() async {

@@ -118,19 +118,60 @@ public final class OutboxRelay: Service, Sendable {
     await withGracefulShutdownHandler {
       while !Task.isCancelled && !Task.isShuttingDownGracefully {
         guard await lease.tryAcquire() else {
-          // A standby: another instance publishes. It asks again every second.
+          // A standby: another instance publishes, told of this one's commits as they happen
+          // (nobody hands it this instance's rows). It asks again every second.
+          database.announceOutboxWrites(true)
           await pollStop.wait(timeout: .seconds(1), clock: clock)
           continue
         }
+        database.announceOutboxWrites(false)
         counters.withLock { $0.leaseHeld = true }
         logger.notice("relay lease taken: this instance publishes the outbox", metadata: ["lease": "\(lease.name)"])
+        let listener = listenForOtherInstances()
         await lead(lease)
+        listener.cancel()
+        await listener.value
         counters.withLock { $0.leaseHeld = false }
       }
     } onGracefulShutdown: {
       self.pollStop.signal()
     }
     await lease.release()
+  }
+
+  /// While this relay holds the lease: the standbys announce their commits that wrote outbox rows
+  /// (``SagaDatabase/announceOutboxWrites(_:)``), and each announcement wakes the loop to read
+  /// from the oldest unsent row, where those rows are. Without it they would wait for the
+  /// loop's next scan (`stragglerInterval`), which stays as the safety net: while the listening
+  /// connection is down, and for an announcement lost with it.
+  private func listenForOtherInstances() -> Task<Void, Never> {
+    return Task { [database, wakeup, clock, logger] in
+      // Reset once the server has the LISTEN again: one warning per outage, not one a second.
+      let failing = Atomic(false)
+      while !Task.isCancelled {
+        do {
+          try await database.listenForOutboxWrites(
+            listening: {
+              failing.store(false, ordering: .relaxed)
+              self.counters.withLock { $0.listening = true }
+            }
+          ) {
+            self.counters.withLock { $0.announcementsHeard += 1 }
+            wakeup.signal()
+          }
+          self.counters.withLock { $0.listening = false }
+        } catch {
+          self.counters.withLock { $0.listening = false }
+          if Task.isCancelled { break }
+          if !failing.exchange(true, ordering: .relaxed) {
+            logger.warning(
+              "cannot listen for the other instances' outbox commits; their rows wait for the relay's scan",
+              metadata: ["error": "\(error)"])
+          }
+          try? await clock.sleep(for: .seconds(1))
+        }
+      }
+    }
   }
 
   /// Publishes while `lease` (if any) is held: the relay's loop proper.

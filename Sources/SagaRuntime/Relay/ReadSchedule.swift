@@ -9,8 +9,9 @@ import SagaStorage
 /// handed row at or below it was either read already or committed below rows in flight
 /// (writers drawing ids concurrently): only a read from the oldest unsent row can tell, and it
 /// sees only what is still unsent. Rows another instance writes (PostgreSQL) are never handed
-/// here: the relay's periodic read from the oldest row (`stragglerInterval`) finds them, so it
-/// keeps running while this instance is not alone on the database.
+/// here: that instance announces their commit, which wakes the relay with a plain signal (a read
+/// from the oldest row), and the periodic read from the oldest row (`stragglerInterval`) stays
+/// as the safety net while this instance is not alone on the database.
 struct ReadSchedule {
   /// What the relay does next.
   enum Next: Equatable {

@@ -12,4 +12,8 @@ public struct RelayStatistics: Sendable, Equatable {
   /// (`OutboxHandoff`), which the relay published without reading them.
   public var readRounds = 0
   public var handedRounds = 0
+  /// Whether the lease holder's relay hears the standbys' announced commits now (PostgreSQL,
+  /// several instances), and how many it heard: each woke it to read their rows.
+  public var listening = false
+  public var announcementsHeard = 0
 }

@@ -57,6 +57,27 @@ public final class SagaDatabase: Sendable {
     return nil
   }
 
+  /// Whether this instance's transactions that write outbox rows announce their commit to the
+  /// relay of another instance on the same PostgreSQL database (``PostgresEngine/announceOutboxWrites(_:)``):
+  /// a relay turns it on while it is a standby. Nothing on SQLite, where a database has one instance.
+  public func announceOutboxWrites(_ announce: Bool) {
+    if case .postgres(let engine) = backend { engine.announceOutboxWrites(announce) }
+  }
+
+  /// Calls `notified` for every commit another instance announces (``announceOutboxWrites(_:)``)
+  /// until the task is cancelled (``PostgresEngine/listenForOutboxWrites(listening:_:)``), after
+  /// `listening`; on SQLite, where nobody announces, waits for the cancellation.
+  /// - Throws: ``StorageError`` when the listening connection cannot be opened or fails.
+  public func listenForOutboxWrites(
+    listening: @Sendable () -> Void = {}, _ notified: @escaping @Sendable () -> Void
+  ) async throws {
+    switch backend {
+    case .postgres(let engine): try await engine.listenForOutboxWrites(listening: listening, notified)
+    case .sqlite:
+      while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
+    }
+  }
+
   /// The SQLite writer (GRDB's), for tests and SQLite-only tools; nil on PostgreSQL.
   public var sqlite: (any DatabaseWriter)? {
     if case .sqlite(let writer) = backend { return writer }

@@ -13,6 +13,7 @@ public enum Outbox {
   public static func append(_ message: OutboxMessage, at now: Date = Date(), in db: some SQLConnection) throws -> Int64
   {
     let insert = try insertion(message, id: nil, at: now, engine: db.engine)
+    db.noteOutboxWrite()
     // Every event a service emits runs it (cached on SQLite's connection).
     return try db.insertReturningID(insert.sql, insert.arguments)
   }
@@ -25,6 +26,7 @@ public enum Outbox {
     _ message: OutboxMessage, id: Int64? = nil, at now: Date = Date(), in db: some SQLConnection
   ) throws {
     let insert = try insertion(message, id: id, at: now, engine: db.engine)
+    db.noteOutboxWrite()
     try db.executeDeferred(insert.sql, insert.arguments)
   }
 
@@ -37,6 +39,7 @@ public enum Outbox {
   {
     let columns = OutboxHeaderColumns(splitting: message.headers)
     let insert = try insertion(message, columns: columns, id: id, at: now, engine: db.engine)
+    db.noteOutboxWrite()
     let rowId: Int64
     if let id {
       try db.executeDeferred(insert.sql, insert.arguments)

@@ -16,6 +16,13 @@ public final class PostgresEngine: Sendable {
   private let pool: PostgresConnectionPool
   private let threads: NIOThreadPool
   private let logger: Logger
+  /// Whether a commit that wrote outbox rows notifies ``outboxChannel`` (see
+  /// ``announceOutboxWrites(_:)``).
+  private let announcing = Atomic(false)
+
+  /// The channel on which commits that wrote this schema's outbox are announced (`NOTIFY`): a
+  /// name of the schema's own, cut to PostgreSQL's 63 bytes.
+  public let outboxChannel: String
 
   /// Where errors say the data is.
   public var location: String { "\(configuration.redactedURL) schema \(schema)" }
@@ -66,6 +73,11 @@ public final class PostgresEngine: Sendable {
     self.configuration = configuration
     self.schema = schema
     self.logger = logger
+    var channel = ""
+    for character in "sagad_outbox_\(schema)" where channel.utf8.count + character.utf8.count <= 63 {
+      channel.append(character)
+    }
+    outboxChannel = channel
     let threads = NIOThreadPool(numberOfThreads: max(1, configuration.poolSize))
     threads.start()
     self.threads = threads
@@ -92,6 +104,41 @@ public final class PostgresEngine: Sendable {
     _ statement: @escaping @Sendable (any SQLConnection) throws -> T
   ) async throws -> T {
     try await transaction(nil, statement)
+  }
+
+  /// From now on, whether a transaction that wrote outbox rows notifies ``outboxChannel`` as it
+  /// commits: on in an instance whose relay is a standby, so that the lease holder's relay
+  /// (``listenForOutboxWrites(listening:_:)``) publishes those rows at once rather than at its next scan
+  /// (Docs/storage-engines.md, "Leases"). The `NOTIFY` goes with the `COMMIT`, no
+  /// round trip of its own, and is delivered only if the transaction commits.
+  public func announceOutboxWrites(_ announce: Bool) {
+    announcing.store(announce, ordering: .relaxed)
+  }
+
+  /// Calls `notified` for every announced commit of this schema's outbox (``announceOutboxWrites(_:)``),
+  /// on a connection of its own that listens on ``outboxChannel``, until the task is cancelled
+  /// (returns) or the connection fails (throws ``StorageError``). `listening` runs once the
+  /// server has the `LISTEN`: commits from then on are heard.
+  public func listenForOutboxWrites(
+    listening: @Sendable () -> Void = {}, _ notified: @escaping @Sendable () -> Void
+  ) async throws {
+    let connection: PostgresSQLConnection
+    do {
+      connection = try await Self.connect(configuration, schema: schema, location: location, logger: logger)
+    } catch {
+      throw StorageError(postgres: error, location: location)
+    }
+    do {
+      try await connection.connection.listen(on: outboxChannel) { notifications in
+        listening()
+        for try await _ in notifications { notified() }
+      }
+    } catch {
+      try? await connection.connection.close()
+      if Task.isCancelled { return }
+      throw StorageError(postgres: error, location: location)
+    }
+    try? await connection.connection.close()
   }
 
   /// A lease named `name` in this engine's database (see ``PostgresLease``).
@@ -128,6 +175,10 @@ public final class PostgresEngine: Sendable {
         connection.begin(begin)
         do {
           let value = try body(connection)
+          if connection.takeOutboxWrite(), self.announcing.load(ordering: .relaxed) {
+            // Sent unanswered, it rides with the COMMIT: one round trip for both.
+            try connection.sendUnanswered("SELECT pg_notify(?, '')", [self.outboxChannel])
+          }
           try connection.commit()
           return value
         } catch {

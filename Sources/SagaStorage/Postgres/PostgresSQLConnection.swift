@@ -47,6 +47,8 @@ public final class PostgresSQLConnection: SQLConnection, Sendable {
   /// order sent: the next statement whose answer is awaited reports the first of them that
   /// failed.
   private let unanswered = Mutex<[EventLoopFuture<Void>]>([])
+  /// Whether the open transaction wrote outbox rows (``noteOutboxWrite()``).
+  private let wroteOutbox = Atomic(false)
 
   /// How many times a thread waited for the server's answer on this connection: the round
   /// trips the stores' code paid for (statements sent unanswered in front of another count
@@ -202,9 +204,19 @@ public final class PostgresSQLConnection: SQLConnection, Sendable {
   /// for one answer instead of two, and a transaction that sends nothing costs no round trip
   /// (Docs/storage-engines.md, "Round trips, and deferred writes").
   public func begin(_ statement: String) {
+    wroteOutbox.store(false, ordering: .relaxed)
     deferred.withLock { _ = $0.take() }
     unanswered.withLock { $0 = [] }
     pendingBegin.withLock { $0 = statement }
+  }
+
+  public func noteOutboxWrite() {
+    wroteOutbox.store(true, ordering: .relaxed)
+  }
+
+  /// Whether the open transaction wrote outbox rows, cleared by asking.
+  func takeOutboxWrite() -> Bool {
+    wroteOutbox.exchange(false, ordering: .relaxed)
   }
 
   /// Rolls the open transaction back; sends nothing when its `BEGIN` was never sent.

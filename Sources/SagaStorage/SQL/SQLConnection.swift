@@ -35,6 +35,11 @@ public protocol SQLConnection {
   /// SQLite runs it at once.
   func sendUnanswered(_ sql: String, _ arguments: [any SQLBindable]) throws
 
+  /// Notes that the transaction wrote outbox rows (``Outbox`` calls it): on PostgreSQL, an
+  /// instance whose relay is a standby announces such a commit to the lease holder's relay
+  /// (``SagaDatabase/announceOutboxWrites(_:)``). Nothing on SQLite.
+  func noteOutboxWrite()
+
   /// Runs a query; returns its rows.
   func query(_ sql: String, _ arguments: [any SQLBindable]) throws -> [SQLRow]
 
@@ -75,6 +80,8 @@ extension SQLConnection {
   public func flushDeferred() throws {}
 
   public func sendUnanswered(_ sql: String, _ arguments: [any SQLBindable]) throws { _ = try query(sql, arguments) }
+
+  public func noteOutboxWrite() {}
 
   public var hasDeferredWrites: Bool { false }
 

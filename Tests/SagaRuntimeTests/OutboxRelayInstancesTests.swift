@@ -17,38 +17,31 @@ struct OutboxRelayInstancesTests {
   /// second when idle; with these settings the test timed out).
   @Test("a standby's committed row wakes the lease holder's relay, which publishes it")
   func standbyRowWakesHolder() async throws {
-    let configuration = try await PostgresServer.suiteServer().freshDatabase()
-    let holder = try await ServiceDatabase<StorageTablesSchema>.open(postgres: configuration, logger: quietLogger)
-      .storage
-    let standby = try await ServiceDatabase<StorageTablesSchema>.open(postgres: configuration, logger: quietLogger)
-      .storage
     let fixture = try RelayFixture()
-    try await holder.closing {
-      try await standby.closing {
-        var settings = RelaySettings()
-        settings.idleInterval = .seconds(3600)
-        settings.stragglerInterval = .seconds(3600)
-        let relay = OutboxRelay(
-          name: "payments", database: holder, producer: fixture.producer, settings: settings, logger: silentLogger)
-        let task = Task { try await relay.run() }
-        // The relay's first read, from the oldest row, comes with taking the lease: wait for it
-        // to be done (a row of its own published) and for the holder to listen.
-        try await Self.append("first", in: holder)
-        #expect(try await fixture.readTopic(count: 1) == ["first"])
-        try await eventually("the holder listens") { relay.statistics.listening }
+    try await StorageTablesSchema.twoInstances { holder, standby in
+      var settings = RelaySettings()
+      settings.idleInterval = .seconds(3600)
+      settings.stragglerInterval = .seconds(3600)
+      let relay = OutboxRelay(
+        name: "payments", database: holder, producer: fixture.producer, settings: settings, logger: silentLogger)
+      let task = Task { try await relay.run() }
+      // The relay's first read, from the oldest row, comes with taking the lease: wait for it
+      // to be done (a row of its own published) and for the holder to listen.
+      try await Self.append("first", in: holder)
+      #expect(try await fixture.readTopic(count: 1) == ["first"])
+      try await eventually("the holder listens") { relay.statistics.listening }
 
-        // What the standby's relay does while another instance holds the lease.
-        standby.announceOutboxWrites(true)
-        try await Self.append("from the standby", in: standby)
-        #expect(try await fixture.readTopic(count: 2) == ["first", "from the standby"])
-        #expect(relay.statistics.announcementsHeard >= 1)
-        #expect(relay.statistics.leaseHeld == true)
-        try await eventually("both rows marked sent") {
-          try await holder.read { db in try Outbox.pendingCount(in: db) } == 0
-        }
-        await fixture.stop(task)
-        #expect(!relay.statistics.listening)
+      // What the standby's relay does while another instance holds the lease.
+      standby.announceOutboxWrites(true)
+      try await Self.append("from the standby", in: standby)
+      #expect(try await fixture.readTopic(count: 2) == ["first", "from the standby"])
+      #expect(relay.statistics.announcementsHeard >= 1)
+      #expect(relay.statistics.leaseHeld == true)
+      try await eventually("both rows marked sent") {
+        try await holder.read { db in try Outbox.pendingCount(in: db) } == 0
       }
+      await fixture.stop(task)
+      #expect(!relay.statistics.listening)
     }
   }
 

@@ -12,54 +12,47 @@ import Testing
 struct OutboxAnnouncementTests {
   @Test("only a committed outbox write of an announcing instance is heard")
   func announcedCommits() async throws {
-    let configuration = try await PostgresServer.suiteServer().freshDatabase()
-    let holder = try await ServiceDatabase<StorageTablesSchema>.open(postgres: configuration, logger: quietLogger)
-      .storage
-    let standby = try await ServiceDatabase<StorageTablesSchema>.open(postgres: configuration, logger: quietLogger)
-      .storage
-    try await holder.closing {
-      try await standby.closing {
-        let heard = Atomic(0)
-        let listening = Atomic(false)
-        let listener = Task {
-          try await holder.listenForOutboxWrites(listening: { listening.store(true, ordering: .relaxed) }) {
-            heard.add(1, ordering: .relaxed)
-          }
+    try await StorageTablesSchema.twoInstances { holder, standby in
+      let heard = Atomic(0)
+      let listening = Atomic(false)
+      let listener = Task {
+        try await holder.listenForOutboxWrites(listening: { listening.store(true, ordering: .relaxed) }) {
+          heard.add(1, ordering: .relaxed)
         }
-        defer { listener.cancel() }
-        try await eventually("the holder listens") { listening.load(ordering: .relaxed) }
+      }
+      defer { listener.cancel() }
+      try await eventually("the holder listens") { listening.load(ordering: .relaxed) }
 
-        // Not heard: an instance that does not announce, a rollback, a commit without outbox rows.
-        try await standby.write { db in _ = try Outbox.append(message(), in: db) }
-        standby.announceOutboxWrites(true)
-        await #expect(throws: InjectedFailure.self) {
-          try await standby.write { db in
-            _ = try Outbox.append(message(), in: db)
-            throw InjectedFailure()
-          }
-        }
-        try await standby.write { db in _ = try db.execute(inboxInsert, ["g", "e1", 1]) }
-        // Heard: a commit with outbox rows, once however many it wrote.
+      // Not heard: an instance that does not announce, a rollback, a commit without outbox rows.
+      try await standby.write { db in _ = try Outbox.append(message(), in: db) }
+      standby.announceOutboxWrites(true)
+      await #expect(throws: InjectedFailure.self) {
         try await standby.write { db in
           _ = try Outbox.append(message(), in: db)
-          try Outbox.appendDeferred(message(), in: db)
+          throw InjectedFailure()
         }
-        try await eventually("the announced commit is heard") { heard.load(ordering: .relaxed) >= 1 }
-        // PostgreSQL delivers notifications in commit order: anything the three commits before
-        // had sent would have arrived first.
-        #expect(heard.load(ordering: .relaxed) == 1)
-        #expect(try await holder.read { db in try Outbox.pending(limit: 10, in: db).count } == 3)
-
-        // Turned off again (this instance took the lease): nothing more is announced.
-        standby.announceOutboxWrites(false)
-        try await standby.write { db in _ = try Outbox.append(message(), in: db) }
-        standby.announceOutboxWrites(true)
-        try await standby.write { db in _ = try Outbox.append(message(), in: db) }
-        try await eventually("the next announced commit is heard") { heard.load(ordering: .relaxed) >= 2 }
-        #expect(heard.load(ordering: .relaxed) == 2)
-        listener.cancel()
-        try await listener.value
       }
+      try await standby.write { db in _ = try db.execute(inboxInsert, ["g", "e1", 1]) }
+      // Heard: a commit with outbox rows, once however many it wrote.
+      try await standby.write { db in
+        _ = try Outbox.append(message(), in: db)
+        try Outbox.appendDeferred(message(), in: db)
+      }
+      try await eventually("the announced commit is heard") { heard.load(ordering: .relaxed) >= 1 }
+      // PostgreSQL delivers notifications in commit order: anything the three commits before
+      // had sent would have arrived first.
+      #expect(heard.load(ordering: .relaxed) == 1)
+      #expect(try await holder.read { db in try Outbox.pending(limit: 10, in: db).count } == 3)
+
+      // Turned off again (this instance took the lease): nothing more is announced.
+      standby.announceOutboxWrites(false)
+      try await standby.write { db in _ = try Outbox.append(message(), in: db) }
+      standby.announceOutboxWrites(true)
+      try await standby.write { db in _ = try Outbox.append(message(), in: db) }
+      try await eventually("the next announced commit is heard") { heard.load(ordering: .relaxed) >= 2 }
+      #expect(heard.load(ordering: .relaxed) == 2)
+      listener.cancel()
+      try await listener.value
     }
   }
 }

@@ -12,3 +12,17 @@ public enum StorageTablesSchema: ServiceSchema {
 
   public static func register(in migrator: inout DatabaseMigrator) {}
 }
+
+extension StorageTablesSchema {
+  /// Two instances' databases on one fresh database of the suite's server (the trait
+  /// `.postgresServer`), as two sagads of a role share it: `body` gets the first and the second,
+  /// both closed when it returns.
+  public static func twoInstances<T>(_ body: (SagaDatabase, SagaDatabase) async throws -> T) async throws -> T {
+    let configuration = try await PostgresServer.suiteServer().freshDatabase()
+    let first = try await ServiceDatabase<Self>.open(postgres: configuration, logger: quietLogger).storage
+    return try await first.closing {
+      let second = try await ServiceDatabase<Self>.open(postgres: configuration, logger: quietLogger).storage
+      return try await second.closing { try await body(first, second) }
+    }
+  }
+}

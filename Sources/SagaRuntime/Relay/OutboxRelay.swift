@@ -71,6 +71,8 @@ public final class OutboxRelay: Service, Sendable {
   private let settings: RelaySettings
   private let logger: Logger
   private let counters = Mutex(RelayStatistics())
+  /// A standby announced a commit since the last read from the oldest row (``listenForOtherInstances()``).
+  private let announced = Atomic(false)
   private let metrics: RelayMetrics
   /// `outbox.publish` fires before each round is handed to the producer; an injected
   /// error fails the round like a broker error would, leaving its rows unsent.
@@ -140,10 +142,11 @@ public final class OutboxRelay: Service, Sendable {
   }
 
   /// While this relay holds the lease: the standbys announce their commits that wrote outbox rows
-  /// (``SagaDatabase/announceOutboxWrites(_:)``), and each announcement wakes the loop to read
-  /// from the oldest unsent row, where those rows are. Without it they would wait for the
-  /// loop's next scan (`stragglerInterval`), which stays as the safety net: while the listening
-  /// connection is down, and for an announcement lost with it.
+  /// (``SagaDatabase/announceOutboxWrites(_:)``), and an announcement wakes the loop to read
+  /// from the oldest unsent row, where those rows are: at once with nothing in flight, else at
+  /// most every `stragglerInterval`, the scan's own pace (under load a read per announcement
+  /// cost more than it saved). Without it they would wait for the loop's next wake (up to
+  /// `idleInterval`); the scan stays as the safety net while the listening connection is down.
   private func listenForOtherInstances() -> Task<Void, Never> {
     return Task { [database, wakeup, clock, logger] in
       // Reset once the server has the LISTEN again: one warning per outage, not one a second.
@@ -157,7 +160,8 @@ public final class OutboxRelay: Service, Sendable {
             }
           ) {
             self.counters.withLock { $0.announcementsHeard += 1 }
-            wakeup.signal()
+            self.announced.store(true, ordering: .relaxed)
+            wakeup.nudge()
           }
           self.counters.withLock { $0.listening = false }
         } catch {
@@ -234,8 +238,10 @@ public final class OutboxRelay: Service, Sendable {
           if room > 0 {
             // Alone, a row committed below the rows in flight is handed over too, and found
             // below what was published: the scan is for other instances' rows.
+            let scanDue = stragglerInterval.map { clock.now - lastFromStart >= $0 } ?? true
             let stragglersDue =
-              !reads.alone && stragglerInterval.map { clock.now - lastFromStart >= $0 } ?? false
+              (!reads.alone && stragglerInterval != nil && scanDue)
+              || (announced.load(ordering: .relaxed) && (inFlight.isEmpty || scanDue))
             let after = inFlight.last?.ids.last ?? 0
             let next = reads.next(
               asked: wakeup.takeSignal(), rows: handoff.take(), room: room, after: after,
@@ -251,7 +257,10 @@ public final class OutboxRelay: Service, Sendable {
               // (`stragglerInterval`, several instances), and when a row to send may lie
               // below those in flight (`ReadSchedule`); above the last row in flight otherwise.
               let fromStart = inFlight.isEmpty || stragglersDue || below
-              if fromStart { lastFromStart = clock.now }
+              if fromStart {
+                lastFromStart = clock.now
+                announced.store(false, ordering: .relaxed)
+              }
               reads.lastRead = clock.now
               let read = try await sendRound(
                 after: fromStart ? 0 : after, limit: room,
@@ -270,8 +279,16 @@ public final class OutboxRelay: Service, Sendable {
             let purged = try await database.purge(settings.retention, now: clock.wallTime)
             logger.debug("purged", metadata: ["outbox": "\(purged.outboxRows)", "inbox": "\(purged.inboxRows)"])
           }
-          // A commit wakes it; with rounds in flight, so does the time to settle them.
-          await wakeup.wait(timeout: inFlight.isEmpty ? settings.idleInterval : Self.settleDelay, clock: clock)
+          // A commit wakes it; with rounds in flight, so does the time to settle them, and the
+          // scan's next turn when a standby announced rows meanwhile (if there is room to read
+          // them: a full pipeline waits for its rounds to settle).
+          var timeout = inFlight.isEmpty ? settings.idleInterval : Self.settleDelay
+          if announced.load(ordering: .relaxed), let stragglerInterval,
+            inFlight.reduce(0, { $0 + $1.ids.count }) < settings.batchMax
+          {
+            timeout = max(.milliseconds(1), min(timeout, stragglerInterval - (clock.now - lastFromStart)))
+          }
+          await wakeup.wait(timeout: timeout, clock: clock)
         } catch {
           // Cancelled mid-round (the node is stopping): not a failure worth an error line.
           if Task.isCancelled { break }

@@ -1,4 +1,5 @@
 import Foundation
+import SagaCore
 
 /// A dedicated OS thread for one librdkafka client. Blocking calls (consumer poll,
 /// synchronous commit, metadata, close) run here one after another, so they never hold
@@ -47,11 +48,7 @@ final class KafkaIOThread: @unchecked Sendable {
   }
 
   /// `name` cut to whole characters within 15 bytes: Linux refuses a longer name outright.
-  static func osName(_ name: String) -> String {
-    var cut = ""
-    for character in name where cut.utf8.count + character.utf8.count <= 15 { cut.append(character) }
-    return cut
-  }
+  static func osName(_ name: String) -> String { name.prefix(utf8Bytes: 15) }
 
   /// Runs `body` on the thread and returns its result.
   func run<T: Sendable>(

@@ -178,6 +178,11 @@ public final class OutboxRelay: Service, Sendable {
     }
   }
 
+  /// How many rows may go in flight besides `inFlight`.
+  private func roomBeside(_ inFlight: [RelayRound]) -> Int {
+    settings.batchMax - inFlight.reduce(0) { $0 + $1.ids.count }
+  }
+
   /// Publishes while `lease` (if any) is held: the relay's loop proper.
   private func lead(_ lease: (any DatabaseLease)?) async {
     guard settings.wakeOnCommit else { return await poll(lease) }
@@ -234,7 +239,7 @@ public final class OutboxRelay: Service, Sendable {
             continue
           }
           if settled.sent > 0 { backoff = settings.initialBackoff }
-          let room = settings.batchMax - inFlight.reduce(0) { $0 + $1.ids.count }
+          let room = roomBeside(inFlight)
           if room > 0 {
             // Alone, a row committed below the rows in flight is handed over too, and found
             // below what was published: the scan is for other instances' rows.
@@ -283,9 +288,7 @@ public final class OutboxRelay: Service, Sendable {
           // scan's next turn when a standby announced rows meanwhile (if there is room to read
           // them: a full pipeline waits for its rounds to settle).
           var timeout = inFlight.isEmpty ? settings.idleInterval : Self.settleDelay
-          if announced.load(ordering: .relaxed), let stragglerInterval,
-            inFlight.reduce(0, { $0 + $1.ids.count }) < settings.batchMax
-          {
+          if announced.load(ordering: .relaxed), let stragglerInterval, roomBeside(inFlight) > 0 {
             timeout = max(.milliseconds(1), min(timeout, stragglerInterval - (clock.now - lastFromStart)))
           }
           await wakeup.wait(timeout: timeout, clock: clock)

@@ -4,6 +4,7 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import PostgresNIO
+import SagaCore
 import Synchronization
 
 /// One service's state in PostgreSQL (Docs/storage-engines.md): a schema of its own, a pool of
@@ -73,11 +74,7 @@ public final class PostgresEngine: Sendable {
     self.configuration = configuration
     self.schema = schema
     self.logger = logger
-    var channel = ""
-    for character in "sagad_outbox_\(schema)" where channel.utf8.count + character.utf8.count <= 63 {
-      channel.append(character)
-    }
-    outboxChannel = channel
+    outboxChannel = "sagad_outbox_\(schema)".prefix(utf8Bytes: 63)
     let threads = NIOThreadPool(numberOfThreads: max(1, configuration.poolSize))
     threads.start()
     self.threads = threads

@@ -54,7 +54,9 @@ struct AdminJSONEncodingTests {
     let worker = AdminJSON.Worker(
       name: "points-reward", assignedPartitions: 3, applied: 10, duplicates: 1, failed: 0, retries: 2, batches: 4,
       lastError: nil)
-    let relay = AdminJSON.Relay(name: "payments-outbox", sent: 5, failedAttempts: 1, lastError: "timed out")
+    let relay = AdminJSON.Relay(
+      name: "payments-outbox", sent: 5, failedAttempts: 1, lastError: "timed out",
+      lease: AdminJSON.Relay.Lease(held: true, listening: false, announcementsHeard: 7), readRounds: 3, handedRounds: 2)
     let outbox = AdminJSON.Outbox(service: "payments", pending: 0, oldestPendingSeconds: nil)
     let task = AdminJSON.Task(
       name: "points-reward", kind: "consumer", state: "backoff", restarts: 1, lastError: "broker down",
@@ -64,8 +66,9 @@ struct AdminJSONEncodingTests {
     #expect(
       try encoded(bare)
         == #"{"deadLettersPending":0,"kafka":null,"openCompensations":0,"outbox":[{"oldestPendingSeconds":null,"#
-        + #""pending":0,"service":"payments"}],"relays":[{"failedAttempts":1,"lastError":"timed out","#
-        + #""name":"payments-outbox","sent":5}],"roles":["payments"],"storage":null,"#
+        + #""pending":0,"service":"payments"}],"relays":[{"failedAttempts":1,"handedRounds":2,"#
+        + #""lastError":"timed out","lease":{"announcementsHeard":7,"held":true,"listening":false},"#
+        + #""name":"payments-outbox","readRounds":3,"sent":5}],"roles":["payments"],"storage":null,"#
         + #""stuckSagas":0,"tasks":[{"kind":"consumer","#
         + #""lastError":"broker down","lastErrorAt":null,"name":"points-reward","#
         + #""nextStartAt":"2025-01-02T03:04:05.678Z","restarts":1,"state":"backoff"}],"version":"9.9.9","#
@@ -177,6 +180,11 @@ struct AdminJSONEncodingTests {
     #expect(
       try decoded(AdminJSON.Relay.self, #"{"failedAttempts":0,"name":"r","sent":1}"#)
         == AdminJSON.Relay(name: "r", sent: 1, failedAttempts: 0, lastError: nil))
+    #expect(
+      try decoded(
+        AdminJSON.Relay.self,
+        #"{"failedAttempts":0,"handedRounds":4,"lastError":null,"lease":null,"name":"r","readRounds":5,"sent":1}"#)
+        == AdminJSON.Relay(name: "r", sent: 1, failedAttempts: 0, lastError: nil, readRounds: 5, handedRounds: 4))
     #expect(
       try decoded(AdminJSON.Verify.self, #"{"ok":true,"violations":[]}"#) == AdminJSON.Verify(ok: true, violations: []))
     // A required key is still required.

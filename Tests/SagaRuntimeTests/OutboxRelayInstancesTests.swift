@@ -1,4 +1,5 @@
 import Foundation
+import MetricsTestKit
 import SagaCore
 import SagaKafka
 import SagaStorage
@@ -22,26 +23,35 @@ struct OutboxRelayInstancesTests {
       var settings = RelaySettings()
       settings.idleInterval = .seconds(3600)
       settings.stragglerInterval = .seconds(3600)
+      let metrics = TestMetrics()
       let relay = OutboxRelay(
-        name: "payments", database: holder, producer: fixture.producer, settings: settings, logger: silentLogger)
+        name: "payments", database: holder, producer: fixture.producer, settings: settings, metrics: metrics,
+        logger: silentLogger)
+      let publishing = try metrics.expectGauge(RelayMetrics.publishing, [("service", "payments")])
+      #expect(publishing.lastValue == 0, "not publishing before the lease is taken")
       let task = Task { try await relay.run() }
       // The relay's first read, from the oldest row, comes with taking the lease: wait for it
       // to be done (a row of its own published) and for the holder to listen.
       try await Self.append("first", in: holder)
       #expect(try await fixture.readTopic(count: 1) == ["first"])
       try await eventually("the holder listens") { relay.statistics.listening }
+      #expect(publishing.lastValue == 1)
 
       // What the standby's relay does while another instance holds the lease.
       standby.announceOutboxWrites(true)
       try await Self.append("from the standby", in: standby)
       #expect(try await fixture.readTopic(count: 2) == ["first", "from the standby"])
       #expect(relay.statistics.announcementsHeard >= 1)
+      #expect(
+        metrics.counterTotal(label: RelayMetrics.standbyCommitsHeard, dimensions: [("service", "payments")])
+          == Int64(relay.statistics.announcementsHeard))
       #expect(relay.statistics.leaseHeld == true)
       try await eventually("both rows marked sent") {
         try await holder.read { db in try Outbox.pendingCount(in: db) } == 0
       }
       await fixture.stop(task)
       #expect(!relay.statistics.listening)
+      #expect(publishing.lastValue == 0, "a stopped relay publishes nothing")
     }
   }
 

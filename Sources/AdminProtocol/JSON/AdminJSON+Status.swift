@@ -37,16 +37,61 @@ extension AdminJSON {
 
   /// One outbox relay's counters since sagad started (`OutboxRelay.statistics`).
   public struct Relay: Codable, Sendable, Hashable {
+    /// The relay's lease where instances share a database (PostgreSQL): only its holder publishes.
+    public struct Lease: Codable, Sendable, Hashable {
+      /// Whether this instance holds it and so publishes the outbox; false: a standby, whose
+      /// commits the holder publishes.
+      public var held: Bool
+      /// Holder only: whether it hears the standbys announce their outbox commits right now
+      /// (else their rows wait for its periodic scan).
+      public var listening: Bool
+      /// Standby commits announced to this instance while it held the lease.
+      public var announcementsHeard: Int
+
+      public init(held: Bool, listening: Bool, announcementsHeard: Int) {
+        self.held = held
+        self.listening = listening
+        self.announcementsHeard = announcementsHeard
+      }
+    }
+
     public var name: String
     public var sent: Int
     public var failedAttempts: Int
     @Nullable public var lastError: String?
+    /// Null: no lease, the relay always publishes (SQLite, one instance by construction).
+    @Nullable public var lease: Lease?
+    /// Rounds read from the outbox, and rounds of rows their writers handed over unread; 0 from
+    /// an older sagad that did not count them.
+    public var readRounds: Int
+    public var handedRounds: Int
 
-    public init(name: String, sent: Int, failedAttempts: Int, lastError: String?) {
+    public init(
+      name: String, sent: Int, failedAttempts: Int, lastError: String?, lease: Lease? = nil, readRounds: Int = 0,
+      handedRounds: Int = 0
+    ) {
       self.name = name
       self.sent = sent
       self.failedAttempts = failedAttempts
       self.lastError = lastError
+      self.lease = lease
+      self.readRounds = readRounds
+      self.handedRounds = handedRounds
+    }
+
+    private enum CodingKeys: String, CodingKey {
+      case name, sent, failedAttempts, lastError, lease, readRounds, handedRounds
+    }
+
+    public init(from decoder: any Decoder) throws {
+      let container = try decoder.container(keyedBy: CodingKeys.self)
+      name = try container.decode(String.self, forKey: .name)
+      sent = try container.decode(Int.self, forKey: .sent)
+      failedAttempts = try container.decode(Int.self, forKey: .failedAttempts)
+      lastError = try container.decodeIfPresent(String.self, forKey: .lastError)
+      lease = try container.decodeIfPresent(Lease.self, forKey: .lease)
+      readRounds = try container.decodeIfPresent(Int.self, forKey: .readRounds) ?? 0
+      handedRounds = try container.decodeIfPresent(Int.self, forKey: .handedRounds) ?? 0
     }
   }
 

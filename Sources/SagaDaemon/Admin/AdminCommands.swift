@@ -165,7 +165,10 @@ struct AdminCommands: Sendable {
     let relays = relays.map { relay in
       let stats = relay.statistics
       return AdminJSON.Relay(
-        name: relay.name, sent: stats.sent, failedAttempts: stats.failedAttempts, lastError: stats.lastError)
+        name: relay.name, sent: stats.sent, failedAttempts: stats.failedAttempts, lastError: stats.lastError,
+        lease: stats.leaseHeld.map {
+          AdminJSON.Relay.Lease(held: $0, listening: stats.listening, announcementsHeard: stats.announcementsHeard)
+        }, readRounds: stats.readRounds, handedRounds: stats.handedRounds)
     }
     // The database may be down (PostgreSQL restarting): status still answers with what the
     // process knows, the storage marked unreachable and its counts left out.
@@ -212,9 +215,12 @@ struct AdminCommands: Sendable {
     }
     tasksTable(&out, taskDocuments())
     workersTable(&out, workers)
-    out.header(["RELAY", "SENT", "FAILED ATTEMPTS", "LAST ERROR"])
+    out.header(["RELAY", "PUBLISHES", "SENT", "FAILED ATTEMPTS", "ROUNDS READ / HANDED", "LAST ERROR"])
     for relay in relays {
-      out.row([relay.name, String(relay.sent), String(relay.failedAttempts), relay.lastError ?? "-"])
+      out.row([
+        relay.name, Self.publishes(relay.lease), String(relay.sent), String(relay.failedAttempts),
+        "\(relay.readRounds) / \(relay.handedRounds)", relay.lastError ?? "-",
+      ])
     }
     out.header(["OUTBOX", "PENDING", "OLDEST"])
     for entry in outbox {
@@ -223,6 +229,16 @@ struct AdminCommands: Sendable {
       ])
     }
     return out.finish()
+  }
+
+  /// Whether a relay publishes here: always without a lease; with one, only its holder, which
+  /// should hear the standbys' commits announced (else their rows wait for its scan).
+  static func publishes(_ lease: AdminJSON.Relay.Lease?) -> String {
+    guard let lease else { return "yes" }
+    guard lease.held else { return "no: standby" }
+    return lease.listening
+      ? "yes: lease held, \(lease.announcementsHeard) standby commits heard"
+      : "yes: lease held, NOT hearing standby commits"
   }
 
   // MARK: Shared

@@ -25,6 +25,10 @@ final class SagaMetrics: Sendable {
     RelayMetrics.publishFailures: .init(help: "Failed attempts to publish outbox rows"),
     RelayMetrics.deadLettered: .init(
       help: "Outbox rows the producer refused for what they are (too large), kept in the dead-letter store and closed"),
+    RelayMetrics.publishing: .init(
+      help: "1 while this instance's relay publishes the outbox (alone, or holding the lease); 0: a standby"),
+    RelayMetrics.standbyCommitsHeard: .init(
+      help: "Outbox commits of other instances announced to this one while it held the relay lease (PostgreSQL)"),
     Supervisor.restartsMetric: .init(help: "Restarts of a supervised task (automatic and operator)"),
     TracingDiagnostics.droppedMetric: .init(
       help: "Finished spans the exporter gave up on (queue full, export failed); sagas are never affected"),

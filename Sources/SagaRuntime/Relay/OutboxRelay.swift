@@ -115,7 +115,11 @@ public final class OutboxRelay: Service, Sendable {
   public var statistics: RelayStatistics { counters.withLock { $0 } }
 
   public func run() async throws {
-    guard let lease else { return await lead(nil) }
+    defer { metrics.publishing(false) }
+    guard let lease else {
+      metrics.publishing(true)
+      return await lead(nil)
+    }
     counters.withLock { $0.leaseHeld = false }
     await withGracefulShutdownHandler {
       while !Task.isCancelled && !Task.isShuttingDownGracefully {
@@ -128,12 +132,14 @@ public final class OutboxRelay: Service, Sendable {
         }
         database.announceOutboxWrites(false)
         counters.withLock { $0.leaseHeld = true }
+        metrics.publishing(true)
         logger.notice("relay lease taken: this instance publishes the outbox", metadata: ["lease": "\(lease.name)"])
         let listener = listenForOtherInstances()
         await lead(lease)
         listener.cancel()
         await listener.value
         counters.withLock { $0.leaseHeld = false }
+        metrics.publishing(false)
       }
     } onGracefulShutdown: {
       self.pollStop.signal()
@@ -148,7 +154,7 @@ public final class OutboxRelay: Service, Sendable {
   /// cost more than it saved). Without it they would wait for the loop's next wake (up to
   /// `idleInterval`); the scan stays as the safety net while the listening connection is down.
   private func listenForOtherInstances() -> Task<Void, Never> {
-    return Task { [database, wakeup, clock, logger] in
+    return Task { [database, wakeup, clock, logger, metrics] in
       // Reset once the server has the LISTEN again: one warning per outage, not one a second.
       let failing = Atomic(false)
       while !Task.isCancelled {
@@ -160,6 +166,7 @@ public final class OutboxRelay: Service, Sendable {
             }
           ) {
             self.counters.withLock { $0.announcementsHeard += 1 }
+            metrics.heardStandbyCommit()
             self.announced.store(true, ordering: .relaxed)
             wakeup.nudge()
           }

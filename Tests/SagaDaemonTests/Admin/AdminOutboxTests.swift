@@ -77,4 +77,34 @@ struct AdminOutboxTests {
       await producer.close(timeout: .milliseconds(100))
     }
   }
+
+  @Test("status: a relay without a lease publishes; with one, the holder says whether it hears the standbys")
+  func relayInStatus() async throws {
+    try await TemporaryDirectory.with { directory in
+      var commands = try AdminCommands.onBareDatabases(in: directory)
+      let producer = try KafkaProducer(
+        configuration: KafkaProducerConfiguration(bootstrapServers: "127.0.0.1:1"), logger: Logger(label: "t"))
+      let relay = OutboxRelay(
+        name: "payments", database: try #require(commands.payments).database.storage, producer: producer,
+        logger: Logger(label: "t"))
+      commands = AdminCommands(
+        version: "9.9.9", roles: commands.roles, payments: commands.payments, points: commands.points,
+        relays: [relay], pay: nil)
+      let json = await commands.execute(try AdminRequest.parse("status --json"))
+      let status = try JSONDecoder().decode(AdminJSON.Status.self, from: Data(try #require(json.json).utf8))
+      #expect(status.relays == [AdminJSON.Relay(name: "payments", sent: 0, failedAttempts: 0, lastError: nil)])
+      let text = await commands.execute(try AdminRequest.parse("status"))
+      #expect(text.lines.contains { $0.text == "payments\tyes\t0\t0\t0 / 0\t-" }, "\(text.lines.map(\.text))")
+
+      typealias Lease = AdminJSON.Relay.Lease
+      #expect(AdminCommands.publishes(Lease(held: false, listening: false, announcementsHeard: 3)) == "no: standby")
+      #expect(
+        AdminCommands.publishes(Lease(held: true, listening: true, announcementsHeard: 3))
+          == "yes: lease held, 3 standby commits heard")
+      #expect(
+        AdminCommands.publishes(Lease(held: true, listening: false, announcementsHeard: 3))
+          == "yes: lease held, NOT hearing standby commits")
+      await producer.close(timeout: .milliseconds(100))
+    }
+  }
 }

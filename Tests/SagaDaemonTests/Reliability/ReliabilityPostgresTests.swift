@@ -75,8 +75,17 @@ struct ReliabilityPostgresTests {
         try await Self.holdsLease("relay payments", survivor)
       }
       faults.append("kill -9 the relay lease holder \(holder.name) (taken over in \(ContinuousClock.now - killedAt))")
+      // Its relay says so in `status`: it publishes, and hears the standby's commits once it is back.
+      try await eventually("\(survivor.name)'s payments relay to publish", timeout: .seconds(15)) {
+        try await Self.relayLease("payments", survivor)?.held == true
+      }
       try await holder.start()
       try await progressed(by: 10)
+      #expect(try await Self.relayLease("payments", holder)?.held == false, "the restarted instance is a standby")
+      try await eventually("\(survivor.name) to hear the standby's commits", timeout: .seconds(15)) {
+        let lease = try await Self.relayLease("payments", survivor)
+        return lease?.listening == true && (lease?.announcementsHeard ?? 0) > 0
+      }
 
       try await server.restartImmediately()
       faults.append("PostgreSQL restart -m immediate")
@@ -122,6 +131,14 @@ struct ReliabilityPostgresTests {
     defer { client.close() }
     let status = try decodeReply(AdminJSON.Status.self, try await client.send("status --json"))
     return status.storage?.leases.contains { $0.name == lease && $0.heldHere } ?? false
+  }
+
+  /// The lease of `node`'s relay of `service` as its `status` shows it (nil: no lease, or no answer).
+  static func relayLease(_ service: String, _ node: ReliabilityNode) async throws -> AdminJSON.Relay.Lease? {
+    guard node.isRunning, let client = try? await node.connect() else { return nil }
+    defer { client.close() }
+    let status = try decodeReply(AdminJSON.Status.self, try await client.send("status --json"))
+    return status.relays.first { $0.name == service }?.lease
   }
 
   /// Waits for every acknowledged payment to end, then checks the shared database: each one

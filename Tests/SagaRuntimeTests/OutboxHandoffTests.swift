@@ -92,7 +92,7 @@ struct OutboxHandoffTests {
     #expect(next(rows(5, 6), room: 1, after: 3) == .read(fromStart: false))
     #expect(next(rows(5, 6), room: 1, after: 5) == .read(fromStart: true))
     #expect(next(rows(7, 5, 6)) == .rows(rows(5, 6, 7)))
-    reads.published([5, 6, 7])
+    reads.published([5, 6, 7], handed: true)
     #expect(next(rows(8, 7)) == .read(fromStart: true), "7 is published already, or lies below what is")
     reads.backlog = true
     #expect(next([]) == .read(fromStart: false), "the last read stopped at its limit")
@@ -100,7 +100,20 @@ struct OutboxHandoffTests {
     // Not alone: the other instances' rows come from the relay's periodic scan (`due`).
     reads.alone = false
     #expect(next(rows(9)) == .rows(rows(9)))
+    reads.published([9], handed: true)
     #expect(next(rows(10), due: true) == .read(fromStart: true))
+    // The scan publishes the other instance's 10 and 12 and this one's 13 before its handoff.
+    reads.published([10, 12, 13], handed: false)
+    #expect(next(rows(11)) == .rows(rows(11)), "below the other instance's rows, above this one's: trusted")
+    reads.published([11], handed: true)
+    #expect(next(rows(13, 14)) == .rows(rows(14)), "13 went out with the read")
+    #expect(next(rows(13)) == .nothing)
+    reads.published([14], handed: true)
+    // Reads past what the relay remembers: handed rows below the forgotten ids are read.
+    let past = 100 + Int64(ReadSchedule.readMemory)
+    reads.published(Array(100...past), handed: false)
+    #expect(next(rows(50)) == .read(fromStart: true))
+    #expect(next(rows(past + 1)) == .rows(rows(past + 1)))
     let off = ReadSchedule(handoff: false, alone: true, lastRead: now)
     #expect(off.next(asked: false, rows: rows(11), room: 10, after: 0, due: false) == .read(fromStart: false))
   }

@@ -281,9 +281,13 @@ public final class OutboxRelay: Service, Sendable {
               reads.backlog = read.full
             }
             if let round {
-              reads.published(round.ids)
               inFlight.append(round)
-              if case .read = next, round.ids.count == room { continue }  // more may be waiting
+              if case .rows = next {
+                reads.published(round.ids, handed: true)
+              } else {
+                reads.published(round.ids, handed: false)
+                if round.ids.count == room { continue }  // more may be waiting
+              }
             }
           }
           if inFlight.isEmpty, settling == nil, clock.now - lastPurge > settings.purgeInterval {

@@ -5,13 +5,18 @@ import SagaStorage
 /// handed it instead (``OutboxHandoff``). The handoff is trusted only while nothing says a
 /// read could find more: no writer asked for a read (a plain ``Wakeup/signal()``, a commit that
 /// handed nothing), no periodic read is due, the last read did not stop at its limit, the rows
-/// fit the room left, and every handed row lies above the highest id already published. A
-/// handed row at or below it was either read already or committed below rows in flight
-/// (writers drawing ids concurrently): only a read from the oldest unsent row can tell, and it
-/// sees only what is still unsent. Rows another instance writes (PostgreSQL) are never handed
-/// here: that instance announces their commit, which wakes the relay with a plain signal (a read
-/// from the oldest row), and the periodic read from the oldest row (`stragglerInterval`) stays
-/// as the safety net while this instance is not alone on the database.
+/// fit the room left, and every handed row lies above the highest id handed before. A handed
+/// row at or below it was committed below rows in flight (writers drawing ids concurrently),
+/// and may have been read since: only a read from the oldest unsent row can tell, and it sees
+/// only what is still unsent. A handed row a read published first (its writer's handoff came
+/// after the read found it) is remembered and not sent again.
+///
+/// Rows another instance writes (PostgreSQL) are never handed here: that instance announces
+/// their commit, which wakes the relay for a read from the oldest row, and the periodic read
+/// from the oldest row (`stragglerInterval`) stays as the safety net while this instance is not
+/// alone on the database. Those reads do not make this instance's own handed rows suspect:
+/// what was read is remembered by id, not as a highest id published (which, with the other
+/// instance's ids interleaved, distrusted nearly every handoff after a scan).
 struct ReadSchedule {
   /// What the relay does next.
   enum Next: Equatable {
@@ -34,8 +39,15 @@ struct ReadSchedule {
   /// The last read filled the room: more unsent rows may wait in the outbox, which only a
   /// read finds (handed rows past the room were dropped for it too).
   var backlog = false
-  /// The highest id handed to the producer so far.
-  private(set) var highestPublished: Int64 = 0
+  /// The highest id of the handed rows published so far.
+  private(set) var highestHanded: Int64 = 0
+  /// Ids reads published above `highestHanded`: a handed copy of one of them is not sent again.
+  /// Forgotten once `highestHanded` passes them (a handed row there is read, not trusted).
+  private var readAbove: Set<Int64> = []
+  /// Past `readMemory` ids remembered (a relay that mostly reads), they are forgotten and
+  /// handed rows at or below the highest of them are read instead.
+  private var readFloor: Int64 = 0
+  static let readMemory = 8_192
 
   /// `outbox.handoff`: off, every wake reads, as before the handoff.
   let handoff: Bool
@@ -46,9 +58,20 @@ struct ReadSchedule {
     self.lastRead = lastRead
   }
 
-  /// Notes a round's row ids as published.
-  mutating func published(_ ids: [Int64]) {
-    if let highest = ids.max(), highest > highestPublished { highestPublished = highest }
+  /// Notes a round's row ids as published; `handed`: rows the handoff gave, else a read's.
+  mutating func published(_ ids: [Int64], handed: Bool) {
+    guard handed else {
+      let handedUpTo = highestHanded
+      readAbove.formUnion(ids.lazy.filter { $0 > handedUpTo })
+      if readAbove.count > Self.readMemory {
+        readFloor = max(readFloor, readAbove.max() ?? 0)
+        readAbove = []
+      }
+      return
+    }
+    guard let highest = ids.max(), highest > highestHanded else { return }
+    highestHanded = highest
+    if !readAbove.isEmpty { readAbove = readAbove.filter { $0 > highest } }
   }
 
   /// - Parameters:
@@ -67,9 +90,11 @@ struct ReadSchedule {
     let lowest = rows.lazy.map(\.id).min()
     guard !backlog, rows.count <= room else { return .read(fromStart: lowest.map { $0 <= after } ?? false) }
     guard let lowest else { return .nothing }
-    guard lowest > highestPublished else { return .read(fromStart: true) }
+    guard lowest > max(highestHanded, readFloor) else { return .read(fromStart: true) }
+    let unread = readAbove.isEmpty ? rows : rows.filter { !readAbove.contains($0.id) }
+    guard !unread.isEmpty else { return .nothing }
     // Each writer's rows come in id order; several writers' may interleave.
-    return .rows(rows.isSorted { $0.id < $1.id } ? rows : rows.sorted { $0.id < $1.id })
+    return .rows(unread.isSorted { $0.id < $1.id } ? unread : unread.sorted { $0.id < $1.id })
   }
 }
 

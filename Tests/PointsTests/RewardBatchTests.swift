@@ -3,6 +3,7 @@ import Points
 import SagaCore
 import SagaStorage
 import SagaTestSupport
+import Synchronization
 import Testing
 
 @testable import SagaRuntime
@@ -110,10 +111,91 @@ struct RewardBatchTests {
         #expect(result.applied == 20)
         waits.append(count)
       }
-      // BEGIN, the accounts' locks, the claims and the decisions' read: one wait; the records'
-      // writes, sent at the end of the batch: the other.
+      // BEGIN, the claims and the decisions' read: one wait; the accounts' locks and the
+      // records' writes, sent at the end of the batch: the other.
       #expect(waits.last == 2, "the claims awaited on their own would make it 3: \(waits)")
       #expect(try await points.count("point_ledger") == 40)
     }
+  }
+
+  /// The batch reads before it locks its accounts (Docs/storage-engines.md, "A batch locks after
+  /// its reads"): another instance may reward one of its payments in between. Then the batch's
+  /// own reward fails on the ledger's unique key, and the isolated run, which locks first and
+  /// reads under the lock, answers the payment as rewarded already: one credit.
+  @Test("on PostgreSQL a reward another instance commits between a batch's read and its lock is credited once")
+  func rewardedBetweenReadAndLock() async throws {
+    try await withPoints(on: .postgres) { points in
+      for user: Int64 in 1...2 { try await points.service.enroll(userId: user) }
+      let other = RecordProcessor(
+        handler: ReservationCompletedHandler(), service: .points, policy: RetryPolicy(), logger: quietLogger)
+      let database = points.database
+      // The other instance's copy of payment 101's event (redelivered to it under another id).
+      let competing = RecordProcessor.Record(
+        message: message(reservationCompleted(paidAmount: 1_000, userId: 1, paymentId: 101), offset: 9),
+        timestampType: nil)
+      let handler = InterleavingHandler {
+        // On another connection, while this batch's transaction is open, holding no account lock yet.
+        let committed = DispatchSemaphore(value: 0)
+        let outcome = Mutex<Result<Int, any Error>?>(nil)
+        Task {
+          do {
+            let result = try await database.write { db in
+              try other.apply([competing], firstAttempt: 1, now: referenceDate, in: db, isolated: true)
+            }
+            outcome.withLock { $0 = .success(result.applied) }
+          } catch {
+            outcome.withLock { $0 = .failure(error) }
+          }
+          committed.signal()
+        }
+        committed.wait()
+        let applied = outcome.withLock { $0.flatMap { try? $0.get() } }
+        #expect(applied == 1, "\(String(describing: outcome.withLock { $0 }))")
+      }
+      let processor = RecordProcessor(handler: handler, service: .points, policy: RetryPolicy(), logger: quietLogger)
+      let records = [Int64(1), 2].map { user in
+        RecordProcessor.Record(
+          message: message(reservationCompleted(paidAmount: 1_000, userId: user, paymentId: 100 + user), offset: user),
+          timestampType: nil)
+      }
+      let failure = await #expect(throws: NeedsIsolation.self) {
+        try await database.write { db in
+          try processor.apply(records[...], firstAttempt: 1, now: referenceDate, in: db, isolated: false)
+        }
+      }
+      #expect(failure?.unattributed == true, "the unique key's refusal is the batch's, not a record's")
+      let result = try await database.write { db in
+        try processor.apply(records[...], firstAttempt: 1, now: referenceDate, in: db, isolated: true, known: failure)
+      }
+      #expect(result.applied == 2)
+      #expect(try await points.count("point_ledger") == 2)
+      #expect(try await points.service.balance(userId: 1) == 100, "credited once, by the other instance")
+      #expect(try await points.service.balance(userId: 2) == 100)
+      #expect(try await points.service.verify().isEmpty)
+    }
+  }
+}
+
+/// Points' handler, with `between` run once right after its batch read (`prefetch`), before the
+/// loop locks the batch's accounts.
+private final class InterleavingHandler: SagaMessageHandler {
+  let inner = ReservationCompletedHandler()
+  let between: Mutex<(@Sendable () -> Void)?>
+  var consumerGroup: SagaConsumerGroup { inner.consumerGroup }
+
+  init(between: @escaping @Sendable () -> Void) { self.between = Mutex(between) }
+
+  func handle(_ message: InboundMessage, context: MessageContext, in db: any SQLConnection) throws(SagaError) {
+    try inner.handle(message, context: context, in: db)
+  }
+
+  func lockShared(_ messages: [InboundMessage], in db: any SQLConnection) throws(SagaError) {
+    try inner.lockShared(messages, in: db)
+  }
+
+  func prefetch(_ messages: [InboundMessage], in db: any SQLConnection) throws(SagaError) -> (any Sendable)? {
+    let read = try inner.prefetch(messages, in: db)
+    if let between = between.withLock({ $0.take() }) { between() }
+    return read
   }
 }

@@ -216,7 +216,9 @@ struct RecordProcessorTests {
     _ = dir
   }
 
-  @Test("a batch's shared rows are locked once, first, for all its records; a failure to lock is no record's")
+  @Test(
+    "a batch's shared rows are locked once for all its records: isolated first, else after its reads; a failure to lock is no record's"
+  )
   func lockSharedFirst() async throws {
     let (dir, database) = try Self.pointsDatabase()
     let now = Date(timeIntervalSince1970: 1_767_225_600)
@@ -234,7 +236,9 @@ struct RecordProcessorTests {
         try processor.apply(ArraySlice(ids.map(record)), firstAttempt: 1, now: now, in: db, isolated: isolated)
       }
       #expect(result.applied == 3)
-      let expected = ["lock " + ids.map(String.init).joined(separator: ",")] + ids.map { "handle \($0)" }
+      let batch = ids.map(String.init).joined(separator: ",")
+      let reads = isolated ? [] : ["prefetch " + batch]
+      let expected = reads + ["lock " + batch] + ids.map { "handle \($0)" }
       #expect(handler.calls.withLock { $0 } == expected, "isolated: \(isolated)")
     }
     _ = dir
@@ -252,6 +256,11 @@ private final class LockingHandler: SagaMessageHandler {
   func lockShared(_ messages: [InboundMessage], in db: any SQLConnection) throws(SagaError) {
     if failLock.withLock({ $0 }) { throw SagaError(.databaseBusy, "lock timeout", failureClass: .transient) }
     calls.withLock { $0.append("lock " + messages.map { String($0.offset) }.joined(separator: ",")) }
+  }
+
+  func prefetch(_ messages: [InboundMessage], in db: any SQLConnection) throws(SagaError) -> (any Sendable)? {
+    calls.withLock { $0.append("prefetch " + messages.map { String($0.offset) }.joined(separator: ",")) }
+    return nil
   }
 
   func handle(_ message: InboundMessage, context: MessageContext, in db: any SQLConnection) throws(SagaError) {

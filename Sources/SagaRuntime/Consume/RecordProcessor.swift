@@ -88,27 +88,28 @@ struct RecordProcessor: Sendable {
     afterCommit: CommitActions? = nil, isolated: Bool = true, known: NeedsIsolation? = nil
   ) throws -> BatchResult {
     var result = BatchResult()
-    do throws(SagaError) {
-      try handler.lockShared(records.map(\.message), in: db)
-      // A lock goes unanswered in front of the next statement; isolated, that is the first
-      // record's savepoint, which must not take the lock's failure for its own.
-      if isolated {
-        do { try db.flushDeferred() } catch { throw SagaError.storage(error) }
-      }
-    } catch {
-      // Not a record's fault: the isolated run locks again (as its first statement) and then
-      // goes record by record.
-      guard isolated else { throw NeedsIsolation(failure: error, index: -1, unattributed: true) }
-      throw error
-    }
     var claims: [Bool]?
     var memory: BatchMemory?
-    if !isolated {
+    if isolated {
+      // Isolated, the lock comes first and is waited for: the first record's savepoint must
+      // not take the lock's failure for its own, and every read is made under it.
+      try handler.lockShared(records.map(\.message), in: db)
+      do { try db.flushDeferred() } catch { throw SagaError.storage(error) }
+    } else {
       // The claims go ahead of the handler's reads (on PostgreSQL one wait for both), so the
       // reads cover every record, a redelivered one's too (its reads go unused).
       let pending = try claimAll(records, now: now, in: db)
       memory = BatchMemory(prefetched: try prefetch(records, in: db))
       claims = try claimed(pending)
+      // The lock comes after the batch's reads, unanswered, in front of its writes: another
+      // instance's batch of the same users then waits only for this one's writes and commit,
+      // not for its reads too (`SagaMessageHandler.lockShared`). Its failure is no record's: the
+      // isolated run locks again (first) and goes record by record.
+      do {
+        try handler.lockShared(records.map(\.message), in: db)
+      } catch {
+        throw NeedsIsolation(failure: error, index: -1, unattributed: true)
+      }
     }
     for (index, record) in records.enumerated() {
       let attempt = index == 0 ? firstAttempt : 1

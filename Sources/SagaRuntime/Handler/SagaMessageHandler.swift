@@ -22,6 +22,13 @@ public protocol SagaMessageHandler: Sendable {
   /// then wait for each other's batches instead of deadlocking, which PostgreSQL resolves only
   /// after `deadlock_timeout` (a second by default) by failing one of them. The default does
   /// nothing; so does SQLite's single writer.
+  ///
+  /// In a batch run without savepoints the lock is taken after ``prefetch(_:in:)``'s read, so
+  /// that another instance's batch of the same rows waits only for this one's writes and
+  /// commit: what was prefetched may miss that instance's last commit. A handler decides from
+  /// it only what such a commit cannot make wrong, or what the database refuses at the write
+  /// (a unique key, a range), which sends the batch to the isolated run; that run locks first
+  /// and reads under the lock (Docs/storage-engines.md, "Several instances per role").
   func lockShared(_ messages: [InboundMessage], in db: any SQLConnection) throws(SagaError)
 
   /// Called once per batch run without savepoints, right behind its inbox claims (sent ahead

@@ -146,8 +146,9 @@ public final class PostgresSQLConnection: SQLConnection, Sendable {
   public func sendUnanswered(_ sql: String, _ arguments: [any SQLBindable]) throws {
     try sendDeferredUnanswered()
     let begin = try openTransaction(before: sql)
-    let query = try statement(sql, arguments.map(\.sqlValue), carrying: false)
-    for next in [begin, Unanswered(query, sql: sql, carrying: false)].compactMap({ $0 }) {
+    // Sent on the transaction's behalf, like held writes: its failure is nobody's in particular.
+    let query = try statement(sql, arguments.map(\.sqlValue), carrying: true)
+    for next in [begin, Unanswered(query, sql: sql, carrying: true)].compactMap({ $0 }) {
       let sent = sendWithoutWaiting(next)
       unanswered.withLock { $0.append(sent) }
     }
@@ -159,7 +160,13 @@ public final class PostgresSQLConnection: SQLConnection, Sendable {
   /// `sql`'s answer without a wait of its own.
   public func queryAhead(_ sql: String, _ arguments: [any SQLBindable]) throws -> SQLPendingRows {
     try sendDeferredUnanswered()
-    let begin = try openTransaction(before: sql)
+    // The transaction's BEGIN goes unanswered in front of it even when it writes (a batch's
+    // inbox claims, its first statement): on a live session BEGIN fails only inside a
+    // transaction an error aborted, where this statement fails too, so it never runs alone.
+    // Awaiting BEGIN here cost every batch a round trip of its own.
+    let begin = pendingBegin.withLock { $0.take() }.map {
+      Unanswered(PostgresQuery(unsafeSQL: $0), sql: $0, carrying: false)
+    }
     let query = try statement(sql, arguments.map(\.sqlValue), carrying: false)
     if let begin { unanswered.withLock { $0.append(sendWithoutWaiting(begin)) } }
     let future = connection.query(query, logger: logger)

@@ -25,14 +25,15 @@ public protocol SQLConnection {
   /// Whether writes are held back (the next statement's failure may be theirs).
   var hasDeferredWrites: Bool { get }
 
-  /// Whether the last statement that failed carried held writes: its failure may be theirs.
+  /// Whether the last statement that failed carried held writes, or followed a statement sent
+  /// unanswered (``sendUnanswered(_:_:)``): its failure may be theirs.
   var lastFailureCarriedDeferredWrites: Bool { get }
 
   /// Sends a statement whose answer nobody reads (a row lock, `SELECT … FOR UPDATE`) without
   /// waiting for it: PostgreSQL runs it before the connection's next statement, and both cost
   /// one round trip. Its failure is thrown by the next statement that is awaited (or by
-  /// `flushDeferred()`), which must therefore not be one whose failure is pinned on a record.
-  /// SQLite runs it at once.
+  /// `flushDeferred()`), and counts as held writes' (``lastFailureCarriedDeferredWrites``):
+  /// not the failure of the record whose statement reported it. SQLite runs it at once.
   func sendUnanswered(_ sql: String, _ arguments: [any SQLBindable]) throws
 
   /// Notes that the transaction wrote outbox rows (``Outbox`` calls it): on PostgreSQL, an
@@ -47,7 +48,8 @@ public protocol SQLConnection {
   /// runs it in front of the connection's next statement and one wait brings both answers
   /// (a consume batch's inbox claims ahead of its reads); `rows()` of the result waits only if
   /// nothing was awaited since. Its failure is thrown by `rows()` and by the next statement
-  /// awaited. SQLite runs it at once.
+  /// awaited. The transaction's `BEGIN`, if not sent yet, goes unanswered in front of it, a
+  /// write too. SQLite runs it at once.
   func queryAhead(_ sql: String, _ arguments: [any SQLBindable]) throws -> SQLPendingRows
 
   /// Runs a query that the held writes may ride with although it names their tables: the

@@ -216,7 +216,10 @@ public struct ReservationCompletedHandler: SagaMessageHandler {
         event, SagaError(.userNotEnrolled, "user \(event.userId) has no point account"), context: context, in: db)
     }
     let amount = rule.reward(forPaid: event.paidAmount)
-    // Checked here because SQLite would silently turn an overflowing sum into a REAL.
+    // Checked here because SQLite would silently turn an overflowing sum into a REAL. A
+    // prefetched balance may predate another instance's credit (the batch locks after its
+    // reads): balances only grow, so an overflow found here is real, and one missed here makes
+    // PostgreSQL refuse the UPDATE, which sends the batch to the isolated run (locked reads).
     guard !balance.addingReportingOverflow(amount).overflow else {
       let reason = "crediting \(amount) to user \(event.userId)'s balance \(balance) would overflow"
       return try fail(event, SagaError(.pointBalanceOverflow, reason), context: context, in: db)

@@ -160,13 +160,9 @@ public final class PostgresSQLConnection: SQLConnection, Sendable {
   /// `sql`'s answer without a wait of its own.
   public func queryAhead(_ sql: String, _ arguments: [any SQLBindable]) throws -> SQLPendingRows {
     try sendDeferredUnanswered()
-    // The transaction's BEGIN goes unanswered in front of it even when it writes (a batch's
-    // inbox claims, its first statement): on a live session BEGIN fails only inside a
-    // transaction an error aborted, where this statement fails too, so it never runs alone.
-    // Awaiting BEGIN here cost every batch a round trip of its own.
-    let begin = pendingBegin.withLock { $0.take() }.map {
-      Unanswered(PostgresQuery(unsafeSQL: $0), sql: $0, carrying: false)
-    }
+    // Even when it writes (a batch's inbox claims, its first statement): awaiting BEGIN here
+    // cost every batch a round trip of its own (see `mayFollowUnansweredBegin`).
+    let begin = try openTransaction(before: sql, evenAWrite: true)
     let query = try statement(sql, arguments.map(\.sqlValue), carrying: false)
     if let begin { unanswered.withLock { $0.append(sendWithoutWaiting(begin)) } }
     let future = connection.query(query, logger: logger)
@@ -336,11 +332,12 @@ public final class PostgresSQLConnection: SQLConnection, Sendable {
   }
 
   /// Sends the open transaction's unsent `BEGIN`, if any, for `sql` to follow: returned to go
-  /// unanswered right in front of it when `sql` may follow it so, else sent and awaited here.
-  private func openTransaction(before sql: String) throws -> Unanswered? {
+  /// unanswered right in front of it when `sql` may follow it so (`evenAWrite`: whatever it is),
+  /// else sent and awaited here.
+  private func openTransaction(before sql: String, evenAWrite: Bool = false) throws -> Unanswered? {
     guard let begin = pendingBegin.withLock({ $0.take() }) else { return nil }
     let query = PostgresQuery(unsafeSQL: begin)
-    if Self.mayFollowUnansweredBegin(sql) { return Unanswered(query, sql: begin, carrying: false) }
+    if evenAWrite || Self.mayFollowUnansweredBegin(sql) { return Unanswered(query, sql: begin, carrying: false) }
     _ = try ask(query, for: begin, carrying: false)
     return nil
   }
@@ -351,7 +348,8 @@ public final class PostgresSQLConnection: SQLConnection, Sendable {
   /// too; still, only statements that change nothing when run alone go behind it: a `SELECT`
   /// (the decisions that open a `pay` group and the reads; `FOR UPDATE` locks end with the
   /// statement, and ids drawn from a sequence only leave a gap) and `SAVEPOINT`. A write
-  /// waits for its `BEGIN`'s answer.
+  /// waits for its `BEGIN`'s answer, except a consume batch's claims (``queryAhead(_:_:)``),
+  /// its first statement, which would otherwise cost every batch a wait of its own.
   static func mayFollowUnansweredBegin(_ sql: String) -> Bool {
     let first = sql.utf8.prefix(while: { $0 != 32 && $0 != 10 && $0 != 9 && $0 != 13 && $0 != 40 })
     guard first.count == 6 || first.count == 9 else { return false }

@@ -13,11 +13,11 @@ struct OutboxAnnouncementTests {
   @Test("only a committed outbox write of an announcing instance is heard")
   func announcedCommits() async throws {
     try await StorageTablesSchema.twoInstances { holder, standby in
-      let heard = Atomic(0)
+      let heard = Mutex<[OutboxAnnouncement]>([])
       let listening = Atomic(false)
       let listener = Task {
         try await holder.listenForOutboxWrites(listening: { listening.store(true, ordering: .relaxed) }) {
-          heard.add(1, ordering: .relaxed)
+          announcement in heard.withLock { $0.append(announcement) }
         }
       }
       defer { listener.cancel() }
@@ -33,24 +33,32 @@ struct OutboxAnnouncementTests {
         }
       }
       try await standby.write { db in _ = try db.execute(inboxInsert, ["g", "e1", 1]) }
-      // Heard: a commit with outbox rows, once however many it wrote.
+      // Heard: a commit with outbox rows, once however many it wrote, naming them; without
+      // their ids when one took its id from the sequence as it ran.
       try await standby.write { db in
         _ = try Outbox.append(message(), in: db)
         try Outbox.appendDeferred(message(), in: db)
       }
-      try await eventually("the announced commit is heard") { heard.load(ordering: .relaxed) >= 1 }
+      try await eventually("the announced commit is heard") { heard.withLock { $0.count } >= 1 }
       // PostgreSQL delivers notifications in commit order: anything the three commits before
       // had sent would have arrived first.
-      #expect(heard.load(ordering: .relaxed) == 1)
+      #expect(heard.withLock { $0 } == [OutboxAnnouncement(ids: nil)])
       #expect(try await holder.read { db in try Outbox.pending(limit: 10, in: db).count } == 3)
+      let named = try await standby.write { db in
+        [try Outbox.append(message(), in: db), try Outbox.append(message(), in: db)]
+      }
+      try await eventually("the second announced commit is heard") { heard.withLock { $0.count } >= 2 }
+      #expect(heard.withLock { $0.last } == OutboxAnnouncement(ids: named))
+      #expect(try await holder.read { db in try Outbox.pending(ids: named, in: db).map(\.id) } == named)
 
       // Turned off again (this instance took the lease): nothing more is announced.
       standby.announceOutboxWrites(false)
       try await standby.write { db in _ = try Outbox.append(message(), in: db) }
       standby.announceOutboxWrites(true)
-      try await standby.write { db in _ = try Outbox.append(message(), in: db) }
-      try await eventually("the next announced commit is heard") { heard.load(ordering: .relaxed) >= 2 }
-      #expect(heard.load(ordering: .relaxed) == 2)
+      let last = try await standby.write { db in try Outbox.append(message(), in: db) }
+      try await eventually("the next announced commit is heard") { heard.withLock { $0.count } >= 3 }
+      #expect(heard.withLock { $0.count } == 3)
+      #expect(heard.withLock { $0.last } == OutboxAnnouncement(ids: [last]))
       listener.cancel()
       try await listener.value
     }

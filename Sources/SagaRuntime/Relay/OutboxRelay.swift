@@ -51,6 +51,11 @@ public final class OutboxRelay: Service, Sendable {
   /// instances' rows, which nobody hands it (``ReadSchedule``).
   static let peerCheckInterval: Duration = .seconds(1)
 
+  /// How often a lease holder that hears the standbys' announcements still reads from the oldest
+  /// row while other instances are on the database: for rows no announcement named (committed
+  /// while their instance was taking or losing the lease), a transition's rarity.
+  static let listeningScanInterval: Duration = .seconds(1)
+
   public let name: String
   /// Wakes the relay to read (a plain signal) or to take what ``handoff`` holds (a nudge).
   public let wakeup: Wakeup
@@ -71,8 +76,11 @@ public final class OutboxRelay: Service, Sendable {
   private let settings: RelaySettings
   private let logger: Logger
   private let counters = Mutex(RelayStatistics())
-  /// A standby announced a commit since the last read from the oldest row (``listenForOtherInstances()``).
+  /// A standby announced a commit without naming its rows since the last read from the oldest
+  /// row (``listenForOtherInstances()``).
   private let announced = Atomic(false)
+  /// The rows standbys' announcements named, not read yet, in the order heard.
+  private let announcedRows = Mutex<[Int64]>([])
   private let metrics: RelayMetrics
   /// `outbox.publish` fires before each round is handed to the producer; an injected
   /// error fails the round like a broker error would, leaving its rows unsent.
@@ -148,11 +156,14 @@ public final class OutboxRelay: Service, Sendable {
   }
 
   /// While this relay holds the lease: the standbys announce their commits that wrote outbox rows
-  /// (``SagaDatabase/announceOutboxWrites(_:)``), and an announcement wakes the loop to read
-  /// from the oldest unsent row, where those rows are: at once with nothing in flight, else at
-  /// most every `stragglerInterval`, the scan's own pace (under load a read per announcement
-  /// cost more than it saved). Without it they would wait for the loop's next wake (up to
-  /// `idleInterval`); the scan stays as the safety net while the listening connection is down.
+  /// (``SagaDatabase/announceOutboxWrites(_:)``), naming the rows, and an announcement wakes the
+  /// loop to read those rows by id, at once (``sendRound(announced:)``). One that names none (an
+  /// older sagad's, or too many rows) wakes it to read from the oldest unsent row, where they
+  /// are: at once with nothing in flight, else at most every `stragglerInterval`, the scan's own
+  /// pace (under load a read from the oldest row per announcement cost more than it saved).
+  /// Without announcements the rows would wait for the loop's next wake (up to `idleInterval`)
+  /// or scan; the scan every `stragglerInterval` comes back while the listening connection is
+  /// down, and the listener asks for one as it starts listening, for commits made before.
   private func listenForOtherInstances() -> Task<Void, Never> {
     return Task { [database, wakeup, clock, logger, metrics] in
       // Reset once the server has the LISTEN again: one warning per outage, not one a second.
@@ -163,11 +174,17 @@ public final class OutboxRelay: Service, Sendable {
             listening: {
               failing.store(false, ordering: .relaxed)
               self.counters.withLock { $0.listening = true }
+              self.announced.store(true, ordering: .relaxed)
+              wakeup.nudge()
             }
-          ) {
+          ) { announcement in
             self.counters.withLock { $0.announcementsHeard += 1 }
             metrics.heardStandbyCommit()
-            self.announced.store(true, ordering: .relaxed)
+            if let ids = announcement.ids {
+              self.announcedRows.withLock { $0.append(contentsOf: ids) }
+            } else {
+              self.announced.store(true, ordering: .relaxed)
+            }
             wakeup.nudge()
           }
           self.counters.withLock { $0.listening = false }
@@ -246,13 +263,21 @@ public final class OutboxRelay: Service, Sendable {
             continue
           }
           if settled.sent > 0 { backoff = settings.initialBackoff }
-          let room = roomBeside(inFlight)
+          var room = roomBeside(inFlight)
+          if room > 0, let ids = takeAnnounced(limit: room), let round = try await sendRound(announced: ids) {
+            inFlight.append(round)
+            reads.published(round.ids, handed: false)
+            room = roomBeside(inFlight)
+          }
           if room > 0 {
             // Alone, a row committed below the rows in flight is handed over too, and found
-            // below what was published: the scan is for other instances' rows.
+            // below what was published: the scan is for other instances' rows, which their
+            // announcements name while this relay hears them.
             let scanDue = stragglerInterval.map { clock.now - lastFromStart >= $0 } ?? true
+            let safetyScanDue =
+              counters.withLock { $0.listening } ? clock.now - lastFromStart >= Self.listeningScanInterval : scanDue
             let stragglersDue =
-              (!reads.alone && stragglerInterval != nil && scanDue)
+              (!reads.alone && stragglerInterval != nil && safetyScanDue)
               || (announced.load(ordering: .relaxed) && (inFlight.isEmpty || scanDue))
             let after = inFlight.last?.ids.last ?? 0
             let next = reads.next(
@@ -385,6 +410,34 @@ public final class OutboxRelay: Service, Sendable {
     guard !taken.isEmpty else { return nil }
     counters.withLock { $0.handedRounds += 1 }
     return try await send(taken)
+  }
+
+  /// Up to `limit` of the rows the standbys' announcements named, oldest heard first; nil when
+  /// none waits.
+  private func takeAnnounced(limit: Int) -> [Int64]? {
+    announcedRows.withLock { rows in
+      guard !rows.isEmpty else { return nil }
+      let taken = Array(rows.prefix(limit))
+      rows.removeFirst(taken.count)
+      return taken
+    }
+  }
+
+  /// Reads the rows `ids` a standby's announcement named that are still unsent and not in flight
+  /// (a scan may have found them first), and hands them to the producer as one round; nil when
+  /// none is left. By key, so a round costs the server the rows it publishes, not a walk from
+  /// the oldest unsent row past the rows in flight.
+  private func sendRound(announced ids: [Int64]) async throws -> RelayRound? {
+    let read = try await database.readStatement { db in try Outbox.pending(ids: ids, in: db) }
+    guard !read.isEmpty else { return nil }
+    try await failpoints.hitAsync(.outboxPublish)
+    let rows = take(read)
+    guard !rows.isEmpty else { return nil }
+    counters.withLock { stats in
+      stats.readRounds += 1
+      stats.announcedRounds += 1
+    }
+    return try await send(rows)
   }
 
   /// Reads up to `limit` unsent rows above id `after`, none of them in flight, and hands

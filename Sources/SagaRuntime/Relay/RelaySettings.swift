@@ -40,7 +40,8 @@ public struct RelaySettings: Sendable, Equatable {
   /// to find: the scan re-read every row in flight, ~0.5 rows per saga at full speed. With two
   /// instances per role one's rows keep committing below the other's in flight: 20 ms rather
   /// than 100 took the saga's p99 at 1,000/s from 131–136 to 94–112 ms (Docs/benchmarks.md; a
-  /// scan costs the server ~0.3 ms).
+  /// scan costs the server ~0.3 ms). While the relay hears the other instances' announcements,
+  /// which name their rows, it scans once a second instead (`OutboxRelay.listeningScanInterval`).
   public static func stragglerInterval(for engine: SQLEngine) -> Duration? {
     switch engine {
     case .sqlite: nil

@@ -12,8 +12,11 @@ public struct RelayStatistics: Sendable, Equatable {
   /// (`OutboxHandoff`), which the relay published without reading them.
   public var readRounds = 0
   public var handedRounds = 0
+  /// Of the rounds read, those that read the rows a standby's announcement named, by id.
+  public var announcedRounds = 0
   /// Whether the lease holder's relay hears the standbys' announced commits now (PostgreSQL,
-  /// several instances), and how many it heard: each woke it to read their rows.
+  /// several instances), and how many it heard: each woke it to read their rows (by id when the
+  /// announcement named them, else from the oldest unsent row).
   public var listening = false
   public var announcementsHeard = 0
 }

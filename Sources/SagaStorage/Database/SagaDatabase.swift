@@ -64,12 +64,12 @@ public final class SagaDatabase: Sendable {
     if case .postgres(let engine) = backend { engine.announceOutboxWrites(announce) }
   }
 
-  /// Calls `notified` for every commit another instance announces (``announceOutboxWrites(_:)``)
+  /// Calls `notified` with every commit another instance announces (``announceOutboxWrites(_:)``)
   /// until the task is cancelled (``PostgresEngine/listenForOutboxWrites(listening:_:)``), after
   /// `listening`; on SQLite, where nobody announces, waits for the cancellation.
   /// - Throws: ``StorageError`` when the listening connection cannot be opened or fails.
   public func listenForOutboxWrites(
-    listening: @Sendable () -> Void = {}, _ notified: @escaping @Sendable () -> Void
+    listening: @Sendable () -> Void = {}, _ notified: @escaping @Sendable (OutboxAnnouncement) -> Void
   ) async throws {
     switch backend {
     case .postgres(let engine): try await engine.listenForOutboxWrites(listening: listening, notified)

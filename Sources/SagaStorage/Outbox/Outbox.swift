@@ -13,9 +13,10 @@ public enum Outbox {
   public static func append(_ message: OutboxMessage, at now: Date = Date(), in db: some SQLConnection) throws -> Int64
   {
     let insert = try insertion(message, id: nil, at: now, engine: db.engine)
-    db.noteOutboxWrite()
     // Every event a service emits runs it (cached on SQLite's connection).
-    return try db.insertReturningID(insert.sql, insert.arguments)
+    let id = try db.insertReturningID(insert.sql, insert.arguments)
+    db.noteOutboxWrite(id: id)
+    return id
   }
 
   /// Appends `message` without waiting for its id: on PostgreSQL the insert rides with the
@@ -26,7 +27,7 @@ public enum Outbox {
     _ message: OutboxMessage, id: Int64? = nil, at now: Date = Date(), in db: some SQLConnection
   ) throws {
     let insert = try insertion(message, id: id, at: now, engine: db.engine)
-    db.noteOutboxWrite()
+    db.noteOutboxWrite(id: id)
     try db.executeDeferred(insert.sql, insert.arguments)
   }
 
@@ -39,7 +40,6 @@ public enum Outbox {
   {
     let columns = OutboxHeaderColumns(splitting: message.headers)
     let insert = try insertion(message, columns: columns, id: id, at: now, engine: db.engine)
-    db.noteOutboxWrite()
     let rowId: Int64
     if let id {
       try db.executeDeferred(insert.sql, insert.arguments)
@@ -47,6 +47,7 @@ public enum Outbox {
     } else {
       rowId = try db.insertReturningID(insert.sql, insert.arguments)
     }
+    db.noteOutboxWrite(id: rowId)
     return record(message, columns: columns, id: rowId, at: now, engine: db.engine)
   }
 
@@ -131,22 +132,45 @@ public enum Outbox {
       }
     let rows = try db.query(
       """
-      SELECT id, topic, message_key, payload, created_at, attempts, extra_headers,
-             event_id, event_type, event_version, traceparent, correlation_id, producer, occurred_at
+      SELECT \(pendingColumns)
       FROM outbox \(db.engine == .sqlite ? "INDEXED BY outbox_unsent" : "")
       WHERE sent_at IS NULL AND id > ? \(exclusion) ORDER BY id LIMIT ?
       """,
       arguments)
-    // Columns by position, in the SELECT's order: the relay reads every row it publishes.
-    return try rows.map { row in
-      let id: Int64 = try row.decode(0)
-      let message = OutboxMessage(
-        topic: try row.decode(1), keyContent: key(row.values[2]), payload: bytes(row.values[3]),
-        headers: try headers(row, extrasAt: 6, envelopeAt: 7, name: "outbox row \(id)", in: db))
-      return OutboxRecord(
-        id: id, message: message, createdAt: Date(millisecondsSinceEpoch: try row.decode(4)),
-        attempts: try row.decode(5))
-    }
+    return try rows.map { try pendingRecord($0, in: db) }
+  }
+
+  /// Those of rows `ids` that are still unsent, oldest id first: what a relay reads when another
+  /// instance's commit named the rows it wrote (``OutboxAnnouncement``), by key instead of from
+  /// the oldest unsent row.
+  public static func pending(ids: some Collection<Int64>, in db: some SQLConnection) throws -> [OutboxRecord] {
+    guard !ids.isEmpty else { return [] }
+    let filter =
+      switch db.engine {
+      case .sqlite: "id IN (SELECT value FROM json_each(?))"
+      case .postgres: "id = ANY(CAST(? AS BIGINT[]))"
+      }
+    let list = db.engine == .sqlite ? ids.jsonArrayLiteral : ids.bigintArrayLiteral
+    let rows = try db.query(
+      "SELECT \(pendingColumns) FROM outbox WHERE \(filter) AND sent_at IS NULL ORDER BY id", [list])
+    return try rows.map { try pendingRecord($0, in: db) }
+  }
+
+  private static let pendingColumns = """
+    id, topic, message_key, payload, created_at, attempts, extra_headers,
+           event_id, event_type, event_version, traceparent, correlation_id, producer, occurred_at
+    """
+
+  /// A row read with ``pendingColumns``, by position in their order: the relay reads every row
+  /// it publishes.
+  private static func pendingRecord(_ row: SQLRow, in db: some SQLConnection) throws -> OutboxRecord {
+    let id: Int64 = try row.decode(0)
+    let message = OutboxMessage(
+      topic: try row.decode(1), keyContent: key(row.values[2]), payload: bytes(row.values[3]),
+      headers: try headers(row, extrasAt: 6, envelopeAt: 7, name: "outbox row \(id)", in: db))
+    return OutboxRecord(
+      id: id, message: message, createdAt: Date(millisecondsSinceEpoch: try row.decode(4)),
+      attempts: try row.decode(5))
   }
 
   /// The headers of a row read with `extra_headers` at `extrasAt` and the seven envelope

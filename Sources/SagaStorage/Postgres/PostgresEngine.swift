@@ -104,20 +104,21 @@ public final class PostgresEngine: Sendable {
   }
 
   /// From now on, whether a transaction that wrote outbox rows notifies ``outboxChannel`` as it
-  /// commits: on in an instance whose relay is a standby, so that the lease holder's relay
-  /// (``listenForOutboxWrites(listening:_:)``) publishes those rows at once rather than at its next scan
-  /// (Docs/storage-engines.md, "Leases"). The `NOTIFY` goes with the `COMMIT`, no
-  /// round trip of its own, and is delivered only if the transaction commits.
+  /// commits, naming the rows (``OutboxAnnouncement``): on in an instance whose relay is a
+  /// standby, so that the lease holder's relay (``listenForOutboxWrites(listening:_:)``) reads and
+  /// publishes those rows at once rather than at its next scan (Docs/storage-engines.md,
+  /// "Leases"). The `NOTIFY` goes with the `COMMIT`, no round trip of its own, and is delivered
+  /// only if the transaction commits.
   public func announceOutboxWrites(_ announce: Bool) {
     announcing.store(announce, ordering: .relaxed)
   }
 
-  /// Calls `notified` for every announced commit of this schema's outbox (``announceOutboxWrites(_:)``),
+  /// Calls `notified` with every announced commit of this schema's outbox (``announceOutboxWrites(_:)``),
   /// on a connection of its own that listens on ``outboxChannel``, until the task is cancelled
   /// (returns) or the connection fails (throws ``StorageError``). `listening` runs once the
   /// server has the `LISTEN`: commits from then on are heard.
   public func listenForOutboxWrites(
-    listening: @Sendable () -> Void = {}, _ notified: @escaping @Sendable () -> Void
+    listening: @Sendable () -> Void = {}, _ notified: @escaping @Sendable (OutboxAnnouncement) -> Void
   ) async throws {
     let connection: PostgresSQLConnection
     do {
@@ -128,7 +129,7 @@ public final class PostgresEngine: Sendable {
     do {
       try await connection.connection.listen(on: outboxChannel) { notifications in
         listening()
-        for try await _ in notifications { notified() }
+        for try await notification in notifications { notified(OutboxAnnouncement(payload: notification.payload)) }
       }
     } catch {
       try? await connection.connection.close()
@@ -172,9 +173,9 @@ public final class PostgresEngine: Sendable {
         connection.begin(begin)
         do {
           let value = try body(connection)
-          if connection.takeOutboxWrite(), self.announcing.load(ordering: .relaxed) {
+          if let written = connection.takeOutboxWrites(), self.announcing.load(ordering: .relaxed) {
             // Sent unanswered, it rides with the COMMIT: one round trip for both.
-            try connection.sendUnanswered("SELECT pg_notify(?, '')", [self.outboxChannel])
+            try connection.sendUnanswered("SELECT pg_notify(?, ?)", [self.outboxChannel, written.payload])
           }
           try connection.commit()
           return value

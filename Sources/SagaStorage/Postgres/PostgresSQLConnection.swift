@@ -47,8 +47,9 @@ public final class PostgresSQLConnection: SQLConnection, Sendable {
   /// order sent: the next statement whose answer is awaited reports the first of them that
   /// failed.
   private let unanswered = Mutex<[EventLoopFuture<Void>]>([])
-  /// Whether the open transaction wrote outbox rows (``noteOutboxWrite()``).
-  private let wroteOutbox = Atomic(false)
+  /// The outbox rows the open transaction wrote (``noteOutboxWrite(id:)``): nil, none; an
+  /// announcement without ids once one of them had none.
+  private let outboxWrites = Mutex<OutboxAnnouncement?>(nil)
 
   /// How many times a thread waited for the server's answer on this connection: the round
   /// trips the stores' code paid for (statements sent unanswered in front of another count
@@ -207,19 +208,23 @@ public final class PostgresSQLConnection: SQLConnection, Sendable {
   /// for one answer instead of two, and a transaction that sends nothing costs no round trip
   /// (Docs/storage-engines.md, "Round trips, and deferred writes").
   public func begin(_ statement: String) {
-    wroteOutbox.store(false, ordering: .relaxed)
+    outboxWrites.withLock { $0 = nil }
     deferred.withLock { _ = $0.take() }
     unanswered.withLock { $0 = [] }
     pendingBegin.withLock { $0 = statement }
   }
 
-  public func noteOutboxWrite() {
-    wroteOutbox.store(true, ordering: .relaxed)
+  public func noteOutboxWrite(id: Int64?) {
+    outboxWrites.withLock { written in
+      var ids = written.map { $0.ids } ?? []
+      if let id { ids?.append(id) } else { ids = nil }
+      written = OutboxAnnouncement(ids: ids)
+    }
   }
 
-  /// Whether the open transaction wrote outbox rows, cleared by asking.
-  func takeOutboxWrite() -> Bool {
-    wroteOutbox.exchange(false, ordering: .relaxed)
+  /// The outbox rows the open transaction wrote, nil if none; cleared by asking.
+  func takeOutboxWrites() -> OutboxAnnouncement? {
+    outboxWrites.withLock { $0.take() }
   }
 
   /// Rolls the open transaction back; sends nothing when its `BEGIN` was never sent.

@@ -36,10 +36,11 @@ public protocol SQLConnection {
   /// not the failure of the record whose statement reported it. SQLite runs it at once.
   func sendUnanswered(_ sql: String, _ arguments: [any SQLBindable]) throws
 
-  /// Notes that the transaction wrote outbox rows (``Outbox`` calls it): on PostgreSQL, an
-  /// instance whose relay is a standby announces such a commit to the lease holder's relay
-  /// (``SagaDatabase/announceOutboxWrites(_:)``). Nothing on SQLite.
-  func noteOutboxWrite()
+  /// Notes that the transaction wrote outbox row `id` (nil: its id is drawn as the insert runs;
+  /// ``Outbox`` calls it): on PostgreSQL, an instance whose relay is a standby announces such a
+  /// commit, with the ids, to the lease holder's relay (``SagaDatabase/announceOutboxWrites(_:)``).
+  /// Nothing on SQLite.
+  func noteOutboxWrite(id: Int64?)
 
   /// Runs a query; returns its rows.
   func query(_ sql: String, _ arguments: [any SQLBindable]) throws -> [SQLRow]
@@ -83,7 +84,7 @@ extension SQLConnection {
 
   public func sendUnanswered(_ sql: String, _ arguments: [any SQLBindable]) throws { _ = try query(sql, arguments) }
 
-  public func noteOutboxWrite() {}
+  public func noteOutboxWrite(id: Int64?) {}
 
   public var hasDeferredWrites: Bool { false }
 

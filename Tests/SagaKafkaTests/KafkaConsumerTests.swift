@@ -71,47 +71,6 @@ struct KafkaConsumerTests {
     #expect(all.isSuperset(of: first + second))
   }
 
-  /// `commitSoon` does not wait for the coordinator (the consume worker polls again at once):
-  /// its commit lands all the same, a failed one is reported once and leaves the offsets
-  /// stored, and the next commit carries them.
-  @Test("a commit sent without waiting lands; a failed one is reported and the next carries its offsets")
-  func commitSoon() async throws {
-    let cluster = try EmbeddedKafkaCluster(brokers: 1, logger: quietLogger)
-    defer { cluster.destroyInBackground() }
-    let topic = uniqueName("commit-soon")
-    let group = uniqueName("group")
-    try cluster.createTopic(topic, partitions: 1)
-    try await produce(cluster, topic: topic, values: (0..<10).map { "m\($0)" })
-    let consumer = try KafkaConsumer(
-      configuration: testConsumerConfiguration(cluster, group: group), logger: quietLogger)
-    try await consumer.subscribe(topics: [topic])
-    let got = try await consume(consumer, count: 10)
-    let partition = [TopicPartition(topic: topic, partition: 0)]
-
-    try consumer.store(processed: Array(got.prefix(4)))
-    try consumer.commitSoon()
-    try await eventually("the first commit lands") { try await consumer.committed(partition).map(\.offset) == [4] }
-
-    // Not retriable, so librdkafka reports it instead of retrying it away.
-    let refused = KafkaError.Code(rawValue: 30)  // GROUP_AUTHORIZATION_FAILED
-    try cluster.pushRequestErrors(apiKey: .offsetCommit, errors: [refused])
-    try consumer.store(processed: Array(got.prefix(7)))
-    try consumer.commitSoon()
-    // The report is served by a poll, as in the worker's loop.
-    try await eventually("the failure is reported") {
-      _ = try await consumer.poll(maxMessages: 1, timeout: .milliseconds(10))
-      return consumer.takeCommitFailure()?.code == refused
-    }
-    #expect(consumer.takeCommitFailure() == nil, "reported once")
-    #expect(try await consumer.committed(partition).map(\.offset) == [4])
-
-    try consumer.commitSoon()
-    try await eventually("the next commit carries the stored offsets") {
-      try await consumer.committed(partition).map(\.offset) == [7]
-    }
-    await consumer.close()
-  }
-
   @Test("uncommitted records are redelivered to a restarted consumer, committed ones are not")
   func redeliveryAfterRestart() async throws {
     let cluster = try EmbeddedKafkaCluster(brokers: 1, logger: quietLogger)

@@ -11,9 +11,6 @@ final class KafkaClientContext: Sendable {
   let fatalError = Mutex<KafkaError?>(nil)
   /// Set by the consumer: commits before a revoke and records assignments.
   let rebalance = Mutex<RebalanceState>(RebalanceState())
-  /// Set by the consumer's offset-commit callback: the last commit sent without waiting
-  /// (`KafkaConsumer.commitSoon()`) that failed, until the consumer takes it.
-  let commitFailure = Mutex<KafkaError?>(nil)
   /// Set by the producer: the in-flight bound, released by each delivery report.
   let limiter: InFlightLimiter?
 

@@ -21,7 +21,6 @@ public final class KafkaConsumer: Sendable {
       type: RD_KAFKA_CONSUMER, configuration: configuration.kafkaConfiguration, context: context
     ) { conf in
       rd_kafka_conf_set_rebalance_cb(conf, consumerRebalanceCallback)
-      rd_kafka_conf_set_offset_commit_cb(conf, consumerOffsetCommitCallback)
     }
     // Route the main queue (statistics, errors) into the consumer queue we poll.
     _ = rd_kafka_poll_set_consumer(client.handle)
@@ -133,25 +132,6 @@ public final class KafkaConsumer: Sendable {
     }
     return try store(
       next.map { TopicPartitionOffset(topic: $0.key.topic, partition: $0.key.partition, offset: $0.value) })
-  }
-
-  /// Sends the stored positions to the group coordinator without waiting for the answer: the
-  /// caller polls again at once instead of after a round trip to the coordinator. A failure
-  /// leaves the positions stored, for the next commit (or the one before a revoke, or at
-  /// `close`, which waits for commits in flight) to carry; ``takeCommitFailure()`` reports it.
-  public func commitSoon() throws(KafkaError) {
-    guard let err = client.withLiveHandle({ rd_kafka_commit($0, nil, 1) }) else {
-      throw KafkaError.closed("consumer")
-    }
-    guard err == RD_KAFKA_RESP_ERR_NO_ERROR || err == RD_KAFKA_RESP_ERR__NO_OFFSET else {
-      throw KafkaError.from(err, context: "offset commit failed")
-    }
-  }
-
-  /// The last commit that failed since this was last asked (librdkafka reports commits during
-  /// ``poll(maxMessages:timeout:)``), nil if none did.
-  public func takeCommitFailure() -> KafkaError? {
-    client.context.commitFailure.withLock { $0.take() }
   }
 
   /// Commits the stored positions to the group coordinator and waits for the answer.
@@ -303,23 +283,6 @@ public final class KafkaConsumer: Sendable {
 /// The consumer queue handle; librdkafka queues are thread-safe.
 private struct ConsumerQueue: @unchecked Sendable {
   let raw: OpaquePointer?
-}
-
-/// librdkafka's report of an offset commit, run inside `poll` on the consumer thread: a failed
-/// one is kept for `KafkaConsumer.takeCommitFailure()`. Nothing to commit is not a failure.
-private func consumerOffsetCommitCallback(
-  _ rk: OpaquePointer?, _ err: rd_kafka_resp_err_t, _ offsets: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?,
-  _ opaque: UnsafeMutableRawPointer?
-) {
-  guard let context = KafkaClientContext.from(opaque) else { return }
-  var failure: rd_kafka_resp_err_t? =
-    err == RD_KAFKA_RESP_ERR_NO_ERROR || err == RD_KAFKA_RESP_ERR__NO_OFFSET ? nil : err
-  if failure == nil, let offsets {
-    failure = (0..<Int(offsets.pointee.cnt)).lazy.map { offsets.pointee.elems[$0].err }
-      .first { $0 != RD_KAFKA_RESP_ERR_NO_ERROR }
-  }
-  guard let failure else { return }
-  context.commitFailure.withLock { $0 = KafkaError.from(failure, context: "offset commit failed") }
 }
 
 /// librdkafka's rebalance callback, run inside `poll` or `close` on the consumer thread.

@@ -9,10 +9,10 @@ import Synchronization
 
 /// One consumer group's worker (Docs/design.md, "Local transaction per batch"): poll a batch, apply every record in
 /// one write transaction with a savepoint each (inbox claim, the handler's effects,
-/// its outgoing events), commit, wake the outbox relay, then store the Kafka offsets and
-/// send their commit without waiting for it. A crash anywhere replays at most the batches whose
-/// offset commit had not been answered (or had failed), and the inbox turns the replay into a
-/// no-op.
+/// its outgoing events), commit, wake the outbox relay, then store and commit the
+/// Kafka offsets. A crash anywhere replays at most the uncommitted batch (or batches,
+/// after an offset commit that failed even when retried), and the inbox turns the replay
+/// into a no-op.
 ///
 /// Failures follow the `RetryPolicy` without blocking the partition: a transient one is
 /// retried in place a few times, milliseconds apart; if it still fails it is parked in
@@ -183,26 +183,8 @@ public final class ConsumeWorker: Service, PausableService, Sendable {
     try hooks.afterDatabaseCommit?(name)
     try await failpoints.hitAsync(.consumerBeforeOffsetCommit)
     try consumer.store(processed: batch)
-    try await commitOffsets()
-  }
-
-  /// Commits the stored offsets without waiting for the coordinator's answer: the next poll
-  /// starts at once instead of a round trip later, which every record arriving meanwhile waited
-  /// for (Docs/design.md, "Local transaction per batch"). A commit that failed (reported during
-  /// a later poll) leaves its offsets stored for the next one, as a failed synchronous commit
-  /// did; a commit that cannot even be sent goes the synchronous way, retried in place.
-  private func commitOffsets() async throws {
-    do {
-      try consumer.commitSoon()
-    } catch {
-      if let failure = try await consumer.commitStored(logger: logger, clock: clock) {
-        stats.withLock { $0.lastError = "\(failure)" }
-      }
-    }
-    if let failure = consumer.takeCommitFailure() {
+    if let failure = try await consumer.commitStored(logger: logger, clock: clock) {
       stats.withLock { $0.lastError = "\(failure)" }
-      logger.warning(
-        "offset commit failed; the offsets stay stored for the next commit", metadata: ["error": "\(failure)"])
     }
   }
 

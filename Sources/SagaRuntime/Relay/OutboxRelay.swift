@@ -80,7 +80,7 @@ public final class OutboxRelay: Service, Sendable {
   /// row (``listenForOtherInstances()``).
   private let announced = Atomic(false)
   /// The rows standbys' announcements named, not read yet, in the order heard.
-  private let announcedRows = Mutex<[Int64]>([])
+  private let announcedRows = Mutex(AnnouncedRows())
   private let metrics: RelayMetrics
   /// `outbox.publish` fires before each round is handed to the producer; an injected
   /// error fails the round like a broker error would, leaving its rows unsent.
@@ -180,11 +180,14 @@ public final class OutboxRelay: Service, Sendable {
           ) { announcement in
             self.counters.withLock { $0.announcementsHeard += 1 }
             metrics.heardStandbyCommit()
-            if let ids = announcement.ids {
-              self.announcedRows.withLock { $0.append(contentsOf: ids) }
-            } else {
-              self.announced.store(true, ordering: .relaxed)
+            // Past what the list keeps, the ids are dropped for one read from the oldest row.
+            let overflowed = announcement.ids.map { ids in
+              self.announcedRows.withLock { rows in
+                rows.append(ids)
+                return rows.takeOverflow()
+              }
             }
+            if overflowed ?? true { self.announced.store(true, ordering: .relaxed) }
             wakeup.nudge()
           }
           self.counters.withLock { $0.listening = false }
@@ -415,12 +418,7 @@ public final class OutboxRelay: Service, Sendable {
   /// Up to `limit` of the rows the standbys' announcements named, oldest heard first; nil when
   /// none waits.
   private func takeAnnounced(limit: Int) -> [Int64]? {
-    announcedRows.withLock { rows in
-      guard !rows.isEmpty else { return nil }
-      let taken = Array(rows.prefix(limit))
-      rows.removeFirst(taken.count)
-      return taken
-    }
+    announcedRows.withLock { $0.take(limit: limit) }
   }
 
   /// Reads the rows `ids` a standby's announcement named that are still unsent and not in flight

@@ -56,7 +56,8 @@ struct AdminJSONEncodingTests {
       lastError: nil)
     let relay = AdminJSON.Relay(
       name: "payments-outbox", sent: 5, failedAttempts: 1, lastError: "timed out",
-      lease: AdminJSON.Relay.Lease(held: true, listening: false, announcementsHeard: 7), readRounds: 3, handedRounds: 2)
+      lease: AdminJSON.Relay.Lease(held: true, listening: false, announcementsHeard: 7, announcedRounds: 1),
+      readRounds: 3, handedRounds: 2)
     let outbox = AdminJSON.Outbox(service: "payments", pending: 0, oldestPendingSeconds: nil)
     let task = AdminJSON.Task(
       name: "points-reward", kind: "consumer", state: "backoff", restarts: 1, lastError: "broker down",
@@ -67,7 +68,8 @@ struct AdminJSONEncodingTests {
       try encoded(bare)
         == #"{"deadLettersPending":0,"kafka":null,"openCompensations":0,"outbox":[{"oldestPendingSeconds":null,"#
         + #""pending":0,"service":"payments"}],"relays":[{"failedAttempts":1,"handedRounds":2,"#
-        + #""lastError":"timed out","lease":{"announcementsHeard":7,"held":true,"listening":false},"#
+        + #""lastError":"timed out","lease":{"announcedRounds":1,"announcementsHeard":7,"held":true,"#
+        + #""listening":false},"#
         + #""name":"payments-outbox","readRounds":3,"sent":5}],"roles":["payments"],"storage":null,"#
         + #""stuckSagas":0,"tasks":[{"kind":"consumer","#
         + #""lastError":"broker down","lastErrorAt":null,"name":"points-reward","#
@@ -185,6 +187,10 @@ struct AdminJSONEncodingTests {
         AdminJSON.Relay.self,
         #"{"failedAttempts":0,"handedRounds":4,"lastError":null,"lease":null,"name":"r","readRounds":5,"sent":1}"#)
         == AdminJSON.Relay(name: "r", sent: 1, failedAttempts: 0, lastError: nil, readRounds: 5, handedRounds: 4))
+    // A lease from a sagad that did not count the rounds read by id.
+    #expect(
+      try decoded(AdminJSON.Relay.Lease.self, #"{"announcementsHeard":3,"held":true,"listening":true}"#)
+        == AdminJSON.Relay.Lease(held: true, listening: true, announcementsHeard: 3, announcedRounds: 0))
     #expect(
       try decoded(AdminJSON.Verify.self, #"{"ok":true,"violations":[]}"#) == AdminJSON.Verify(ok: true, violations: []))
     // A required key is still required.

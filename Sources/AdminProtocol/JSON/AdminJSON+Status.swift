@@ -47,11 +47,27 @@ extension AdminJSON {
       public var listening: Bool
       /// Standby commits announced to this instance while it held the lease.
       public var announcementsHeard: Int
+      /// Of the rounds read, those that read the rows an announcement named, by id (the rest of
+      /// the standbys' rows were found by a scan from the oldest row); 0 from an older sagad.
+      public var announcedRounds: Int
 
-      public init(held: Bool, listening: Bool, announcementsHeard: Int) {
+      public init(held: Bool, listening: Bool, announcementsHeard: Int, announcedRounds: Int = 0) {
         self.held = held
         self.listening = listening
         self.announcementsHeard = announcementsHeard
+        self.announcedRounds = announcedRounds
+      }
+
+      private enum CodingKeys: String, CodingKey {
+        case held, listening, announcementsHeard, announcedRounds
+      }
+
+      public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        held = try container.decode(Bool.self, forKey: .held)
+        listening = try container.decode(Bool.self, forKey: .listening)
+        announcementsHeard = try container.decode(Int.self, forKey: .announcementsHeard)
+        announcedRounds = try container.decodeIfPresent(Int.self, forKey: .announcedRounds) ?? 0
       }
     }
 

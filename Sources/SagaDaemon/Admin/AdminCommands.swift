@@ -167,7 +167,9 @@ struct AdminCommands: Sendable {
       return AdminJSON.Relay(
         name: relay.name, sent: stats.sent, failedAttempts: stats.failedAttempts, lastError: stats.lastError,
         lease: stats.leaseHeld.map {
-          AdminJSON.Relay.Lease(held: $0, listening: stats.listening, announcementsHeard: stats.announcementsHeard)
+          AdminJSON.Relay.Lease(
+            held: $0, listening: stats.listening, announcementsHeard: stats.announcementsHeard,
+            announcedRounds: stats.announcedRounds)
         }, readRounds: stats.readRounds, handedRounds: stats.handedRounds)
     }
     // The database may be down (PostgreSQL restarting): status still answers with what the
@@ -237,7 +239,7 @@ struct AdminCommands: Sendable {
     guard let lease else { return "yes" }
     guard lease.held else { return "no: standby" }
     return lease.listening
-      ? "yes: lease held, \(lease.announcementsHeard) standby commits heard"
+      ? "yes: lease held, \(lease.announcementsHeard) standby commits heard, \(lease.announcedRounds) rounds by id"
       : "yes: lease held, NOT hearing standby commits"
   }
 

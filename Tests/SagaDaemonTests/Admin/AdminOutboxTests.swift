@@ -99,8 +99,8 @@ struct AdminOutboxTests {
       typealias Lease = AdminJSON.Relay.Lease
       #expect(AdminCommands.publishes(Lease(held: false, listening: false, announcementsHeard: 3)) == "no: standby")
       #expect(
-        AdminCommands.publishes(Lease(held: true, listening: true, announcementsHeard: 3))
-          == "yes: lease held, 3 standby commits heard")
+        AdminCommands.publishes(Lease(held: true, listening: true, announcementsHeard: 3, announcedRounds: 2))
+          == "yes: lease held, 3 standby commits heard, 2 rounds by id")
       #expect(
         AdminCommands.publishes(Lease(held: true, listening: false, announcementsHeard: 3))
           == "yes: lease held, NOT hearing standby commits")

@@ -6,19 +6,18 @@ struct AnnouncedRows {
   static let capacity = 8_192
 
   private var ids: [Int64] = []
-  /// Ids were dropped: a read from the oldest unsent row is owed.
-  private(set) var overflowed = false
 
   var isEmpty: Bool { ids.isEmpty }
 
-  mutating func append(_ named: [Int64]) {
-    guard !overflowed else { return }
+  /// Adds `named`; false when that would pass `capacity`: the list is dropped instead, and the
+  /// caller owes a read from the oldest unsent row.
+  mutating func append(_ named: [Int64]) -> Bool {
     guard ids.count + named.count <= Self.capacity else {
       ids = []
-      overflowed = true
-      return
+      return false
     }
     ids.append(contentsOf: named)
+    return true
   }
 
   /// Up to `limit` ids, oldest heard first; nil when none waits.
@@ -27,11 +26,5 @@ struct AnnouncedRows {
     let taken = Array(ids.prefix(limit))
     ids.removeFirst(taken.count)
     return taken
-  }
-
-  /// Whether ids were dropped since the last call: the caller then reads from the oldest row.
-  mutating func takeOverflow() -> Bool {
-    defer { overflowed = false }
-    return overflowed
   }
 }

@@ -181,13 +181,8 @@ public final class OutboxRelay: Service, Sendable {
             self.counters.withLock { $0.announcementsHeard += 1 }
             metrics.heardStandbyCommit()
             // Past what the list keeps, the ids are dropped for one read from the oldest row.
-            let overflowed = announcement.ids.map { ids in
-              self.announcedRows.withLock { rows in
-                rows.append(ids)
-                return rows.takeOverflow()
-              }
-            }
-            if overflowed ?? true { self.announced.store(true, ordering: .relaxed) }
+            let kept = announcement.ids.map { ids in self.announcedRows.withLock { $0.append(ids) } }
+            if kept != true { self.announced.store(true, ordering: .relaxed) }
             wakeup.nudge()
           }
           self.counters.withLock { $0.listening = false }

@@ -14,9 +14,10 @@ import SagaStorage
 /// Rows another instance writes (PostgreSQL) are never handed here: that instance announces
 /// their commit, naming them, and the relay reads them by id beside this schedule (an
 /// announcement that names nothing asks for a read from the oldest row); the periodic read from
-/// the oldest row stays as the safety net while this instance is not alone on the database. Those reads do not make this instance's own handed rows suspect:
-/// what was read is remembered by id, not as a highest id published (which, with the other
-/// instance's ids interleaved, distrusted nearly every handoff after a scan).
+/// the oldest row stays as the safety net while this instance is not alone on the database.
+/// Those reads do not make this instance's own handed rows suspect: what was read is remembered
+/// by id, not as a highest id published (which, with the other instance's ids interleaved,
+/// distrusted nearly every handoff after a scan).
 struct ReadSchedule {
   /// What the relay does next.
   enum Next: Equatable {

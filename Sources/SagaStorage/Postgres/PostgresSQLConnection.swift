@@ -216,9 +216,10 @@ public final class PostgresSQLConnection: SQLConnection, Sendable {
 
   public func noteOutboxWrite(id: Int64?) {
     outboxWrites.withLock { written in
-      var ids = written.map { $0.ids } ?? []
-      if let id { ids?.append(id) } else { ids = nil }
-      written = OutboxAnnouncement(ids: ids)
+      // Taken out and put back, so the ids grow in place: a batch writes one row per record.
+      var announcement = written.take() ?? OutboxAnnouncement(ids: [])
+      if let id { announcement.ids?.append(id) } else { announcement.ids = nil }
+      written = announcement
     }
   }
 

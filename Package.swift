@@ -142,7 +142,8 @@ let package = Package(
     .target(
       name: "SagaTestSupport",
       dependencies: [
-        "SagaStorage", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
+        "SagaStorage", "SagaKafka", .product(name: "GRDB", package: "GRDB.swift"),
+        .product(name: "Logging", package: "swift-log"),
       ],
       path: "Tests/SagaTestSupport"
     ),

@@ -1,6 +1,8 @@
+import Foundation
 import Logging
 import SagaKafka
 import SagaTestSupport
+import Synchronization
 import Testing
 
 /// The mock cluster as tests and `sagad dev-broker` use it. Observations go through
@@ -80,6 +82,26 @@ struct EmbeddedKafkaClusterTests {
     await admin.close()
   }
 
+  @Test("brokers go down and up while the process spawns children without pause, and it lives on")
+  func downWhileSpawning() async throws {
+    let cluster = try EmbeddedKafkaCluster(brokers: 3, logger: quietLogger)
+    defer { cluster.destroyInBackground() }
+    // Before `whileNoBrokerGoesDown`, a child holding a copy of a broker's listening socket as
+    // it went down made librdkafka abort this whole process, here within the first cycles.
+    let spawner = ChildSpawner()
+    let thread = Thread { spawner.run() }
+    thread.start()
+    defer { spawner.stop() }
+    try await eventually("the first child spawned") { spawner.spawned > 0 }
+    let before = spawner.spawned
+    for _ in 0..<8 {
+      for id in cluster.brokerIDs { try cluster.setBrokerDown(id) }
+      for id in cluster.brokerIDs { try cluster.setBrokerUp(id) }
+    }
+    spawner.stop()
+    #expect(spawner.spawned > before, "children were spawned while the brokers went down")
+  }
+
   @Test("a partition's leader can be moved to another broker")
   func leaderMoves() async throws {
     let cluster = try EmbeddedKafkaCluster(brokers: 3, logger: quietLogger)
@@ -131,4 +153,24 @@ struct EmbeddedKafkaClusterTests {
       (error as? KafkaError)?.code == .closed
     }
   }
+}
+
+/// Spawns `/bin/true` and waits for it, again and again on a thread of its own, until stopped.
+private final class ChildSpawner: Sendable {
+  private let stopped = Atomic(false)
+  private let count = Atomic(0)
+
+  var spawned: Int { count.load(ordering: .relaxed) }
+
+  func run() {
+    while !stopped.load(ordering: .relaxed) {
+      _ = try? SpawnedProcess.run("/bin/true", [])
+      count.add(1, ordering: .relaxed)
+      // A breath between spawns, or this thread, taking the spawn lock again at once, would
+      // leave the downs waiting for it.
+      usleep(200)
+    }
+  }
+
+  func stop() { stopped.store(true, ordering: .relaxed) }
 }

@@ -1,4 +1,5 @@
 public import Foundation
+import SagaKafka
 import Synchronization
 
 #if canImport(Glibc)
@@ -75,7 +76,11 @@ public final class SpawnedProcess: Sendable {
     }
 
     var pid: pid_t = 0
-    let result = posix_spawn(&pid, path, &actions, &attributes, argv, envp)
+    // Not while a mock broker of this process goes down: the child's copy of its listening
+    // socket, until the closefrom action, would make librdkafka abort the test process.
+    let result = EmbeddedKafkaCluster.whileNoBrokerGoesDown {
+      posix_spawn(&pid, path, &actions, &attributes, argv, envp)
+    }
     // The child has its copies; the parent keeps only its own ends.
     for descriptor in [input?.read, output.write, error.write].compactMap({ $0 }) { close(descriptor) }
     guard result == 0 else {

@@ -69,7 +69,27 @@ public final class EmbeddedKafkaCluster: Sendable {
   /// Its partitions do not fail over: the mock has no leader election.
   public func setBrokerDown(_ id: Int32) throws(KafkaError) {
     try checkBroker(id)
-    try withCluster("take broker \(id) down") { mock in rd_kafka_mock_broker_set_down(mock, id) }
+    try Self.brokerGoingDown.withLock { _ throws(KafkaError) in
+      try withCluster("take broker \(id) down") { mock in rd_kafka_mock_broker_set_down(mock, id) }
+    }
+  }
+
+  /// Held while a broker goes down, and around a process's child spawns (``whileNoBrokerGoesDown(_:)``).
+  private static let brokerGoingDown = Mutex(())
+
+  /// Runs `body` (a child process's spawn) while no mock broker of this process goes down.
+  ///
+  /// A mock broker taken down closes its listening socket and binds a new one to the same port
+  /// at once, to keep it, and librdkafka aborts the whole process when that bind fails. It fails
+  /// while a child being spawned holds a copy of the old socket, from its fork until it closes
+  /// what it inherited: a test process that spawns children while brokers go down crashed so
+  /// (Docs/development.md, "Child processes and hangs"). Spawn inside this, with the child
+  /// closing its inherited descriptors before exec (posix_spawn's closefrom action), since
+  /// posix_spawn returns only once the child has exec'd.
+  public static func whileNoBrokerGoesDown<Result: Sendable, E: Error>(
+    _ body: () throws(E) -> Result
+  ) throws(E) -> Result {
+    try brokerGoingDown.withLock { _ throws(E) in try body() }
   }
 
   /// Accepts connections on the broker again.

@@ -19,7 +19,9 @@ struct AdminHostileClientTests {
         for _ in 0..<200 {
           group.addTask {
             do throws(AdminClientError) {
-              let client = try await harness.connect()
+              // A generous timeout: 200 connections at once on a loaded 2-core machine can
+              // keep a rejection's reply waiting past the default 10 s.
+              let client = try await harness.connect(timeout: .seconds(60))
               // Keep it open so that the limit really is reached.
               held.clients.withLock { $0.append(client) }
               return try await client.send("version").code == .ok ? "served" : "wrong reply"

@@ -151,6 +151,25 @@ struct PreparedStatementsTests {
     #expect(statements.count == 1)
   }
 
+  @Test("prepared again after 1 s, then 2 s, 4 s, …, whatever the executions: a plan made on a young table")
+  func replansByAge() throws {
+    var statements = PreparedStatements()
+    let sql = "SELECT a FROM t WHERE b = $1"
+    let start = ContinuousClock.now
+    var prepared: [Duration] = []
+    // One execution every 100 ms for 8 s: too few for the count to make a plan due.
+    for tick in 0...80 {
+      let now = start + .milliseconds(100 * tick)
+      let next = statements.plan(sql, [.integer(1)], at: now)
+      let plan = try #require(next)
+      guard plan.prepare != nil else { continue }
+      prepared.append(now - start)
+      statements.prepared(sql, values: [.integer(1)], name: plan.name, at: now)
+    }
+    #expect(prepared == [.zero, .seconds(1), .seconds(3), .seconds(7)])
+    #expect(statements.count == 1)
+  }
+
   @Test("prepared again on the server: the old statement deallocated, the answers unchanged")
   func replansOnTheServer() async throws {
     try await withOneConnection { database in

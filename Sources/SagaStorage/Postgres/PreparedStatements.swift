@@ -26,6 +26,10 @@ struct PreparedStatements {
   static let firstReplan = 16
   static let replanGrowth = 8
   static let replanCeiling = 65_536
+  /// How long a statement's first plan serves at most, counted from its `PREPARE`, whatever
+  /// its executions; each later plan serves twice as long, up to ``replanAgeCeiling``.
+  static let firstReplanAge: Duration = .seconds(1)
+  static let replanAgeCeiling: Duration = .seconds(1_024)
 
   private var names: [Key: Entry] = [:]
   /// Names are never reused on a connection, even after ``forgetAll()``.
@@ -37,6 +41,7 @@ struct PreparedStatements {
     var executions = 0
     /// How many times it was prepared before (0 for the first).
     var generation = 0
+    var preparedAt: ContinuousClock.Instant
 
     /// Whether its plan has served its share: PostgreSQL makes a prepared statement's generic
     /// plan once, from its tables' sizes at that moment, and keeps it until a table is next
@@ -46,12 +51,22 @@ struct PreparedStatements {
     /// minute or more later. Prepared again after 16, 128, 1,024, … executions, every plan is
     /// made from sizes at most eight times older than its predecessor's, at the cost of a few
     /// dozen `PREPARE`s per statement in a connection's life.
-    var isDue: Bool {
+    ///
+    /// Counted in executions alone, a plan made in a table's first second could serve for
+    /// seconds more while the table grew tenfold: a batch's `UPDATE payments … FROM unnest(…)`
+    /// planned at a few hundred rows hashed the whole table, 1–3.5 ms a row, until its next
+    /// `PREPARE` (Docs/benchmarks.md, "2026-12-06 (afternoon)"). So a plan is also due after
+    /// 1 s, the next after 2 s, 4 s, … up to ``replanAgeCeiling``: under a steady load a plan
+    /// made in a table's first seconds gives way to one made on about twice its rows, and a
+    /// service that has run for a while prepares each statement again every 17 minutes.
+    func isDue(at now: ContinuousClock.Instant) -> Bool {
       var serves = PreparedStatements.firstReplan
-      for _ in 0..<generation where serves < PreparedStatements.replanCeiling {
+      var age = PreparedStatements.firstReplanAge
+      for _ in 0..<generation {
         serves = min(serves * PreparedStatements.replanGrowth, PreparedStatements.replanCeiling)
+        age = min(age * 2, PreparedStatements.replanAgeCeiling)
       }
-      return executions >= serves
+      return executions >= serves || now - preparedAt >= age
     }
   }
 
@@ -97,16 +112,18 @@ struct PreparedStatements {
 
   /// How to run `sql` (already numbered, `$n`) with values of these types: the name of its
   /// prepared statement and, the first time and whenever its plan is due again
-  /// (``Entry/isDue``), the `PREPARE` to send first (to be recorded with
+  /// (``Entry/isDue(at:)``), the `PREPARE` to send first (to be recorded with
   /// ``prepared(_:values:name:)`` once it succeeded), with the name it replaces, to be
   /// deallocated. Nil when it is not worth preparing (not a plain statement, many parameters,
   /// or the connection holds ``limit`` already). Counts the execution.
-  mutating func plan(_ sql: String, _ values: [SQLValue]) -> (name: String, prepare: String?, replaces: String?)? {
+  mutating func plan(
+    _ sql: String, _ values: [SQLValue], at now: ContinuousClock.Instant = .now
+  ) -> (name: String, prepare: String?, replaces: String?)? {
     guard values.count <= Self.maxParameters, Self.isPreparable(sql) else { return nil }
     let key = Key(sql: sql, types: values.map(Kind.init))
     var replaces: String?
     if let entry = names[key] {
-      guard entry.isDue else {
+      guard entry.isDue(at: now) else {
         names[key]?.executions += 1
         return (entry.name, nil, nil)
       }
@@ -121,10 +138,10 @@ struct PreparedStatements {
 
   /// Records that `name` is prepared on the connection for `sql` with these values' types (and
   /// that the name it replaced, if any, is deallocated), and counts the execution it is for.
-  mutating func prepared(_ sql: String, values: [SQLValue], name: String) {
+  mutating func prepared(_ sql: String, values: [SQLValue], name: String, at now: ContinuousClock.Instant = .now) {
     let key = Key(sql: sql, types: values.map(Kind.init))
     let generation = names[key].map { $0.generation + 1 } ?? 0
-    names[key] = Entry(name: name, executions: 1, generation: generation)
+    names[key] = Entry(name: name, executions: 1, generation: generation, preparedAt: now)
     next += 1
   }
 

@@ -62,7 +62,9 @@ struct PreparedStatements {
     func isDue(at now: ContinuousClock.Instant) -> Bool {
       var serves = PreparedStatements.firstReplan
       var age = PreparedStatements.firstReplanAge
-      for _ in 0..<generation {
+      // Both reach their ceilings within ten generations; a service's statements pass a
+      // thousand over months, and this runs for every execution.
+      for _ in 0..<min(generation, 10) {
         serves = min(serves * PreparedStatements.replanGrowth, PreparedStatements.replanCeiling)
         age = min(age * 2, PreparedStatements.replanAgeCeiling)
       }

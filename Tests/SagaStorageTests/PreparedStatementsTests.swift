@@ -62,6 +62,26 @@ struct PreparedStatementsTests {
     }
   }
 
+  /// The `PREPARE` goes unanswered in front of its first `EXECUTE`: when it fails, the error
+  /// is its own (not the `EXECUTE`'s "does not exist"), and the connection does not go on
+  /// executing a name the server never took.
+  @Test("a PREPARE that fails reports its own error, and the statement is prepared anew once it can be")
+  func failedPrepare() async throws {
+    try await withOneConnection { database in
+      let count = "SELECT count(*) FROM not_yet WHERE id > ?"
+      let error = await #expect(throws: StorageError.self) {
+        try await database.write { db in _ = try db.query(count, [0]) }
+      }
+      #expect(error?.sqlState == "42P01", "undefined table, not 26000: \(String(describing: error))")
+      try await database.write { db in _ = try db.execute("CREATE TABLE not_yet (id BIGINT)") }
+      try await database.write { db in _ = try db.execute("INSERT INTO not_yet VALUES (1), (2)") }
+      let rows = try await database.read { db in
+        try #require(try db.query(count, [0]).first).decode(0) as Int64
+      }
+      #expect(rows == 2)
+    }
+  }
+
   @Test(
     "statements the server lost (a pooler's DEALLOCATE ALL) fail the transaction as retriable, and are prepared anew")
   func lost() async throws {

@@ -363,20 +363,31 @@ public final class PostgresSQLConnection: SQLConnection, Sendable {
     return word == "select" || word == "savepoint"
   }
 
-  /// The query that runs `sql` with `values`: `EXECUTE` of its prepared statement (the
-  /// `PREPARE` sent first, the first time on this connection), or the statement itself with
-  /// its values bound.
+  /// The query that runs `sql` with `values`: `EXECUTE` of its prepared statement, or the
+  /// statement itself with its values bound. The first time on this connection (and whenever
+  /// its plan is due again) the `PREPARE` is sent here, unanswered: it joins the statements
+  /// the next awaited one waits for, so preparing costs no round trip of its own, and its
+  /// failure surfaces there, named after `sql`.
   private func statement(_ sql: String, _ values: [SQLValue], carrying: Bool) throws -> PostgresQuery {
     let numbered = Self.numbered(sql)
     if prepares, let plan = prepared.withLock({ $0.plan(numbered, values) }) {
       if let prepare = plan.prepare {
         // The plan it replaces goes right in front (its name is never sent again).
-        let replaced = plan.replaces.map { name in
-          Unanswered(PostgresQuery(unsafeSQL: "DEALLOCATE \(name)"), sql: sql, carrying: carrying)
+        if let replaced = plan.replaces {
+          let sent = sendWithoutWaiting(
+            Unanswered(PostgresQuery(unsafeSQL: "DEALLOCATE \(replaced)"), sql: sql, carrying: carrying))
+          unanswered.withLock { $0.append(sent) }
         }
-        _ = try ask(PostgresQuery(unsafeSQL: prepare), for: sql, carrying: carrying, after: replaced)
-        // PREPARE is not transactional: the statement stays even if this transaction rolls back.
+        // Recorded now, so that the same statement sent again before this one's answer is not
+        // prepared twice; PREPARE is not transactional: it stays even if this transaction
+        // rolls back. One that fails (in a transaction an earlier statement aborted, say) is
+        // forgotten before its failure reaches anyone: prepared anew next time.
         prepared.withLock { $0.prepared(numbered, values: values, name: plan.name) }
+        let answer = connection.query(PostgresQuery(unsafeSQL: prepare), logger: logger)
+        answer.whenFailure { [self] _ in
+          prepared.withLock { $0.unprepared(numbered, values: values, name: plan.name) }
+        }
+        unanswered.withLock { $0.append(Self.unanswered(answer, sql: sql, carrying: carrying)) }
       }
       return PostgresQuery(unsafeSQL: PreparedStatements.execute(plan.name, values))
     }

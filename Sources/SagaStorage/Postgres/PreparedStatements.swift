@@ -115,7 +115,7 @@ struct PreparedStatements {
   /// How to run `sql` (already numbered, `$n`) with values of these types: the name of its
   /// prepared statement and, the first time and whenever its plan is due again
   /// (``Entry/isDue(at:)``), the `PREPARE` to send first (to be recorded with
-  /// ``prepared(_:values:name:)`` once it succeeded), with the name it replaces, to be
+  /// ``prepared(_:values:name:at:)`` when sent), with the name it replaces, to be
   /// deallocated. Nil when it is not worth preparing (not a plain statement, many parameters,
   /// or the connection holds ``limit`` already). Counts the execution.
   mutating func plan(
@@ -145,6 +145,13 @@ struct PreparedStatements {
     let generation = names[key].map { $0.generation + 1 } ?? 0
     names[key] = Entry(name: name, executions: 1, generation: generation, preparedAt: now)
     next += 1
+  }
+
+  /// Its `PREPARE` failed: `name` does not exist on the server (unless the statement was
+  /// prepared again since, under another name).
+  mutating func unprepared(_ sql: String, values: [SQLValue], name: String) {
+    let key = Key(sql: sql, types: values.map(Kind.init))
+    if names[key]?.name == name { names[key] = nil }
   }
 
   /// The server no longer knows them (a pooler between us ran `DISCARD ALL`): prepare anew.

@@ -91,8 +91,7 @@ public final class PostgresSQLConnection: SQLConnection, Sendable {
     // A write: its BEGIN is awaited first (`openTransaction` returns nil for it).
     _ = try openTransaction(before: merged.sql)
     let query = try statement(merged.sql, merged.arguments, carrying: true)
-    let sent = sendWithoutWaiting(Unanswered(query, sql: merged.sql, carrying: true))
-    unanswered.withLock { $0.append(sent) }
+    sendQueued(Unanswered(query, sql: merged.sql, carrying: true))
   }
 
   /// Also while held writes sent unanswered have not been answered: the next statement's
@@ -149,10 +148,7 @@ public final class PostgresSQLConnection: SQLConnection, Sendable {
     let begin = try openTransaction(before: sql)
     // Sent on the transaction's behalf, like held writes: its failure is nobody's in particular.
     let query = try statement(sql, arguments.map(\.sqlValue), carrying: true)
-    for next in [begin, Unanswered(query, sql: sql, carrying: true)].compactMap({ $0 }) {
-      let sent = sendWithoutWaiting(next)
-      unanswered.withLock { $0.append(sent) }
-    }
+    for next in [begin, Unanswered(query, sql: sql, carrying: true)].compactMap({ $0 }) { sendQueued(next) }
   }
 
   /// Held writes first, then the transaction's unsent `BEGIN` (awaited here unless `sql` may
@@ -165,7 +161,7 @@ public final class PostgresSQLConnection: SQLConnection, Sendable {
     // cost every batch a round trip of its own (see `mayFollowUnansweredBegin`).
     let begin = try openTransaction(before: sql, evenAWrite: true)
     let query = try statement(sql, arguments.map(\.sqlValue), carrying: false)
-    if let begin { unanswered.withLock { $0.append(sendWithoutWaiting(begin)) } }
+    if let begin { sendQueued(begin) }
     let future = connection.query(query, logger: logger)
     let arrived = Mutex<Result<PostgresQueryResult, any Error>?>(nil)
     future.whenComplete { result in arrived.withLock { $0 = result } }
@@ -374,20 +370,17 @@ public final class PostgresSQLConnection: SQLConnection, Sendable {
       if let prepare = plan.prepare {
         // The plan it replaces goes right in front (its name is never sent again).
         if let replaced = plan.replaces {
-          let sent = sendWithoutWaiting(
-            Unanswered(PostgresQuery(unsafeSQL: "DEALLOCATE \(replaced)"), sql: sql, carrying: carrying))
-          unanswered.withLock { $0.append(sent) }
+          sendQueued(Unanswered(PostgresQuery(unsafeSQL: "DEALLOCATE \(replaced)"), sql: sql, carrying: carrying))
         }
         // Recorded now, so that the same statement sent again before this one's answer is not
         // prepared twice; PREPARE is not transactional: it stays even if this transaction
         // rolls back. One that fails (in a transaction an earlier statement aborted, say) is
         // forgotten before its failure reaches anyone: prepared anew next time.
         prepared.withLock { $0.prepared(numbered, values: values, name: plan.name) }
-        let answer = connection.query(PostgresQuery(unsafeSQL: prepare), logger: logger)
-        answer.whenFailure { [self] _ in
-          prepared.withLock { $0.unprepared(numbered, values: values, name: plan.name) }
+        // Registered before any waiter chains onto it, so it runs first.
+        sendQueued(Unanswered(PostgresQuery(unsafeSQL: prepare), sql: sql, carrying: carrying)).whenFailure {
+          [self] _ in prepared.withLock { $0.unprepared(numbered, values: values, name: plan.name) }
         }
-        unanswered.withLock { $0.append(Self.unanswered(answer, sql: sql, carrying: carrying)) }
       }
       return PostgresQuery(unsafeSQL: PreparedStatements.execute(plan.name, values))
     }
@@ -446,6 +439,15 @@ public final class PostgresSQLConnection: SQLConnection, Sendable {
     } catch {
       throw remember(error, for: sql, carrying: carrying)
     }
+  }
+
+  /// Sends `statement` to the server, its answer to be awaited with the transaction's next
+  /// awaited statement (``takeUnanswered()``).
+  @discardableResult
+  private func sendQueued(_ statement: Unanswered) -> EventLoopFuture<Void> {
+    let sent = sendWithoutWaiting(statement)
+    unanswered.withLock { $0.append(sent) }
+    return sent
   }
 
   /// Sends `statement` to the server; its answer is not awaited here. The future fails with an

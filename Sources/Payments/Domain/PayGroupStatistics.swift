@@ -10,6 +10,12 @@ public struct PayGroupStatistics: Sendable, Hashable {
   /// Groups whose transaction failed on a non-business error and were re-run one
   /// request per transaction to isolate it.
   public var splitGroups = 0
+  /// Groups committed as one statement without locks (PostgreSQL, each user once in the group).
+  public var unlockedGroups = 0
+  /// Groups whose write of one statement failed (a wallet or key changed since its read, a
+  /// request that needed a read after the group's writes, the server's failure) and ran again
+  /// under locks.
+  public var unlockedFallbacks = 0
   /// Requests waiting for the next group right now.
   public var queued = 0
   /// Requests in the group being committed right now (taken from the queue, not yet answered).

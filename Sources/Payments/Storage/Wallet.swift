@@ -89,13 +89,16 @@ enum Wallet {
   /// order the group accepts payments in; the rest holds for a user's first request only: a
   /// later one must see the earlier one's writes, which a statement run before both cannot.
   /// - Parameter requests: each request's user and schedule, in the group's order.
+  /// - Parameter locking: false in a write of one statement (`SagaDatabase.writeInOneStatement`),
+  ///   which keeps no lock: the wallets are read as they are, and ``post(_:userId:amount:paymentId:balance:at:in:)``
+  ///   writes a balance only over the one it was computed from.
   static func payStandings(
-    _ requests: [(userId: Int64, scheduleId: Int64)], in db: some SQLConnection
+    _ requests: [(userId: Int64, scheduleId: Int64)], locking: Bool = true, in db: some SQLConnection
   ) throws -> [PayStanding]? {
     guard db.engine == .postgres else { return nil }
     guard !requests.isEmpty else { return [] }
     let rows = try db.query(
-      payStandingsPostgres,
+      locking ? payStandingsPostgres : payStandingsPostgresUnlocked,
       [requests.map(\.userId).bigintArrayLiteral, requests.map(\.scheduleId).bigintArrayLiteral])
     // A user without a wallet has no row: nil balance, as payStanding answers.
     var standings = [PayStanding](
@@ -119,6 +122,8 @@ enum Wallet {
     CROSS JOIN LATERAL (SELECT balance FROM wallets WHERE user_id = r.user_id LIMIT 1 FOR UPDATE) AS w
     ORDER BY r.ord
     """
+  private static let payStandingsPostgresUnlocked = payStandingsPostgres.replacingOccurrences(
+    of: " LIMIT 1 FOR UPDATE)", with: " LIMIT 1)")
 
   /// ``payStanding(userId:scheduleId:besideHeldWrites:in:)``'s answer.
   struct PayStanding {
@@ -159,8 +164,12 @@ enum Wallet {
     try db.executeDeferred(
       "INSERT INTO wallet_ledger (user_id, amount, kind, payment_id, created_at) VALUES (?, ?, ?, ?, ?)",
       [userId, amount, kind.rawValue, paymentId, millis])
+    // Only over the balance it was computed from: under a lock (or SQLite's one writer) that
+    // always holds; in a `pay` group written as one statement without locks, a wallet changed
+    // since its read becomes -1, which the CHECK refuses, and the whole statement with it.
     try db.executeDeferred(
-      "UPDATE wallets SET balance = ?, updated_at = ? WHERE user_id = ?", [newBalance, millis, userId])
+      "UPDATE wallets SET balance = CASE WHEN balance = ? THEN ? ELSE -1 END, updated_at = ? WHERE user_id = ?",
+      [balance, newBalance, millis, userId])
     return newBalance
   }
 }

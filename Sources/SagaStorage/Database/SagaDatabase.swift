@@ -205,6 +205,32 @@ public final class SagaDatabase: Sendable {
     }
   }
 
+  /// The most rows of one table that ``writeInOneStatement(_:)`` holds (one held write per
+  /// table; PostgreSQL): more are refused.
+  public static var mostRowsPerHeldWrite: Int { DeferredWrites.maxRows }
+
+  /// Runs `updates` as one atomic write with no transaction around it, where the engine
+  /// allows. PostgreSQL: each read of `updates` is a statement on its own (autocommit: its own
+  /// snapshot, no lock kept), and its writes, all held (``SQLConnection/executeDeferred(_:_:)``),
+  /// go at the end as one statement, atomic by itself: two round trips where a transaction of
+  /// the same reads and writes costs five (`BEGIN`, a lock, the reads, the writes, `COMMIT`).
+  /// Nothing is locked between the reads and the write, so the writes must hold only while
+  /// what was read still holds (a compare-and-set, a unique key, a `CHECK`): a change in
+  /// between fails the statement, and nothing of it is written. A statement that would send
+  /// the held writes before the end (a statement after a held write, a write that cannot be
+  /// held, a second held write of a table that cannot join the first) is refused
+  /// (``StorageError``, kind `.other`), nothing written. SQLite runs it as ``write(_:)``: its
+  /// one writer leaves nothing to race.
+  /// - Throws: ``StorageError`` for the engine's failures and refusals, or what `updates` threw.
+  public func writeInOneStatement<T: Sendable>(
+    _ updates: @escaping @Sendable (any SQLConnection) throws -> T
+  ) async throws -> T {
+    switch backend {
+    case .sqlite: try await write(updates)
+    case .postgres(let engine): try await engine.writeInOneStatement(updates)
+    }
+  }
+
   /// Runs `value` in a read transaction that sees one committed state.
   /// - Throws: ``StorageError`` for the engine's failures, or what `value` threw.
   public func read<T: Sendable>(_ value: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T {

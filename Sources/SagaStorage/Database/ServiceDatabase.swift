@@ -62,6 +62,13 @@ public final class ServiceDatabase<Schema: ServiceSchema>: Sendable {
     try await storage.write(updates)
   }
 
+  /// Runs `updates` as one atomic write; see `SagaDatabase.writeInOneStatement(_:)`.
+  public func writeInOneStatement<T: Sendable>(
+    _ updates: @escaping @Sendable (any SQLConnection) throws -> T
+  ) async throws -> T {
+    try await storage.writeInOneStatement(updates)
+  }
+
   /// Runs `value` in a read transaction; see `SagaDatabase.read(_:)`.
   public func read<T: Sendable>(_ value: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T {
     try await storage.read(value)

@@ -149,10 +149,61 @@ public final class PostgresEngine: Sendable {
     try? await threads.shutdownGracefully()
   }
 
+  /// Runs `updates` as one statement: see ``SagaDatabase/writeInOneStatement(_:)``.
+  public func writeInOneStatement<T: Sendable>(
+    _ updates: @escaping @Sendable (any SQLConnection) throws -> T
+  ) async throws -> T {
+    try await onConnection { connection in
+      connection.beginOneStatement()
+      do {
+        let value = try updates(connection)
+        var notify: (sql: String, arguments: [SQLValue])?
+        if let written = connection.takeOutboxWrites(), self.announcing.load(ordering: .relaxed) {
+          // The statement's main part: delivered only if its writes commit.
+          notify = ("SELECT pg_notify(?, ?)", [.text(self.outboxChannel), .text(written.payload)])
+        }
+        try connection.finishOneStatement(notifying: notify)
+        return value
+      } catch {
+        connection.abandonOneStatement()
+        throw error
+      }
+    }
+  }
+
   /// - Parameter begin: the statement that opens the transaction; nil runs `body` in
   ///   autocommit, each statement on its own.
   private func transaction<T: Sendable>(
     _ begin: String?, _ body: @escaping @Sendable (any SQLConnection) throws -> T
+  ) async throws -> T {
+    try await onConnection { connection in
+      guard let begin else {
+        // Autocommit: a write held back would otherwise never be sent.
+        let value = try body(connection)
+        try connection.flushDeferred()
+        return value
+      }
+      connection.begin(begin)
+      do {
+        let value = try body(connection)
+        if let written = connection.takeOutboxWrites(), self.announcing.load(ordering: .relaxed) {
+          // Sent unanswered, it rides with the COMMIT: one round trip for both.
+          try connection.sendUnanswered("SELECT pg_notify(?, ?)", [self.outboxChannel, written.payload])
+        }
+        try connection.commit()
+        return value
+      } catch {
+        // Also after a failed commit: its held writes may have failed in front of the
+        // COMMIT, which leaves the session in an aborted transaction until a ROLLBACK.
+        try? connection.rollback()
+        throw error
+      }
+    }
+  }
+
+  /// Runs `body` with a connection of the pool on one of the engine's threads.
+  private func onConnection<T: Sendable>(
+    _ body: @escaping @Sendable (PostgresSQLConnection) throws -> T
   ) async throws -> T {
     let connection: PostgresSQLConnection
     do {
@@ -163,29 +214,7 @@ public final class PostgresEngine: Sendable {
     do {
       // The pool's thread may release its closure (and `body`) after this task resumed, so
       // `body` escapes for real.
-      let value = try await threads.runIfActive {
-        guard let begin else {
-          // Autocommit: a write held back would otherwise never be sent.
-          let value = try body(connection)
-          try connection.flushDeferred()
-          return value
-        }
-        connection.begin(begin)
-        do {
-          let value = try body(connection)
-          if let written = connection.takeOutboxWrites(), self.announcing.load(ordering: .relaxed) {
-            // Sent unanswered, it rides with the COMMIT: one round trip for both.
-            try connection.sendUnanswered("SELECT pg_notify(?, ?)", [self.outboxChannel, written.payload])
-          }
-          try connection.commit()
-          return value
-        } catch {
-          // Also after a failed commit: its held writes may have failed in front of the
-          // COMMIT, which leaves the session in an aborted transaction until a ROLLBACK.
-          try? connection.rollback()
-          throw error
-        }
-      }
+      let value = try await threads.runIfActive { try body(connection) }
       await pool.release(connection)
       return value
     } catch {

@@ -43,6 +43,8 @@ public final class PostgresSQLConnection: SQLConnection, Sendable {
   private let prepared = Mutex(PreparedStatements())
   /// The open transaction's `BEGIN`, not sent yet (``begin(_:)``).
   private let pendingBegin = Mutex<String?>(nil)
+  /// A write of one statement is open (``beginOneStatement()``): held writes go only at its end.
+  private let oneStatement = Atomic<Bool>(false)
   /// Held writes sent without waiting for their answer (``executeDeferred(_:_:)``), in the
   /// order sent: the next statement whose answer is awaited reports the first of them that
   /// failed.
@@ -85,6 +87,9 @@ public final class PostgresSQLConnection: SQLConnection, Sendable {
   /// writes"). Their failure surfaces at the transaction's next awaited statement, as a held
   /// write's always did, with ``lastFailureCarriedDeferredWrites`` set.
   private func sendDeferredUnanswered() throws {
+    if oneStatement.load(ordering: .relaxed), !deferred.withLock({ $0.isEmpty }) {
+      throw oneStatementRefusal("held writes would go before the end (a write of a table they hold)")
+    }
     let writes = deferred.withLock { $0.take() }
     guard !writes.isEmpty else { return }
     let merged = DeferredWrites.merged(writes, before: nil)
@@ -106,6 +111,7 @@ public final class PostgresSQLConnection: SQLConnection, Sendable {
   /// Sends the held writes now, as one statement, and waits for them and for those sent
   /// unanswered before: their failure is thrown here.
   public func flushDeferred() throws {
+    if oneStatement.load(ordering: .relaxed) { throw oneStatementRefusal("held writes flushed before the end") }
     let writes = deferred.withLock { $0.take() }
     guard !writes.isEmpty else {
       try awaitUnanswered()
@@ -144,6 +150,7 @@ public final class PostgresSQLConnection: SQLConnection, Sendable {
   /// then `sql`, none of them awaited: they join the writes sent unanswered, whose failures
   /// the next awaited statement reports.
   public func sendUnanswered(_ sql: String, _ arguments: [any SQLBindable]) throws {
+    if oneStatement.load(ordering: .relaxed) { throw oneStatementRefusal("a statement sent unanswered: \(sql)") }
     try sendDeferredUnanswered()
     let begin = try openTransaction(before: sql)
     // Sent on the transaction's behalf, like held writes: its failure is nobody's in particular.
@@ -156,6 +163,7 @@ public final class PostgresSQLConnection: SQLConnection, Sendable {
   /// for them too and reports the first failure, and ``SQLPendingRows/rows()`` then reads
   /// `sql`'s answer without a wait of its own.
   public func queryAhead(_ sql: String, _ arguments: [any SQLBindable]) throws -> SQLPendingRows {
+    try refuseInOneStatement(sql)
     try sendDeferredUnanswered()
     // Even when it writes (a batch's inbox claims, its first statement): awaiting BEGIN here
     // cost every batch a round trip of its own (see `mayFollowUnansweredBegin`).
@@ -208,6 +216,53 @@ public final class PostgresSQLConnection: SQLConnection, Sendable {
     deferred.withLock { _ = $0.take() }
     unanswered.withLock { $0 = [] }
     pendingBegin.withLock { $0 = statement }
+  }
+
+  /// Opens a write of one statement (``SagaDatabase/writeInOneStatement(_:)``): no transaction;
+  /// each read runs on its own, and the writes are held until ``finishOneStatement(notifying:)``
+  /// sends them as one statement. Whatever would send them earlier, or write on its own, is
+  /// refused: in autocommit it would commit part of the write.
+  func beginOneStatement() {
+    outboxWrites.withLock { $0 = nil }
+    deferred.withLock { _ = $0.take() }
+    unanswered.withLock { $0 = [] }
+    pendingBegin.withLock { $0 = nil }
+    oneStatement.store(true, ordering: .relaxed)
+  }
+
+  /// Sends the held writes as one statement and waits for it: atomic by itself, it commits
+  /// all of them or none. `notify` (a `SELECT pg_notify(…)`) is its main statement when
+  /// given: delivered only if the writes commit.
+  func finishOneStatement(notifying notify: (sql: String, arguments: [SQLValue])?) throws {
+    oneStatement.store(false, ordering: .relaxed)
+    let writes = deferred.withLock { $0.take() }
+    guard !writes.isEmpty else {
+      try awaitUnanswered()
+      return
+    }
+    let merged = DeferredWrites.merged(writes, before: notify)
+    _ = try send(merged.sql, merged.arguments, carrying: true)
+  }
+
+  /// Drops a write of one statement that failed before its end: nothing of it was sent.
+  func abandonOneStatement() {
+    oneStatement.store(false, ordering: .relaxed)
+    deferred.withLock { _ = $0.take() }
+    unanswered.withLock { $0 = [] }
+  }
+
+  /// Refuses `sql` inside a write of one statement unless it is a read sent while no write is
+  /// held: a read behind held writes would send them early, and a write would commit alone.
+  private func refuseInOneStatement(_ sql: String) throws {
+    guard oneStatement.load(ordering: .relaxed) else { return }
+    guard deferred.withLock({ $0.isEmpty }) else { throw oneStatementRefusal("a statement after held writes: \(sql)") }
+    guard Self.isRead(sql) else { throw oneStatementRefusal("a write that cannot be held: \(sql)") }
+  }
+
+  private func oneStatementRefusal(_ what: String) -> StorageError {
+    StorageError(
+      kind: .other, code: 0, path: location,
+      message: "a write of one statement cannot take \(what); nothing of it was written")
   }
 
   public func noteOutboxWrite(id: Int64?) {
@@ -308,6 +363,7 @@ public final class PostgresSQLConnection: SQLConnection, Sendable {
   private func run(_ sql: String, _ arguments: [any SQLBindable], readsNoHeldRow: Bool = false) throws
     -> PostgresQueryResult
   {
+    try refuseInOneStatement(sql)
     let values = arguments.map(\.sqlValue)
     let writes = deferred.withLock { held -> [DeferredWrites.Write] in
       if sql.hasPrefix("ROLLBACK") || sql.hasPrefix("BEGIN") {
@@ -353,10 +409,20 @@ public final class PostgresSQLConnection: SQLConnection, Sendable {
   /// waits for its `BEGIN`'s answer, except a consume batch's claims (``queryAhead(_:_:)``),
   /// its first statement, which would otherwise cost every batch a wait of its own.
   static func mayFollowUnansweredBegin(_ sql: String) -> Bool {
-    let first = sql.utf8.prefix(while: { $0 != 32 && $0 != 10 && $0 != 9 && $0 != 13 && $0 != 40 })
-    guard first.count == 6 || first.count == 9 else { return false }
-    let word = String(decoding: first, as: UTF8.self).lowercased()
+    let word = firstWord(sql)
     return word == "select" || word == "savepoint"
+  }
+
+  /// Whether `sql` is a `SELECT` (a read, or a lock that ends with it in autocommit).
+  static func isRead(_ sql: String) -> Bool { firstWord(sql) == "select" }
+
+  /// The statement's first word, lowercased, when it is one of the few the callers look for
+  /// (up to 9 letters); "" otherwise. Hot paths ask for every statement.
+  private static func firstWord(_ sql: String) -> String {
+    let first = sql.utf8.drop(while: { $0 == 32 || $0 == 10 || $0 == 9 || $0 == 13 })
+      .prefix(while: { $0 != 32 && $0 != 10 && $0 != 9 && $0 != 13 && $0 != 40 })
+    guard first.count <= 9 else { return "" }
+    return String(decoding: first, as: UTF8.self).lowercased()
   }
 
   /// The query that runs `sql` with `values`: `EXECUTE` of its prepared statement, or the

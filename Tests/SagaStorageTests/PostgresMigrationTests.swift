@@ -26,6 +26,27 @@ struct PostgresMigrationTests {
     for database in databases { try await database.storage.close() }
   }
 
+  @Test("an open database has its whole pool connected: the first load does not wait for sessions to start")
+  func poolOpenedAtStart() async throws {
+    let configuration = try await PostgresServer.suiteServer().freshDatabase(poolSize: 3)
+    let database = try await ServiceDatabase<StorageTablesSchema>.open(postgres: configuration, logger: quietLogger)
+    try await database.storage.closing {
+      // Asked from outside the pool, so that the question opens nothing of it.
+      var single = configuration
+      single.poolSize = 1
+      let other = try await ServiceDatabase<StorageTablesSchema>.open(postgres: single, logger: quietLogger)
+      try await other.storage.closing {
+        let sessions = try await other.storage.readStatement { db in
+          try db.value(
+            Int.self,
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+              + " AND backend_type = 'client backend'")
+        }
+        #expect(sessions == 3)
+      }
+    }
+  }
+
   @Test("a schema holding a migration this binary does not know refuses the open, naming it")
   func newerSchemaRefused() async throws {
     let server = try PostgresServer.suiteServer()

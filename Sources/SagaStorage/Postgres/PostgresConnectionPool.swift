@@ -1,6 +1,6 @@
 /// A fixed number of PostgreSQL connections for one service, each used by one transaction at a
-/// time: `acquire` hands out an idle one, opens one while fewer than `size` are open, or waits
-/// for a release. A connection the server or the network closed is dropped when it comes back,
+/// time, all opened at start (`prime`): `acquire` hands out an idle one, opens one while fewer
+/// than `size` are open, or waits for a release. A connection the server or the network closed is dropped when it comes back,
 /// and the next `acquire` opens a new one, so a restarted server heals the pool by itself.
 actor PostgresConnectionPool {
   private let size: Int
@@ -32,6 +32,22 @@ actor PostgresConnectionPool {
       }
     }
     return try await withCheckedThrowingContinuation { waiters.append($0) }
+  }
+
+  /// Opens the connections not open yet, so that the first burst of work does not wait for
+  /// the server to start their sessions (a process each) and the daemon finds a server that
+  /// refuses more sessions at start rather than under load. A failure stops it quietly:
+  /// `acquire` opens what is missing later, as after a server restart.
+  func prime() async {
+    while open < size, !closed {
+      open += 1
+      do {
+        release(try await connect())
+      } catch {
+        open -= 1
+        return
+      }
+    }
   }
 
   func release(_ connection: PostgresSQLConnection) {

@@ -51,6 +51,9 @@ public final class PostgresEngine: Sendable {
       await engine.close()
       throw StorageError(postgres: error, location: engine.location)
     }
+    // The rest of the pool now, as a fixed-size pool: a server that refuses more sessions
+    // shows at start, and the first load does not wait for sessions to start.
+    await engine.pool.prime()
     return engine
   }
 

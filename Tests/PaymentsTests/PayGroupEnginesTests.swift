@@ -1,4 +1,5 @@
 import Foundation
+import MetricsTestKit
 import SagaCore
 import SagaStorage
 import SagaTestSupport
@@ -237,7 +238,13 @@ struct PayGroupEnginesTests {
       try await other.storage.closing {
         let service = PaymentsService(database: database)
         for user: Int64 in 1...4 { try await service.addUser(id: user, initialBalance: 100_000) }
-        let group = PayGroupCommit(database: database, maxGroupSize: 64, afterCommit: nil)
+        let recorded = TestMetrics()
+        let group = PayGroupCommit(
+          database: database, maxGroupSize: 64, afterCommit: nil, metrics: PaymentsMetrics(factory: recorded))
+        @Sendable func groups(_ write: PaymentsMetrics.GroupWrite) -> Int64 {
+          recorded.counters(label: PaymentsMetrics.payGroups)
+            .filter { $0.dimensions.contains { $0 == ("write", write.rawValue) } }.map(\.totalValue).reduce(0, +)
+        }
         let now = Date()
         @Sendable func pay(_ user: Int64, _ schedule: Int64) async -> PayGroupCommit.Outcome {
           let envelope = EventEnvelope(
@@ -285,6 +292,8 @@ struct PayGroupEnginesTests {
         #expect((try? await third.value.get())?.duplicate == true)
         #expect(group.statistics.unlockedFallbacks == 2, "user 1's changed wallet, user 3's duplicate")
         #expect(group.statistics.unlockedGroups == 1)
+        #expect(groups(.oneStatement) == 1 && groups(.transaction) == 2)
+        #expect(recorded.counterTotal(label: PaymentsMetrics.payGroupFallbacks) == 2)
         #expect(try await service.balance(userId: 2) == 90_000)
         #expect(try await service.balance(userId: 3) == 90_000)
         #expect(try await service.verify() == [])

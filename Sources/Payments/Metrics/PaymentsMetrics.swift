@@ -1,13 +1,23 @@
 public import CoreMetrics
 
 /// What Payments counts where it decides (Docs/metrics.md): `sagad_payments_total{result}`,
-/// `compensate_payment_total{result}` and `sagad_compensation_redeliveries_total`. Recorded
+/// `compensate_payment_total{result}`, `sagad_compensation_redeliveries_total`,
+/// `sagad_pay_groups_total{write}` and `sagad_pay_group_fallbacks_total`. Recorded
 /// through swift-metrics, into the factory given (tests pass a `TestMetrics`) or the
 /// process's bootstrapped one; every result's series exists from the start.
 public final class PaymentsMetrics: Sendable {
   public static let payments = "sagad_payments_total"
   public static let compensations = "compensate_payment_total"
   public static let compensationRedeliveries = "sagad_compensation_redeliveries_total"
+  public static let payGroups = "sagad_pay_groups_total"
+  public static let payGroupFallbacks = "sagad_pay_group_fallbacks_total"
+
+  /// How a committed `pay` group was written: as one statement without locks (PostgreSQL), or
+  /// as a transaction.
+  public enum GroupWrite: String, CaseIterable, Sendable {
+    case oneStatement = "one_statement"
+    case transaction
+  }
 
   private let pays: [PayOutcome: Counter]
   private let compensations: [String: Counter]
@@ -15,6 +25,11 @@ public final class PaymentsMetrics: Sendable {
   /// that the report's `rate(compensate_payment_total[5m])` counts compensations, not
   /// deliveries (the report's Points sends up to ten copies of each).
   private let redeliveries: Counter
+  private let groups: [GroupWrite: Counter]
+  /// Writes of one statement that failed (a wallet or key changed since the group's reads, a
+  /// request that needed a read after its writes) and ran again as a transaction: how often
+  /// instances contend for the same wallets.
+  private let fallbacks: Counter
 
   public init(factory: (any MetricsFactory)? = nil) {
     let factory = factory ?? MetricsSystem.factory
@@ -27,6 +42,21 @@ public final class PaymentsMetrics: Sendable {
         (result, Counter(label: Self.compensations, dimensions: [("result", result)], factory: factory))
       })
     redeliveries = Counter(label: Self.compensationRedeliveries, dimensions: [], factory: factory)
+    groups = Dictionary(
+      uniqueKeysWithValues: GroupWrite.allCases.map { write in
+        (write, Counter(label: Self.payGroups, dimensions: [("write", write.rawValue)], factory: factory))
+      })
+    fallbacks = Counter(label: Self.payGroupFallbacks, dimensions: [], factory: factory)
+  }
+
+  /// Counts one committed `pay` group, by how it was written.
+  func count(_ write: GroupWrite) {
+    groups[write]?.increment()
+  }
+
+  /// Counts one write of one statement sent back to run as a transaction.
+  func countGroupFallback() {
+    fallbacks.increment()
   }
 
   /// Counts one answered `pay` call.

@@ -46,17 +46,22 @@ final class PayGroupCommit: Sendable {
   private let database: PaymentsDatabase
   private let maxGroupSize: Int
   private let afterCommit: (@Sendable (_ events: [OutboxRecord]) -> Void)?
+  private let metrics: PaymentsMetrics?
   private let state = Mutex(State())
 
   /// - Parameter afterCommit: called once per committed group that created payments, with
   ///   their `ReservationCompleted` rows as the relay reads them (the node hands them over).
+  /// - Parameter metrics: counts the committed groups by how they were written, and the
+  ///   writes of one statement sent back (nil counts nothing).
   init(
-    database: PaymentsDatabase, maxGroupSize: Int, afterCommit: (@Sendable (_ events: [OutboxRecord]) -> Void)?
+    database: PaymentsDatabase, maxGroupSize: Int, afterCommit: (@Sendable (_ events: [OutboxRecord]) -> Void)?,
+    metrics: PaymentsMetrics? = nil
   ) {
     precondition(maxGroupSize > 0, "maxGroupSize must be positive")
     self.database = database
     self.maxGroupSize = maxGroupSize
     self.afterCommit = afterCommit
+    self.metrics = metrics
   }
 
   var statistics: PayGroupStatistics {
@@ -120,6 +125,7 @@ final class PayGroupCommit: Sendable {
       for job in group { await commit([job]) }
       return
     }
+    metrics?.count(.transaction)
     deliver(
       outcomes.map { $0.map(\.result) }, to: group, committed: true,
       events: outcomes.compactMap { try? $0.get().event })
@@ -152,9 +158,11 @@ final class PayGroupCommit: Sendable {
       }
     } catch {
       state.withLock { $0.statistics.unlockedFallbacks += 1 }
+      metrics?.countGroupFallback()
       return false
     }
     state.withLock { $0.statistics.unlockedGroups += 1 }
+    metrics?.count(.oneStatement)
     deliver(
       outcomes.map { $0.map(\.result) }, to: group, committed: true,
       events: outcomes.compactMap { try? $0.get().event })

@@ -32,7 +32,7 @@ public final class PaymentsService: Sendable {
   ///   - afterPayCommit: called once per committed `pay` group that created payments,
   ///     with their `ReservationCompleted` outbox rows as the relay reads them, before any
   ///     caller of the group is answered; the node hands them to the outbox relay.
-  ///   - metrics: counts every `pay` call's outcome.
+  ///   - metrics: counts every `pay` call's outcome and how its group was written.
   public init(
     database: PaymentsDatabase, clock: @escaping @Sendable () -> Date = { Date() },
     maxGroupSize: Int = PaymentsService.defaultMaxGroupSize, failpoints: Failpoints = .disabled,
@@ -42,7 +42,8 @@ public final class PaymentsService: Sendable {
     self.metrics = metrics
     self.clock = clock
     self.failpoints = failpoints
-    self.groupCommit = PayGroupCommit(database: database, maxGroupSize: maxGroupSize, afterCommit: afterPayCommit)
+    self.groupCommit = PayGroupCommit(
+      database: database, maxGroupSize: maxGroupSize, afterCommit: afterPayCommit, metrics: metrics)
   }
 
   /// How `pay` requests have been grouped into transactions so far.

@@ -37,6 +37,11 @@ final class SagaMetrics: Sendable {
     PaymentsMetrics.compensationRedeliveries: .init(
       help: "compensate-payment messages for a compensation already decided (refunded or parked): nothing applied"),
     PaymentsMetrics.payments: .init(help: "pay requests answered by Payments, by result"),
+    PaymentsMetrics.payGroups: .init(
+      help: "pay groups committed, by how they were written: one statement without locks (PostgreSQL) or a transaction"),
+    PaymentsMetrics.payGroupFallbacks: .init(
+      help: "pay groups whose write of one statement failed (a wallet or key changed since their reads) and ran"
+        + " as a transaction"),
     RewardMetrics.rewards: .init(help: "ReservationCompleted events decided by Points, by result"),
     RewardMetrics.latency: .init(
       help: "From a payment's commit (ReservationCompleted occurredAt) to the reward's commit in Points",

@@ -174,55 +174,49 @@ struct PayGroupEnginesTests {
 
   @Test("on PostgreSQL a group locks its wallets in user order first: waiting for one wallet, it holds none after it")
   func walletsLockedInUserOrder() async throws {
-    let configuration = try await PostgresServer.suiteServer().freshDatabase()
-    let database = try await PaymentsDatabase.open(postgres: configuration, logger: quietLogger)
-    // Another process's transaction, on an engine (and connections) of its own.
-    let other = try await PaymentsDatabase.open(postgres: configuration, logger: quietLogger)
-    try await database.storage.closing {
-      try await other.storage.closing {
-        let service = PaymentsService(database: database)
-        for user: Int64 in 1...2 { try await service.addUser(id: user, initialBalance: 100_000) }
-        let locked = Mutex(false)
-        // It holds user 1's wallet while the group (user 2 first, then user 1) runs.
-        let holder = Task {
-          try await other.storage.write { db -> Bool in
-            _ = try db.query("SELECT user_id FROM wallets WHERE user_id = 1 FOR UPDATE")
-            locked.withLock { $0 = true }
-            for _ in 0..<1_000 {
-              let waiting = try db.value(
-                Int.self,
-                "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")
-              if waiting == 1 { break }
-              Thread.sleep(forTimeInterval: 0.01)
-            }
-            // Had the group locked in request order, it would hold user 2's wallet now.
-            var free = true
-            try db.savepoint {
-              do {
-                _ = try db.query("SELECT user_id FROM wallets WHERE user_id = 2 FOR UPDATE NOWAIT")
-                return .commit
-              } catch let error as StorageError where error.sqlState == "55P03" {
-                free = false
-                return .rollback
-              }
-            }
-            return free
+    try await PaymentsSchema.twoInstanceDatabases { database, other in
+      let service = PaymentsService(database: database)
+      for user: Int64 in 1...2 { try await service.addUser(id: user, initialBalance: 100_000) }
+      let locked = Mutex(false)
+      // It holds user 1's wallet while the group (user 2 first, then user 1) runs.
+      let holder = Task {
+        try await other.storage.write { db -> Bool in
+          _ = try db.query("SELECT user_id FROM wallets WHERE user_id = 1 FOR UPDATE")
+          locked.withLock { $0 = true }
+          for _ in 0..<1_000 {
+            let waiting = try db.value(
+              Int.self,
+              "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")
+            if waiting == 1 { break }
+            Thread.sleep(forTimeInterval: 0.01)
           }
+          // Had the group locked in request order, it would hold user 2's wallet now.
+          var free = true
+          try db.savepoint {
+            do {
+              _ = try db.query("SELECT user_id FROM wallets WHERE user_id = 2 FOR UPDATE NOWAIT")
+              return .commit
+            } catch let error as StorageError where error.sqlState == "55P03" {
+              free = false
+              return .rollback
+            }
+          }
+          return free
         }
-        try await eventually("user 1's wallet is held") { locked.withLock { $0 } }
-        let now = Date()
-        let requests = [Int64(2), 1].map { user in
-          (
-            PayRequest(userId: user, scheduleId: 1, amount: 10_000),
-            EventEnvelope(
-              eventType: .reservationCompleted, trace: .start(), producer: "sagad/payments", occurredAt: now),
-            now
-          )
-        }
-        let outcomes = try await database.storage.write { db in try PayGroupCommit.apply(requests, in: db) }
-        #expect(try await holder.value, "the group waited for user 1 holding no wallet after it")
-        #expect(outcomes.allSatisfy { (try? $0.get().result)?.duplicate == false })
       }
+      try await eventually("user 1's wallet is held") { locked.withLock { $0 } }
+      let now = Date()
+      let requests = [Int64(2), 1].map { user in
+        (
+          PayRequest(userId: user, scheduleId: 1, amount: 10_000),
+          EventEnvelope(
+            eventType: .reservationCompleted, trace: .start(), producer: "sagad/payments", occurredAt: now),
+          now
+        )
+      }
+      let outcomes = try await database.storage.write { db in try PayGroupCommit.apply(requests, in: db) }
+      #expect(try await holder.value, "the group waited for user 1 holding no wallet after it")
+      #expect(outcomes.allSatisfy { (try? $0.get().result)?.duplicate == false })
     }
   }
 
@@ -230,74 +224,68 @@ struct PayGroupEnginesTests {
     "on PostgreSQL a group of distinct users is one statement without locks; a wallet changed since its read, or a read after its writes, sends it under locks"
   )
   func unlockedGroups() async throws {
-    let configuration = try await PostgresServer.suiteServer().freshDatabase()
-    let database = try await PaymentsDatabase.open(postgres: configuration, logger: quietLogger)
-    // Another process's transaction, on an engine (and connections) of its own.
-    let other = try await PaymentsDatabase.open(postgres: configuration, logger: quietLogger)
-    try await database.storage.closing {
-      try await other.storage.closing {
-        let service = PaymentsService(database: database)
-        for user: Int64 in 1...4 { try await service.addUser(id: user, initialBalance: 100_000) }
-        let recorded = TestMetrics()
-        let group = PayGroupCommit(
-          database: database, maxGroupSize: 64, afterCommit: nil, metrics: PaymentsMetrics(factory: recorded))
-        @Sendable func groups(_ write: PaymentsMetrics.GroupWrite) -> Int64 {
-          recorded.counters(label: PaymentsMetrics.payGroups)
-            .filter { $0.dimensions.contains { $0 == ("write", write.rawValue) } }.map(\.totalValue).reduce(0, +)
-        }
-        let now = Date()
-        @Sendable func pay(_ user: Int64, _ schedule: Int64) async -> PayGroupCommit.Outcome {
-          let envelope = EventEnvelope(
-            eventType: .reservationCompleted, trace: .start(), producer: "sagad/payments", occurredAt: now)
-          return await group.submit(
-            PayRequest(userId: user, scheduleId: schedule, amount: 10_000), envelope: envelope, at: now)
-        }
-        // Alone: one statement, no lock.
-        #expect((try? await pay(3, 1).get())?.duplicate == false)
-        #expect(group.statistics.unlockedGroups == 1 && group.statistics.unlockedFallbacks == 0)
-
-        // Another transaction holds user 1's wallet and charges it while user 1's group waits.
-        let state = Mutex((locked: false, release: false))
-        let holder = Task {
-          try await other.storage.write { db in
-            _ = try db.query("SELECT user_id FROM wallets WHERE user_id = 1 FOR UPDATE")
-            try Wallet.post(.charge, userId: 1, amount: 1_000, at: now, in: db)
-            try db.flushDeferred()
-            state.withLock { $0.locked = true }
-            while !state.withLock({ $0.release }) { Thread.sleep(forTimeInterval: 0.005) }
-          }
-        }
-        try await eventually("user 1's wallet is held") { state.withLock { $0.locked } }
-        let first = Task { await pay(1, 1) }
-        try await eventually("user 1's group waits for the wallet") {
-          try await database.storage.readStatement { db in
-            try db.value(
-              Int.self,
-              "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")
-          } == 1
-        }
-        // Queued behind it as one group: user 2, and user 3 again with the key it paid: its
-        // duplicate needs a read after user 2's held writes, which one statement cannot take.
-        let second = Task { await pay(2, 1) }
-        try await eventually("user 2 queued") { group.statistics.queued == 1 }
-        let third = Task { await pay(3, 1) }
-        try await eventually("user 3 queued") { group.statistics.queued == 2 }
-        state.withLock { $0.release = true }
-        try await holder.value
-
-        let paid = try await first.value.get()
-        #expect(!paid.duplicate, "paid under locks, from the charged balance")
-        #expect(try await service.balance(userId: 1) == 91_000, "the charge and the payment, neither lost")
-        #expect((try? await second.value.get())?.duplicate == false)
-        #expect((try? await third.value.get())?.duplicate == true)
-        #expect(group.statistics.unlockedFallbacks == 2, "user 1's changed wallet, user 3's duplicate")
-        #expect(group.statistics.unlockedGroups == 1)
-        #expect(groups(.oneStatement) == 1 && groups(.transaction) == 2)
-        #expect(recorded.counterTotal(label: PaymentsMetrics.payGroupFallbacks) == 2)
-        #expect(try await service.balance(userId: 2) == 90_000)
-        #expect(try await service.balance(userId: 3) == 90_000)
-        #expect(try await service.verify() == [])
+    try await PaymentsSchema.twoInstanceDatabases { database, other in
+      let service = PaymentsService(database: database)
+      for user: Int64 in 1...4 { try await service.addUser(id: user, initialBalance: 100_000) }
+      let recorded = TestMetrics()
+      let group = PayGroupCommit(
+        database: database, maxGroupSize: 64, afterCommit: nil, metrics: PaymentsMetrics(factory: recorded))
+      @Sendable func groups(_ write: PaymentsMetrics.GroupWrite) -> Int64 {
+        recorded.counters(label: PaymentsMetrics.payGroups)
+          .filter { $0.dimensions.contains { $0 == ("write", write.rawValue) } }.map(\.totalValue).reduce(0, +)
       }
+      let now = Date()
+      @Sendable func pay(_ user: Int64, _ schedule: Int64) async -> PayGroupCommit.Outcome {
+        let envelope = EventEnvelope(
+          eventType: .reservationCompleted, trace: .start(), producer: "sagad/payments", occurredAt: now)
+        return await group.submit(
+          PayRequest(userId: user, scheduleId: schedule, amount: 10_000), envelope: envelope, at: now)
+      }
+      // Alone: one statement, no lock.
+      #expect((try? await pay(3, 1).get())?.duplicate == false)
+      #expect(group.statistics.unlockedGroups == 1 && group.statistics.unlockedFallbacks == 0)
+
+      // Another transaction holds user 1's wallet and charges it while user 1's group waits.
+      let state = Mutex((locked: false, release: false))
+      let holder = Task {
+        try await other.storage.write { db in
+          _ = try db.query("SELECT user_id FROM wallets WHERE user_id = 1 FOR UPDATE")
+          try Wallet.post(.charge, userId: 1, amount: 1_000, at: now, in: db)
+          try db.flushDeferred()
+          state.withLock { $0.locked = true }
+          while !state.withLock({ $0.release }) { Thread.sleep(forTimeInterval: 0.005) }
+        }
+      }
+      try await eventually("user 1's wallet is held") { state.withLock { $0.locked } }
+      let first = Task { await pay(1, 1) }
+      try await eventually("user 1's group waits for the wallet") {
+        try await database.storage.readStatement { db in
+          try db.value(
+            Int.self,
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")
+        } == 1
+      }
+      // Queued behind it as one group: user 2, and user 3 again with the key it paid: its
+      // duplicate needs a read after user 2's held writes, which one statement cannot take.
+      let second = Task { await pay(2, 1) }
+      try await eventually("user 2 queued") { group.statistics.queued == 1 }
+      let third = Task { await pay(3, 1) }
+      try await eventually("user 3 queued") { group.statistics.queued == 2 }
+      state.withLock { $0.release = true }
+      try await holder.value
+
+      let paid = try await first.value.get()
+      #expect(!paid.duplicate, "paid under locks, from the charged balance")
+      #expect(try await service.balance(userId: 1) == 91_000, "the charge and the payment, neither lost")
+      #expect((try? await second.value.get())?.duplicate == false)
+      #expect((try? await third.value.get())?.duplicate == true)
+      #expect(group.statistics.unlockedFallbacks == 2, "user 1's changed wallet, user 3's duplicate")
+      #expect(group.statistics.unlockedGroups == 1)
+      #expect(groups(.oneStatement) == 1 && groups(.transaction) == 2)
+      #expect(recorded.counterTotal(label: PaymentsMetrics.payGroupFallbacks) == 2)
+      #expect(try await service.balance(userId: 2) == 90_000)
+      #expect(try await service.balance(userId: 3) == 90_000)
+      #expect(try await service.verify() == [])
     }
   }
 }

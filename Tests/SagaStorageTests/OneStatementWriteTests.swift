@@ -1,7 +1,6 @@
 import Foundation
 import GRDB
 import SagaTestSupport
-import Synchronization
 import Testing
 
 @testable import SagaStorage
@@ -120,15 +119,8 @@ struct OneStatementWriteTests {
   @Test("a standby's write of one statement announces its outbox rows with it; a failed one announces nothing")
   func announced() async throws {
     try await StorageTablesSchema.twoInstances { holder, standby in
-      let heard = Mutex<[OutboxAnnouncement]>([])
-      let listening = Atomic(false)
-      let listener = Task {
-        try await holder.listenForOutboxWrites(listening: { listening.store(true, ordering: .relaxed) }) {
-          announcement in heard.withLock { $0.append(announcement) }
-        }
-      }
+      let listener = try await AnnouncementListener.start(on: holder)
       defer { listener.cancel() }
-      try await eventually("the holder listens") { listening.load(ordering: .relaxed) }
       standby.announceOutboxWrites(true)
       try await standby.write { db in _ = try db.execute(Self.insert, ["g", "taken", 1]) }
       let nextID = "SELECT nextval('outbox_id_seq')"
@@ -146,12 +138,11 @@ struct OneStatementWriteTests {
         for id in ids { try Outbox.appendDeferred(message(), id: id, in: db) }
         return ids
       }
-      try await eventually("the announced statement is heard") { heard.withLock { $0.count } >= 1 }
+      try await eventually("the announced statement is heard") { listener.announcements.count >= 1 }
       // In commit order: the failed statement's would have come first.
-      #expect(heard.withLock { $0 } == [OutboxAnnouncement(ids: ids)])
+      #expect(listener.announcements == [OutboxAnnouncement(ids: ids)])
       #expect(try await holder.read { db in try Outbox.pending(ids: ids, in: db).map(\.id) } == ids)
-      listener.cancel()
-      try await listener.value
+      try await listener.stop()
     }
   }
 

@@ -1,6 +1,5 @@
 import Foundation
 import SagaTestSupport
-import Synchronization
 import Testing
 
 @testable import SagaStorage
@@ -13,15 +12,8 @@ struct OutboxAnnouncementTests {
   @Test("only a committed outbox write of an announcing instance is heard")
   func announcedCommits() async throws {
     try await StorageTablesSchema.twoInstances { holder, standby in
-      let heard = Mutex<[OutboxAnnouncement]>([])
-      let listening = Atomic(false)
-      let listener = Task {
-        try await holder.listenForOutboxWrites(listening: { listening.store(true, ordering: .relaxed) }) {
-          announcement in heard.withLock { $0.append(announcement) }
-        }
-      }
+      let listener = try await AnnouncementListener.start(on: holder)
       defer { listener.cancel() }
-      try await eventually("the holder listens") { listening.load(ordering: .relaxed) }
 
       // Not heard: an instance that does not announce, a rollback, a commit without outbox rows.
       try await standby.write { db in _ = try Outbox.append(message(), in: db) }
@@ -39,16 +31,16 @@ struct OutboxAnnouncementTests {
         _ = try Outbox.append(message(), in: db)
         try Outbox.appendDeferred(message(), in: db)
       }
-      try await eventually("the announced commit is heard") { heard.withLock { $0.count } >= 1 }
+      try await eventually("the announced commit is heard") { listener.announcements.count >= 1 }
       // PostgreSQL delivers notifications in commit order: anything the three commits before
       // had sent would have arrived first.
-      #expect(heard.withLock { $0 } == [OutboxAnnouncement(ids: nil)])
+      #expect(listener.announcements == [OutboxAnnouncement(ids: nil)])
       #expect(try await holder.read { db in try Outbox.pending(limit: 10, in: db).count } == 3)
       let named = try await standby.write { db in
         [try Outbox.append(message(), in: db), try Outbox.append(message(), in: db)]
       }
-      try await eventually("the second announced commit is heard") { heard.withLock { $0.count } >= 2 }
-      #expect(heard.withLock { $0.last } == OutboxAnnouncement(ids: named))
+      try await eventually("the second announced commit is heard") { listener.announcements.count >= 2 }
+      #expect(listener.announcements.last == OutboxAnnouncement(ids: named))
       #expect(try await holder.read { db in try Outbox.pending(ids: named, in: db).map(\.id) } == named)
 
       // Turned off again (this instance took the lease): nothing more is announced.
@@ -56,11 +48,10 @@ struct OutboxAnnouncementTests {
       try await standby.write { db in _ = try Outbox.append(message(), in: db) }
       standby.announceOutboxWrites(true)
       let last = try await standby.write { db in try Outbox.append(message(), in: db) }
-      try await eventually("the next announced commit is heard") { heard.withLock { $0.count } >= 3 }
-      #expect(heard.withLock { $0.count } == 3)
-      #expect(heard.withLock { $0.last } == OutboxAnnouncement(ids: [last]))
-      listener.cancel()
-      try await listener.value
+      try await eventually("the next announced commit is heard") { listener.announcements.count >= 3 }
+      #expect(listener.announcements.count == 3)
+      #expect(listener.announcements.last == OutboxAnnouncement(ids: [last]))
+      try await listener.stop()
     }
   }
 }

@@ -14,15 +14,24 @@ public enum StorageTablesSchema: ServiceSchema {
 }
 
 extension StorageTablesSchema {
-  /// Two instances' databases on one fresh database of the suite's server (the trait
-  /// `.postgresServer`), as two sagads of a role share it: `body` gets the first and the second,
-  /// both closed when it returns.
+  /// ``ServiceSchema/twoInstanceDatabases(_:)`` of the storage tables alone.
   public static func twoInstances<T>(_ body: (SagaDatabase, SagaDatabase) async throws -> T) async throws -> T {
+    try await twoInstanceDatabases { first, second in try await body(first.storage, second.storage) }
+  }
+}
+
+extension ServiceSchema {
+  /// Two instances' databases of the service on one fresh database of the suite's server (the
+  /// trait `.postgresServer`), as two sagads of a role share it, each with its own engine and
+  /// connections: `body` gets the first and the second, both closed when it returns.
+  public static func twoInstanceDatabases<T>(
+    _ body: (ServiceDatabase<Self>, ServiceDatabase<Self>) async throws -> T
+  ) async throws -> T {
     let configuration = try await PostgresServer.suiteServer().freshDatabase()
-    let first = try await ServiceDatabase<Self>.open(postgres: configuration, logger: quietLogger).storage
-    return try await first.closing {
-      let second = try await ServiceDatabase<Self>.open(postgres: configuration, logger: quietLogger).storage
-      return try await second.closing { try await body(first, second) }
+    let first = try await ServiceDatabase<Self>.open(postgres: configuration, logger: quietLogger)
+    return try await first.storage.closing {
+      let second = try await ServiceDatabase<Self>.open(postgres: configuration, logger: quietLogger)
+      return try await second.storage.closing { try await body(first, second) }
     }
   }
 }

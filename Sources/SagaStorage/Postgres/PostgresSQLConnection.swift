@@ -107,17 +107,22 @@ public final class PostgresSQLConnection: SQLConnection, Sendable {
 
   public var lastFailureCarriedDeferredWrites: Bool { deferred.withLock { $0.lastFailureCarriedWrites } }
 
-  /// Sends the held writes now, as one statement.
   /// Sends the held writes now, as one statement, and waits for them and for those sent
   /// unanswered before: their failure is thrown here.
   public func flushDeferred() throws {
     if oneStatement.load(ordering: .relaxed) { throw oneStatementRefusal("held writes flushed before the end") }
+    try sendHeld(before: nil)
+  }
+
+  /// The held writes as one statement (in front of `statement` when given), awaited with
+  /// whatever was sent unanswered before; only those when nothing is held.
+  private func sendHeld(before statement: (sql: String, arguments: [SQLValue])?) throws {
     let writes = deferred.withLock { $0.take() }
     guard !writes.isEmpty else {
       try awaitUnanswered()
       return
     }
-    let merged = DeferredWrites.merged(writes, before: nil)
+    let merged = DeferredWrites.merged(writes, before: statement)
     _ = try send(merged.sql, merged.arguments, carrying: true)
   }
 
@@ -235,13 +240,8 @@ public final class PostgresSQLConnection: SQLConnection, Sendable {
   /// given: delivered only if the writes commit.
   func finishOneStatement(notifying notify: (sql: String, arguments: [SQLValue])?) throws {
     oneStatement.store(false, ordering: .relaxed)
-    let writes = deferred.withLock { $0.take() }
-    guard !writes.isEmpty else {
-      try awaitUnanswered()
-      return
-    }
-    let merged = DeferredWrites.merged(writes, before: notify)
-    _ = try send(merged.sql, merged.arguments, carrying: true)
+    // No held writes, no outbox rows: nothing to notify.
+    try sendHeld(before: deferred.withLock { $0.isEmpty } ? nil : notify)
   }
 
   /// Drops a write of one statement that failed before its end: nothing of it was sent.

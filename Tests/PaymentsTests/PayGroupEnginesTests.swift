@@ -288,4 +288,48 @@ struct PayGroupEnginesTests {
       #expect(try await service.verify() == [])
     }
   }
+
+  @Test(
+    "on PostgreSQL a group of one statement reads its seats with its decisions; a seat taken twice in it fails it whole"
+  )
+  func unlockedSeats() async throws {
+    try await PaymentsHarness.run(on: .postgres) { harness in
+      for user: Int64 in 1...5 { try await harness.service.addUser(id: user, initialBalance: 100_000) }
+      _ = try await harness.service.pay(PayRequest(userId: 1, scheduleId: 7, seat: "A-1", amount: 10_000))
+      let now = Date()
+      @Sendable func group(_ requests: [PayRequest]) -> [(PayRequest, EventEnvelope, Date)] {
+        requests.map { request in
+          let envelope = EventEnvelope(
+            eventType: .reservationCompleted, trace: .start(), producer: "sagad/payments", occurredAt: now)
+          return (request, envelope, now)
+        }
+      }
+      // Seats free and taken, no read after the first write: one statement, no refusal of it.
+      let outcomes = try await harness.database.writeInOneStatement { db in
+        try PayGroupCommit.apply(
+          group([
+            PayRequest(userId: 2, scheduleId: 7, seat: "A-2", amount: 10_000),
+            PayRequest(userId: 3, scheduleId: 7, seat: "A-1", amount: 10_000),
+            PayRequest(userId: 4, scheduleId: 7, amount: 10_000),
+          ]), locking: false, in: db)
+      }
+      #expect((try? outcomes[0].get().result)?.duplicate == false)
+      #expect(outcomes[1].failure?.code == .seatTaken)
+      #expect((try? outcomes[2].get().result)?.duplicate == false)
+      // Two requests of the group for one seat: both read it free; the second breaks its key.
+      let twice = await #expect(throws: StorageError.self) {
+        try await harness.database.writeInOneStatement { db in
+          try PayGroupCommit.apply(
+            group([
+              PayRequest(userId: 4, scheduleId: 8, seat: "B-1", amount: 10_000),
+              PayRequest(userId: 5, scheduleId: 8, seat: "B-1", amount: 10_000),
+            ]), locking: false, in: db)
+        }
+      }
+      #expect(twice?.kind == .constraint)
+      #expect(try await harness.count("SELECT COUNT(*) FROM payments") == 3, "nothing of the failed statement")
+      #expect(try await harness.service.balance(userId: 4) == 90_000)
+      #expect(try await harness.service.verify() == [])
+    }
+  }
 }

@@ -148,7 +148,7 @@ final class PayGroupCommit: Sendable {
   /// the wallets in between, so the writes hold only over what was read (a balance written
   /// over the one it came from, the payments' and seats' unique keys): a change in between
   /// fails the statement, nothing of it written, and so does a request that needs a read
-  /// after the group's writes (a seat, a repeated key). Returns false then, counted, and the
+  /// after the group's writes (a repeated key). Returns false then, counted, and the
   /// group runs again as a transaction under locks, where the same requests decide afresh.
   private func commitUnlocked(_ group: [Job]) async -> Bool {
     let outcomes: [Result<PayWriter.Written, PaymentsError>]
@@ -196,7 +196,7 @@ final class PayGroupCommit: Sendable {
     var users = Set<Int64>()
     let firstOfUser = requests.map { users.insert($0.request.userId).inserted }
     let prefetched = try Wallet.payStandings(
-      requests.map { ($0.request.userId, $0.request.scheduleId) }, locking: locking, in: db)
+      requests.map { ($0.request.userId, $0.request.scheduleId, $0.request.seat) }, locking: locking, in: db)
     return try requests.indices.map { index in
       let (request, envelope, now) = requests[index]
       do {

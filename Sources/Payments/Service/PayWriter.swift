@@ -73,7 +73,9 @@ enum PayWriter {
       throw PaymentsError(
         .insufficientBalance, "user \(request.userId) has \(balance) KRW, the payment needs \(request.amount) KRW")
     }
-    if let seat = request.seat, try PaymentView.isSeatReserved(seat, scheduleId: request.scheduleId, in: db) {
+    if let seat = request.seat,
+      try standing.seatTaken ?? PaymentView.isSeatReserved(seat, scheduleId: request.scheduleId, in: db)
+    {
       throw PaymentsError(.seatTaken, "seat \(seat) of schedule \(request.scheduleId) is already reserved")
     }
     // Every write below is deferred on PostgreSQL: they go with the next request's decision

@@ -92,21 +92,29 @@ enum Wallet {
   /// - Parameter locking: false in a write of one statement (`SagaDatabase.writeInOneStatement`),
   ///   which keeps no lock: the wallets are read as they are, and ``post(_:userId:amount:paymentId:balance:at:in:)``
   ///   writes a balance only over the one it was computed from.
+  ///   Then a request's seat is read with the rest (``PayStanding/seatTaken``): nothing of the
+  ///   group is written yet when it is read, and a seat two requests of the group take breaks
+  ///   its unique key, which sends the group under locks. Under locks the seat is read by each
+  ///   request, after the group's writes before it.
   static func payStandings(
-    _ requests: [(userId: Int64, scheduleId: Int64)], locking: Bool = true, in db: some SQLConnection
+    _ requests: [(userId: Int64, scheduleId: Int64, seat: String?)], locking: Bool = true, in db: some SQLConnection
   ) throws -> [PayStanding]? {
     guard db.engine == .postgres else { return nil }
     guard !requests.isEmpty else { return [] }
     let rows = try db.query(
       locking ? payStandingsPostgres : payStandingsPostgresUnlocked,
-      [requests.map(\.userId).bigintArrayLiteral, requests.map(\.scheduleId).bigintArrayLiteral])
+      [
+        requests.map(\.userId).bigintArrayLiteral, requests.map(\.scheduleId).bigintArrayLiteral,
+        requests.map(\.seat).textArrayLiteral,
+      ])
     // A user without a wallet has no row: nil balance, as payStanding answers.
     var standings = [PayStanding](
       repeating: PayStanding(balance: nil, keyTaken: false, ids: nil), count: requests.count)
     for row in rows {
       let index = Int(row[0] as Int64) - 1
       guard standings.indices.contains(index) else { continue }
-      standings[index] = PayStanding(balance: row[1], keyTaken: row[2], ids: (row[3], row[4], row[5]))
+      standings[index] = PayStanding(
+        balance: row[1], keyTaken: row[2], ids: (row[3], row[4], row[5]), seatTaken: locking ? nil : row[6])
     }
     return standings
   }
@@ -117,8 +125,11 @@ enum Wallet {
     SELECT r.ord, w.balance,
            (SELECT true FROM payments p WHERE p.user_id = r.user_id AND p.schedule_id = r.schedule_id LIMIT 1)
              IS NOT NULL,
-           nextval('reservations_id_seq'), nextval('payments_id_seq'), nextval('outbox_id_seq')
-    FROM unnest(CAST(? AS BIGINT[]), CAST(? AS BIGINT[])) WITH ORDINALITY AS r(user_id, schedule_id, ord)
+           nextval('reservations_id_seq'), nextval('payments_id_seq'), nextval('outbox_id_seq'),
+           r.seat IS NOT NULL AND (SELECT true FROM reservations s
+             WHERE s.schedule_id = r.schedule_id AND s.seat = r.seat AND s.status = 'RESERVED' LIMIT 1) IS NOT NULL
+    FROM unnest(CAST(? AS BIGINT[]), CAST(? AS BIGINT[]), CAST(? AS TEXT[])) WITH ORDINALITY
+      AS r(user_id, schedule_id, seat, ord)
     CROSS JOIN LATERAL (SELECT balance FROM wallets WHERE user_id = r.user_id LIMIT 1 FOR UPDATE) AS w
     ORDER BY r.ord
     """
@@ -134,6 +145,9 @@ enum Wallet {
     /// commit (`OutboxHandoff`), which needs its id without waiting for the insert's answer.
     typealias Ids = (reservation: Int64, payment: Int64, outbox: Int64)
     var ids: Ids?
+    /// Whether the request's seat is reserved already, when read with the rest (a `pay` group
+    /// written as one statement); nil: the request reads it itself.
+    var seatTaken: Bool? = nil
   }
 
   /// Adds `amount` (negative for a debit) to the wallet of `userId` and writes its ledger

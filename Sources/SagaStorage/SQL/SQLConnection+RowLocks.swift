@@ -29,11 +29,16 @@ extension Sequence<Int64> {
 extension Sequence<String> {
   /// The strings as one PostgreSQL array literal (`{"a","b"}`), bound as a single text value
   /// and cast with `CAST(? AS TEXT[])`: one statement text whatever the count.
+  public var textArrayLiteral: String { map(Optional.some).textArrayLiteral }
+}
+
+extension Sequence<String?> {
+  /// ``Swift/Sequence/textArrayLiteral`` with `NULL` elements for the nils.
   public var textArrayLiteral: String {
     var text: [UInt8] = [UInt8(ascii: "{")]
     for (index, string) in enumerated() {
       if index > 0 { text.append(UInt8(ascii: ",")) }
-      ColumnArrays.appendElement(.text(string), to: &text)
+      ColumnArrays.appendElement(string.map(SQLValue.text) ?? .null, to: &text)
     }
     text.append(UInt8(ascii: "}"))
     return String(decoding: text, as: UTF8.self)

@@ -13,6 +13,16 @@ import Testing
 /// trip per `pay`): a decision must still see every earlier request of its group.
 @Suite("Payments: concurrent pay groups on both engines", .postgresServer, .timeLimit(.minutes(2)))
 struct PayGroupEnginesTests {
+  /// `requests` as `PayGroupCommit.apply` takes them, each with an envelope of its own.
+  private static func group(_ requests: [PayRequest]) -> [(PayRequest, EventEnvelope, Date)] {
+    let now = Date()
+    return requests.map { request in
+      let envelope = EventEnvelope(
+        eventType: .reservationCompleted, trace: .start(), producer: "sagad/payments", occurredAt: now)
+      return (request, envelope, now)
+    }
+  }
+
   @Test(
     "grouped requests of several users, repeats and refusals: one payment per key, balances and ledger agree, events in payment order",
     arguments: SQLEngine.allCases)
@@ -86,18 +96,11 @@ struct PayGroupEnginesTests {
   func laterRequestsSeeEarlier(engine: SQLEngine) async throws {
     try await PaymentsHarness.run(on: engine) { harness in
       for user: Int64 in 1...3 { try await harness.service.addUser(id: user, initialBalance: 100_000) }
-      let now = Date()
-      let requests = [
+      let requests = Self.group([
         PayRequest(userId: 1, scheduleId: 1, amount: 30_000), PayRequest(userId: 2, scheduleId: 1, amount: 10_000),
         PayRequest(userId: 1, scheduleId: 2, amount: 30_000), PayRequest(userId: 1, scheduleId: 3, amount: 50_000),
         PayRequest(userId: 2, scheduleId: 1, amount: 10_000), PayRequest(userId: 3, scheduleId: 1, amount: 10_000),
-      ].map { request in
-        (
-          request,
-          EventEnvelope(eventType: .reservationCompleted, trace: .start(), producer: "sagad/payments", occurredAt: now),
-          now
-        )
-      }
+      ])
       let outcomes = try await harness.database.write { db in try PayGroupCommit.apply(requests, in: db) }
       let paid = outcomes.map { try? $0.get().result }
       #expect(paid[0]?.duplicate == false && paid[1]?.duplicate == false && paid[2]?.duplicate == false)
@@ -117,17 +120,9 @@ struct PayGroupEnginesTests {
   func decisionsInOneStatement() async throws {
     try await PaymentsHarness.run(on: .postgres) { harness in
       for user: Int64 in 1...20 { try await harness.service.addUser(id: user, initialBalance: 100_000) }
-      let now = Date()
-      @Sendable func group(_ requests: [PayRequest]) -> [(PayRequest, EventEnvelope, Date)] {
-        requests.map { request in
-          let envelope = EventEnvelope(
-            eventType: .reservationCompleted, trace: .start(), producer: "sagad/payments", occurredAt: now)
-          return (request, envelope, now)
-        }
-      }
       // The first group also prepares the statements on the connection (a wait each).
       let earlier = try await harness.database.write { db in
-        try PayGroupCommit.apply(group([PayRequest(userId: 5, scheduleId: 1, amount: 10_000)]), in: db)
+        try PayGroupCommit.apply(Self.group([PayRequest(userId: 5, scheduleId: 1, amount: 10_000)]), in: db)
       }
       let earlierPayment = try #require(try? earlier[0].get().result).paymentId
       // Twenty users, one of them (5) repeating a key paid before, a user without a wallet,
@@ -137,14 +132,14 @@ struct PayGroupEnginesTests {
         [PayRequest(userId: 1, scheduleId: 1, amount: 10_000), PayRequest(userId: 1, scheduleId: 2, amount: 10_000)]
         + (2...20).map { PayRequest(userId: Int64($0), scheduleId: 1, amount: 10_000) }
         + [PayRequest(userId: 99, scheduleId: 1, amount: 10_000), PayRequest(userId: 3, scheduleId: 2, amount: 95_000)]
-      let second = try await harness.database.write { db in try PayGroupCommit.apply(group(requests), in: db) }
+      let second = try await harness.database.write { db in try PayGroupCommit.apply(Self.group(requests), in: db) }
       #expect(
         (try? second[5].get().result)?.duplicate == true && (try? second[5].get().result)?.paymentId == earlierPayment)
       let (outcomes, waits) = try await harness.database.write { db in
         let connection = try #require(db as? PostgresSQLConnection)
         let start = connection.roundTrips
         let outcomes = try PayGroupCommit.apply(
-          group(requests.map { PayRequest(userId: $0.userId, scheduleId: $0.scheduleId + 10, amount: $0.amount) }),
+          Self.group(requests.map { PayRequest(userId: $0.userId, scheduleId: $0.scheduleId + 10, amount: $0.amount) }),
           in: db)
         return (outcomes, connection.roundTrips - start)
       }
@@ -159,7 +154,7 @@ struct PayGroupEnginesTests {
       let events = try await harness.outbox(.reservationCompleted)
       #expect(events.suffix(21).map(\.key) == paid.map { String($0.paymentId) }, "events in payment order")
       let again = try await harness.database.write { db in
-        try PayGroupCommit.apply(group([PayRequest(userId: 5, scheduleId: 1, amount: 10_000)]), in: db)
+        try PayGroupCommit.apply(Self.group([PayRequest(userId: 5, scheduleId: 1, amount: 10_000)]), in: db)
       }
       #expect(
         (try? again[0].get().result)?.duplicate == true && (try? again[0].get().result)?.paymentId == earlierPayment)
@@ -205,15 +200,7 @@ struct PayGroupEnginesTests {
         }
       }
       try await eventually("user 1's wallet is held") { locked.withLock { $0 } }
-      let now = Date()
-      let requests = [Int64(2), 1].map { user in
-        (
-          PayRequest(userId: user, scheduleId: 1, amount: 10_000),
-          EventEnvelope(
-            eventType: .reservationCompleted, trace: .start(), producer: "sagad/payments", occurredAt: now),
-          now
-        )
-      }
+      let requests = Self.group([Int64(2), 1].map { PayRequest(userId: $0, scheduleId: 1, amount: 10_000) })
       let outcomes = try await database.storage.write { db in try PayGroupCommit.apply(requests, in: db) }
       #expect(try await holder.value, "the group waited for user 1 holding no wallet after it")
       #expect(outcomes.allSatisfy { (try? $0.get().result)?.duplicate == false })
@@ -296,18 +283,10 @@ struct PayGroupEnginesTests {
     try await PaymentsHarness.run(on: .postgres) { harness in
       for user: Int64 in 1...5 { try await harness.service.addUser(id: user, initialBalance: 100_000) }
       _ = try await harness.service.pay(PayRequest(userId: 1, scheduleId: 7, seat: "A-1", amount: 10_000))
-      let now = Date()
-      @Sendable func group(_ requests: [PayRequest]) -> [(PayRequest, EventEnvelope, Date)] {
-        requests.map { request in
-          let envelope = EventEnvelope(
-            eventType: .reservationCompleted, trace: .start(), producer: "sagad/payments", occurredAt: now)
-          return (request, envelope, now)
-        }
-      }
       // Seats free and taken, no read after the first write: one statement, no refusal of it.
       let outcomes = try await harness.database.writeInOneStatement { db in
         try PayGroupCommit.apply(
-          group([
+          Self.group([
             PayRequest(userId: 2, scheduleId: 7, seat: "A-2", amount: 10_000),
             PayRequest(userId: 3, scheduleId: 7, seat: "A-1", amount: 10_000),
             PayRequest(userId: 4, scheduleId: 7, amount: 10_000),
@@ -320,7 +299,7 @@ struct PayGroupEnginesTests {
       let twice = await #expect(throws: StorageError.self) {
         try await harness.database.writeInOneStatement { db in
           try PayGroupCommit.apply(
-            group([
+            Self.group([
               PayRequest(userId: 4, scheduleId: 8, seat: "B-1", amount: 10_000),
               PayRequest(userId: 5, scheduleId: 8, seat: "B-1", amount: 10_000),
             ]), locking: false, in: db)

@@ -114,27 +114,38 @@ enum Wallet {
       let index = Int(row[0] as Int64) - 1
       guard standings.indices.contains(index) else { continue }
       standings[index] = PayStanding(
-        balance: row[1], keyTaken: row[2], ids: (row[3], row[4], row[5]), seatTaken: locking ? nil : row[6])
+        balance: row[1], keyTaken: row[2], ids: (row[3], row[4], row[5]), seatTaken: row[6])
     }
     return standings
   }
 
+  private static let payStandingsPostgres = payStandingsSQL(locking: true)
+  private static let payStandingsPostgresUnlocked = payStandingsSQL(locking: false)
+
   // One index lookup per request (a LATERAL subquery with LIMIT, and a scalar subquery rather
   // than EXISTS): joined over the array, PostgreSQL may hash all wallets or all payments.
-  private static let payStandingsPostgres = """
-    SELECT r.ord, w.balance,
-           (SELECT true FROM payments p WHERE p.user_id = r.user_id AND p.schedule_id = r.schedule_id LIMIT 1)
-             IS NOT NULL,
-           nextval('reservations_id_seq'), nextval('payments_id_seq'), nextval('outbox_id_seq'),
-           r.seat IS NOT NULL AND (SELECT true FROM reservations s
-             WHERE s.schedule_id = r.schedule_id AND s.seat = r.seat AND s.status = 'RESERVED' LIMIT 1) IS NOT NULL
-    FROM unnest(CAST(? AS BIGINT[]), CAST(? AS BIGINT[]), CAST(? AS TEXT[])) WITH ORDINALITY
-      AS r(user_id, schedule_id, seat, ord)
-    CROSS JOIN LATERAL (SELECT balance FROM wallets WHERE user_id = r.user_id LIMIT 1 FOR UPDATE) AS w
-    ORDER BY r.ord
-    """
-  private static let payStandingsPostgresUnlocked = payStandingsPostgres.replacingOccurrences(
-    of: " LIMIT 1 FOR UPDATE)", with: " LIMIT 1)")
+  // Locking, the wallets are locked and the seats left to each request (NULL); not locking,
+  // the seats are read here too.
+  private static func payStandingsSQL(locking: Bool) -> String {
+    let seatTaken =
+      locking
+      ? "CAST(NULL AS BOOLEAN)"
+      : """
+      r.seat IS NOT NULL AND (SELECT true FROM reservations s
+               WHERE s.schedule_id = r.schedule_id AND s.seat = r.seat AND s.status = 'RESERVED' LIMIT 1) IS NOT NULL
+      """
+    return """
+      SELECT r.ord, w.balance,
+             (SELECT true FROM payments p WHERE p.user_id = r.user_id AND p.schedule_id = r.schedule_id LIMIT 1)
+               IS NOT NULL,
+             nextval('reservations_id_seq'), nextval('payments_id_seq'), nextval('outbox_id_seq'),
+             \(seatTaken)
+      FROM unnest(CAST(? AS BIGINT[]), CAST(? AS BIGINT[]), CAST(? AS TEXT[])) WITH ORDINALITY
+        AS r(user_id, schedule_id, seat, ord)
+      CROSS JOIN LATERAL (SELECT balance FROM wallets WHERE user_id = r.user_id LIMIT 1\(locking ? " FOR UPDATE" : "")) AS w
+      ORDER BY r.ord
+      """
+  }
 
   /// ``payStanding(userId:scheduleId:besideHeldWrites:in:)``'s answer.
   struct PayStanding {

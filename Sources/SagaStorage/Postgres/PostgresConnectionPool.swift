@@ -1,7 +1,8 @@
 /// A fixed number of PostgreSQL connections for one service, each used by one transaction at a
 /// time, all opened at start (`prime`): `acquire` hands out an idle one, opens one while fewer
-/// than `size` are open, or waits for a release. A connection the server or the network closed is dropped when it comes back,
-/// and the next `acquire` opens a new one, so a restarted server heals the pool by itself.
+/// than `size` are open, or waits for a release. A connection the server or the network closed
+/// is dropped when it comes back, and the next `acquire` opens a new one, so a restarted server
+/// heals the pool by itself.
 actor PostgresConnectionPool {
   private let size: Int
   private let connect: @Sendable () async throws -> PostgresSQLConnection

@@ -88,7 +88,9 @@ struct RewardBatchTests {
     }
   }
 
-  @Test("on PostgreSQL a batch's claims go ahead of its reads: the loop waits twice, whatever the batch's size")
+  @Test(
+    "on PostgreSQL a batch's claims go ahead of its reads, its writes with its COMMIT: two waits, whatever its size"
+  )
   func claimsAheadOfReads() async throws {
     try await withPoints(on: .postgres) { points in
       for user in Int64(1)...20 { try await points.service.enroll(userId: user) }
@@ -102,18 +104,19 @@ struct RewardBatchTests {
               reservationCompleted(paidAmount: 1_000, userId: user, paymentId: first + user), offset: first + user),
             timestampType: nil)
         }
-        let (result, count) = try await points.database.write { db in
+        let (result, connection, start) = try await points.database.write { db in
           let connection = try #require(db as? PostgresSQLConnection)
           let start = connection.roundTrips
           let result = try processor.apply(records[...], firstAttempt: 1, now: referenceDate, in: db, isolated: false)
-          return (result, connection.roundTrips - start)
+          return (result, connection, start)
         }
         #expect(result.applied == 20)
-        waits.append(count)
+        // Read after the commit: its wait counts.
+        waits.append(connection.roundTrips - start)
       }
-      // BEGIN, the claims and the decisions' read: one wait; the accounts' locks and the
-      // records' writes, sent at the end of the batch: the other.
-      #expect(waits.last == 2, "the claims awaited on their own would make it 3: \(waits)")
+      // BEGIN, the claims and the decisions' read: one wait; the accounts' locks, the
+      // records' writes and the COMMIT, sent at the end of the batch: the other.
+      #expect(waits.last == 2, "the claims or the writes awaited on their own would make it 3: \(waits)")
       #expect(try await points.count("point_ledger") == 40)
     }
   }
@@ -158,12 +161,15 @@ struct RewardBatchTests {
           message: message(reservationCompleted(paidAmount: 1_000, userId: user, paymentId: 100 + user), offset: user),
           timestampType: nil)
       }
-      let failure = await #expect(throws: NeedsIsolation.self) {
+      // The last record's writes go with the COMMIT, which the unique key refuses: the worker
+      // makes that failure the batch's (`NeedsIsolation(commitOf:)`), not a record's.
+      let refusal = await #expect(throws: StorageError.self) {
         try await database.write { db in
           try processor.apply(records[...], firstAttempt: 1, now: referenceDate, in: db, isolated: false)
         }
       }
-      #expect(failure?.unattributed == true, "the unique key's refusal is the batch's, not a record's")
+      let failure = try #require(refusal.flatMap(NeedsIsolation.init(commitOf:)))
+      #expect(failure.unattributed && refusal?.kind == .constraint, "\(String(describing: refusal))")
       let result = try await database.write { db in
         try processor.apply(records[...], firstAttempt: 1, now: referenceDate, in: db, isolated: true, known: failure)
       }

@@ -23,6 +23,8 @@ final class RecordingHandler: SagaMessageHandler {
   let consumerGroup = SagaConsumerGroup.pointsService
   let transientFailures = Mutex(0)
   let emits = Mutex(true)
+  /// Writes `applied` with `executeDeferred`: on PostgreSQL the row goes with a later statement.
+  let defers = Mutex(false)
 
   static func migrations(_ migrator: inout DatabaseMigrator) {
     migrator.registerMigration("test-applied") { db in
@@ -38,7 +40,12 @@ final class RecordingHandler: SagaMessageHandler {
     }
     if fail { throw SagaError(.injectedTransient, "injected") }
     do {
-      try db.execute("INSERT INTO applied (payment_id, paid) VALUES (?, ?)", [event.paymentId, event.paidAmount])
+      let insert = "INSERT INTO applied (payment_id, paid) VALUES (?, ?)"
+      if defers.withLock({ $0 }) {
+        try db.executeDeferred(insert, [event.paymentId, event.paidAmount])
+      } else {
+        try db.execute(insert, [event.paymentId, event.paidAmount])
+      }
     } catch {
       throw SagaError.storage(error)
     }

@@ -221,9 +221,12 @@ public final class ConsumeWorker: Service, PausableService, Sendable {
       guard firstAttempt == 1 else { return try await transaction(true, nil) }
       do {
         return try await transaction(false, nil)
-      } catch let failure as NeedsIsolation {
+      } catch {
+        guard let failure = (error as? NeedsIsolation) ?? NeedsIsolation(commitOf: error) else { throw error }
         logger.debug(
-          "a record failed; the batch runs again record by record", metadata: ["error": "\(failure.failure)"])
+          "the batch failed without savepoints; it runs again record by record",
+          metadata: ["error": "\(failure.failure)", "record": "\(failure.index)"])
+        stats.withLock { $0.isolatedReruns += 1 }
         return try await transaction(true, failure)
       }
     }

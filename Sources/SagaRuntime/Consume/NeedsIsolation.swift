@@ -1,4 +1,5 @@
 import SagaCore
+import SagaStorage
 
 /// A record failed in a batch run without savepoints (`RecordProcessor.apply(isolated: false)`):
 /// the transaction rolls back and the batch runs again with a savepoint per record, where the
@@ -12,4 +13,19 @@ struct NeedsIsolation: Error {
   var index = 0
   /// Set where the failure happens when it is not the running record's own.
   var unattributed = false
+
+  init(failure: SagaError, index: Int = 0, unattributed: Bool = false) {
+    self.failure = failure
+    self.index = index
+    self.unattributed = unattributed
+  }
+
+  /// A batch run without savepoints whose transaction failed to commit: the COMMIT carried
+  /// the last record's held writes (`RecordProcessor.apply`), and one of them may have failed,
+  /// nobody knows whose, so the batch runs again isolated. Nil for an unreachable database,
+  /// which is waited out as a whole (`StorageOutage`), and for what is not a storage error.
+  init?(commitOf error: any Error) {
+    guard let error = StorageError.classifying(error), error.kind != .unavailable else { return nil }
+    self.init(failure: .storage(error), index: -1, unattributed: true)
+  }
 }

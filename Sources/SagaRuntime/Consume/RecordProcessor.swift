@@ -81,6 +81,8 @@ struct RecordProcessor: Sendable {
   /// record, six round trips per saga on PostgreSQL): the first failure throws
   /// ``NeedsIsolation``, which rolls the whole transaction back, and the caller runs the batch
   /// again isolated. Failures are rare, so the common batch pays for no savepoint at all.
+  /// The last record's deferred writes are still held when it returns: the caller's commit
+  /// sends them, and a failed commit of such a batch runs it again isolated too.
   /// The isolated run is given the failure (`known`): that record's handler is not run
   /// again, so its attempts count as if it had been isolated from the start.
   func apply(
@@ -173,15 +175,9 @@ struct RecordProcessor: Sendable {
         result.earliestDue = min(result.earliestDue ?? due, due)
       }
     }
-    if !isolated {
-      // The last record's deferred writes: here, where a failure sends the batch to the
-      // isolated run, rather than with the COMMIT, where it would fail the whole batch.
-      do {
-        try db.flushDeferred()
-      } catch {
-        throw NeedsIsolation(failure: SagaError.storage(error), index: -1, unattributed: true)
-      }
-    }
+    // Not isolated, the last record's deferred writes stay held: they go with the COMMIT, one
+    // wait for both (Docs/storage-engines.md, "Round trips"). Should they fail there, the
+    // whole transaction rolls back and the worker runs the batch isolated (`ConsumeWorker`).
     return result
   }
 

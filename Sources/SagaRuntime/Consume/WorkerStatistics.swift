@@ -16,6 +16,10 @@ public struct WorkerStatistics: Sendable, Equatable {
   public var retryScheduleDepth = 0
   /// Batches committed.
   public var batches = 0
+  /// Batches run again record by record, each in a savepoint, after their run without
+  /// savepoints failed (a record's failure, or their commit's): a few are the normal price of
+  /// failures; many, on several instances, mean they keep meeting on the same rows.
+  public var isolatedReruns = 0
   public var lastError: String?
   /// Set while the worker waits for an unreachable database (PostgreSQL): the error.
   public var storageUnavailable: String?

@@ -78,4 +78,56 @@ struct TrackerBatchTests {
       #expect(try await harness.service.verify() == [])
     }
   }
+
+  /// A batch written as one statement takes no lock: a payment may move between the batch's
+  /// read and its write. Its reward is written only over `PAID` (`PaymentView.setRewarded`), so
+  /// the status's `CHECK` refuses the statement, and nothing of the batch is written.
+  @Test("on PostgreSQL a reward written as one statement is refused when its payment moved since the batch's read")
+  func staleStatusRefused() async throws {
+    try await PaymentsHarness.run(on: .postgres) { harness in
+      let paid = [try await harness.paidSaga(userId: 1), try await harness.paidSaga(userId: 2, scheduleId: 11)]
+      let batch = paid.enumerated().map { index, payment in
+        inbound(
+          PointRewardCompleted(
+            pointId: 70 + Int64(index), userId: Int64(index + 1), rewardedAmount: 5_000,
+            reservationId: payment.reservationId, paymentId: payment.paymentId),
+          offset: Int64(index))
+      }
+      let tracker = PaymentsSagaTrackerHandler()
+      #expect(tracker.writesInOneStatement)
+      let database = harness.database
+      let moved = paid[0].paymentId
+      let refusal = await #expect(throws: StorageError.self) {
+        try await database.writeInOneStatement { db in
+          let memory = BatchMemory(prefetched: try tracker.prefetch(batch, in: db))
+          // Another transaction moves the first payment after the batch's read.
+          let done = DispatchSemaphore(value: 0)
+          Task {
+            _ = try? await database.write { other in
+              try other.execute("UPDATE payments SET status = 'REWARD_FAILED' WHERE id = ?", [moved])
+            }
+            done.signal()
+          }
+          done.wait()
+          for message in batch {
+            try tracker.handle(
+              message, context: MessageContext(envelope: message.envelope, service: .payments, batch: memory), in: db)
+          }
+        }
+      }
+      #expect(refusal?.sqlState == "23514", "the status's CHECK: \(String(describing: refusal))")
+      #expect(try await harness.service.payment(id: paid[1].paymentId)?.status == .paid, "nothing of the batch written")
+      // As a transaction (the worker's next step), the moved payment's reward is a late event.
+      try await database.write { db in
+        let memory = BatchMemory(prefetched: try tracker.prefetch(batch, in: db))
+        for message in batch {
+          try tracker.handle(
+            message, context: MessageContext(envelope: message.envelope, service: .payments, batch: memory), in: db)
+        }
+      }
+      #expect(try await harness.service.payment(id: moved)?.status == .rewardFailed)
+      #expect(try await harness.steps(moved) == [.paymentAccepted, .lateEventIgnored])
+      #expect(try await harness.service.payment(id: paid[1].paymentId)?.status == .rewarded)
+    }
+  }
 }

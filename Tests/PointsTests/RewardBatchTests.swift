@@ -121,6 +121,90 @@ struct RewardBatchTests {
     }
   }
 
+  @Test("on PostgreSQL a batch written as one statement sends three statements: no BEGIN, lock or COMMIT")
+  func batchInOneStatement() async throws {
+    try await withPoints(on: .postgres) { points in
+      for user in Int64(1)...20 { try await points.service.enroll(userId: user) }
+      let processor = RecordProcessor(
+        handler: ReservationCompletedHandler(), service: .points, policy: RetryPolicy(), logger: quietLogger)
+      var counts: [[Int]] = []
+      for first in [Int64(100), 200] {
+        let records = (Int64(1)...20).map { user in
+          RecordProcessor.Record(
+            message: message(
+              reservationCompleted(paidAmount: 1_000, userId: user, paymentId: first + user), offset: first + user),
+            timestampType: nil)
+        }
+        let (result, connection, start) = try await points.database.writeInOneStatement { db in
+          let connection = try #require(db as? PostgresSQLConnection)
+          let start = [connection.roundTrips, connection.statementsSent]
+          let result = try processor.apply(
+            records[...], firstAttempt: 1, now: referenceDate, in: db, isolated: false, inOneStatement: true)
+          return (result, connection, start)
+        }
+        #expect(result.applied == 20)
+        counts.append([connection.roundTrips - start[0], connection.statementsSent - start[1]])
+      }
+      // The inbox's read and the decisions' read, one wait; the claims and the records' writes,
+      // the other. A transaction sends six: BEGIN, the claims, the reads, the lock, the writes, COMMIT.
+      #expect(counts.last == [2, 3], "waits, statements: \(counts)")
+      #expect(try await points.count("point_ledger") == 40)
+      #expect(try await points.count("inbox") == 40)
+      #expect(try await points.service.balance(userId: 20) == 200)
+    }
+  }
+
+  /// Written as one statement, a batch takes no lock: another instance may reward one of its
+  /// payments between its read and its write. The ledger's key then refuses the statement,
+  /// nothing of the batch is written, and the batch runs again as a transaction.
+  @Test("on PostgreSQL a batch written as one statement that another instance overtakes writes nothing")
+  func oneStatementOvertaken() async throws {
+    try await withPoints(on: .postgres) { points in
+      for user: Int64 in 1...2 { try await points.service.enroll(userId: user) }
+      let database = points.database
+      let other = RecordProcessor(
+        handler: ReservationCompletedHandler(), service: .points, policy: RetryPolicy(), logger: quietLogger)
+      // The other instance's copy of payment 101's event (redelivered to it under another id).
+      let competing = RecordProcessor.Record(
+        message: message(reservationCompleted(paidAmount: 1_000, userId: 1, paymentId: 101), offset: 9),
+        timestampType: nil)
+      let handler = InterleavingHandler {
+        let committed = DispatchSemaphore(value: 0)
+        Task {
+          _ = try? await database.write { db in
+            try other.apply([competing], firstAttempt: 1, now: referenceDate, in: db, isolated: true)
+          }
+          committed.signal()
+        }
+        committed.wait()
+      }
+      let processor = RecordProcessor(handler: handler, service: .points, policy: RetryPolicy(), logger: quietLogger)
+      let records = [Int64(1), 2].map { user in
+        RecordProcessor.Record(
+          message: message(reservationCompleted(paidAmount: 1_000, userId: user, paymentId: 100 + user), offset: user),
+          timestampType: nil)
+      }
+      let refusal = await #expect(throws: StorageError.self) {
+        try await database.writeInOneStatement { db in
+          try processor.apply(
+            records[...], firstAttempt: 1, now: referenceDate, in: db, isolated: false, inOneStatement: true)
+        }
+      }
+      #expect(refusal?.sqlState == "23505", "\(String(describing: refusal))")
+      #expect(try await points.count("point_ledger") == 1, "only the other instance's reward")
+      #expect(try await points.count("inbox") == 1, "no claim of the batch")
+      #expect(try await points.service.balance(userId: 2) == 0)
+      // As a transaction (the worker's next step), the batch reads the other instance's reward.
+      let result = try await database.write { db in
+        try processor.apply(records[...], firstAttempt: 1, now: referenceDate, in: db, isolated: false)
+      }
+      #expect(result.applied == 2)
+      #expect(try await points.service.balance(userId: 1) == 100, "credited once, by the other instance")
+      #expect(try await points.service.balance(userId: 2) == 100)
+      #expect(try await points.service.verify().isEmpty)
+    }
+  }
+
   /// The batch reads before it locks its accounts (Docs/storage-engines.md, "A batch locks after
   /// its reads"): another instance may reward one of its payments in between. Then the batch's
   /// own reward fails on the ledger's unique key, and the isolated run, which locks first and

@@ -1,4 +1,5 @@
 import Foundation
+import MetricsTestKit
 import SagaCore
 import SagaKafka
 import SagaStorage
@@ -12,31 +13,19 @@ import Testing
 @Suite("ConsumeWorker on PostgreSQL", .postgresServer, .timeLimit(.minutes(2)))
 struct ConsumeWorkerPostgresTests {
   @Test(
-    "a batch whose held writes the COMMIT refuses runs again record by record: the others applied, that one dead-lettered"
-  )
-  func commitFailureIsolates() async throws {
-    let cluster = try EmbeddedKafkaCluster(brokers: 1, logger: silentLogger)
-    defer { cluster.destroyInBackground() }
-    for topic in TopicCatalog.sagaTopics { try cluster.createTopic(topic, partitions: 1) }
-    let configuration = try await PostgresServer.suiteServer().freshDatabase()
-    let opened = try await ServiceDatabase<StorageTablesSchema>.open(postgres: configuration, logger: quietLogger)
-    let database = opened.storage
-    try await database.closing {
-      try await database.write { db in
-        _ = try db.execute("CREATE TABLE applied (payment_id BIGINT PRIMARY KEY, paid BIGINT NOT NULL)")
-        // Payment 3 is there already: its held insert breaks the key when the batch commits.
-        _ = try db.execute("INSERT INTO applied (payment_id, paid) VALUES (3, 1)")
-      }
+    "a batch whose held writes the COMMIT refuses runs again record by record: the others applied, that one dead-lettered",
+    arguments: [false, true])
+  func commitFailureIsolates(oneStatement: Bool) async throws {
+    try await withWorkerDatabase { cluster, database in
+      // Payment 3 is there already: its held insert breaks the key when the batch commits.
+      try await database.write { db in _ = try db.execute("INSERT INTO applied (payment_id, paid) VALUES (3, 1)") }
       // Produced before the worker starts: one fetch, one batch, payment 3 last.
       try await produce(cluster, (1...3).map { reservationCompleted($0) })
-      let handler = RecordingHandler()
-      handler.defers.withLock { $0 = true }
-      // No event: an outbox row would draw its id with a statement, which would carry the held
-      // insert and fail inside the batch instead of at its COMMIT.
-      handler.emits.withLock { $0 = false }
+      let handler = Self.deferringHandler(oneStatement: oneStatement)
+      let metrics = TestMetrics()
       let worker = ConsumeWorker(
         name: "points", consumer: try testConsumer(cluster, group: .pointsService), database: database,
-        handler: handler, service: .points, logger: silentLogger)
+        handler: handler, service: .points, metrics: metrics, logger: silentLogger)
       let task = start(worker)
       try await eventually("two records applied, one dead-lettered") {
         worker.statistics.applied == 2 && worker.statistics.deadLettered == 1
@@ -44,6 +33,13 @@ struct ConsumeWorkerPostgresTests {
       task.cancel()
       try? await task.value
       #expect(worker.statistics.isolatedReruns >= 1)
+      // Written as one statement first, the batch fails whole there, then at its COMMIT.
+      #expect(worker.statistics.oneStatementFallbacks >= (oneStatement ? 1 : 0))
+      #expect(worker.statistics.oneStatementBatches == 0)
+      #expect(Self.batches(metrics, "isolated") >= 1 && Self.batches(metrics, "one_statement") == 0)
+      #expect(
+        metrics.counterTotal(label: WorkerMetrics.batchFallbacks, dimensions: [("worker", "points")])
+          == Int64(worker.statistics.oneStatementFallbacks))
       let rows = try await database.read { db in
         try db.query("SELECT payment_id, paid FROM applied ORDER BY payment_id").map { row -> [Int64] in
           [try row.decode(0), try row.decode(1)]
@@ -55,6 +51,68 @@ struct ConsumeWorkerPostgresTests {
       let letter = try #require(outbox.first { $0.topic == "reservation-completed.DLT" })
       let reason = letter.headers.first { $0.name == "kafka_dlt-exception-message" }?.text ?? ""
       #expect(reason.contains("23505"), "the unique key's refusal is the reason: \(reason)")
+    }
+  }
+
+  @Test("a handler whose writes hold without locks has its batches written as one statement, redeliveries too")
+  func batchesInOneStatement() async throws {
+    try await withWorkerDatabase { cluster, database in
+      let records = (1...5).map { reservationCompleted($0) }
+      try await produce(cluster, records)
+      let handler = Self.deferringHandler(oneStatement: true)
+      let metrics = TestMetrics()
+      let worker = ConsumeWorker(
+        name: "points", consumer: try testConsumer(cluster, group: .pointsService), database: database,
+        handler: handler, service: .points, metrics: metrics, logger: silentLogger)
+      let task = start(worker)
+      try await eventually("five records applied") { worker.statistics.applied == 5 }
+      // The same records again (as after a crash before the offset commit): the inbox, read
+      // with the batch's reads, knows them.
+      try await produce(cluster, records)
+      try await eventually("five duplicates") { worker.statistics.duplicates == 5 }
+      task.cancel()
+      try? await task.value
+      let statistics = worker.statistics
+      #expect(statistics.oneStatementBatches == statistics.batches && statistics.batches >= 2, "\(statistics)")
+      #expect(statistics.oneStatementFallbacks == 0 && statistics.isolatedReruns == 0)
+      #expect(Self.batches(metrics, "one_statement") == Int64(statistics.batches))
+      #expect(Self.batches(metrics, "transaction") == 0)
+      #expect(try await appliedCount(database) == 5)
+      #expect(try await database.read { db in try Inbox.count(in: db) } == 5)
+    }
+  }
+
+  private static func batches(_ metrics: TestMetrics, _ write: String) -> Int64 {
+    metrics.counterTotal(label: WorkerMetrics.batchesCommitted, dimensions: [("worker", "points"), ("write", write)])
+  }
+
+  /// RecordingHandler writing `applied` held, with no events (an outbox row would draw its id
+  /// with a statement, which would carry the held insert: its failure would come inside the
+  /// batch instead of at its end).
+  private static func deferringHandler(oneStatement: Bool) -> RecordingHandler {
+    let handler = RecordingHandler()
+    handler.defers.withLock { $0 = true }
+    handler.emits.withLock { $0 = false }
+    handler.oneStatement.withLock { $0 = oneStatement }
+    return handler
+  }
+
+  /// A cluster with the saga's topics (one partition each) and a fresh database with the
+  /// storage tables and `applied`, both gone when `body` returns.
+  private func withWorkerDatabase(
+    _ body: (EmbeddedKafkaCluster, SagaDatabase) async throws -> Void
+  ) async throws {
+    let cluster = try EmbeddedKafkaCluster(brokers: 1, logger: silentLogger)
+    defer { cluster.destroyInBackground() }
+    for topic in TopicCatalog.sagaTopics { try cluster.createTopic(topic, partitions: 1) }
+    let configuration = try await PostgresServer.suiteServer().freshDatabase()
+    let opened = try await ServiceDatabase<StorageTablesSchema>.open(postgres: configuration, logger: quietLogger)
+    let database = opened.storage
+    try await database.closing {
+      try await database.write { db in
+        _ = try db.execute("CREATE TABLE applied (payment_id BIGINT PRIMARY KEY, paid BIGINT NOT NULL)")
+      }
+      try await body(cluster, database)
     }
   }
 }

@@ -25,6 +25,10 @@ final class RecordingHandler: SagaMessageHandler {
   let emits = Mutex(true)
   /// Writes `applied` with `executeDeferred`: on PostgreSQL the row goes with a later statement.
   let defers = Mutex(false)
+  /// ``writesInOneStatement``: its batches are written as one statement on PostgreSQL.
+  let oneStatement = Mutex(false)
+
+  var writesInOneStatement: Bool { oneStatement.withLock { $0 } }
 
   static func migrations(_ migrator: inout DatabaseMigrator) {
     migrator.registerMigration("test-applied") { db in

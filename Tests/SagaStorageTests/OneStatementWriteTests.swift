@@ -35,6 +35,7 @@ struct OneStatementWriteTests {
       for round: Int64 in 1...2 {
         let before = try await database.readStatement { db in try Self.roundTrips(db) }
         let (first, second) = try await database.writeInOneStatement { db -> (String, String) in
+          #expect(!db.keepsLocks, "a read's locks end with it")
           let first: String = try #require(try db.query("SELECT pg_current_xact_id()::text").first).decode(0)
           let second: String = try #require(try db.query("SELECT pg_current_xact_id()::text").first).decode(0)
           try db.executeDeferred(Self.insert, ["g", "e\(round)a", round])
@@ -43,6 +44,7 @@ struct OneStatementWriteTests {
           return (first, second)
         }
         let after = try await database.readStatement { db in try Self.roundTrips(db) }
+        #expect(try await database.write { db in db.keepsLocks })
         #expect(first != second, "each read is a transaction of its own, not one that a BEGIN opened")
         #expect(after - before == 3, "the two reads and the writes' one statement")
       }

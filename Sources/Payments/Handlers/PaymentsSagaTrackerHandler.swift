@@ -19,6 +19,11 @@ public struct PaymentsSagaTrackerHandler: SagaMessageHandler {
 
   public init() {}
 
+  /// A reward's writes hold only over the status they were decided on (`PaymentView.setRewarded`),
+  /// and its timeline row is an insert: a batch of them is written as one statement. A failed
+  /// reward's status change is not held, so a batch with one runs as a transaction.
+  public var writesInOneStatement: Bool { true }
+
   public func handle(_ message: InboundMessage, context: MessageContext, in db: any SQLConnection) throws(SagaError) {
     switch SagaTopic(rawValue: message.topic) {
     case .pointRewardCompleted:

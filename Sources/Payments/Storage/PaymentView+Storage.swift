@@ -22,9 +22,14 @@ extension PaymentView {
   private static let byRange = select + " WHERE p.id BETWEEN ? AND ? ORDER BY p.id"
   // One index lookup per id, in the order given (ascending: the locks are taken in id
   // order): a join over the array would let the planner hash the whole reservations table.
-  private static let byIds =
+  private static let byIds = idsLookup(lock: " FOR UPDATE OF p")
+  /// For a read whose locks would end with it (`SQLConnection.keepsLocks`).
+  private static let byIdsUnlocked = idsLookup(lock: "")
+
+  private static func idsLookup(lock: String) -> String {
     "SELECT x.* FROM unnest(CAST(? AS BIGINT[])) WITH ORDINALITY AS i(id, ord) CROSS JOIN LATERAL ("
-    + select + " WHERE p.id = i.id LIMIT 1 FOR UPDATE OF p) AS x ORDER BY i.ord"
+      + select + " WHERE p.id = i.id LIMIT 1\(lock)) AS x ORDER BY i.ord"
+  }
 
   /// The payment with id `paymentId`, if any. `forUpdate` (every caller inside a write
   /// transaction): on PostgreSQL the payment's row stays locked until the transaction ends,
@@ -41,13 +46,15 @@ extension PaymentView {
     return try rows.first.map(decode)
   }
 
-  /// The payments `ids` names, locked as `fetch(id:)` locks them, taken in id order, by id: a
+  /// The payments `ids` names, locked as `fetch(id:)` locks them (where a lock lasts beyond the
+  /// read), taken in id order, by id: a
   /// tracker batch's reads in one statement on PostgreSQL (one round trip instead of one per
   /// record); nil on SQLite, where a statement costs no round trip.
   static func fetchLocked(ids: [Int64], in db: some SQLConnection) throws -> [Int64: PaymentView]? {
     guard db.engine == .postgres else { return nil }
     guard !ids.isEmpty else { return [:] }
-    let payments = try db.query(byIds, [Set(ids).sorted().bigintArrayLiteral]).map(decode)
+    let payments = try db.query(db.keepsLocks ? byIds : byIdsUnlocked, [Set(ids).sorted().bigintArrayLiteral])
+      .map(decode)
     return Dictionary(payments.map { ($0.paymentId, $0) }, uniquingKeysWith: { first, _ in first })
   }
 
@@ -120,14 +127,21 @@ extension PaymentView {
   private static let insertPaymentWithID =
     "INSERT INTO payments (id, \(paymentColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 
-  /// Moves the payment to `REWARDED` with what Points reported.
+  /// Moves the payment from `PAID`, the status it was read in, to `REWARDED` with what Points
+  /// reported. Only over `PAID`: a payment another transaction moved since the read (a batch
+  /// written as one statement takes no lock) becomes `STALE`, which the status's `CHECK`
+  /// refuses, and the whole statement with it.
   static func setRewarded(
     paymentId: Int64, rewardAmount: Int64, pointId: Int64, at now: Date, in db: some SQLConnection
   ) throws {
     try db.executeDeferred(
-      "UPDATE payments SET status = ?, reward_amount = ?, point_id = ?, updated_at = ? WHERE id = ?",
+      """
+      UPDATE payments SET status = CASE WHEN status = ? THEN ? ELSE 'STALE' END, reward_amount = ?, point_id = ?,
+      updated_at = ? WHERE id = ?
+      """,
       [
-        PaymentStatus.rewarded.rawValue, rewardAmount, pointId, now.paymentsMilliseconds, paymentId,
+        PaymentStatus.paid.rawValue, PaymentStatus.rewarded.rawValue, rewardAmount, pointId,
+        now.paymentsMilliseconds, paymentId,
       ])
   }
 

@@ -69,6 +69,13 @@ public struct ReservationCompletedHandler: SagaMessageHandler {
     }
   }
 
+  /// A reward's writes hold whatever another instance commits meanwhile: the ledger row's key
+  /// (user, payment) is unique, the balance grows by the reward (an overflow the read missed
+  /// fails the `UPDATE`), and the ids were drawn with the read. A batch of them is written as
+  /// one statement, without the accounts' lock; a failure's record is not held, so a batch with
+  /// one runs as a transaction.
+  public var writesInOneStatement: Bool { true }
+
   /// The decisions' reads of the batch's records, in one statement on PostgreSQL
   /// (`SagaMessageHandler.prefetch`); a user's first record of the batch decides from them.
   public func prefetch(_ messages: [InboundMessage], in db: any SQLConnection) throws(SagaError) -> (any Sendable)? {

@@ -32,6 +32,8 @@ struct RewardTimingHandler: SagaMessageHandler {
     try inner.prefetch(messages, in: db)
   }
 
+  var writesInOneStatement: Bool { inner.writesInOneStatement }
+
   func deadLettered(
     _ message: InboundMessage, error: SagaError, attempts: Int, context: MessageContext, in db: any SQLConnection
   ) throws(SagaError) {

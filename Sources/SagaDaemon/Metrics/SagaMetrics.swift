@@ -21,6 +21,10 @@ final class SagaMetrics: Sendable {
       help: "Time of one handler run (inbox claim, handler, retry or dead-letter write), per worker",
       buckets: processingBuckets),
     WorkerMetrics.retriesScheduled: .init(help: "Records parked in retry_schedule for a later attempt"),
+    WorkerMetrics.batchesCommitted: .init(
+      help: "Consume batches committed, by worker and how they were written (one_statement, transaction, isolated)"),
+    WorkerMetrics.batchFallbacks: .init(
+      help: "Consume batches whose write as one statement failed, nothing written, and ran again as a transaction"),
     RelayMetrics.published: .init(help: "Outbox rows published to Kafka"),
     RelayMetrics.publishFailures: .init(help: "Failed attempts to publish outbox rows"),
     RelayMetrics.deadLettered: .init(

@@ -200,36 +200,58 @@ public final class ConsumeWorker: Service, PausableService, Sendable {
       self.stats.withLock { $0.storageUnavailable = error.map { "\($0)" } }
     }
     let logger = self.logger
+    // How the batch that committed was written (metrics, statistics).
+    var write = WorkerMetrics.BatchWrite.transaction
     let (result, afterCommit) = try await StorageOutage(clock: clock, logger: logger).retrying(
       "apply a batch", waiting: waiting
     ) {
-      let transaction = { (isolated: Bool, known: NeedsIsolation?) in
+      let transaction = { (isolated: Bool, known: NeedsIsolation?, inOneStatement: Bool) in
         // Fresh per attempt: what a transaction that did not commit registered must not run.
         let afterCommit = CommitActions()
-        let result = try await database.write { db in
+        let body = { @Sendable (db: any SQLConnection) in
           let result = try processor.apply(
             records, firstAttempt: firstAttempt, now: clock.wallTime, in: db, afterCommit: afterCommit,
-            isolated: isolated, known: known)
+            isolated: isolated, known: known, inOneStatement: inOneStatement)
           let depth = result.parked > 0 ? try RetrySchedule.count(group: processor.group, in: db) : nil
           try failpoints.hit(.dbCommit)
           return (result, depth)
         }
+        let result = try await inOneStatement ? database.writeInOneStatement(body) : database.write(body)
         return (result, afterCommit)
       }
       // A batch runs without a savepoint per record until one fails; a retry in place is of
       // a record that failed, so it runs isolated at once.
-      guard firstAttempt == 1 else { return try await transaction(true, nil) }
+      write = .isolated
+      guard firstAttempt == 1 else { return try await transaction(true, nil, false) }
+      if self.writesInOneStatement(records) {
+        do {
+          write = .oneStatement
+          return try await transaction(false, nil, true)
+        } catch let error as StorageError where error.kind == .unavailable {
+          throw error
+        } catch {
+          // Nothing of it was written: the same batch as a transaction, under its locks.
+          self.stats.withLock { $0.oneStatementFallbacks += 1 }
+          processor.metrics?.countBatchFallback()
+          logger.debug(
+            "the batch's write as one statement failed; it runs again as a transaction", metadata: ["error": "\(error)"]
+          )
+        }
+      }
       do {
-        return try await transaction(false, nil)
+        write = .transaction
+        return try await transaction(false, nil, false)
       } catch {
         guard let failure = (error as? NeedsIsolation) ?? NeedsIsolation(commitOf: error) else { throw error }
         logger.debug(
           "the batch failed without savepoints; it runs again record by record",
           metadata: ["error": "\(failure.failure)", "record": "\(failure.index)"])
         stats.withLock { $0.isolatedReruns += 1 }
-        return try await transaction(true, failure)
+        write = .isolated
+        return try await transaction(true, failure, false)
       }
     }
+    processor.metrics?.countBatch(write)
     afterCommit.run()
     var (batch, depth) = result
     batch.outboxRecords = afterCommit.writtenRecords
@@ -239,11 +261,19 @@ public final class ConsumeWorker: Service, PausableService, Sendable {
       stats.retriesScheduled += batch.parked
       stats.deadLettered += batch.deadLettered
       stats.batches += 1
+      if write == .oneStatement { stats.oneStatementBatches += 1 }
       if let depth { stats.retryScheduleDepth = depth }
     }
     processor.metrics?.countRetriesScheduled(batch.parked)
     if let due = batch.earliestDue { nextDue.withLock { $0 = min($0 ?? due, due) } }
     return batch
+  }
+
+  /// Whether `records` are written as one statement first (`SagaMessageHandler.writesInOneStatement`):
+  /// on PostgreSQL, when each table's rows fit one held write.
+  private func writesInOneStatement(_ records: ArraySlice<RecordProcessor.Record>) -> Bool {
+    handler.writesInOneStatement && database.engine == .postgres
+      && records.count <= SagaDatabase.mostRowsPerHeldWrite
   }
 
   /// Runs the due entries of this group's `retry_schedule`, a batch at a time.

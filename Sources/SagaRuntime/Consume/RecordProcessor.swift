@@ -85,9 +85,15 @@ struct RecordProcessor: Sendable {
   /// sends them, and a failed commit of such a batch runs it again isolated too.
   /// The isolated run is given the failure (`known`): that record's handler is not run
   /// again, so its attempts count as if it had been isolated from the start.
+  ///
+  /// `inOneStatement` (with `isolated: false`, inside `SagaDatabase.writeInOneStatement`): the
+  /// claims are read with the batch's reads and their inserts held with its writes, and
+  /// nothing is locked (`SagaMessageHandler.writesInOneStatement`); any failure throws, and
+  /// the caller runs the batch again as a transaction.
   func apply(
     _ records: ArraySlice<Record>, firstAttempt: Int, now: Date, in db: any SQLConnection,
-    afterCommit: CommitActions? = nil, isolated: Bool = true, known: NeedsIsolation? = nil
+    afterCommit: CommitActions? = nil, isolated: Bool = true, known: NeedsIsolation? = nil,
+    inOneStatement: Bool = false
   ) throws -> BatchResult {
     var result = BatchResult()
     var claims: [Bool]?
@@ -97,6 +103,12 @@ struct RecordProcessor: Sendable {
       // not take the lock's failure for its own, and every read is made under it.
       try handler.lockShared(records.map(\.message), in: db)
       do { try db.flushDeferred() } catch { throw SagaError.storage(error) }
+    } else if inOneStatement {
+      // Reads first (the inbox's and the handler's, one wait for both), then the claims'
+      // inserts, held with the records' writes until the statement's end.
+      let pending = try batchStep { try Inbox.claimAllHeld(Array(records.map(\.claim)), group: group, at: now, in: db) }
+      memory = BatchMemory(prefetched: try prefetch(records, in: db))
+      claims = try batchStep { try pending.hold(in: db) }
     } else {
       // The claims go ahead of the handler's reads (on PostgreSQL one wait for both), so the
       // reads cover every record, a redelivered one's too (its reads go unused).
@@ -198,21 +210,17 @@ struct RecordProcessor: Sendable {
   private func claimAll(_ records: ArraySlice<Record>, now: Date, in db: any SQLConnection) throws
     -> Inbox.PendingClaims
   {
-    do {
-      return try Inbox.claimAllAhead(
-        records.map { record in
-          Inbox.Claim(
-            eventId: record.message.deduplicationKey, topic: record.message.topic,
-            partition: record.message.partition, offset: record.message.offset)
-        }, group: group, at: now, in: db)
-    } catch {
-      throw NeedsIsolation(failure: SagaError.storage(error), index: -1, unattributed: true)
-    }
+    try batchStep { try Inbox.claimAllAhead(records.map(\.claim), group: group, at: now, in: db) }
   }
 
   private func claimed(_ pending: Inbox.PendingClaims) throws -> [Bool] {
+    try batchStep { try pending.claimed() }
+  }
+
+  /// A step of the whole batch (its claims): its failure is no record's.
+  private func batchStep<T>(_ step: () throws -> T) throws -> T {
     do {
-      return try pending.claimed()
+      return try step()
     } catch {
       throw NeedsIsolation(failure: SagaError.storage(error), index: -1, unattributed: true)
     }
@@ -474,6 +482,14 @@ struct RecordProcessor: Sendable {
       "record": "\(message.coordinates)", "attempts": "\(attempts)",
       "correlationId": "\(message.envelope.correlationId ?? "-")",
     ]
+  }
+}
+
+extension RecordProcessor.Record {
+  /// The record's inbox claim.
+  var claim: Inbox.Claim {
+    Inbox.Claim(
+      eventId: message.deduplicationKey, topic: message.topic, partition: message.partition, offset: message.offset)
   }
 }
 

@@ -20,6 +20,14 @@ public struct WorkerStatistics: Sendable, Equatable {
   /// savepoints failed (a record's failure, or their commit's): a few are the normal price of
   /// failures; many, on several instances, mean they keep meeting on the same rows.
   public var isolatedReruns = 0
+  /// Batches written as one statement without a transaction (PostgreSQL,
+  /// `SagaMessageHandler.writesInOneStatement`).
+  public var oneStatementBatches = 0
+  /// Batches whose write as one statement failed, nothing of it written, and that ran again
+  /// as a transaction: a few where instances meet on the same rows or a record needs a read
+  /// after the batch's writes (a user's second record); many mean the fallback costs more than
+  /// it saves.
+  public var oneStatementFallbacks = 0
   public var lastError: String?
   /// Set while the worker waits for an unreachable database (PostgreSQL): the error.
   public var storageUnavailable: String?

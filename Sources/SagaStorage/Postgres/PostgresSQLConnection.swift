@@ -59,6 +59,19 @@ public final class PostgresSQLConnection: SQLConnection, Sendable {
   public var roundTrips: Int { waits.load(ordering: .relaxed) }
   private let waits = Atomic<Int>(0)
 
+  /// How many statements this connection sent (`BEGIN` and `COMMIT` too, not the `PREPARE`s
+  /// and `DEALLOCATE`s of ``PreparedStatements``): PostgresNIO sends each once the one before
+  /// is answered, so each is a round trip on the wire, waited for by the event loop and the
+  /// server if not by the engine's thread.
+  public var statementsSent: Int { sent.load(ordering: .relaxed) }
+  private let sent = Atomic<Int>(0)
+
+  /// Sends `query`; every statement goes through here.
+  private func dispatch(_ query: PostgresQuery) -> EventLoopFuture<PostgresQueryResult> {
+    if !query.sql.hasPrefix("PREPARE "), !query.sql.hasPrefix("DEALLOCATE ") { sent.add(1, ordering: .relaxed) }
+    return connection.query(query, logger: logger)
+  }
+
   /// How many statements this connection has prepared on the server.
   public var preparedCount: Int { prepared.withLock { $0.count } }
 
@@ -98,6 +111,8 @@ public final class PostgresSQLConnection: SQLConnection, Sendable {
     let query = try statement(merged.sql, merged.arguments, carrying: true)
     sendQueued(Unanswered(query, sql: merged.sql, carrying: true))
   }
+
+  public var keepsLocks: Bool { !oneStatement.load(ordering: .relaxed) }
 
   /// Also while held writes sent unanswered have not been answered: the next statement's
   /// failure may still be theirs.
@@ -175,7 +190,7 @@ public final class PostgresSQLConnection: SQLConnection, Sendable {
     let begin = try openTransaction(before: sql, evenAWrite: true)
     let query = try statement(sql, arguments.map(\.sqlValue), carrying: false)
     if let begin { sendQueued(begin) }
-    let future = connection.query(query, logger: logger)
+    let future = dispatch(query)
     let arrived = Mutex<Result<PostgresQueryResult, any Error>?>(nil)
     future.whenComplete { result in arrived.withLock { $0 = result } }
     unanswered.withLock { $0.append(Self.unanswered(future, sql: sql, carrying: false)) }
@@ -498,7 +513,7 @@ public final class PostgresSQLConnection: SQLConnection, Sendable {
         let sent = sendWithoutWaiting(before)
         earlier = earlier.map { chain in chain.flatMap { sent } } ?? sent
       }
-      let main = connection.query(query, logger: logger)
+      let main = dispatch(query)
       return try answer(earlier.map { chain in chain.flatMap { main } } ?? main)
     } catch let failure as UnansweredFailure {
       throw remember(failure.underlying, for: failure.sql, carrying: failure.carrying)
@@ -520,7 +535,7 @@ public final class PostgresSQLConnection: SQLConnection, Sendable {
   /// ``UnansweredFailure`` naming it, so that whoever awaits it can tell it from its own.
   private func sendWithoutWaiting(_ statement: Unanswered) -> EventLoopFuture<Void> {
     Self.unanswered(
-      connection.query(statement.query, logger: logger), sql: statement.sql, carrying: statement.carrying)
+      dispatch(statement.query), sql: statement.sql, carrying: statement.carrying)
   }
 
   /// `answer` as a statement sent unanswered: its rows dropped, its failure an

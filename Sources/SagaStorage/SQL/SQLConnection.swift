@@ -36,6 +36,11 @@ public protocol SQLConnection {
   /// not the failure of the record whose statement reported it. SQLite runs it at once.
   func sendUnanswered(_ sql: String, _ arguments: [any SQLBindable]) throws
 
+  /// Whether a row lock a statement takes (`FOR UPDATE`) lasts until the write ends: false in a
+  /// write of one statement (``SagaDatabase/writeInOneStatement(_:)`` on PostgreSQL), where each
+  /// read runs on its own and its locks end with it, so a read need not take them.
+  var keepsLocks: Bool { get }
+
   /// Notes that the transaction wrote outbox row `id` (nil: its id is drawn as the insert runs;
   /// ``Outbox`` calls it): on PostgreSQL, an instance whose relay is a standby announces such a
   /// commit, with the ids, to the lease holder's relay (``SagaDatabase/announceOutboxWrites(_:)``).
@@ -87,6 +92,8 @@ extension SQLConnection {
   public func noteOutboxWrite(id: Int64?) {}
 
   public var hasDeferredWrites: Bool { false }
+
+  public var keepsLocks: Bool { true }
 
   public var lastFailureCarriedDeferredWrites: Bool { false }
 

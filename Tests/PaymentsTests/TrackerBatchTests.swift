@@ -94,7 +94,8 @@ struct TrackerBatchTests {
           offset: Int64(index))
       }
       let tracker = PaymentsSagaTrackerHandler()
-      #expect(tracker.writesInOneStatement)
+      #expect(tracker.writesInOneStatement(batch))
+      #expect(!tracker.writesInOneStatement(batch + [batch[0]]), "a payment's second event reads after the first's")
       let database = harness.database
       let moved = paid[0].paymentId
       let refusal = await #expect(throws: StorageError.self) {

@@ -135,6 +135,11 @@ struct RewardBatchTests {
               reservationCompleted(paidAmount: 1_000, userId: user, paymentId: first + user), offset: first + user),
             timestampType: nil)
         }
+        let messages = records.map(\.message)
+        #expect(ReservationCompletedHandler().writesInOneStatement(messages))
+        #expect(
+          !ReservationCompletedHandler().writesInOneStatement(messages + [messages[0]]),
+          "a user's second reward reads after the first's writes")
         let (result, connection, start) = try await points.database.writeInOneStatement { db in
           let connection = try #require(db as? PostgresSQLConnection)
           let start = [connection.roundTrips, connection.statementsSent]

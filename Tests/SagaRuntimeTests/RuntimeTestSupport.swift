@@ -28,7 +28,7 @@ final class RecordingHandler: SagaMessageHandler {
   /// ``writesInOneStatement``: its batches are written as one statement on PostgreSQL.
   let oneStatement = Mutex(false)
 
-  var writesInOneStatement: Bool { oneStatement.withLock { $0 } }
+  func writesInOneStatement(_ messages: [InboundMessage]) -> Bool { oneStatement.withLock { $0 } }
 
   static func migrations(_ migrator: inout DatabaseMigrator) {
     migrator.registerMigration("test-applied") { db in

@@ -20,9 +20,18 @@ public struct PaymentsSagaTrackerHandler: SagaMessageHandler {
   public init() {}
 
   /// A reward's writes hold only over the status they were decided on (`PaymentView.setRewarded`),
-  /// and its timeline row is an insert: a batch of them is written as one statement. A failed
-  /// reward's status change is not held, so a batch with one runs as a transaction.
-  public var writesInOneStatement: Bool { true }
+  /// and its timeline row is an insert: a batch of rewards, each of its payment's only one, is
+  /// written as one statement. A failed reward's status change is not held, so a batch with
+  /// one runs as a transaction.
+  public func writesInOneStatement(_ messages: [InboundMessage]) -> Bool {
+    var payments = Set<Int64>()
+    return messages.allSatisfy { message in
+      guard message.topic == SagaTopic.pointRewardCompleted.rawValue,
+        let paymentId = (try? message.event(PointRewardCompleted.self))?.paymentId
+      else { return false }
+      return payments.insert(paymentId).inserted
+    }
+  }
 
   public func handle(_ message: InboundMessage, context: MessageContext, in db: any SQLConnection) throws(SagaError) {
     switch SagaTopic(rawValue: message.topic) {

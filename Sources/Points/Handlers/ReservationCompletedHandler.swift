@@ -71,10 +71,16 @@ public struct ReservationCompletedHandler: SagaMessageHandler {
 
   /// A reward's writes hold whatever another instance commits meanwhile: the ledger row's key
   /// (user, payment) is unique, the balance grows by the reward (an overflow the read missed
-  /// fails the `UPDATE`), and the ids were drawn with the read. A batch of them is written as
-  /// one statement, without the accounts' lock; a failure's record is not held, so a batch with
+  /// fails the `UPDATE`), and the ids were drawn with the read. A batch of them, each of its
+  /// user's only one (a second must read after the first's writes), is written as one
+  /// statement, without the accounts' lock; a failure's record is not held, so a batch with
   /// one runs as a transaction.
-  public var writesInOneStatement: Bool { true }
+  public func writesInOneStatement(_ messages: [InboundMessage]) -> Bool {
+    var users = Set<Int64>()
+    return messages.allSatisfy { message in
+      (try? message.event(ReservationCompleted.self)).map { users.insert($0.userId).inserted } ?? false
+    }
+  }
 
   /// The decisions' reads of the batch's records, in one statement on PostgreSQL
   /// (`SagaMessageHandler.prefetch`); a user's first record of the batch decides from them.

@@ -32,7 +32,7 @@ struct RewardTimingHandler: SagaMessageHandler {
     try inner.prefetch(messages, in: db)
   }
 
-  var writesInOneStatement: Bool { inner.writesInOneStatement }
+  func writesInOneStatement(_ messages: [InboundMessage]) -> Bool { inner.writesInOneStatement(messages) }
 
   func deadLettered(
     _ message: InboundMessage, error: SagaError, attempts: Int, context: MessageContext, in db: any SQLConnection

@@ -270,10 +270,10 @@ public final class ConsumeWorker: Service, PausableService, Sendable {
   }
 
   /// Whether `records` are written as one statement first (`SagaMessageHandler.writesInOneStatement`):
-  /// on PostgreSQL, when each table's rows fit one held write.
+  /// on PostgreSQL, when each table's rows fit one held write and the handler takes the batch.
   private func writesInOneStatement(_ records: ArraySlice<RecordProcessor.Record>) -> Bool {
-    handler.writesInOneStatement && database.engine == .postgres
-      && records.count <= SagaDatabase.mostRowsPerHeldWrite
+    database.engine == .postgres && records.count <= SagaDatabase.mostRowsPerHeldWrite
+      && handler.writesInOneStatement(records.map(\.message))
   }
 
   /// Runs the due entries of this group's `retry_schedule`, a batch at a time.

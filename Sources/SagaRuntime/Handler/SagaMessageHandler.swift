@@ -40,15 +40,17 @@ public protocol SagaMessageHandler: Sendable {
   /// later one must see what the earlier one wrote. The default reads nothing.
   func prefetch(_ messages: [InboundMessage], in db: any SQLConnection) throws(SagaError) -> (any Sendable)?
 
-  /// Whether a batch of this handler's records may be written as one statement, with no
-  /// transaction and no lock (PostgreSQL, `SagaDatabase.writeInOneStatement`; Docs/storage-engines.md,
-  /// "Round trips"): its reads (the claims' and ``prefetch(_:in:)``'s) are statements on their
-  /// own, its writes all held and sent together at the end. Only for a handler whose writes
-  /// hold only while what it read still holds: a unique key, a compare-and-set refused by a
-  /// `CHECK`, a change relative to the row's value; one that a concurrent commit makes wrong
-  /// fails the statement, nothing of it written, and the batch runs again as a transaction.
-  /// ``lockShared(_:in:)`` is not called for such a batch. The default is false.
-  var writesInOneStatement: Bool { get }
+  /// Whether the batch `messages` may be written as one statement, with no transaction and no
+  /// lock (PostgreSQL, `SagaDatabase.writeInOneStatement`; Docs/storage-engines.md, "Round
+  /// trips"): its reads (the claims' and ``prefetch(_:in:)``'s) are statements on their own, its
+  /// writes all held and sent together at the end. Only for a handler whose writes hold only
+  /// while what it read still holds: a unique key, a compare-and-set refused by a `CHECK`, a
+  /// change relative to the row's value; one that a concurrent commit makes wrong fails the
+  /// statement, nothing of it written, and the batch runs again as a transaction. So does a
+  /// record that must read after the batch's writes (the second of its key): a handler says no
+  /// to a batch it knows will. ``lockShared(_:in:)`` is not called for such a batch. The default
+  /// is false.
+  func writesInOneStatement(_ messages: [InboundMessage]) -> Bool
 
   /// Called once when the loop dead-letters `message`, in the transaction (a savepoint of
   /// it) that writes the dead letter to the outbox, after `attempts` runs ended in `error`
@@ -68,7 +70,7 @@ extension SagaMessageHandler {
     nil
   }
 
-  public var writesInOneStatement: Bool { false }
+  public func writesInOneStatement(_ messages: [InboundMessage]) -> Bool { false }
 
   public func deadLettered(
     _ message: InboundMessage, error: SagaError, attempts: Int, context: MessageContext, in db: any SQLConnection

@@ -165,34 +165,12 @@ struct RewardBatchTests {
   @Test("on PostgreSQL a batch written as one statement that another instance overtakes writes nothing")
   func oneStatementOvertaken() async throws {
     try await withPoints(on: .postgres) { points in
-      for user: Int64 in 1...2 { try await points.service.enroll(userId: user) }
       let database = points.database
-      let other = RecordProcessor(
-        handler: ReservationCompletedHandler(), service: .points, policy: RetryPolicy(), logger: quietLogger)
-      // The other instance's copy of payment 101's event (redelivered to it under another id).
-      let competing = RecordProcessor.Record(
-        message: message(reservationCompleted(paidAmount: 1_000, userId: 1, paymentId: 101), offset: 9),
-        timestampType: nil)
-      let handler = InterleavingHandler {
-        let committed = DispatchSemaphore(value: 0)
-        Task {
-          _ = try? await database.write { db in
-            try other.apply([competing], firstAttempt: 1, now: referenceDate, in: db, isolated: true)
-          }
-          committed.signal()
-        }
-        committed.wait()
-      }
-      let processor = RecordProcessor(handler: handler, service: .points, policy: RetryPolicy(), logger: quietLogger)
-      let records = [Int64(1), 2].map { user in
-        RecordProcessor.Record(
-          message: message(reservationCompleted(paidAmount: 1_000, userId: user, paymentId: 100 + user), offset: user),
-          timestampType: nil)
-      }
+      let (processor, records) = try await Self.overtakenBatch(points)
       let refusal = await #expect(throws: StorageError.self) {
         try await database.writeInOneStatement { db in
           try processor.apply(
-            records[...], firstAttempt: 1, now: referenceDate, in: db, isolated: false, inOneStatement: true)
+            records, firstAttempt: 1, now: referenceDate, in: db, isolated: false, inOneStatement: true)
         }
       }
       #expect(refusal?.sqlState == "23505", "\(String(describing: refusal))")
@@ -217,39 +195,8 @@ struct RewardBatchTests {
   @Test("on PostgreSQL a reward another instance commits between a batch's read and its lock is credited once")
   func rewardedBetweenReadAndLock() async throws {
     try await withPoints(on: .postgres) { points in
-      for user: Int64 in 1...2 { try await points.service.enroll(userId: user) }
-      let other = RecordProcessor(
-        handler: ReservationCompletedHandler(), service: .points, policy: RetryPolicy(), logger: quietLogger)
       let database = points.database
-      // The other instance's copy of payment 101's event (redelivered to it under another id).
-      let competing = RecordProcessor.Record(
-        message: message(reservationCompleted(paidAmount: 1_000, userId: 1, paymentId: 101), offset: 9),
-        timestampType: nil)
-      let handler = InterleavingHandler {
-        // On another connection, while this batch's transaction is open, holding no account lock yet.
-        let committed = DispatchSemaphore(value: 0)
-        let outcome = Mutex<Result<Int, any Error>?>(nil)
-        Task {
-          do {
-            let result = try await database.write { db in
-              try other.apply([competing], firstAttempt: 1, now: referenceDate, in: db, isolated: true)
-            }
-            outcome.withLock { $0 = .success(result.applied) }
-          } catch {
-            outcome.withLock { $0 = .failure(error) }
-          }
-          committed.signal()
-        }
-        committed.wait()
-        let applied = outcome.withLock { $0.flatMap { try? $0.get() } }
-        #expect(applied == 1, "\(String(describing: outcome.withLock { $0 }))")
-      }
-      let processor = RecordProcessor(handler: handler, service: .points, policy: RetryPolicy(), logger: quietLogger)
-      let records = [Int64(1), 2].map { user in
-        RecordProcessor.Record(
-          message: message(reservationCompleted(paidAmount: 1_000, userId: user, paymentId: 100 + user), offset: user),
-          timestampType: nil)
-      }
+      let (processor, records) = try await Self.overtakenBatch(points)
       // The last record's writes go with the COMMIT, which the unique key refuses: the worker
       // makes that failure the batch's (`NeedsIsolation(commitOf:)`), not a record's.
       let refusal = await #expect(throws: StorageError.self) {
@@ -268,6 +215,46 @@ struct RewardBatchTests {
       #expect(try await points.service.balance(userId: 2) == 100)
       #expect(try await points.service.verify().isEmpty)
     }
+  }
+
+  /// Users 1 and 2 enrolled, and a batch of their payments 101 and 102 whose processor lets
+  /// another instance reward payment 101 (its copy of the event, redelivered to it under another
+  /// id) right after the batch's read: on another connection, committed before the batch goes on.
+  private static func overtakenBatch(_ points: PointsFixture) async throws
+    -> (RecordProcessor, ArraySlice<RecordProcessor.Record>)
+  {
+    for user: Int64 in 1...2 { try await points.service.enroll(userId: user) }
+    let database = points.database
+    let other = RecordProcessor(
+      handler: ReservationCompletedHandler(), service: .points, policy: RetryPolicy(), logger: quietLogger)
+    let competing = RecordProcessor.Record(
+      message: message(reservationCompleted(paidAmount: 1_000, userId: 1, paymentId: 101), offset: 9),
+      timestampType: nil)
+    let handler = InterleavingHandler {
+      let committed = DispatchSemaphore(value: 0)
+      let outcome = Mutex<Result<Int, any Error>?>(nil)
+      Task {
+        do {
+          let result = try await database.write { db in
+            try other.apply([competing], firstAttempt: 1, now: referenceDate, in: db, isolated: true)
+          }
+          outcome.withLock { $0 = .success(result.applied) }
+        } catch {
+          outcome.withLock { $0 = .failure(error) }
+        }
+        committed.signal()
+      }
+      committed.wait()
+      let applied = outcome.withLock { $0.flatMap { try? $0.get() } }
+      #expect(applied == 1, "\(String(describing: outcome.withLock { $0 }))")
+    }
+    let processor = RecordProcessor(handler: handler, service: .points, policy: RetryPolicy(), logger: quietLogger)
+    let records = [Int64(1), 2].map { user in
+      RecordProcessor.Record(
+        message: message(reservationCompleted(paidAmount: 1_000, userId: user, paymentId: 100 + user), offset: user),
+        timestampType: nil)
+    }
+    return (processor, records[...])
   }
 }
 

@@ -21,11 +21,8 @@ struct ConsumeWorkerPostgresTests {
       try await database.write { db in _ = try db.execute("INSERT INTO applied (payment_id, paid) VALUES (3, 1)") }
       // Produced before the worker starts: one fetch, one batch, payment 3 last.
       try await produce(cluster, (1...3).map { reservationCompleted($0) })
-      let handler = Self.deferringHandler(oneStatement: oneStatement)
       let metrics = TestMetrics()
-      let worker = ConsumeWorker(
-        name: "points", consumer: try testConsumer(cluster, group: .pointsService), database: database,
-        handler: handler, service: .points, metrics: metrics, logger: silentLogger)
+      let worker = try Self.worker(cluster, database, oneStatement: oneStatement, metrics: metrics)
       let task = start(worker)
       try await eventually("two records applied, one dead-lettered") {
         worker.statistics.applied == 2 && worker.statistics.deadLettered == 1
@@ -59,11 +56,8 @@ struct ConsumeWorkerPostgresTests {
     try await withWorkerDatabase { cluster, database in
       let records = (1...5).map { reservationCompleted($0) }
       try await produce(cluster, records)
-      let handler = Self.deferringHandler(oneStatement: true)
       let metrics = TestMetrics()
-      let worker = ConsumeWorker(
-        name: "points", consumer: try testConsumer(cluster, group: .pointsService), database: database,
-        handler: handler, service: .points, metrics: metrics, logger: silentLogger)
+      let worker = try Self.worker(cluster, database, oneStatement: true, metrics: metrics)
       let task = start(worker)
       try await eventually("five records applied") { worker.statistics.applied == 5 }
       // The same records again (as after a crash before the offset commit): the inbox, read
@@ -86,15 +80,19 @@ struct ConsumeWorkerPostgresTests {
     metrics.counterTotal(label: WorkerMetrics.batchesCommitted, dimensions: [("worker", "points"), ("write", write)])
   }
 
-  /// RecordingHandler writing `applied` held, with no events (an outbox row would draw its id
-  /// with a statement, which would carry the held insert: its failure would come inside the
-  /// batch instead of at its end).
-  private static func deferringHandler(oneStatement: Bool) -> RecordingHandler {
+  /// A Points worker whose RecordingHandler writes `applied` held, with no events (an outbox
+  /// row would draw its id with a statement, which would carry the held insert: its failure
+  /// would come inside the batch instead of at its end).
+  private static func worker(
+    _ cluster: EmbeddedKafkaCluster, _ database: SagaDatabase, oneStatement: Bool, metrics: TestMetrics
+  ) throws -> ConsumeWorker {
     let handler = RecordingHandler()
     handler.defers.withLock { $0 = true }
     handler.emits.withLock { $0 = false }
     handler.oneStatement.withLock { $0 = oneStatement }
-    return handler
+    return ConsumeWorker(
+      name: "points", consumer: try testConsumer(cluster, group: .pointsService), database: database,
+      handler: handler, service: .points, metrics: metrics, logger: silentLogger)
   }
 
   /// A cluster with the saga's topics (one partition each) and a fresh database with the

@@ -97,7 +97,7 @@ public enum Inbox {
   /// of them the inbox holds already is read ahead (``SQLConnection/queryAhead(_:_:)``, with
   /// the batch's other reads), and ``HeldClaims/hold(in:)`` then holds a plain insert of the
   /// others, sent with the batch's writes. A claim another instance commits in between breaks
-  /// the inbox's key, and the statement fails whole.
+  /// the inbox's key, and the statement fails whole. PostgreSQL only (SQLite has no such write).
   public static func claimAllHeld(
     _ claims: [Claim], group: String, at now: Date = Date(), in db: some SQLConnection
   ) throws -> HeldClaims {

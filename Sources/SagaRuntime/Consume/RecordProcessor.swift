@@ -106,7 +106,7 @@ struct RecordProcessor: Sendable {
     } else if inOneStatement {
       // Reads first (the inbox's and the handler's, one wait for both), then the claims'
       // inserts, held with the records' writes until the statement's end.
-      let pending = try batchStep { try Inbox.claimAllHeld(Array(records.map(\.claim)), group: group, at: now, in: db) }
+      let pending = try batchStep { try Inbox.claimAllHeld(records.map(\.claim), group: group, at: now, in: db) }
       memory = BatchMemory(prefetched: try prefetch(records, in: db))
       claims = try batchStep { try pending.hold(in: db) }
     } else {

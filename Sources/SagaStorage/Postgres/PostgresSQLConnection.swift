@@ -63,12 +63,14 @@ public final class PostgresSQLConnection: SQLConnection, Sendable {
   /// and `DEALLOCATE`s of ``PreparedStatements``): PostgresNIO sends each once the one before
   /// is answered, so each is a round trip on the wire, waited for by the event loop and the
   /// server if not by the engine's thread.
-  public var statementsSent: Int { sent.load(ordering: .relaxed) }
+  public var statementsSent: Int { sent.load(ordering: .relaxed) - planStatements.load(ordering: .relaxed) }
   private let sent = Atomic<Int>(0)
+  /// The `PREPARE`s and `DEALLOCATE`s among ``sent``, counted where they are made.
+  private let planStatements = Atomic<Int>(0)
 
   /// Sends `query`; every statement goes through here.
   private func dispatch(_ query: PostgresQuery) -> EventLoopFuture<PostgresQueryResult> {
-    if !query.sql.hasPrefix("PREPARE "), !query.sql.hasPrefix("DEALLOCATE ") { sent.add(1, ordering: .relaxed) }
+    sent.add(1, ordering: .relaxed)
     return connection.query(query, logger: logger)
   }
 
@@ -451,6 +453,7 @@ public final class PostgresSQLConnection: SQLConnection, Sendable {
       if let prepare = plan.prepare {
         // The plan it replaces goes right in front (its name is never sent again).
         if let replaced = plan.replaces {
+          planStatements.add(1, ordering: .relaxed)
           sendQueued(Unanswered(PostgresQuery(unsafeSQL: "DEALLOCATE \(replaced)"), sql: sql, carrying: carrying))
         }
         // Recorded now, so that the same statement sent again before this one's answer is not
@@ -459,6 +462,7 @@ public final class PostgresSQLConnection: SQLConnection, Sendable {
         // forgotten before its failure reaches anyone: prepared anew next time.
         prepared.withLock { $0.prepared(numbered, values: values, name: plan.name) }
         // Registered before any waiter chains onto it, so it runs first.
+        planStatements.add(1, ordering: .relaxed)
         sendQueued(Unanswered(PostgresQuery(unsafeSQL: prepare), sql: sql, carrying: carrying)).whenFailure {
           [self] _ in prepared.withLock { $0.unprepared(numbered, values: values, name: plan.name) }
         }

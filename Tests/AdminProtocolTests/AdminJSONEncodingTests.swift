@@ -53,7 +53,8 @@ struct AdminJSONEncodingTests {
   func status() throws {
     let worker = AdminJSON.Worker(
       name: "points-reward", assignedPartitions: 3, applied: 10, duplicates: 1, failed: 0, retries: 2, batches: 4,
-      lastError: nil)
+      lastError: nil, parked: 5, oneStatementBatches: 3, oneStatementFallbacks: 1, isolatedReruns: 2,
+      storageUnavailable: "connection refused")
     let relay = AdminJSON.Relay(
       name: "payments-outbox", sent: 5, failedAttempts: 1, lastError: "timed out",
       lease: AdminJSON.Relay.Lease(held: true, listening: false, announcementsHeard: 7, announcedRounds: 1),
@@ -75,7 +76,8 @@ struct AdminJSONEncodingTests {
         + #""lastError":"broker down","lastErrorAt":null,"name":"points-reward","#
         + #""nextStartAt":"2025-01-02T03:04:05.678Z","restarts":1,"state":"backoff"}],"version":"9.9.9","#
         + #""workers":[{"applied":10,"assignedPartitions":3,"batches":4,"duplicates":1,"failed":0,"#
-        + #""lastError":null,"name":"points-reward","retries":2}]}"#)
+        + #""isolatedReruns":2,"lastError":null,"name":"points-reward","oneStatementBatches":3,"#
+        + #""oneStatementFallbacks":1,"parked":5,"retries":2,"storageUnavailable":"connection refused"}]}"#)
     let kafka = AdminJSON.Kafka(
       bootstrapServers: ["127.0.0.1:9092"], reachable: true,
       brokers: [AdminJSON.Kafka.Broker(id: 1, host: "127.0.0.1", port: 9092)], answeredBy: nil,
@@ -191,6 +193,15 @@ struct AdminJSONEncodingTests {
     #expect(
       try decoded(AdminJSON.Relay.Lease.self, #"{"announcementsHeard":3,"held":true,"listening":true}"#)
         == AdminJSON.Relay.Lease(held: true, listening: true, announcementsHeard: 3, announcedRounds: 0))
+    // A worker from a sagad that did not report its parked records, batch writes or storage wait.
+    #expect(
+      try decoded(
+        AdminJSON.Worker.self,
+        #"{"applied":2,"assignedPartitions":1,"batches":1,"duplicates":0,"failed":0,"lastError":null,"#
+          + #""name":"points","retries":0}"#)
+        == AdminJSON.Worker(
+          name: "points", assignedPartitions: 1, applied: 2, duplicates: 0, failed: 0, retries: 0, batches: 1,
+          lastError: nil))
     #expect(
       try decoded(AdminJSON.Verify.self, #"{"ok":true,"violations":[]}"#) == AdminJSON.Verify(ok: true, violations: []))
     // A required key is still required.

@@ -76,6 +76,48 @@ struct ConsumeWorkerPostgresTests {
     }
   }
 
+  @Test("a worker whose database stops waits for it, fails no record, says why in its statistics, and resumes")
+  func waitsForStorage() async throws {
+    // A server of its own: stopping the suite's would stop every other test's.
+    let server = try await PostgresServer.start(durable: false)
+    let cluster = try EmbeddedKafkaCluster(brokers: 1, logger: silentLogger)
+    defer { cluster.destroyInBackground() }
+    for topic in TopicCatalog.sagaTopics { try cluster.createTopic(topic, partitions: 1) }
+    do {
+      let opened = try await ServiceDatabase<StorageTablesSchema>.open(
+        postgres: try await server.freshDatabase(), logger: quietLogger)
+      let database = opened.storage
+      try await database.closing {
+        try await database.write { db in
+          _ = try db.execute("CREATE TABLE applied (payment_id BIGINT PRIMARY KEY, paid BIGINT NOT NULL)")
+        }
+        let worker = try Self.worker(cluster, database, oneStatement: false, metrics: TestMetrics())
+        let task = start(worker)
+        try await produce(cluster, [reservationCompleted(1)])
+        try await eventually("the first record applied") { worker.statistics.applied == 1 }
+
+        await server.halt()
+        try await produce(cluster, [reservationCompleted(2)])
+        try await eventually("the worker waiting for its database") { worker.statistics.storageUnavailable != nil }
+        let waiting = worker.statistics
+        #expect(waiting.applied == 1 && waiting.deadLettered == 0 && waiting.retriesScheduled == 0, "\(waiting)")
+
+        try await server.restartImmediately()
+        try await eventually("the second record applied once the server is back") { worker.statistics.applied == 2 }
+        let resumed = worker.statistics
+        #expect(resumed.storageUnavailable == nil && resumed.deadLettered == 0, "\(resumed)")
+        #expect(try await appliedCount(database) == 2)
+        task.cancel()
+        try? await task.value
+      }
+    } catch {
+      Issue.record("PostgreSQL log:\n\(server.logText.suffix(2000))")
+      await server.shutDown()
+      throw error
+    }
+    await server.shutDown()
+  }
+
   private static func batches(_ metrics: TestMetrics, _ write: String) -> Int64 {
     metrics.counterTotal(label: WorkerMetrics.batchesCommitted, dimensions: [("worker", "points"), ("write", write)])
   }

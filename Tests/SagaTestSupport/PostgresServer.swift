@@ -234,6 +234,12 @@ public final class PostgresServer: Sendable {
     }
   }
 
+  /// ``stop()`` on a thread of its own, the cluster kept: ``restartImmediately()`` starts it
+  /// again on the same port.
+  public func halt() async {
+    _ = try? await Self.offPool { self.stop() }
+  }
+
   /// ``stop()``, then removes the cluster now rather than when the last reference goes (a task
   /// that outlives its test may hold one through a task-local). On a thread of its own: the
   /// wait for the server to exit must not hold one of the cooperative pool's few threads.

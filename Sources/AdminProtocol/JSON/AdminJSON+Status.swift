@@ -9,10 +9,23 @@ extension AdminJSON {
     public var retries: Int
     public var batches: Int
     @Nullable public var lastError: String?
+    /// Records of this worker's group waiting in `retry_schedule` for a later attempt.
+    public var parked: Int
+    /// How its batches were written: as one statement without a transaction (PostgreSQL), the
+    /// one-statement writes that failed and ran again as a transaction, and the batches run again
+    /// record by record after a failure (Docs/metrics.md, `sagad_consume_batches_total`). 0 from
+    /// an older sagad that did not count them.
+    public var oneStatementBatches: Int
+    public var oneStatementFallbacks: Int
+    public var isolatedReruns: Int
+    /// Set while the worker waits for an unreachable database (PostgreSQL): the error. Its
+    /// records wait, none is failed meanwhile.
+    @Nullable public var storageUnavailable: String?
 
     public init(
       name: String, assignedPartitions: Int, applied: Int, duplicates: Int, failed: Int, retries: Int, batches: Int,
-      lastError: String?
+      lastError: String?, parked: Int = 0, oneStatementBatches: Int = 0, oneStatementFallbacks: Int = 0,
+      isolatedReruns: Int = 0, storageUnavailable: String? = nil
     ) {
       self.name = name
       self.assignedPartitions = assignedPartitions
@@ -22,6 +35,34 @@ extension AdminJSON {
       self.retries = retries
       self.batches = batches
       self.lastError = lastError
+      self.parked = parked
+      self.oneStatementBatches = oneStatementBatches
+      self.oneStatementFallbacks = oneStatementFallbacks
+      self.isolatedReruns = isolatedReruns
+      self.storageUnavailable = storageUnavailable
+    }
+
+    private enum CodingKeys: String, CodingKey {
+      case name, assignedPartitions, applied, duplicates, failed, retries, batches, lastError, parked
+      case oneStatementBatches, oneStatementFallbacks, isolatedReruns, storageUnavailable
+    }
+
+    public init(from decoder: any Decoder) throws {
+      let container = try decoder.container(keyedBy: CodingKeys.self)
+      name = try container.decode(String.self, forKey: .name)
+      assignedPartitions = try container.decode(Int.self, forKey: .assignedPartitions)
+      applied = try container.decode(Int.self, forKey: .applied)
+      duplicates = try container.decode(Int.self, forKey: .duplicates)
+      failed = try container.decode(Int.self, forKey: .failed)
+      retries = try container.decode(Int.self, forKey: .retries)
+      batches = try container.decode(Int.self, forKey: .batches)
+      lastError = try container.decodeIfPresent(String.self, forKey: .lastError)
+      // Absent from an older sagad's answer.
+      parked = try container.decodeIfPresent(Int.self, forKey: .parked) ?? 0
+      oneStatementBatches = try container.decodeIfPresent(Int.self, forKey: .oneStatementBatches) ?? 0
+      oneStatementFallbacks = try container.decodeIfPresent(Int.self, forKey: .oneStatementFallbacks) ?? 0
+      isolatedReruns = try container.decodeIfPresent(Int.self, forKey: .isolatedReruns) ?? 0
+      storageUnavailable = try container.decodeIfPresent(String.self, forKey: .storageUnavailable)
     }
   }
 

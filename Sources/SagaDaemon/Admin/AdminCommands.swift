@@ -134,19 +134,25 @@ struct AdminCommands: Sendable {
       return AdminJSON.Worker(
         name: worker.name, assignedPartitions: worker.assignment.count, applied: stats.applied,
         duplicates: stats.duplicates, failed: stats.deadLettered, retries: stats.retries, batches: stats.batches,
-        lastError: stats.lastError)
+        lastError: stats.lastError, parked: stats.retryScheduleDepth, oneStatementBatches: stats.oneStatementBatches,
+        oneStatementFallbacks: stats.oneStatementFallbacks, isolatedReruns: stats.isolatedReruns,
+        storageUnavailable: stats.storageUnavailable)
     }
   }
 
   private func workersTable(_ out: inout ReplyBuilder, _ documents: [AdminJSON.Worker]) {
-    out.header(["WORKER", "PARTITIONS", "APPLIED", "DUPLICATES", "FAILED", "RETRIES", "BATCHES", "LAST ERROR"])
+    out.header([
+      "WORKER", "PARTITIONS", "APPLIED", "DUPLICATES", "FAILED", "RETRIES", "PARKED", "BATCHES", "LAST ERROR",
+    ])
     for worker in documents {
+      // A worker waiting for its database says so first: its records wait, none fails meanwhile.
+      let error = worker.storageUnavailable.map { "waiting for storage: \($0)" } ?? worker.lastError ?? "-"
       out.row(
         [worker.name]
           + [
             worker.assignedPartitions, worker.applied, worker.duplicates, worker.failed, worker.retries,
-            worker.batches,
-          ].map(String.init) + [worker.lastError ?? "-"])
+            worker.parked, worker.batches,
+          ].map(String.init) + [error])
     }
   }
 

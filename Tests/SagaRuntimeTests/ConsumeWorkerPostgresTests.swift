@@ -80,17 +80,8 @@ struct ConsumeWorkerPostgresTests {
   func waitsForStorage() async throws {
     // A server of its own: stopping the suite's would stop every other test's.
     let server = try await PostgresServer.start(durable: false)
-    let cluster = try EmbeddedKafkaCluster(brokers: 1, logger: silentLogger)
-    defer { cluster.destroyInBackground() }
-    for topic in TopicCatalog.sagaTopics { try cluster.createTopic(topic, partitions: 1) }
     do {
-      let opened = try await ServiceDatabase<StorageTablesSchema>.open(
-        postgres: try await server.freshDatabase(), logger: quietLogger)
-      let database = opened.storage
-      try await database.closing {
-        try await database.write { db in
-          _ = try db.execute("CREATE TABLE applied (payment_id BIGINT PRIMARY KEY, paid BIGINT NOT NULL)")
-        }
+      try await withWorkerDatabase(on: server) { cluster, database in
         let worker = try Self.worker(cluster, database, oneStatement: false, metrics: TestMetrics())
         let task = start(worker)
         try await produce(cluster, [reservationCompleted(1)])
@@ -137,15 +128,15 @@ struct ConsumeWorkerPostgresTests {
       handler: handler, service: .points, metrics: metrics, logger: silentLogger)
   }
 
-  /// A cluster with the saga's topics (one partition each) and a fresh database with the
-  /// storage tables and `applied`, both gone when `body` returns.
+  /// A cluster with the saga's topics (one partition each) and a fresh database (on `server`,
+  /// else the suite's) with the storage tables and `applied`, both gone when `body` returns.
   private func withWorkerDatabase(
-    _ body: (EmbeddedKafkaCluster, SagaDatabase) async throws -> Void
+    on server: PostgresServer? = nil, _ body: (EmbeddedKafkaCluster, SagaDatabase) async throws -> Void
   ) async throws {
     let cluster = try EmbeddedKafkaCluster(brokers: 1, logger: silentLogger)
     defer { cluster.destroyInBackground() }
     for topic in TopicCatalog.sagaTopics { try cluster.createTopic(topic, partitions: 1) }
-    let configuration = try await PostgresServer.suiteServer().freshDatabase()
+    let configuration = try await (server ?? PostgresServer.suiteServer()).freshDatabase()
     let opened = try await ServiceDatabase<StorageTablesSchema>.open(postgres: configuration, logger: quietLogger)
     let database = opened.storage
     try await database.closing {

@@ -125,6 +125,9 @@ let package = Package(
       dependencies: [
         "SagaKafka", "SagaCore", "SagaStorage", "SagaRuntime", "Payments", "Points", "SagaDaemon",
         .product(name: "GRDB", package: "GRDB.swift"),
+        .product(name: "PostgresNIO", package: "postgres-nio"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOPosix", package: "swift-nio"),
         .product(name: "Logging", package: "swift-log"),
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]

@@ -6,5 +6,5 @@ import ArgumentParser
 struct SagaBench: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "sagad-bench", abstract: "Benchmarks for sagad's components.",
-    subcommands: [KafkaBenchCommand.self, SQLiteBenchCommand.self, SagaBenchCommand.self])
+    subcommands: [KafkaBenchCommand.self, SQLiteBenchCommand.self, SagaBenchCommand.self, PostgresBenchCommand.self])
 }

@@ -482,7 +482,6 @@ if has_leg postgres || has_leg postgres2; then
   # on these two cores one run of a leg against one of the other differed by up to ±30 % either
   # way from run to run (Docs/benchmarks.md, "Rounds"), so one pair decided nothing. The median
   # round is reported, every round's figures beside it.
-  postgres_rounds='[]' postgres2_rounds='[]' postgres_paced_rounds='[]'
   for round in $(seq 1 "$postgres_rounds_wanted"); do
     if has_leg postgres; then
       echo "sagad on PostgreSQL, one instance: $postgres_payments payments at full speed (round $round of $postgres_rounds_wanted)" >&2

@@ -25,8 +25,7 @@ struct WakeupTests {
   func signalDuringWait() async throws {
     let clock = TestClock()
     let wakeup = Wakeup()
-    let waiting = Task { await wakeup.wait(timeout: .seconds(60), clock: SagaClock(clock)) }
-    try await clock.waitForSleepers("the wait's timer") { $0.count == 1 }
+    let waiting = try await Self.waiting(wakeup, on: clock)
     wakeup.signal()
     await waiting.value
     try await clock.waitForSleepers("the timer gone") { $0.isEmpty }
@@ -38,8 +37,7 @@ struct WakeupTests {
   func timeout() async throws {
     let clock = TestClock()
     let wakeup = Wakeup()
-    let waiting = Task { await wakeup.wait(timeout: .milliseconds(50), clock: SagaClock(clock)) }
-    try await clock.waitForSleepers("the wait's timer") { $0.count == 1 }
+    let waiting = try await Self.waiting(wakeup, on: clock, timeout: .milliseconds(50))
     await clock.advance(by: .milliseconds(49))
     #expect(clock.sleepers.count == 1, "1 ms early, still waiting")
     await clock.advance(by: .milliseconds(1))
@@ -53,8 +51,7 @@ struct WakeupTests {
   func nudge() async throws {
     let clock = TestClock()
     let wakeup = Wakeup()
-    let waiting = Task { await wakeup.wait(timeout: .seconds(60), clock: SagaClock(clock)) }
-    try await clock.waitForSleepers("the wait's timer") { $0.count == 1 }
+    let waiting = try await Self.waiting(wakeup, on: clock)
     wakeup.nudge()
     await waiting.value
     #expect(!wakeup.takeSignal())
@@ -64,14 +61,21 @@ struct WakeupTests {
   func cancellation() async throws {
     let clock = TestClock()
     let wakeup = Wakeup()
-    let waiting = Task { await wakeup.wait(timeout: .seconds(60), clock: SagaClock(clock)) }
-    try await clock.waitForSleepers("the wait's timer") { $0.count == 1 }
+    let waiting = try await Self.waiting(wakeup, on: clock)
     waiting.cancel()
     await waiting.value
     // The next wait is not ended by the cancelled one's leftovers.
-    let next = Task { await wakeup.wait(timeout: .seconds(5), clock: SagaClock(clock)) }
-    try await clock.waitForSleepers("the next wait's timer") { $0.count == 1 }
+    let next = try await Self.waiting(wakeup, on: clock, timeout: .seconds(5))
     wakeup.signal()
     await next.value
+  }
+
+  /// A task waiting on `wakeup`, returned once its timer sleeps on `clock`.
+  private static func waiting(
+    _ wakeup: Wakeup, on clock: TestClock, timeout: Duration = .seconds(60)
+  ) async throws -> Task<Void, Never> {
+    let task = Task { await wakeup.wait(timeout: timeout, clock: SagaClock(clock)) }
+    try await clock.waitForSleepers("the wait's timer") { $0.count == 1 }
+    return task
   }
 }

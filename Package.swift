@@ -203,6 +203,8 @@ let package = Package(
         "SagaKafka", "SagaCore", "SagaStorage", "SagaRuntime", "Payments", "Points", "SagaDaemon", "AdminProtocol",
         .product(name: "GRDB", package: "GRDB.swift"),
         .product(name: "Logging", package: "swift-log"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOEmbedded", package: "swift-nio"),
       ]
     ),
   ]

@@ -12,8 +12,12 @@ enum AdminFrame: Sendable, Hashable {
 /// buffers without bound, so a peer sending megabytes without a newline would grow
 /// memory; this one gives up after `maximumLineLength` bytes (plus an optional CR),
 /// emits `.overlong` once and discards everything after it while the connection closes.
+///
+/// The lines of one read go on as one array: the server answers a lone request on the
+/// connection's own task and hands pipelined ones to tasks of their own (`AdminServer`,
+/// "Answering"), and only the batch tells a lone request from the first of several.
 struct AdminLineDecoder: ByteToMessageDecoder {
-  typealias InboundOut = AdminFrame
+  typealias InboundOut = [AdminFrame]
 
   let maximumLineLength: Int
   private var discarding = false
@@ -23,10 +27,16 @@ struct AdminLineDecoder: ByteToMessageDecoder {
   }
 
   mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-    if discarding {
-      buffer.moveReaderIndex(to: buffer.writerIndex)
-      return .needMoreData
-    }
+    var frames: [AdminFrame] = []
+    while !discarding, let frame = nextFrame(&buffer) { frames.append(frame) }
+    if discarding { buffer.moveReaderIndex(to: buffer.writerIndex) }
+    if !frames.isEmpty { context.fireChannelRead(wrapInboundOut(frames)) }
+    return .needMoreData
+  }
+
+  /// The next complete line in `buffer`, or `.overlong` once it cannot hold one within the
+  /// limit; nil when it needs more bytes.
+  private mutating func nextFrame(_ buffer: inout ByteBuffer) -> AdminFrame? {
     let view = buffer.readableBytesView
     // Only the first limit+2 bytes can hold an acceptable newline (content, CR, LF).
     let window = view.prefix(maximumLineLength + 2)
@@ -34,12 +44,11 @@ struct AdminLineDecoder: ByteToMessageDecoder {
       var content = Array(view[view.startIndex..<newline])
       if content.last == UInt8(ascii: "\r") { content.removeLast() }
       buffer.moveReaderIndex(forwardBy: newline - view.startIndex + 1)
-      guard content.count <= maximumLineLength else { return overlong(context, &buffer) }
-      context.fireChannelRead(wrapInboundOut(.line(content)))
-      return .continue
+      guard content.count <= maximumLineLength else { return overlong() }
+      return .line(content)
     }
-    if view.count > maximumLineLength + 1 { return overlong(context, &buffer) }
-    return .needMoreData
+    if view.count > maximumLineLength + 1 { return overlong() }
+    return nil
   }
 
   /// At end of input, a last line without newline is still a request: `printf status |
@@ -47,17 +56,15 @@ struct AdminLineDecoder: ByteToMessageDecoder {
   mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws
     -> DecodingState
   {
-    if try decode(context: context, buffer: &buffer) == .continue { return .continue }
+    _ = try decode(context: context, buffer: &buffer)
     if !discarding, buffer.readableBytes > 0, let rest = buffer.readBytes(length: buffer.readableBytes) {
-      context.fireChannelRead(wrapInboundOut(.line(rest.last == UInt8(ascii: "\r") ? rest.dropLast() : rest)))
+      context.fireChannelRead(wrapInboundOut([.line(rest.last == UInt8(ascii: "\r") ? rest.dropLast() : rest)]))
     }
     return .needMoreData
   }
 
-  private mutating func overlong(_ context: ChannelHandlerContext, _ buffer: inout ByteBuffer) -> DecodingState {
+  private mutating func overlong() -> AdminFrame {
     discarding = true
-    buffer.moveReaderIndex(to: buffer.writerIndex)
-    context.fireChannelRead(wrapInboundOut(.overlong))
-    return .needMoreData
+    return .overlong
   }
 }

@@ -14,7 +14,7 @@ import Synchronization
 final class AdminServer: Service, Sendable {
   /// What the accept loop receives: the wrapped channel and who connected.
   struct Connection: Sendable {
-    let channel: NIOAsyncChannel<AdminFrame, ByteBuffer>
+    let channel: NIOAsyncChannel<[AdminFrame], ByteBuffer>
     let peer: PeerCredentials?
   }
 
@@ -103,7 +103,7 @@ final class AdminServer: Service, Sendable {
             try channel.pipeline.syncOperations.addHandlers(
               AdminIdleCloser(timeout: idle, requestTimeout: line, maxSession: session, clock: clock),
               ByteToMessageHandler(AdminLineDecoder()))
-            return try NIOAsyncChannel<AdminFrame, ByteBuffer>(wrappingChannelSynchronously: channel)
+            return try NIOAsyncChannel<[AdminFrame], ByteBuffer>(wrappingChannelSynchronously: channel)
           }.flatMap { wrapped in
             PeerCredentials.of(channel).map { Connection(channel: wrapped, peer: $0) }
           }
@@ -148,8 +148,13 @@ final class AdminServer: Service, Sendable {
   /// it has finished, and the next request waits for it. Past ``pipelineDepth`` unanswered
   /// requests the server reads nothing more until a reply is written, so a client that sends
   /// without reading holds a bounded amount of its connection's memory.
+  ///
+  /// A request that arrives alone, with nothing of the connection in flight, is answered by
+  /// this task itself: a task per request and the writer's turn cost two thread wake-ups each,
+  /// a measurable share of a paced `pay` (Docs/benchmarks.md). Lines that come later are read
+  /// once it is answered.
   private func pipeline(
-    _ inbound: NIOAsyncChannelInboundStream<AdminFrame>, _ outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>,
+    _ inbound: NIOAsyncChannelInboundStream<[AdminFrame]>, _ outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>,
     channel: any Channel, peer: PeerCredentials?, level: PermissionLevel
   ) async throws {
     let (queued, queue) = AsyncStream.makeStream(of: Task<AdminReply, Never>.self)
@@ -171,36 +176,51 @@ final class AdminServer: Service, Sendable {
       // Started and maybe unfinished, oldest first: what a request that may not overlap waits for.
       var started: [Task<AdminReply, Never>] = []
       var lastExclusive = false
-      for try await frame in inbound {
-        guard case .line(let bytes) = frame else {
-          let error = AdminProtocolError(
-            .lineTooLong, "request line longer than \(AdminProtocol.maximumLineLength) bytes; closing the connection")
-          begin(channel)
-          queue.yield(Task { error.reply })
-          return
-        }
-        guard let unanswered = begin(channel) else {
-          queue.yield(Task { AdminReply.final(.shuttingDown, "sagad is shutting down") })
-          return
-        }
-        // This request counted in: wait while more than the depth are unanswered.
-        if unanswered > Self.pipelineDepth {
-          while inFlight(channel) > Self.pipelineDepth {
-            guard await waitForAnswer.next() != nil else { return }
+      for try await frames in inbound {
+        for frame in frames {
+          guard case .line(let bytes) = frame else {
+            let error = AdminProtocolError(
+              .lineTooLong, "request line longer than \(AdminProtocol.maximumLineLength) bytes; closing the connection")
+            begin(channel)
+            queue.yield(Task { error.reply })
+            return
           }
+          guard let unanswered = begin(channel) else {
+            queue.yield(Task { AdminReply.final(.shuttingDown, "sagad is shutting down") })
+            return
+          }
+          let prepared = prepare(bytes, level: level)
+          if unanswered == 1, frames.count == 1 {
+            // A lone request (nothing in flight, no other line in this read): answered here,
+            // sparing a task and the writer's turn; most clients send one request at a time.
+            started.removeAll()
+            lastExclusive = !prepared.overlaps
+            let reply = await execute(prepared, peer: peer, level: level)
+            try await outbound.write(ByteBuffer(string: reply.encoded()))
+            if self.end(channel) {
+              channel.close(promise: nil)
+              return
+            }
+            continue
+          }
+          // This request counted in: wait while more than the depth are unanswered.
+          if unanswered > Self.pipelineDepth {
+            while inFlight(channel) > Self.pipelineDepth {
+              guard await waitForAnswer.next() != nil else { return }
+            }
+          }
+          let overlaps = prepared.overlaps
+          if !overlaps || lastExclusive {
+            for request in started { _ = await request.value }
+            started.removeAll()
+          }
+          let request = Task { await self.execute(prepared, peer: peer, level: level) }
+          // Beyond the depth every earlier request has been answered: no need to keep it.
+          if started.count >= Self.pipelineDepth { started.removeFirst() }
+          started.append(request)
+          lastExclusive = !overlaps
+          queue.yield(request)
         }
-        let prepared = prepare(bytes, level: level)
-        let overlaps = prepared.overlaps
-        if !overlaps || lastExclusive {
-          for request in started { _ = await request.value }
-          started.removeAll()
-        }
-        let request = Task { await self.execute(prepared, peer: peer, level: level) }
-        // Beyond the depth every earlier request has been answered: no need to keep it.
-        if started.count >= Self.pipelineDepth { started.removeFirst() }
-        started.append(request)
-        lastExclusive = !overlaps
-        queue.yield(request)
       }
     }
   }

@@ -123,7 +123,12 @@ public final class OutboxRelay: Service, Sendable {
   public var statistics: RelayStatistics { counters.withLock { $0 } }
 
   public func run() async throws {
-    defer { metrics.publishing(false) }
+    defer {
+      metrics.publishing(false)
+      // Stopped (or restarted by the supervisor): no timer left waiting for the next round.
+      wakeup.cancelTimer()
+      pollStop.cancelTimer()
+    }
     guard let lease else {
       metrics.publishing(true)
       return await lead(nil)

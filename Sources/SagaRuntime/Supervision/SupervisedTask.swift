@@ -190,6 +190,8 @@ final class SupervisedTask: Service, Sendable {
 
   /// Waits until an operator restart, a shutdown, or `deadline` (none: forever).
   private func waitForOperator(upTo deadline: SagaClock.Instant? = nil) async {
+    // A back-off cut short leaves no timer behind until its deadline.
+    defer { wakeup.cancelTimer() }
     while !stopping {
       if record.withLock({ $0.restartRequested }) { return }
       guard let deadline else {

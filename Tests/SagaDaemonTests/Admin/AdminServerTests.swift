@@ -147,6 +147,23 @@ struct AdminServerTests {
     }
   }
 
+  @Test("a request written while a lone one runs is answered after it, and sees what it did")
+  func writtenDuringLoneRequest() async throws {
+    try await AdminServerHarness.with { harness in
+      let client = try await harness.connect()
+      #expect(try await client.send("user add 8 --balance 5000").code == .ok)
+      // Two writes: the pay arrives alone and runs on the connection's task; the balance comes
+      // in a read of its own, however soon, and waits for the pay's reply.
+      try await client.write(Array("pay --user 8 --schedule 1 --amount 1200 --json\n".utf8))
+      try await client.write(Array("balance 8 --json\n".utf8))
+      let paid = try await client.readReply()
+      let balance = try await client.readReply()
+      #expect(paid.code.replyClass == .done && paid.json?.contains("\"amount\":1200") == true, "\(paid)")
+      let shown = try JSONDecoder().decode(AdminJSON.Balance.self, from: Data(try #require(balance.json).utf8))
+      #expect(shown.wallet == Int64(5000 - 1200), "the balance saw the pay")
+    }
+  }
+
   @Test("an over-long line gets 9002 and its connection is closed; another connection is unaffected")
   func overlongLine() async throws {
     try await AdminServerHarness.with { harness in

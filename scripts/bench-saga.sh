@@ -195,10 +195,13 @@ YAML
     local ready=""
     for _ in $(seq 1 600); do
       if ! kill -0 "${sagad_pids[$index]}" 2>/dev/null; then break; fi
+      # Alone, every worker must hold partitions (its group joined); one of several, some
+      # worker (the balance check below waits for the rest).
       if "$bin/sagactl" --socket "${sockets[$index]}" --json workers 2>/dev/null | python3 -c '
 import json, sys
-workers = json.load(sys.stdin)["workers"]
-sys.exit(0 if workers and sum(w["assignedPartitions"] for w in workers) > 0 else 1)' 2>/dev/null; then
+counts = [w["assignedPartitions"] for w in json.load(sys.stdin)["workers"]]
+ready = all(counts) if sys.argv[1] == "1" else sum(counts) > 0
+sys.exit(0 if counts and ready else 1)' "$instances" 2>/dev/null; then
         ready=1
         break
       fi
@@ -213,9 +216,11 @@ sys.exit(0 if workers and sum(w["assignedPartitions"] for w in workers) > 0 else
 
   # With N instances, each group also has to finish spreading its partitions over all of
   # them: a rebalance during the load stops the group's consumers for seconds, which the
-  # latencies of a short leg would show instead of sagad's. Balanced: every group holds as
-  # many partitions as it ever did (all of them), and every instance some of each group that
-  # has two or more, for a second.
+  # latencies of a short leg would show instead of sagad's. Balanced: every group holds
+  # partitions, as many as it ever did (all of them), and every instance some of each group
+  # that has two or more, for a second. A group that holds none is in the middle of a
+  # rebalance: seen only then, it once passed for balanced, and the load's sagas all waited
+  # ~6 s for its end (Docs/benchmarks.md, "2026-12-07 (early morning)").
   if ((instances > 1)); then
     python3 - "$bin/sagactl" "${sockets[@]}" <<'PY' || { echo "sagad ($name) did not balance its consumer groups" >&2; exit 1; }
 import json, subprocess, sys, time
@@ -235,7 +240,7 @@ while time.monotonic() < deadline:
             sums[name] = sums.get(name, 0) + count
     for name, total in sums.items():
         most[name] = max(most.get(name, 0), total)
-    balanced = sums and all(sums[n] == most[n] for n in sums) and all(
+    balanced = sums and all(0 < sums[n] == most[n] for n in sums) and all(
         counts.get(n, 0) > 0 for counts in per for n in sums if sums[n] >= 2)
     steady = steady + 1 if balanced else 0
     if steady >= 5:

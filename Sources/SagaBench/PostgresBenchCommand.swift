@@ -14,9 +14,9 @@ import SagaStorage
 /// more per transaction). `eventloop`: the same statements awaited by an actor that runs on the
 /// connection's event loop, so that an answer resumes the transaction where it arrived (no
 /// wake-up but the socket's); they go unprepared there (Parse, Bind, Execute) where the engine
-/// path binds prepared ones, so its saving is if anything understated. Transactions of `--statements` inserts, `--concurrency` at once,
-/// each on its own connection; prints one JSON line with the process's CPU and context switches
-/// per statement.
+/// path binds prepared ones, so its saving is if anything understated. Transactions of
+/// `--statements` inserts, `--concurrency` at once, each on its own connection; prints one JSON
+/// line with the process's CPU and context switches per statement.
 struct PostgresBenchCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "postgres", abstract: "Measure the process's cost of a PostgreSQL statement by the path it takes.")

@@ -14,8 +14,8 @@ enum AdminFrame: Sendable, Hashable {
 /// emits `.overlong` once and discards everything after it while the connection closes.
 ///
 /// The lines of one read go on as one array: the server answers a lone request on the
-/// connection's own task and hands pipelined ones to tasks of their own (`AdminServer`,
-/// "Answering"), and only the batch tells a lone request from the first of several.
+/// connection's own task and hands pipelined ones to tasks of their own
+/// (`AdminServer.pipeline`), and only the batch tells a lone request from the first of several.
 struct AdminLineDecoder: ByteToMessageDecoder {
   typealias InboundOut = [AdminFrame]
 

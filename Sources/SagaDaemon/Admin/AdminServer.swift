@@ -193,8 +193,9 @@ final class AdminServer: Service, Sendable {
           if unanswered == 1, frames.count == 1 {
             // A lone request (nothing in flight, no other line in this read): answered here,
             // sparing a task and the writer's turn; most clients send one request at a time.
+            // Once it is answered nothing is in flight, so nothing later has to wait for it.
             started.removeAll()
-            lastExclusive = !prepared.overlaps
+            lastExclusive = false
             let reply = await execute(prepared, peer: peer, level: level)
             try await outbound.write(ByteBuffer(string: reply.encoded()))
             if self.end(channel) {

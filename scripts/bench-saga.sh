@@ -268,12 +268,13 @@ PY
   # The CPU window opens when every load's users exist (sagactl's "created … users" line) and
   # closes when the last sagactl exits: payments, sagas, sagactl's polling for their ends,
   # verify. Watched only until then, so that this loop costs nothing during the measurement.
-  local cpu0="" broker0="" pg0=""
+  local cpu0="" broker0="" pg0="" stat0="" stat1
   while kill -0 "${load_pids[0]}" 2>/dev/null; do
     if [[ $(cat "$dir"/load-*.err 2>/dev/null | grep -c "created") -ge $instances ]]; then
       cpu0=0
       for pid in "${sagad_pids[@]}"; do cpu0=$(awk -v a="$cpu0" -v b="$(cpu_of "$pid")" 'BEGIN { print a + b }'); done
       broker0=$(cpu_of "$broker_pid")
+      stat0=$(head -n 1 /proc/stat)
       [[ -z "$pg_pid" ]] || pg0=$(pg_cpu)
       break
     fi
@@ -287,6 +288,7 @@ PY
     hwm=$(awk -v a="$hwm" -v b="$(hwm_mb_of "$pid")" 'BEGIN { print (b > a ? b : a) }')
   done
   broker1=$(cpu_of "$broker_pid")
+  stat1=$(head -n 1 /proc/stat)
   [[ -z "$pg_pid" ]] || pg1=$(pg_cpu)
   broker_hwm=$(hwm_mb_of "$broker_pid")
   # Where a saga's time goes (with stages=1): the records of the saga's two hops with their
@@ -329,7 +331,7 @@ PY
       exit 1
     fi
   done
-  python3 - "${cpu0:-$cpu1}" "$cpu1" "${broker0:-$broker1}" "$broker1" "$hwm" "$broker_hwm" \
+  STAT0="${stat0:-$stat1}" STAT1="$stat1" python3 - "${cpu0:-$cpu1}" "$cpu1" "${broker0:-$broker1}" "$broker1" "$hwm" "$broker_hwm" \
     "${pg0:-}" "${pg1:-}" "$dir" "$dir"/load-*.json <<'PY'
 import json, math, os, sys
 reports = [json.load(open(path)) for path in sys.argv[10:]]
@@ -357,6 +359,13 @@ report.update({
     "brokerCpuSeconds": round(broker, 3), "brokerCpuSecondsPer1000": round(broker * per, 3),
     "sagadPeakRssMb": float(sys.argv[5]), "brokerPeakRssMb": float(sys.argv[6]),
 })
+# How busy the whole machine was over the same window (every process, the stand-ins
+# included), and what the hypervisor took: a p99 is read against these.
+ticks = [b - a for a, b in zip(*(list(map(int, os.environ[k].split()[1:9])) for k in ("STAT0", "STAT1")))]
+if sum(ticks) > 0:
+    user, nice, system, idle, iowait, irq, softirq, steal = ticks
+    report.update({"machineBusyPercent": round(100 * (user + nice + system + irq + softirq) / sum(ticks), 1),
+                   "machineStealPercent": round(100 * steal / sum(ticks), 1)})
 if sys.argv[7] and sys.argv[8]:
     postgres = float(sys.argv[8]) - float(sys.argv[7])
     report.update({"postgresCpuSeconds": round(postgres, 3), "postgresCpuSecondsPer1000": round(postgres * per, 3)})
@@ -563,7 +572,9 @@ if limits:
     print(f"  SQLite {int(s['batchSize'])} pay/txn      {f(s['batchedRowsPerSecond']):>12} rows/s  = {f(s['batchedPaymentsPerSecond'])} pay-like writes/s")
 print()
 print(f"{'run':<30}{'sagas/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}{'CPU s/1k':>10}{'broker':>8}{'pg':>7}"
-      f"{'RSS MB':>8}  outcomes")
+      f"{'busy':>6}{'RSS MB':>8}  outcomes")
+def busy(r):
+    return "-" if r.get("machineBusyPercent") is None else f"{r['machineBusyPercent']:.0f}%"
 for label, r in ((f"defaults, full speed", defaults), (f"defaults, at $rate/s", paced),
                  (f"{$unenrolled:.0%} unenrolled, full speed", compensation), ("baseline, full speed", baseline),
                  ("traced (ratio 1.0)", traced), ("postgres ×1, full speed", postgres),
@@ -573,7 +584,7 @@ for label, r in ((f"defaults, full speed", defaults), (f"defaults, at $rate/s", 
         continue
     print(f"{label:<30}{f(r['sagasPerSecond']):>10}{f(r['p50Ms'], 1):>9}{f(r['p99Ms'], 1):>9}{f(r['maxMs'], 1):>9}"
           f"{f(r['sagadCpuSecondsPer1000'], 2):>10}{f(r['brokerCpuSecondsPer1000'], 2):>8}"
-          f"{f(r.get('postgresCpuSecondsPer1000'), 2):>7}{f(r['sagadPeakRssMb']):>8}  "
+          f"{f(r.get('postgresCpuSecondsPer1000'), 2):>7}{busy(r):>6}{f(r['sagadPeakRssMb']):>8}  "
           + ", ".join(f"{k} {v}" for k, v in sorted(r["outcomes"].items())) + ("" if r["verifyOk"] else "  VERIFY FAILED"))
 
 rounds = [(label, figure, unit, rs) for label, figure, unit, rs in (
@@ -584,7 +595,8 @@ if rounds:
     print(f"\nrounds (the table shows each leg's median round), in the order run:")
     for label, figure, unit, rs in rounds:
         print(f"  {label:<28}" + " / ".join(f(r[figure]) for r in rs) + f" {unit}; CPU s/1k sagad + pg "
-              + " / ".join(f"{r['sagadCpuSecondsPer1000'] + r.get('postgresCpuSecondsPer1000', 0):.2f}" for r in rs))
+              + " / ".join(f"{r['sagadCpuSecondsPer1000'] + r.get('postgresCpuSecondsPer1000', 0):.2f}" for r in rs)
+              + "; cores busy " + " / ".join(busy(r) for r in rs))
 
 staged = [(label, r) for label, r in ((f"defaults, at $rate/s", paced), (f"postgres ×1, at $rate/s", postgres_paced))
           if r and r.get("stagesMs")]

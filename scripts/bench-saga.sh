@@ -587,6 +587,17 @@ for label, r in ((f"defaults, full speed", defaults), (f"defaults, at $rate/s", 
           f"{f(r.get('postgresCpuSecondsPer1000'), 2):>7}{busy(r):>6}{f(r['sagadPeakRssMb']):>8}  "
           + ", ".join(f"{k} {v}" for k, v in sorted(r["outcomes"].items())) + ("" if r["verifyOk"] else "  VERIFY FAILED"))
 
+stolen = [(label, r["machineStealPercent"]) for label, r in (
+    ("defaults, full speed", defaults), (f"defaults, at $rate/s", paced), (f"{$unenrolled:.0%} unenrolled", compensation),
+    ("baseline", baseline), ("traced", traced), (f"postgres ×2, at $rate/s", postgres2_paced))
+    if r and r.get("machineStealPercent", 0) >= 2]
+stolen += [(f"{label} round {i + 1}", r["machineStealPercent"]) for label, rs in (
+    ("postgres ×1, full speed", postgres_rounds), ("postgres ×2, full speed", postgres2_rounds),
+    (f"postgres ×1, at $rate/s", postgres_paced_rounds)) for i, r in enumerate(rs) if r.get("machineStealPercent", 0) >= 2]
+if stolen:
+    print("the hypervisor took CPU (steal) during: " + ", ".join(f"{label} {v:.1f} %" for label, v in stolen)
+          + "; those legs measured the host")
+
 rounds = [(label, figure, unit, rs) for label, figure, unit, rs in (
     ("postgres ×1, full speed", "sagasPerSecond", "sagas/s", postgres_rounds),
     ("postgres ×2, full speed", "sagasPerSecond", "sagas/s", postgres2_rounds),
@@ -596,7 +607,8 @@ if rounds:
     for label, figure, unit, rs in rounds:
         print(f"  {label:<28}" + " / ".join(f(r[figure]) for r in rs) + f" {unit}; CPU s/1k sagad + pg "
               + " / ".join(f"{r['sagadCpuSecondsPer1000'] + r.get('postgresCpuSecondsPer1000', 0):.2f}" for r in rs)
-              + "; cores busy " + " / ".join(busy(r) for r in rs))
+              + "; cores busy " + " / ".join(busy(r) for r in rs)
+              + ", steal " + " / ".join(f(r.get("machineStealPercent"), 1) + "%" for r in rs))
 
 staged = [(label, r) for label, r in ((f"defaults, at $rate/s", paced), (f"postgres ×1, at $rate/s", postgres_paced))
           if r and r.get("stagesMs")]

@@ -55,7 +55,8 @@ public struct PaymentsRole: Sendable {
         database: database.storage, relay: relay),
       try factory.worker(
         "payment-compensation",
-        handler: PaymentCompensationHandler(failpoints: factory.failpoints, metrics: metrics),
+        handler: PaymentCompensationHandler(
+          failpoints: factory.failpoints, metrics: metrics, walletMoved: { [service] in service.walletMoved($0) }),
         service: .payments, database: database.storage, relay: relay),
     ]
     sweeper = StuckSagaSweeper(

@@ -126,7 +126,10 @@ final class PayGroupCommit: Sendable {
       metrics?.countGroupFallback()
     }
     // Under locks the balances are read afresh and not kept: the group's users read next time.
-    if database.storage.engine == .postgres { standings.forget(users: group.map(\.request.userId)) }
+    if database.storage.engine == .postgres {
+      standings.forget(users: group.map(\.request.userId))
+      standings.dropIds()
+    }
     let outcomes: [Result<PayWriter.Written, PaymentsError>]
     do {
       outcomes = try await database.write { db in
@@ -181,12 +184,13 @@ final class PayGroupCommit: Sendable {
         var known: [Wallet.PayStanding]?
         if fromCache {
           if cache.idsLeft < requests.count {
-            cache.add(ids: try Wallet.drawIds(count: max(requests.count, PayStandingCache.idBlock), in: db))
+            cache.add(ids: try Wallet.drawIds(count: PayStandingCache.idBlock(for: requests.count), in: db))
           }
           known = cache.standings(for: requests)
           // Covered when the caller asked, and only this group's writer takes from it.
           guard known != nil else { throw PaymentsError(.internalError, "the pay group's cached standings went away") }
         } else {
+          cache.dropIds()
           known = try Wallet.payStandings(requests.map { ($0.userId, $0.scheduleId, $0.seat) }, locking: false, in: db)
         }
         let outcomes = try Self.apply(

@@ -13,10 +13,12 @@ import Synchronization
 ///
 /// The read also drew each payment's three ids, which its event's body and the relay's
 /// handoff need before the write: they come from blocks drawn ahead (`Wallet.drawIds`), in
-/// the order payments are accepted, like the ids the read draws.
+/// the order payments are accepted, like the ids the read draws; a group that draws its own
+/// drops what is left of the block (``dropIds()``), so ids keep rising from group to group.
 final class PayStandingCache: Sendable {
-  /// Ids drawn per block: one extra round trip per this many payments.
-  static let idBlock = 256
+  /// Ids drawn per block for a group of `size`: about sixteen groups' worth, so that one
+  /// group in sixteen pays the extra round trip, and few ids wait below the ones others draw.
+  static func idBlock(for size: Int) -> Int { min(max(size * 16, 64), 1_024) }
   /// Users remembered; past it the cache starts afresh (a full `pay` group reads again).
   static let mostUsers = 65_536
 
@@ -62,6 +64,14 @@ final class PayStandingCache: Sendable {
       balances.append(balance)
     }
     return balances
+  }
+
+  /// Drops the ids left of the block: a group that draws its own (its read, or under locks)
+  /// takes ids above them, and a later group's below those would reach the relay under rows
+  /// it published already, which it then reads for instead of trusting the handoff
+  /// (`ReadSchedule`). Ids dropped are gaps, like any sequence's.
+  func dropIds() {
+    state.withLock { $0.ids = [] }
   }
 
   /// Ids drawn for later groups, in the order drawn.

@@ -337,6 +337,46 @@ struct PayGroupEnginesTests {
     }
   }
 
+  @Test("on PostgreSQL a group from cached standings whose server is gone answers a storage error at once, not after a read")
+  func cachedStandingsServerGone() async throws {
+    // A server of its own: stopping the suite's would stop every other test's.
+    let server = try await PostgresServer.start(durable: false)
+    do {
+      let database = try await PaymentsDatabase.open(postgres: try await server.freshDatabase(), logger: quietLogger)
+      try await database.storage.closing {
+        let service = PaymentsService(database: database)
+        try await service.addUser(id: 1, initialBalance: 100_000)
+        let group = PayGroupCommit(database: database, maxGroupSize: 64, afterCommit: nil)
+        let now = Date()
+        @Sendable func pay(_ schedule: Int64) async -> PayGroupCommit.Outcome {
+          let envelope = EventEnvelope(
+            eventType: .reservationCompleted, trace: .start(), producer: "sagad/payments", occurredAt: now)
+          return await group.submit(
+            PayRequest(userId: 1, scheduleId: schedule, amount: 10_000), envelope: envelope, at: now)
+        }
+        _ = try await pay(1).get()
+        _ = try await pay(2).get()
+        #expect(group.statistics.groupsWithoutRead == 1)
+
+        await server.halt()
+        let gone = await pay(3)
+        #expect(gone.failure?.code == .storage, "\(gone)")
+        #expect(group.statistics.staleStandings == 0, "an unreachable server is not a stale cache")
+
+        try await server.restartImmediately()
+        let back = try await pay(3).get()
+        #expect(!back.duplicate)
+        #expect(try await service.balance(userId: 1) == 70_000)
+        #expect(try await service.verify() == [])
+      }
+    } catch {
+      Issue.record("PostgreSQL log:\n\(server.logText.suffix(2000))")
+      await server.shutDown()
+      throw error
+    }
+    await server.shutDown()
+  }
+
   @Test(
     "on PostgreSQL a group of one statement reads its seats with its decisions; a seat taken twice in it fails it whole"
   )

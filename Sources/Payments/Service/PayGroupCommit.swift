@@ -117,11 +117,17 @@ final class PayGroupCommit: Sendable {
 
   private func commit(_ group: [Job]) async {
     if runsUnlocked(group) {
+      var read = true
       if standings.covers(group.map(\.request)) {
-        if await commitUnlocked(group, fromCache: true) { return }
-        state.withLock { $0.statistics.staleStandings += 1 }
+        switch await commitUnlocked(group, fromCache: true) {
+        case .committed: return
+        case .failed: state.withLock { $0.statistics.staleStandings += 1 }
+        // The server is out of reach: a read would fail the same way; the transaction
+        // below answers the callers with it, as when nothing was cached.
+        case .unavailable: read = false
+        }
       }
-      if await commitUnlocked(group, fromCache: false) { return }
+      if read, await commitUnlocked(group, fromCache: false) == .committed { return }
       state.withLock { $0.statistics.unlockedFallbacks += 1 }
       metrics?.countGroupFallback()
     }
@@ -168,14 +174,14 @@ final class PayGroupCommit: Sendable {
   /// the wallets in between, so the writes hold only over what was read (a balance written
   /// over the one it came from, the payments' and seats' unique keys): a change in between
   /// fails the statement, nothing of it written, and so does a request that needs a read
-  /// after the group's writes (a repeated key). Returns false then, and the group runs
-  /// again as a transaction under locks, where the same requests decide afresh.
+  /// after the group's writes (a repeated key). Nothing is committed then, and the group
+  /// runs again as a transaction under locks, where the same requests decide afresh.
   ///
   /// - Parameter fromCache: the decisions come from ``PayStandingCache`` instead of the read
   ///   (the caller checked that it covers the group), and the group is one round trip, two when
   ///   it draws a block of ids first. The writes hold over the cached balances the same way;
   ///   a failure forgets the group's users, and the group runs again with its read.
-  private func commitUnlocked(_ group: [Job], fromCache: Bool) async -> Bool {
+  private func commitUnlocked(_ group: [Job], fromCache: Bool) async -> UnlockedWrite {
     let requests = group.map(\.request)
     let cache = standings
     let written: (outcomes: [Result<PayWriter.Written, PaymentsError>], standings: [Wallet.PayStanding]?)
@@ -199,7 +205,8 @@ final class PayGroupCommit: Sendable {
       }
     } catch {
       standings.forget(users: requests.map(\.userId))
-      return false
+      if let error = error as? StorageError, error.kind == .unavailable { return .unavailable }
+      return .failed
     }
     remember(written.outcomes, of: requests, from: written.standings)
     state.withLock { state in
@@ -210,7 +217,16 @@ final class PayGroupCommit: Sendable {
     deliver(
       written.outcomes.map { $0.map(\.result) }, to: group, committed: true,
       events: written.outcomes.compactMap { try? $0.get().event })
-    return true
+    return .committed
+  }
+
+  /// How ``commitUnlocked(_:fromCache:)`` ended.
+  private enum UnlockedWrite: Equatable {
+    case committed
+    /// Nothing written: a change since the decisions, a read it needed, an error of the server.
+    case failed
+    /// Nothing written: the server was out of reach.
+    case unavailable
   }
 
   /// Keeps the balances a committed unlocked group left: each user came once, so a new

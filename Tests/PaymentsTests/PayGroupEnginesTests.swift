@@ -337,7 +337,9 @@ struct PayGroupEnginesTests {
     }
   }
 
-  @Test("on PostgreSQL a group from cached standings whose server is gone answers a storage error at once, not after a read")
+  @Test(
+    "on PostgreSQL a group from cached standings whose server is gone answers a storage error at once, not after a read"
+  )
   func cachedStandingsServerGone() async throws {
     // A server of its own: stopping the suite's would stop every other test's.
     let server = try await PostgresServer.start(durable: false)

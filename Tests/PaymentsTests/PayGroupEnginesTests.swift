@@ -23,6 +23,14 @@ struct PayGroupEnginesTests {
     }
   }
 
+  /// Submits `request` to `group` with an envelope of its own, as `PaymentsService.pay` does.
+  private static func pay(_ group: PayGroupCommit, _ request: PayRequest) async -> PayGroupCommit.Outcome {
+    let now = Date()
+    let envelope = EventEnvelope(
+      eventType: .reservationCompleted, trace: .start(), producer: "sagad/payments", occurredAt: now)
+    return await group.submit(request, envelope: envelope, at: now)
+  }
+
   @Test(
     "grouped requests of several users, repeats and refusals: one payment per key, balances and ledger agree, events in payment order",
     arguments: SQLEngine.allCases)
@@ -223,10 +231,7 @@ struct PayGroupEnginesTests {
       }
       let now = Date()
       @Sendable func pay(_ user: Int64, _ schedule: Int64) async -> PayGroupCommit.Outcome {
-        let envelope = EventEnvelope(
-          eventType: .reservationCompleted, trace: .start(), producer: "sagad/payments", occurredAt: now)
-        return await group.submit(
-          PayRequest(userId: user, scheduleId: schedule, amount: 10_000), envelope: envelope, at: now)
+        await Self.pay(group, PayRequest(userId: user, scheduleId: schedule, amount: 10_000))
       }
       // Alone: one statement, no lock.
       #expect((try? await pay(3, 1).get())?.duplicate == false)
@@ -284,14 +289,10 @@ struct PayGroupEnginesTests {
       let service = PaymentsService(database: database)
       for user: Int64 in 1...3 { try await service.addUser(id: user, initialBalance: 100_000) }
       let group = PayGroupCommit(database: database, maxGroupSize: 64, afterCommit: nil)
-      let now = Date()
       @Sendable func pay(
         _ user: Int64, _ schedule: Int64, seat: String? = nil, amount: Int64 = 10_000
       ) async -> PayGroupCommit.Outcome {
-        let envelope = EventEnvelope(
-          eventType: .reservationCompleted, trace: .start(), producer: "sagad/payments", occurredAt: now)
-        return await group.submit(
-          PayRequest(userId: user, scheduleId: schedule, seat: seat, amount: amount), envelope: envelope, at: now)
+        await Self.pay(group, PayRequest(userId: user, scheduleId: schedule, seat: seat, amount: amount))
       }
       var paymentIds: [Int64] = []
       // Nothing known yet: the group reads. Then user 1's next group goes without its read.
@@ -349,12 +350,8 @@ struct PayGroupEnginesTests {
         let service = PaymentsService(database: database)
         try await service.addUser(id: 1, initialBalance: 100_000)
         let group = PayGroupCommit(database: database, maxGroupSize: 64, afterCommit: nil)
-        let now = Date()
         @Sendable func pay(_ schedule: Int64) async -> PayGroupCommit.Outcome {
-          let envelope = EventEnvelope(
-            eventType: .reservationCompleted, trace: .start(), producer: "sagad/payments", occurredAt: now)
-          return await group.submit(
-            PayRequest(userId: 1, scheduleId: schedule, amount: 10_000), envelope: envelope, at: now)
+          await Self.pay(group, PayRequest(userId: 1, scheduleId: schedule, amount: 10_000))
         }
         _ = try await pay(1).get()
         _ = try await pay(2).get()

@@ -23,14 +23,6 @@ struct PayGroupEnginesTests {
     }
   }
 
-  /// Submits `request` to `group` with an envelope of its own, as `PaymentsService.pay` does.
-  private static func pay(_ group: PayGroupCommit, _ request: PayRequest) async -> PayGroupCommit.Outcome {
-    let now = Date()
-    let envelope = EventEnvelope(
-      eventType: .reservationCompleted, trace: .start(), producer: "sagad/payments", occurredAt: now)
-    return await group.submit(request, envelope: envelope, at: now)
-  }
-
   @Test(
     "grouped requests of several users, repeats and refusals: one payment per key, balances and ledger agree, events in payment order",
     arguments: SQLEngine.allCases)
@@ -231,7 +223,10 @@ struct PayGroupEnginesTests {
       }
       let now = Date()
       @Sendable func pay(_ user: Int64, _ schedule: Int64) async -> PayGroupCommit.Outcome {
-        await Self.pay(group, PayRequest(userId: user, scheduleId: schedule, amount: 10_000))
+        let envelope = EventEnvelope(
+          eventType: .reservationCompleted, trace: .start(), producer: "sagad/payments", occurredAt: now)
+        return await group.submit(
+          PayRequest(userId: user, scheduleId: schedule, amount: 10_000), envelope: envelope, at: now)
       }
       // Alone: one statement, no lock.
       #expect((try? await pay(3, 1).get())?.duplicate == false)
@@ -279,101 +274,6 @@ struct PayGroupEnginesTests {
       #expect(try await service.balance(userId: 3) == 90_000)
       #expect(try await service.verify() == [])
     }
-  }
-
-  @Test(
-    "on PostgreSQL a group whose users' balances the groups before left skips its read; a wallet moved behind them, a repeated key or a taken seat sends it back to its read"
-  )
-  func cachedStandings() async throws {
-    try await PaymentsSchema.twoInstanceDatabases { database, other in
-      let service = PaymentsService(database: database)
-      for user: Int64 in 1...3 { try await service.addUser(id: user, initialBalance: 100_000) }
-      let group = PayGroupCommit(database: database, maxGroupSize: 64, afterCommit: nil)
-      @Sendable func pay(
-        _ user: Int64, _ schedule: Int64, seat: String? = nil, amount: Int64 = 10_000
-      ) async -> PayGroupCommit.Outcome {
-        await Self.pay(group, PayRequest(userId: user, scheduleId: schedule, seat: seat, amount: amount))
-      }
-      var paymentIds: [Int64] = []
-      // Nothing known yet: the group reads. Then user 1's next group goes without its read.
-      for schedule: Int64 in 1...2 {
-        let paid = try await pay(1, schedule).get()
-        #expect(!paid.duplicate)
-        paymentIds.append(paid.paymentId)
-      }
-      #expect(group.statistics.unlockedGroups == 2 && group.statistics.groupsWithoutRead == 1)
-
-      // Another instance charges user 1 behind this one's cache: the write over the cached
-      // balance fails whole, and the group runs again with its read, from the charged balance.
-      _ = try await PaymentsService(database: other).charge(userId: 1, amount: 5_000)
-      let afterCharge = try await pay(1, 3).get()
-      #expect(!afterCharge.duplicate)
-      paymentIds.append(afterCharge.paymentId)
-      #expect(group.statistics.staleStandings == 1 && group.statistics.unlockedFallbacks == 0)
-      #expect(try await service.balance(userId: 1) == 75_000, "three payments and the charge, none lost")
-
-      // A repeated key, decided from the cache as new, breaks the payments' key: read, a duplicate.
-      let again = try await pay(1, 3).get()
-      #expect(again.duplicate && again.paymentId == afterCharge.paymentId)
-      #expect(group.statistics.staleStandings == 2)
-      #expect(try await service.balance(userId: 1) == 75_000)
-
-      // A seat taken since: the seat's key refuses the cached write; the read refuses the request.
-      _ = try await pay(3, 1).get()
-      _ = try await pay(2, 9, seat: "A-1").get()
-      let taken = await pay(3, 9, seat: "A-1")
-      #expect(taken.failure?.code == .seatTaken)
-      #expect(group.statistics.staleStandings == 3)
-
-      // A balance the cache does not cover is never refused from it: the group reads.
-      let tooMuch = await pay(2, 10, amount: 95_000)
-      #expect(tooMuch.failure?.code == .insufficientBalance)
-      #expect(group.statistics.staleStandings == 3)
-
-      // Ids from the drawn blocks follow the order payments were accepted in.
-      #expect(paymentIds == paymentIds.sorted() && Set(paymentIds).count == paymentIds.count)
-      #expect(try await service.balance(userId: 2) == 90_000)
-      #expect(try await service.balance(userId: 3) == 90_000)
-      #expect(try await service.verify() == [])
-    }
-  }
-
-  @Test(
-    "on PostgreSQL a group from cached standings whose server is gone answers a storage error at once, not after a read"
-  )
-  func cachedStandingsServerGone() async throws {
-    // A server of its own: stopping the suite's would stop every other test's.
-    let server = try await PostgresServer.start(durable: false)
-    do {
-      let database = try await PaymentsDatabase.open(postgres: try await server.freshDatabase(), logger: quietLogger)
-      try await database.storage.closing {
-        let service = PaymentsService(database: database)
-        try await service.addUser(id: 1, initialBalance: 100_000)
-        let group = PayGroupCommit(database: database, maxGroupSize: 64, afterCommit: nil)
-        @Sendable func pay(_ schedule: Int64) async -> PayGroupCommit.Outcome {
-          await Self.pay(group, PayRequest(userId: 1, scheduleId: schedule, amount: 10_000))
-        }
-        _ = try await pay(1).get()
-        _ = try await pay(2).get()
-        #expect(group.statistics.groupsWithoutRead == 1)
-
-        await server.halt()
-        let gone = await pay(3)
-        #expect(gone.failure?.code == .storage, "\(gone)")
-        #expect(group.statistics.staleStandings == 0, "an unreachable server is not a stale cache")
-
-        try await server.restartImmediately()
-        let back = try await pay(3).get()
-        #expect(!back.duplicate)
-        #expect(try await service.balance(userId: 1) == 70_000)
-        #expect(try await service.verify() == [])
-      }
-    } catch {
-      Issue.record("PostgreSQL log:\n\(server.logText.suffix(2000))")
-      await server.shutDown()
-      throw error
-    }
-    await server.shutDown()
   }
 
   @Test(

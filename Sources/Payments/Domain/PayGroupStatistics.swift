@@ -12,12 +12,6 @@ public struct PayGroupStatistics: Sendable, Hashable {
   public var splitGroups = 0
   /// Groups committed as one statement without locks (PostgreSQL, each user once in the group).
   public var unlockedGroups = 0
-  /// Of the unlocked groups, those decided from the standings the groups before them left
-  /// (`PayStandingCache`): their writes went to the server without a read first.
-  public var groupsWithoutRead = 0
-  /// Groups decided from cached standings whose write failed (a wallet moved behind the
-  /// cache, a repeated key, a taken seat); they ran again with their read.
-  public var staleStandings = 0
   /// Groups whose write of one statement failed (a wallet or key changed since its read, a
   /// request that needed a read after the group's writes, the server's failure) and ran again
   /// under locks.

@@ -29,21 +29,14 @@ public struct PaymentCompensationHandler: SagaMessageHandler {
 
   private let metrics: PaymentsMetrics
   private let failpoints: Failpoints
-  private let walletMoved: (@Sendable (_ userId: Int64) -> Void)?
 
   /// - Parameters:
   ///   - failpoints: `payments.refund` is hit right before the refund is written.
   ///   - metrics: counts each message's outcome once its transaction committed (a
   ///     rolled-back batch is decided again on the retry, and counted then).
-  ///   - walletMoved: told of each wallet a refund credits, before its commit
-  ///     (`PaymentsService.walletMoved`: the next `pay` of that user reads its balance).
-  public init(
-    failpoints: Failpoints = .disabled, metrics: PaymentsMetrics = PaymentsMetrics(),
-    walletMoved: (@Sendable (_ userId: Int64) -> Void)? = nil
-  ) {
+  public init(failpoints: Failpoints = .disabled, metrics: PaymentsMetrics = PaymentsMetrics()) {
     self.failpoints = failpoints
     self.metrics = metrics
-    self.walletMoved = walletMoved
   }
 
   /// The wallets the batch's refunds will credit, locked in user order (as `pay` groups lock
@@ -136,7 +129,6 @@ public struct PaymentCompensationHandler: SagaMessageHandler {
   private func refund(
     _ payment: PaymentView, event: CompensatePayment, message: InboundMessage, at now: Date, in db: any SQLConnection
   ) throws -> CompensationOutcome {
-    walletMoved?(payment.userId)
     let balance = try CompensationRefund.apply(
       payment, reason: event.reason, failpoints: failpoints, at: now, in: db)
     try SagaStep.record(

@@ -55,8 +55,7 @@ public struct PaymentsRole: Sendable {
         database: database.storage, relay: relay),
       try factory.worker(
         "payment-compensation",
-        handler: PaymentCompensationHandler(
-          failpoints: factory.failpoints, metrics: metrics, walletMoved: { [service] in service.walletMoved($0) }),
+        handler: PaymentCompensationHandler(failpoints: factory.failpoints, metrics: metrics),
         service: .payments, database: database.storage, relay: relay),
     ]
     sweeper = StuckSagaSweeper(

@@ -48,8 +48,6 @@ final class PayGroupCommit: Sendable {
   private let afterCommit: (@Sendable (_ events: [OutboxRecord]) -> Void)?
   private let metrics: PaymentsMetrics?
   private let state = Mutex(State())
-  /// Standings of the groups before, for groups that skip their read (PostgreSQL).
-  private let standings = PayStandingCache()
 
   /// - Parameter afterCommit: called once per committed group that created payments, with
   ///   their `ReservationCompleted` rows as the relay reads them (the node hands them over).
@@ -73,11 +71,6 @@ final class PayGroupCommit: Sendable {
       statistics.inFlight = state.inFlight
       return statistics
     }
-  }
-
-  /// Users whose wallets moved outside `pay`: their next group reads their balances.
-  func forget(users: some Sequence<Int64>) {
-    standings.forget(users: users)
   }
 
   /// Queues `request` and returns its outcome once its group has committed (or failed).
@@ -116,26 +109,7 @@ final class PayGroupCommit: Sendable {
   }
 
   private func commit(_ group: [Job]) async {
-    if runsUnlocked(group) {
-      var read = true
-      if standings.covers(group.map(\.request)) {
-        switch await commitUnlocked(group, fromCache: true) {
-        case .committed: return
-        case .failed: state.withLock { $0.statistics.staleStandings += 1 }
-        // The server is out of reach: a read would fail the same way; the transaction
-        // below answers the callers with it, as when nothing was cached.
-        case .unavailable: read = false
-        }
-      }
-      if read, await commitUnlocked(group, fromCache: false) == .committed { return }
-      state.withLock { $0.statistics.unlockedFallbacks += 1 }
-      metrics?.countGroupFallback()
-    }
-    // Under locks the balances are read afresh and not kept: the group's users read next time.
-    if database.storage.engine == .postgres {
-      standings.forget(users: group.map(\.request.userId))
-      standings.dropIds()
-    }
+    if runsUnlocked(group), await commitUnlocked(group) { return }
     let outcomes: [Result<PayWriter.Written, PaymentsError>]
     do {
       outcomes = try await database.write { db in
@@ -174,76 +148,25 @@ final class PayGroupCommit: Sendable {
   /// the wallets in between, so the writes hold only over what was read (a balance written
   /// over the one it came from, the payments' and seats' unique keys): a change in between
   /// fails the statement, nothing of it written, and so does a request that needs a read
-  /// after the group's writes (a repeated key). Nothing is committed then, and the group
-  /// runs again as a transaction under locks, where the same requests decide afresh.
-  ///
-  /// - Parameter fromCache: the decisions come from ``PayStandingCache`` instead of the read
-  ///   (the caller checked that it covers the group), and the group is one round trip, two when
-  ///   it draws a block of ids first. The writes hold over the cached balances the same way;
-  ///   a failure forgets the group's users, and the group runs again with its read.
-  private func commitUnlocked(_ group: [Job], fromCache: Bool) async -> UnlockedWrite {
-    let requests = group.map(\.request)
-    let cache = standings
-    let written: (outcomes: [Result<PayWriter.Written, PaymentsError>], standings: [Wallet.PayStanding]?)
+  /// after the group's writes (a repeated key). Returns false then, counted, and the
+  /// group runs again as a transaction under locks, where the same requests decide afresh.
+  private func commitUnlocked(_ group: [Job]) async -> Bool {
+    let outcomes: [Result<PayWriter.Written, PaymentsError>]
     do {
-      written = try await database.writeInOneStatement { db in
-        var known: [Wallet.PayStanding]?
-        if fromCache {
-          if cache.idsLeft < requests.count {
-            cache.add(ids: try Wallet.drawIds(count: PayStandingCache.idBlock(for: requests.count), in: db))
-          }
-          known = cache.standings(for: requests)
-          // Covered when the caller asked, and only this group's writer takes from it.
-          guard known != nil else { throw PaymentsError(.internalError, "the pay group's cached standings went away") }
-        } else {
-          cache.dropIds()
-          known = try Wallet.payStandings(requests.map { ($0.userId, $0.scheduleId, $0.seat) }, locking: false, in: db)
-        }
-        let outcomes = try Self.apply(
-          group.map { ($0.request, $0.envelope, $0.now) }, locking: false, standings: known, in: db)
-        return (outcomes, known)
+      outcomes = try await database.writeInOneStatement { db in
+        try Self.apply(group.map { ($0.request, $0.envelope, $0.now) }, locking: false, in: db)
       }
     } catch {
-      standings.forget(users: requests.map(\.userId))
-      if let error = error as? StorageError, error.kind == .unavailable { return .unavailable }
-      return .failed
+      state.withLock { $0.statistics.unlockedFallbacks += 1 }
+      metrics?.countGroupFallback()
+      return false
     }
-    remember(written.outcomes, of: requests, from: written.standings)
-    state.withLock { state in
-      state.statistics.unlockedGroups += 1
-      if fromCache { state.statistics.groupsWithoutRead += 1 }
-    }
+    state.withLock { $0.statistics.unlockedGroups += 1 }
     metrics?.count(.oneStatement)
     deliver(
-      written.outcomes.map { $0.map(\.result) }, to: group, committed: true,
-      events: written.outcomes.compactMap { try? $0.get().event })
-    return .committed
-  }
-
-  /// How ``commitUnlocked(_:fromCache:)`` ended.
-  private enum UnlockedWrite: Equatable {
-    case committed
-    /// Nothing written: a change since the decisions, a read it needed, an error of the server.
-    case failed
-    /// Nothing written: the server was out of reach.
-    case unavailable
-  }
-
-  /// Keeps the balances a committed unlocked group left: each user came once, so a new
-  /// payment's is the one it was decided on less its amount, and a duplicate's or a refusal's
-  /// the one read.
-  private func remember(
-    _ outcomes: [Result<PayWriter.Written, PaymentsError>], of requests: [PayRequest],
-    from standings: [Wallet.PayStanding]?
-  ) {
-    guard let standings else { return }
-    var balances: [(userId: Int64, balance: Int64)] = []
-    for (index, outcome) in outcomes.enumerated() {
-      guard let balance = standings[index].balance else { continue }
-      let paid = (try? outcome.get()).map { $0.result.duplicate ? 0 : $0.result.amount } ?? 0
-      balances.append((requests[index].userId, balance - paid))
-    }
-    self.standings.remember(balances)
+      outcomes.map { $0.map(\.result) }, to: group, committed: true,
+      events: outcomes.compactMap { try? $0.get().event })
+    return true
   }
 
   /// A group's requests in order, each without a savepoint of its own: `PayWriter` throws its
@@ -263,21 +186,17 @@ final class PayGroupCommit: Sendable {
   ///
   /// - Parameter locking: false in a write of one statement (``commitUnlocked(_:)``): no
   ///   wallet is locked.
-  /// - Parameter standings: the group's decisions already known (``PayStandingCache`` or a
-  ///   read of the caller's), in request order; nil reads them here.
   static func apply(
     _ requests: [(request: PayRequest, envelope: EventEnvelope, now: Date)], locking: Bool = true,
-    standings: [Wallet.PayStanding]? = nil, in db: some SQLConnection
+    in db: some SQLConnection
   ) throws -> [Result<PayWriter.Written, PaymentsError>] {
     // Two instances' groups (or a group and a compensation batch) sharing users would lock
     // their wallets in request order, and deadlock; in user order one waits for the other.
     if locking { try Wallet.lock(users: requests.map(\.request.userId), in: db) }
     var users = Set<Int64>()
     let firstOfUser = requests.map { users.insert($0.request.userId).inserted }
-    let prefetched =
-      try standings
-      ?? Wallet.payStandings(
-        requests.map { ($0.request.userId, $0.request.scheduleId, $0.request.seat) }, locking: locking, in: db)
+    let prefetched = try Wallet.payStandings(
+      requests.map { ($0.request.userId, $0.request.scheduleId, $0.request.seat) }, locking: locking, in: db)
     return try requests.indices.map { index in
       let (request, envelope, now) = requests[index]
       do {

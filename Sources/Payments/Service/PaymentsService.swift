@@ -73,17 +73,9 @@ public final class PaymentsService: Sendable {
     try Self.requirePositive(userId, "user id", code: .invalidId)
     try Self.requirePositive(amount, "charge amount", code: .invalidAmount)
     let now = clock()
-    walletMoved(userId)
     return try await write { db in
       try Wallet.post(.charge, userId: userId, amount: amount, at: now, in: db)
     }
-  }
-
-  /// Tells `pay` that the wallet of `userId` moved outside it (a charge, a refund): its next
-  /// group reads the balance instead of trusting the one its last group left
-  /// (`PayStandingCache`). Not needed for correctness, only to spare that group a failed write.
-  public func walletMoved(_ userId: Int64) {
-    groupCommit.forget(users: [userId])
   }
 
   /// Pays for a reservation: in one transaction, deducts `amount`, creates the

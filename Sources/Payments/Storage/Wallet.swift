@@ -119,18 +119,6 @@ enum Wallet {
     return standings
   }
 
-  /// `count` payments' ids drawn ahead, in ascending order (PostgreSQL): what
-  /// ``payStandings(_:locking:in:)`` draws with its read, for `pay` groups that skip the read
-  /// (`PayStandingCache`). Sequences are not transactional: ids drawn and never used are gaps.
-  static func drawIds(count: Int, in db: some SQLConnection) throws -> [PayStanding.Ids] {
-    try db.query(drawIdsPostgres, [Int64(count)]).map { row in (row[0], row[1], row[2]) }
-  }
-
-  private static let drawIdsPostgres = """
-    SELECT nextval('reservations_id_seq'), nextval('payments_id_seq'), nextval('outbox_id_seq')
-    FROM generate_series(1, CAST(? AS INTEGER)) AS g(n) ORDER BY g.n
-    """
-
   private static let payStandingsPostgres = payStandingsSQL(locking: true)
   private static let payStandingsPostgresUnlocked = payStandingsSQL(locking: false)
 

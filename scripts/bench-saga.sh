@@ -575,25 +575,20 @@ print(f"{'run':<30}{'sagas/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}{'CPU s
       f"{'busy':>6}{'RSS MB':>8}  outcomes")
 def busy(r):
     return "-" if r.get("machineBusyPercent") is None else f"{r['machineBusyPercent']:.0f}%"
-for label, r in ((f"defaults, full speed", defaults), (f"defaults, at $rate/s", paced),
-                 (f"{$unenrolled:.0%} unenrolled, full speed", compensation), ("baseline, full speed", baseline),
-                 ("traced (ratio 1.0)", traced), ("postgres ×1, full speed", postgres),
-                 (f"postgres ×1, at $rate/s", postgres_paced), ("postgres ×2, full speed", postgres2),
-                 (f"postgres ×2, at $rate/s", postgres2_paced)):
-    if not r:
-        continue
+legs = [(label, r) for label, r in (
+    (f"defaults, full speed", defaults), (f"defaults, at $rate/s", paced),
+    (f"{$unenrolled:.0%} unenrolled, full speed", compensation), ("baseline, full speed", baseline),
+    ("traced (ratio 1.0)", traced), ("postgres ×1, full speed", postgres),
+    (f"postgres ×1, at $rate/s", postgres_paced), ("postgres ×2, full speed", postgres2),
+    (f"postgres ×2, at $rate/s", postgres2_paced)) if r]
+for label, r in legs:
     print(f"{label:<30}{f(r['sagasPerSecond']):>10}{f(r['p50Ms'], 1):>9}{f(r['p99Ms'], 1):>9}{f(r['maxMs'], 1):>9}"
           f"{f(r['sagadCpuSecondsPer1000'], 2):>10}{f(r['brokerCpuSecondsPer1000'], 2):>8}"
           f"{f(r.get('postgresCpuSecondsPer1000'), 2):>7}{busy(r):>6}{f(r['sagadPeakRssMb']):>8}  "
           + ", ".join(f"{k} {v}" for k, v in sorted(r["outcomes"].items())) + ("" if r["verifyOk"] else "  VERIFY FAILED"))
 
-stolen = [(label, r["machineStealPercent"]) for label, r in (
-    ("defaults, full speed", defaults), (f"defaults, at $rate/s", paced), (f"{$unenrolled:.0%} unenrolled", compensation),
-    ("baseline", baseline), ("traced", traced), (f"postgres ×2, at $rate/s", postgres2_paced))
-    if r and r.get("machineStealPercent", 0) >= 2]
-stolen += [(f"{label} round {i + 1}", r["machineStealPercent"]) for label, rs in (
-    ("postgres ×1, full speed", postgres_rounds), ("postgres ×2, full speed", postgres2_rounds),
-    (f"postgres ×1, at $rate/s", postgres_paced_rounds)) for i, r in enumerate(rs) if r.get("machineStealPercent", 0) >= 2]
+# The table's legs (a median round for the PostgreSQL ones; the rounds line shows each round's).
+stolen = [(label, r["machineStealPercent"]) for label, r in legs if r.get("machineStealPercent", 0) >= 2]
 if stolen:
     print("the hypervisor took CPU (steal) during: " + ", ".join(f"{label} {v:.1f} %" for label, v in stolen)
           + "; those legs measured the host")

@@ -27,4 +27,19 @@ struct PostgresServerTests {
     await #expect(throws: PostgresServer.Failure.self) { try await server.psql("SELECT 1") }
     #expect(server.logText.contains("database system is shut down"))
   }
+
+  @Test("reads the server's log as it comes: a server logging far more than a pipe holds never blocks")
+  func logBeyondPipe() async throws {
+    let server = try await PostgresServer.start(durable: false)
+    defer { server.stop() }
+    // 2,000 lines of ~130 bytes, 260 KB, in one statement and nobody asking for the log
+    // meanwhile: a pipe read only on request (64 KB) would block the backend here for good.
+    try await server.psql(
+      "DO $$ BEGIN FOR i IN 1..2000 LOOP RAISE LOG 'line % %', i, repeat('x', 100); END LOOP; END $$")
+    #expect(try await server.psql("SELECT 1") == "1")
+    try await eventually("the last line in the log", timeout: .seconds(30)) {
+      server.logText.contains("line 2000 ")
+    }
+    #expect(server.logText.components(separatedBy: "LOG:  line ").count - 1 == 2000)
+  }
 }

@@ -19,8 +19,10 @@ public final class PostgresServer: Sendable {
   private var process: SpawnedProcess { current.withLock { $0 } }
   /// The postmaster's pid.
   public var pid: pid_t { process.pid }
-  /// What the server logged so far (its stderr), for a failing test's record.
-  private let log = Mutex("")
+  /// The server's stderr, read as it comes by a thread of its own (a pipe left unread for a
+  /// while fills, and every backend that logs then blocks): one per process started, so a
+  /// restart keeps what the one before logged.
+  private let logs: Mutex<[OutputCollector]>
   private let binaries: URL
   /// fsync on (see `start(durable:)`); a restart keeps it.
   private let durable: Bool
@@ -71,9 +73,9 @@ public final class PostgresServer: Sendable {
     // A port found free can be taken before the server binds it: try a few.
     for _ in 0..<5 {
       let port = Int(try LoopbackPort.unused())
-      let process = try spawn(binaries, owner: owner, data: data, port: port, durable: durable)
+      let (process, log) = try spawn(binaries, owner: owner, data: data, port: port, durable: durable)
       let server = PostgresServer(
-        directory: directory, port: port, process: process, binaries: binaries, durable: durable)
+        directory: directory, port: port, process: process, log: log, binaries: binaries, durable: durable)
       do {
         try await server.ready(after: 0)
         try await server.psql("CREATE DATABASE sagad", database: "postgres")
@@ -89,7 +91,7 @@ public final class PostgresServer: Sendable {
 
   private static func spawn(
     _ binaries: URL, owner: (uid: uid_t, gid: gid_t)?, data: String, port: Int, durable: Bool
-  ) throws -> SpawnedProcess {
+  ) throws -> (SpawnedProcess, OutputCollector) {
     var command = [
       binaries.appendingPathComponent("postgres").path, "-D", data, "-p", String(port), "-k", data, "-c",
       "listen_addresses=127.0.0.1", "-c", "fsync=\(durable ? "on" : "off")", "-c", "logging_collector=off",
@@ -105,8 +107,7 @@ public final class PostgresServer: Sendable {
     }
     let process = try SpawnedProcess(
       path: asServerUser(owner, command[0]), arguments: asServerArguments(owner, command), pipeStdin: false)
-    _ = fcntl(process.stderrDescriptor, F_SETFL, fcntl(process.stderrDescriptor, F_GETFL) | O_NONBLOCK)
-    return process
+    return (process, OutputCollector(process.stderrDescriptor))
   }
 
   /// Waits for the `count + 1`-th "ready to accept connections" of the log (a restart logs another).
@@ -140,10 +141,14 @@ public final class PostgresServer: Sendable {
     guard status == .exited(0) else { throw Failure("initdb failed: \(output.suffix(2000))") }
   }
 
-  private init(directory: TemporaryDirectory, port: Int, process: SpawnedProcess, binaries: URL, durable: Bool) {
+  private init(
+    directory: TemporaryDirectory, port: Int, process: SpawnedProcess, log: OutputCollector, binaries: URL,
+    durable: Bool
+  ) {
     self.directory = directory
     self.port = port
     self.current = Mutex(process)
+    self.logs = Mutex([log])
     self.binaries = binaries
     self.durable = durable
   }
@@ -156,9 +161,10 @@ public final class PostgresServer: Sendable {
     let readyCount = logText.components(separatedBy: "database system is ready to accept connections").count - 1
     old.signal(SIGQUIT)
     _ = try await Self.offPool { old.waitUntilExit() }
-    drainLog(from: old)
-    let next = try Self.spawn(binaries, owner: try Self.serverUser(), data: dataDirectory, port: port, durable: durable)
+    let (next, log) = try Self.spawn(
+      binaries, owner: try Self.serverUser(), data: dataDirectory, port: port, durable: durable)
     current.withLock { $0 = next }
+    logs.withLock { $0.append(log) }
     try await ready(after: readyCount)
   }
 
@@ -191,8 +197,7 @@ public final class PostgresServer: Sendable {
 
   /// What the server logged so far.
   public var logText: String {
-    drainLog()
-    return log.withLock { $0 }
+    logs.withLock { $0 }.map(\.text).joined()
   }
 
   public var isRunning: Bool { process.isRunning }
@@ -254,17 +259,6 @@ public final class PostgresServer: Sendable {
   public func kill() {
     process.signal(SIGKILL)
     _ = process.waitUntilExit()
-  }
-
-  private func drainLog(from source: SpawnedProcess? = nil) {
-    let process = source ?? self.process
-    var chunk = [UInt8](repeating: 0, count: 8192)
-    while true {
-      let count = chunk.withUnsafeMutableBytes { read(process.stderrDescriptor, $0.baseAddress, $0.count) }
-      guard count > 0 else { return }
-      let text = String(decoding: chunk[..<count], as: UTF8.self)
-      log.withLock { $0 += text }
-    }
   }
 
   /// Debian's `postgres` user when the test runs as root; nil otherwise (the server runs as

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Payments
+import SagaCore
 import SagaStorage
 import Synchronization
 
@@ -17,10 +18,16 @@ struct GroupHarness: Sendable {
 
   var database: SagaDatabase { payments.storage }
 
-  static func run(_ body: (GroupHarness) async throws -> Void) async throws {
+  /// - Parameters: `window`, `clock` and `maxGroupSize` as `PaymentsService` takes them.
+  static func run(
+    window: Duration = .zero, clock: SagaClock = .continuous,
+    maxGroupSize: Int = PaymentsService.defaultMaxGroupSize, _ body: (GroupHarness) async throws -> Void
+  ) async throws {
     try await PaymentsHarness.runOnDisk { base in
       let commits = Recorder<Int>()
-      let service = PaymentsService(database: base.payments, afterPayCommit: { commits.record($0.count) })
+      let service = PaymentsService(
+        database: base.payments, maxGroupSize: maxGroupSize, groupWindow: window, waitClock: clock,
+        afterPayCommit: { commits.record($0.count) })
       try await base.service.addUser(id: 99, initialBalance: 1_000_000)
       try await body(GroupHarness(payments: base.payments, service: service, commits: commits))
     }
@@ -34,23 +41,52 @@ struct GroupHarness: Sendable {
   /// (user 99's plug) be taken as a group of its own, queues `requests` behind it one by
   /// one, then lets the writer go.
   func payInOneGroup(_ requests: [PayRequest]) async throws -> [Result<PayResult, PaymentsError>] {
+    let queued = try await queueBehindPlug(requests)
+    try await queued.releasePlug()
+    return await queued.results()
+  }
+
+  /// Holds the writer, lets user 99's plug be taken as a group of its own, and queues
+  /// `requests` behind it one by one; the writer stays held until `releasePlug()`.
+  func queueBehindPlug(_ requests: [PayRequest]) async throws -> QueuedRequests {
     let hold = WriterHold()
     let holder = Task { try await database.sqlite!.writeWithoutTransaction { _ in hold.block() } }
     try await poll { hold.isHolding }
     let schedule = Int64(service.payStatistics.requests + 1_000)
     let plug = Task { try await service.pay(PayRequest(userId: 99, scheduleId: schedule, amount: 1)) }
     try await poll { service.payStatistics.inFlight == 1 }
-    var payers: [Task<Result<PayResult, PaymentsError>, Never>] = []
-    for (index, request) in requests.enumerated() {
-      payers.append(
-        Task {
-          do throws(PaymentsError) { return .success(try await service.pay(request)) } catch { return .failure(error) }
-        })
-      try await poll { service.payStatistics.queued == index + 1 }
-    }
+    var queued = QueuedRequests(hold: hold, holder: holder, plug: plug, payers: [])
+    for request in requests { try await queued.add(request, to: service) }
+    return queued
+  }
+}
+
+/// Requests queued behind a plug whose group waits for the held writer.
+struct QueuedRequests {
+  let hold: WriterHold
+  let holder: Task<Void, any Error>
+  let plug: Task<PayResult, any Error>
+  var payers: [Task<Result<PayResult, PaymentsError>, Never>]
+
+  /// Queues one more request, and returns once the service counts it queued.
+  mutating func add(_ request: PayRequest, to service: PaymentsService) async throws {
+    let before = service.payStatistics.queued
+    payers.append(
+      Task {
+        do throws(PaymentsError) { return .success(try await service.pay(request)) } catch { return .failure(error) }
+      })
+    try await poll { service.payStatistics.queued == before + 1 }
+  }
+
+  /// Lets the writer go and returns once the plug's group has committed.
+  func releasePlug() async throws {
     hold.release()
     try await holder.value
     _ = try await plug.value
+  }
+
+  /// The queued requests' outcomes, in the order queued.
+  func results() async -> [Result<PayResult, PaymentsError>] {
     var results: [Result<PayResult, PaymentsError>] = []
     for payer in payers { results.append(await payer.value) }
     return results

@@ -16,6 +16,9 @@ public struct PayGroupStatistics: Sendable, Hashable {
   /// request that needed a read after the group's writes, the server's failure) and ran again
   /// under locks.
   public var unlockedFallbacks = 0
+  /// Times the writer waited for the group window (`payments.group_commit_window`) before
+  /// taking the next group, because requests were queued and the window had not passed.
+  public var windowWaits = 0
   /// Requests waiting for the next group right now.
   public var queued = 0
   /// Requests in the group being committed right now (taken from the queue, not yet answered).

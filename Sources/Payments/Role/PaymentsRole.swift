@@ -13,6 +13,10 @@ public struct PaymentsRole: Sendable {
     public var databasePath: String
     /// Whether concurrent `pay` requests share one write transaction (`payments.group_commit`).
     public var groupCommit = true
+    /// Under load, the least time between the starts of two `pay` groups
+    /// (`payments.group_commit_window`); nil: ``PaymentsService/defaultGroupWindow(for:)`` of
+    /// the database's engine.
+    public var groupCommitWindow: Duration?
     /// The stuck-saga sweeper (`sweeper.*`).
     public var sweeper = SweeperSettings()
     /// What runs Points (`peers.points`): toward a peer without idempotency the sweeper
@@ -48,6 +52,7 @@ public struct PaymentsRole: Sendable {
       wakeOnCommit ? { @Sendable events in handoff.committed(events) } : nil
     service = PaymentsService(
       database: database, maxGroupSize: settings.groupCommit ? PaymentsService.defaultMaxGroupSize : 1,
+      groupWindow: settings.groupCommitWindow ?? PaymentsService.defaultGroupWindow(for: database.storage.engine),
       failpoints: factory.failpoints, afterPayCommit: afterPayCommit, metrics: metrics)
     let workers = [
       try factory.worker(

@@ -20,8 +20,12 @@ import Synchronization
 ///   transaction; its requests are then run again one transaction each, so one poisoned
 ///   request cannot fail the others, and each caller gets its own outcome.
 ///
-/// No timer: a lone request commits at once (a group of one), so grouping adds no delay
-/// when idle; under load, requests that arrive during one fsync form the next group.
+/// A lone request commits at once (a group of one), so grouping adds no delay when idle.
+/// Under load, the next group is taken no sooner than `window` after the one before was
+/// (``holdForWindow(after:)``): without it, the groups at a steady rate were as small as the
+/// writer's cycle allowed (three payments at 1,000/s), and each group's fixed cost (its
+/// round trips, its fsync, a relay round, a Kafka message set) filled the cores the rest of
+/// the saga needed (Docs/benchmarks.md, "2026-12-07 (forenoon)").
 ///
 /// On PostgreSQL a group in which every user comes once is first written as one statement
 /// without locks (``commitUnlocked(_:)``): two round trips instead of a transaction's five.
@@ -45,6 +49,9 @@ final class PayGroupCommit: Sendable {
 
   private let database: PaymentsDatabase
   private let maxGroupSize: Int
+  /// The least time between the starts of two groups while requests queue (zero: none).
+  private let window: Duration
+  private let clock: SagaClock
   private let afterCommit: (@Sendable (_ events: [OutboxRecord]) -> Void)?
   private let metrics: PaymentsMetrics?
   private let state = Mutex(State())
@@ -53,13 +60,18 @@ final class PayGroupCommit: Sendable {
   ///   their `ReservationCompleted` rows as the relay reads them (the node hands them over).
   /// - Parameter metrics: counts the committed groups by how they were written, and the
   ///   writes of one statement sent back (nil counts nothing).
+  /// - Parameter window: the least time between the starts of two groups while requests
+  ///   queue, waited on `clock` (``holdForWindow(after:)``).
   init(
-    database: PaymentsDatabase, maxGroupSize: Int, afterCommit: (@Sendable (_ events: [OutboxRecord]) -> Void)?,
-    metrics: PaymentsMetrics? = nil
+    database: PaymentsDatabase, maxGroupSize: Int, window: Duration = .zero, clock: SagaClock = .continuous,
+    afterCommit: (@Sendable (_ events: [OutboxRecord]) -> Void)?, metrics: PaymentsMetrics? = nil
   ) {
     precondition(maxGroupSize > 0, "maxGroupSize must be positive")
+    precondition(window >= .zero, "window must not be negative")
     self.database = database
     self.maxGroupSize = maxGroupSize
+    self.window = window
+    self.clock = clock
     self.afterCommit = afterCommit
     self.metrics = metrics
   }
@@ -91,7 +103,9 @@ final class PayGroupCommit: Sendable {
   }
 
   private func drain() async {
+    var lastStart: SagaClock.Instant?
     while true {
+      if let lastStart { await holdForWindow(after: lastStart) }
       let group = state.withLock { state -> [Job] in
         guard !state.queue.isEmpty else {
           state.writing = false
@@ -104,8 +118,24 @@ final class PayGroupCommit: Sendable {
         return group
       }
       guard !group.isEmpty else { return }
+      lastStart = clock.now
       await commit(group)
     }
+  }
+
+  /// Under load (requests queued when a group is done), waits until `window` has passed since
+  /// that group was taken, so that the next group gathers what arrives meanwhile. Not when
+  /// nothing is queued (the writer ends, and a lone request later commits at once), nor when
+  /// a full group is already waiting.
+  private func holdForWindow(after lastStart: SagaClock.Instant) async {
+    guard window > .zero else { return }
+    let queued = state.withLock { $0.queue.count }
+    let deadline = lastStart + window
+    guard queued > 0, queued < maxGroupSize, clock.now < deadline else { return }
+    state.withLock { $0.statistics.windowWaits += 1 }
+    // Not cancellable (the writer is an unstructured task nobody cancels); a failed sleep
+    // only takes the group early.
+    try? await clock.sleep(until: deadline)
   }
 
   private func commit(_ group: [Job]) async {

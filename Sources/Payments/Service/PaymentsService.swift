@@ -17,6 +17,17 @@ public final class PaymentsService: Sendable {
   /// transaction stays a few milliseconds.
   public static let defaultMaxGroupSize = 256
 
+  /// The group window when `payments.group_commit_window` is not set: long enough for a
+  /// group to gather what arrives during a few of the engine's commits, short against a
+  /// saga's latency. A PostgreSQL group costs two round trips to another process and its
+  /// fsync, a SQLite group an fsync in this one (Docs/benchmarks.md, "2026-12-07 (forenoon)").
+  public static func defaultGroupWindow(for engine: SQLEngine) -> Duration {
+    switch engine {
+    case .sqlite: .milliseconds(3)
+    case .postgres: .milliseconds(8)
+    }
+  }
+
   public let database: PaymentsDatabase
   let clock: @Sendable () -> Date
   /// `payments.refund` fires in `retryCompensation` as it does in the compensation handler.
@@ -28,6 +39,8 @@ public final class PaymentsService: Sendable {
   ///   - database: the Payments database, migrated.
   ///   - clock: the time written to rows and headers (tests pin it).
   ///   - maxGroupSize: the most `pay` requests committed in one transaction.
+  ///   - groupWindow: under load, the least time between the starts of two `pay` groups
+  ///     (`payments.group_commit_window`; ``defaultGroupWindow(for:)``), waited on `waitClock`.
   ///   - failpoints: the node's failpoints (`payments.refund`).
   ///   - afterPayCommit: called once per committed `pay` group that created payments,
   ///     with their `ReservationCompleted` outbox rows as the relay reads them, before any
@@ -35,7 +48,8 @@ public final class PaymentsService: Sendable {
   ///   - metrics: counts every `pay` call's outcome and how its group was written.
   public init(
     database: PaymentsDatabase, clock: @escaping @Sendable () -> Date = { Date() },
-    maxGroupSize: Int = PaymentsService.defaultMaxGroupSize, failpoints: Failpoints = .disabled,
+    maxGroupSize: Int = PaymentsService.defaultMaxGroupSize, groupWindow: Duration = .zero,
+    waitClock: SagaClock = .continuous, failpoints: Failpoints = .disabled,
     afterPayCommit: (@Sendable (_ events: [OutboxRecord]) -> Void)? = nil, metrics: PaymentsMetrics = PaymentsMetrics()
   ) {
     self.database = database
@@ -43,7 +57,8 @@ public final class PaymentsService: Sendable {
     self.clock = clock
     self.failpoints = failpoints
     self.groupCommit = PayGroupCommit(
-      database: database, maxGroupSize: maxGroupSize, afterCommit: afterPayCommit, metrics: metrics)
+      database: database, maxGroupSize: maxGroupSize, window: groupWindow, clock: waitClock,
+      afterCommit: afterPayCommit, metrics: metrics)
   }
 
   /// How `pay` requests have been grouped into transactions so far.

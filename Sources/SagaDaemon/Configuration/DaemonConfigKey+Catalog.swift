@@ -65,6 +65,9 @@ extension DaemonConfigKey {
       "payments.group_commit", .bool, "true",
       "whether concurrent pay requests share one write transaction (one fsync); false: one each"),
     DaemonConfigKey(
+      "payments.group_commit_window", .duration(min: .zero, max: .seconds(1)), "3ms (SQLite), 8ms (PostgreSQL)",
+      "under load, the least time between the starts of two pay groups, so that each gathers more; 0: none"),
+    DaemonConfigKey(
       "reward.rate_bp", .integer(0...10_000), "1000", "reward rate in basis points (1000 = 10 %)"),
     DaemonConfigKey("reward.unit", .integer(1...Int.max), "100", "rewards are rounded down to a multiple of this"),
     DaemonConfigKey(

@@ -121,6 +121,7 @@ extension DaemonConfiguration {
     node.relay.wakeOnCommit = try values.bool("outbox.wake_on_commit") ?? node.relay.wakeOnCommit
     node.relay.handoff = try values.bool("outbox.handoff") ?? node.relay.handoff
     node.payGroupCommit = try values.bool("payments.group_commit") ?? node.payGroupCommit
+    node.payGroupCommitWindow = try values.duration("payments.group_commit_window") ?? node.payGroupCommitWindow
     node.relay.retention.outbox = try values.duration("outbox.retention") ?? node.relay.retention.outbox
     node.relay.retention.inbox = try values.duration("inbox.retention") ?? node.relay.retention.inbox
     node.relay.retention.timeline = try values.duration("timeline.retention") ?? node.relay.retention.timeline

@@ -1,5 +1,6 @@
 import Configuration
 import Foundation
+import Payments
 import SagaCore
 import SagaRuntime
 import SagaStorage
@@ -97,6 +98,8 @@ struct DaemonConfiguration: Sendable {
     case "metrics.listen": metrics.enabled ? "\(metrics.host):\(metrics.port)" : "off"
     case "failpoints.enabled": String(node.failpointsEnabled)
     case "admin.operator_groups", "admin.read_groups", "kafka.producer": "(none)"
+    case "payments.group_commit_window":
+      DurationParsing.format(PaymentsService.defaultGroupWindow(for: node.postgres == nil ? .sqlite : .postgres))
     default: key.defaultValue
     }
   }

@@ -6,50 +6,81 @@ import Testing
 
 /// `payments.group_commit_window`: under load, the next `pay` group is taken no sooner than
 /// the window after the one before, so that it gathers what arrives meanwhile; idle, a
-/// request commits at once. On a manual clock: the waits are asserted, not timed.
+/// request commits at once; once arrivals stop, the wait ends. On a manual clock: the waits
+/// are asserted, not timed.
 @Suite("Payments: pay group window", .timeLimit(.minutes(2)))
 struct GroupWindowTests {
-  @Test("a lone request commits at once; under load the next group waits out the window and takes all that queued")
-  func windowGathersUnderLoad() async throws {
+  private static let window: Duration = .milliseconds(8)
+
+  private static func pay(_ user: Int64) -> PayRequest {
+    PayRequest(userId: user, scheduleId: 2, amount: 1_000)
+  }
+
+  @Test(
+    "a lone request commits at once; while requests keep coming the next group waits out the window and takes them all"
+  )
+  func windowGathersSteadyArrivals() async throws {
     let clock = TestClock()
-    try await GroupHarness.run(window: .milliseconds(8), clock: SagaClock(clock)) { harness in
-      for user in 1...3 { try await harness.service.addUser(id: Int64(user), initialBalance: 100_000) }
+    try await GroupHarness.run(window: Self.window, clock: SagaClock(clock)) { harness in
+      for user in 1...9 { try await harness.service.addUser(id: Int64(user), initialBalance: 100_000) }
       // Idle: no wait on the clock (a test clock that nobody advances would hold it forever).
       _ = try await harness.service.pay(PayRequest(userId: 1, scheduleId: 1, amount: 1_000))
       #expect(clock.sleepers.isEmpty)
 
-      // The plug's group is taken at t+0 and held at the writer; two requests queue behind it.
-      var queued = try await harness.queueBehindPlug([
-        PayRequest(userId: 1, scheduleId: 2, amount: 1_000), PayRequest(userId: 2, scheduleId: 2, amount: 1_000),
-      ])
+      // At t+1ms the plug's group is taken and held at the writer; user 2 queues behind it.
+      await clock.advance(by: .milliseconds(1))
+      var queued = try await harness.queueBehindPlug([Self.pay(2)])
       try await queued.releasePlug()
-      // The plug's group has committed; the writer waits until t+8ms instead of taking the two.
       try await clock.waitForSleepers(1)
-      #expect(clock.sleepers == [TestClock.Instant(offset: .milliseconds(8))])
       let groupsBefore = harness.service.payStatistics.groups
-      try await queued.add(PayRequest(userId: 3, scheduleId: 2, amount: 1_000), to: harness.service)
+      // One request a millisecond: the writer keeps waiting, up to the window's end at t+9ms.
+      for user in 3...9 {
+        await clock.advance(by: .milliseconds(1))
+        try await queued.add(Self.pay(Int64(user)), to: harness.service)
+      }
+      #expect(clock.now == TestClock.Instant(offset: .milliseconds(8)))
       #expect(harness.service.payStatistics.groups == groupsBefore)
 
-      await clock.advance(by: .milliseconds(8))
+      await clock.advance(by: .milliseconds(1))
       let results = await queued.results()
       #expect(results.allSatisfy { (try? $0.get())?.status == .paid })
       let statistics = harness.service.payStatistics
-      #expect(statistics.groups == groupsBefore + 1 && statistics.largestGroup == 3)
+      #expect(statistics.groups == groupsBefore + 1 && statistics.largestGroup == 8)
       #expect(statistics.windowWaits == 1)
-      #expect(harness.commits.all.suffix(2) == [1, 3])
+      #expect(harness.commits.all.suffix(2) == [1, 8])
       #expect(try await harness.service.verify() == [])
+    }
+  }
+
+  @Test("once arrivals stop (callers waiting for their answers), the group goes before the window's end")
+  func stoppedArrivalsEndTheWait() async throws {
+    let clock = TestClock()
+    try await GroupHarness.run(window: Self.window, clock: SagaClock(clock)) { harness in
+      for user in 1...3 { try await harness.service.addUser(id: Int64(user), initialBalance: 100_000) }
+      _ = try await harness.service.pay(PayRequest(userId: 1, scheduleId: 1, amount: 1_000))
+      await clock.advance(by: .milliseconds(1))
+      // Everyone queued at t+1ms, and nobody else comes.
+      let queued = try await harness.queueBehindPlug([Self.pay(2), Self.pay(3)])
+      try await queued.releasePlug()
+      try await clock.waitForSleepers(1)
+      let wake = try #require(clock.sleepers.first)
+      #expect(wake > clock.now && wake < TestClock.Instant(offset: .milliseconds(9)), "\(wake)")
+
+      await clock.advance(by: wake - clock.now)
+      let results = await queued.results()
+      #expect(results.allSatisfy { (try? $0.get())?.status == .paid })
+      #expect(clock.now < TestClock.Instant(offset: .milliseconds(9)))
+      #expect(harness.service.payStatistics.windowWaits == 1 && harness.service.payStatistics.largestGroup == 2)
     }
   }
 
   @Test("a full group waiting does not wait for the window")
   func fullGroupGoesAtOnce() async throws {
     let clock = TestClock()
-    try await GroupHarness.run(window: .milliseconds(8), clock: SagaClock(clock), maxGroupSize: 2) { harness in
+    try await GroupHarness.run(window: Self.window, clock: SagaClock(clock), maxGroupSize: 2) { harness in
       for user in 1...2 { try await harness.service.addUser(id: Int64(user), initialBalance: 100_000) }
       // Two queued behind the plug fill a group: taken as soon as the plug's commits, at t+0.
-      let results = try await harness.payInOneGroup([
-        PayRequest(userId: 1, scheduleId: 1, amount: 1_000), PayRequest(userId: 2, scheduleId: 1, amount: 1_000),
-      ])
+      let results = try await harness.payInOneGroup([Self.pay(1), Self.pay(2)])
       #expect(results.allSatisfy { (try? $0.get())?.status == .paid })
       #expect(harness.service.payStatistics.windowWaits == 0)
       #expect(harness.service.payStatistics.largestGroup == 2)

@@ -44,6 +44,7 @@ final class PayGroupCommit: Sendable {
     var queue: [Job] = []
     var writing = false
     var inFlight = 0
+    var arrivals = PayArrivals()
     var statistics = PayGroupStatistics()
   }
 
@@ -92,6 +93,7 @@ final class PayGroupCommit: Sendable {
     await withCheckedContinuation { continuation in
       let startWriter = state.withLock { state -> Bool in
         state.queue.append(Job(request: request, envelope: envelope, now: now, continuation: continuation))
+        if window > .zero { state.arrivals.record(at: clock.now, cap: window) }
         guard !state.writing else { return false }
         state.writing = true
         return true
@@ -126,17 +128,29 @@ final class PayGroupCommit: Sendable {
   /// Under load (requests queued when a group is done), waits until `window` has passed since
   /// that group was taken, so that the next group gathers what arrives meanwhile. Not when
   /// nothing is queued (the writer ends, and a lone request later commits at once), nor when
-  /// a full group is already waiting.
+  /// a full group is already waiting, and no longer once arrivals have stopped
+  /// (``PayArrivals``): then nothing more is coming to gather.
   private func holdForWindow(after lastStart: SagaClock.Instant) async {
     guard window > .zero else { return }
-    let queued = state.withLock { $0.queue.count }
     let deadline = lastStart + window
-    guard queued > 0, queued < maxGroupSize, clock.now < deadline else { return }
-    state.withLock { $0.statistics.windowWaits += 1 }
-    // Not cancellable (the writer is an unstructured task nobody cancels); a failed sleep
-    // only takes the group early.
-    try? await clock.sleep(until: deadline)
+    var counted = false
+    while true {
+      let (queued, quiet) = state.withLock { ($0.queue.count, $0.arrivals.quietAfter(floor: Self.quietFloor)) }
+      let wake = min(deadline, quiet ?? deadline)
+      guard queued > 0, queued < maxGroupSize, clock.now < wake else { return }
+      if !counted {
+        counted = true
+        state.withLock { $0.statistics.windowWaits += 1 }
+      }
+      // Not cancellable (the writer is an unstructured task nobody cancels); a failed sleep
+      // only takes the group early. Arrivals meanwhile move `quiet` later: look again.
+      try? await clock.sleep(until: wake)
+    }
   }
+
+  /// The least quiet after the last arrival before the window ends early: below it, a gap is
+  /// the jitter of a steady stream, not its end.
+  static let quietFloor: Duration = .microseconds(500)
 
   private func commit(_ group: [Job]) async {
     if runsUnlocked(group), await commitUnlocked(group) { return }

@@ -18,16 +18,17 @@ struct GroupHarness: Sendable {
 
   var database: SagaDatabase { payments.storage }
 
-  /// - Parameters: `window`, `clock` and `maxGroupSize` as `PaymentsService` takes them.
+  /// - Parameters: `window`, `clock`, `maxGroupSize` and `metrics` as `PaymentsService` takes them.
   static func run(
     window: Duration = .zero, clock: SagaClock = .continuous,
-    maxGroupSize: Int = PaymentsService.defaultMaxGroupSize, _ body: (GroupHarness) async throws -> Void
+    maxGroupSize: Int = PaymentsService.defaultMaxGroupSize, metrics: PaymentsMetrics = PaymentsMetrics(),
+    _ body: (GroupHarness) async throws -> Void
   ) async throws {
     try await PaymentsHarness.runOnDisk { base in
       let commits = Recorder<Int>()
       let service = PaymentsService(
         database: base.payments, maxGroupSize: maxGroupSize, groupWindow: window, waitClock: clock,
-        afterPayCommit: { commits.record($0.count) })
+        afterPayCommit: { commits.record($0.count) }, metrics: metrics)
       try await base.service.addUser(id: 99, initialBalance: 1_000_000)
       try await body(GroupHarness(payments: base.payments, service: service, commits: commits))
     }

@@ -1,4 +1,5 @@
 import Foundation
+import MetricsTestKit
 import Payments
 import SagaCore
 import SagaTestSupport
@@ -21,7 +22,10 @@ struct GroupWindowTests {
   )
   func windowGathersSteadyArrivals() async throws {
     let clock = TestClock()
-    try await GroupHarness.run(window: Self.window, clock: SagaClock(clock)) { harness in
+    let metrics = TestMetrics()
+    try await GroupHarness.run(
+      window: Self.window, clock: SagaClock(clock), metrics: PaymentsMetrics(factory: metrics)
+    ) { harness in
       for user in 1...9 { try await harness.service.addUser(id: Int64(user), initialBalance: 100_000) }
       // Idle: no wait on the clock (a test clock that nobody advances would hold it forever).
       _ = try await harness.service.pay(PayRequest(userId: 1, scheduleId: 1, amount: 1_000))
@@ -47,6 +51,7 @@ struct GroupWindowTests {
       let statistics = harness.service.payStatistics
       #expect(statistics.groups == groupsBefore + 1 && statistics.largestGroup == 8)
       #expect(statistics.windowWaits == 1)
+      #expect(metrics.counterTotal(label: PaymentsMetrics.payGroupWindowWaits) == 1)
       #expect(harness.commits.all.suffix(2) == [1, 8])
       #expect(try await harness.service.verify() == [])
     }

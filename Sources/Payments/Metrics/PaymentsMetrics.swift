@@ -2,7 +2,8 @@ public import CoreMetrics
 
 /// What Payments counts where it decides (Docs/metrics.md): `sagad_payments_total{result}`,
 /// `compensate_payment_total{result}`, `sagad_compensation_redeliveries_total`,
-/// `sagad_pay_groups_total{write}` and `sagad_pay_group_fallbacks_total`. Recorded
+/// `sagad_pay_groups_total{write}`, `sagad_pay_group_fallbacks_total` and
+/// `sagad_pay_group_window_waits_total`. Recorded
 /// through swift-metrics, into the factory given (tests pass a `TestMetrics`) or the
 /// process's bootstrapped one; every result's series exists from the start.
 public final class PaymentsMetrics: Sendable {
@@ -11,6 +12,7 @@ public final class PaymentsMetrics: Sendable {
   public static let compensationRedeliveries = "sagad_compensation_redeliveries_total"
   public static let payGroups = "sagad_pay_groups_total"
   public static let payGroupFallbacks = "sagad_pay_group_fallbacks_total"
+  public static let payGroupWindowWaits = "sagad_pay_group_window_waits_total"
 
   /// How a committed `pay` group was written: as one statement without locks (PostgreSQL), or
   /// as a transaction.
@@ -30,6 +32,8 @@ public final class PaymentsMetrics: Sendable {
   /// request that needed a read after its writes) and ran again as a transaction: how often
   /// instances contend for the same wallets.
   private let fallbacks: Counter
+  /// Times the `pay` writer waited for the group window before taking the next group.
+  private let windowWaits: Counter
 
   public init(factory: (any MetricsFactory)? = nil) {
     let factory = factory ?? MetricsSystem.factory
@@ -47,6 +51,7 @@ public final class PaymentsMetrics: Sendable {
         (write, Counter(label: Self.payGroups, dimensions: [("write", write.rawValue)], factory: factory))
       })
     fallbacks = Counter(label: Self.payGroupFallbacks, dimensions: [], factory: factory)
+    windowWaits = Counter(label: Self.payGroupWindowWaits, dimensions: [], factory: factory)
   }
 
   /// Counts one committed `pay` group, by how it was written.
@@ -57,6 +62,11 @@ public final class PaymentsMetrics: Sendable {
   /// Counts one write of one statement sent back to run as a transaction.
   func countGroupFallback() {
     fallbacks.increment()
+  }
+
+  /// Counts one wait of the `pay` writer for the group window (`payments.group_commit_window`).
+  func countWindowWait() {
+    windowWaits.increment()
   }
 
   /// Counts one answered `pay` call.

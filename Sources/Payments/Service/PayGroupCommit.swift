@@ -141,6 +141,7 @@ final class PayGroupCommit: Sendable {
       if !counted {
         counted = true
         state.withLock { $0.statistics.windowWaits += 1 }
+        metrics?.countWindowWait()
       }
       // Not cancellable (the writer is an unstructured task nobody cancels); a failed sleep
       // only takes the group early. Arrivals meanwhile move `quiet` later: look again.

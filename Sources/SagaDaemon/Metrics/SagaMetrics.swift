@@ -46,6 +46,8 @@ final class SagaMetrics: Sendable {
     PaymentsMetrics.payGroupFallbacks: .init(
       help: "pay groups whose write of one statement failed (a wallet or key changed since their reads) and ran"
         + " as a transaction"),
+    PaymentsMetrics.payGroupWindowWaits: .init(
+      help: "waits of the pay writer for payments.group_commit_window before taking the next group"),
     RewardMetrics.rewards: .init(help: "ReservationCompleted events decided by Points, by result"),
     RewardMetrics.latency: .init(
       help: "From a payment's commit (ReservationCompleted occurredAt) to the reward's commit in Points",

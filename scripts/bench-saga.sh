@@ -155,10 +155,9 @@ fi
 # One sagad run: a fresh dev broker (so no run inherits another's offsets or memory),
 # sagad --config with the YAML lines given, users created and payments made by sagactl load.
 # Prints one JSON object: the load report plus CPU and RSS figures.
-# With instances=N (PostgreSQL), N sagads share the broker and the database, each driven by
-# its own sagactl load with 1/N of the payments and users (distinct user ids, same rate
-# share); their reports merge: sagas over the longest load's seconds, the worst percentiles,
-# the CPU of every sagad summed.
+# With instances=N (PostgreSQL), N sagads share the broker and the database, driven by one
+# sagactl load whose connections go round robin over their sockets; the CPU of every sagad
+# is summed.
 instances=1
 run_sagad() { # $1: name, $2: extra YAML lines, then sagactl load arguments
   local name=$1 extra=$2
@@ -250,27 +249,21 @@ sys.exit(1)
 PY
   fi
 
-  local load_pids=() arguments=("$@")
-  for index in $(seq 0 $((instances - 1))); do
-    local share=("${arguments[@]}") position
-    # --payments and --rate are split between the instances.
-    for position in "${!share[@]}"; do
-      case "${share[$position]}" in
-        --payments) share[position + 1]=$(( ${share[position + 1]} / instances )) ;;
-        --rate) share[position + 1]=$(( ${share[position + 1]} / instances )) ;;
-      esac
-    done
-    "$bin/sagactl" --socket "${sockets[$index]}" load --users $((users / instances)) \
-      --first-user $((1 + index * users)) --concurrency "$concurrency" --json "${share[@]}" \
-      >"$dir/load-$index.json" 2>"$dir/load-$index.err" &
-    load_pids+=($!)
-  done
-  # The CPU window opens when every load's users exist (sagactl's "created … users" line) and
-  # closes when the last sagactl exits: payments, sagas, sagactl's polling for their ends,
+  # One load for all instances, its connections round robin over their sockets (any instance
+  # takes any `pay`): the same clients, payments, users and rate as one instance gets. A load
+  # per instance doubled the clients and the polls for the sagas' ends (each reading the
+  # other's payments in its id ranges).
+  local load_pids=() also=()
+  for index in $(seq 1 $((instances - 1))); do also+=(--also-socket "${sockets[$index]}"); done
+  "$bin/sagactl" --socket "${sockets[0]}" load "${also[@]}" --users "$users" --first-user 1 \
+    --concurrency "$concurrency" --json "$@" >"$dir/load-0.json" 2>"$dir/load-0.err" &
+  load_pids+=($!)
+  # The CPU window opens when the load's users exist (sagactl's "created … users" line) and
+  # closes when sagactl exits: payments, sagas, sagactl's polling for their ends,
   # verify. Watched only until then, so that this loop costs nothing during the measurement.
   local cpu0="" broker0="" pg0="" stat0="" stat1
   while kill -0 "${load_pids[0]}" 2>/dev/null; do
-    if [[ $(cat "$dir"/load-*.err 2>/dev/null | grep -c "created") -ge $instances ]]; then
+    if [[ $(grep -c "created" "$dir/load-0.err" 2>/dev/null) -ge 1 ]]; then
       cpu0=0
       for pid in "${sagad_pids[@]}"; do cpu0=$(awk -v a="$cpu0" -v b="$(cpu_of "$pid")" 'BEGIN { print a + b }'); done
       broker0=$(cpu_of "$broker_pid")
@@ -323,33 +316,18 @@ with open(f"{out}/rewards.rows", "w") as rows:
         rows.write(" ".join(map(str, row)) + "\n")
 PY
   fi
-  for index in $(seq 0 $((instances - 1))); do
-    if [[ $status -ne 0 || ! -s "$dir/load-$index.json" ]]; then
-      echo "sagactl load ($name #$((index + 1))) failed with status $status:" >&2
-      cat "$dir/load-$index.err" "$dir/load-$index.json" >&2
-      tail -n 20 "$dir/sagad-$((index + 1)).err" >&2
-      exit 1
-    fi
-  done
+  if [[ $status -ne 0 || ! -s "$dir/load-0.json" ]]; then
+    echo "sagactl load ($name) failed with status $status:" >&2
+    cat "$dir/load-0.err" "$dir/load-0.json" >&2
+    for index in $(seq 1 "$instances"); do tail -n 20 "$dir/sagad-$index.err" >&2; done
+    exit 1
+  fi
   STAT0="${stat0:-$stat1}" STAT1="$stat1" python3 - "${cpu0:-$cpu1}" "$cpu1" "${broker0:-$broker1}" "$broker1" "$hwm" "$broker_hwm" \
-    "${pg0:-}" "${pg1:-}" "$dir" "$dir"/load-*.json <<'PY'
+    "${pg0:-}" "${pg1:-}" "$dir" "$dir/load-0.json" "$instances" <<'PY'
 import json, math, os, sys
-reports = [json.load(open(path)) for path in sys.argv[10:]]
-report = dict(reports[0])
-if len(reports) > 1:
-    outcomes = {}
-    for r in reports:
-        for k, v in r["outcomes"].items():
-            outcomes[k] = outcomes.get(k, 0) + v
-    finished = sum(v for k, v in outcomes.items() if k != "UNFINISHED")
-    seconds = max(r["seconds"] for r in reports)
-    report.update({
-        "payments": sum(r["payments"] for r in reports), "seconds": seconds,
-        "sagasPerSecond": finished / seconds if seconds > 0 else 0,
-        "p50Ms": max(r["p50Ms"] for r in reports), "p99Ms": max(r["p99Ms"] for r in reports),
-        "maxMs": max(r["maxMs"] for r in reports), "outcomes": outcomes,
-        "verifyOk": all(r["verifyOk"] for r in reports), "instances": len(reports),
-    })
+report = json.load(open(sys.argv[10]))
+if int(sys.argv[11]) > 1:
+    report["instances"] = int(sys.argv[11])
 cpu = float(sys.argv[2]) - float(sys.argv[1])
 broker = float(sys.argv[4]) - float(sys.argv[3])
 sagas = sum(v for k, v in report["outcomes"].items() if k != "UNFINISHED")

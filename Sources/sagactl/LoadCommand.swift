@@ -30,6 +30,15 @@ struct LoadCommand: AsyncParsableCommand {
       "Pay requests each connection sends before reading their replies (without --rate; with it one at a time).",
       valueName: "P"))
   var pipeline = 8
+  @Option(
+    help: ArgumentHelp(
+      "Another instance's admin socket (repeatable): connections go round robin over --socket and these.",
+      discussion: """
+        Several instances per role on one PostgreSQL database all take `pay`: one load spread over \
+        them, as clients behind a balancer would be. The first socket answers the polls for the \
+        sagas' ends and verify (the database is shared).
+        """, valueName: "path"))
+  var alsoSocket: [String] = []
   @Option(help: ArgumentHelp("KRW per payment.", valueName: "A")) var amount: Int64 = 10_000
   @Option(help: ArgumentHelp("Id of the first user created (default: from the clock).", valueName: "ID"))
   var firstUser: Int64?
@@ -55,7 +64,7 @@ struct LoadCommand: AsyncParsableCommand {
     let plan = LoadPlan(
       payments: payments, rate: rate, users: users, unenrolledFraction: unenrolled, concurrency: concurrency,
       pipeline: rate == nil ? pipeline : 1, amount: amount, firstUser: firstUser ?? LoadPlan.defaultFirstUser(),
-      socket: options.socket ?? root.options.socket ?? GlobalOptions.defaultSocketPath(),
+      sockets: [options.socket ?? root.options.socket ?? GlobalOptions.defaultSocketPath()] + alsoSocket,
       requestTimeout: .seconds(max(1, options.timeout ?? root.options.timeout ?? 30)),
       settleTimeout: .seconds(settleTimeout))
     let runner = LoadRunner(plan: plan) { line in FileHandle.standardError.write(Data("load: \(line)\n".utf8)) }

@@ -13,7 +13,10 @@ struct LoadPlan: Sendable {
   var pipeline: Int = 1
   var amount: Int64
   var firstUser: Int64
-  var socket: String
+  /// The admin sockets connections go to, round robin: one sagad, or several instances per
+  /// role on one PostgreSQL database (any instance takes any `pay`). The first one also
+  /// answers the polls for the sagas' ends and `verify`, which see the shared database.
+  var sockets: [String]
   /// Bound on one request's reply.
   var requestTimeout: Duration
   /// Bound on waiting for every saga to end once all payments are made.
@@ -30,6 +33,11 @@ struct LoadPlan: Sendable {
 
   /// The first `unenrolledCount` users get no point account.
   var unenrolledCount: Int { Int((Double(users) * unenrolledFraction).rounded()) }
+
+  /// The socket connection number `connection` uses.
+  func socket(forConnection connection: Int) -> String {
+    sockets[connection % sockets.count]
+  }
 
   /// When payment `index` may start, relative to the start of the run.
   func startOffset(of index: Int) -> Duration? {

@@ -8,7 +8,7 @@ struct LoadError: Error, CustomStringConvertible {
   let description: String
 }
 
-/// Drives `sagactl load`: creates the users, makes the payments through the admin socket
+/// Drives `sagactl load`: creates the users, makes the payments through the admin sockets
 /// on `concurrency` connections (each on its own thread: `AdminClient` blocks), waits
 /// until every saga is terminal, then runs `verify`. Latencies come from sagad's own
 /// timestamps (payment commit → last update), so the polling here does not blur them.
@@ -175,7 +175,8 @@ struct LoadRunner: Sendable {
   }
 
   /// Runs `body(client, index)` for every index below `count` on up to `concurrency`
-  /// threads, each with its own connection. The first connection failure stops the run:
+  /// threads, each with its own connection, to the plan's sockets round robin (a single
+  /// connection: the first socket's). The first connection failure stops the run:
   /// it means sagad went away, and a report would be wrong.
   private func parallel(
     count: Int, connections: Int? = nil, _ body: @escaping @Sendable (AdminClient, Int) throws -> Void
@@ -196,12 +197,13 @@ struct LoadRunner: Sendable {
     let failure = Mutex<String?>(nil)
     let group = DispatchGroup()
     let plan = self.plan
-    for _ in 0..<min(connections ?? plan.concurrency, count) {
+    for connection in 0..<min(connections ?? plan.concurrency, count) {
       group.enter()
       let thread = Thread {
         defer { group.leave() }
+        let socket = plan.socket(forConnection: connection)
         do {
-          let client = try AdminClient(socketPath: plan.socket, timeout: plan.requestTimeout)
+          let client = try AdminClient(socketPath: socket, timeout: plan.requestTimeout)
           defer { client.close() }
           while failure.withLock({ $0 == nil }) {
             let first = next.add(runs, ordering: .relaxed).oldValue
@@ -209,7 +211,10 @@ struct LoadRunner: Sendable {
             try body(client, first..<min(first + runs, count))
           }
         } catch {
-          failure.withLock { $0 = $0 ?? Self.describe(error) }
+          // Which instance went away, when there are several (connecting names it already).
+          var text = Self.describe(error)
+          if plan.sockets.count > 1, !text.contains(socket) { text = "\(socket): \(text)" }
+          failure.withLock { $0 = $0 ?? text }
         }
       }
       thread.start()

@@ -77,6 +77,53 @@ struct LoadCommandTests {
     }
   }
 
+  @Test("--also-socket: the connections go round robin over both sockets, and every saga is waited for")
+  func alsoSocket() async throws {
+    let dev = try DevDaemon()
+    let (daemon, socket) = (dev.process, dev.socket)
+    defer { daemon.killIfRunning() }
+    try await waitForAdminSocket(socket, of: daemon)
+    // A second path to the same sagad through socat, which logs every connection it takes:
+    // what a second instance would see, minus the second database.
+    let proxy = dev.directory.path + "/proxy.sock"
+    let socat = try ChildProcess(
+      try requiredTool("socat"), ["-d", "-d", "UNIX-LISTEN:\(proxy),fork", "UNIX-CONNECT:\(socket)"],
+      pipeStdin: false)
+    defer { socat.killIfRunning() }
+    try await eventually("socat to listen on \(proxy)") { FileManager.default.fileExists(atPath: proxy) }
+
+    let result = try await run(
+      try sagactlBinary(),
+      [
+        "load", "--socket", socket, "--also-socket", proxy, "--payments", "40", "--users", "4", "--concurrency", "4",
+        "--first-user", "4000", "--json",
+      ], timeout: .seconds(120))
+    #expect(result.status == 0, "\(result.stderr)")
+    let report = try JSONDecoder().decode(Report.self, from: Data(result.stdout.utf8))
+    #expect(report.outcomes == ["REWARDED": 40])
+    #expect(report.verifyOk)
+    // Four connections create the users and four make the payments: half of each through
+    // the proxy; the polls and verify use the first socket.
+    let accepted = socat.stderr.text.components(separatedBy: "accepting connection").count - 1
+    #expect(accepted == 4, "\(socat.stderr.text.suffix(2000))")
+  }
+
+  @Test("--also-socket where nothing listens: exit 1 naming that socket, no figures")
+  func alsoSocketMissing() async throws {
+    let dev = try DevDaemon()
+    let (daemon, socket) = (dev.process, dev.socket)
+    defer { daemon.killIfRunning() }
+    try await waitForAdminSocket(socket, of: daemon)
+    let missing = dev.directory.path + "/nobody.sock"
+    let result = try await run(
+      try sagactlBinary(),
+      ["load", "--socket", socket, "--also-socket", missing, "--payments", "10", "--users", "2", "--concurrency", "2"],
+      timeout: .seconds(60))
+    #expect(result.status == 1)
+    #expect(result.stderr.contains(missing), "\(result.stderr)")
+    #expect(result.stdout.isEmpty)
+  }
+
   @Test("SIGTERM in the middle of a load: sagad exits 0; restarted, every payment completes and verify is clean")
   func sigtermDuringLoad() async throws {
     let setup = try await ConfiguredDaemon.make()

@@ -13,6 +13,10 @@ import PostgresNIO
 /// once a second, and gives the lease up as soon as the session is gone or a query of it goes
 /// unanswered for `patience`: well inside the ~11 s after which the server's keepalives end a
 /// silent session and free the lock for a standby, so a cut-off holder stops first.
+///
+/// Its ping is a look at the database's advisory locks: a holder with two leases more than an
+/// instance waiting for this one hands it over (``LeaseBalance``), so the instances share the
+/// relays and the sweeper rather than the first to start holding them all.
 public actor PostgresLease: DatabaseLease {
   public nonisolated let name: String
   private let key: String
@@ -21,11 +25,28 @@ public actor PostgresLease: DatabaseLease {
   private var connection: PostgresConnection?
   private var held = false
   private var lastCheck = ContinuousClock.now
+  /// The instance this holder is handing the lease to: the user of the lease (relay, sweeper)
+  /// has been told it is gone and finishes its work; the next ``tryAcquire()`` unlocks.
+  private var handingTo: String?
+  /// The lock's key as the server hashes it (`hashtext`), read with the session.
+  private var hash: Int32?
+  /// After handing the lease over, this instance does not ask for it again before then, so the
+  /// other instance (which asks every second) takes it.
+  private var restingUntil: ContinuousClock.Instant?
   /// How long a lock query or ping may go unanswered before the session counts as gone.
   let patience: Duration
+  /// The least time between two pings of a held lease's session.
+  let checkInterval: Duration
+  /// How long an instance leaves a lease it handed over to the other instance.
+  let rest: Duration
 
-  init(name: String, configuration: PostgresStorageConfiguration, patience: Duration = .seconds(3), logger: Logger) {
+  init(
+    name: String, configuration: PostgresStorageConfiguration, patience: Duration = .seconds(3),
+    checkInterval: Duration = .seconds(1), rest: Duration = .seconds(3), logger: Logger
+  ) {
     self.patience = patience
+    self.checkInterval = checkInterval
+    self.rest = rest
     self.name = name
     self.key = Self.key(name)
     self.configuration = configuration
@@ -36,7 +57,17 @@ public actor PostgresLease: DatabaseLease {
   static func key(_ name: String) -> String { "sagad lease \(name)" }
 
   public func tryAcquire() async -> Bool {
-    if held, await check() { return true }
+    if held {
+      if await check() { return true }
+      if let successor = handingTo {
+        // Its user has stopped publishing or sweeping: now the other instance may start.
+        await release()
+        restingUntil = .now + rest
+        logger.notice("lease handed over", metadata: ["lease": "\(name)", "to": "\(successor)"])
+      }
+    }
+    if let restingUntil, ContinuousClock.now < restingUntil { return false }
+    restingUntil = nil
     do {
       let connection = try await session()
       let (key, logger) = (self.key, self.logger)
@@ -53,17 +84,24 @@ public actor PostgresLease: DatabaseLease {
   }
 
   public func check() async -> Bool {
-    guard held, let connection, !connection.isClosed else {
-      if held { await lost("its session closed") }
+    guard held, handingTo == nil, let connection, !connection.isClosed else {
+      if held, handingTo == nil { await lost("its session closed") }
       return false
     }
-    guard ContinuousClock.now - lastCheck >= .seconds(1) else { return true }
+    guard ContinuousClock.now - lastCheck >= checkInterval else { return true }
     do {
       let logger = self.logger
-      _ = try await answered(on: connection) { connection in
-        try await connection.query("SELECT 1", logger: logger).collect().count
+      let locks = try await answered(on: connection) { connection in
+        try await Self.advisoryLocks(on: connection, logger: logger)
       }
       lastCheck = .now
+      if let hash, let successor = LeaseBalance(locks: locks).successor(of: hash, me: configuration.applicationName) {
+        logger.notice(
+          "lease to be handed to an instance holding fewer leases",
+          metadata: ["lease": "\(name)", "to": "\(successor)"])
+        handingTo = successor
+        return false
+      }
       return true
     } catch {
       await lost("its session does not answer: \(String(reflecting: error))")
@@ -111,6 +149,25 @@ public actor PostgresLease: DatabaseLease {
     }
   }
 
+  /// The advisory locks of this database's sessions, as far as they are leases (``LeaseBalance``).
+  private static func advisoryLocks(on connection: PostgresConnection, logger: Logger) async throws
+    -> [LeaseBalance.Lock]
+  {
+    let rows = try await connection.query(
+      """
+      SELECT a.application_name, l.classid::bigint, l.objid::bigint, l.objsubid::int, l.mode = 'ExclusiveLock'
+      FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+      WHERE l.locktype = 'advisory' AND l.granted
+        AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+      """, logger: logger
+    ).collect()
+    return try rows.compactMap { row in
+      let (instance, classid, objid, objsubid, exclusive) = try row.decode((String?, Int64, Int64, Int, Bool).self)
+      return LeaseBalance.Lock(
+        instance: instance ?? "", classid: classid, objid: objid, objsubid: objsubid, exclusive: exclusive)
+    }
+  }
+
   private func lost(_ why: String) async {
     logger.warning("lease lost: another instance may take it over", metadata: ["lease": "\(name)", "why": "\(why)"])
     held = false
@@ -118,6 +175,7 @@ public actor PostgresLease: DatabaseLease {
   }
 
   private func drop() async {
+    handingTo = nil
     if let connection { try? await connection.close() }
     connection = nil
   }
@@ -136,6 +194,17 @@ public actor PostgresLease: DatabaseLease {
     let opened = try await PostgresConnection.connect(
       on: MultiThreadedEventLoopGroup.singleton.next(), configuration: settings, id: 0, logger: logger)
     connection = opened
+    // Shows the holder that this instance could take the lease (``LeaseBalance``); the server
+    // drops it with the session. Shared: every candidate's is granted at once.
+    let (key, tag, logger) = (self.key, LeaseBalance.candidateTag, self.logger)
+    hash = try await answered(on: opened) { connection in
+      let rows = try await connection.query(
+        "SELECT hashtext(\(key)), pg_try_advisory_lock_shared(hashtext(\(key)), \(tag))", logger: logger
+      ).collect()
+      guard let row = rows.first else { return Int32?.none }
+      let (hash, _) = try row.decode((Int32, Bool).self)
+      return hash
+    }
     return opened
   }
 }

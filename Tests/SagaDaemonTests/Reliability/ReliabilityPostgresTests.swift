@@ -84,7 +84,8 @@ struct ReliabilityPostgresTests {
       try await progressed(by: 10)
       // Back, it takes one of the survivor's two leases (the relay or the sweeper): they share them again.
       try await eventually("the two Payments instances to hold one lease each", timeout: .seconds(15)) {
-        try await Self.leasesHeld(payments[0]).count == 1 && Self.leasesHeld(payments[1]).count == 1
+        let (first, second) = (try await Self.leasesHeld(payments[0]), try await Self.leasesHeld(payments[1]))
+        return first.count == 1 && second.count == 1
       }
       let publisher = try await Self.leaseHolder("relay payments", among: payments)
       try await eventually("\(publisher.name) to hear the standby's commits", timeout: .seconds(15)) {

@@ -5,7 +5,9 @@ public protocol DatabaseLease: Sendable {
   var name: String { get }
   /// Takes the lease if it is free; true while this instance holds it.
   func tryAcquire() async -> Bool
-  /// Whether the lease is still held (a cheap check; at most one round trip a second).
+  /// Whether the lease is still held (a cheap check; at most one round trip a second). False
+  /// also while the holder hands it to a less busy instance: its user finishes the work in
+  /// flight and calls ``tryAcquire()``, which lets it go.
   func check() async -> Bool
   /// Gives the lease up (graceful stop), so a standby takes over without waiting.
   func release() async
